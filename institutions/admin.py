@@ -1,0 +1,50 @@
+from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
+
+from .models import ImportJob, Institution, Licence, Site, Teacher
+
+
+class LicenceInline(admin.TabularInline):
+    model = Licence
+    extra = 0
+    raw_id_fields = ["issuer"]
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+    raw_id_fields = ["region"]
+
+
+class TeacherInline(admin.TabularInline):
+    model = Teacher
+    extra = 0
+
+
+@admin.register(Institution)
+class InstitutionAdmin(GuardedModelAdmin):
+    list_display = ["name", "credit_code", "region", "category", "licence_standing", "operating_state", "premises_type"]
+    list_filter = ["category", "licence_standing", "operating_state", "premises_type", "delivery"]
+    search_fields = ["name", "=credit_code", "address"]
+    list_select_related = ["region"]
+    raw_id_fields = ["region"]
+    readonly_fields = ["licence_standing"]
+    inlines = [LicenceInline, SiteInline, TeacherInline]
+    show_full_result_count = False
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "institution", "issued_on", "valid_until", "state"]
+    list_filter = ["kind", "state"]
+    search_fields = ["=number", "institution__name"]
+    raw_id_fields = ["institution", "issuer"]
+    list_select_related = ["institution"]
+    show_full_result_count = False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "department", "state", "total_rows", "valid_rows", "imported_rows", "created_at"]
+    list_filter = ["state"]
+    readonly_fields = ["report"]

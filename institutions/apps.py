@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InstitutionsConfig(AppConfig):
+    name = "institutions"
+    verbose_name = _("机构台账")

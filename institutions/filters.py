@@ -1,0 +1,66 @@
+"""Filters of the register list; choices come from the user's own region subtree."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from regulator.models import Region, RegionLevel
+
+from .models import Category, Delivery, Institution, LicenceStanding, OperatingState, PremisesType, StudentStage
+from .validators import normalize_credit_code
+
+_STAGE_FIELD = {
+    StudentStage.PRESCHOOL: "serves_preschool",
+    StudentStage.COMPULSORY: "serves_compulsory",
+    StudentStage.SENIOR_HIGH: "serves_senior_high",
+}
+
+
+def regions_for(user):
+    """Regions a user may filter by: their own subtree below the province level."""
+    qs = Region.objects.filter(level__gte=RegionLevel.PREFECTURE).only("code", "name", "level")
+    if user.region_code:
+        qs = qs.filter(code__startswith=user.region_code)
+    return qs.order_by("code")
+
+
+def search_q(term: str) -> Q:
+    """Exact match for credit codes and licence-like numbers, substring (trigram index) for Chinese text."""
+    term = term.strip()
+    code = normalize_credit_code(term)
+    if len(code) == 18 and code.isalnum():
+        return Q(credit_code=code)
+    return Q(name__contains=term) | Q(address__contains=term) | Q(credit_code__startswith=code)
+
+
+class InstitutionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="filter_q", max_length=60)
+    region = django_filters.ChoiceFilter(label=_("区划"), method="filter_region")
+    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices)
+    students = django_filters.ChoiceFilter(label=_("培训对象"), choices=StudentStage.choices, method="filter_students")
+    licence_standing = django_filters.ChoiceFilter(label=_("证照情况"), choices=LicenceStanding.choices)
+    operating_state = django_filters.ChoiceFilter(label=_("经营状态"), choices=OperatingState.choices)
+    premises_type = django_filters.ChoiceFilter(label=_("场所类型"), choices=PremisesType.choices)
+    delivery = django_filters.ChoiceFilter(label=_("培训方式"), choices=Delivery.choices)
+
+    class Meta:
+        model = Institution
+        fields = ["q", "region", "category", "students", "licence_standing", "operating_state", "premises_type",
+                  "delivery"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        prefix = "　"
+        self.filters["region"].extra["choices"] = [
+            (region.code, prefix * (region.level - RegionLevel.PREFECTURE) + region.name)
+            for region in regions_for(request.user)
+        ]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(search_q(value)) if value.strip() else queryset
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(region__code__startswith=value)
+
+    def filter_students(self, queryset, name, value):
+        return queryset.filter(**{_STAGE_FIELD[value]: True})

@@ -1,0 +1,114 @@
+"""Who may see and change the register: region scope, department remit, and guardian grants.
+
+Everything that decides access to institutions, sites, licences and teachers is here; views,
+selectors and services ask these functions and nothing else.
+"""
+
+from django.db.models import Q, QuerySet
+
+from regulator.models import DepartmentKind, Role
+from regulator.scope import REGISTER_EDITOR_KINDS, in_region, is_staff_member, region_q
+
+from .models import Institution, InstitutionGroupObjectPermission, LicenceKind
+
+VIEW_INSTITUTION = "view_institution"
+
+# 谁审批谁监管: the department kinds that may record or change each kind of licence.
+LICENCE_REMIT: dict[str, frozenset[str]] = {
+    LicenceKind.SCHOOL_RUNNING: frozenset({DepartmentKind.EDUCATION, DepartmentKind.HR}),
+    LicenceKind.BUSINESS: frozenset({DepartmentKind.MARKET}),
+    LicenceKind.NON_ENTERPRISE: frozenset({DepartmentKind.CIVIL_AFFAIRS}),
+    LicenceKind.FIRE_SAFETY: frozenset({DepartmentKind.FIRE, DepartmentKind.POLICE}),
+    LicenceKind.BUILDING_SAFETY: frozenset({DepartmentKind.HOUSING}),
+    LicenceKind.ICP: frozenset({DepartmentKind.EDUCATION}),
+}
+
+_EDITING_ROLES = frozenset({Role.INSPECTOR, Role.HEAD, Role.JOINT_OFFICE})
+
+
+def shared_institution_ids(user) -> QuerySet:
+    """Ids of institutions shared with the user's department by a guardian grant (one subquery)."""
+    return InstitutionGroupObjectPermission.objects.filter(
+        group_id=user.department.group_id, permission__codename=VIEW_INSTITUTION
+    ).values("content_object_id")
+
+
+def institution_scope_q(user) -> Q:
+    if not is_staff_member(user):
+        return Q(pk__in=[])
+    if user.is_admin_role and user.department_id is None:
+        return Q()
+    return region_q(user) | Q(pk__in=shared_institution_ids(user))
+
+
+def visible_institutions(user) -> QuerySet:
+    return Institution.objects.filter(institution_scope_q(user))
+
+
+def can_view_institution(user, institution: Institution) -> bool:
+    if not is_staff_member(user):
+        return False
+    if in_region(user, institution.region_id):
+        return True
+    if user.department_id is None:
+        return False
+    return InstitutionGroupObjectPermission.objects.filter(
+        group_id=user.department.group_id, permission__codename=VIEW_INSTITUTION, content_object=institution
+    ).exists()
+
+
+def _may_edit_register(user) -> bool:
+    if not is_staff_member(user):
+        return False
+    if user.is_admin_role:
+        return True
+    return user.role in _EDITING_ROLES and user.department_kind in REGISTER_EDITOR_KINDS
+
+
+def can_create_institution(user, region_code: str | None = None) -> bool:
+    """Education and market supervision keep the register, each within its own region."""
+    if not _may_edit_register(user):
+        return False
+    return region_code is None or in_region(user, region_code)
+
+
+def can_change_institution(user, institution: Institution) -> bool:
+    return _may_edit_register(user) and in_region(user, institution.region_id)
+
+
+def can_delete_institution(user, institution: Institution) -> bool:
+    if not can_change_institution(user, institution):
+        return False
+    return user.is_admin_role or (user.role in (Role.HEAD, Role.JOINT_OFFICE)
+                                  and user.department_kind == DepartmentKind.EDUCATION)
+
+
+def can_import_register(user) -> bool:
+    return _may_edit_register(user) and user.department_id is not None
+
+
+def can_change_sites_and_teachers(user, institution: Institution) -> bool:
+    return can_change_institution(user, institution)
+
+
+def licence_kinds_for(user) -> list[str]:
+    """The licence kinds this user may record, by department remit."""
+    if not is_staff_member(user):
+        return []
+    if user.is_admin_role:
+        return list(LicenceKind.values)
+    if user.role not in _EDITING_ROLES:
+        return []
+    return [kind for kind, kinds in LICENCE_REMIT.items() if user.department_kind in kinds]
+
+
+def can_change_licence(user, institution: Institution, kind: str) -> bool:
+    return in_region(user, institution.region_id) and kind in licence_kinds_for(user)
+
+
+def can_add_licence(user, institution: Institution) -> bool:
+    return in_region(user, institution.region_id) and bool(licence_kinds_for(user))
+
+
+def can_share_institution(user, institution: Institution) -> bool:
+    return in_region(user, institution.region_id) and (user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE))

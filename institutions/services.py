@@ -1,0 +1,269 @@
+"""Writes to the register. Each function is one transaction that validates, saves and records its audit event."""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+
+from regulator.audit import record_event, snapshot
+from regulator.models import Department
+
+from . import permissions
+from .models import (
+    REGISTRATION_KINDS,
+    SCHOOL_LICENCE_KINDS,
+    Institution,
+    Licence,
+    LicenceStanding,
+    LicenceState,
+    Site,
+    Teacher,
+)
+
+
+class RegisterError(Exception):
+    """A change the register refuses, with a message for the user."""
+
+    def __init__(self, message, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+def today_local() -> date:
+    return timezone.localdate()
+
+
+def _apply(instance: models.Model, data: dict) -> None:
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+def _validate_and_save(instance: models.Model, actor, *, creating: bool) -> None:
+    if creating:
+        instance.created_by = actor
+    instance.updated_by = actor
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        messages = "；".join(str(m) for msgs in error.message_dict.values() for m in msgs)
+        raise RegisterError(messages, error.message_dict) from error
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise RegisterError(_("数据与已有记录冲突（可能重复），未保存。")) from error
+
+
+# ---- standing ------------------------------------------------------------------------------------
+
+def _licence_counts_as_valid(licence: Licence, today: date) -> bool:
+    return licence.state == LicenceState.VALID and (licence.valid_until is None or licence.valid_until >= today)
+
+
+def compute_standing(licences, today: date) -> str:
+    kinds = {licence.kind for licence in licences if _licence_counts_as_valid(licence, today)}
+    has_school = bool(kinds & SCHOOL_LICENCE_KINDS)
+    has_registration = bool(kinds & REGISTRATION_KINDS)
+    if has_school and has_registration:
+        return LicenceStanding.BOTH
+    if has_registration:
+        return LicenceStanding.BUSINESS_ONLY
+    if has_school:
+        return LicenceStanding.SCHOOL_ONLY
+    return LicenceStanding.NONE
+
+
+def refresh_standing(*, institution: Institution, actor=None, today: date | None = None) -> bool:
+    """Derive 证照情况 from the valid licences; record it when it changes. Inside the caller's transaction."""
+    today = today or today_local()
+    standing = compute_standing(Licence.objects.filter(institution=institution), today)
+    if standing == institution.licence_standing:
+        return False
+    before = institution.licence_standing
+    institution.licence_standing = standing
+    institution.save(update_fields=["licence_standing", "updated_at"])
+    record_event(
+        actor=actor, kind="standing_changed", obj=institution, institution_id=institution.pk,
+        before={"licence_standing": before}, after={"licence_standing": standing},
+        summary=_("证照情况变为：%(standing)s") % {"standing": institution.get_licence_standing_display()},
+    )
+    return True
+
+
+# ---- institutions --------------------------------------------------------------------------------
+
+def _check_region(actor, region_code: str) -> None:
+    if not permissions.can_create_institution(actor, region_code):
+        raise PermissionDenied(_("该区划不在您的管辖范围内。"))
+
+
+@transaction.atomic
+def institution_create(*, actor, data: dict) -> Institution:
+    region = data.get("region")
+    _check_region(actor, getattr(region, "code", None))
+    institution = Institution()
+    _apply(institution, data)
+    _validate_and_save(institution, actor, creating=True)
+    record_event(actor=actor, kind="created", obj=institution, institution_id=institution.pk,
+                 after=snapshot(institution), summary=_("登记机构：%(name)s") % {"name": institution.name})
+    return institution
+
+
+@transaction.atomic
+def institution_update(*, actor, institution_id: int, data: dict) -> Institution:
+    institution = Institution.objects.select_for_update().get(pk=institution_id)
+    if not permissions.can_change_institution(actor, institution):
+        raise PermissionDenied(_("您无权修改该机构。"))
+    if "region" in data:
+        _check_region(actor, data["region"].code)
+    before = snapshot(institution)
+    _apply(institution, data)
+    _validate_and_save(institution, actor, creating=False)
+    after = snapshot(institution)
+    if before != after:
+        record_event(actor=actor, kind="updated", obj=institution, institution_id=institution.pk,
+                     before=before, after=after, summary=_("修改机构信息"))
+    return institution
+
+
+@transaction.atomic
+def institution_delete(*, actor, institution_id: int) -> None:
+    institution = Institution.objects.select_for_update().get(pk=institution_id)
+    if not permissions.can_delete_institution(actor, institution):
+        raise PermissionDenied(_("您无权删除该机构。"))
+    before = snapshot(institution)
+    pk = institution.pk
+    institution.delete()
+    record_event(actor=actor, kind="deleted", object_type="institutions.institution", object_id=pk,
+                 institution_id=pk, before=before, summary=_("删除机构：%(name)s") % {"name": before["name"]})
+
+
+@transaction.atomic
+def institution_share(*, actor, institution: Institution, department: Department) -> None:
+    """Share an institution's file with a department outside its region (referral, joint case)."""
+    if not permissions.can_share_institution(actor, institution):
+        raise PermissionDenied(_("您无权共享该机构档案。"))
+    assign_perm(permissions.VIEW_INSTITUTION, department.group, institution)
+    record_event(actor=actor, kind="shared", obj=institution, institution_id=institution.pk,
+                 after={"department": department.pk}, summary=_("共享给：%(dept)s") % {"dept": department.name})
+
+
+# ---- children of an institution: sites, teachers, licences --------------------------------------
+
+def _save_child(*, actor, institution: Institution, instance: models.Model, data: dict, label: str):
+    creating = instance.pk is None
+    before = None if creating else snapshot(instance)
+    instance.institution = institution
+    _apply(instance, data)
+    _validate_and_save(instance, actor, creating=creating)
+    after = snapshot(instance)
+    if creating or before != after:
+        record_event(
+            actor=actor, kind="created" if creating else "updated", obj=instance, institution_id=institution.pk,
+            before=before, after=after,
+            summary=(_("新增%(what)s：%(name)s") if creating else _("修改%(what)s：%(name)s"))
+            % {"what": label, "name": str(instance)},
+        )
+    return instance
+
+
+def _delete_child(*, actor, institution: Institution, instance: models.Model, label: str) -> None:
+    before = snapshot(instance)
+    pk = instance.pk
+    instance.delete()
+    record_event(actor=actor, kind="deleted", object_type=instance._meta.label_lower, object_id=pk,
+                 institution_id=institution.pk, before=before,
+                 summary=_("删除%(what)s：%(name)s") % {"what": label, "name": str(instance)})
+
+
+def _locked_institution(institution_id: int) -> Institution:
+    return Institution.objects.select_for_update().get(pk=institution_id)
+
+
+@transaction.atomic
+def site_save(*, actor, institution_id: int, data: dict, site_id: int | None = None) -> Site:
+    institution = _locked_institution(institution_id)
+    if not permissions.can_change_sites_and_teachers(actor, institution):
+        raise PermissionDenied(_("您无权修改该机构的办学点。"))
+    if "region" in data and not data["region"].code.startswith(institution.region_id[:6]):
+        raise RegisterError(_("办学点应位于机构所在县（区）内。"), {"region": [_("办学点应位于机构所在县（区）内。")]})
+    site = Site.objects.get(pk=site_id, institution=institution) if site_id else Site()
+    return _save_child(actor=actor, institution=institution, instance=site, data=data, label=_("办学点"))
+
+
+@transaction.atomic
+def site_delete(*, actor, institution_id: int, site_id: int) -> None:
+    institution = _locked_institution(institution_id)
+    if not permissions.can_change_sites_and_teachers(actor, institution):
+        raise PermissionDenied(_("您无权修改该机构的办学点。"))
+    site = Site.objects.get(pk=site_id, institution=institution)
+    _delete_child(actor=actor, institution=institution, instance=site, label=_("办学点"))
+
+
+@transaction.atomic
+def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | None = None) -> Teacher:
+    institution = _locked_institution(institution_id)
+    if not permissions.can_change_sites_and_teachers(actor, institution):
+        raise PermissionDenied(_("您无权修改该机构的培训人员。"))
+    teacher = Teacher.objects.get(pk=teacher_id, institution=institution) if teacher_id else Teacher()
+    return _save_child(actor=actor, institution=institution, instance=teacher, data=data, label=_("培训人员"))
+
+
+@transaction.atomic
+def teacher_delete(*, actor, institution_id: int, teacher_id: int) -> None:
+    institution = _locked_institution(institution_id)
+    if not permissions.can_change_sites_and_teachers(actor, institution):
+        raise PermissionDenied(_("您无权修改该机构的培训人员。"))
+    teacher = Teacher.objects.get(pk=teacher_id, institution=institution)
+    _delete_child(actor=actor, institution=institution, instance=teacher, label=_("培训人员"))
+
+
+@transaction.atomic
+def licence_save(*, actor, institution_id: int, data: dict, licence_id: int | None = None,
+                 today: date | None = None) -> Licence:
+    institution = _locked_institution(institution_id)
+    licence = Licence.objects.get(pk=licence_id, institution=institution) if licence_id else Licence()
+    for kind in {licence.kind, data.get("kind")} - {None, ""}:
+        if not permissions.can_change_licence(actor, institution, kind):
+            raise PermissionDenied(_("该证照不在您部门的职责范围内。"))
+    licence = _save_child(actor=actor, institution=institution, instance=licence, data=data, label=_("证照"))
+    refresh_standing(institution=institution, actor=actor, today=today)
+    return licence
+
+
+@transaction.atomic
+def licence_delete(*, actor, institution_id: int, licence_id: int, today: date | None = None) -> None:
+    institution = _locked_institution(institution_id)
+    licence = Licence.objects.get(pk=licence_id, institution=institution)
+    if not permissions.can_change_licence(actor, institution, licence.kind):
+        raise PermissionDenied(_("该证照不在您部门的职责范围内。"))
+    _delete_child(actor=actor, institution=institution, instance=licence, label=_("证照"))
+    refresh_standing(institution=institution, actor=actor, today=today)
+
+
+def expire_licences(*, today: date | None = None, batch_size: int = 500) -> int:
+    """Mark licences past their validity as expired and re-derive standings. Idempotent; batched."""
+    today = today or today_local()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Licence.objects.select_for_update(skip_locked=True)
+                .filter(state=LicenceState.VALID, valid_until__lt=today)
+                .order_by("id")[:batch_size]
+            )
+            if not batch:
+                return expired
+            for licence in batch:
+                institution = Institution.objects.select_for_update().get(pk=licence.institution_id)
+                licence.state = LicenceState.EXPIRED
+                licence.save(update_fields=["state", "updated_at"])
+                record_event(actor=None, kind="expired", obj=licence, institution_id=institution.pk,
+                             before={"state": LicenceState.VALID}, after={"state": LicenceState.EXPIRED},
+                             summary=_("证照到期：%(licence)s") % {"licence": str(licence)})
+                refresh_standing(institution=institution, today=today)
+            expired += len(batch)

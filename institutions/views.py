@@ -1,0 +1,185 @@
+"""Register pages: thin views that parse, check permission, call one service or selector, and render."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from regulator.scope import is_staff_member
+
+from . import permissions, selectors, services
+from .forms import InstitutionForm, LicenceForm, SiteForm, TeacherForm
+from .models import Institution, Licence, Site, Teacher
+
+
+def _staff_required(request):
+    if not is_staff_member(request.user):
+        raise PermissionDenied(_("您的账号未分配部门，无法查看台账。"))
+
+
+def _visible_institution_or_404(request, pk: int) -> Institution:
+    _staff_required(request)
+    institution = get_object_or_404(Institution.objects.select_related("region"), pk=pk)
+    if not permissions.can_view_institution(request.user, institution):
+        raise PermissionDenied(_("该机构不在您的管辖范围内。"))
+    return institution
+
+
+def _form_errors_to_messages(request, error: services.RegisterError, form=None) -> None:
+    if form is not None and error.errors:
+        for field, errs in error.errors.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        messages.error(request, error.message)
+
+
+@login_required
+def register_list(request):
+    _staff_required(request)
+    register = selectors.register_filter(user=request.user, params=request.GET, request=request)
+    after = request.GET.get("after", "")
+    after_id = int(after) if after.isdigit() else None
+    if register.form.is_valid():
+        rows, next_after = selectors.keyset_page(register.qs, after=after_id)
+    else:
+        rows, next_after = [], None
+    params = request.GET.copy()
+    params.pop("after", None)
+    query = params.urlencode()
+    return render(request, "institutions/register_list.html", {
+        "filter": register,
+        "rows": rows,
+        "next_url": f"?{query}&{urlencode({'after': next_after})}" if next_after else "",
+        "first_url": f"?{query}" if after_id else "",
+        "query": query,
+        "can_create": permissions.can_create_institution(request.user),
+        "can_import": permissions.can_import_register(request.user),
+    })
+
+
+@login_required
+def institution_detail(request, pk: int):
+    institution = _visible_institution_or_404(request, pk)
+    user = request.user
+    return render(request, "institutions/institution_detail.html", {
+        "institution": institution,
+        **selectors.institution_file(institution=institution),
+        "can_change": permissions.can_change_institution(user, institution),
+        "can_delete": permissions.can_delete_institution(user, institution),
+        "licence_kinds": permissions.licence_kinds_for(user),
+        "can_add_licence": permissions.can_add_licence(user, institution),
+    })
+
+
+@login_required
+def institution_create(request):
+    _staff_required(request)
+    if not permissions.can_create_institution(request.user):
+        raise PermissionDenied(_("您的部门无权登记机构。"))
+    form = InstitutionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            institution = services.institution_create(actor=request.user, data=form.cleaned_data)
+        except services.RegisterError as error:
+            _form_errors_to_messages(request, error, form)
+        else:
+            messages.success(request, _("已登记机构“%(name)s”。") % {"name": institution.name})
+            return redirect(institution)
+    return render(request, "institutions/institution_form.html", {"form": form})
+
+
+@login_required
+def institution_edit(request, pk: int):
+    institution = _visible_institution_or_404(request, pk)
+    if not permissions.can_change_institution(request.user, institution):
+        raise PermissionDenied(_("您无权修改该机构。"))
+    form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.institution_update(actor=request.user, institution_id=pk, data=form.cleaned_data)
+        except services.RegisterError as error:
+            _form_errors_to_messages(request, error, form)
+        else:
+            messages.success(request, _("已保存修改。"))
+            return redirect("institutions:detail", pk=pk)
+    return render(request, "institutions/institution_form.html", {"form": form, "institution": institution})
+
+
+@login_required
+@require_POST
+def institution_delete(request, pk: int):
+    institution = _visible_institution_or_404(request, pk)
+    if not permissions.can_delete_institution(request.user, institution):
+        raise PermissionDenied(_("您无权删除该机构。"))
+    services.institution_delete(actor=request.user, institution_id=pk)
+    messages.success(request, _("已删除机构“%(name)s”。") % {"name": institution.name})
+    return redirect("institutions:list")
+
+
+# One table drives the pages of an institution's children: licences, sites and teachers.
+CHILDREN = {
+    "licence": {
+        "model": Licence, "form": LicenceForm, "save": services.licence_save, "delete": services.licence_delete,
+        "id_arg": "licence_id", "label": _("证照"),
+    },
+    "site": {
+        "model": Site, "form": SiteForm, "save": services.site_save, "delete": services.site_delete,
+        "id_arg": "site_id", "label": _("办学点"),
+    },
+    "teacher": {
+        "model": Teacher, "form": TeacherForm, "save": services.teacher_save, "delete": services.teacher_delete,
+        "id_arg": "teacher_id", "label": _("培训人员"),
+    },
+}
+
+
+def _check_child_permission(user, institution, kind, instance=None, new_kind=None):
+    if kind == "licence":
+        kinds = {getattr(instance, "kind", None), new_kind} - {None, ""}
+        allowed = permissions.can_add_licence(user, institution) and all(
+            permissions.can_change_licence(user, institution, k) for k in kinds
+        )
+    else:
+        allowed = permissions.can_change_sites_and_teachers(user, institution)
+    if not allowed:
+        raise PermissionDenied(_("您无权修改该机构的这项信息。"))
+
+
+@login_required
+def child_edit(request, pk: int, kind: str, child_id: int | None = None):
+    spec = CHILDREN[kind]
+    institution = _visible_institution_or_404(request, pk)
+    instance = get_object_or_404(spec["model"], pk=child_id, institution=institution) if child_id else None
+    _check_child_permission(request.user, institution, kind, instance, request.POST.get("kind"))
+    form_kwargs = {"user": request.user}
+    if kind != "teacher":
+        form_kwargs["institution"] = institution
+    form = spec["form"](request.POST or None, instance=instance, **form_kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec["save"](actor=request.user, institution_id=institution.pk, data=form.cleaned_data,
+                         **({spec["id_arg"]: child_id} if child_id else {}))
+        except services.RegisterError as error:
+            _form_errors_to_messages(request, error, form)
+        else:
+            messages.success(request, _("已保存%(what)s。") % {"what": spec["label"]})
+            return redirect(institution)
+    return render(request, "institutions/child_form.html", {
+        "form": form, "institution": institution, "label": spec["label"], "instance": instance,
+    })
+
+
+@login_required
+@require_POST
+def child_delete(request, pk: int, kind: str, child_id: int):
+    spec = CHILDREN[kind]
+    institution = _visible_institution_or_404(request, pk)
+    instance = get_object_or_404(spec["model"], pk=child_id, institution=institution)
+    _check_child_permission(request.user, institution, kind, instance)
+    spec["delete"](actor=request.user, institution_id=institution.pk, **{spec["id_arg"]: child_id})
+    messages.success(request, _("已删除%(what)s。") % {"what": spec["label"]})
+    return redirect(institution)

@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import AuditEvent, Department, Region, User
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "region", "is_joint_office_seat"]
+    list_filter = ["kind", "is_joint_office_seat"]
+    search_fields = ["name", "region__name", "region__code"]
+    raw_id_fields = ["region"]
+
+    def save_model(self, request, obj, form, change):
+        services.department_save(department=obj, actor=request.user)
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    list_display = ["username", "full_name", "department", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "department__kind"]
+    search_fields = ["username", "full_name", "department__name"]
+    list_select_related = ["department"]
+    raw_id_fields = ["department"]
+    fieldsets = UserAdmin.fieldsets + (
+        (_("部门与角色"), {"fields": ("full_name", "department", "role", "enforcement_certificate", "phone")}),
+    )
+    add_fieldsets = UserAdmin.add_fieldsets + ((_("部门与角色"), {"fields": ("full_name", "department", "role")}),)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail cannot be edited or deleted through the application."""
+
+    list_display = ["created_at", "actor_name", "kind", "object_type", "object_id", "institution_id", "summary"]
+    list_filter = ["kind", "object_type"]
+    search_fields = ["object_id", "summary", "actor_name"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,192 @@
+"""The organisation (regions, departments, staff) and the one audit trail every app writes to."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    """Shared base: who created and last changed a row, and when."""
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("更新人"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class RegionLevel(models.IntegerChoices):
+    PROVINCE = 1, _("省")
+    PREFECTURE = 2, _("市/州")
+    COUNTY = 3, _("县/区")
+    TOWNSHIP = 4, _("乡镇/街道")
+
+
+# Length of the official division code (行政区划代码) at each level: 44, 4401, 440106, 440106001.
+CODE_LENGTH = {RegionLevel.PROVINCE: 2, RegionLevel.PREFECTURE: 4, RegionLevel.COUNTY: 6, RegionLevel.TOWNSHIP: 9}
+
+
+class Region(models.Model):
+    """A node of the region tree, keyed by its official code so a subtree is a prefix match."""
+
+    code = models.CharField(_("行政区划代码"), max_length=12, primary_key=True)
+    name = models.CharField(_("名称"), max_length=60)
+    level = models.PositiveSmallIntegerField(_("级别"), choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    abbreviation = models.CharField(
+        _("简称"), max_length=10, blank=True, help_text=_("用于文书编号，如“济”")
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["code"], name="region_code_pattern", opclasses=["varchar_pattern_ops"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=4), name="region_level_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def contains(self, code: str) -> bool:
+        return bool(code) and code.startswith(self.code)
+
+    @property
+    def full_name(self) -> str:
+        return self.name
+
+
+class DepartmentKind(models.TextChoices):
+    EDUCATION = "education", _("教育")
+    MARKET = "market", _("市场监管")
+    POLICE = "police", _("公安")
+    FIRE = "fire", _("消防救援")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政")
+    HR = "hr", _("人力资源和社会保障")
+    HOUSING = "housing", _("住房和城乡建设")
+    HEALTH = "health", _("卫生健康")
+    TAX = "tax", _("税务")
+    FINANCE = "finance", _("金融监管")
+    LAW_ENFORCEMENT = "law_enforcement", _("综合行政执法")
+    CULTURE = "culture", _("文化广电旅游")
+
+
+class Department(models.Model):
+    """A department of one kind in one region, e.g. 某县教育局. Its staff share one auth group."""
+
+    kind = models.CharField(_("部门类别"), max_length=20, choices=DepartmentKind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments")
+    name = models.CharField(_("名称"), max_length=80)
+    short_name = models.CharField(_("简称"), max_length=20, blank=True, help_text=_("用于文书编号，如“济教”"))
+    is_joint_office_seat = models.BooleanField(
+        _("专项治理办公室所在单位"), default=False, help_text=_("牵头单位，通常为教育局")
+    )
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department", editable=False)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["region_id", "kind"]
+        constraints = [models.UniqueConstraint(fields=["kind", "region"], name="department_kind_region_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", _("执法检查人员")
+    HEAD = "head", _("部门负责人")
+    JOINT_OFFICE = "joint_office", _("专项治理办公室")
+    ADMIN = "admin", _("系统管理员")
+
+
+class User(AbstractUser):
+    """A staff account: one department, one role. Administrators may stand outside any department."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属部门"), on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.INSPECTOR)
+    full_name = models.CharField(_("姓名"), max_length=40, blank=True)
+    enforcement_certificate = models.CharField(_("执法证号"), max_length=30, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("工作人员")
+        verbose_name_plural = _("工作人员")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="admin") | models.Q(department__isnull=False),
+                name="staff_has_department_unless_admin",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def region_code(self) -> str:
+        """The prefix of every region this account may see; '' means the whole country."""
+        if self.is_admin_role and self.department_id is None:
+            return ""
+        return self.department.region_id if self.department_id else "\x00"
+
+    @property
+    def department_kind(self) -> str:
+        return self.department.kind if self.department_id else ""
+
+
+class AuditEvent(models.Model):
+    """One row per change, chained by SHA-256 per institution; written only by services."""
+
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人姓名"), max_length=80, blank=True)
+    # Plain integer (no foreign key): the trail outlives the institution and never changes with it.
+    institution_id = models.BigIntegerField(_("机构"), null=True, blank=True)
+    object_type = models.CharField(_("对象类型"), max_length=60)
+    object_id = models.CharField(_("对象编号"), max_length=40)
+    kind = models.CharField(_("事件"), max_length=40)
+    summary = models.CharField(_("摘要"), max_length=200, blank=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["institution_id", "id"], name="audit_institution_chain"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.object_type}#{self.object_id}"
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for every field that differs, for display."""
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]

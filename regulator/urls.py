@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+handler403 = "regulator.views.forbidden"
+handler404 = "regulator.views.not_found"
+handler500 = "regulator.views.server_error"
+
+admin.site.site_header = settings.SITE_TITLE
+admin.site.site_title = settings.SITE_TITLE
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("register/", include("institutions.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,109 @@
+"""Fixtures: a small prefecture with two counties, departments, and a client per role."""
+
+import pytest
+
+from regulator.models import DepartmentKind, RegionLevel, Role
+from tests.factories import DepartmentFactory, RegionFactory, UserFactory
+
+
+@pytest.fixture
+def regions(db):
+    province = RegionFactory(code="37", name="山东省", level=RegionLevel.PROVINCE)
+    prefecture = RegionFactory(code="3701", name="济南市", level=RegionLevel.PREFECTURE, parent=province,
+                               abbreviation="济")
+    county = RegionFactory(code="370102", name="历下区", level=RegionLevel.COUNTY, parent=prefecture)
+    other_county = RegionFactory(code="370103", name="市中区", level=RegionLevel.COUNTY, parent=prefecture)
+    township = RegionFactory(code="370102001", name="解放路街道", level=RegionLevel.TOWNSHIP, parent=county)
+    other_township = RegionFactory(code="370103001", name="大观园街道", level=RegionLevel.TOWNSHIP,
+                                   parent=other_county)
+    far_county = RegionFactory(code="370202", name="市南区", level=RegionLevel.COUNTY,
+                               parent=RegionFactory(code="3702", name="青岛市", level=RegionLevel.PREFECTURE,
+                                                    parent=province))
+    return {
+        "province": province, "prefecture": prefecture, "county": county, "other_county": other_county,
+        "township": township, "other_township": other_township, "far_county": far_county,
+    }
+
+
+@pytest.fixture
+def departments(regions):
+    county = regions["county"]
+    return {
+        "education": DepartmentFactory(kind=DepartmentKind.EDUCATION, region=county, name="历下区教育局",
+                                       is_joint_office_seat=True),
+        "market": DepartmentFactory(kind=DepartmentKind.MARKET, region=county, name="历下区市场监督管理局"),
+        "police": DepartmentFactory(kind=DepartmentKind.POLICE, region=county, name="历下区公安分局"),
+        "other_education": DepartmentFactory(kind=DepartmentKind.EDUCATION, region=regions["other_county"],
+                                             name="市中区教育局"),
+        "prefecture_education": DepartmentFactory(kind=DepartmentKind.EDUCATION, region=regions["prefecture"],
+                                                  name="济南市教育局"),
+    }
+
+
+@pytest.fixture
+def users(departments):
+    return {
+        "education_inspector": UserFactory(username="edu_inspector", department=departments["education"],
+                                           role=Role.INSPECTOR),
+        "education_head": UserFactory(username="edu_head", department=departments["education"], role=Role.HEAD),
+        "market_head": UserFactory(username="market_head", department=departments["market"], role=Role.HEAD),
+        "market_inspector": UserFactory(username="market_inspector", department=departments["market"],
+                                        role=Role.INSPECTOR),
+        "police_inspector": UserFactory(username="police_inspector", department=departments["police"],
+                                        role=Role.INSPECTOR),
+        "joint_office": UserFactory(username="joint_office", department=departments["education"],
+                                    role=Role.JOINT_OFFICE),
+        "other_county_inspector": UserFactory(username="other_inspector", department=departments["other_education"],
+                                              role=Role.INSPECTOR),
+        "prefecture_head": UserFactory(username="pref_head", department=departments["prefecture_education"],
+                                       role=Role.HEAD),
+        "admin": UserFactory(username="admin", department=None, role=Role.ADMIN, is_staff=True, is_superuser=True),
+    }
+
+
+def _client_for(client_class, user):
+    from django.test import Client
+
+    client = client_class() if client_class else Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def education_inspector_client(users):
+    return _client_for(None, users["education_inspector"])
+
+
+@pytest.fixture
+def education_head_client(users):
+    return _client_for(None, users["education_head"])
+
+
+@pytest.fixture
+def market_head_client(users):
+    return _client_for(None, users["market_head"])
+
+
+@pytest.fixture
+def police_inspector_client(users):
+    return _client_for(None, users["police_inspector"])
+
+
+@pytest.fixture
+def joint_office_client(users):
+    return _client_for(None, users["joint_office"])
+
+
+@pytest.fixture
+def other_county_client(users):
+    return _client_for(None, users["other_county_inspector"])
+
+
+@pytest.fixture
+def prefecture_head_client(users):
+    return _client_for(None, users["prefecture_head"])
+
+
+@pytest.fixture
+def admin_client_(users):
+    return _client_for(None, users["admin"])

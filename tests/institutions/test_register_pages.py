@@ -1,0 +1,202 @@
+"""Register list, file page, create and edit, for every role."""
+
+import pytest
+from django.urls import reverse
+
+from institutions.models import Institution, LicenceKind, LicenceStanding
+from regulator.models import AuditEvent
+from tests.factories import InstitutionFactory, LicenceFactory, make_credit_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def register(regions):
+    mine = InstitutionFactory(name="历下星光艺术培训", region=regions["township"])
+    mine_county = InstitutionFactory(name="历下数学思维", region=regions["county"], category="academic")
+    other = InstitutionFactory(name="市中舞蹈学校", region=regions["other_township"])
+    far = InstitutionFactory(name="青岛编程学校", region=regions["far_county"])
+    return {"mine": mine, "mine_county": mine_county, "other": other, "far": far}
+
+
+def _names(response):
+    return {inst.name for inst in response.context["rows"]}
+
+
+@pytest.mark.parametrize(
+    "client_fixture",
+    ["education_inspector_client", "market_head_client", "police_inspector_client", "joint_office_client"],
+)
+def test_county_staff_see_only_their_county(request, client_fixture, register):
+    client = request.getfixturevalue(client_fixture)
+    response = client.get(reverse("institutions:list"))
+    assert response.status_code == 200
+    assert _names(response) == {"历下星光艺术培训", "历下数学思维"}
+
+
+def test_prefecture_sees_every_county_below_it(prefecture_head_client, register):
+    response = prefecture_head_client.get(reverse("institutions:list"))
+    assert _names(response) == {"历下星光艺术培训", "历下数学思维", "市中舞蹈学校"}
+
+
+def test_admin_sees_everything(admin_client_, register):
+    assert len(_names(admin_client_.get(reverse("institutions:list")))) == 4
+
+
+def test_anonymous_is_sent_to_login(client, register):
+    response = client.get(reverse("institutions:list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_filters_combine(education_inspector_client, register, regions):
+    url = reverse("institutions:list")
+    assert _names(education_inspector_client.get(url, {"region": regions["township"].code})) == {"历下星光艺术培训"}
+    assert _names(education_inspector_client.get(url, {"category": "academic"})) == {"历下数学思维"}
+    assert _names(education_inspector_client.get(url, {"q": "星光"})) == {"历下星光艺术培训"}
+    assert _names(education_inspector_client.get(url, {"q": register["mine"].credit_code})) == {"历下星光艺术培训"}
+    assert _names(education_inspector_client.get(url, {"licence_standing": "both"})) == set()
+    assert _names(education_inspector_client.get(url, {"students": "compulsory"})) == {"历下星光艺术培训", "历下数学思维"}
+
+
+def test_unknown_filter_value_is_explained_not_500(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:list"), {"category": "astrology"})
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert "筛选条件有误" in response.content.decode()
+
+
+def test_region_outside_scope_is_not_a_choice(education_inspector_client, register, regions):
+    response = education_inspector_client.get(reverse("institutions:list"), {"region": regions["other_county"].code})
+    assert response.context["rows"] == []
+    assert response.context["filter"].form.errors
+
+
+def test_keyset_pages_never_repeat_or_skip(education_inspector_client, regions, settings):
+    settings.REGISTER_PAGE_SIZE = 3
+    InstitutionFactory.create_batch(7, region=regions["county"])
+    seen, url = [], reverse("institutions:list")
+    response = education_inspector_client.get(url)
+    while True:
+        seen += [row.pk for row in response.context["rows"]]
+        if not response.context["next_url"]:
+            break
+        response = education_inspector_client.get(url + response.context["next_url"])
+    assert len(seen) == 7 == len(set(seen))
+
+
+@pytest.mark.parametrize("rows", [10, 60])
+def test_register_list_query_count_is_constant(education_inspector_client, regions, rows,
+                                               django_assert_num_queries):
+    InstitutionFactory.create_batch(rows, region=regions["county"])
+    # session, user+department, region choices, one page of institutions with their regions
+    with django_assert_num_queries(4):
+        response = education_inspector_client.get(reverse("institutions:list"))
+    assert response.status_code == 200
+
+
+def test_file_page_shows_licences_sites_teachers_history(education_head_client, register, users):
+    LicenceFactory(institution=register["mine"], kind=LicenceKind.BUSINESS, number="BIZ-1")
+    response = education_head_client.get(register["mine"].get_absolute_url())
+    assert response.status_code == 200
+    assert "BIZ-1" in response.content.decode()
+
+
+def test_file_page_of_other_region_is_403(education_inspector_client, register):
+    response = education_inspector_client.get(register["other"].get_absolute_url())
+    assert response.status_code == 403
+
+
+def test_file_page_query_count(education_head_client, register, django_assert_num_queries):
+    # session, user, institution+region, licences, sites, teachers, history
+    with django_assert_num_queries(7):
+        education_head_client.get(register["mine"].get_absolute_url())
+
+
+def _institution_post(regions, **overrides):
+    data = {
+        "name": "新登记培训中心", "credit_code": make_credit_code("370102"), "address": "泉城路1号",
+        "region": regions["township"].code, "premises_type": "commercial", "category": "science",
+        "serves_compulsory": "on", "delivery": "offline", "profit_type": "for_profit", "operating_state": "operating",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("client_fixture", "allowed"),
+    [
+        ("education_inspector_client", True),
+        ("education_head_client", True),
+        ("market_head_client", True),
+        ("joint_office_client", True),
+        ("police_inspector_client", False),
+        ("admin_client_", True),
+    ],
+)
+def test_create_institution_by_role(request, regions, client_fixture, allowed):
+    client = request.getfixturevalue(client_fixture)
+    response = client.post(reverse("institutions:create"), _institution_post(regions))
+    if allowed:
+        assert response.status_code == 302
+        institution = Institution.objects.get(name="新登记培训中心")
+        assert institution.licence_standing == LicenceStanding.NONE
+        assert AuditEvent.objects.filter(institution_id=institution.pk, kind="created").exists()
+    else:
+        assert response.status_code == 403
+        assert not Institution.objects.exists()
+
+
+def test_create_with_bad_check_character_explains(education_inspector_client, regions):
+    code = make_credit_code("370102")
+    bad = code[:17] + ("0" if code[17] != "0" else "1")
+    response = education_inspector_client.post(reverse("institutions:create"), _institution_post(regions, credit_code=bad))
+    assert response.status_code == 200
+    assert "校验位错误" in response.content.decode()
+    assert not Institution.objects.exists()
+
+
+def test_duplicate_credit_code_is_refused(education_inspector_client, regions, register):
+    response = education_inspector_client.post(
+        reverse("institutions:create"), _institution_post(regions, credit_code=register["mine"].credit_code))
+    assert response.status_code == 200
+    assert "已存在" in response.content.decode()
+    assert Institution.objects.count() == 4
+
+
+def test_region_outside_user_is_refused(education_inspector_client, regions):
+    response = education_inspector_client.post(
+        reverse("institutions:create"), _institution_post(regions, region=regions["other_township"].code))
+    assert response.status_code == 200
+    assert "不在您的管辖范围内" in response.content.decode()
+    assert not Institution.objects.exists()
+
+
+def test_forged_edit_of_other_region_is_403_and_writes_nothing(education_inspector_client, regions, register):
+    target = register["other"]
+    before = AuditEvent.objects.count()
+    response = education_inspector_client.post(
+        reverse("institutions:edit", args=[target.pk]), _institution_post(regions, name="被篡改"))
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.name == "市中舞蹈学校"
+    assert AuditEvent.objects.count() == before
+
+
+def test_police_cannot_edit_but_can_view(police_inspector_client, register, regions):
+    target = register["mine"]
+    assert police_inspector_client.get(target.get_absolute_url()).status_code == 200
+    response = police_inspector_client.post(reverse("institutions:edit", args=[target.pk]),
+                                            _institution_post(regions, name="改名"))
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.name == "历下星光艺术培训"
+
+
+def test_edit_records_before_and_after(education_head_client, register, regions):
+    target = register["mine"]
+    data = _institution_post(regions, name="历下星光艺术中心", credit_code=target.credit_code)
+    response = education_head_client.post(reverse("institutions:edit", args=[target.pk]), data)
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(institution_id=target.pk, kind="updated").get()
+    assert event.before["name"] == "历下星光艺术培训" and event.after["name"] == "历下星光艺术中心"
+    assert ("name", "历下星光艺术培训", "历下星光艺术中心") in event.changes
