@@ -190,3 +190,79 @@ class AuditEvent(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]
+
+
+class Notification(models.Model):
+    """An in-app inbox message (also e-mailed). `key` is unique so a job can never notify twice."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    key = models.CharField(_("去重键"), max_length=200, unique=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-id"], name="notification_inbox")]
+
+    def __str__(self):
+        return self.subject
+
+
+class VerificationRecord(models.Model):
+    """A numbered document or published batch that the public can verify at an unguessable address."""
+
+    token = models.CharField(_("验证码"), max_length=40, unique=True)
+    kind = models.CharField(_("文书类型"), max_length=40)
+    number = models.CharField(_("文号"), max_length=80, db_index=True)
+    title = models.CharField(_("标题"), max_length=200)
+    issuer_name = models.CharField(_("出具单位"), max_length=80)
+    issued_at = models.DateTimeField(_("出具时间"))
+    subject_name = models.CharField(_("当事人"), max_length=120, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    object_type = models.CharField(_("对象类型"), max_length=60)
+    object_id = models.CharField(_("对象编号"), max_length=40)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("文书验证记录")
+        verbose_name_plural = _("文书验证记录")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "object_id"], name="verification_one_per_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("verify", args=[self.token])
+
+
+class DocumentSequence(models.Model):
+    """Gap-free document numbers per department, year and kind; locked and incremented in the approving transaction."""
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("文书编号序列")
+        verbose_name_plural = _("文书编号序列")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year", "kind"], name="document_sequence_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.year} {self.kind}: {self.last_number}"

@@ -20,5 +20,10 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("register/", include("institutions.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("penalties/", include("penalties.urls")),
+    path("publicity/", include("publicity.urls")),
+    path("verify/", views.verify_lookup, name="verify_lookup"),
+    path("verify/<str:token>/", views.verify_document, name="verify"),
     path("admin/", admin.site.urls),
 ]

@@ -20,3 +20,22 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def verify_document(request, token: str):
+    """Public page reached by a document's QR code: what was issued, by whom, when, and its SHA-256."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import VerificationRecord
+
+    record = get_object_or_404(VerificationRecord, token=token)
+    return render(request, "regulator/verify.html", {"record": record})
+
+
+def verify_lookup(request):
+    """Typing the number printed on a paper notice finds its verification page."""
+    from .models import VerificationRecord
+
+    number = request.GET.get("number", "").strip()[:80]
+    record = VerificationRecord.objects.filter(number=number).first() if number else None
+    return render(request, "regulator/verify.html", {"record": record, "number": number, "lookup": True})

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -177,11 +178,12 @@ else:
     CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat process; every periodic job also takes an advisory lock (regulator.locks) so overlaps are harmless.
 CELERY_BEAT_SCHEDULE = {
-    "expire-licences-daily": {
-        "task": "institutions.tasks.expire_licences",
-        "schedule": 24 * 3600,
-    },
+    "expire-licences-daily": {"task": "institutions.tasks.expire_licences", "schedule": crontab(hour=0, minute=30)},
+    "chase-deadlines-daily": {"task": "penalties.tasks.chase_deadlines", "schedule": crontab(hour=1, minute=0)},
+    "chase-report-deadlines-daily": {
+        "task": "publicity.tasks.chase_report_deadlines", "schedule": crontab(hour=1, minute=30)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
