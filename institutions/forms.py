@@ -64,6 +64,9 @@ class TeacherForm(forms.ModelForm):
         model = Teacher
         fields = ["name", "subject", "qualification_number", "diploma", "is_in_service_teacher"]
 
+    def __init__(self, *args, user, institution, **kwargs):
+        super().__init__(*args, **kwargs)
+
 
 class LicenceForm(forms.ModelForm):
     class Meta:

@@ -155,10 +155,7 @@ def child_edit(request, pk: int, kind: str, child_id: int | None = None):
     institution = _visible_institution_or_404(request, pk)
     instance = get_object_or_404(spec["model"], pk=child_id, institution=institution) if child_id else None
     _check_child_permission(request.user, institution, kind, instance, request.POST.get("kind"))
-    form_kwargs = {"user": request.user}
-    if kind != "teacher":
-        form_kwargs["institution"] = institution
-    form = spec["form"](request.POST or None, instance=instance, **form_kwargs)
+    form = spec["form"](request.POST or None, instance=instance, user=request.user, institution=institution)
     if request.method == "POST" and form.is_valid():
         try:
             spec["save"](actor=request.user, institution_id=institution.pk, data=form.cleaned_data,
