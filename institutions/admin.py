@@ -43,6 +43,26 @@ class LicenceAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["address", "institution", "region", "premises_type", "approved"]
+    list_filter = ["premises_type", "approved"]
+    search_fields = ["address", "institution__name"]
+    raw_id_fields = ["institution", "region"]
+    list_select_related = ["institution", "region"]
+    show_full_result_count = False
+
+
+@admin.register(Teacher)
+class TeacherAdmin(admin.ModelAdmin):
+    list_display = ["name", "institution", "subject", "qualification_number", "is_in_service_teacher"]
+    list_filter = ["is_in_service_teacher"]
+    search_fields = ["name", "=qualification_number", "institution__name"]
+    raw_id_fields = ["institution"]
+    list_select_related = ["institution"]
+    show_full_result_count = False
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["original_name", "department", "state", "total_rows", "valid_rows", "imported_rows", "created_at"]

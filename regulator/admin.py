@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AuditEvent, Department, Region, User
+from .models import AuditEvent, Department, DocumentSequence, Notification, Region, User, VerificationRecord
 
 
 @admin.register(Region)
@@ -55,3 +55,26 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "subject", "read_at", "emailed_at"]
+    search_fields = ["subject", "key", "recipient__username"]
+    raw_id_fields = ["recipient"]
+    show_full_result_count = False
+
+
+@admin.register(VerificationRecord)
+class VerificationRecordAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "title", "issuer_name", "issued_at", "revoked_at"]
+    search_fields = ["=number", "title", "subject_name"]
+    list_filter = ["kind"]
+    readonly_fields = ["token", "sha256"]
+
+
+@admin.register(DocumentSequence)
+class DocumentSequenceAdmin(admin.ModelAdmin):
+    list_display = ["department", "year", "kind", "last_number"]
+    list_filter = ["year", "kind"]
+    readonly_fields = ["last_number"]
