@@ -1,0 +1,26 @@
+"""Inspection settings with defaults; override any of them in the project settings."""
+
+from django.conf import settings
+
+# Upload limits in bytes (issue 3: photos ≤ 15 MB, video ≤ 200 MB).
+INSPECTIONS_PHOTO_MAX_BYTES = "INSPECTIONS_PHOTO_MAX_BYTES"
+INSPECTIONS_VIDEO_MAX_BYTES = "INSPECTIONS_VIDEO_MAX_BYTES"
+INSPECTIONS_DOCUMENT_MAX_BYTES = "INSPECTIONS_DOCUMENT_MAX_BYTES"
+
+_DEFAULTS = {
+    INSPECTIONS_PHOTO_MAX_BYTES: 15 * 1024 * 1024,
+    INSPECTIONS_VIDEO_MAX_BYTES: 200 * 1024 * 1024,
+    INSPECTIONS_DOCUMENT_MAX_BYTES: 20 * 1024 * 1024,
+    # Longest edge of the EXIF-stripped display copy of a photo.
+    "INSPECTIONS_DISPLAY_MAX_EDGE": 2048,
+    # Inspectors drawn per visit in a double-random draw (at least two by rule).
+    "INSPECTIONS_MIN_INSPECTORS_PER_VISIT": 2,
+    # The checklist template code a new campaign uses unless another is chosen.
+    "INSPECTIONS_DEFAULT_TEMPLATE_CODE": "campaign",
+    "INSPECTIONS_PAGE_SIZE": 30,
+}
+
+
+def get(name: str):
+    """Read a setting at call time, so tests can override it with `settings` fixtures."""
+    return getattr(settings, name, _DEFAULTS[name])

@@ -1,0 +1,190 @@
+"""Double random, one public (双随机、一公开): draw institutions from a scoped pool and inspectors from the
+departments' rosters, reproducibly. The draw stores its seed, pool (ordered ids) and roster, so `draw_rerun`
+gives the identical result from them, and tells whether today's pool still matches the stored one."""
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from institutions.models import Institution, OperatingState, StudentStage
+from regulator.audit import record_event
+from regulator.models import Role, User
+
+from . import conf, permissions
+from .models import Campaign, InspectionKind, SpotCheckDraw
+from .services import InspectionError, _deny, visit_plan
+
+_STAGE_FIELD = {
+    StudentStage.PRESCHOOL: "serves_preschool",
+    StudentStage.COMPULSORY: "serves_compulsory",
+    StudentStage.SENIOR_HIGH: "serves_senior_high",
+}
+
+
+def campaign_criteria(campaign: Campaign) -> dict:
+    return {
+        "region": campaign.region_id,
+        "category": campaign.category,
+        "students_served": campaign.students_served,
+        "licence_standing": campaign.licence_standing,
+    }
+
+
+def pool_ids(criteria: dict) -> list[int]:
+    """Sorted ids of the institutions the criteria select (closed and banned ones are not inspected)."""
+    queryset = Institution.objects.filter(region_id__startswith=criteria["region"]).exclude(
+        operating_state__in=[OperatingState.CLOSED, OperatingState.BANNED]
+    )
+    if criteria.get("category"):
+        queryset = queryset.filter(category=criteria["category"])
+    if criteria.get("students_served"):
+        queryset = queryset.filter(**{_STAGE_FIELD[criteria["students_served"]]: True})
+    if criteria.get("licence_standing"):
+        queryset = queryset.filter(licence_standing=criteria["licence_standing"])
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+def roster_ids(department_ids) -> list[int]:
+    return list(
+        User.objects.filter(department_id__in=department_ids, role=Role.INSPECTOR, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def compute(
+    *, seed: str, pool: list[int], roster: list[int], conflicts: list, sample_size: int, per_visit: int
+) -> list[dict]:
+    """The pure draw: the same inputs always give the same result."""
+    if sample_size < 1:
+        raise InspectionError(_("抽取数量至少为 1。"))
+    if sample_size > len(pool):
+        raise InspectionError(
+            _("抽取数量（%(n)s）超过了机构库中的机构数（%(p)s），请减少数量或扩大范围。")
+            % {"n": sample_size, "p": len(pool)}
+        )
+    if per_visit < conf.get("INSPECTIONS_MIN_INSPECTORS_PER_VISIT"):
+        raise InspectionError(
+            _("每组检查人员至少 %(n)s 人。") % {"n": conf.get("INSPECTIONS_MIN_INSPECTORS_PER_VISIT")}
+        )
+    blocked = {(int(user_id), int(institution_id)) for user_id, institution_id in conflicts}
+    rng = random.Random(seed)
+    institutions = rng.sample(sorted(pool), sample_size)
+    result = []
+    for institution_id in institutions:
+        eligible = [u for u in sorted(roster) if (u, institution_id) not in blocked]
+        if len(eligible) < per_visit:
+            raise InspectionError(
+                _("检查人员库中可用人员（%(n)s）不足每组 %(k)s 人（已排除回避人员）。")
+                % {"n": len(eligible), "k": per_visit}
+            )
+        result.append({"institution": institution_id, "inspectors": rng.sample(eligible, per_visit)})
+    return result
+
+
+@transaction.atomic
+def spot_check_draw(
+    *,
+    actor,
+    campaign: Campaign,
+    sample_size: int,
+    planned_on: date,
+    inspectors_per_visit: int = 2,
+    departments=None,
+    conflicts=(),
+    seed: str | None = None,
+) -> SpotCheckDraw:
+    """Draw, store the draw, and plan one visit per drawn institution. Refusal writes nothing."""
+    if not permissions.can_draw(actor, campaign):
+        _deny(_("只有专项治理办公室或牵头部门负责人可以抽取。"))
+    department_list = list(departments) if departments is not None else list(campaign.departments.all())
+    if campaign.lead_department_id not in {d.pk for d in department_list}:
+        department_list.append(campaign.lead_department)
+    criteria = campaign_criteria(campaign)
+    pool = pool_ids(criteria)
+    roster = roster_ids([d.pk for d in department_list])
+    conflicts = sorted([int(u), int(i)] for u, i in conflicts)
+    seed = seed or secrets.token_hex(16)
+    result = compute(
+        seed=seed,
+        pool=pool,
+        roster=roster,
+        conflicts=conflicts,
+        sample_size=sample_size,
+        per_visit=inspectors_per_visit,
+    )
+    draw = SpotCheckDraw.objects.create(
+        campaign=campaign,
+        seed=seed,
+        sample_size=sample_size,
+        inspectors_per_visit=inspectors_per_visit,
+        criteria={**criteria, "departments": sorted(d.pk for d in department_list)},
+        pool=pool,
+        roster=roster,
+        conflicts=conflicts,
+        result=result,
+        created_by=actor,
+        updated_by=actor,
+    )
+    users = User.objects.in_bulk(roster)
+    institutions = Institution.objects.in_bulk([row["institution"] for row in result])
+    for row in result:
+        drawn = [users[u] for u in row["inspectors"]]
+        lead = campaign.lead_department
+        others = {u.department for u in drawn if u.department_id != lead.pk}
+        visit_plan(
+            actor=actor,
+            institution=institutions[row["institution"]],
+            lead_department=lead,
+            planned_on=planned_on,
+            inspectors=drawn,
+            kind=InspectionKind.SPOT_CHECK,
+            departments=sorted(others, key=lambda d: d.pk),
+            campaign=campaign,
+            draw=draw,
+            check_permission=False,
+        )
+    record_event(
+        actor=actor,
+        kind="spot_check_drawn",
+        obj=draw,
+        after={"seed": seed, "pool_size": len(pool), "roster_size": len(roster), "result": result},
+        summary=_("双随机抽取 %(n)s 家（机构库 %(p)s 家）") % {"n": sample_size, "p": len(pool)},
+    )
+    return draw
+
+
+@dataclass(frozen=True)
+class RerunReport:
+    result: list[dict]
+    identical: bool
+    pool_matches: bool
+    current_pool_size: int
+    added: list[int]
+    removed: list[int]
+
+
+def draw_rerun(*, draw: SpotCheckDraw) -> RerunReport:
+    """Re-run from the stored seed/pool/roster; compare today's pool with the stored one (never redraws)."""
+    result = compute(
+        seed=draw.seed,
+        pool=draw.pool,
+        roster=draw.roster,
+        conflicts=draw.conflicts,
+        sample_size=draw.sample_size,
+        per_visit=draw.inspectors_per_visit,
+    )
+    current = pool_ids(draw.criteria)
+    stored = set(draw.pool)
+    return RerunReport(
+        result=result,
+        identical=(result == draw.result),
+        pool_matches=(current == list(draw.pool)),
+        current_pool_size=len(current),
+        added=sorted(set(current) - stored),
+        removed=sorted(stored - set(current)),
+    )

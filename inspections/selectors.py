@@ -1,0 +1,84 @@
+"""Reads of the inspections app: lists scoped by permissions, the visit page's data, and problem items."""
+
+from datetime import date
+
+from django.db.models import Prefetch, QuerySet
+
+from . import conf, permissions
+from .models import (
+    ChecklistAnswer,
+    Evidence,
+    ProblemItem,
+    ProblemStatus,
+    Signature,
+    Visit,
+    VisitInspector,
+    VisitStatus,
+)
+
+
+def _list_columns(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("institution", "lead_department").prefetch_related(
+        Prefetch("assignments", queryset=VisitInspector.objects.select_related("inspector"))
+    )
+
+
+def todays_visits(*, user, today: date) -> QuerySet:
+    """An inspector's visits for today, plus any started and not yet submitted."""
+    mine = VisitInspector.objects.filter(inspector_id=user.pk).values("visit_id")
+    return _list_columns(
+        Visit.objects.filter(pk__in=mine)
+        .exclude(status=VisitStatus.SUBMITTED)
+        .filter(planned_on__lte=today)
+        .order_by("planned_on", "pk")
+    )
+
+
+def department_visits(*, user, status: str = "", after: int | None = None, size: int | None = None):
+    """Visits the user may see, newest first, one keyset page (no COUNT(*)). Returns (rows, next_after)."""
+    size = size or conf.get("INSPECTIONS_PAGE_SIZE")
+    queryset = permissions.visible_visits(user)
+    if status in VisitStatus.values:
+        queryset = queryset.filter(status=status)
+    if after:
+        queryset = queryset.filter(pk__lt=after)
+    rows = list(_list_columns(queryset.order_by("-pk"))[: size + 1])
+    next_after = rows[size - 1].pk if len(rows) > size else None
+    return rows[:size], next_after
+
+
+def visit_page(*, visit: Visit) -> dict:
+    """Everything the visit page shows, in a fixed handful of queries."""
+    answers = list(
+        ChecklistAnswer.objects.filter(visit=visit)
+        .select_related("item", "carried_from", "carried_from__visit")
+        .order_by("item__position")
+    )
+    evidence = list(Evidence.objects.filter(visit=visit).order_by("pk"))
+    by_item: dict[int | None, list[Evidence]] = {}
+    for row in evidence:
+        by_item.setdefault(row.item_id, []).append(row)
+    for answer in answers:
+        answer.evidence_list = by_item.get(answer.item_id, [])
+    return {
+        "answers": answers,
+        "loose_evidence": by_item.get(None, []),
+        "assignments": list(visit.assignments.select_related("inspector", "inspector__department")),
+        "departments": list(visit.departments.all()),
+        "signature": Signature.objects.filter(visit=visit).first(),
+        "amendments": list(visit.amendments.select_related("created_by")),
+        "problem_items": list(visit.problem_items.order_by("pk")),
+    }
+
+
+def problem_items_for_order(*, visit: Visit) -> QuerySet:
+    """The open problem items of a submitted visit, for a rectification order (penalties app)."""
+    return (
+        ProblemItem.objects.filter(visit=visit, status=ProblemStatus.OPEN)
+        .select_related("checklist_item", "institution", "department")
+        .order_by("checklist_item__position", "pk")
+    )
+
+
+def open_problem_items(*, institution_id: int) -> QuerySet:
+    return ProblemItem.objects.filter(institution_id=institution_id, status=ProblemStatus.OPEN).order_by("pk")
