@@ -36,7 +36,7 @@ def campaign_criteria(campaign: Campaign) -> dict:
 
 def pool_ids(criteria: dict) -> list[int]:
     """Sorted ids of the institutions the criteria select (closed and banned ones are not inspected)."""
-    queryset = Institution.objects.filter(region_id__startswith=criteria["region"]).exclude(
+    queryset = Institution.objects.filter(region__code__startswith=criteria["region"]).exclude(
         operating_state__in=[OperatingState.CLOSED, OperatingState.BANNED]
     )
     if criteria.get("category"):

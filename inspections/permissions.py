@@ -57,11 +57,11 @@ def visit_scope_q(user) -> Q:
         )
     )
     if user.role == Role.JOINT_OFFICE:
-        q |= Q(lead_department__region_id__startswith=user.region_code)
+        q |= Q(lead_department__region__code__startswith=user.region_code)
     if _above_county(user):
         q |= Q(
             lead_department__kind=user.department_kind,
-            lead_department__region_id__startswith=user.region_code,
+            lead_department__region__code__startswith=user.region_code,
         )
     return q
 
@@ -141,7 +141,7 @@ def campaign_scope_q(user) -> Q:
     if _is_national_admin(user):
         return Q()
     return (
-        Q(region_id__startswith=user.region_code)
+        Q(region__code__startswith=user.region_code)
         | Q(lead_department_id=user.department_id)
         | Q(
             pk__in=Campaign.departments.through.objects.filter(department_id=user.department_id).values(

@@ -1,0 +1,103 @@
+"""Evidence uploads: type by content, size limits, EXIF/GPS stripped from the display copy, retries."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from inspections import services
+from inspections.models import Evidence
+from tests.inspections.conftest import jpeg_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def _upload(visit, user, data: bytes, name="photo.jpg", client_id="c1", content_type="image/jpeg"):
+    return services.evidence_upload(
+        actor=user,
+        visit_id=visit.pk,
+        client_id=client_id,
+        upload=SimpleUploadedFile(name, data, content_type=content_type),
+        item_id=visit.answers.first().item_id,
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200,  # Windows executable
+        b"\x7fELF\x02\x01\x01" + b"\x00" * 200,  # Linux executable
+        b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+    ],
+)
+def test_disguised_files_are_refused(visit, users, data):
+    with pytest.raises(services.InspectionError, match="文件类型不被接受"):
+        _upload(visit, users["education_inspector"], data, content_type="image/jpeg")
+    assert not Evidence.objects.exists()
+
+
+def test_truncated_jpeg_is_refused(visit, users):
+    with pytest.raises(services.InspectionError, match="无法识别"):
+        _upload(visit, users["education_inspector"], b"\xff\xd8\xff\xe0" + b"garbage" * 20)
+    assert not Evidence.objects.exists()
+
+
+def test_oversize_photo_is_refused(visit, users, settings):
+    settings.INSPECTIONS_PHOTO_MAX_BYTES = 1000
+    data = jpeg_bytes(size=(400, 400))
+    assert len(data) > 1000
+    with pytest.raises(services.InspectionError, match="文件过大"):
+        _upload(visit, users["education_inspector"], data)
+    assert not Evidence.objects.exists()
+
+
+def test_oversize_video_is_refused(visit, users, settings):
+    settings.INSPECTIONS_VIDEO_MAX_BYTES = 100
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
+    with pytest.raises(services.InspectionError, match="文件过大"):
+        _upload(visit, users["education_inspector"], mp4, name="clip.mp4", content_type="video/mp4")
+    assert not Evidence.objects.exists()
+
+
+def test_pdf_and_video_accepted_by_content_whatever_the_name(visit, users):
+    pdf = _upload(visit, users["education_inspector"], b"%PDF-1.7\n%...", name="scan.jpg", client_id="p")
+    assert pdf.kind == "document" and pdf.content_type == "application/pdf" and not pdf.display
+    mp4 = _upload(
+        visit,
+        users["education_inspector"],
+        b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64,
+        name="x.txt",
+        client_id="v",
+    )
+    assert mp4.kind == "video"
+
+
+def test_gps_is_stripped_from_the_display_copy_and_kept_in_the_original(visit, users):
+    data = jpeg_bytes(with_gps=True)
+    with Image.open(io.BytesIO(data)) as original:
+        assert original.getexif().get_ifd(0x8825)  # the fixture really carries GPS
+    evidence = _upload(visit, users["education_inspector"], data)
+    assert evidence.kind == "photo"
+    with evidence.original.open("rb") as handle:
+        assert handle.read() == data
+    with evidence.display.open("rb") as handle:
+        shown = handle.read()
+    with Image.open(io.BytesIO(shown)) as display:
+        exif = display.getexif()
+        assert not exif.get_ifd(0x8825) and 0x010F not in exif
+        assert "exif" not in display.info
+    assert b"PhoneMaker" not in shown
+
+
+def test_retry_with_the_same_client_id_returns_the_first_upload(visit, users):
+    first = _upload(visit, users["education_inspector"], jpeg_bytes(), client_id="retry-1")
+    second = _upload(visit, users["education_inspector"], jpeg_bytes(), client_id="retry-1")
+    assert first.pk == second.pk and Evidence.objects.count() == 1
+
+
+def test_upload_by_unassigned_user_is_refused(visit, users):
+    with pytest.raises(services.InspectionPermissionError):
+        _upload(visit, users["police_inspector"], jpeg_bytes())
+    assert not Evidence.objects.exists()
