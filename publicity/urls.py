@@ -1,5 +1,42 @@
-from django.urls import path  # noqa: F401
+"""Routes of publicity. Written to be mounted at the site root: staff pages under publicity/, the public
+site under public/ (see the report of issue 5 for the one-line change in regulator/urls.py)."""
+
+from django.urls import include, path
+
+from . import views, views_public
 
 app_name = "publicity"
 
-urlpatterns = []
+public_patterns = [
+    path("", views_public.public_home, name="public_home"),
+    path("white/", views_public.white_list, name="white_list"),
+    path("black/", views_public.black_list, name="black_list"),
+    path("cases/", views_public.typical_cases, name="typical_cases"),
+    path("institutions/<int:pk>/", views_public.institution_page, name="institution_page"),
+    path("batches/", views_public.batch_list, name="batch_list"),
+    path("batches/<int:pk>/", views_public.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>.json", views_public.batch_json, name="batch_json"),
+    path("data/entries.json", views_public.open_data_json, name="open_data_json"),
+    path("data/entries.csv", views_public.open_data_csv, name="open_data_csv"),
+    path("openapi.json", views_public.openapi, name="openapi"),
+    path("report/", views_public.report_form, name="report_form"),
+    path("report/pick/", views_public.institution_search_for_report, name="report_pick"),
+    path("report/track/", views_public.report_track, name="report_track"),
+]
+
+staff_patterns = [
+    path("", views.staff_home, name="staff_home"),
+    path("entries/new/", views.entry_propose, name="entry_propose"),
+    path("entries/<int:pk>/", views.entry_detail, name="entry_detail"),
+    path("entries/<int:pk>/<str:action>/", views.entry_action, name="entry_action"),
+    path("batches/publish/", views.batch_publish, name="batch_publish"),
+    path("reports/", views.report_ledger, name="report_ledger"),
+    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/attachments/<int:attachment_id>/", views.report_attachment, name="report_attachment"),
+    path("reports/<int:pk>/<str:action>/", views.report_action, name="report_action"),
+]
+
+urlpatterns = [
+    path("publicity/", include(staff_patterns)),
+    path("public/", include(public_patterns)),
+]

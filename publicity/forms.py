@@ -1,0 +1,208 @@
+"""Forms of the public site and the staff pages; they parse and validate, and never change state."""
+
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from institutions.models import Category, StudentStage
+from regulator.models import Department
+
+from .models import BlackCategory, ListKind
+from .selectors import OPEN_DATA_MAX_PAGE, PUBLIC_MAX_PAGE
+
+MAX_PHOTOS = getattr(settings, "REPORT_MAX_PHOTOS", 3)
+MAX_PHOTO_BYTES = getattr(settings, "REPORT_MAX_PHOTO_BYTES", 5 * 1024 * 1024)
+
+# Accepted by their first bytes, whatever the browser claims.
+_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(head: bytes) -> str | None:
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _blank(choices):
+    return [("", _("全部")), *choices]
+
+
+class PublicListForm(forms.Form):
+    q = forms.CharField(label=_("机构名称/地址"), required=False, max_length=60)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=18, min_length=18)
+    region = forms.ChoiceField(label=_("区划"), required=False)
+    category = forms.ChoiceField(label=_("类别"), required=False, choices=_blank(Category.choices))
+    students = forms.ChoiceField(label=_("培训对象"), required=False, choices=_blank(StudentStage.choices))
+    black_category = forms.ChoiceField(label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices))
+    page = forms.IntegerField(label=_("页码"), required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
+                              error_messages={
+                                  "min_value": _("页码须为1到%(limit_value)s之间的整数。"),
+                                  "max_value": _("页码超出范围：最多显示前%(limit_value)s页，请缩小搜索条件。"),
+                                  "invalid": _("页码须为整数。"),
+                              })
+
+    def __init__(self, *args, regions=(), show_black_category=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _blank(list(regions))
+        if not show_black_category:
+            del self.fields["black_category"]
+
+
+class OpenDataForm(forms.Form):
+    list_kind = forms.ChoiceField(label=_("名单"), required=False, choices=_blank(ListKind.choices))
+    page = forms.IntegerField(label=_("页码"), required=False, min_value=1, max_value=OPEN_DATA_MAX_PAGE,
+                              error_messages={"min_value": _("页码须为正整数。"),
+                                              "max_value": _("页码超出范围。"),
+                                              "invalid": _("页码须为整数。")})
+
+
+class PageForm(forms.Form):
+    page = forms.IntegerField(required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
+                              error_messages={"min_value": _("页码须为正整数。"),
+                                              "max_value": _("页码超出范围。"),
+                                              "invalid": _("页码须为整数。")})
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS})
+        cleaned = []
+        for upload in files:
+            if upload.size > MAX_PHOTO_BYTES:
+                raise forms.ValidationError(
+                    _("照片“%(name)s”超过%(mb)dMB。") % {"name": upload.name[:60], "mb": MAX_PHOTO_BYTES // 1048576})
+            data_bytes = upload.read(MAX_PHOTO_BYTES + 1)
+            content_type = sniff_image(data_bytes[:16])
+            if content_type is None:
+                raise forms.ValidationError(
+                    _("文件“%(name)s”不是JPEG、PNG或WebP图片。") % {"name": upload.name[:60]})
+            cleaned.append((data_bytes, content_type, hashlib.sha256(data_bytes).hexdigest()))
+        return cleaned
+
+
+class ReportForm(forms.Form):
+    institution = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    subject_name = forms.CharField(label=_("被举报机构名称"), required=False, max_length=120,
+                                   help_text=_("未登记的机构或个人，请填写名称和地址"))
+    subject_address = forms.CharField(label=_("地址"), required=False, max_length=200)
+    region = forms.ChoiceField(label=_("所在区县"), required=False)
+    content = forms.CharField(label=_("举报内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
+                              help_text=_("请写明时间、地点、培训内容、收费等情况"))
+    photos = MultiplePhotoField(label=_("照片（可选，最多3张，每张不超过5MB）"), required=False)
+    reporter_name = forms.CharField(label=_("联系人姓名（可不填，匿名举报）"), required=False, max_length=40)
+    reporter_phone = forms.CharField(label=_("联系电话（可不填）"), required=False, max_length=30)
+    # Honeypot: hidden from people by CSS; robots fill it in.
+    website = forms.CharField(label=_("请勿填写此项"), required=False, max_length=200)
+
+    def __init__(self, *args, regions=(), institution=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution_obj = institution
+        self.fields["region"].choices = [("", _("请选择")), *regions]
+        if institution is not None:
+            for name in ("subject_name", "subject_address", "region"):
+                self.fields[name].widget = forms.HiddenInput()
+
+    def clean_reporter_phone(self):
+        phone = self.cleaned_data["reporter_phone"].strip()
+        if phone and not all(char.isdigit() or char in "-+ " for char in phone):
+            raise forms.ValidationError(_("电话号码只能包含数字和“-”。"))
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.institution_obj is None:
+            if not (cleaned.get("subject_name", "").strip() and cleaned.get("subject_address", "").strip()):
+                raise forms.ValidationError(_("请填写被举报机构（或个人）的名称和地址。"))
+            if not cleaned.get("region"):
+                self.add_error("region", _("请选择所在区县。"))
+        return cleaned
+
+
+# ---- staff ---------------------------------------------------------------------------------------
+
+class EntryProposeForm(forms.Form):
+    credit_code = forms.CharField(label=_("机构统一社会信用代码"), max_length=18, required=False)
+    institution_id = forms.IntegerField(label=_("机构编号"), required=False, widget=forms.HiddenInput)
+    list_kind = forms.ChoiceField(label=_("名单"), choices=ListKind.choices)
+    black_category = forms.ChoiceField(label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices))
+    reason = forms.CharField(label=_("列入原因（公开）"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    handling_result = forms.CharField(label=_("处理结果（公开）"), max_length=300, required=False)
+    is_typical_case = forms.BooleanField(label=_("作为典型案例曝光"), required=False)
+    internal_remark = forms.CharField(label=_("内部备注（不公开）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("credit_code") and not cleaned.get("institution_id"):
+            raise forms.ValidationError(_("请填写机构的统一社会信用代码。"))
+        return cleaned
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("同意")), ("reject", _("不同意"))])
+    note = forms.CharField(label=_("意见"), required=False, max_length=300)
+    is_typical_case = forms.BooleanField(label=_("作为典型案例曝光"), required=False)
+
+
+class StatementForm(forms.Form):
+    received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(label=_("陈述申辩内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    answer = forms.CharField(label=_("采纳情况及答复"), required=False, max_length=5000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(label=_("更正后的列入原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    handling_result = forms.CharField(label=_("更正后的处理结果"), required=False, max_length=300)
+
+
+class BatchPublishForm(forms.Form):
+    title = forms.CharField(label=_("批次标题"), required=False, max_length=200)
+    as_of = forms.DateField(label=_("截至日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    entry_ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True,
+                                               error_messages={"required": _("请选择要发布的条目。")})
+
+    def __init__(self, *args, entry_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry_ids"].choices = entry_choices
+
+
+class ReportAssignForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("承办部门"), queryset=Department.objects.none())
+    deadline = forms.DateField(label=_("办理期限"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("内部记录"), required=False, max_length=2000)
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            self.fields["department"].queryset = departments
+
+
+class ReportStepForm(forms.Form):
+    note = forms.CharField(label=_("内部记录"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reply = forms.CharField(label=_("答复内容（举报人可见）"), required=False, max_length=5000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    open_visit = forms.BooleanField(label=_("同时发起现场核查"), required=False)

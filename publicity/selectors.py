@@ -1,0 +1,178 @@
+"""Reads for publicity. Public selectors return only published data, as plain dicts of public fields,
+so that no staff field (internal remarks, drafts, reporter identity) can reach a public page or download.
+"""
+
+from datetime import date, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from institutions.models import Category, Institution, Licence, StudentStage
+from institutions.validators import normalize_credit_code
+from regulator.models import Region, RegionLevel
+
+from .models import PUBLIC_STATUSES, Batch, BlackCategory, EntryStatus, ListEntry, ListKind, ReportStep
+
+PUBLIC_PAGE_SIZE = 20
+PUBLIC_MAX_PAGE = 500
+OPEN_DATA_PAGE_SIZE = 500
+OPEN_DATA_MAX_PAGE = 2000
+STALE_INSPECTION_DAYS = 365
+
+_STAGE_FIELD = {
+    StudentStage.PRESCHOOL: "institution__serves_preschool",
+    StudentStage.COMPULSORY: "institution__serves_compulsory",
+    StudentStage.SENIOR_HIGH: "institution__serves_senior_high",
+}
+
+# The public columns of an entry, in the order of the open-data schema (documented in openapi.json).
+PUBLIC_ENTRY_FIELDS = {
+    "entry_id": "id",
+    "version": "version",
+    "supersedes_id": "supersedes_id",
+    "list_kind": "list_kind",
+    "black_category": "black_category",
+    "institution_id": "institution_id",
+    "institution_name": "institution__name",
+    "credit_code": "institution__credit_code",
+    "address": "institution__address",
+    "region_code": "institution__region_id",
+    "region_name": "institution__region__name",
+    "category": "institution__category",
+    "reason": "reason",
+    "handling_result": "handling_result",
+    "is_typical_case": "is_typical_case",
+    "published_at": "published_at",
+    "batch_number": "batch__number",
+    "batch_id": "batch_id",
+}
+
+
+def published_entries() -> QuerySet:
+    """Entries the public sees now: published (or with removal pending) and not replaced by a correction."""
+    return ListEntry.objects.filter(status__in=PUBLIC_STATUSES, superseded_at__isnull=True)
+
+
+def public_entries_filtered(*, list_kind: str | None = None, q: str = "", credit_code: str = "", region: str = "",
+                            category: str = "", students: str = "", black_category: str = "",
+                            typical_only: bool = False) -> QuerySet:
+    queryset = published_entries()
+    if list_kind:
+        queryset = queryset.filter(list_kind=list_kind)
+    if credit_code:
+        queryset = queryset.filter(institution__credit_code=normalize_credit_code(credit_code))
+    term = q.strip()
+    if term:
+        code = normalize_credit_code(term)
+        if len(code) == 18 and code.isalnum():
+            queryset = queryset.filter(institution__credit_code=code)
+        else:
+            queryset = queryset.filter(Q(institution__name__contains=term) | Q(institution__address__contains=term))
+    if region:
+        queryset = queryset.filter(institution__region_id__startswith=region)
+    if category:
+        queryset = queryset.filter(institution__category=category)
+    if students:
+        queryset = queryset.filter(**{_STAGE_FIELD[students]: True})
+    if black_category:
+        queryset = queryset.filter(black_category=black_category)
+    if typical_only:
+        queryset = queryset.filter(list_kind=ListKind.BLACK, is_typical_case=True)
+    return queryset
+
+
+def _labelled(rows: list[dict]) -> list[dict]:
+    kinds, blacks, categories = dict(ListKind.choices), dict(BlackCategory.choices), dict(Category.choices)
+    for row in rows:
+        row["list_kind_label"] = str(kinds.get(row["list_kind"], ""))
+        row["black_category_label"] = str(blacks.get(row["black_category"], ""))
+        row["category_label"] = str(categories.get(row["category"], ""))
+    return rows
+
+
+def public_entry_page(queryset: QuerySet, *, page: int, size: int = PUBLIC_PAGE_SIZE) -> tuple[list[dict], bool]:
+    """One bounded page (newest first) of public entry dicts, and whether a next page exists. One query."""
+    offset = (page - 1) * size
+    rows = list(queryset.order_by("-published_at", "-id").values(**{
+        key: F(path) for key, path in PUBLIC_ENTRY_FIELDS.items()})[offset:offset + size + 1])
+    return _labelled(rows[:size]), len(rows) > size
+
+
+def public_regions() -> list[tuple[str, str]]:
+    """Regions offered in the public filters (prefecture and county levels)."""
+    rows = Region.objects.filter(level__in=(RegionLevel.PREFECTURE, RegionLevel.COUNTY)).order_by("code")
+    return [(region.code, ("　" if region.level == RegionLevel.COUNTY else "") + region.name)
+            for region in rows.only("code", "name", "level")]
+
+
+def public_institution(*, institution_id: int) -> Institution | None:
+    """An institution has a public page once it has had a published entry (current, corrected or removed)."""
+    has_public = ListEntry.objects.filter(
+        institution_id=institution_id,
+        status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED),
+    )
+    return (Institution.objects.filter(pk=institution_id, pk__in=has_public.values("institution_id"))
+            .select_related("region")
+            .only("id", "name", "credit_code", "address", "region__name", "region__code", "category",
+                  "serves_preschool", "serves_compulsory", "serves_senior_high", "operating_state",
+                  "licence_standing")
+            .first())
+
+
+def published_spot_checks(*, institution_id: int) -> list[dict]:
+    """Hook for the inspections issue: published double-random results (date, outcome) of the institution."""
+    try:
+        from inspections.selectors import published_spot_check_results  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    return list(published_spot_check_results(institution_id=institution_id))
+
+
+def last_inspection_date(*, institution_id: int) -> date | None:
+    """Hook for the inspections issue: the date of the institution's last completed inspection."""
+    try:
+        from inspections.selectors import last_inspection_date as last_date  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return last_date(institution_id=institution_id)
+
+
+def institution_public_page(*, institution: Institution, today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    licences = list(Licence.objects.filter(institution_id=institution.pk)
+                    .only("kind", "number", "issuer_name", "issued_on", "valid_until", "state")
+                    .order_by("kind", "-issued_on"))
+    current = _labelled(list(published_entries().filter(institution_id=institution.pk)
+                             .order_by("-published_at").values(**{
+                                 key: F(path) for key, path in PUBLIC_ENTRY_FIELDS.items()})))
+    removed = list(ListEntry.objects.filter(institution_id=institution.pk, status=EntryStatus.REMOVED,
+                                            superseded_at__isnull=True)
+                   .order_by("-removed_at").values("list_kind", "published_at", "removed_at"))
+    last_inspection = last_inspection_date(institution_id=institution.pk)
+    return {
+        "licences": licences,
+        "current_entries": current,
+        "removed_entries": removed,
+        "spot_checks": published_spot_checks(institution_id=institution.pk),
+        "last_inspection": last_inspection,
+        "inspection_stale": last_inspection is None or (today - last_inspection) > timedelta(days=STALE_INSPECTION_DAYS),
+    }
+
+
+def batch_page(*, page: int, size: int = PUBLIC_PAGE_SIZE) -> tuple[list, bool]:
+    offset = (page - 1) * size
+    rows = list(Batch.objects.order_by("-published_at", "-id")
+                .only("id", "number", "title", "as_of", "published_at")[offset:offset + size + 1])
+    return rows[:size], len(rows) > size
+
+
+def public_report_steps(*, tracking_number: str) -> list[ReportStep]:
+    """The report's public steps, found by its unique tracking number in one indexed query (hit or miss alike)."""
+    if not tracking_number:
+        return []
+    return list(ReportStep.objects.filter(report__tracking_number=tracking_number)
+                .select_related("report")
+                .only("status", "at", "public_note", "report__tracking_number", "report__status",
+                      "report__received_at", "report__deadline", "report__reply", "report__replied_at",
+                      "report__closed_at")
+                .order_by("at", "id"))

@@ -1,0 +1,362 @@
+"""The public site (no login): lists, institution pages, batches, open data, typical cases, reports.
+
+Read-only pages are cached in Django's cache under a version bumped on every publish or removal, and
+carry Cache-Control/ETag headers; they show only the dicts of public fields the selectors build.
+"""
+
+import csv
+import hashlib
+import io
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
+
+from institutions.models import Institution
+
+from . import selectors, services
+from .cache import PAGE_TTL, current_version, page_key
+from .forms import OpenDataForm, PageForm, PublicListForm, ReportForm
+from .models import Batch, ListKind, ReportStatus
+
+MAX_QUERY_STRING = 2000
+PUBLIC_MAX_AGE = 300
+DATA_LICENSE = "CC BY 4.0"
+DATA_LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/deed.zh-hans"
+REPORT_RATE_LIMIT = getattr(settings, "REPORT_RATE_LIMIT", 5)
+REPORT_RATE_WINDOW = getattr(settings, "REPORT_RATE_WINDOW", 600)
+
+
+def _refuse(request, message, status=400):
+    response = render(request, "publicity/public_error.html", {"message": message}, status=status)
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def public_cached(name: str):
+    """Serve from cache (keyed by the public version, language and full path); add ETag and Cache-Control."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+                return _refuse(request, _("查询条件过长，请缩短后重试。"), status=414)
+            version = current_version()
+            parts = (version, get_language(), timezone.localdate().isoformat(), request.get_full_path())
+            etag = '"%s"' % hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+            if request.headers.get("If-None-Match") == etag:
+                response = HttpResponseNotModified()
+                response["ETag"] = etag
+                patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+                return response
+            key = page_key(name, *parts[1:])
+            stored = cache.get(key)
+            if stored is not None:
+                status, headers, body = stored
+                response = HttpResponse(body, status=status)
+                for header, value in headers.items():
+                    response[header] = value
+            else:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200:
+                    patch_cache_control(response, no_cache=True)
+                    return response
+                headers = {h: response[h] for h in ("Content-Type", "Content-Disposition", "Link") if h in response}
+                cache.set(key, (response.status_code, headers, response.content), PAGE_TTL)
+            response["ETag"] = etag
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def _regions():
+    key = page_key("regions")
+    regions = cache.get(key)
+    if regions is None:
+        regions = selectors.public_regions()
+        cache.set(key, regions, PAGE_TTL)
+    return regions
+
+
+def _page_links(request, page: int, has_next: bool) -> dict:
+    params = request.GET.copy()
+    links = {}
+    if page > 1:
+        params["page"] = page - 1
+        links["prev_url"] = "?" + params.urlencode()
+    if has_next:
+        params["page"] = page + 1
+        links["next_url"] = "?" + params.urlencode()
+    return links
+
+
+@public_cached("home")
+def public_home(request):
+    batches, _more = selectors.batch_page(page=1, size=5)
+    return render(request, "publicity/public_home.html", {"batches": batches})
+
+
+def _list_view(request, list_kind: str | None, template_title, *, typical_only=False):
+    form = PublicListForm(request.GET or None, regions=_regions(), show_black_category=list_kind != ListKind.WHITE)
+    if request.GET and not form.is_valid():
+        return render(request, "publicity/public_list.html", {
+            "form": form, "rows": [], "title": template_title, "list_kind": list_kind, "invalid": True,
+        }, status=400)
+    data = form.cleaned_data if request.GET else {}
+    page = data.get("page") or 1
+    queryset = selectors.public_entries_filtered(
+        list_kind=list_kind, q=data.get("q", ""), credit_code=data.get("credit_code", ""),
+        region=data.get("region", ""), category=data.get("category", ""), students=data.get("students", ""),
+        black_category=data.get("black_category", ""), typical_only=typical_only,
+    )
+    rows, has_next = selectors.public_entry_page(queryset, page=page)
+    return render(request, "publicity/public_list.html", {
+        "form": form, "rows": rows, "title": template_title, "list_kind": list_kind, "page": page,
+        "typical_only": typical_only, **_page_links(request, page, has_next),
+    })
+
+
+@public_cached("white")
+def white_list(request):
+    return _list_view(request, ListKind.WHITE, _("白名单"))
+
+
+@public_cached("black")
+def black_list(request):
+    return _list_view(request, ListKind.BLACK, _("黑名单"))
+
+
+@public_cached("typical")
+def typical_cases(request):
+    return _list_view(request, ListKind.BLACK, _("典型案例曝光"), typical_only=True)
+
+
+@public_cached("institution")
+def institution_page(request, pk: int):
+    institution = selectors.public_institution(institution_id=pk)
+    if institution is None:
+        raise Http404
+    return render(request, "publicity/public_institution.html", {
+        "institution": institution, **selectors.institution_public_page(institution=institution),
+    })
+
+
+@public_cached("batches")
+def batch_list(request):
+    form = PageForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return _refuse(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    page = (form.cleaned_data.get("page") if request.GET else None) or 1
+    batches, has_next = selectors.batch_page(page=page)
+    return render(request, "publicity/public_batches.html", {
+        "batches": batches, "page": page, **_page_links(request, page, has_next)})
+
+
+def _batch_or_404(pk: int) -> Batch:
+    batch = Batch.objects.filter(pk=pk).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+@public_cached("batch")
+def batch_detail(request, pk: int):
+    from regulator.models import VerificationRecord
+
+    batch = _batch_or_404(pk)
+    content = json.loads(batch.canonical_json)
+    kinds = dict(ListKind.choices)
+    for entry in content["entries"]:
+        entry["list_kind_label"] = kinds.get(entry["list_kind"], "")
+    record = VerificationRecord.objects.filter(object_type="publicity.batch", object_id=str(batch.pk)).first()
+    return render(request, "publicity/public_batch.html", {"batch": batch, "content": content, "record": record})
+
+
+@public_cached("batch-json")
+def batch_json(request, pk: int):
+    """Exactly the bytes whose SHA-256 the verification page shows."""
+    batch = _batch_or_404(pk)
+    return HttpResponse(batch.canonical_json.encode(), content_type="application/json; charset=utf-8")
+
+
+# ---- open data -----------------------------------------------------------------------------------
+
+OPEN_DATA_COLUMNS = list(selectors.PUBLIC_ENTRY_FIELDS)
+
+
+def _open_data_rows(request):
+    form = OpenDataForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return None, form, 1, False
+    data = form.cleaned_data if request.GET else {}
+    page = data.get("page") or 1
+    queryset = selectors.public_entries_filtered(list_kind=data.get("list_kind") or None)
+    rows, has_next = selectors.public_entry_page(queryset, page=page, size=selectors.OPEN_DATA_PAGE_SIZE)
+    return rows, form, page, has_next
+
+
+def _json_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@public_cached("data-json")
+def open_data_json(request):
+    rows, form, page, has_next = _open_data_rows(request)
+    if rows is None:
+        return JsonResponse({"error": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    params = request.GET.copy()
+    params["page"] = page + 1
+    body = {
+        "schema_version": 1,
+        "license": DATA_LICENSE,
+        "license_url": DATA_LICENSE_URL,
+        "publisher": str(settings.SITE_TITLE),
+        "page": page,
+        "page_size": selectors.OPEN_DATA_PAGE_SIZE,
+        "next": (reverse("publicity:open_data_json") + "?" + params.urlencode()) if has_next else None,
+        "results": [{column: _json_value(row[column]) for column in OPEN_DATA_COLUMNS} for row in rows],
+    }
+    response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    response["Link"] = f'<{DATA_LICENSE_URL}>; rel="license"'
+    return response
+
+
+@public_cached("data-csv")
+def open_data_csv(request):
+    rows, form, page, has_next = _open_data_rows(request)
+    if rows is None:
+        return _refuse(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(OPEN_DATA_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_safe(_json_value(row[column])) for column in OPEN_DATA_COLUMNS])
+    response = HttpResponse(("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="publicity-entries-p{page}.csv"'
+    response["Link"] = f'<{DATA_LICENSE_URL}>; rel="license"'
+    return response
+
+
+def _csv_safe(value):
+    """Neutralise spreadsheet formulas (=, +, -, @) in published text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+@public_cached("openapi")
+def openapi(request):
+    from .openapi import openapi_document
+
+    return JsonResponse(openapi_document(request), json_dumps_params={"ensure_ascii": False})
+
+
+# ---- reports -------------------------------------------------------------------------------------
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_limited(request) -> bool:
+    """Count this attempt against the address; True once it exceeds the limit in the window."""
+    key = "publicity:report-rate:" + hashlib.sha256(_client_ip(request).encode()).hexdigest()[:24]
+    cache.add(key, 0, REPORT_RATE_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, REPORT_RATE_WINDOW)
+        count = 1
+    return count > REPORT_RATE_LIMIT
+
+
+def _report_institution(value):
+    if not value or not str(value).isdigit():
+        return None
+    return selectors.public_institution(institution_id=int(value))
+
+
+@csrf_protect
+def report_form(request):
+    if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+        return _refuse(request, _("查询条件过长，请缩短后重试。"), status=414)
+    institution = _report_institution(request.POST.get("institution") or request.GET.get("institution"))
+    regions = [(code, name) for code, name in _regions() if len(code) == 6]
+    initial = {"institution": institution.pk} if institution else {}
+    if request.method == "POST":
+        if _rate_limited(request):
+            return render(request, "publicity/public_error.html", {
+                "message": _("您提交举报过于频繁，请%(minutes)d分钟后再试。如情况紧急，请拨打当地教育部门举报电话。")
+                % {"minutes": REPORT_RATE_WINDOW // 60}}, status=429)
+        form = ReportForm(request.POST, request.FILES, regions=regions, institution=institution, initial=initial)
+        if request.POST.get("website"):
+            return _refuse(request, _("提交未被接受。"))
+        if form.is_valid():
+            data = form.cleaned_data
+            region = None
+            if institution is None:
+                from regulator.models import Region
+
+                region = Region.objects.get(pk=data["region"])
+            try:
+                report = services.report_file(
+                    region=region, institution=institution, content=data["content"],
+                    subject_name=data["subject_name"], subject_address=data["subject_address"],
+                    reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+                    attachments=data["photos"],
+                )
+            except services.PublicityError as error:
+                form.add_error(None, error.message)
+            else:
+                return redirect(reverse("publicity:report_track") + "?new=1&number=" + report.tracking_display)
+        status = 400
+    else:
+        form = ReportForm(regions=regions, institution=institution, initial=initial)
+        status = 200
+    response = render(request, "publicity/public_report_form.html", {"form": form, "institution": institution},
+                      status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def report_track(request):
+    """Follow a report by its tracking number: one indexed query, whether the number exists or not."""
+    if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+        return _refuse(request, _("查询条件过长，请缩短后重试。"), status=414)
+    raw = request.GET.get("number", "")
+    context = {"number": raw[:40], "new": request.GET.get("new") == "1"}
+    status = 200
+    if raw:
+        steps = selectors.public_report_steps(tracking_number=services.normalize_tracking_number(raw))
+        if steps:
+            context.update(report=steps[0].report, steps=steps, closed=steps[0].report.status == ReportStatus.CLOSED)
+        else:
+            context["not_found"] = True
+            status = 404
+    response = render(request, "publicity/public_report_track.html", context, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def institution_search_for_report(request):
+    """Registered institutions with a public page, by name (for the report form's picker)."""
+    term = request.GET.get("q", "").strip()[:60]
+    rows = []
+    if len(term) >= 2:
+        rows = list(Institution.objects.filter(
+            name__contains=term, pk__in=selectors.published_entries().values("institution_id"))
+            .order_by("name").values("id", "name", "address")[:10])
+    return render(request, "publicity/public_report_pick.html", {"rows": rows, "q": term})
