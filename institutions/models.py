@@ -1,5 +1,6 @@
 """The register (台账, 一家一册): institutions, their sites, licences and teachers."""
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -267,6 +268,13 @@ class ImportJob(TimeStampedModel):
     imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
     file_error = models.TextField(_("文件错误"), blank=True)
     report = models.JSONField(_("校验报告"), default=list, blank=True)
+    empty_rows = models.PositiveIntegerField(_("跳过的空行"), default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("确认人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("台账导入")
