@@ -1,5 +1,31 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "penalties"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orders/new/<int:institution_id>/", views.order_new, name="order_new"),
+    path("orders/from-visit/<int:visit_id>/", views.order_from_visit, name="order_from_visit"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/approve/", views.order_approve, name="order_approve"),
+    path("orders/<int:pk>/serve/", views.order_serve, name="order_serve"),
+    path("orders/<int:pk>/extend/", views.order_extend, name="order_extend"),
+    path("orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/<int:pk>/items/<int:item_id>/close/", views.order_item_close, name="order_item_close"),
+    path("orders/<int:pk>/pdf/", views.order_pdf, name="order_pdf"),
+    path("suspensions/new/<int:institution_id>/", views.suspension_new, name="suspension_new"),
+    path("suspensions/<int:pk>/", views.suspension_detail, name="suspension_detail"),
+    path("suspensions/<int:pk>/approve/", views.suspension_approve, name="suspension_approve"),
+    path("suspensions/<int:pk>/serve/", views.suspension_serve, name="suspension_serve"),
+    path("suspensions/<int:pk>/refunds/", views.refund_save, name="refund_save"),
+    path("suspensions/<int:pk>/pdf/", views.suspension_pdf, name="suspension_pdf"),
+    path("cases/new/<int:institution_id>/", views.case_new, name="case_new"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/serve/", views.case_serve, name="case_serve"),
+    path("cases/<int:pk>/decision.pdf", views.decision_pdf, name="decision_pdf"),
+    path("cases/<int:pk>/<slug:step>/", views.case_step, name="case_step"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_mark_read, name="inbox_mark_read"),
+]
