@@ -82,3 +82,39 @@ def problem_items_for_order(*, visit: Visit) -> QuerySet:
 
 def open_problem_items(*, institution_id: int) -> QuerySet:
     return ProblemItem.objects.filter(institution_id=institution_id, status=ProblemStatus.OPEN).order_by("pk")
+
+
+def campaign_visits(*, user, campaign, limit: int = 200) -> QuerySet:
+    return _list_columns(permissions.visible_visits(user).filter(campaign=campaign).order_by("-pk"))[:limit]
+
+
+def draw_names(*, draw) -> dict:
+    """Names for the draw's result table: institutions and inspectors by id (two queries)."""
+    from institutions.models import Institution
+    from regulator.models import User
+
+    institution_ids = [row["institution"] for row in draw.result]
+    user_ids = {u for row in draw.result for u in row["inspectors"]}
+    institutions = Institution.objects.in_bulk(institution_ids)
+    users = User.objects.select_related("department").in_bulk(user_ids)
+    rows = [
+        {
+            "institution": institutions.get(row["institution"]),
+            "institution_id": row["institution"],
+            "inspectors": [users.get(u) for u in row["inspectors"]],
+        }
+        for row in draw.result
+    ]
+    return {"rows": rows}
+
+
+def visible_institution(*, user, pk: int):
+    from institutions.permissions import visible_institutions
+
+    return visible_institutions(user).filter(pk=pk).first()
+
+
+def evidence_url(evidence: Evidence) -> str:
+    from django.urls import reverse
+
+    return reverse("inspections:evidence_file", args=[evidence.pk])

@@ -1,0 +1,473 @@
+"""Inspection pages: thin views that parse input, ask permissions.py, call one service or selector, render.
+
+The visit page's autosave, upload and signature calls answer JSON: {"ok": true, …} or {"error": message}
+with 400 (refused, nothing written) or 403 (not allowed).
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from regulator.scope import is_staff_member
+
+from . import draw as draw_service
+from . import permissions, selectors, services
+from .forms import AmendForm, CampaignForm, DrawForm, OutcomeForm, ReinspectionForm, VisitPlanForm
+from .models import AnswerResult, Campaign, Evidence, SpotCheckDraw, Visit, VisitStatus
+
+
+def _staff_required(request):
+    if not is_staff_member(request.user):
+        raise PermissionDenied(_("您的账号未分配部门，无法查看检查。"))
+
+
+def _visible_visit_or_404(request, pk: int) -> Visit:
+    _staff_required(request)
+    visit = get_object_or_404(
+        Visit.objects.select_related(
+            "institution",
+            "lead_department",
+            "checklist_template",
+            "campaign",
+            "previous_visit",
+            "referred_department",
+        ),
+        pk=pk,
+    )
+    if not permissions.can_view_visit(request.user, visit):
+        raise PermissionDenied(_("您无权查看该检查。"))
+    return visit
+
+
+def _visible_campaign_or_404(request, pk: int) -> Campaign:
+    _staff_required(request)
+    campaign = get_object_or_404(Campaign.objects.select_related("region", "lead_department"), pk=pk)
+    if not permissions.can_view_campaign(request.user, campaign):
+        raise PermissionDenied(_("您无权查看该检查行动。"))
+    return campaign
+
+
+def _json_error(error: services.InspectionError):
+    status = 403 if isinstance(error, services.InspectionPermissionError) else 400
+    return JsonResponse({"error": error.message}, status=status)
+
+
+def _after(request) -> int | None:
+    after = request.GET.get("after", "")
+    return int(after) if after.isdigit() else None
+
+
+# ---- lists -------------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    """The department's visits, planned and done (heads), newest first, keyset pages."""
+    _staff_required(request)
+    status = request.GET.get("status", "")
+    rows, next_after = selectors.department_visits(user=request.user, status=status, after=_after(request))
+    query = urlencode({"status": status}) if status else ""
+    return render(
+        request,
+        "inspections/home.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": VisitStatus.choices,
+            "next_url": f"?{query}&after={next_after}" if next_after else "",
+            "can_create_campaign": permissions.can_create_campaign(request.user),
+        },
+    )
+
+
+@login_required
+def today(request):
+    _staff_required(request)
+    rows = list(selectors.todays_visits(user=request.user, today=timezone.localdate()))
+    return render(request, "inspections/today.html", {"rows": rows})
+
+
+@login_required
+def campaign_list(request):
+    _staff_required(request)
+    rows = list(
+        permissions.visible_campaigns(request.user)
+        .select_related("region", "lead_department")
+        .order_by("-starts_on", "-pk")[:100]
+    )
+    return render(
+        request,
+        "inspections/campaign_list.html",
+        {"rows": rows, "can_create": permissions.can_create_campaign(request.user)},
+    )
+
+
+@login_required
+def campaign_create(request):
+    _staff_required(request)
+    if not permissions.can_create_campaign(request.user):
+        raise PermissionDenied(_("只有专项治理办公室或部门负责人可以创建检查行动。"))
+    form = CampaignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.campaign_create(
+                actor=request.user,
+                name=data["name"],
+                kind=data["kind"],
+                region=data["region"],
+                category=data["category"],
+                students_served=data["students_served"],
+                licence_standing=data["licence_standing"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                lead_department=data["lead_department"],
+                departments=list(data["departments"]),
+                description=data["description"],
+            )
+        except services.InspectionPermissionError as error:
+            raise PermissionDenied(error.message) from error
+        except services.InspectionError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("检查行动已创建。"))
+            return redirect(campaign)
+    return render(request, "inspections/campaign_form.html", {"form": form})
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    campaign = _visible_campaign_or_404(request, pk)
+    visits = list(selectors.campaign_visits(user=request.user, campaign=campaign))
+    draws = list(campaign.draws.order_by("-pk")[:20])
+    can_draw = permissions.can_draw(request.user, campaign)
+    form = DrawForm(initial={"planned_on": timezone.localdate()}) if can_draw else None
+    return render(
+        request,
+        "inspections/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "visits": visits,
+            "draws": draws,
+            "form": form,
+            "departments": list(campaign.departments.all()),
+        },
+    )
+
+
+@login_required
+def draw_create(request, pk: int):
+    campaign = _visible_campaign_or_404(request, pk)
+    if not permissions.can_draw(request.user, campaign):
+        raise PermissionDenied(_("只有专项治理办公室或牵头部门负责人可以抽取。"))
+    form = DrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            drawn = draw_service.spot_check_draw(
+                actor=request.user,
+                campaign=campaign,
+                sample_size=data["sample_size"],
+                inspectors_per_visit=data["inspectors_per_visit"],
+                planned_on=data["planned_on"],
+                conflicts=data["conflicts"],
+                seed=data["seed"] or None,
+            )
+        except services.InspectionPermissionError as error:
+            raise PermissionDenied(error.message) from error
+        except services.InspectionError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("抽取完成，已生成检查任务。"))
+            return redirect(drawn)
+    return render(
+        request,
+        "inspections/draw_form.html",
+        {"campaign": campaign, "form": form},
+        status=(400 if request.method == "POST" else 200),
+    )
+
+
+@login_required
+def draw_detail(request, pk: int):
+    drawn = get_object_or_404(SpotCheckDraw.objects.select_related("campaign"), pk=pk)
+    _visible_campaign_or_404(request, drawn.campaign_id)
+    report = draw_service.draw_rerun(draw=drawn) if request.GET.get("rerun") else None
+    names = selectors.draw_names(draw=drawn)
+    return render(request, "inspections/draw_detail.html", {"draw": drawn, "report": report, **names})
+
+
+# ---- planning ----------------------------------------------------------------------------------------
+
+
+@login_required
+def visit_create(request):
+    _staff_required(request)
+    if request.user.department_id is None or not permissions.can_plan_visit(
+        request.user, request.user.department
+    ):
+        raise PermissionDenied(_("您无权安排检查。"))
+    initial = {"planned_on": timezone.localdate(), "institution_id": request.GET.get("institution", "")}
+    form = VisitPlanForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        institution = selectors.visible_institution(user=request.user, pk=data["institution_id"])
+        if institution is None:
+            form.add_error("institution_id", _("找不到该机构，或不在您的管辖范围内。"))
+        else:
+            try:
+                visit = services.visit_plan(
+                    actor=request.user,
+                    institution=institution,
+                    lead_department=request.user.department,
+                    planned_on=data["planned_on"],
+                    kind=data["kind"],
+                    inspectors=list(data["inspectors"]),
+                    departments=list(data["departments"]),
+                )
+            except services.InspectionPermissionError as error:
+                raise PermissionDenied(error.message) from error
+            except services.InspectionError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("检查已安排。"))
+                return redirect(visit)
+    return render(request, "inspections/visit_form.html", {"form": form})
+
+
+# ---- the visit page ------------------------------------------------------------------------------
+
+
+@login_required
+def visit_detail(request, pk: int):
+    visit = _visible_visit_or_404(request, pk)
+    user = request.user
+    context = {
+        "visit": visit,
+        **selectors.visit_page(visit=visit),
+        "can_edit": permissions.can_edit_visit(user, visit),
+        "can_amend": permissions.can_amend_visit(user, visit),
+        "can_set_outcome": permissions.can_set_outcome(user, visit),
+        "can_reinspect": permissions.can_plan_reinspection(user, visit),
+        "results": AnswerResult.choices,
+    }
+    if context["can_amend"]:
+        context["amend_form"] = AmendForm()
+        context["outcome_form"] = OutcomeForm(initial={"outcome": visit.outcome or None})
+    if context["can_reinspect"]:
+        context["reinspection_form"] = ReinspectionForm(initial={"planned_on": timezone.localdate()})
+    template = "inspections/visit_fill.html" if context["can_edit"] else "inspections/visit_detail.html"
+    return render(request, template, context)
+
+
+def _editable_visit(request, pk: int) -> Visit:
+    return _visible_visit_or_404(request, pk)
+
+
+@login_required
+@require_POST
+def visit_start(request, pk: int):
+    visit = _editable_visit(request, pk)
+    try:
+        visit = services.visit_start(
+            actor=request.user,
+            visit_id=visit.pk,
+            latitude=request.POST.get("latitude"),
+            longitude=request.POST.get("longitude"),
+            accuracy=request.POST.get("accuracy"),
+        )
+    except services.InspectionError as error:
+        return _json_error(error)
+    return JsonResponse({"ok": True, "started_at": timezone.localtime(visit.started_at).isoformat()})
+
+
+@login_required
+@require_POST
+def answer_save(request, pk: int):
+    visit = _editable_visit(request, pk)
+    item = request.POST.get("item", "")
+    if not item.isdigit():
+        return JsonResponse({"error": _("检查项无效。")}, status=400)
+    try:
+        answer = services.answer_save(
+            actor=request.user,
+            visit_id=visit.pk,
+            item_id=int(item),
+            result=request.POST.get("result", ""),
+            remark=request.POST.get("remark", ""),
+        )
+    except services.InspectionError as error:
+        return _json_error(error)
+    return JsonResponse({"ok": True, "item": answer.item_id, "result": answer.result})
+
+
+@login_required
+@require_POST
+def evidence_upload(request, pk: int):
+    visit = _editable_visit(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"error": _("请选择要上传的文件。")}, status=400)
+    item = request.POST.get("item", "")
+    try:
+        evidence = services.evidence_upload(
+            actor=request.user,
+            visit_id=visit.pk,
+            upload=upload,
+            client_id=request.POST.get("client_id", ""),
+            item_id=int(item) if item.isdigit() else None,
+        )
+    except services.InspectionError as error:
+        return _json_error(error)
+    return JsonResponse(
+        {"ok": True, "id": evidence.pk, "kind": evidence.kind, "url": selectors.evidence_url(evidence)}
+    )
+
+
+@login_required
+def evidence_file(request, pk: int):
+    """The display copy for anyone who may see the visit; the original (with EXIF) for the lead department."""
+    evidence = get_object_or_404(Evidence.objects.select_related("visit"), pk=pk)
+    visit = _visible_visit_or_404(request, evidence.visit_id)
+    want_original = request.GET.get("original") == "1" or not evidence.display
+    if want_original and not permissions.can_view_original_evidence(request.user, visit):
+        if not evidence.display:
+            raise Http404(_("该文件仅限牵头部门查看原件。"))
+        want_original = False
+    field = evidence.original if want_original else evidence.display
+    content_type = (
+        evidence.content_type
+        if want_original
+        else ("image/png" if field.name.endswith(".png") else "image/jpeg")
+    )
+    response = FileResponse(field.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline" if content_type.startswith("image/") else "attachment"
+    return response
+
+
+@login_required
+@require_POST
+def signature_save(request, pk: int):
+    visit = _editable_visit(request, pk)
+    try:
+        services.signature_save(
+            actor=request.user,
+            visit_id=visit.pk,
+            signer_name=request.POST.get("signer_name", ""),
+            signer_role=request.POST.get("signer_role", ""),
+            data_url=request.POST.get("data_url", ""),
+            refused=request.POST.get("refused") == "1",
+            refusal_reason=request.POST.get("refusal_reason", ""),
+        )
+    except services.InspectionError as error:
+        return _json_error(error)
+    return JsonResponse({"ok": True})
+
+
+@login_required
+@require_POST
+def visit_submit(request, pk: int):
+    visit = _editable_visit(request, pk)
+    try:
+        services.visit_submit(actor=request.user, visit_id=visit.pk, summary=request.POST.get("summary", ""))
+    except services.InspectionPermissionError as error:
+        raise PermissionDenied(error.message) from error
+    except services.InspectionError as error:
+        messages.error(request, error.message)
+        return redirect(visit)
+    messages.success(request, _("检查已提交。"))
+    return redirect(visit)
+
+
+# ---- after submission ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def visit_amend(request, pk: int):
+    visit = _visible_visit_or_404(request, pk)
+    if not permissions.can_amend_visit(request.user, visit):
+        raise PermissionDenied(_("您无权更正该检查。"))
+    form = AmendForm(request.POST)
+    changes = {}
+    for answer in visit.answers.only("item_id", "result", "remark"):
+        result = request.POST.get(f"result-{answer.item_id}")
+        remark = request.POST.get(f"remark-{answer.item_id}")
+        if result is not None or remark is not None:
+            changes[answer.item_id] = {
+                "result": result if result is not None else answer.result,
+                "remark": remark if remark is not None else answer.remark,
+            }
+    if not form.is_valid():
+        messages.error(request, _("请填写更正原因。"))
+        return redirect(visit)
+    try:
+        services.visit_amend(
+            actor=request.user, visit_id=visit.pk, reason=form.cleaned_data["reason"], changes=changes
+        )
+    except services.InspectionPermissionError as error:
+        raise PermissionDenied(error.message) from error
+    except services.InspectionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("更正已记录。"))
+    return redirect(visit)
+
+
+@login_required
+@require_POST
+def visit_outcome(request, pk: int):
+    visit = _visible_visit_or_404(request, pk)
+    if not permissions.can_set_outcome(request.user, visit):
+        raise PermissionDenied(_("您无权确定处理结果。"))
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择处理结果。"))
+        return redirect(visit)
+    data = form.cleaned_data
+    try:
+        services.visit_set_outcome(
+            actor=request.user,
+            visit_id=visit.pk,
+            outcome=data["outcome"],
+            note=data["note"],
+            referred_department=data["referred_department"],
+        )
+    except services.InspectionPermissionError as error:
+        raise PermissionDenied(error.message) from error
+    except services.InspectionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("处理结果已保存。"))
+    return redirect(visit)
+
+
+@login_required
+@require_POST
+def reinspection_create(request, pk: int):
+    visit = _visible_visit_or_404(request, pk)
+    if not permissions.can_plan_reinspection(request.user, visit):
+        raise PermissionDenied(_("您无权安排复查。"))
+    form = ReinspectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写复查日期。"))
+        return redirect(visit)
+    try:
+        new = services.reinspection_create(
+            actor=request.user, previous_visit_id=visit.pk, planned_on=form.cleaned_data["planned_on"]
+        )
+    except services.InspectionPermissionError as error:
+        raise PermissionDenied(error.message) from error
+    except services.InspectionError as error:
+        messages.error(request, error.message)
+        return redirect(visit)
+    messages.success(request, _("复查已安排。"))
+    return redirect(new)
