@@ -4,7 +4,7 @@ so that no staff field (internal remarks, drafts, reporter identity) can reach a
 
 from datetime import date, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from institutions.models import Category, Institution, Licence, StudentStage
@@ -90,11 +90,17 @@ def _labelled(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _public_values(queryset) -> list[dict]:
+    """Rows as dicts keyed by the open-data column names, holding only the public columns."""
+    paths = list(PUBLIC_ENTRY_FIELDS.values())
+    keys = list(PUBLIC_ENTRY_FIELDS)
+    return [dict(zip(keys, values, strict=True)) for values in queryset.values_list(*paths)]
+
+
 def public_entry_page(queryset: QuerySet, *, page: int, size: int = PUBLIC_PAGE_SIZE) -> tuple[list[dict], bool]:
     """One bounded page (newest first) of public entry dicts, and whether a next page exists. One query."""
     offset = (page - 1) * size
-    rows = list(queryset.order_by("-published_at", "-id").values(**{
-        key: F(path) for key, path in PUBLIC_ENTRY_FIELDS.items()})[offset:offset + size + 1])
+    rows = _public_values(queryset.order_by("-published_at", "-id")[offset:offset + size + 1])
     return _labelled(rows[:size]), len(rows) > size
 
 
@@ -142,9 +148,8 @@ def institution_public_page(*, institution: Institution, today: date | None = No
     licences = list(Licence.objects.filter(institution_id=institution.pk)
                     .only("kind", "number", "issuer_name", "issued_on", "valid_until", "state")
                     .order_by("kind", "-issued_on"))
-    current = _labelled(list(published_entries().filter(institution_id=institution.pk)
-                             .order_by("-published_at").values(**{
-                                 key: F(path) for key, path in PUBLIC_ENTRY_FIELDS.items()})))
+    current = _labelled(_public_values(published_entries().filter(institution_id=institution.pk)
+                                       .order_by("-published_at")))
     removed = list(ListEntry.objects.filter(institution_id=institution.pk, status=EntryStatus.REMOVED,
                                             superseded_at__isnull=True)
                    .order_by("-removed_at").values("list_kind", "published_at", "removed_at"))
