@@ -7,7 +7,7 @@ from regulator.models import Department, Region, User
 
 from .models import Campaign, InspectionKind, VisitOutcome
 
-_DATE = forms.DateInput(attrs={"type": "date"})
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 CAMPAIGN_KINDS = [(k, label) for k, label in InspectionKind.choices if k != InspectionKind.REINSPECTION]
 
 

@@ -1,4 +1,4 @@
-"""Every inspection page per role: who sees what, who may act; bad input answers clearly; list query counts."""
+"""Every inspection page per role: who sees what and may act; bad input answered; list query counts."""
 
 import json
 
@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, Signature, Visit, VisitStatus
-from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign, signature_data_url
+from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign
 
 pytestmark = pytest.mark.django_db
 
