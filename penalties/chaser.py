@@ -12,6 +12,7 @@ import datetime
 import logging
 from collections import Counter
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -153,20 +154,30 @@ def _mark_overdue(*, now, today, people, stats, size):
 
 
 def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, people, stats) -> None:
-    """Hook: draft a black-list proposal for the publicity app to review.
+    """Draft a black-list proposal (逾期未整改) for the publicity app to review.
 
-    publicity.services.list_entry_propose is called when it exists; until then the head is told to
-    propose the entry, so nothing is lost."""
+    publicity.services.list_entry_propose needs an acting member of staff: the order's drafter proposes,
+    else the department's first head. If publicity refuses (or is absent) the heads are told instead,
+    so the proposal is never silently lost."""
     try:
         from publicity import services as publicity_services
     except ImportError:
         publicity_services = None
     propose = getattr(publicity_services, "list_entry_propose", None)
-    if propose is not None:
-        propose(actor=None, institution_id=order.institution_id, department_id=order.department_id,
-                reason=_("逾期未整改（%(number)s）") % {"number": order.number}, source=case, now=now)
-        stats["black_list_proposals"] += 1
-        return
+    proposer = people.user(order.drafted_by_id) or next(iter(people.heads(order.department_id)), None)
+    if propose is not None and proposer is not None:
+        try:
+            with transaction.atomic():
+                propose(institution=order.institution, list_kind="black", actor=proposer,
+                        reason=_("%(number)s 逾期未整改，已升级为处罚案件线索") % {"number": order.number},
+                        source_type="overdue_order", source_id=order.pk,
+                        source_object_type=order._meta.label_lower,
+                        handling_result=_("责令限期整改逾期未改，立案调查"), now=now)
+        except (publicity_services.PublicityError, PermissionDenied) as error:
+            logger.warning("black-list proposal for order %s refused: %s", order.pk, error)
+        else:
+            stats["black_list_proposals"] += 1
+            return
     _send(people.heads(order.department_id), f"order:{order.pk}:blacklist",
           _("建议列入黑名单：%(name)s") % {"name": order.institution.name},
           _("%(number)s 逾期未整改，已升级为处罚案件线索，请审核是否提请列入黑名单。") % {"number": order.number},
