@@ -32,7 +32,7 @@ def is_joint_office_user(user) -> bool:
 def visible_entries(user) -> QuerySet:
     if not is_staff_member(user):
         return ListEntry.objects.none()
-    return ListEntry.objects.filter(region_q(user, "institution__region_id"))
+    return ListEntry.objects.filter(region_q(user, "institution__region__code"))
 
 
 def can_view_entry(user, entry: ListEntry) -> bool:
@@ -84,7 +84,7 @@ def visible_reports(user) -> QuerySet:
         return Report.objects.none()
     if user.is_admin_role and user.department_id is None:
         return Report.objects.all()
-    return Report.objects.filter(region_q(user, "region_id") | Q(department_id=user.department_id))
+    return Report.objects.filter(region_q(user, "region__code") | Q(department_id=user.department_id))
 
 
 def can_view_report(user, report: Report) -> bool:

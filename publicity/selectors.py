@@ -69,7 +69,7 @@ def public_entries_filtered(*, list_kind: str | None = None, q: str = "", credit
         else:
             queryset = queryset.filter(Q(institution__name__contains=term) | Q(institution__address__contains=term))
     if region:
-        queryset = queryset.filter(institution__region_id__startswith=region)
+        queryset = queryset.filter(institution__region__code__startswith=region)
     if category:
         queryset = queryset.filter(institution__category=category)
     if students:

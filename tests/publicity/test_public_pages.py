@@ -44,7 +44,7 @@ def _public_urls(world):
         reverse("publicity:white_list"),
         reverse("publicity:white_list") + "?q=星光",
         reverse("publicity:black_list"),
-        reverse("publicity:black_list") + "?black_category=unlicensed",
+        reverse("publicity:black_list") + "?black_category=unlicensed&region=370102&category=arts&students=compulsory",
         reverse("publicity:typical_cases"),
         reverse("publicity:institution_page", args=[white.institution_id]),
         reverse("publicity:institution_page", args=[black.institution_id]),
@@ -93,6 +93,10 @@ def test_public_pages_show_published_entries_with_escaped_text(world):
     assert "黑心补习班" in body
     white_body = Client().get(reverse("publicity:white_list")).content.decode()
     assert "星光美术培训中心" in white_body and "黑心补习班" not in white_body
+    assert "星光美术培训中心" in Client().get(reverse("publicity:white_list"), {"region": "3701"}).content.decode()
+    assert "星光美术培训中心" not in Client().get(reverse("publicity:white_list"), {"region": "370103"}).content.decode()
+    by_code = Client().get(reverse("publicity:white_list"), {"credit_code": world["white"].institution.credit_code})
+    assert "星光美术培训中心" in by_code.content.decode()
     typical = Client().get(reverse("publicity:typical_cases")).content.decode()
     assert "黑心补习班" in typical and "星光美术培训中心" not in typical
 
