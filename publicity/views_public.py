@@ -29,7 +29,11 @@ from .forms import OpenDataForm, PageForm, PublicListForm, ReportForm
 from .models import Batch, ListKind, ReportStatus
 
 MAX_QUERY_STRING = 2000
-PUBLIC_MAX_AGE = 300
+# HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
+# so a batch published now shows on the next page view. Data and immutable batch pages are kept longer.
+HTML_CACHE = {"max_age": 0, "s_maxage": 60}
+DATA_CACHE = {"max_age": 300}
+IMMUTABLE_CACHE = {"max_age": 86400}
 DATA_LICENSE = "CC BY 4.0"
 DATA_LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/deed.zh-hans"
 REPORT_RATE_LIMIT = getattr(settings, "REPORT_RATE_LIMIT", 5)
@@ -42,8 +46,10 @@ def _refuse(request, message, status=400):
     return response
 
 
-def public_cached(name: str):
+def public_cached(name: str, caching: dict | None = None):
     """Serve from cache (keyed by the public version, language and full path); add ETag and Cache-Control."""
+
+    caching = caching or HTML_CACHE
 
     def decorator(view):
         @wraps(view)
@@ -56,7 +62,7 @@ def public_cached(name: str):
             if request.headers.get("If-None-Match") == etag:
                 response = HttpResponseNotModified()
                 response["ETag"] = etag
-                patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+                patch_cache_control(response, public=True, **caching)
                 return response
             key = page_key(name, *parts[1:])
             stored = cache.get(key)
@@ -73,7 +79,7 @@ def public_cached(name: str):
                 headers = {h: response[h] for h in ("Content-Type", "Content-Disposition", "Link") if h in response}
                 cache.set(key, (response.status_code, headers, response.content), PAGE_TTL)
             response["ETag"] = etag
-            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+            patch_cache_control(response, public=True, **caching)
             return response
 
         return wrapper
@@ -171,7 +177,7 @@ def _batch_or_404(pk: int) -> Batch:
     return batch
 
 
-@public_cached("batch")
+@public_cached("batch", IMMUTABLE_CACHE)
 def batch_detail(request, pk: int):
     from regulator.models import VerificationRecord
 
@@ -184,7 +190,7 @@ def batch_detail(request, pk: int):
     return render(request, "publicity/public_batch.html", {"batch": batch, "content": content, "record": record})
 
 
-@public_cached("batch-json")
+@public_cached("batch-json", IMMUTABLE_CACHE)
 def batch_json(request, pk: int):
     """Exactly the bytes whose SHA-256 the verification page shows."""
     batch = _batch_or_404(pk)
@@ -211,7 +217,7 @@ def _json_value(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-@public_cached("data-json")
+@public_cached("data-json", DATA_CACHE)
 def open_data_json(request):
     rows, form, page, has_next = _open_data_rows(request)
     if rows is None:
@@ -234,7 +240,7 @@ def open_data_json(request):
     return response
 
 
-@public_cached("data-csv")
+@public_cached("data-csv", DATA_CACHE)
 def open_data_csv(request):
     rows, form, page, has_next = _open_data_rows(request)
     if rows is None:
@@ -257,7 +263,7 @@ def _csv_safe(value):
     return "" if value is None else value
 
 
-@public_cached("openapi")
+@public_cached("openapi", DATA_CACHE)
 def openapi(request):
     from .openapi import openapi_document
 

@@ -189,7 +189,8 @@ def test_public_list_caching_headers_and_invalidation(world, users, make_entry, 
     client = Client()
     url = reverse("publicity:white_list")
     first = client.get(url)
-    assert "public" in first["Cache-Control"] and "max-age=300" in first["Cache-Control"]
+    assert "public" in first["Cache-Control"] and "s-maxage=60" in first["Cache-Control"]
+    assert "max-age=300" in client.get(reverse("publicity:open_data_json"))["Cache-Control"]
     etag = first["ETag"]
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
     with django_assert_num_queries(0):
