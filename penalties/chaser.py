@@ -48,7 +48,10 @@ class _Recipients:
     def heads(self, department_id: int) -> list[User]:
         if department_id not in self._heads:
             self._heads[department_id] = list(
-                User.objects.filter(department_id=department_id, role=Role.HEAD, is_active=True).order_by("id"))
+                User.objects.filter(department_id=department_id, role=Role.HEAD, is_active=True).order_by(
+                    "id"
+                )
+            )
         return self._heads[department_id]
 
     def user(self, user_id: int | None) -> User | None:
@@ -97,38 +100,68 @@ def _windows(today: datetime.date):
 
 # ---- rectification orders ---------------------------------------------------------------------------
 
+
 def _remind_orders(*, now, today, people, stats, size):
     fields = ("deadline", "department_id", "drafted_by_id", "number", "institution__name")
     for threshold, first, last in _windows(today):
-        queryset = RectificationOrder.objects.filter(status__in=ORDER_RUNNING, deadline__gte=first,
-                                                     deadline__lte=last)
+        queryset = RectificationOrder.objects.filter(
+            status__in=ORDER_RUNNING, deadline__gte=first, deadline__lte=last
+        )
         for rows in _batches(queryset, fields, size):
             with transaction.atomic():
                 for row in rows:
                     subject = _("整改期限提醒：%(name)s %(number)s 将于%(deadline)s到期") % {
-                        "name": row["institution__name"], "number": row["number"], "deadline": row["deadline"]}
+                        "name": row["institution__name"],
+                        "number": row["number"],
+                        "deadline": row["deadline"],
+                    }
                     body = _("距整改期限还有%(days)d天，请督促机构整改并及时核实销号。") % {
-                        "days": (row["deadline"] - today).days}
-                    _send(people.collect(row["department_id"], row["drafted_by_id"], heads=False),
-                          f"order:{row['pk']}:remind{threshold}:{row['deadline']:%Y%m%d}", subject, body,
-                          reverse("penalties:order_detail", args=[row["pk"]]), now, stats, "order_reminders")
+                        "days": (row["deadline"] - today).days
+                    }
+                    _send(
+                        people.collect(row["department_id"], row["drafted_by_id"], heads=False),
+                        f"order:{row['pk']}:remind{threshold}:{row['deadline']:%Y%m%d}",
+                        subject,
+                        body,
+                        reverse("penalties:order_detail", args=[row["pk"]]),
+                        now,
+                        stats,
+                        "order_reminders",
+                    )
 
 
 def _schedule_reinspection(order: RectificationOrder, *, now, people, stats) -> None:
-    """Schedule a re-inspection through inspections' service if it offers one; the inspector is told either way."""
+    """Plan a re-inspection visit (inspections.services.reinspection_create, a week ahead, by the order's
+    drafter) when the order came from a visit; the inspector is told either way."""
     try:
         from inspections import services as inspection_services
     except ImportError:
         inspection_services = None
-    schedule = getattr(inspection_services, "reinspection_schedule", None)
-    if schedule is not None and order.visit_id:
-        schedule(actor=None, visit_id=order.visit_id, planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
-                 now=now)
-        stats["reinspections_scheduled"] += 1
-    _send(people.collect(order.department_id, order.drafted_by_id, heads=False), f"order:{order.pk}:reinspect",
-          _("请安排复查：%(name)s %(number)s 逾期未整改") % {"name": order.institution.name, "number": order.number},
-          _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。") % {"deadline": order.deadline},
-          order.get_absolute_url(), now, stats, "reinspection_notices")
+    create = getattr(inspection_services, "reinspection_create", None)
+    planner = people.user(order.drafted_by_id)
+    if create is not None and order.visit_id and planner is not None:
+        try:
+            with transaction.atomic():
+                create(
+                    actor=planner,
+                    previous_visit_id=order.visit_id,
+                    planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
+                )
+        except (inspection_services.InspectionError, PermissionDenied) as error:
+            logger.warning("re-inspection for order %s not planned: %s", order.pk, error)
+        else:
+            stats["reinspections_scheduled"] += 1
+    _send(
+        people.collect(order.department_id, order.drafted_by_id, heads=False),
+        f"order:{order.pk}:reinspect",
+        _("请安排复查：%(name)s %(number)s 逾期未整改")
+        % {"name": order.institution.name, "number": order.number},
+        _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。") % {"deadline": order.deadline},
+        order.get_absolute_url(),
+        now,
+        stats,
+        "reinspection_notices",
+    )
 
 
 def _mark_overdue(*, now, today, people, stats, size):
@@ -137,7 +170,8 @@ def _mark_overdue(*, now, today, people, stats, size):
             batch = list(
                 RectificationOrder.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("institution")
-                .filter(status__in=ORDER_RUNNING, deadline__lt=today).order_by("id")[:size]
+                .filter(status__in=ORDER_RUNNING, deadline__lt=today)
+                .order_by("id")[:size]
             )
             if not batch:
                 return
@@ -145,11 +179,20 @@ def _mark_overdue(*, now, today, people, stats, size):
                 if not services.order_mark_overdue(order=order, now=now):
                     continue
                 stats["orders_overdue"] += 1
-                _send(people.collect(order.department_id, order.drafted_by_id), f"order:{order.pk}:overdue",
-                      _("逾期未整改：%(name)s %(number)s") % {"name": order.institution.name, "number": order.number},
-                      _("整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。")
-                      % {"deadline": order.deadline, "grace": conf.escalation_grace_days()},
-                      order.get_absolute_url(), now, stats, "overdue_notices")
+                _send(
+                    people.collect(order.department_id, order.drafted_by_id),
+                    f"order:{order.pk}:overdue",
+                    _("逾期未整改：%(name)s %(number)s")
+                    % {"name": order.institution.name, "number": order.number},
+                    _(
+                        "整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。"
+                    )
+                    % {"deadline": order.deadline, "grace": conf.escalation_grace_days()},
+                    order.get_absolute_url(),
+                    now,
+                    stats,
+                    "overdue_notices",
+                )
                 _schedule_reinspection(order, now=now, people=people, stats=stats)
 
 
@@ -168,20 +211,33 @@ def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, peo
     if propose is not None and proposer is not None:
         try:
             with transaction.atomic():
-                propose(institution=order.institution, list_kind="black", actor=proposer,
-                        reason=_("%(number)s 逾期未整改，已升级为处罚案件线索") % {"number": order.number},
-                        source_type="overdue_order", source_id=order.pk,
-                        source_object_type=order._meta.label_lower,
-                        handling_result=_("责令限期整改逾期未改，立案调查"), now=now)
+                propose(
+                    institution=order.institution,
+                    list_kind="black",
+                    actor=proposer,
+                    reason=_("%(number)s 逾期未整改，已升级为处罚案件线索") % {"number": order.number},
+                    source_type="overdue_order",
+                    source_id=order.pk,
+                    source_object_type=order._meta.label_lower,
+                    handling_result=_("责令限期整改逾期未改，立案调查"),
+                    now=now,
+                )
         except (publicity_services.PublicityError, PermissionDenied) as error:
             logger.warning("black-list proposal for order %s refused: %s", order.pk, error)
         else:
             stats["black_list_proposals"] += 1
             return
-    _send(people.heads(order.department_id), f"order:{order.pk}:blacklist",
-          _("建议列入黑名单：%(name)s") % {"name": order.institution.name},
-          _("%(number)s 逾期未整改，已升级为处罚案件线索，请审核是否提请列入黑名单。") % {"number": order.number},
-          case.get_absolute_url(), now, stats, "black_list_notices")
+    _send(
+        people.heads(order.department_id),
+        f"order:{order.pk}:blacklist",
+        _("建议列入黑名单：%(name)s") % {"name": order.institution.name},
+        _("%(number)s 逾期未整改，已升级为处罚案件线索，请审核是否提请列入黑名单。")
+        % {"number": order.number},
+        case.get_absolute_url(),
+        now,
+        stats,
+        "black_list_notices",
+    )
 
 
 def _escalate(*, now, today, people, stats, size):
@@ -191,7 +247,8 @@ def _escalate(*, now, today, people, stats, size):
             batch = list(
                 RectificationOrder.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("institution")
-                .filter(status=OrderStatus.OVERDUE, deadline__lt=limit).order_by("id")[:size]
+                .filter(status=OrderStatus.OVERDUE, deadline__lt=limit)
+                .order_by("id")[:size]
             )
             if not batch:
                 return
@@ -200,78 +257,151 @@ def _escalate(*, now, today, people, stats, size):
                 if case is None:
                     continue
                 stats["orders_escalated"] += 1
-                _send(people.collect(order.department_id, order.drafted_by_id), f"order:{order.pk}:escalated",
-                      _("已升级处理：%(name)s %(number)s") % {"name": order.institution.name, "number": order.number},
-                      _("逾期超过%(grace)d天仍未整改，已登记为处罚案件线索。") % {"grace": conf.escalation_grace_days()},
-                      case.get_absolute_url(), now, stats, "escalation_notices")
+                _send(
+                    people.collect(order.department_id, order.drafted_by_id),
+                    f"order:{order.pk}:escalated",
+                    _("已升级处理：%(name)s %(number)s")
+                    % {"name": order.institution.name, "number": order.number},
+                    _("逾期超过%(grace)d天仍未整改，已登记为处罚案件线索。")
+                    % {"grace": conf.escalation_grace_days()},
+                    case.get_absolute_url(),
+                    now,
+                    stats,
+                    "escalation_notices",
+                )
                 propose_black_list(order=order, case=case, now=now, people=people, stats=stats)
 
 
 # ---- penalty cases -----------------------------------------------------------------------------------
 
+
 def _chase_cases(*, now, today, people, stats, size):
-    fields = ("department_id", "opened_by_id", "investigation_by_id", "institution__name", "decision_due",
-              "statement_due", "service_due", "payment_due")
+    fields = (
+        "department_id",
+        "opened_by_id",
+        "investigation_by_id",
+        "institution__name",
+        "decision_due",
+        "statement_due",
+        "service_due",
+        "payment_due",
+    )
     link = lambda row: reverse("penalties:case_detail", args=[row["pk"]])  # noqa: E731
     pending = (CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.NOTICE_OF_RIGHTS)
     for threshold, first, last in _windows(today):
-        queryset = PenaltyCase.objects.filter(status__in=pending, decision_due__gte=first, decision_due__lte=last)
+        queryset = PenaltyCase.objects.filter(
+            status__in=pending, decision_due__gte=first, decision_due__lte=last
+        )
         for rows in _batches(queryset, fields, size):
             with transaction.atomic():
                 for row in rows:
-                    _send(people.collect(row["department_id"], row["investigation_by_id"]),
-                          f"case:{row['pk']}:decision_remind{threshold}",
-                          _("办案期限提醒：%(name)s 案应于%(due)s前作出决定") % {
-                              "name": row["institution__name"], "due": row["decision_due"]},
-                          _("自立案之日起九十日内应作出处罚决定（行政处罚法第六十条）。"), link(row), now, stats,
-                          "case_reminders")
+                    _send(
+                        people.collect(row["department_id"], row["investigation_by_id"]),
+                        f"case:{row['pk']}:decision_remind{threshold}",
+                        _("办案期限提醒：%(name)s 案应于%(due)s前作出决定")
+                        % {"name": row["institution__name"], "due": row["decision_due"]},
+                        _("自立案之日起九十日内应作出处罚决定（行政处罚法第六十条）。"),
+                        link(row),
+                        now,
+                        stats,
+                        "case_reminders",
+                    )
     checks = [
-        (PenaltyCase.objects.filter(status__in=pending, decision_due__lt=today), "decision_overdue",
-         _("办案超期：%(name)s 案未在%(due)s前作出决定"), "decision_due"),
-        (PenaltyCase.objects.filter(status=CaseStatus.NOTICE_OF_RIGHTS, statement_due__lt=today,
-                                    statement_recorded_at__isnull=True), "statement_elapsed",
-         _("陈述申辩期限届满：%(name)s 案（%(due)s），可提请负责人决定"), "statement_due"),
-        (PenaltyCase.objects.filter(status=CaseStatus.DECIDED, service_due__lt=today), "service_overdue",
-         _("决定书送达超期：%(name)s 案应于%(due)s前送达"), "service_due"),
-        (PenaltyCase.objects.filter(status=CaseStatus.SERVED, payment_due__lt=today), "payment_overdue",
-         _("罚款缴纳期限已过：%(name)s 案（%(due)s），请核实缴款或依法加处罚款、申请强制执行"), "payment_due"),
+        (
+            PenaltyCase.objects.filter(status__in=pending, decision_due__lt=today),
+            "decision_overdue",
+            _("办案超期：%(name)s 案未在%(due)s前作出决定"),
+            "decision_due",
+        ),
+        (
+            PenaltyCase.objects.filter(
+                status=CaseStatus.NOTICE_OF_RIGHTS,
+                statement_due__lt=today,
+                statement_recorded_at__isnull=True,
+            ),
+            "statement_elapsed",
+            _("陈述申辩期限届满：%(name)s 案（%(due)s），可提请负责人决定"),
+            "statement_due",
+        ),
+        (
+            PenaltyCase.objects.filter(status=CaseStatus.DECIDED, service_due__lt=today),
+            "service_overdue",
+            _("决定书送达超期：%(name)s 案应于%(due)s前送达"),
+            "service_due",
+        ),
+        (
+            PenaltyCase.objects.filter(status=CaseStatus.SERVED, payment_due__lt=today),
+            "payment_overdue",
+            _("罚款缴纳期限已过：%(name)s 案（%(due)s），请核实缴款或依法加处罚款、申请强制执行"),
+            "payment_due",
+        ),
     ]
     for queryset, kind, subject, due_field in checks:
         for rows in _batches(queryset, fields, size):
             with transaction.atomic():
                 for row in rows:
-                    _send(people.collect(row["department_id"], row["investigation_by_id"] or row["opened_by_id"]),
-                          f"case:{row['pk']}:{kind}:{row[due_field]:%Y%m%d}",
-                          subject % {"name": row["institution__name"], "due": row[due_field]}, "", link(row), now,
-                          stats, "case_notices")
+                    _send(
+                        people.collect(
+                            row["department_id"], row["investigation_by_id"] or row["opened_by_id"]
+                        ),
+                        f"case:{row['pk']}:{kind}:{row[due_field]:%Y%m%d}",
+                        subject % {"name": row["institution__name"], "due": row[due_field]},
+                        "",
+                        link(row),
+                        now,
+                        stats,
+                        "case_notices",
+                    )
 
 
 # ---- refunds -------------------------------------------------------------------------------------------
+
 
 def _chase_refunds(*, now, today, people, stats, size):
     fields = ("department_id", "drafted_by_id", "institution__name", "number", "refund_deadline")
     running = (SuspensionStatus.APPROVED, SuspensionStatus.SERVED)
     link = lambda row: reverse("penalties:suspension_detail", args=[row["pk"]])  # noqa: E731
     for threshold, first, last in _windows(today):
-        queryset = SuspensionNotice.objects.filter(status__in=running, refund_deadline__gte=first,
-                                                   refund_deadline__lte=last)
+        queryset = SuspensionNotice.objects.filter(
+            status__in=running, refund_deadline__gte=first, refund_deadline__lte=last
+        )
         for rows in _batches(queryset, fields, size):
             with transaction.atomic():
                 for row in rows:
-                    _send(people.collect(row["department_id"], row["drafted_by_id"], heads=False),
-                          f"suspension:{row['pk']}:refund_remind{threshold}",
-                          _("退费期限提醒：%(name)s %(number)s 应于%(due)s前退费完毕") % {
-                              "name": row["institution__name"], "number": row["number"],
-                              "due": row["refund_deadline"]}, "", link(row), now, stats, "refund_reminders")
+                    _send(
+                        people.collect(row["department_id"], row["drafted_by_id"], heads=False),
+                        f"suspension:{row['pk']}:refund_remind{threshold}",
+                        _("退费期限提醒：%(name)s %(number)s 应于%(due)s前退费完毕")
+                        % {
+                            "name": row["institution__name"],
+                            "number": row["number"],
+                            "due": row["refund_deadline"],
+                        },
+                        "",
+                        link(row),
+                        now,
+                        stats,
+                        "refund_reminders",
+                    )
     queryset = SuspensionNotice.objects.filter(status__in=running, refund_deadline__lt=today)
     for rows in _batches(queryset, fields, size):
         with transaction.atomic():
             for row in rows:
-                _send(people.collect(row["department_id"], row["drafted_by_id"]),
-                      f"suspension:{row['pk']}:refund_overdue",
-                      _("退费逾期：%(name)s %(number)s 未在%(due)s前退费完毕") % {
-                          "name": row["institution__name"], "number": row["number"], "due": row["refund_deadline"]},
-                      _("请核实退费情况，必要时立案查处。"), link(row), now, stats, "refund_notices")
+                _send(
+                    people.collect(row["department_id"], row["drafted_by_id"]),
+                    f"suspension:{row['pk']}:refund_overdue",
+                    _("退费逾期：%(name)s %(number)s 未在%(due)s前退费完毕")
+                    % {
+                        "name": row["institution__name"],
+                        "number": row["number"],
+                        "due": row["refund_deadline"],
+                    },
+                    _("请核实退费情况，必要时立案查处。"),
+                    link(row),
+                    now,
+                    stats,
+                    "refund_notices",
+                )
 
 
 def chase_deadlines(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> dict:

@@ -11,18 +11,23 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 
 class OrderDraftForm(forms.Form):
     deadline = forms.DateField(label=_("整改期限"), widget=_DATE, help_text=_("默认30天，可设1至90天"))
-    requirements = forms.CharField(label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    requirements = forms.CharField(
+        label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ServiceForm(forms.Form):
-    served_at = forms.DateTimeField(label=_("送达时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                  format="%Y-%m-%dT%H:%M"),
-                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    served_at = forms.DateTimeField(
+        label=_("送达时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
     method = forms.ChoiceField(label=_("送达方式"), choices=ServiceMethod.choices)
     place = forms.CharField(label=_("送达地点"), required=False, max_length=200)
     receiver_name = forms.CharField(label=_("签收人"), required=False, max_length=40)
-    receiver_relation = forms.CharField(label=_("与受送达人关系"), required=False, max_length=40,
-                                        help_text=_("如：法定代表人、工作人员"))
+    receiver_relation = forms.CharField(
+        label=_("与受送达人关系"), required=False, max_length=40, help_text=_("如：法定代表人、工作人员")
+    )
     refused = forms.BooleanField(label=_("拒绝签收（留置送达）"), required=False)
     witness_name = forms.CharField(label=_("见证人"), required=False, max_length=40)
     remarks = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -77,12 +82,16 @@ class EvidenceForm(forms.Form):
 
 
 class RightsForm(forms.Form):
-    findings = forms.CharField(label=_("调查终结报告（查明的事实）"), widget=forms.Textarea(attrs={"rows": 3}))
+    findings = forms.CharField(
+        label=_("调查终结报告（查明的事实）"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     proposed_penalties = forms.CharField(label=_("拟作出的处罚"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class StatementForm(forms.Form):
-    statement = forms.CharField(label=_("当事人陈述申辩"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    statement = forms.CharField(
+        label=_("当事人陈述申辩"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     hearing_requested = forms.BooleanField(label=_("要求听证"), required=False)
 
 
@@ -94,15 +103,16 @@ PENALTY_ROWS = 4
 
 
 class DecisionForm(forms.Form):
-    """Facts plus up to PENALTY_ROWS rows of (kind, amount, legal basis); amounts are checked by the service."""
+    """Facts plus up to PENALTY_ROWS rows of (kind, amount, legal basis); the service checks amounts."""
 
     facts = forms.CharField(label=_("经查明的事实"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(PENALTY_ROWS):
-            self.fields[f"kind_{i}"] = forms.ChoiceField(label=_("处罚种类"), required=False,
-                                                         choices=[("", "—"), *PenaltyKind.choices])
+            self.fields[f"kind_{i}"] = forms.ChoiceField(
+                label=_("处罚种类"), required=False, choices=[("", "—"), *PenaltyKind.choices]
+            )
             self.fields[f"amount_{i}"] = forms.CharField(label=_("金额（元）"), required=False, max_length=30)
             self.fields[f"basis_{i}"] = forms.CharField(label=_("法律依据"), required=False, max_length=300)
 
@@ -111,5 +121,11 @@ class DecisionForm(forms.Form):
 
     def penalties(self) -> list[dict]:
         data = self.cleaned_data
-        return [{"kind": data.get(f"kind_{i}"), "amount": data.get(f"amount_{i}"), "legal_basis": data.get(f"basis_{i}")}
-                for i in range(PENALTY_ROWS)]
+        return [
+            {
+                "kind": data.get(f"kind_{i}"),
+                "amount": data.get(f"amount_{i}"),
+                "legal_basis": data.get(f"basis_{i}"),
+            }
+            for i in range(PENALTY_ROWS)
+        ]

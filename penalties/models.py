@@ -16,8 +16,15 @@ USER = settings.AUTH_USER_MODEL
 
 
 def _user_fk(verbose_name, **kwargs):
-    return models.ForeignKey(USER, verbose_name=verbose_name, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+", **kwargs)
+    return models.ForeignKey(
+        USER,
+        verbose_name=verbose_name,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        **kwargs,
+    )
 
 
 class DocumentKind(models.TextChoices):
@@ -48,17 +55,25 @@ class RectificationOrder(TimeStampedModel):
     """限期整改通知书: the items an institution must fix by a deadline, issued by one department."""
 
     institution = models.ForeignKey(
-        "institutions.Institution", verbose_name=_("机构"), on_delete=models.PROTECT,
+        "institutions.Institution",
+        verbose_name=_("机构"),
+        on_delete=models.PROTECT,
         related_name="rectification_orders",
     )
     department = models.ForeignKey(
         Department, verbose_name=_("下达部门"), on_delete=models.PROTECT, related_name="rectification_orders"
     )
     visit = models.ForeignKey(
-        "inspections.Visit", verbose_name=_("来源检查"), on_delete=models.PROTECT, null=True, blank=True,
+        "inspections.Visit",
+        verbose_name=_("来源检查"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="rectification_orders",
     )
-    status = models.CharField(_("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT
+    )
     deadline = models.DateField(_("整改期限"))
     original_deadline = models.DateField(_("原整改期限"), null=True, blank=True)
     requirements = models.TextField(_("整改要求"), blank=True)
@@ -88,11 +103,16 @@ class RectificationOrder(TimeStampedModel):
             models.Index(fields=["institution", "-id"], name="order_institution"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["department", "year", "serial"], condition=models.Q(serial__isnull=False),
-                                    name="order_number_unique"),
-            models.CheckConstraint(condition=~models.Q(status__in=["approved", "served", "closed", "overdue",
-                                                                   "escalated"]) | ~models.Q(number=""),
-                                   name="order_numbered_when_issued"),
+            models.UniqueConstraint(
+                fields=["department", "year", "serial"],
+                condition=models.Q(serial__isnull=False),
+                name="order_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["approved", "served", "closed", "overdue", "escalated"])
+                | ~models.Q(number=""),
+                name="order_numbered_when_issued",
+            ),
         ]
 
     def __str__(self):
@@ -109,8 +129,9 @@ class RectificationOrder(TimeStampedModel):
 class Extension(models.Model):
     """The one extension (延期) an order may get: old and new deadline, and why."""
 
-    order = models.OneToOneField(RectificationOrder, verbose_name=_("整改通知书"), on_delete=models.CASCADE,
-                                 related_name="extension")
+    order = models.OneToOneField(
+        RectificationOrder, verbose_name=_("整改通知书"), on_delete=models.CASCADE, related_name="extension"
+    )
     old_deadline = models.DateField(_("原期限"))
     new_deadline = models.DateField(_("新期限"))
     reason = models.TextField(_("延期理由"))
@@ -121,8 +142,9 @@ class Extension(models.Model):
         verbose_name = _("整改延期")
         verbose_name_plural = _("整改延期")
         constraints = [
-            models.CheckConstraint(condition=models.Q(new_deadline__gt=models.F("old_deadline")),
-                                   name="extension_later_deadline"),
+            models.CheckConstraint(
+                condition=models.Q(new_deadline__gt=models.F("old_deadline")), name="extension_later_deadline"
+            ),
         ]
 
     def __str__(self):
@@ -142,10 +164,15 @@ class ClosingMethod(models.TextChoices):
 class OrderItem(models.Model):
     """One problem to fix, with its legal basis; closed (销号) one by one by the issuing department."""
 
-    order = models.ForeignKey(RectificationOrder, verbose_name=_("整改通知书"), on_delete=models.CASCADE,
-                              related_name="items")
+    order = models.ForeignKey(
+        RectificationOrder, verbose_name=_("整改通知书"), on_delete=models.CASCADE, related_name="items"
+    )
     problem_item = models.ForeignKey(
-        "inspections.ProblemItem", verbose_name=_("问题项"), on_delete=models.PROTECT, null=True, blank=True,
+        "inspections.ProblemItem",
+        verbose_name=_("问题项"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="order_items",
     )
     position = models.PositiveSmallIntegerField(_("序号"))
@@ -156,7 +183,9 @@ class OrderItem(models.Model):
     closed_by = _user_fk(_("销号人"))
     closing_method = models.CharField(_("核实方式"), max_length=20, choices=ClosingMethod.choices, blank=True)
     closing_note = models.TextField(_("核实情况"), blank=True)
-    evidence = models.FileField(_("整改材料"), upload_to="penalties/evidence/%Y/%m/", blank=True, max_length=200)
+    evidence = models.FileField(
+        _("整改材料"), upload_to="penalties/evidence/%Y/%m/", blank=True, max_length=200
+    )
 
     class Meta:
         verbose_name = _("整改事项")
@@ -165,8 +194,10 @@ class OrderItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="order_item_position_unique"),
             models.CheckConstraint(
-                condition=models.Q(status="open") | (models.Q(closed_at__isnull=False) & ~models.Q(closing_method="")),
-                name="order_item_closed_has_how"),
+                condition=models.Q(status="open")
+                | (models.Q(closed_at__isnull=False) & ~models.Q(closing_method="")),
+                name="order_item_closed_has_how",
+            ),
         ]
         indexes = [models.Index(fields=["order", "status"], name="order_item_status")]
 
@@ -195,8 +226,9 @@ class ServiceRecord(models.Model):
     document_type = models.CharField(_("文书"), max_length=30, choices=ServedDocument.choices)
     document_id = models.BigIntegerField(_("文书编号"))
     document_number = models.CharField(_("文号"), max_length=80, blank=True)
-    institution = models.ForeignKey("institutions.Institution", verbose_name=_("受送达人"),
-                                    on_delete=models.PROTECT, related_name="+")
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
+    )
     served_at = models.DateTimeField(_("送达时间"))
     place = models.CharField(_("送达地点"), max_length=200, blank=True)
     method = models.CharField(_("送达方式"), max_length=20, choices=ServiceMethod.choices)
@@ -214,9 +246,13 @@ class ServiceRecord(models.Model):
         verbose_name_plural = _("送达回证")
         ordering = ["-served_at"]
         constraints = [
-            models.UniqueConstraint(fields=["document_type", "document_id"], name="service_once_per_document"),
-            models.CheckConstraint(condition=models.Q(refused=False) | ~models.Q(witness_name=""),
-                                   name="service_refusal_has_witness"),
+            models.UniqueConstraint(
+                fields=["document_type", "document_id"], name="service_once_per_document"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refused=False) | ~models.Q(witness_name=""),
+                name="service_refusal_has_witness",
+            ),
         ]
 
     def __str__(self):
@@ -232,16 +268,28 @@ class SuspensionStatus(models.TextChoices):
 
 
 class SuspensionNotice(TimeStampedModel):
-    """停办通知书: stop enrolment, stop all training, refund all tuition; refunds tracked per student group."""
+    """停办通知书: stop enrolment, stop all training, refund all tuition; refunds per student group."""
 
-    institution = models.ForeignKey("institutions.Institution", verbose_name=_("机构"), on_delete=models.PROTECT,
-                                    related_name="suspension_notices")
-    department = models.ForeignKey(Department, verbose_name=_("下达部门"), on_delete=models.PROTECT,
-                                   related_name="suspension_notices")
-    visit = models.ForeignKey("inspections.Visit", verbose_name=_("来源检查"), on_delete=models.PROTECT,
-                              null=True, blank=True, related_name="suspension_notices")
-    status = models.CharField(_("状态"), max_length=20, choices=SuspensionStatus.choices,
-                              default=SuspensionStatus.DRAFT)
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        verbose_name=_("机构"),
+        on_delete=models.PROTECT,
+        related_name="suspension_notices",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("下达部门"), on_delete=models.PROTECT, related_name="suspension_notices"
+    )
+    visit = models.ForeignKey(
+        "inspections.Visit",
+        verbose_name=_("来源检查"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="suspension_notices",
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=SuspensionStatus.choices, default=SuspensionStatus.DRAFT
+    )
     stop_enrolment = models.BooleanField(_("停止招生"), default=True)
     stop_training = models.BooleanField(_("停止全部培训活动"), default=True)
     refund_all = models.BooleanField(_("退还全部未消课费用"), default=True)
@@ -265,10 +313,15 @@ class SuspensionNotice(TimeStampedModel):
         verbose_name = _("停办通知书")
         verbose_name_plural = _("停办通知书")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "refund_deadline", "id"], name="suspension_status_deadline")]
+        indexes = [
+            models.Index(fields=["status", "refund_deadline", "id"], name="suspension_status_deadline")
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["department", "year", "serial"], condition=models.Q(serial__isnull=False),
-                                    name="suspension_number_unique"),
+            models.UniqueConstraint(
+                fields=["department", "year", "serial"],
+                condition=models.Q(serial__isnull=False),
+                name="suspension_number_unique",
+            ),
         ]
 
     def __str__(self):
@@ -281,15 +334,20 @@ class SuspensionNotice(TimeStampedModel):
 class Refund(models.Model):
     """Refunds to one group of students (e.g. a class): what is owed, what was paid back, and the proof."""
 
-    notice = models.ForeignKey(SuspensionNotice, verbose_name=_("停办通知书"), on_delete=models.CASCADE,
-                               related_name="refunds")
+    notice = models.ForeignKey(
+        SuspensionNotice, verbose_name=_("停办通知书"), on_delete=models.CASCADE, related_name="refunds"
+    )
     student_group = models.CharField(_("学员群体"), max_length=120)
     students = models.PositiveIntegerField(_("学员人数"), default=0)
-    amount_due = models.DecimalField(_("应退金额（元）"), max_digits=12, decimal_places=2,
-                                     validators=[MinValueValidator(0)])
-    amount_refunded = models.DecimalField(_("已退金额（元）"), max_digits=12, decimal_places=2, default=0,
-                                          validators=[MinValueValidator(0)])
-    evidence = models.FileField(_("退费凭证"), upload_to="penalties/refunds/%Y/%m/", blank=True, max_length=200)
+    amount_due = models.DecimalField(
+        _("应退金额（元）"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    amount_refunded = models.DecimalField(
+        _("已退金额（元）"), max_digits=12, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    evidence = models.FileField(
+        _("退费凭证"), upload_to="penalties/refunds/%Y/%m/", blank=True, max_length=200
+    )
     updated_at = models.DateTimeField(_("更新时间"))
     updated_by = models.ForeignKey(USER, verbose_name=_("更新人"), on_delete=models.PROTECT, related_name="+")
 
@@ -298,10 +356,14 @@ class Refund(models.Model):
         verbose_name_plural = _("退费记录")
         ordering = ["notice_id", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_due__gte=0, amount_refunded__gte=0),
-                                   name="refund_amounts_not_negative"),
-            models.CheckConstraint(condition=models.Q(amount_refunded__lte=models.F("amount_due")),
-                                   name="refund_not_more_than_due"),
+            models.CheckConstraint(
+                condition=models.Q(amount_due__gte=0, amount_refunded__gte=0),
+                name="refund_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__lte=models.F("amount_due")),
+                name="refund_not_more_than_due",
+            ),
             models.UniqueConstraint(fields=["notice", "student_group"], name="refund_group_unique"),
         ]
 
@@ -341,18 +403,35 @@ class CaseSource(models.TextChoices):
 class PenaltyCase(TimeStampedModel):
     """行政处罚案件: lead → 初核 → 立案 → 调查取证 → 告知 → 决定 → 送达 → 执行 → 结案."""
 
-    institution = models.ForeignKey("institutions.Institution", verbose_name=_("当事人"), on_delete=models.PROTECT,
-                                    related_name="penalty_cases")
-    department = models.ForeignKey(Department, verbose_name=_("承办部门"), on_delete=models.PROTECT,
-                                   related_name="penalty_cases")
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        verbose_name=_("当事人"),
+        on_delete=models.PROTECT,
+        related_name="penalty_cases",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("承办部门"), on_delete=models.PROTECT, related_name="penalty_cases"
+    )
     source = models.CharField(_("案件来源"), max_length=20, choices=CaseSource.choices)
-    source_order = models.OneToOneField(RectificationOrder, verbose_name=_("来源整改通知书"),
-                                        on_delete=models.PROTECT, null=True, blank=True,
-                                        related_name="escalated_case")
-    source_visit = models.ForeignKey("inspections.Visit", verbose_name=_("来源检查"), on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="penalty_cases")
-    source_reference = models.CharField(_("来源编号"), max_length=80, blank=True,
-                                        help_text=_("举报编号、移送函号或预警编号"))
+    source_order = models.OneToOneField(
+        RectificationOrder,
+        verbose_name=_("来源整改通知书"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalated_case",
+    )
+    source_visit = models.ForeignKey(
+        "inspections.Visit",
+        verbose_name=_("来源检查"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="penalty_cases",
+    )
+    source_reference = models.CharField(
+        _("来源编号"), max_length=80, blank=True, help_text=_("举报编号、移送函号或预警编号")
+    )
     summary = models.TextField(_("案情摘要"))
     status = models.CharField(_("状态"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.LEAD)
     opened_at = models.DateTimeField(_("登记时间"))
@@ -406,7 +485,9 @@ class PenaltyCase(TimeStampedModel):
 class CaseEvidence(models.Model):
     """Evidence attached to a case (photos, body-camera video, documents, interview records)."""
 
-    case = models.ForeignKey(PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="evidence")
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="evidence"
+    )
     position = models.PositiveSmallIntegerField(_("序号"))
     description = models.CharField(_("证据名称"), max_length=200)
     file = models.FileField(_("文件"), upload_to="penalties/case-evidence/%Y/%m/", blank=True, max_length=200)
@@ -418,7 +499,9 @@ class CaseEvidence(models.Model):
         verbose_name = _("案件证据")
         verbose_name_plural = _("案件证据")
         ordering = ["case_id", "position"]
-        constraints = [models.UniqueConstraint(fields=["case", "position"], name="case_evidence_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "position"], name="case_evidence_position_unique")
+        ]
 
     def __str__(self):
         return self.description
@@ -427,8 +510,9 @@ class CaseEvidence(models.Model):
 class Decision(models.Model):
     """行政处罚决定书 of a case: numbered on the decision, with its penalties and their legal bases."""
 
-    case = models.OneToOneField(PenaltyCase, verbose_name=_("案件"), on_delete=models.PROTECT,
-                                related_name="decision")
+    case = models.OneToOneField(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="decision"
+    )
     facts = models.TextField(_("经查明的事实"))
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
@@ -475,12 +559,19 @@ MONETARY_PENALTIES = frozenset({PenaltyKind.FINE, PenaltyKind.CONFISCATION, Pena
 
 
 class Penalty(models.Model):
-    decision = models.ForeignKey(Decision, verbose_name=_("决定书"), on_delete=models.CASCADE,
-                                 related_name="penalties")
+    decision = models.ForeignKey(
+        Decision, verbose_name=_("决定书"), on_delete=models.CASCADE, related_name="penalties"
+    )
     position = models.PositiveSmallIntegerField(_("序号"))
     kind = models.CharField(_("处罚种类"), max_length=30, choices=PenaltyKind.choices)
-    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True,
-                                 validators=[MinValueValidator(0)])
+    amount = models.DecimalField(
+        _("金额（元）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     legal_basis = models.CharField(_("法律依据"), max_length=300)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
@@ -489,8 +580,10 @@ class Penalty(models.Model):
         verbose_name_plural = _("处罚")
         ordering = ["decision_id", "position"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
-                                   name="penalty_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gte=0),
+                name="penalty_amount_not_negative",
+            ),
             models.UniqueConstraint(fields=["decision", "position"], name="penalty_position_unique"),
         ]
 

@@ -19,12 +19,24 @@ from .models import Decision, RectificationOrder, ServedDocument, ServiceRecord,
 
 # kind → (model, related rows to load, template, verification kind)
 KINDS = {
-    "order": (RectificationOrder, ("institution", "department"), "penalties/pdf/order.html",
-              ServedDocument.RECTIFICATION_ORDER),
-    "suspension": (SuspensionNotice, ("institution", "department"), "penalties/pdf/suspension.html",
-                   ServedDocument.SUSPENSION_NOTICE),
-    "decision": (Decision, ("case__institution", "case__department"), "penalties/pdf/decision.html",
-                 ServedDocument.PENALTY_DECISION),
+    "order": (
+        RectificationOrder,
+        ("institution", "department"),
+        "penalties/pdf/order.html",
+        ServedDocument.RECTIFICATION_ORDER,
+    ),
+    "suspension": (
+        SuspensionNotice,
+        ("institution", "department"),
+        "penalties/pdf/suspension.html",
+        ServedDocument.SUSPENSION_NOTICE,
+    ),
+    "decision": (
+        Decision,
+        ("case__institution", "case__department"),
+        "penalties/pdf/decision.html",
+        ServedDocument.PENALTY_DECISION,
+    ),
 }
 
 
@@ -42,15 +54,26 @@ def file_name(kind: str, object_id: int) -> str:
 def _context(kind: str, obj) -> dict:
     context = {"doc": obj, "now": timezone.localtime()}
     if kind == "order":
-        context.update(institution=obj.institution, department=obj.department, items=list(obj.items.all()),
-                       extension=getattr(obj, "extension", None) if obj.original_deadline else None)
+        context.update(
+            institution=obj.institution,
+            department=obj.department,
+            items=list(obj.items.all()),
+            extension=getattr(obj, "extension", None) if obj.original_deadline else None,
+        )
     elif kind == "suspension":
-        context.update(institution=obj.institution, department=obj.department, refunds=list(obj.refunds.all()))
+        context.update(
+            institution=obj.institution, department=obj.department, refunds=list(obj.refunds.all())
+        )
     else:
         case = obj.case
-        context.update(institution=case.institution, department=case.department, case=case,
-                       penalties=list(obj.penalties.all()), evidence=list(case.evidence.all()),
-                       issued_on=timezone.localdate(obj.decided_at))
+        context.update(
+            institution=case.institution,
+            department=case.department,
+            case=case,
+            penalties=list(obj.penalties.all()),
+            evidence=list(case.evidence.all()),
+            issued_on=timezone.localdate(obj.decided_at),
+        )
     return context
 
 
@@ -58,22 +81,28 @@ def render_document(kind: str, obj, *, verify_url: str) -> bytes:
     from weasyprint import HTML
 
     with translation.override("zh-hans"):
-        html = render_to_string(KINDS[kind][2], {**_context(kind, obj), "verify_url": verify_url,
-                                                 "qr": qr_data_uri(verify_url)})
+        html = render_to_string(
+            KINDS[kind][2], {**_context(kind, obj), "verify_url": verify_url, "qr": qr_data_uri(verify_url)}
+        )
     return HTML(string=html, base_url=str(conf.public_base_url())).write_pdf()
 
 
 def render_and_store(*, kind: str, object_id: int) -> str:
-    """Render, overwrite penalties/pdf/<kind>-<id>.pdf, store its SHA-256 on the row and the verification record."""
+    """Render, overwrite penalties/pdf/<kind>-<id>.pdf, store its SHA-256 on row and record."""
     model, related, _template, verification_kind = KINDS[kind]
     obj = model.objects.select_related(*related).get(pk=object_id)
     if not obj.number:
         return ""
     institution = obj.case.institution if kind == "decision" else obj.institution
     department = obj.case.department if kind == "decision" else obj.department
-    record = register_document(obj=obj, kind=verification_kind, number=obj.number,
-                               title=str(verification_kind.label), issuer_name=department.name,
-                               subject_name=institution.name)
+    record = register_document(
+        obj=obj,
+        kind=verification_kind,
+        number=obj.number,
+        title=str(verification_kind.label),
+        issuer_name=department.name,
+        subject_name=institution.name,
+    )
     content = render_document(kind, obj, verify_url=conf.public_base_url() + record.get_absolute_url())
     digest = hashlib.sha256(content).hexdigest()
     name = file_name(kind, obj.pk)
@@ -82,8 +111,14 @@ def render_and_store(*, kind: str, object_id: int) -> str:
     stored = default_storage.save(name, ContentFile(content))
     with transaction.atomic():
         model.objects.filter(pk=obj.pk).update(pdf=stored, pdf_sha256=digest)
-        register_document(obj=obj, kind=verification_kind, number=obj.number, title=record.title,
-                          issuer_name=record.issuer_name, sha256=digest)
+        register_document(
+            obj=obj,
+            kind=verification_kind,
+            number=obj.number,
+            title=record.title,
+            issuer_name=record.issuer_name,
+            sha256=digest,
+        )
     return stored
 
 

@@ -49,15 +49,21 @@ def can_view(user, obj) -> bool:
 def can_draft_for(user, institution) -> bool:
     """Staff of a department whose region holds the institution may draft an order, notice or case."""
     return bool(
-        is_staff_member(user) and user.department_id and user.role in _ACTING_ROLES
+        is_staff_member(user)
+        and user.department_id
+        and user.role in _ACTING_ROLES
         and in_region(user, institution.region_id)
     )
 
 
 def is_issuing_staff(user, obj) -> bool:
     """Staff of the department that issued `obj` (order, notice or case)."""
-    return bool(user.is_authenticated and user.department_id and user.department_id == obj.department_id
-                and user.role in _ACTING_ROLES)
+    return bool(
+        user.is_authenticated
+        and user.department_id
+        and user.department_id == obj.department_id
+        and user.role in _ACTING_ROLES
+    )
 
 
 def is_issuing_head(user, obj) -> bool:

@@ -42,8 +42,15 @@ def order_queue(*, user, queue: str, today: datetime.date | None = None) -> Quer
 def case_queue(*, user, queue: str) -> QuerySet:
     queryset = permissions.visible_cases(user).select_related("institution", "department")
     if queue == "awaiting_decision":
-        return queryset.filter(department_id=user.department_id, status__in=(
-            CaseStatus.LEAD, CaseStatus.PRELIMINARY_REVIEW, CaseStatus.NOTICE_OF_RIGHTS, CaseStatus.EXECUTED))
+        return queryset.filter(
+            department_id=user.department_id,
+            status__in=(
+                CaseStatus.LEAD,
+                CaseStatus.PRELIMINARY_REVIEW,
+                CaseStatus.NOTICE_OF_RIGHTS,
+                CaseStatus.EXECUTED,
+            ),
+        )
     if queue == "open":
         return queryset.exclude(status__in=(CaseStatus.CLOSED, CaseStatus.DROPPED))
     return queryset
@@ -59,16 +66,22 @@ def page(queryset: QuerySet, *, after: int | None, size: int = 30):
 
 def _history(obj, extra_types=()) -> list[AuditEvent]:
     types = [obj._meta.label_lower, *extra_types]
-    return list(AuditEvent.objects.filter(object_type__in=types, institution_id=obj.institution_id)
-                .filter(object_id=str(obj.pk)).order_by("id")[:200])
+    return list(
+        AuditEvent.objects.filter(object_type__in=types, institution_id=obj.institution_id)
+        .filter(object_id=str(obj.pk))
+        .order_by("id")[:200]
+    )
 
 
 def order_page(*, order: RectificationOrder) -> dict:
     return {
         "items": list(order.items.select_related("closed_by").all()),
         "extension": getattr(order, "extension", None) if order.original_deadline else None,
-        "service": ServiceRecord.objects.filter(document_type=ServedDocument.RECTIFICATION_ORDER,
-                                                document_id=order.pk).select_related("server").first(),
+        "service": ServiceRecord.objects.filter(
+            document_type=ServedDocument.RECTIFICATION_ORDER, document_id=order.pk
+        )
+        .select_related("server")
+        .first(),
         "history": _history(order),
         "case": PenaltyCase.objects.filter(source_order=order).first(),
     }
@@ -77,8 +90,11 @@ def order_page(*, order: RectificationOrder) -> dict:
 def suspension_page(*, notice: SuspensionNotice) -> dict:
     return {
         "refunds": list(notice.refunds.all()),
-        "service": ServiceRecord.objects.filter(document_type=ServedDocument.SUSPENSION_NOTICE,
-                                                document_id=notice.pk).select_related("server").first(),
+        "service": ServiceRecord.objects.filter(
+            document_type=ServedDocument.SUSPENSION_NOTICE, document_id=notice.pk
+        )
+        .select_related("server")
+        .first(),
         "history": _history(notice),
     }
 
@@ -89,8 +105,11 @@ def case_page(*, case: PenaltyCase) -> dict:
         "evidence": list(case.evidence.all()),
         "decision": decision,
         "penalties": list(decision.penalties.all()) if decision else [],
-        "service": ServiceRecord.objects.filter(document_type=ServedDocument.PENALTY_DECISION,
-                                                document_id=decision.pk).first() if decision else None,
+        "service": ServiceRecord.objects.filter(
+            document_type=ServedDocument.PENALTY_DECISION, document_id=decision.pk
+        ).first()
+        if decision
+        else None,
         "history": _history(case),
     }
 

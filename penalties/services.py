@@ -72,6 +72,7 @@ class TransitionNotAllowed(PenaltiesError):
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
+
 def _snap(instance) -> dict:
     """regulator.audit.snapshot, except that an empty file field (which it cannot read) is written as ""."""
     concrete = instance._meta.concrete_fields
@@ -93,7 +94,8 @@ def _today(now=None) -> datetime.date:
 def _require_status(obj, allowed, action) -> None:
     if obj.status not in allowed:
         raise TransitionNotAllowed(
-            _("当前状态为“%(status)s”，不能%(action)s。") % {"status": obj.get_status_display(), "action": action}
+            _("当前状态为“%(status)s”，不能%(action)s。")
+            % {"status": obj.get_status_display(), "action": action}
         )
 
 
@@ -109,7 +111,9 @@ def validate_deadline(deadline, today: datetime.date) -> datetime.date:
     if days < 1:
         raise PenaltiesError(_("整改期限不能早于明天（不能是过去或今天）。"), field="deadline")
     if days > conf.max_deadline_days():
-        raise PenaltiesError(_("整改期限最长为%(days)d天。") % {"days": conf.max_deadline_days()}, field="deadline")
+        raise PenaltiesError(
+            _("整改期限最长为%(days)d天。") % {"days": conf.max_deadline_days()}, field="deadline"
+        )
     return deadline
 
 
@@ -139,8 +143,9 @@ def _assign_number(obj, *, kind: str, department, now) -> None:
     year = _today(now).year
     serial = next_document_number(department=department, kind=kind, year=year)
     obj.year, obj.serial = year, serial
-    obj.number = format_document_number(department=department, kind_label=NUMBER_LABELS[kind], year=year,
-                                        number=serial)
+    obj.number = format_document_number(
+        department=department, kind_label=NUMBER_LABELS[kind], year=year, number=serial
+    )
 
 
 def _queue_pdf(kind: str, object_id: int) -> None:
@@ -174,9 +179,14 @@ def _validate_service(*, data: dict, issued_at, now) -> dict:
     if method in (ServiceMethod.IN_PERSON, ServiceMethod.POST) and not refused and not receiver:
         raise PenaltiesError(_("请填写签收人。"), field="receiver_name")
     return {
-        "served_at": served_at, "method": method, "refused": refused, "witness_name": witness,
-        "receiver_name": receiver, "receiver_relation": (data.get("receiver_relation") or "").strip(),
-        "place": (data.get("place") or "").strip(), "remarks": (data.get("remarks") or "").strip(),
+        "served_at": served_at,
+        "method": method,
+        "refused": refused,
+        "witness_name": witness,
+        "receiver_name": receiver,
+        "receiver_relation": (data.get("receiver_relation") or "").strip(),
+        "place": (data.get("place") or "").strip(),
+        "remarks": (data.get("remarks") or "").strip(),
         "photo": data.get("photo"),
     }
 
@@ -188,8 +198,13 @@ def _record_service(*, actor, document_type, document_id, number, institution, d
     try:
         with transaction.atomic():
             record = ServiceRecord.objects.create(
-                document_type=document_type, document_id=document_id, document_number=number,
-                institution=institution, server=actor, recorded_at=_now(now), **data,
+                document_type=document_type,
+                document_id=document_id,
+                document_number=number,
+                institution=institution,
+                server=actor,
+                recorded_at=_now(now),
+                **data,
             )
     except IntegrityError:
         raise TransitionNotAllowed(_("该文书已送达，不能重复送达。")) from None
@@ -200,6 +215,7 @@ def _record_service(*, actor, document_type, document_id, number, institution, d
 
 
 # ---- rectification orders -------------------------------------------------------------------------
+
 
 def _clean_items(items) -> list[dict]:
     cleaned = []
@@ -221,34 +237,74 @@ def _clean_items(items) -> list[dict]:
 
 
 @transaction.atomic
-def order_draft(*, actor, institution_id: int, items: list[dict], deadline: datetime.date | None = None,
-                requirements: str = "", visit=None, now=None) -> RectificationOrder:
+def order_draft(
+    *,
+    actor,
+    institution_id: int,
+    items: list[dict],
+    deadline: datetime.date | None = None,
+    requirements: str = "",
+    visit=None,
+    now=None,
+) -> RectificationOrder:
     """Draft an order: items (text, legal_basis[, problem_item]), deadline (default 30 days, 1–90 allowed)."""
     institution = Institution.objects.select_related("region").get(pk=institution_id)
-    _deny_unless(permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达整改通知。"))
+    _deny_unless(
+        permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达整改通知。")
+    )
     today = _today(now)
-    deadline = validate_deadline(deadline or today + datetime.timedelta(days=conf.default_deadline_days()), today)
+    deadline = validate_deadline(
+        deadline or today + datetime.timedelta(days=conf.default_deadline_days()), today
+    )
     cleaned = _clean_items(items)
     order = RectificationOrder.objects.create(
-        institution=institution, department=actor.department, visit=visit, deadline=deadline,
-        requirements=requirements.strip(), drafted_by=actor, created_by=actor, updated_by=actor,
+        institution=institution,
+        department=actor.department,
+        visit=visit,
+        deadline=deadline,
+        requirements=requirements.strip(),
+        drafted_by=actor,
+        created_by=actor,
+        updated_by=actor,
     )
-    OrderItem.objects.bulk_create([
-        OrderItem(order=order, position=index, text=item["text"], legal_basis=item["legal_basis"],
-                  problem_item=item["problem_item"])
-        for index, item in enumerate(cleaned, start=1)
-    ])
-    record_event(actor=actor, kind="order_drafted", obj=order, institution_id=institution.pk,
-                 after={**_snap(order), "items": [{"text": i["text"], "legal_basis": i["legal_basis"]}
-                                                      for i in cleaned]},
-                 summary=_("拟制限期整改通知书（%(n)d项）") % {"n": len(cleaned)}, now=now)
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                position=index,
+                text=item["text"],
+                legal_basis=item["legal_basis"],
+                problem_item=item["problem_item"],
+            )
+            for index, item in enumerate(cleaned, start=1)
+        ]
+    )
+    record_event(
+        actor=actor,
+        kind="order_drafted",
+        obj=order,
+        institution_id=institution.pk,
+        after={
+            **_snap(order),
+            "items": [{"text": i["text"], "legal_basis": i["legal_basis"]} for i in cleaned],
+        },
+        summary=_("拟制限期整改通知书（%(n)d项）") % {"n": len(cleaned)},
+        now=now,
+    )
     return order
 
 
 @transaction.atomic
-def order_draft_from_visit(*, actor, visit_id: int, problem_item_ids: list[int], legal_bases: dict,
-                           deadline: datetime.date | None = None, requirements: str = "",
-                           now=None) -> RectificationOrder:
+def order_draft_from_visit(
+    *,
+    actor,
+    visit_id: int,
+    problem_item_ids: list[int],
+    legal_bases: dict,
+    deadline: datetime.date | None = None,
+    requirements: str = "",
+    now=None,
+) -> RectificationOrder:
     """Draft an order from open problem items of one submitted visit, for the actor's own department."""
     from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 
@@ -265,22 +321,44 @@ def order_draft_from_visit(*, actor, visit_id: int, problem_item_ids: list[int],
             raise PenaltiesError(_("问题项“%(code)s”已销号。") % {"code": problem.item_code}, field="items")
         if problem.department_id != actor.department_id:
             raise PermissionDenied(_("问题项“%(code)s”由其他部门负责。") % {"code": problem.item_code})
-    on_open_order = OrderItem.objects.filter(
-        problem_item__in=problems, order__status__in=(OrderStatus.DRAFT, *ORDER_OPEN)
-    ).values_list("problem_item__item_code", flat=True).first()
+    on_open_order = (
+        OrderItem.objects.filter(
+            problem_item__in=problems, order__status__in=(OrderStatus.DRAFT, *ORDER_OPEN)
+        )
+        .values_list("problem_item__item_code", flat=True)
+        .first()
+    )
     if on_open_order:
-        raise PenaltiesError(_("问题项“%(code)s”已在另一份整改通知书中。") % {"code": on_open_order}, field="items")
+        raise PenaltiesError(
+            _("问题项“%(code)s”已在另一份整改通知书中。") % {"code": on_open_order}, field="items"
+        )
     items = []
     for problem in problems:
         text = problem.item_text + (f"（{problem.finding}）" if problem.finding else "")
-        items.append({"text": text, "legal_basis": legal_bases.get(problem.pk) or legal_bases.get(str(problem.pk)),
-                      "problem_item": problem})
-    return order_draft(actor=actor, institution_id=visit.institution_id, items=items, deadline=deadline,
-                       requirements=requirements, visit=visit, now=now)
+        items.append(
+            {
+                "text": text,
+                "legal_basis": legal_bases.get(problem.pk) or legal_bases.get(str(problem.pk)),
+                "problem_item": problem,
+            }
+        )
+    return order_draft(
+        actor=actor,
+        institution_id=visit.institution_id,
+        items=items,
+        deadline=deadline,
+        requirements=requirements,
+        visit=visit,
+        now=now,
+    )
 
 
 def _locked_order(order_id: int) -> RectificationOrder:
-    return RectificationOrder.objects.select_for_update().select_related("institution", "department").get(pk=order_id)
+    return (
+        RectificationOrder.objects.select_for_update()
+        .select_related("institution", "department")
+        .get(pk=order_id)
+    )
 
 
 @transaction.atomic
@@ -293,14 +371,43 @@ def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
     before = _snap(order)
     now = _now(now)
     _assign_number(order, kind=DocumentKind.RECTIFICATION_ORDER, department=order.department, now=now)
-    order.status, order.approved_at, order.approved_by, order.updated_by = OrderStatus.APPROVED, now, actor, actor
-    order.save(update_fields=["status", "approved_at", "approved_by", "year", "serial", "number", "updated_by",
-                              "updated_at"])
-    register_document(obj=order, kind=ServedDocument.RECTIFICATION_ORDER, number=order.number,
-                      title=str(ServedDocument.RECTIFICATION_ORDER.label), issuer_name=order.department.name,
-                      subject_name=order.institution.name, issued_at=now)
-    record_event(actor=actor, kind="order_approved", obj=order, institution_id=order.institution_id, before=before,
-                 after=_snap(order), summary=_("批准整改通知书 %(number)s") % {"number": order.number}, now=now)
+    order.status, order.approved_at, order.approved_by, order.updated_by = (
+        OrderStatus.APPROVED,
+        now,
+        actor,
+        actor,
+    )
+    order.save(
+        update_fields=[
+            "status",
+            "approved_at",
+            "approved_by",
+            "year",
+            "serial",
+            "number",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    register_document(
+        obj=order,
+        kind=ServedDocument.RECTIFICATION_ORDER,
+        number=order.number,
+        title=str(ServedDocument.RECTIFICATION_ORDER.label),
+        issuer_name=order.department.name,
+        subject_name=order.institution.name,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind="order_approved",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after=_snap(order),
+        summary=_("批准整改通知书 %(number)s") % {"number": order.number},
+        now=now,
+    )
     _queue_pdf("order", order.pk)
     return order
 
@@ -310,43 +417,61 @@ def order_serve(*, actor, order_id: int, data: dict, now=None) -> ServiceRecord:
     order = _locked_order(order_id)
     _deny_unless(permissions.can_serve(actor, order), _("只有下达部门可以送达该整改通知书。"))
     if order.served_at:
-        raise TransitionNotAllowed(_("该整改通知书已于%(at)s送达，不能重复送达。")
-                                   % {"at": timezone.localtime(order.served_at).strftime("%Y-%m-%d %H:%M")})
+        raise TransitionNotAllowed(
+            _("该整改通知书已于%(at)s送达，不能重复送达。")
+            % {"at": timezone.localtime(order.served_at).strftime("%Y-%m-%d %H:%M")}
+        )
     _require_status(order, (OrderStatus.APPROVED,), _("送达"))
     cleaned = _validate_service(data=data, issued_at=order.approved_at, now=now)
-    record = _record_service(actor=actor, document_type=ServedDocument.RECTIFICATION_ORDER, document_id=order.pk,
-                             number=order.number, institution=order.institution, data=cleaned, now=now)
+    record = _record_service(
+        actor=actor,
+        document_type=ServedDocument.RECTIFICATION_ORDER,
+        document_id=order.pk,
+        number=order.number,
+        institution=order.institution,
+        data=cleaned,
+        now=now,
+    )
     before = _snap(order)
     order.status, order.served_at, order.updated_by = OrderStatus.SERVED, record.served_at, actor
     order.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="order_served", obj=order, institution_id=order.institution_id, before=before,
-                 after={**_snap(order), "service": _snap(record)},
-                 summary=_("送达整改通知书（%(method)s）") % {"method": record.get_method_display()}, now=now)
+    record_event(
+        actor=actor,
+        kind="order_served",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after={**_snap(order), "service": _snap(record)},
+        summary=_("送达整改通知书（%(method)s）") % {"method": record.get_method_display()},
+        now=now,
+    )
     return record
 
 
 def _close_problem_item(problem_item_id, *, actor, now) -> None:
-    """Close the inspections ProblemItem behind an order item through inspections' own service, if it has one."""
-    try:
-        from inspections import services as inspection_services
-    except ImportError:
-        return
-    close = getattr(inspection_services, "problem_item_close", None)
-    if close is not None:
-        close(actor=actor, problem_item_id=problem_item_id, now=now)
+    """Close the inspections ProblemItem behind an order item through inspections' own service."""
+    from inspections import services as inspection_services
+    from inspections.models import ProblemItem, ProblemStatus
+
+    if ProblemItem.objects.filter(pk=problem_item_id, status=ProblemStatus.OPEN).exists():
+        inspection_services.problem_item_close(actor=actor, problem_item_id=problem_item_id, now=now)
 
 
 @transaction.atomic
-def order_item_close(*, actor, item_id: int, method: str, note: str = "", evidence=None, now=None) -> OrderItem:
-    """销号 one item. The order row is locked first, so of two concurrent closes one wins and the other is told."""
+def order_item_close(
+    *, actor, item_id: int, method: str, note: str = "", evidence=None, now=None
+) -> OrderItem:
+    """销号 one item. The order row is locked first, so of two concurrent closes one wins, one is told."""
     order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
     order = _locked_order(order_id)
     item = OrderItem.objects.select_for_update().get(pk=item_id)
     _deny_unless(permissions.can_close_items(actor, order), _("只有下达整改通知书的部门可以销号。"))
     if item.status == ItemStatus.CLOSED:
         closer = item.closed_by.full_name or item.closed_by.username if item.closed_by_id else ""
-        raise TransitionNotAllowed(_("该事项已由%(who)s于%(at)s销号，无需重复操作。") % {
-            "who": closer, "at": timezone.localtime(item.closed_at).strftime("%Y-%m-%d %H:%M")})
+        raise TransitionNotAllowed(
+            _("该事项已由%(who)s于%(at)s销号，无需重复操作。")
+            % {"who": closer, "at": timezone.localtime(item.closed_at).strftime("%Y-%m-%d %H:%M")}
+        )
     _require_status(order, ORDER_OPEN, _("销号"))
     if method not in ClosingMethod.values:
         raise PenaltiesError(_("请选择核实方式（复查或书面材料）。"), field="method")
@@ -361,19 +486,36 @@ def order_item_close(*, actor, item_id: int, method: str, note: str = "", eviden
     item.closing_method, item.closing_note = method, note
     if evidence:
         item.evidence.save(evidence.name, evidence, save=False)
-    item.save(update_fields=["status", "closed_at", "closed_by", "closing_method", "closing_note", "evidence"])
-    record_event(actor=actor, kind="order_item_closed", obj=item, institution_id=order.institution_id,
-                 before=before, after=_snap(item),
-                 summary=_("整改事项%(n)d销号（%(how)s）") % {"n": item.position, "how": item.get_closing_method_display()},
-                 now=now)
+    item.save(
+        update_fields=["status", "closed_at", "closed_by", "closing_method", "closing_note", "evidence"]
+    )
+    record_event(
+        actor=actor,
+        kind="order_item_closed",
+        obj=item,
+        institution_id=order.institution_id,
+        before=before,
+        after=_snap(item),
+        summary=_("整改事项%(n)d销号（%(how)s）")
+        % {"n": item.position, "how": item.get_closing_method_display()},
+        now=now,
+    )
     if item.problem_item_id:
         _close_problem_item(item.problem_item_id, actor=actor, now=now)
     if not order.items.filter(status=ItemStatus.OPEN).exists():
         before = _snap(order)
         order.status, order.closed_at, order.updated_by = OrderStatus.CLOSED, now, actor
         order.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
-        record_event(actor=actor, kind="order_closed", obj=order, institution_id=order.institution_id,
-                     before=before, after=_snap(order), summary=_("全部事项已销号，整改通知书办结"), now=now)
+        record_event(
+            actor=actor,
+            kind="order_closed",
+            obj=order,
+            institution_id=order.institution_id,
+            before=before,
+            after=_snap(order),
+            summary=_("全部事项已销号，整改通知书办结"),
+            now=now,
+        )
     return item
 
 
@@ -389,19 +531,33 @@ def order_extend(*, actor, order_id: int, new_deadline, reason: str, now=None) -
         raise PenaltiesError(_("请填写延期理由。"), field="reason")
     validate_deadline(new_deadline, _today(now))
     if new_deadline <= order.deadline:
-        raise PenaltiesError(_("新的整改期限必须晚于原期限（%(old)s）。") % {"old": order.deadline}, field="deadline")
+        raise PenaltiesError(
+            _("新的整改期限必须晚于原期限（%(old)s）。") % {"old": order.deadline}, field="deadline"
+        )
     now = _now(now)
     before = _snap(order)
-    extension = Extension.objects.create(order=order, old_deadline=order.deadline, new_deadline=new_deadline,
-                                         reason=reason, created_at=now, created_by=actor)
+    extension = Extension.objects.create(
+        order=order,
+        old_deadline=order.deadline,
+        new_deadline=new_deadline,
+        reason=reason,
+        created_at=now,
+        created_by=actor,
+    )
     order.original_deadline, order.deadline, order.updated_by = order.deadline, new_deadline, actor
     if order.status == OrderStatus.OVERDUE:
         order.status = OrderStatus.SERVED if order.served_at else OrderStatus.APPROVED
     order.save(update_fields=["original_deadline", "deadline", "status", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="order_extended", obj=order, institution_id=order.institution_id, before=before,
-                 after={**_snap(order), "reason": reason},
-                 summary=_("整改期限由%(old)s延至%(new)s") % {"old": extension.old_deadline, "new": new_deadline},
-                 now=now)
+    record_event(
+        actor=actor,
+        kind="order_extended",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after={**_snap(order), "reason": reason},
+        summary=_("整改期限由%(old)s延至%(new)s") % {"old": extension.old_deadline, "new": new_deadline},
+        now=now,
+    )
     return extension
 
 
@@ -417,11 +573,22 @@ def order_cancel(*, actor, order_id: int, reason: str, now=None) -> Rectificatio
     before = _snap(order)
     order.status, order.cancelled_at, order.cancelled_by = OrderStatus.CANCELLED, now, actor
     order.cancel_reason, order.updated_by = reason[:200], actor
-    order.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_by", "updated_at"])
+    order.save(
+        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_by", "updated_at"]
+    )
     VerificationRecord.objects.filter(object_type=order._meta.label_lower, object_id=str(order.pk)).update(
-        revoked_at=now, revoked_reason=reason[:200])
-    record_event(actor=actor, kind="order_cancelled", obj=order, institution_id=order.institution_id,
-                 before=before, after=_snap(order), summary=_("撤销整改通知书：%(r)s") % {"r": reason[:80]}, now=now)
+        revoked_at=now, revoked_reason=reason[:200]
+    )
+    record_event(
+        actor=actor,
+        kind="order_cancelled",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after=_snap(order),
+        summary=_("撤销整改通知书：%(r)s") % {"r": reason[:80]},
+        now=now,
+    )
     return order
 
 
@@ -433,13 +600,29 @@ def order_mark_overdue(*, order: RectificationOrder, now) -> bool:
     if not order.items.filter(status=ItemStatus.OPEN).exists():
         order.status, order.closed_at = OrderStatus.CLOSED, now
         order.save(update_fields=["status", "closed_at", "updated_at"])
-        record_event(actor=None, kind="order_closed", obj=order, institution_id=order.institution_id, before=before,
-                     after=_snap(order), summary=_("全部事项已销号，整改通知书办结"), now=now)
+        record_event(
+            actor=None,
+            kind="order_closed",
+            obj=order,
+            institution_id=order.institution_id,
+            before=before,
+            after=_snap(order),
+            summary=_("全部事项已销号，整改通知书办结"),
+            now=now,
+        )
         return False
     order.status, order.overdue_at = OrderStatus.OVERDUE, now
     order.save(update_fields=["status", "overdue_at", "updated_at"])
-    record_event(actor=None, kind="order_overdue", obj=order, institution_id=order.institution_id, before=before,
-                 after=_snap(order), summary=_("整改期限（%(d)s）已过，逾期未整改") % {"d": order.deadline}, now=now)
+    record_event(
+        actor=None,
+        kind="order_overdue",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after=_snap(order),
+        summary=_("整改期限（%(d)s）已过，逾期未整改") % {"d": order.deadline},
+        now=now,
+    )
     return True
 
 
@@ -450,30 +633,59 @@ def order_escalate(*, order: RectificationOrder, now) -> PenaltyCase | None:
     before = _snap(order)
     order.status, order.escalated_at = OrderStatus.ESCALATED, now
     order.save(update_fields=["status", "escalated_at", "updated_at"])
-    record_event(actor=None, kind="order_escalated", obj=order, institution_id=order.institution_id, before=before,
-                 after=_snap(order), summary=_("逾期%(days)d天仍未整改，升级为处罚案件线索") % {
-                     "days": (_today(now) - order.deadline).days}, now=now)
+    record_event(
+        actor=None,
+        kind="order_escalated",
+        obj=order,
+        institution_id=order.institution_id,
+        before=before,
+        after=_snap(order),
+        summary=_("逾期%(days)d天仍未整改，升级为处罚案件线索")
+        % {"days": (_today(now) - order.deadline).days},
+        now=now,
+    )
     open_items = "；".join(order.items.filter(status=ItemStatus.OPEN).values_list("text", flat=True))
     return case_open(
-        actor=None, institution_id=order.institution_id, department=order.department,
-        source=CaseSource.OVERDUE_ORDER, source_order=order,
-        summary=_("%(number)s 逾期未整改，未销号事项：%(items)s") % {"number": order.number, "items": open_items},
+        actor=None,
+        institution_id=order.institution_id,
+        department=order.department,
+        source=CaseSource.OVERDUE_ORDER,
+        source_order=order,
+        summary=_("%(number)s 逾期未整改，未销号事项：%(items)s")
+        % {"number": order.number, "items": open_items},
         now=now,
     )
 
 
 # ---- suspension notices and refunds -----------------------------------------------------------------
 
+
 def _locked_notice(notice_id: int) -> SuspensionNotice:
-    return SuspensionNotice.objects.select_for_update().select_related("institution", "department").get(pk=notice_id)
+    return (
+        SuspensionNotice.objects.select_for_update()
+        .select_related("institution", "department")
+        .get(pk=notice_id)
+    )
 
 
 @transaction.atomic
-def suspension_draft(*, actor, institution_id: int, facts: str, legal_basis: str, refund_deadline=None,
-                     stop_enrolment: bool = True, stop_training: bool = True, refund_all: bool = True,
-                     visit=None, now=None) -> SuspensionNotice:
+def suspension_draft(
+    *,
+    actor,
+    institution_id: int,
+    facts: str,
+    legal_basis: str,
+    refund_deadline=None,
+    stop_enrolment: bool = True,
+    stop_training: bool = True,
+    refund_all: bool = True,
+    visit=None,
+    now=None,
+) -> SuspensionNotice:
     institution = Institution.objects.select_related("region").get(pk=institution_id)
-    _deny_unless(permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达停办通知。"))
+    _deny_unless(
+        permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达停办通知。")
+    )
     facts, legal_basis = (facts or "").strip(), (legal_basis or "").strip()
     if not facts:
         raise PenaltiesError(_("请填写违法事实。"), field="facts")
@@ -482,15 +694,32 @@ def suspension_draft(*, actor, institution_id: int, facts: str, legal_basis: str
     if not (stop_enrolment or stop_training or refund_all):
         raise PenaltiesError(_("请至少选择一项停办要求。"))
     today = _today(now)
-    refund_deadline = validate_deadline(refund_deadline or today + datetime.timedelta(days=conf.refund_default_days()),
-                                        today)
-    notice = SuspensionNotice.objects.create(
-        institution=institution, department=actor.department, visit=visit, facts=facts, legal_basis=legal_basis,
-        refund_deadline=refund_deadline, stop_enrolment=stop_enrolment, stop_training=stop_training,
-        refund_all=refund_all, drafted_by=actor, created_by=actor, updated_by=actor,
+    refund_deadline = validate_deadline(
+        refund_deadline or today + datetime.timedelta(days=conf.refund_default_days()), today
     )
-    record_event(actor=actor, kind="suspension_drafted", obj=notice, institution_id=institution.pk,
-                 after=_snap(notice), summary=_("拟制停办通知书"), now=now)
+    notice = SuspensionNotice.objects.create(
+        institution=institution,
+        department=actor.department,
+        visit=visit,
+        facts=facts,
+        legal_basis=legal_basis,
+        refund_deadline=refund_deadline,
+        stop_enrolment=stop_enrolment,
+        stop_training=stop_training,
+        refund_all=refund_all,
+        drafted_by=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        kind="suspension_drafted",
+        obj=notice,
+        institution_id=institution.pk,
+        after=_snap(notice),
+        summary=_("拟制停办通知书"),
+        now=now,
+    )
     return notice
 
 
@@ -505,15 +734,42 @@ def suspension_approve(*, actor, notice_id: int, now=None) -> SuspensionNotice:
     before = _snap(notice)
     _assign_number(notice, kind=DocumentKind.SUSPENSION_NOTICE, department=notice.department, now=now)
     notice.status, notice.approved_at, notice.approved_by, notice.updated_by = (
-        SuspensionStatus.APPROVED, now, actor, actor)
-    notice.save(update_fields=["status", "approved_at", "approved_by", "year", "serial", "number", "updated_by",
-                               "updated_at"])
-    register_document(obj=notice, kind=ServedDocument.SUSPENSION_NOTICE, number=notice.number,
-                      title=str(ServedDocument.SUSPENSION_NOTICE.label), issuer_name=notice.department.name,
-                      subject_name=notice.institution.name, issued_at=now)
-    record_event(actor=actor, kind="suspension_approved", obj=notice, institution_id=notice.institution_id,
-                 before=before, after=_snap(notice),
-                 summary=_("批准停办通知书 %(number)s") % {"number": notice.number}, now=now)
+        SuspensionStatus.APPROVED,
+        now,
+        actor,
+        actor,
+    )
+    notice.save(
+        update_fields=[
+            "status",
+            "approved_at",
+            "approved_by",
+            "year",
+            "serial",
+            "number",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    register_document(
+        obj=notice,
+        kind=ServedDocument.SUSPENSION_NOTICE,
+        number=notice.number,
+        title=str(ServedDocument.SUSPENSION_NOTICE.label),
+        issuer_name=notice.department.name,
+        subject_name=notice.institution.name,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind="suspension_approved",
+        obj=notice,
+        institution_id=notice.institution_id,
+        before=before,
+        after=_snap(notice),
+        summary=_("批准停办通知书 %(number)s") % {"number": notice.number},
+        now=now,
+    )
     _queue_pdf("suspension", notice.pk)
     return notice
 
@@ -527,8 +783,16 @@ def _complete_if_refunded(notice: SuspensionNotice, *, actor, now) -> bool:
     before = _snap(notice)
     notice.status, notice.completed_at = SuspensionStatus.COMPLETED, now
     notice.save(update_fields=["status", "completed_at", "updated_at"])
-    record_event(actor=actor, kind="suspension_completed", obj=notice, institution_id=notice.institution_id,
-                 before=before, after=_snap(notice), summary=_("退费全部完成"), now=now)
+    record_event(
+        actor=actor,
+        kind="suspension_completed",
+        obj=notice,
+        institution_id=notice.institution_id,
+        before=before,
+        after=_snap(notice),
+        summary=_("退费全部完成"),
+        now=now,
+    )
     return True
 
 
@@ -540,21 +804,44 @@ def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceR
         raise TransitionNotAllowed(_("该停办通知书已送达，不能重复送达。"))
     _require_status(notice, (SuspensionStatus.APPROVED,), _("送达"))
     cleaned = _validate_service(data=data, issued_at=notice.approved_at, now=now)
-    record = _record_service(actor=actor, document_type=ServedDocument.SUSPENSION_NOTICE, document_id=notice.pk,
-                             number=notice.number, institution=notice.institution, data=cleaned, now=now)
+    record = _record_service(
+        actor=actor,
+        document_type=ServedDocument.SUSPENSION_NOTICE,
+        document_id=notice.pk,
+        number=notice.number,
+        institution=notice.institution,
+        data=cleaned,
+        now=now,
+    )
     before = _snap(notice)
     notice.status, notice.served_at, notice.updated_by = SuspensionStatus.SERVED, record.served_at, actor
     notice.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="suspension_served", obj=notice, institution_id=notice.institution_id,
-                 before=before, after={**_snap(notice), "service": _snap(record)},
-                 summary=_("送达停办通知书（%(method)s）") % {"method": record.get_method_display()}, now=now)
+    record_event(
+        actor=actor,
+        kind="suspension_served",
+        obj=notice,
+        institution_id=notice.institution_id,
+        before=before,
+        after={**_snap(notice), "service": _snap(record)},
+        summary=_("送达停办通知书（%(method)s）") % {"method": record.get_method_display()},
+        now=now,
+    )
     _complete_if_refunded(notice, actor=actor, now=_now(now))
     return record
 
 
 @transaction.atomic
-def refund_record(*, actor, notice_id: int, student_group: str, amount_due, amount_refunded, students=0,
-                  evidence=None, now=None) -> Refund:
+def refund_record(
+    *,
+    actor,
+    notice_id: int,
+    student_group: str,
+    amount_due,
+    amount_refunded,
+    students=0,
+    evidence=None,
+    now=None,
+) -> Refund:
     """Create or update the refund line of one student group; completes the notice when all is refunded."""
     notice = _locked_notice(notice_id)
     _deny_unless(permissions.can_record_refund(actor, notice), _("只有下达部门可以登记退费。"))
@@ -580,34 +867,56 @@ def refund_record(*, actor, notice_id: int, student_group: str, amount_due, amou
     if refund is None:
         refund = Refund(notice=notice, student_group=group)
     elif refunded < refund.amount_refunded:
-        raise PenaltiesError(_("已退金额不能比上次登记（%(old)s元）少。") % {"old": refund.amount_refunded},
-                             field="amount_refunded")
+        raise PenaltiesError(
+            _("已退金额不能比上次登记（%(old)s元）少。") % {"old": refund.amount_refunded},
+            field="amount_refunded",
+        )
     refund.students, refund.amount_due, refund.amount_refunded = students, due, refunded
     refund.updated_at, refund.updated_by = now, actor
     if evidence:
         refund.evidence.save(evidence.name, evidence, save=False)
     refund.save()
-    record_event(actor=actor, kind="refund_recorded", obj=refund, institution_id=notice.institution_id,
-                 before=before, after=_snap(refund),
-                 summary=_("%(group)s：应退%(due)s元，已退%(refunded)s元") % {
-                     "group": group, "due": due, "refunded": refunded}, now=now)
+    record_event(
+        actor=actor,
+        kind="refund_recorded",
+        obj=refund,
+        institution_id=notice.institution_id,
+        before=before,
+        after=_snap(refund),
+        summary=_("%(group)s：应退%(due)s元，已退%(refunded)s元")
+        % {"group": group, "due": due, "refunded": refunded},
+        now=now,
+    )
     _complete_if_refunded(notice, actor=actor, now=now)
     return refund
 
 
 # ---- penalty cases ----------------------------------------------------------------------------------
 
+
 def _locked_case(case_id: int) -> PenaltyCase:
     return PenaltyCase.objects.select_for_update().select_related("institution", "department").get(pk=case_id)
 
 
 @transaction.atomic
-def case_open(*, actor, institution_id: int, summary: str, source: str, department=None, source_order=None,
-              source_visit=None, source_reference: str = "", now=None) -> PenaltyCase:
+def case_open(
+    *,
+    actor,
+    institution_id: int,
+    summary: str,
+    source: str,
+    department=None,
+    source_order=None,
+    source_visit=None,
+    source_reference: str = "",
+    now=None,
+) -> PenaltyCase:
     """Register a lead (线索). The chaser calls this with actor=None when an order escalates."""
     institution = Institution.objects.select_related("region").get(pk=institution_id)
     if actor is not None:
-        _deny_unless(permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能登记案件线索。"))
+        _deny_unless(
+            permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能登记案件线索。")
+        )
         department = actor.department
     if source not in CaseSource.values:
         raise PenaltiesError(_("请选择案件来源。"), field="source")
@@ -616,16 +925,33 @@ def case_open(*, actor, institution_id: int, summary: str, source: str, departme
         raise PenaltiesError(_("请填写案情摘要。"), field="summary")
     now = _now(now)
     case = PenaltyCase.objects.create(
-        institution=institution, department=department, source=source, source_order=source_order,
-        source_visit=source_visit, source_reference=(source_reference or "").strip()[:80], summary=summary,
-        opened_at=now, opened_by=actor, created_by=actor, updated_by=actor,
+        institution=institution,
+        department=department,
+        source=source,
+        source_order=source_order,
+        source_visit=source_visit,
+        source_reference=(source_reference or "").strip()[:80],
+        summary=summary,
+        opened_at=now,
+        opened_by=actor,
+        created_by=actor,
+        updated_by=actor,
     )
-    record_event(actor=actor, kind="case_opened", obj=case, institution_id=institution.pk, after=_snap(case),
-                 summary=_("登记案件线索（%(source)s）") % {"source": case.get_source_display()}, now=now)
+    record_event(
+        actor=actor,
+        kind="case_opened",
+        obj=case,
+        institution_id=institution.pk,
+        after=_snap(case),
+        summary=_("登记案件线索（%(source)s）") % {"source": case.get_source_display()},
+        now=now,
+    )
     return case
 
 
-def _case_step(*, actor, case_id, allowed, action, permission, denied_message, changes: dict, kind, summary, now):
+def _case_step(
+    *, actor, case_id, allowed, action, permission, denied_message, changes: dict, kind, summary, now
+):
     case = _locked_case(case_id)
     _deny_unless(permission(actor, case), denied_message)
     _require_status(case, allowed, action)
@@ -634,8 +960,16 @@ def _case_step(*, actor, case_id, allowed, action, permission, denied_message, c
         setattr(case, name, value(case) if callable(value) else value)
     case.updated_by = actor
     case.save(update_fields=[*changes, "updated_by", "updated_at"])
-    record_event(actor=actor, kind=kind, obj=case, institution_id=case.institution_id, before=before,
-                 after=_snap(case), summary=summary, now=now)
+    record_event(
+        actor=actor,
+        kind=kind,
+        obj=case,
+        institution_id=case.institution_id,
+        before=before,
+        after=_snap(case),
+        summary=summary,
+        now=now,
+    )
     return case
 
 
@@ -646,20 +980,36 @@ _DECIDE_DENIED = _("该步骤须由承办部门负责人决定。")
 @transaction.atomic
 def case_review(*, actor, case_id: int, now=None) -> PenaltyCase:
     now = _now(now)
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.LEAD,), action=_("开始初核"),
-                      permission=permissions.can_work_case, denied_message=_WORK_DENIED,
-                      changes={"status": CaseStatus.PRELIMINARY_REVIEW, "reviewed_at": now, "reviewed_by": actor},
-                      kind="case_reviewed", summary=_("开始初核"), now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.LEAD,),
+        action=_("开始初核"),
+        permission=permissions.can_work_case,
+        denied_message=_WORK_DENIED,
+        changes={"status": CaseStatus.PRELIMINARY_REVIEW, "reviewed_at": now, "reviewed_by": actor},
+        kind="case_reviewed",
+        summary=_("开始初核"),
+        now=now,
+    )
 
 
 @transaction.atomic
 def case_file(*, actor, case_id: int, now=None) -> PenaltyCase:
     now = _now(now)
     due = _today(now) + datetime.timedelta(days=conf.decision_limit_days())
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.PRELIMINARY_REVIEW,), action=_("立案"),
-                      permission=permissions.can_decide_case, denied_message=_DECIDE_DENIED,
-                      changes={"status": CaseStatus.FILED, "filed_at": now, "filed_by": actor, "decision_due": due},
-                      kind="case_filed", summary=_("立案，应于%(due)s前作出决定") % {"due": due}, now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.PRELIMINARY_REVIEW,),
+        action=_("立案"),
+        permission=permissions.can_decide_case,
+        denied_message=_DECIDE_DENIED,
+        changes={"status": CaseStatus.FILED, "filed_at": now, "filed_by": actor, "decision_due": due},
+        kind="case_filed",
+        summary=_("立案，应于%(due)s前作出决定") % {"due": due},
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -668,20 +1018,35 @@ def case_drop(*, actor, case_id: int, reason: str, now=None) -> PenaltyCase:
     if not reason:
         raise PenaltiesError(_("请填写不予立案的理由。"), field="reason")
     now = _now(now)
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.LEAD, CaseStatus.PRELIMINARY_REVIEW),
-                      action=_("不予立案"), permission=permissions.can_decide_case, denied_message=_DECIDE_DENIED,
-                      changes={"status": CaseStatus.DROPPED, "dropped_at": now, "dropped_by": actor,
-                               "drop_reason": reason}, kind="case_dropped", summary=_("不予立案"), now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.LEAD, CaseStatus.PRELIMINARY_REVIEW),
+        action=_("不予立案"),
+        permission=permissions.can_decide_case,
+        denied_message=_DECIDE_DENIED,
+        changes={"status": CaseStatus.DROPPED, "dropped_at": now, "dropped_by": actor, "drop_reason": reason},
+        kind="case_dropped",
+        summary=_("不予立案"),
+        now=now,
+    )
 
 
 @transaction.atomic
 def case_investigate(*, actor, case_id: int, now=None) -> PenaltyCase:
     now = _now(now)
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.FILED,), action=_("开始调查取证"),
-                      permission=permissions.can_work_case, denied_message=_WORK_DENIED,
-                      changes={"status": CaseStatus.INVESTIGATION, "investigation_at": now,
-                               "investigation_by": actor}, kind="case_investigation", summary=_("开始调查取证"),
-                      now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.FILED,),
+        action=_("开始调查取证"),
+        permission=permissions.can_work_case,
+        denied_message=_WORK_DENIED,
+        changes={"status": CaseStatus.INVESTIGATION, "investigation_at": now, "investigation_by": actor},
+        kind="case_investigation",
+        summary=_("开始调查取证"),
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -693,8 +1058,9 @@ def case_evidence_add(*, actor, case_id: int, description: str, file=None, now=N
     if not description:
         raise PenaltiesError(_("请填写证据名称。"), field="description")
     position = (case.evidence.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-    evidence = CaseEvidence(case=case, position=position, description=description[:200], added_at=_now(now),
-                            added_by=actor)
+    evidence = CaseEvidence(
+        case=case, position=position, description=description[:200], added_at=_now(now), added_by=actor
+    )
     if file:
         digest = hashlib.sha256()
         for chunk in file.chunks():
@@ -703,15 +1069,23 @@ def case_evidence_add(*, actor, case_id: int, description: str, file=None, now=N
         file.seek(0)
         evidence.file.save(file.name, file, save=False)
     evidence.save()
-    record_event(actor=actor, kind="case_evidence_added", obj=evidence, institution_id=case.institution_id,
-                 after=_snap(evidence), summary=_("证据%(n)d：%(d)s") % {"n": position, "d": description[:60]},
-                 now=now)
+    record_event(
+        actor=actor,
+        kind="case_evidence_added",
+        obj=evidence,
+        institution_id=case.institution_id,
+        after=_snap(evidence),
+        summary=_("证据%(n)d：%(d)s") % {"n": position, "d": description[:60]},
+        now=now,
+    )
     return evidence
 
 
 @transaction.atomic
-def case_notify_rights(*, actor, case_id: int, findings: str, proposed_penalties: str, now=None) -> PenaltyCase:
-    """Tell the party the facts and the intended penalty, and its right to state, defend or ask for a hearing."""
+def case_notify_rights(
+    *, actor, case_id: int, findings: str, proposed_penalties: str, now=None
+) -> PenaltyCase:
+    """Tell the party the facts and the intended penalty, and its right to state, defend or be heard."""
     findings, proposed = (findings or "").strip(), (proposed_penalties or "").strip()
     if not findings:
         raise PenaltiesError(_("请填写调查终结报告（查明的事实）。"), field="findings")
@@ -719,28 +1093,52 @@ def case_notify_rights(*, actor, case_id: int, findings: str, proposed_penalties
         raise PenaltiesError(_("请填写拟作出的处罚。"), field="proposed_penalties")
     now = _now(now)
     due = add_working_days(_today(now), conf.statement_working_days())
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.INVESTIGATION,), action=_("告知权利"),
-                      permission=permissions.can_work_case, denied_message=_WORK_DENIED,
-                      changes={"status": CaseStatus.NOTICE_OF_RIGHTS, "rights_notified_at": now,
-                               "rights_notified_by": actor, "investigation_findings": findings,
-                               "proposed_penalties": proposed, "statement_due": due},
-                      kind="case_rights_notified",
-                      summary=_("告知陈述申辩/听证权利，期限至%(due)s") % {"due": due}, now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.INVESTIGATION,),
+        action=_("告知权利"),
+        permission=permissions.can_work_case,
+        denied_message=_WORK_DENIED,
+        changes={
+            "status": CaseStatus.NOTICE_OF_RIGHTS,
+            "rights_notified_at": now,
+            "rights_notified_by": actor,
+            "investigation_findings": findings,
+            "proposed_penalties": proposed,
+            "statement_due": due,
+        },
+        kind="case_rights_notified",
+        summary=_("告知陈述申辩/听证权利，期限至%(due)s") % {"due": due},
+        now=now,
+    )
 
 
 @transaction.atomic
-def case_record_statement(*, actor, case_id: int, statement: str, hearing_requested: bool, now=None) -> PenaltyCase:
+def case_record_statement(
+    *, actor, case_id: int, statement: str, hearing_requested: bool, now=None
+) -> PenaltyCase:
     statement = (statement or "").strip()
     if not statement and not hearing_requested:
         raise PenaltiesError(_("请记录当事人的陈述申辩内容，或注明要求听证。"), field="statement")
     now = _now(now)
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.NOTICE_OF_RIGHTS,),
-                      action=_("记录陈述申辩"), permission=permissions.can_work_case, denied_message=_WORK_DENIED,
-                      changes={"statement": statement, "hearing_requested": bool(hearing_requested),
-                               "statement_recorded_at": now, "statement_recorded_by": actor},
-                      kind="case_statement_recorded",
-                      summary=_("记录当事人陈述申辩%(h)s") % {"h": _("（要求听证）") if hearing_requested else ""},
-                      now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.NOTICE_OF_RIGHTS,),
+        action=_("记录陈述申辩"),
+        permission=permissions.can_work_case,
+        denied_message=_WORK_DENIED,
+        changes={
+            "statement": statement,
+            "hearing_requested": bool(hearing_requested),
+            "statement_recorded_at": now,
+            "statement_recorded_by": actor,
+        },
+        kind="case_statement_recorded",
+        summary=_("记录当事人陈述申辩%(h)s") % {"h": _("（要求听证）") if hearing_requested else ""},
+        now=now,
+    )
 
 
 def _clean_penalties(penalties) -> list[dict]:
@@ -760,8 +1158,14 @@ def _clean_penalties(penalties) -> list[dict]:
             amount = parse_amount(raw.get("amount"), field_label=_("%(kind)s金额") % {"kind": label})
             if amount == 0 and kind == PenaltyKind.FINE:
                 raise PenaltiesError(_("罚款金额必须大于零。"), field="amount")
-        cleaned.append({"kind": kind, "amount": amount, "legal_basis": basis[:300],
-                        "note": (raw.get("note") or "").strip()[:200]})
+        cleaned.append(
+            {
+                "kind": kind,
+                "amount": amount,
+                "legal_basis": basis[:300],
+                "note": (raw.get("note") or "").strip()[:200],
+            }
+        )
     if not cleaned:
         raise PenaltiesError(_("请至少选择一项处罚。"), field="penalties")
     return cleaned
@@ -775,8 +1179,10 @@ def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=N
     _require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("作出处罚决定"))
     today = _today(now)
     if case.statement_recorded_at is None and case.statement_due and today <= case.statement_due:
-        raise TransitionNotAllowed(_("当事人陈述申辩期限（%(due)s）未满且未记录其意见，暂不能作出决定。")
-                                   % {"due": case.statement_due})
+        raise TransitionNotAllowed(
+            _("当事人陈述申辩期限（%(due)s）未满且未记录其意见，暂不能作出决定。")
+            % {"due": case.statement_due}
+        )
     facts = (facts or "").strip()
     if not facts:
         raise PenaltiesError(_("请填写经查明的事实。"), field="facts")
@@ -786,18 +1192,37 @@ def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=N
     decision = Decision(case=case, facts=facts, decided_at=now, decided_by=actor)
     _assign_number(decision, kind=DocumentKind.PENALTY_DECISION, department=case.department, now=now)
     decision.save()
-    Penalty.objects.bulk_create([Penalty(decision=decision, position=i, **p) for i, p in enumerate(cleaned, 1)])
+    Penalty.objects.bulk_create(
+        [Penalty(decision=decision, position=i, **p) for i, p in enumerate(cleaned, 1)]
+    )
     case.status, case.decided_at, case.decided_by, case.updated_by = CaseStatus.DECIDED, now, actor, actor
     case.service_due = add_working_days(today, conf.service_working_days())
     case.save(update_fields=["status", "decided_at", "decided_by", "service_due", "updated_by", "updated_at"])
-    register_document(obj=decision, kind=ServedDocument.PENALTY_DECISION, number=decision.number,
-                      title=str(ServedDocument.PENALTY_DECISION.label), issuer_name=case.department.name,
-                      subject_name=case.institution.name, issued_at=now)
-    record_event(actor=actor, kind="case_decided", obj=case, institution_id=case.institution_id, before=before,
-                 after={**_snap(case), "decision": decision.number,
-                        "penalties": [{**p, "amount": str(p["amount"]) if p["amount"] is not None else None}
-                                      for p in cleaned]},
-                 summary=_("作出处罚决定 %(number)s") % {"number": decision.number}, now=now)
+    register_document(
+        obj=decision,
+        kind=ServedDocument.PENALTY_DECISION,
+        number=decision.number,
+        title=str(ServedDocument.PENALTY_DECISION.label),
+        issuer_name=case.department.name,
+        subject_name=case.institution.name,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind="case_decided",
+        obj=case,
+        institution_id=case.institution_id,
+        before=before,
+        after={
+            **_snap(case),
+            "decision": decision.number,
+            "penalties": [
+                {**p, "amount": str(p["amount"]) if p["amount"] is not None else None} for p in cleaned
+            ],
+        },
+        summary=_("作出处罚决定 %(number)s") % {"number": decision.number},
+        now=now,
+    )
     _queue_pdf("decision", decision.pk)
     return decision
 
@@ -809,18 +1234,34 @@ def case_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
     _require_status(case, (CaseStatus.DECIDED,), _("送达决定书"))
     decision = case.decision
     cleaned = _validate_service(data=data, issued_at=decision.decided_at, now=now)
-    record = _record_service(actor=actor, document_type=ServedDocument.PENALTY_DECISION, document_id=decision.pk,
-                             number=decision.number, institution=case.institution, data=cleaned, now=now)
+    record = _record_service(
+        actor=actor,
+        document_type=ServedDocument.PENALTY_DECISION,
+        document_id=decision.pk,
+        number=decision.number,
+        institution=case.institution,
+        data=cleaned,
+        now=now,
+    )
     before = _snap(case)
     case.status, case.served_at, case.updated_by = CaseStatus.SERVED, record.served_at, actor
     fields = ["status", "served_at", "updated_by", "updated_at"]
     if decision.penalties.filter(kind=PenaltyKind.FINE).exists():
-        case.payment_due = timezone.localdate(record.served_at) + datetime.timedelta(days=conf.fine_payment_days())
+        case.payment_due = timezone.localdate(record.served_at) + datetime.timedelta(
+            days=conf.fine_payment_days()
+        )
         fields.append("payment_due")
     case.save(update_fields=fields)
-    record_event(actor=actor, kind="case_served", obj=case, institution_id=case.institution_id, before=before,
-                 after={**_snap(case), "service": _snap(record)},
-                 summary=_("送达处罚决定书 %(number)s") % {"number": decision.number}, now=now)
+    record_event(
+        actor=actor,
+        kind="case_served",
+        obj=case,
+        institution_id=case.institution_id,
+        before=before,
+        after={**_snap(case), "service": _snap(record)},
+        summary=_("送达处罚决定书 %(number)s") % {"number": decision.number},
+        now=now,
+    )
     return record
 
 
@@ -830,9 +1271,13 @@ def _revoke_licences(*, case: PenaltyCase, actor, now) -> int:
     from institutions import services as institution_services
 
     revoke = getattr(institution_services, "licence_revoke", None)
-    licences = list(Licence.objects.select_for_update().filter(
-        institution_id=case.institution_id, kind__in=REVOCABLE_LICENCE_KINDS,
-        state__in=(LicenceState.VALID, LicenceState.SUSPENDED, LicenceState.EXPIRED)))
+    licences = list(
+        Licence.objects.select_for_update().filter(
+            institution_id=case.institution_id,
+            kind__in=REVOCABLE_LICENCE_KINDS,
+            state__in=(LicenceState.VALID, LicenceState.SUSPENDED, LicenceState.EXPIRED),
+        )
+    )
     reason = _("处罚决定 %(number)s 吊销") % {"number": case.decision.number}
     for licence in licences:
         if revoke is not None:
@@ -841,8 +1286,16 @@ def _revoke_licences(*, case: PenaltyCase, actor, now) -> int:
         before = {"state": licence.state}
         licence.state, licence.updated_by = LicenceState.REVOKED, actor
         licence.save(update_fields=["state", "updated_by", "updated_at"])
-        record_event(actor=actor, kind="licence_revoked", obj=licence, institution_id=case.institution_id,
-                     before=before, after={"state": LicenceState.REVOKED}, summary=f"{licence}：{reason}", now=now)
+        record_event(
+            actor=actor,
+            kind="licence_revoked",
+            obj=licence,
+            institution_id=case.institution_id,
+            before=before,
+            after={"state": LicenceState.REVOKED},
+            summary=f"{licence}：{reason}",
+            now=now,
+        )
     if revoke is None:
         institution = Institution.objects.select_for_update().get(pk=case.institution_id)
         institution_services.refresh_standing(institution=institution, actor=actor, today=_today(now))
@@ -864,16 +1317,34 @@ def case_execute(*, actor, case_id: int, note: str, now=None) -> PenaltyCase:
     before = _snap(case)
     case.status, case.executed_at, case.executed_by = CaseStatus.EXECUTED, now, actor
     case.execution_note, case.updated_by = note, actor
-    case.save(update_fields=["status", "executed_at", "executed_by", "execution_note", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="case_executed", obj=case, institution_id=case.institution_id, before=before,
-                 after=_snap(case), summary=_("处罚决定执行完毕"), now=now)
+    case.save(
+        update_fields=["status", "executed_at", "executed_by", "execution_note", "updated_by", "updated_at"]
+    )
+    record_event(
+        actor=actor,
+        kind="case_executed",
+        obj=case,
+        institution_id=case.institution_id,
+        before=before,
+        after=_snap(case),
+        summary=_("处罚决定执行完毕"),
+        now=now,
+    )
     return case
 
 
 @transaction.atomic
 def case_close(*, actor, case_id: int, now=None) -> PenaltyCase:
     now = _now(now)
-    return _case_step(actor=actor, case_id=case_id, allowed=(CaseStatus.EXECUTED,), action=_("结案"),
-                      permission=permissions.can_decide_case, denied_message=_DECIDE_DENIED,
-                      changes={"status": CaseStatus.CLOSED, "closed_at": now, "closed_by": actor},
-                      kind="case_closed", summary=_("结案"), now=now)
+    return _case_step(
+        actor=actor,
+        case_id=case_id,
+        allowed=(CaseStatus.EXECUTED,),
+        action=_("结案"),
+        permission=permissions.can_decide_case,
+        denied_message=_DECIDE_DENIED,
+        changes={"status": CaseStatus.CLOSED, "closed_at": now, "closed_by": actor},
+        kind="case_closed",
+        summary=_("结案"),
+        now=now,
+    )

@@ -68,6 +68,7 @@ def _act(request, redirect_to, call, success):
 
 # ---- home (queues) -------------------------------------------------------------------------------
 
+
 @login_required
 def home(request):
     _staff_required(request)
@@ -82,10 +83,13 @@ def home(request):
         queue = queue if queue in selectors.ORDER_QUEUES else "all"
         queryset, tab = selectors.order_queue(user=request.user, queue=queue), "orders"
     rows, next_after = selectors.page(queryset, after=_after(request))
-    return render(request, "penalties/home.html", {"rows": rows, "tab": tab, "queue": queue, "next_after": next_after})
+    return render(
+        request, "penalties/home.html", {"rows": rows, "tab": tab, "queue": queue, "next_after": next_after}
+    )
 
 
 # ---- rectification orders ------------------------------------------------------------------------
+
 
 def _item_rows(request):
     texts, bases = request.POST.getlist("item_text"), request.POST.getlist("item_basis")
@@ -100,16 +104,22 @@ def order_new(request, institution_id):
     items = _item_rows(request) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
         try:
-            order = services.order_draft(actor=request.user, institution_id=institution.pk, items=items,
-                                         deadline=form.cleaned_data["deadline"],
-                                         requirements=form.cleaned_data["requirements"])
+            order = services.order_draft(
+                actor=request.user,
+                institution_id=institution.pk,
+                items=items,
+                deadline=form.cleaned_data["deadline"],
+                requirements=form.cleaned_data["requirements"],
+            )
         except services.PenaltiesError as error:
             _refused(request, error, form)
         else:
             messages.success(request, _("整改通知书草稿已保存，请提交负责人批准。"))
             return redirect(order)
     items = items + [{"text": "", "legal_basis": ""}] * max(1, 3 - len(items))
-    return render(request, "penalties/order_form.html", {"institution": institution, "form": form, "items": items})
+    return render(
+        request, "penalties/order_form.html", {"institution": institution, "form": form, "items": items}
+    )
 
 
 @login_required
@@ -120,8 +130,11 @@ def order_from_visit(request, visit_id):
     visit = get_object_or_404(Visit.objects.select_related("institution__region"), pk=visit_id)
     if not permissions.can_draft_for(request.user, visit.institution):
         raise PermissionDenied(_("该机构不在您的管辖范围内。"))
-    problems = list(ProblemItem.objects.filter(visit=visit, status=ProblemStatus.OPEN,
-                                               department_id=request.user.department_id).order_by("id"))
+    problems = list(
+        ProblemItem.objects.filter(
+            visit=visit, status=ProblemStatus.OPEN, department_id=request.user.department_id
+        ).order_by("id")
+    )
     default = timezone.localdate() + datetime.timedelta(days=conf.default_deadline_days())
     form = forms.OrderDraftForm(request.POST or None, initial={"deadline": default})
     if request.method == "POST" and form.is_valid():
@@ -129,36 +142,58 @@ def order_from_visit(request, visit_id):
         bases = {p.pk: request.POST.get(f"basis_{p.pk}", "") for p in problems}
         try:
             order = services.order_draft_from_visit(
-                actor=request.user, visit_id=visit.pk, problem_item_ids=chosen, legal_bases=bases,
-                deadline=form.cleaned_data["deadline"], requirements=form.cleaned_data["requirements"])
+                actor=request.user,
+                visit_id=visit.pk,
+                problem_item_ids=chosen,
+                legal_bases=bases,
+                deadline=form.cleaned_data["deadline"],
+                requirements=form.cleaned_data["requirements"],
+            )
         except services.PenaltiesError as error:
             _refused(request, error, form)
         else:
             messages.success(request, _("整改通知书草稿已保存，请提交负责人批准。"))
             return redirect(order)
-    return render(request, "penalties/order_from_visit.html", {"visit": visit, "problems": problems, "form": form})
+    return render(
+        request, "penalties/order_from_visit.html", {"visit": visit, "problems": problems, "form": form}
+    )
 
 
 @login_required
 def order_detail(request, pk):
     order = _visible(request, RectificationOrder, pk)
     user = request.user
-    return render(request, "penalties/order_detail.html", {
-        "order": order, **selectors.order_page(order=order),
-        "can_approve": permissions.can_approve(user, order), "can_serve": permissions.can_serve(user, order),
-        "can_close": permissions.can_close_items(user, order), "can_extend": permissions.can_extend(user, order),
-        "can_cancel": permissions.can_cancel(user, order), "own_draft_blocked": (
-            permissions.is_issuing_head(user, order) and not permissions.can_approve(user, order)),
-        "close_form": forms.ItemCloseForm(), "extend_form": forms.ExtendForm(), "reason_form": forms.ReasonForm(),
-    })
+    return render(
+        request,
+        "penalties/order_detail.html",
+        {
+            "order": order,
+            **selectors.order_page(order=order),
+            "can_approve": permissions.can_approve(user, order),
+            "can_serve": permissions.can_serve(user, order),
+            "can_close": permissions.can_close_items(user, order),
+            "can_extend": permissions.can_extend(user, order),
+            "can_cancel": permissions.can_cancel(user, order),
+            "own_draft_blocked": (
+                permissions.is_issuing_head(user, order) and not permissions.can_approve(user, order)
+            ),
+            "close_form": forms.ItemCloseForm(),
+            "extend_form": forms.ExtendForm(),
+            "reason_form": forms.ReasonForm(),
+        },
+    )
 
 
 @login_required
 @require_POST
 def order_approve(request, pk):
     order = _visible(request, RectificationOrder, pk)
-    return _act(request, order, lambda: services.order_approve(actor=request.user, order_id=order.pk),
-                _("已批准并编号，PDF正在生成。"))
+    return _act(
+        request,
+        order,
+        lambda: services.order_approve(actor=request.user, order_id=order.pk),
+        _("已批准并编号，PDF正在生成。"),
+    )
 
 
 @login_required
@@ -167,8 +202,12 @@ def order_cancel(request, pk):
     order = _visible(request, RectificationOrder, pk)
     form = forms.ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _act(request, order, lambda: services.order_cancel(actor=request.user, order_id=order.pk, reason=reason),
-                _("整改通知书已撤销。"))
+    return _act(
+        request,
+        order,
+        lambda: services.order_cancel(actor=request.user, order_id=order.pk, reason=reason),
+        _("整改通知书已撤销。"),
+    )
 
 
 @login_required
@@ -181,9 +220,17 @@ def order_extend(request, pk):
     if not form.is_valid():
         messages.error(request, _("请填写有效的新期限和延期理由。"))
         return redirect(order)
-    return _act(request, order, lambda: services.order_extend(
-        actor=request.user, order_id=order.pk, new_deadline=form.cleaned_data["new_deadline"],
-        reason=form.cleaned_data["reason"]), _("已延期。"))
+    return _act(
+        request,
+        order,
+        lambda: services.order_extend(
+            actor=request.user,
+            order_id=order.pk,
+            new_deadline=form.cleaned_data["new_deadline"],
+            reason=form.cleaned_data["reason"],
+        ),
+        _("已延期。"),
+    )
 
 
 @login_required
@@ -198,9 +245,18 @@ def order_item_close(request, pk, item_id):
         messages.error(request, _("请选择核实方式。"))
         return redirect(order)
     data = form.cleaned_data
-    return _act(request, order, lambda: services.order_item_close(
-        actor=request.user, item_id=item_id, method=data["method"], note=data["note"], evidence=data["evidence"]),
-        _("已销号。"))
+    return _act(
+        request,
+        order,
+        lambda: services.order_item_close(
+            actor=request.user,
+            item_id=item_id,
+            method=data["method"],
+            note=data["note"],
+            evidence=data["evidence"],
+        ),
+        _("已销号。"),
+    )
 
 
 def _serve_page(request, obj, *, allowed, serve, title):
@@ -221,8 +277,13 @@ def _serve_page(request, obj, *, allowed, serve, title):
 @login_required
 def order_serve(request, pk):
     order = _visible(request, RectificationOrder, pk)
-    return _serve_page(request, order, allowed=permissions.can_serve(request.user, order), title=_("送达整改通知书"),
-                       serve=lambda data: services.order_serve(actor=request.user, order_id=order.pk, data=data))
+    return _serve_page(
+        request,
+        order,
+        allowed=permissions.can_serve(request.user, order),
+        title=_("送达整改通知书"),
+        serve=lambda data: services.order_serve(actor=request.user, order_id=order.pk, data=data),
+    )
 
 
 def _pdf_response(request, obj, kind):
@@ -237,8 +298,9 @@ def _pdf_response(request, obj, kind):
         return redirect(obj)
     if not default_storage.exists(obj.pdf.name):
         raise Http404
-    return FileResponse(default_storage.open(obj.pdf.name, "rb"), content_type="application/pdf",
-                        filename=f"{obj.number}.pdf")
+    return FileResponse(
+        default_storage.open(obj.pdf.name, "rb"), content_type="application/pdf", filename=f"{obj.number}.pdf"
+    )
 
 
 @login_required
@@ -248,6 +310,7 @@ def order_pdf(request, pk):
 
 # ---- suspension notices ----------------------------------------------------------------------------
 
+
 @login_required
 def suspension_new(request, institution_id):
     institution = _institution_for_drafting(request, institution_id)
@@ -255,41 +318,61 @@ def suspension_new(request, institution_id):
     form = forms.SuspensionForm(request.POST or None, initial={"refund_deadline": default})
     if request.method == "POST" and form.is_valid():
         try:
-            notice = services.suspension_draft(actor=request.user, institution_id=institution.pk, **form.cleaned_data)
+            notice = services.suspension_draft(
+                actor=request.user, institution_id=institution.pk, **form.cleaned_data
+            )
         except services.PenaltiesError as error:
             _refused(request, error, form)
         else:
             messages.success(request, _("停办通知书草稿已保存，请提交负责人批准。"))
             return redirect(notice)
-    return render(request, "penalties/simple_form.html", {
-        "form": form, "title": _("停办通知书"), "institution": institution})
+    return render(
+        request,
+        "penalties/simple_form.html",
+        {"form": form, "title": _("停办通知书"), "institution": institution},
+    )
 
 
 @login_required
 def suspension_detail(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
     user = request.user
-    return render(request, "penalties/suspension_detail.html", {
-        "notice": notice, **selectors.suspension_page(notice=notice),
-        "can_approve": permissions.can_approve(user, notice), "can_serve": permissions.can_serve(user, notice),
-        "can_refund": permissions.can_record_refund(user, notice), "refund_form": forms.RefundForm(),
-    })
+    return render(
+        request,
+        "penalties/suspension_detail.html",
+        {
+            "notice": notice,
+            **selectors.suspension_page(notice=notice),
+            "can_approve": permissions.can_approve(user, notice),
+            "can_serve": permissions.can_serve(user, notice),
+            "can_refund": permissions.can_record_refund(user, notice),
+            "refund_form": forms.RefundForm(),
+        },
+    )
 
 
 @login_required
 @require_POST
 def suspension_approve(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
-    return _act(request, notice, lambda: services.suspension_approve(actor=request.user, notice_id=notice.pk),
-                _("已批准并编号，PDF正在生成。"))
+    return _act(
+        request,
+        notice,
+        lambda: services.suspension_approve(actor=request.user, notice_id=notice.pk),
+        _("已批准并编号，PDF正在生成。"),
+    )
 
 
 @login_required
 def suspension_serve(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
-    return _serve_page(request, notice, allowed=permissions.can_serve(request.user, notice),
-                       title=_("送达停办通知书"),
-                       serve=lambda data: services.suspension_serve(actor=request.user, notice_id=notice.pk, data=data))
+    return _serve_page(
+        request,
+        notice,
+        allowed=permissions.can_serve(request.user, notice),
+        title=_("送达停办通知书"),
+        serve=lambda data: services.suspension_serve(actor=request.user, notice_id=notice.pk, data=data),
+    )
 
 
 @login_required
@@ -302,8 +385,12 @@ def refund_save(request, pk):
     if not form.is_valid():
         messages.error(request, _("请填写学员群体和应退金额。"))
         return redirect(notice)
-    return _act(request, notice, lambda: services.refund_record(actor=request.user, notice_id=notice.pk,
-                                                                **form.cleaned_data), _("退费已登记。"))
+    return _act(
+        request,
+        notice,
+        lambda: services.refund_record(actor=request.user, notice_id=notice.pk, **form.cleaned_data),
+        _("退费已登记。"),
+    )
 
 
 @login_required
@@ -312,6 +399,7 @@ def suspension_pdf(request, pk):
 
 
 # ---- penalty cases -----------------------------------------------------------------------------------
+
 
 @login_required
 def case_new(request, institution_id):
@@ -325,44 +413,84 @@ def case_new(request, institution_id):
         else:
             messages.success(request, _("案件线索已登记。"))
             return redirect(case)
-    return render(request, "penalties/simple_form.html", {"form": form, "title": _("登记案件线索"),
-                                                          "institution": institution})
+    return render(
+        request,
+        "penalties/simple_form.html",
+        {"form": form, "title": _("登记案件线索"), "institution": institution},
+    )
 
 
 @login_required
 def case_detail(request, pk):
     case = _visible(request, PenaltyCase, pk)
     user = request.user
-    return render(request, "penalties/case_detail.html", {
-        "case": case, **selectors.case_page(case=case),
-        "can_work": permissions.can_work_case(user, case), "can_decide": permissions.can_decide_case(user, case),
-        "evidence_form": forms.EvidenceForm(), "rights_form": forms.RightsForm(),
-        "statement_form": forms.StatementForm(initial={"statement": case.statement,
-                                                       "hearing_requested": case.hearing_requested}),
-        "decision_form": forms.DecisionForm(initial={"facts": case.investigation_findings}),
-        "execute_form": forms.ExecuteForm(), "reason_form": forms.ReasonForm(),
-    })
+    return render(
+        request,
+        "penalties/case_detail.html",
+        {
+            "case": case,
+            **selectors.case_page(case=case),
+            "can_work": permissions.can_work_case(user, case),
+            "can_decide": permissions.can_decide_case(user, case),
+            "evidence_form": forms.EvidenceForm(),
+            "rights_form": forms.RightsForm(),
+            "statement_form": forms.StatementForm(
+                initial={"statement": case.statement, "hearing_requested": case.hearing_requested}
+            ),
+            "decision_form": forms.DecisionForm(initial={"facts": case.investigation_findings}),
+            "execute_form": forms.ExecuteForm(),
+            "reason_form": forms.ReasonForm(),
+        },
+    )
 
 
 # step → (form class or None, service call (user, case_id, cleaned data), success message)
 _CASE_STEPS = {
     "review": (None, lambda u, pk, d: services.case_review(actor=u, case_id=pk), _lazy("已进入初核。")),
     "file": (None, lambda u, pk, d: services.case_file(actor=u, case_id=pk), _lazy("已立案。")),
-    "drop": (forms.ReasonForm, lambda u, pk, d: services.case_drop(actor=u, case_id=pk, reason=d["reason"]),
-             _lazy("已决定不予立案。")),
-    "investigate": (None, lambda u, pk, d: services.case_investigate(actor=u, case_id=pk), _lazy("已开始调查取证。")),
-    "evidence": (forms.EvidenceForm, lambda u, pk, d: services.case_evidence_add(
-        actor=u, case_id=pk, description=d["description"], file=d["file"]), _lazy("证据已提交。")),
-    "rights": (forms.RightsForm, lambda u, pk, d: services.case_notify_rights(
-        actor=u, case_id=pk, findings=d["findings"], proposed_penalties=d["proposed_penalties"]),
-        _lazy("已告知陈述申辩/听证权利。")),
-    "statement": (forms.StatementForm, lambda u, pk, d: services.case_record_statement(
-        actor=u, case_id=pk, statement=d["statement"], hearing_requested=d["hearing_requested"]),
-        _lazy("陈述申辩已记录。")),
-    "decide": (forms.DecisionForm, lambda u, pk, d: services.case_decide(
-        actor=u, case_id=pk, facts=d["facts"], penalties=d["penalties"]), _lazy("处罚决定已作出并编号，PDF正在生成。")),
-    "execute": (forms.ExecuteForm, lambda u, pk, d: services.case_execute(actor=u, case_id=pk, note=d["note"]),
-                _lazy("执行情况已记录。")),
+    "drop": (
+        forms.ReasonForm,
+        lambda u, pk, d: services.case_drop(actor=u, case_id=pk, reason=d["reason"]),
+        _lazy("已决定不予立案。"),
+    ),
+    "investigate": (
+        None,
+        lambda u, pk, d: services.case_investigate(actor=u, case_id=pk),
+        _lazy("已开始调查取证。"),
+    ),
+    "evidence": (
+        forms.EvidenceForm,
+        lambda u, pk, d: services.case_evidence_add(
+            actor=u, case_id=pk, description=d["description"], file=d["file"]
+        ),
+        _lazy("证据已提交。"),
+    ),
+    "rights": (
+        forms.RightsForm,
+        lambda u, pk, d: services.case_notify_rights(
+            actor=u, case_id=pk, findings=d["findings"], proposed_penalties=d["proposed_penalties"]
+        ),
+        _lazy("已告知陈述申辩/听证权利。"),
+    ),
+    "statement": (
+        forms.StatementForm,
+        lambda u, pk, d: services.case_record_statement(
+            actor=u, case_id=pk, statement=d["statement"], hearing_requested=d["hearing_requested"]
+        ),
+        _lazy("陈述申辩已记录。"),
+    ),
+    "decide": (
+        forms.DecisionForm,
+        lambda u, pk, d: services.case_decide(
+            actor=u, case_id=pk, facts=d["facts"], penalties=d["penalties"]
+        ),
+        _lazy("处罚决定已作出并编号，PDF正在生成。"),
+    ),
+    "execute": (
+        forms.ExecuteForm,
+        lambda u, pk, d: services.case_execute(actor=u, case_id=pk, note=d["note"]),
+        _lazy("执行情况已记录。"),
+    ),
     "close": (None, lambda u, pk, d: services.case_close(actor=u, case_id=pk), _lazy("已结案。")),
 }
 
@@ -389,9 +517,13 @@ def case_step(request, pk, step):
 @login_required
 def case_serve(request, pk):
     case = _visible(request, PenaltyCase, pk)
-    return _serve_page(request, case, allowed=permissions.can_work_case(request.user, case),
-                       title=_("送达行政处罚决定书"),
-                       serve=lambda data: services.case_serve(actor=request.user, case_id=case.pk, data=data))
+    return _serve_page(
+        request,
+        case,
+        allowed=permissions.can_work_case(request.user, case),
+        title=_("送达行政处罚决定书"),
+        serve=lambda data: services.case_serve(actor=request.user, case_id=case.pk, data=data),
+    )
 
 
 @login_required
@@ -406,13 +538,16 @@ def decision_pdf(request, pk):
 
 # ---- inbox -------------------------------------------------------------------------------------------
 
+
 @login_required
 def inbox(request):
     unread_only = request.GET.get("unread") == "1"
-    rows, next_after = selectors.page(selectors.inbox(user=request.user, unread_only=unread_only),
-                                      after=_after(request), size=50)
-    return render(request, "penalties/inbox.html", {"rows": rows, "next_after": next_after,
-                                                    "unread_only": unread_only})
+    rows, next_after = selectors.page(
+        selectors.inbox(user=request.user, unread_only=unread_only), after=_after(request), size=50
+    )
+    return render(
+        request, "penalties/inbox.html", {"rows": rows, "next_after": next_after, "unread_only": unread_only}
+    )
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""The deadline chaser moved through the clock: reminders, overdue, escalation; idempotent, concurrent, batched."""
+"""The deadline chaser moved through the clock: reminders, overdue, escalation; idempotent, batched."""
 
 import contextlib
 import datetime
@@ -12,7 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from penalties import chaser
-from penalties.models import CaseSource, CaseStatus, OrderStatus, PenaltyCase, RectificationOrder, SuspensionStatus
+from penalties.models import (
+    CaseSource,
+    CaseStatus,
+    OrderStatus,
+    PenaltyCase,
+    RectificationOrder,
+    SuspensionStatus,
+)
 from regulator.models import AuditEvent, Notification
 
 from .conftest import at, make_case, make_notice, make_order
@@ -24,7 +31,10 @@ def _black_list_proposed(order, head) -> bool:
         from publicity.models import ListEntry
     except ImportError:
         ListEntry = None
-    if ListEntry is not None and ListEntry.objects.filter(source_object_id=str(order.pk), list_kind="black").exists():
+    if (
+        ListEntry is not None
+        and ListEntry.objects.filter(source_object_id=str(order.pk), list_kind="black").exists()
+    ):
         return True
     return Notification.objects.filter(key=f"order:{order.pk}:blacklist:u{head.pk}").exists()
 
@@ -55,7 +65,9 @@ def test_clock_through_reminders_overdue_and_escalation(users, served_order, set
     order = RectificationOrder.objects.get(pk=pk)
     assert order.status == OrderStatus.OVERDUE and order.overdue_at
     assert stats["orders_overdue"] == 1
-    overdue = set(Notification.objects.filter(key__contains=":overdue:").values_list("recipient_id", flat=True))
+    overdue = set(
+        Notification.objects.filter(key__contains=":overdue:").values_list("recipient_id", flat=True)
+    )
     assert overdue == {inspector.pk, head.pk}
     assert Notification.objects.filter(key=f"order:{pk}:reinspect:u{inspector.pk}").exists()
 
@@ -68,8 +80,11 @@ def test_clock_through_reminders_overdue_and_escalation(users, served_order, set
     order.refresh_from_db()
     assert order.status == OrderStatus.ESCALATED
     case = PenaltyCase.objects.get(source_order=order)
-    assert (case.source, case.status, case.department_id) == (CaseSource.OVERDUE_ORDER, CaseStatus.LEAD,
-                                                              order.department_id)
+    assert (case.source, case.status, case.department_id) == (
+        CaseSource.OVERDUE_ORDER,
+        CaseStatus.LEAD,
+        order.department_id,
+    )
     assert "问题1" in case.summary
     assert Notification.objects.filter(key__startswith=f"order:{pk}:escalated:").count() == 2
     assert _black_list_proposed(order, head)
@@ -91,7 +106,9 @@ def test_extension_restarts_reminders_for_the_new_deadline(users, served_order):
 
     chaser.chase_deadlines(now=at(served_order.deadline - datetime.timedelta(days=7)))
     new = served_order.deadline + datetime.timedelta(days=20)
-    services.order_extend(actor=users["education_head"], order_id=served_order.pk, new_deadline=new, reason="延期")
+    services.order_extend(
+        actor=users["education_head"], order_id=served_order.pk, new_deadline=new, reason="延期"
+    )
     chaser.chase_deadlines(now=at(new - datetime.timedelta(days=7)))
     assert Notification.objects.filter(key__contains=f"remind7:{new:%Y%m%d}").count() == 1
 
@@ -99,21 +116,36 @@ def test_extension_restarts_reminders_for_the_new_deadline(users, served_order):
 def test_closed_orders_and_drafts_are_not_chased(users, institution, departments):
     past = timezone.localdate() - datetime.timedelta(days=3)
     for status in (OrderStatus.DRAFT, OrderStatus.CLOSED, OrderStatus.CANCELLED):
-        make_order(institution=institution, department=departments["education"],
-                   drafted_by=users["education_inspector"], status=status, deadline=past)
+        make_order(
+            institution=institution,
+            department=departments["education"],
+            drafted_by=users["education_inspector"],
+            status=status,
+            deadline=past,
+        )
     chaser.chase_deadlines(now=timezone.now())
     assert not Notification.objects.exists()
     assert not RectificationOrder.objects.filter(status=OrderStatus.OVERDUE).exists()
 
 
 def test_case_time_limits_and_refunds_are_chased(users, institution, departments):
-    case = make_case(institution=institution, department=departments["education"],
-                     opened_by=users["education_inspector"], status=CaseStatus.INVESTIGATION)
+    case = make_case(
+        institution=institution,
+        department=departments["education"],
+        opened_by=users["education_inspector"],
+        status=CaseStatus.INVESTIGATION,
+    )
     due = timezone.localdate() + datetime.timedelta(days=5)
-    PenaltyCase.objects.filter(pk=case.pk).update(decision_due=due, investigation_by=users["education_inspector"])
-    notice = make_notice(institution=institution, department=departments["education"],
-                         drafted_by=users["education_inspector"], status=SuspensionStatus.SERVED,
-                         refund_deadline=due)
+    PenaltyCase.objects.filter(pk=case.pk).update(
+        decision_due=due, investigation_by=users["education_inspector"]
+    )
+    notice = make_notice(
+        institution=institution,
+        department=departments["education"],
+        drafted_by=users["education_inspector"],
+        status=SuspensionStatus.SERVED,
+        refund_deadline=due,
+    )
     chaser.chase_deadlines(now=at(due - datetime.timedelta(days=1)))
     assert Notification.objects.filter(key__startswith=f"case:{case.pk}:decision_remind1:").count() == 2
     assert Notification.objects.filter(key__startswith=f"suspension:{notice.pk}:refund_remind1:").count() == 1
@@ -127,14 +159,25 @@ def test_case_time_limits_and_refunds_are_chased(users, institution, departments
 
 def test_batches_never_load_the_whole_table(users, institution, departments):
     past = timezone.localdate() - datetime.timedelta(days=1)
-    orders = [make_order(institution=institution, department=departments["education"],
-                         drafted_by=users["education_inspector"], status=OrderStatus.SERVED, deadline=past, items=1)
-              for _ in range(23)]
+    orders = [
+        make_order(
+            institution=institution,
+            department=departments["education"],
+            drafted_by=users["education_inspector"],
+            status=OrderStatus.SERVED,
+            deadline=past,
+            items=1,
+        )
+        for _ in range(23)
+    ]
     with CaptureQueriesContext(connection) as queries:
         stats = chaser.chase_deadlines(now=timezone.now(), batch_size=5)
     assert stats["orders_overdue"] == len(orders)
-    order_selects = [q["sql"] for q in queries.captured_queries
-                     if q["sql"].startswith("SELECT") and 'FROM "penalties_rectificationorder"' in q["sql"]]
+    order_selects = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "penalties_rectificationorder"' in q["sql"]
+    ]
     assert order_selects and all("LIMIT" in sql for sql in order_selects)
 
 
@@ -150,7 +193,9 @@ def test_management_command_takes_now(users, served_order):
 def test_celery_task_runs_the_chaser(users, served_order):
     from penalties.tasks import chase_deadlines
 
-    chase_deadlines.delay((served_order.deadline + datetime.timedelta(days=1)).isoformat() + "T09:00:00+08:00")
+    chase_deadlines.delay(
+        (served_order.deadline + datetime.timedelta(days=1)).isoformat() + "T09:00:00+08:00"
+    )
     served_order.refresh_from_db()
     assert served_order.status == OrderStatus.OVERDUE
 
@@ -189,10 +234,22 @@ def test_two_chasers_at_once_notify_each_once(users, institution, departments, m
     past = timezone.localdate() - datetime.timedelta(days=1)
     soon = timezone.localdate() + datetime.timedelta(days=5)
     for _ in range(12):
-        make_order(institution=institution, department=departments["education"],
-                   drafted_by=users["education_inspector"], status=OrderStatus.SERVED, deadline=past, items=1)
-        make_order(institution=institution, department=departments["education"],
-                   drafted_by=users["education_inspector"], status=OrderStatus.SERVED, deadline=soon, items=1)
+        make_order(
+            institution=institution,
+            department=departments["education"],
+            drafted_by=users["education_inspector"],
+            status=OrderStatus.SERVED,
+            deadline=past,
+            items=1,
+        )
+        make_order(
+            institution=institution,
+            department=departments["education"],
+            drafted_by=users["education_inspector"],
+            status=OrderStatus.SERVED,
+            deadline=soon,
+            items=1,
+        )
     _run_two_at_once(timezone.now())
     if with_lock and RectificationOrder.objects.filter(status=OrderStatus.SERVED, deadline=past).exists():
         chaser.chase_deadlines(now=timezone.now())  # the second run skipped while the first held the lock

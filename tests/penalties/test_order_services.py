@@ -1,4 +1,4 @@
-"""Rectification orders: draft, approve (numbered), serve, close items, extend — and every refusal writes nothing."""
+"""Rectification orders: draft, approve (numbered), serve, close items, extend; refusals write nothing."""
 
 import datetime
 import threading
@@ -23,21 +23,35 @@ from tests.factories import UserFactory
 
 from .conftest import make_order
 
-ITEMS = [{"text": "未在显著位置公示收费项目和标准", "legal_basis": "《价格法》第十三条"},
-         {"text": "聘用无教师资格证人员任教", "legal_basis": "《民办教育促进法》第二十九条"}]
+ITEMS = [
+    {"text": "未在显著位置公示收费项目和标准", "legal_basis": "《价格法》第十三条"},
+    {"text": "聘用无教师资格证人员任教", "legal_basis": "《民办教育促进法》第二十九条"},
+]
 
 
 def _serve_data(**overrides):
-    data = {"served_at": timezone.now(), "method": "in_person",
-            "receiver_name": "王某", "receiver_relation": "法定代表人", "place": "机构前台"}
+    data = {
+        "served_at": timezone.now(),
+        "method": "in_person",
+        "receiver_name": "王某",
+        "receiver_relation": "法定代表人",
+        "place": "机构前台",
+    }
     data.update(overrides)
     return data
 
 
 def _state(order):
     order.refresh_from_db()
-    return (order.status, order.number, order.deadline, order.served_at, AuditEvent.objects.count(),
-            ServiceRecord.objects.count(), list(order.items.values_list("status", flat=True)))
+    return (
+        order.status,
+        order.number,
+        order.deadline,
+        order.served_at,
+        AuditEvent.objects.count(),
+        ServiceRecord.objects.count(),
+        list(order.items.values_list("status", flat=True)),
+    )
 
 
 @pytest.fixture
@@ -47,12 +61,17 @@ def second_head(departments):
 
 # ---- draft ----------------------------------------------------------------------------------------------
 
+
 def test_draft_defaults_to_30_days_and_records_event(users, institution):
-    order = services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS)
+    order = services.order_draft(
+        actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS
+    )
     assert order.status == OrderStatus.DRAFT
     assert order.deadline == timezone.localdate() + datetime.timedelta(days=30)
-    assert list(order.items.values_list("position", "legal_basis")) == [(1, "《价格法》第十三条"),
-                                                                        (2, "《民办教育促进法》第二十九条")]
+    assert list(order.items.values_list("position", "legal_basis")) == [
+        (1, "《价格法》第十三条"),
+        (2, "《民办教育促进法》第二十九条"),
+    ]
     event = AuditEvent.objects.get(kind="order_drafted")
     assert event.institution_id == institution.pk and event.actor == users["education_inspector"]
 
@@ -61,16 +80,18 @@ def test_draft_defaults_to_30_days_and_records_event(users, institution):
 def test_draft_refuses_deadline_in_past_or_beyond_90_days(users, institution, days, message):
     deadline = timezone.localdate() + datetime.timedelta(days=days)
     with pytest.raises(services.PenaltiesError, match=message):
-        services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS,
-                             deadline=deadline)
+        services.order_draft(
+            actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS, deadline=deadline
+        )
     assert not RectificationOrder.objects.exists() and not AuditEvent.objects.exists()
 
 
 @pytest.mark.parametrize("days", [1, 90])
 def test_draft_accepts_1_and_90_days(users, institution, days):
     deadline = timezone.localdate() + datetime.timedelta(days=days)
-    order = services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS,
-                                 deadline=deadline)
+    order = services.order_draft(
+        actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS, deadline=deadline
+    )
     assert order.deadline == deadline
 
 
@@ -78,24 +99,34 @@ def test_draft_needs_items_with_legal_basis(users, institution):
     with pytest.raises(services.PenaltiesError, match="至少需要一个"):
         services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=[])
     with pytest.raises(services.PenaltiesError, match="缺少法律依据"):
-        services.order_draft(actor=users["education_inspector"], institution_id=institution.pk,
-                             items=[{"text": "问题", "legal_basis": ""}])
+        services.order_draft(
+            actor=users["education_inspector"],
+            institution_id=institution.pk,
+            items=[{"text": "问题", "legal_basis": ""}],
+        )
     assert not RectificationOrder.objects.exists()
 
 
 def test_draft_outside_region_is_forbidden(users, other_institution):
     with pytest.raises(PermissionDenied):
-        services.order_draft(actor=users["education_inspector"], institution_id=other_institution.pk, items=ITEMS)
+        services.order_draft(
+            actor=users["education_inspector"], institution_id=other_institution.pk, items=ITEMS
+        )
     assert not RectificationOrder.objects.exists()
 
 
 # ---- approve ----------------------------------------------------------------------------------------------
 
+
 def test_approve_assigns_gap_free_number_and_registers_document(users, institution, departments):
     departments["education"].short_name = "历下教"
     departments["education"].save()
-    first = services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS)
-    second = services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS)
+    first = services.order_draft(
+        actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS
+    )
+    second = services.order_draft(
+        actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS
+    )
     services.order_approve(actor=users["education_head"], order_id=first.pk)
     services.order_approve(actor=users["education_head"], order_id=second.pk)
     first.refresh_from_db()
@@ -143,9 +174,12 @@ def test_approve_refuses_draft_whose_deadline_has_passed(users, draft_order):
 
 # ---- serve -------------------------------------------------------------------------------------------------
 
+
 def test_serve_records_proof_and_refuses_second_time(users, draft_order):
     services.order_approve(actor=users["education_head"], order_id=draft_order.pk)
-    record = services.order_serve(actor=users["education_inspector"], order_id=draft_order.pk, data=_serve_data())
+    record = services.order_serve(
+        actor=users["education_inspector"], order_id=draft_order.pk, data=_serve_data()
+    )
     draft_order.refresh_from_db()
     assert draft_order.status == OrderStatus.SERVED and draft_order.served_at == record.served_at
     assert record.served_at.second == 0 and record.receiver_name == "王某"
@@ -156,42 +190,67 @@ def test_serve_records_proof_and_refuses_second_time(users, draft_order):
 
 
 def test_refusal_needs_witness_and_left_with_witness(users, institution, departments):
-    order = make_order(institution=institution, department=departments["education"],
-                       drafted_by=users["education_inspector"], status=OrderStatus.APPROVED)
+    order = make_order(
+        institution=institution,
+        department=departments["education"],
+        drafted_by=users["education_inspector"],
+        status=OrderStatus.APPROVED,
+    )
     before = _state(order)
     with pytest.raises(services.PenaltiesError, match="见证人"):
-        services.order_serve(actor=users["education_inspector"], order_id=order.pk,
-                             data=_serve_data(refused=True, method="left_with_witness"))
+        services.order_serve(
+            actor=users["education_inspector"],
+            order_id=order.pk,
+            data=_serve_data(refused=True, method="left_with_witness"),
+        )
     with pytest.raises(services.PenaltiesError, match="留置送达"):
-        services.order_serve(actor=users["education_inspector"], order_id=order.pk,
-                             data=_serve_data(refused=True, witness_name="社区李某"))
+        services.order_serve(
+            actor=users["education_inspector"],
+            order_id=order.pk,
+            data=_serve_data(refused=True, witness_name="社区李某"),
+        )
     assert _state(order) == before
-    services.order_serve(actor=users["education_inspector"], order_id=order.pk,
-                         data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness",
-                                          receiver_name=""))
+    services.order_serve(
+        actor=users["education_inspector"],
+        order_id=order.pk,
+        data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name=""),
+    )
     assert ServiceRecord.objects.get().refused
 
 
 def test_serve_in_the_future_is_refused(users, institution, departments):
-    order = make_order(institution=institution, department=departments["education"],
-                       drafted_by=users["education_inspector"], status=OrderStatus.APPROVED)
+    order = make_order(
+        institution=institution,
+        department=departments["education"],
+        drafted_by=users["education_inspector"],
+        status=OrderStatus.APPROVED,
+    )
     with pytest.raises(services.PenaltiesError, match="不能晚于现在"):
-        services.order_serve(actor=users["education_inspector"], order_id=order.pk,
-                             data=_serve_data(served_at=timezone.now() + datetime.timedelta(days=1)))
+        services.order_serve(
+            actor=users["education_inspector"],
+            order_id=order.pk,
+            data=_serve_data(served_at=timezone.now() + datetime.timedelta(days=1)),
+        )
     assert not ServiceRecord.objects.exists()
 
 
-# ---- close items ---------------------------------------------------------------------------------------------
+# ---- close items ----------------------------------------------------------------------------------------
+
 
 def test_items_close_one_by_one_then_order_closes(users, served_order):
     first, second = served_order.items.all()
-    services.order_item_close(actor=users["education_inspector"], item_id=first.pk, method="reinspection",
-                              note="复查时已公示收费标准")
+    services.order_item_close(
+        actor=users["education_inspector"],
+        item_id=first.pk,
+        method="reinspection",
+        note="复查时已公示收费标准",
+    )
     served_order.refresh_from_db()
     assert served_order.status == OrderStatus.SERVED
     evidence = SimpleUploadedFile("资格证.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    services.order_item_close(actor=users["education_head"], item_id=second.pk, method="documents",
-                              evidence=evidence)
+    services.order_item_close(
+        actor=users["education_head"], item_id=second.pk, method="documents", evidence=evidence
+    )
     served_order.refresh_from_db()
     second.refresh_from_db()
     assert served_order.status == OrderStatus.CLOSED and served_order.closed_at
@@ -200,7 +259,9 @@ def test_items_close_one_by_one_then_order_closes(users, served_order):
     assert AuditEvent.objects.filter(kind="order_closed").count() == 1
 
 
-@pytest.mark.parametrize("who", ["market_head", "market_inspector", "police_inspector", "other_county_inspector"])
+@pytest.mark.parametrize(
+    "who", ["market_head", "market_inspector", "police_inspector", "other_county_inspector"]
+)
 def test_closing_an_item_of_another_departments_order_is_forbidden(users, served_order, who):
     item = served_order.items.first()
     before = _state(served_order)
@@ -217,16 +278,22 @@ def test_closing_needs_evidence_or_note(users, served_order):
     with pytest.raises(services.PenaltiesError, match="复查核实情况"):
         services.order_item_close(actor=users["education_inspector"], item_id=item.pk, method="reinspection")
     with pytest.raises(services.PenaltiesError, match="核实方式"):
-        services.order_item_close(actor=users["education_inspector"], item_id=item.pk, method="magic", note="x")
+        services.order_item_close(
+            actor=users["education_inspector"], item_id=item.pk, method="magic", note="x"
+        )
     assert _state(served_order) == before
 
 
 def test_closing_a_closed_item_again_is_told(users, served_order):
     item = served_order.items.first()
-    services.order_item_close(actor=users["education_inspector"], item_id=item.pk, method="reinspection", note="好")
+    services.order_item_close(
+        actor=users["education_inspector"], item_id=item.pk, method="reinspection", note="好"
+    )
     count = AuditEvent.objects.count()
     with pytest.raises(services.TransitionNotAllowed, match="已由.*销号"):
-        services.order_item_close(actor=users["education_head"], item_id=item.pk, method="reinspection", note="好")
+        services.order_item_close(
+            actor=users["education_head"], item_id=item.pk, method="reinspection", note="好"
+        )
     assert AuditEvent.objects.count() == count
 
 
@@ -246,8 +313,10 @@ def test_concurrent_close_of_the_same_item_one_wins_the_other_is_told(users, ser
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=close, args=(users[name],))
-               for name in ("education_inspector", "education_head")]
+    threads = [
+        threading.Thread(target=close, args=(users[name],))
+        for name in ("education_inspector", "education_head")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -260,17 +329,23 @@ def test_concurrent_close_of_the_same_item_one_wins_the_other_is_told(users, ser
 
 # ---- extend ------------------------------------------------------------------------------------------------
 
+
 def test_extend_once_with_reason_keeps_the_old_deadline(users, served_order):
     old = served_order.deadline
     new = old + datetime.timedelta(days=20)
-    services.order_extend(actor=users["education_head"], order_id=served_order.pk, new_deadline=new,
-                          reason="装修需要时间")
+    services.order_extend(
+        actor=users["education_head"], order_id=served_order.pk, new_deadline=new, reason="装修需要时间"
+    )
     served_order.refresh_from_db()
     assert (served_order.deadline, served_order.original_deadline) == (new, old)
     before = _state(served_order)
     with pytest.raises(services.TransitionNotAllowed, match="只能延长一次"):
-        services.order_extend(actor=users["education_head"], order_id=served_order.pk,
-                              new_deadline=new + datetime.timedelta(days=5), reason="再延")
+        services.order_extend(
+            actor=users["education_head"],
+            order_id=served_order.pk,
+            new_deadline=new + datetime.timedelta(days=5),
+            reason="再延",
+        )
     assert _state(served_order) == before and Extension.objects.count() == 1
 
 
@@ -278,24 +353,43 @@ def test_extend_refusals(users, served_order):
     before = _state(served_order)
     later = served_order.deadline + datetime.timedelta(days=10)
     with pytest.raises(PermissionDenied):
-        services.order_extend(actor=users["education_inspector"], order_id=served_order.pk, new_deadline=later,
-                              reason="x")
+        services.order_extend(
+            actor=users["education_inspector"], order_id=served_order.pk, new_deadline=later, reason="x"
+        )
     with pytest.raises(services.PenaltiesError, match="延期理由"):
-        services.order_extend(actor=users["education_head"], order_id=served_order.pk, new_deadline=later, reason=" ")
+        services.order_extend(
+            actor=users["education_head"], order_id=served_order.pk, new_deadline=later, reason=" "
+        )
     with pytest.raises(services.PenaltiesError, match="必须晚于原期限"):
-        services.order_extend(actor=users["education_head"], order_id=served_order.pk,
-                              new_deadline=served_order.deadline, reason="x")
+        services.order_extend(
+            actor=users["education_head"],
+            order_id=served_order.pk,
+            new_deadline=served_order.deadline,
+            reason="x",
+        )
     with pytest.raises(services.PenaltiesError, match="最长为90天"):
-        services.order_extend(actor=users["education_head"], order_id=served_order.pk,
-                              new_deadline=timezone.localdate() + datetime.timedelta(days=120), reason="x")
+        services.order_extend(
+            actor=users["education_head"],
+            order_id=served_order.pk,
+            new_deadline=timezone.localdate() + datetime.timedelta(days=120),
+            reason="x",
+        )
     assert _state(served_order) == before and not Extension.objects.exists()
 
 
 def test_extending_an_overdue_order_puts_it_back_to_served(users, institution, departments):
-    order = make_order(institution=institution, department=departments["education"],
-                       drafted_by=users["education_inspector"], status=OrderStatus.OVERDUE,
-                       deadline=timezone.localdate() - datetime.timedelta(days=2))
-    services.order_extend(actor=users["education_head"], order_id=order.pk,
-                          new_deadline=timezone.localdate() + datetime.timedelta(days=10), reason="已在整改")
+    order = make_order(
+        institution=institution,
+        department=departments["education"],
+        drafted_by=users["education_inspector"],
+        status=OrderStatus.OVERDUE,
+        deadline=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    services.order_extend(
+        actor=users["education_head"],
+        order_id=order.pk,
+        new_deadline=timezone.localdate() + datetime.timedelta(days=10),
+        reason="已在整改",
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.SERVED

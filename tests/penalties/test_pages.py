@@ -16,38 +16,51 @@ def _messages(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
-def test_home_queues_have_pinned_query_count(users, institution, departments, education_head_client,
-                                            django_assert_max_num_queries):
+def test_home_queues_have_pinned_query_count(
+    users, institution, departments, education_head_client, django_assert_max_num_queries
+):
     for status in (OrderStatus.DRAFT, OrderStatus.SERVED, OrderStatus.OVERDUE):
         for _ in range(3):
-            make_order(institution=institution, department=departments["education"],
-                       drafted_by=users["education_inspector"], status=status)
+            make_order(
+                institution=institution,
+                department=departments["education"],
+                drafted_by=users["education_inspector"],
+                status=status,
+            )
     for queue in ("all", "awaiting_approval", "due_soon", "overdue", "escalated"):
         with django_assert_max_num_queries(8):
             response = education_head_client.get("/penalties/", {"queue": queue})
         assert response.status_code == 200
     response = education_head_client.get("/penalties/", {"queue": "awaiting_approval"})
     assert len(response.context["rows"]) == 3
-    assert education_head_client.get("/penalties/", {"tab": "cases", "queue": "awaiting_decision"}).status_code == 200
+    assert (
+        education_head_client.get("/penalties/", {"tab": "cases", "queue": "awaiting_decision"}).status_code
+        == 200
+    )
     assert education_head_client.get("/penalties/", {"tab": "suspensions"}).status_code == 200
 
 
-def test_draft_page_with_bad_deadline_shows_message_and_writes_nothing(institution, education_inspector_client):
+def test_draft_page_with_bad_deadline_shows_message_and_writes_nothing(
+    institution, education_inspector_client
+):
     url = f"/penalties/orders/new/{institution.pk}/"
     assert education_inspector_client.get(url).status_code == 200
     past = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-    response = education_inspector_client.post(url, {"deadline": past, "item_text": ["未公示收费"],
-                                                      "item_basis": ["《价格法》第十三条"]})
+    response = education_inspector_client.post(
+        url, {"deadline": past, "item_text": ["未公示收费"], "item_basis": ["《价格法》第十三条"]}
+    )
     assert response.status_code == 200
     assert "不能早于明天" in response.content.decode()
     assert not RectificationOrder.objects.exists()
     far = (timezone.localdate() + datetime.timedelta(days=91)).isoformat()
-    response = education_inspector_client.post(url, {"deadline": far, "item_text": ["未公示收费"],
-                                                      "item_basis": ["《价格法》第十三条"]})
+    response = education_inspector_client.post(
+        url, {"deadline": far, "item_text": ["未公示收费"], "item_basis": ["《价格法》第十三条"]}
+    )
     assert "最长为90天" in response.content.decode()
     ok = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
-    response = education_inspector_client.post(url, {"deadline": ok, "item_text": ["未公示收费", ""],
-                                                      "item_basis": ["《价格法》第十三条", ""]})
+    response = education_inspector_client.post(
+        url, {"deadline": ok, "item_text": ["未公示收费", ""], "item_basis": ["《价格法》第十三条", ""]}
+    )
     order = RectificationOrder.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/penalties/orders/{order.pk}/"
 
@@ -56,17 +69,32 @@ def test_draft_page_outside_region_is_403(other_institution, education_inspector
     assert education_inspector_client.get(f"/penalties/orders/new/{other_institution.pk}/").status_code == 403
 
 
-@pytest.mark.parametrize("client_name, status", [
-    ("education_inspector_client", 200), ("education_head_client", 200), ("police_inspector_client", 200),
-    ("market_head_client", 200), ("prefecture_head_client", 200), ("other_county_client", 403),
-])
+@pytest.mark.parametrize(
+    "client_name, status",
+    [
+        ("education_inspector_client", 200),
+        ("education_head_client", 200),
+        ("police_inspector_client", 200),
+        ("market_head_client", 200),
+        ("prefecture_head_client", 200),
+        ("other_county_client", 403),
+    ],
+)
 def test_order_detail_visibility_by_role(request, draft_order, client_name, status):
     client = request.getfixturevalue(client_name)
     assert client.get(f"/penalties/orders/{draft_order.pk}/").status_code == status
 
 
-@pytest.mark.parametrize("client_name", ["education_inspector_client", "police_inspector_client",
-                                         "market_head_client", "other_county_client", "prefecture_head_client"])
+@pytest.mark.parametrize(
+    "client_name",
+    [
+        "education_inspector_client",
+        "police_inspector_client",
+        "market_head_client",
+        "other_county_client",
+        "prefecture_head_client",
+    ],
+)
 def test_only_issuing_head_approves_via_page(request, draft_order, client_name):
     client = request.getfixturevalue(client_name)
     response = client.post(f"/penalties/orders/{draft_order.pk}/approve/")
@@ -75,9 +103,12 @@ def test_only_issuing_head_approves_via_page(request, draft_order, client_name):
     assert draft_order.status == OrderStatus.DRAFT and not AuditEvent.objects.exists()
 
 
-def test_head_approving_own_draft_gets_403_with_reason(users, institution, departments, education_head_client):
-    order = make_order(institution=institution, department=departments["education"],
-                       drafted_by=users["education_head"])
+def test_head_approving_own_draft_gets_403_with_reason(
+    users, institution, departments, education_head_client
+):
+    order = make_order(
+        institution=institution, department=departments["education"], drafted_by=users["education_head"]
+    )
     response = education_head_client.post(f"/penalties/orders/{order.pk}/approve/")
     assert response.status_code == 403 and "不能批准自己拟制" in response.content.decode()
 
@@ -86,8 +117,12 @@ def test_approve_then_serve_twice_via_pages(draft_order, education_head_client, 
     response = education_head_client.post(f"/penalties/orders/{draft_order.pk}/approve/", follow=True)
     assert "已批准" in response.content.decode()
     url = f"/penalties/orders/{draft_order.pk}/serve/"
-    data = {"served_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "method": "in_person",
-            "receiver_name": "王某", "receiver_relation": "负责人"}
+    data = {
+        "served_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "method": "in_person",
+        "receiver_name": "王某",
+        "receiver_relation": "负责人",
+    }
     assert education_inspector_client.post(url, data).status_code == 302
     response = education_inspector_client.post(url, data)
     assert response.status_code == 200 and "不能重复送达" in response.content.decode()
@@ -95,8 +130,10 @@ def test_approve_then_serve_twice_via_pages(draft_order, education_head_client, 
 
 def test_police_cannot_close_an_education_item(served_order, police_inspector_client):
     item = served_order.items.first()
-    response = police_inspector_client.post(f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
-                                            {"method": "reinspection", "note": "已整改"})
+    response = police_inspector_client.post(
+        f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
+        {"method": "reinspection", "note": "已整改"},
+    )
     assert response.status_code == 403
     item.refresh_from_db()
     assert item.status == "open"
@@ -104,45 +141,63 @@ def test_police_cannot_close_an_education_item(served_order, police_inspector_cl
 
 def test_close_item_via_page(served_order, education_inspector_client):
     item = served_order.items.first()
-    response = education_inspector_client.post(f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
-                                               {"method": "reinspection", "note": "复查已整改"}, follow=True)
+    response = education_inspector_client.post(
+        f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
+        {"method": "reinspection", "note": "复查已整改"},
+        follow=True,
+    )
     assert "已销号" in response.content.decode()
-    response = education_inspector_client.post(f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
-                                               {"method": "reinspection", "note": "再次"}, follow=True)
+    response = education_inspector_client.post(
+        f"/penalties/orders/{served_order.pk}/items/{item.pk}/close/",
+        {"method": "reinspection", "note": "再次"},
+        follow=True,
+    )
     assert "无需重复操作" in response.content.decode()
 
 
-def test_case_steps_via_pages_and_negative_fine_message(users, institution, departments, education_head_client,
-                                                        education_inspector_client):
-    case = make_case(institution=institution, department=departments["education"],
-                     opened_by=users["education_inspector"], status=CaseStatus.NOTICE_OF_RIGHTS)
+def test_case_steps_via_pages_and_negative_fine_message(
+    users, institution, departments, education_head_client, education_inspector_client
+):
+    case = make_case(
+        institution=institution,
+        department=departments["education"],
+        opened_by=users["education_inspector"],
+        status=CaseStatus.NOTICE_OF_RIGHTS,
+    )
     PenaltyCase.objects.filter(pk=case.pk).update(statement_recorded_at=timezone.now())
     assert education_inspector_client.get(f"/penalties/cases/{case.pk}/").status_code == 200
     data = {"facts": "事实", "kind_0": "fine", "amount_0": "-100", "basis_0": "第十八条"}
     assert education_inspector_client.post(f"/penalties/cases/{case.pk}/decide/", data).status_code == 403
     response = education_head_client.post(f"/penalties/cases/{case.pk}/decide/", data, follow=True)
     assert "不能为负数" in response.content.decode()
-    response = education_head_client.post(f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "abc"},
-                                          follow=True)
+    response = education_head_client.post(
+        f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "abc"}, follow=True
+    )
     assert "必须是数字" in response.content.decode()
     case.refresh_from_db()
     assert case.status == CaseStatus.NOTICE_OF_RIGHTS
-    response = education_head_client.post(f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "5000"},
-                                          follow=True)
+    response = education_head_client.post(
+        f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "5000"}, follow=True
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.DECIDED and "处罚决定已作出" in response.content.decode()
     assert education_head_client.post(f"/penalties/cases/{case.pk}/nonsense/").status_code == 404
 
 
 def test_wrong_state_step_is_a_message_not_a_500(users, institution, departments, education_head_client):
-    case = make_case(institution=institution, department=departments["education"],
-                     opened_by=users["education_inspector"], status=CaseStatus.CLOSED)
+    case = make_case(
+        institution=institution,
+        department=departments["education"],
+        opened_by=users["education_inspector"],
+        status=CaseStatus.CLOSED,
+    )
     response = education_head_client.post(f"/penalties/cases/{case.pk}/file/", follow=True)
     assert response.status_code == 200 and "不能立案" in response.content.decode()
 
 
-def test_inbox_lists_own_notifications_and_marks_read(users, education_inspector_client,
-                                                      django_assert_max_num_queries):
+def test_inbox_lists_own_notifications_and_marks_read(
+    users, education_inspector_client, django_assert_max_num_queries
+):
     mine = notify(recipient=users["education_inspector"], key="t:1", subject="逾期未整改：测试机构")
     notify(recipient=users["education_head"], key="t:2", subject="别人的通知")
     with django_assert_max_num_queries(6):
