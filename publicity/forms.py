@@ -41,13 +41,20 @@ class PublicListForm(forms.Form):
     region = forms.ChoiceField(label=_("区划"), required=False)
     category = forms.ChoiceField(label=_("类别"), required=False, choices=_blank(Category.choices))
     students = forms.ChoiceField(label=_("培训对象"), required=False, choices=_blank(StudentStage.choices))
-    black_category = forms.ChoiceField(label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices))
-    page = forms.IntegerField(label=_("页码"), required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
-                              error_messages={
-                                  "min_value": _("页码须为1到%(limit_value)s之间的整数。"),
-                                  "max_value": _("页码超出范围：最多显示前%(limit_value)s页，请缩小搜索条件。"),
-                                  "invalid": _("页码须为整数。"),
-                              })
+    black_category = forms.ChoiceField(
+        label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices)
+    )
+    page = forms.IntegerField(
+        label=_("页码"),
+        required=False,
+        min_value=1,
+        max_value=PUBLIC_MAX_PAGE,
+        error_messages={
+            "min_value": _("页码须为1到%(limit_value)s之间的整数。"),
+            "max_value": _("页码超出范围：最多显示前%(limit_value)s页，请缩小搜索条件。"),
+            "invalid": _("页码须为整数。"),
+        },
+    )
 
     def __init__(self, *args, regions=(), show_black_category=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,17 +65,30 @@ class PublicListForm(forms.Form):
 
 class OpenDataForm(forms.Form):
     list_kind = forms.ChoiceField(label=_("名单"), required=False, choices=_blank(ListKind.choices))
-    page = forms.IntegerField(label=_("页码"), required=False, min_value=1, max_value=OPEN_DATA_MAX_PAGE,
-                              error_messages={"min_value": _("页码须为正整数。"),
-                                              "max_value": _("页码超出范围。"),
-                                              "invalid": _("页码须为整数。")})
+    page = forms.IntegerField(
+        label=_("页码"),
+        required=False,
+        min_value=1,
+        max_value=OPEN_DATA_MAX_PAGE,
+        error_messages={
+            "min_value": _("页码须为正整数。"),
+            "max_value": _("页码超出范围。"),
+            "invalid": _("页码须为整数。"),
+        },
+    )
 
 
 class PageForm(forms.Form):
-    page = forms.IntegerField(required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
-                              error_messages={"min_value": _("页码须为正整数。"),
-                                              "max_value": _("页码超出范围。"),
-                                              "invalid": _("页码须为整数。")})
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=PUBLIC_MAX_PAGE,
+        error_messages={
+            "min_value": _("页码须为正整数。"),
+            "max_value": _("页码超出范围。"),
+            "invalid": _("页码须为整数。"),
+        },
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,24 +110,35 @@ class MultiplePhotoField(forms.FileField):
         for upload in files:
             if upload.size > MAX_PHOTO_BYTES:
                 raise forms.ValidationError(
-                    _("照片“%(name)s”超过%(mb)dMB。") % {"name": upload.name[:60], "mb": MAX_PHOTO_BYTES // 1048576})
+                    _("照片“%(name)s”超过%(mb)dMB。")
+                    % {"name": upload.name[:60], "mb": MAX_PHOTO_BYTES // 1048576}
+                )
             data_bytes = upload.read(MAX_PHOTO_BYTES + 1)
             content_type = sniff_image(data_bytes[:16])
             if content_type is None:
                 raise forms.ValidationError(
-                    _("文件“%(name)s”不是JPEG、PNG或WebP图片。") % {"name": upload.name[:60]})
+                    _("文件“%(name)s”不是JPEG、PNG或WebP图片。") % {"name": upload.name[:60]}
+                )
             cleaned.append((data_bytes, content_type, hashlib.sha256(data_bytes).hexdigest()))
         return cleaned
 
 
 class ReportForm(forms.Form):
     institution = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    subject_name = forms.CharField(label=_("被举报机构名称"), required=False, max_length=120,
-                                   help_text=_("未登记的机构或个人，请填写名称和地址"))
+    subject_name = forms.CharField(
+        label=_("被举报机构名称"),
+        required=False,
+        max_length=120,
+        help_text=_("未登记的机构或个人，请填写名称和地址"),
+    )
     subject_address = forms.CharField(label=_("地址"), required=False, max_length=200)
     region = forms.ChoiceField(label=_("所在区县"), required=False)
-    content = forms.CharField(label=_("举报内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
-                              help_text=_("请写明时间、地点、培训内容、收费等情况"))
+    content = forms.CharField(
+        label=_("举报内容"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("请写明时间、地点、培训内容、收费等情况"),
+    )
     photos = MultiplePhotoField(label=_("照片（可选，最多3张，每张不超过5MB）"), required=False)
     reporter_name = forms.CharField(label=_("联系人姓名（可不填，匿名举报）"), required=False, max_length=40)
     reporter_phone = forms.CharField(label=_("联系电话（可不填）"), required=False, max_length=30)
@@ -140,15 +171,22 @@ class ReportForm(forms.Form):
 
 # ---- staff ---------------------------------------------------------------------------------------
 
+
 class EntryProposeForm(forms.Form):
     credit_code = forms.CharField(label=_("机构统一社会信用代码"), max_length=18, required=False)
     institution_id = forms.IntegerField(label=_("机构编号"), required=False, widget=forms.HiddenInput)
     list_kind = forms.ChoiceField(label=_("名单"), choices=ListKind.choices)
-    black_category = forms.ChoiceField(label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices))
-    reason = forms.CharField(label=_("列入原因（公开）"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    black_category = forms.ChoiceField(
+        label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices)
+    )
+    reason = forms.CharField(
+        label=_("列入原因（公开）"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     handling_result = forms.CharField(label=_("处理结果（公开）"), max_length=300, required=False)
     is_typical_case = forms.BooleanField(label=_("作为典型案例曝光"), required=False)
-    internal_remark = forms.CharField(label=_("内部备注（不公开）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    internal_remark = forms.CharField(
+        label=_("内部备注（不公开）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -166,8 +204,9 @@ class DecisionForm(forms.Form):
 class StatementForm(forms.Form):
     received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(label=_("陈述申辩内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    answer = forms.CharField(label=_("采纳情况及答复"), required=False, max_length=5000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    answer = forms.CharField(
+        label=_("采纳情况及答复"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReasonForm(forms.Form):
@@ -175,15 +214,20 @@ class ReasonForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    reason = forms.CharField(label=_("更正后的列入原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("更正后的列入原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     handling_result = forms.CharField(label=_("更正后的处理结果"), required=False, max_length=300)
 
 
 class BatchPublishForm(forms.Form):
     title = forms.CharField(label=_("批次标题"), required=False, max_length=200)
-    as_of = forms.DateField(label=_("截至日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    entry_ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True,
-                                               error_messages={"required": _("请选择要发布的条目。")})
+    as_of = forms.DateField(
+        label=_("截至日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    entry_ids = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), required=True, error_messages={"required": _("请选择要发布的条目。")}
+    )
 
     def __init__(self, *args, entry_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,7 +236,9 @@ class BatchPublishForm(forms.Form):
 
 class ReportAssignForm(forms.Form):
     department = forms.ModelChoiceField(label=_("承办部门"), queryset=Department.objects.none())
-    deadline = forms.DateField(label=_("办理期限"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(
+        label=_("办理期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     note = forms.CharField(label=_("内部记录"), required=False, max_length=2000)
 
     def __init__(self, *args, departments=None, **kwargs):
@@ -202,7 +248,13 @@ class ReportAssignForm(forms.Form):
 
 
 class ReportStepForm(forms.Form):
-    note = forms.CharField(label=_("内部记录"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    reply = forms.CharField(label=_("答复内容（举报人可见）"), required=False, max_length=5000,
-                            widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("内部记录"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reply = forms.CharField(
+        label=_("答复内容（举报人可见）"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     open_visit = forms.BooleanField(label=_("同时发起现场核查"), required=False)

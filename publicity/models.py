@@ -56,10 +56,14 @@ class ListEntry(TimeStampedModel):
     )
     reason = models.TextField(_("列入原因"))
     handling_result = models.CharField(_("处理结果"), max_length=300, blank=True)
-    source_type = models.CharField(_("来源"), max_length=30, choices=EntrySource.choices, default=EntrySource.MANUAL)
+    source_type = models.CharField(
+        _("来源"), max_length=30, choices=EntrySource.choices, default=EntrySource.MANUAL
+    )
     source_object_type = models.CharField(_("来源对象类型"), max_length=60, blank=True)
     source_object_id = models.CharField(_("来源对象编号"), max_length=40, blank=True)
-    status = models.CharField(_("状态"), max_length=20, choices=EntryStatus.choices, default=EntryStatus.PROPOSED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=EntryStatus.choices, default=EntryStatus.PROPOSED
+    )
     is_typical_case = models.BooleanField(_("典型案例曝光"), default=False)
     proposing_department = models.ForeignKey(
         Department, verbose_name=_("提出部门"), on_delete=models.PROTECT, related_name="+"
@@ -69,25 +73,42 @@ class ListEntry(TimeStampedModel):
     )
     proposed_at = models.DateTimeField(_("提出时间"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
     batch = models.ForeignKey(
-        "Batch", verbose_name=_("公示批次"), on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+        "Batch",
+        verbose_name=_("公示批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
     )
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     removed_at = models.DateTimeField(_("移出时间"), null=True, blank=True)
     internal_remark = models.TextField(_("内部备注（不公开）"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     supersedes = models.ForeignKey(
-        "self", verbose_name=_("更正的版本"), on_delete=models.PROTECT, null=True, blank=True,
+        "self",
+        verbose_name=_("更正的版本"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="corrections",
     )
     superseded_at = models.DateTimeField(_("被更正时间"), null=True, blank=True)
@@ -125,12 +146,15 @@ class ListEntry(TimeStampedModel):
 class Statement(TimeStampedModel):
     """The institution's statement and defence (陈述申辩) recorded before the decision, with the answer."""
 
-    entry = models.ForeignKey(ListEntry, verbose_name=_("名单条目"), on_delete=models.CASCADE, related_name="statements")
+    entry = models.ForeignKey(
+        ListEntry, verbose_name=_("名单条目"), on_delete=models.CASCADE, related_name="statements"
+    )
     received_on = models.DateField(_("收到日期"))
     text = models.TextField(_("陈述申辩内容"))
     answer = models.TextField(_("采纳情况及答复"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("陈述申辩")
@@ -142,17 +166,20 @@ class Statement(TimeStampedModel):
 
 
 class Batch(TimeStampedModel):
-    """A dated, numbered publication (批次) of approved entries; its canonical JSON is hashed and verifiable."""
+    """A dated, numbered publication (批次) of approved entries; its canonical JSON is hashed, verifiable."""
 
-    department = models.ForeignKey(Department, verbose_name=_("发布单位"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Department, verbose_name=_("发布单位"), on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
     number = models.CharField(_("批次编号"), max_length=80, unique=True)
     title = models.CharField(_("标题"), max_length=200)
     as_of = models.DateField(_("截至日期"))
     published_at = models.DateTimeField(_("发布时间"))
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT,
-                                     related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), on_delete=models.PROTECT, related_name="+"
+    )
     canonical_json = models.TextField(_("批次内容（规范JSON）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
 
@@ -176,14 +203,23 @@ class Removal(TimeStampedModel):
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("未批准")
 
-    entry = models.ForeignKey(ListEntry, verbose_name=_("名单条目"), on_delete=models.PROTECT, related_name="removals")
+    entry = models.ForeignKey(
+        ListEntry, verbose_name=_("名单条目"), on_delete=models.PROTECT, related_name="removals"
+    )
     reason = models.TextField(_("移出原因"))
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.PROPOSED)
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT,
-                                    related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
+    )
     proposed_at = models.DateTimeField(_("提出时间"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("批准人"), on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("批准人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
     removed_on = models.DateField(_("移出日期"), null=True, blank=True)
 
@@ -192,8 +228,9 @@ class Removal(TimeStampedModel):
         verbose_name_plural = _("移出记录")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["entry"], condition=models.Q(state="proposed"),
-                                    name="removal_one_open_per_entry"),
+            models.UniqueConstraint(
+                fields=["entry"], condition=models.Q(state="proposed"), name="removal_one_open_per_entry"
+            ),
         ]
 
     def __str__(self):
@@ -209,15 +246,26 @@ class ReportStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
-OPEN_REPORT_STATUSES = (ReportStatus.REGISTERED, ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING)
+OPEN_REPORT_STATUSES = (
+    ReportStatus.REGISTERED,
+    ReportStatus.ASSIGNED,
+    ReportStatus.VERIFYING,
+    ReportStatus.HANDLING,
+)
 
 
 class Report(TimeStampedModel):
     """A report (举报) from the public; the reporter's identity is seen only by the handling department."""
 
     tracking_number = models.CharField(_("查询码"), max_length=32, unique=True)
-    institution = models.ForeignKey(Institution, verbose_name=_("被举报机构"), on_delete=models.PROTECT, null=True,
-                                    blank=True, related_name="reports")
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("被举报机构"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
     subject_name = models.CharField(_("被举报对象名称"), max_length=120, blank=True)
     subject_address = models.CharField(_("地址"), max_length=200, blank=True)
     region = models.ForeignKey(Region, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="+")
@@ -225,11 +273,19 @@ class Report(TimeStampedModel):
     is_anonymous = models.BooleanField(_("匿名"), default=True)
     reporter_name = models.CharField(_("举报人姓名"), max_length=40, blank=True)
     reporter_phone = models.CharField(_("举报人电话"), max_length=30, blank=True)
-    status = models.CharField(_("状态"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.REGISTERED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.REGISTERED
+    )
     received_at = models.DateTimeField(_("登记时间"))
     deadline = models.DateField(_("办理期限"))
-    department = models.ForeignKey(Department, verbose_name=_("承办部门"), on_delete=models.PROTECT, null=True,
-                                   blank=True, related_name="+")
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("承办部门"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     assigned_at = models.DateTimeField(_("分办时间"), null=True, blank=True)
     reply = models.TextField(_("答复内容（告知举报人）"), blank=True)
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
@@ -242,8 +298,11 @@ class Report(TimeStampedModel):
         verbose_name_plural = _("举报")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["region", "status", "-id"], name="report_region_status",
-                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"]),
+            models.Index(
+                fields=["region", "status", "-id"],
+                name="report_region_status",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "int8_ops"],
+            ),
             models.Index(fields=["status", "deadline"], name="report_deadline"),
             models.Index(fields=["department", "status"], name="report_department"),
         ]
@@ -254,7 +313,7 @@ class Report(TimeStampedModel):
     @property
     def tracking_display(self) -> str:
         number = self.tracking_number
-        return "-".join(number[i:i + 4] for i in range(0, len(number), 4))
+        return "-".join(number[i : i + 4] for i in range(0, len(number), 4))
 
     @property
     def subject_display(self) -> str:
@@ -266,7 +325,9 @@ def report_upload_to(instance, filename):
 
 
 class ReportAttachment(models.Model):
-    report = models.ForeignKey(Report, verbose_name=_("举报"), on_delete=models.CASCADE, related_name="attachments")
+    report = models.ForeignKey(
+        Report, verbose_name=_("举报"), on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(_("文件"), upload_to=report_upload_to)
     content_type = models.CharField(_("类型"), max_length=40)
     size = models.PositiveIntegerField(_("大小"))
@@ -283,7 +344,9 @@ class ReportAttachment(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(self.content_type, ".bin")
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".bin"
+        )
 
 
 class ReportStep(models.Model):
@@ -291,8 +354,14 @@ class ReportStep(models.Model):
 
     report = models.ForeignKey(Report, verbose_name=_("举报"), on_delete=models.CASCADE, related_name="steps")
     status = models.CharField(_("进入状态"), max_length=20, choices=ReportStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT,
-                              null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     at = models.DateTimeField(_("时间"))
     note = models.TextField(_("内部记录"), blank=True)
     public_note = models.CharField(_("告知举报人"), max_length=500, blank=True)

@@ -29,6 +29,7 @@ def is_joint_office_user(user) -> bool:
 
 # ---- list entries --------------------------------------------------------------------------------
 
+
 def visible_entries(user) -> QuerySet:
     if not is_staff_member(user):
         return ListEntry.objects.none()
@@ -79,6 +80,7 @@ def can_correct_entry(user, entry: ListEntry) -> bool:
 
 # ---- reports -------------------------------------------------------------------------------------
 
+
 def visible_reports(user) -> QuerySet:
     if not is_staff_member(user):
         return Report.objects.none()
@@ -90,7 +92,9 @@ def visible_reports(user) -> QuerySet:
 def can_view_report(user, report: Report) -> bool:
     if not is_staff_member(user):
         return False
-    return in_region(user, report.region_id) or (user.department_id and user.department_id == report.department_id)
+    return in_region(user, report.region_id) or (
+        user.department_id and user.department_id == report.department_id
+    )
 
 
 def can_see_reporter_identity(user, report: Report) -> bool:
@@ -99,8 +103,9 @@ def can_see_reporter_identity(user, report: Report) -> bool:
 
 
 def can_assign_report(user, report: Report) -> bool:
-    return can_view_report(user, report) and (user.is_admin_role or is_joint_office_user(user)
-                                              or user.role == Role.HEAD)
+    return can_view_report(user, report) and (
+        user.is_admin_role or is_joint_office_user(user) or user.role == Role.HEAD
+    )
 
 
 def can_work_report(user, report: Report) -> bool:
@@ -109,4 +114,6 @@ def can_work_report(user, report: Report) -> bool:
 
 
 def can_close_report(user, report: Report) -> bool:
-    return can_work_report(user, report) and (user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE))
+    return can_work_report(user, report) and (
+        user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE)
+    )

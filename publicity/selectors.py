@@ -53,9 +53,17 @@ def published_entries() -> QuerySet:
     return ListEntry.objects.filter(status__in=PUBLIC_STATUSES, superseded_at__isnull=True)
 
 
-def public_entries_filtered(*, list_kind: str | None = None, q: str = "", credit_code: str = "", region: str = "",
-                            category: str = "", students: str = "", black_category: str = "",
-                            typical_only: bool = False) -> QuerySet:
+def public_entries_filtered(
+    *,
+    list_kind: str | None = None,
+    q: str = "",
+    credit_code: str = "",
+    region: str = "",
+    category: str = "",
+    students: str = "",
+    black_category: str = "",
+    typical_only: bool = False,
+) -> QuerySet:
     queryset = published_entries()
     if list_kind:
         queryset = queryset.filter(list_kind=list_kind)
@@ -67,7 +75,9 @@ def public_entries_filtered(*, list_kind: str | None = None, q: str = "", credit
         if len(code) == 18 and code.isalnum():
             queryset = queryset.filter(institution__credit_code=code)
         else:
-            queryset = queryset.filter(Q(institution__name__contains=term) | Q(institution__address__contains=term))
+            queryset = queryset.filter(
+                Q(institution__name__contains=term) | Q(institution__address__contains=term)
+            )
     if region:
         queryset = queryset.filter(institution__region__code__startswith=region)
     if category:
@@ -97,18 +107,22 @@ def _public_values(queryset) -> list[dict]:
     return [dict(zip(keys, values, strict=True)) for values in queryset.values_list(*paths)]
 
 
-def public_entry_page(queryset: QuerySet, *, page: int, size: int = PUBLIC_PAGE_SIZE) -> tuple[list[dict], bool]:
+def public_entry_page(
+    queryset: QuerySet, *, page: int, size: int = PUBLIC_PAGE_SIZE
+) -> tuple[list[dict], bool]:
     """One bounded page (newest first) of public entry dicts, and whether a next page exists. One query."""
     offset = (page - 1) * size
-    rows = _public_values(queryset.order_by("-published_at", "-id")[offset:offset + size + 1])
+    rows = _public_values(queryset.order_by("-published_at", "-id")[offset : offset + size + 1])
     return _labelled(rows[:size]), len(rows) > size
 
 
 def public_regions() -> list[tuple[str, str]]:
     """Regions offered in the public filters (prefecture and county levels)."""
     rows = Region.objects.filter(level__in=(RegionLevel.PREFECTURE, RegionLevel.COUNTY)).order_by("code")
-    return [(region.code, ("　" if region.level == RegionLevel.COUNTY else "") + region.name)
-            for region in rows.only("code", "name", "level")]
+    return [
+        (region.code, ("　" if region.level == RegionLevel.COUNTY else "") + region.name)
+        for region in rows.only("code", "name", "level")
+    ]
 
 
 def public_institution(*, institution_id: int) -> Institution | None:
@@ -117,12 +131,25 @@ def public_institution(*, institution_id: int) -> Institution | None:
         institution_id=institution_id,
         status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED),
     )
-    return (Institution.objects.filter(pk=institution_id, pk__in=has_public.values("institution_id"))
-            .select_related("region")
-            .only("id", "name", "credit_code", "address", "region__name", "region__code", "category",
-                  "serves_preschool", "serves_compulsory", "serves_senior_high", "operating_state",
-                  "licence_standing")
-            .first())
+    return (
+        Institution.objects.filter(pk=institution_id, pk__in=has_public.values("institution_id"))
+        .select_related("region")
+        .only(
+            "id",
+            "name",
+            "credit_code",
+            "address",
+            "region__name",
+            "region__code",
+            "category",
+            "serves_preschool",
+            "serves_compulsory",
+            "serves_senior_high",
+            "operating_state",
+            "licence_standing",
+        )
+        .first()
+    )
 
 
 def published_spot_checks(*, institution_id: int) -> list[dict]:
@@ -145,14 +172,21 @@ def last_inspection_date(*, institution_id: int) -> date | None:
 
 def institution_public_page(*, institution: Institution, today: date | None = None) -> dict:
     today = today or timezone.localdate()
-    licences = list(Licence.objects.filter(institution_id=institution.pk)
-                    .only("kind", "number", "issuer_name", "issued_on", "valid_until", "state")
-                    .order_by("kind", "-issued_on"))
-    current = _labelled(_public_values(published_entries().filter(institution_id=institution.pk)
-                                       .order_by("-published_at")))
-    removed = list(ListEntry.objects.filter(institution_id=institution.pk, status=EntryStatus.REMOVED,
-                                            superseded_at__isnull=True)
-                   .order_by("-removed_at").values("list_kind", "published_at", "removed_at"))
+    licences = list(
+        Licence.objects.filter(institution_id=institution.pk)
+        .only("kind", "number", "issuer_name", "issued_on", "valid_until", "state")
+        .order_by("kind", "-issued_on")
+    )
+    current = _labelled(
+        _public_values(published_entries().filter(institution_id=institution.pk).order_by("-published_at"))
+    )
+    removed = list(
+        ListEntry.objects.filter(
+            institution_id=institution.pk, status=EntryStatus.REMOVED, superseded_at__isnull=True
+        )
+        .order_by("-removed_at")
+        .values("list_kind", "published_at", "removed_at")
+    )
     last_inspection = last_inspection_date(institution_id=institution.pk)
     return {
         "licences": licences,
@@ -160,24 +194,39 @@ def institution_public_page(*, institution: Institution, today: date | None = No
         "removed_entries": removed,
         "spot_checks": published_spot_checks(institution_id=institution.pk),
         "last_inspection": last_inspection,
-        "inspection_stale": last_inspection is None or (today - last_inspection) > timedelta(days=STALE_INSPECTION_DAYS),
+        "inspection_stale": last_inspection is None
+        or (today - last_inspection) > timedelta(days=STALE_INSPECTION_DAYS),
     }
 
 
 def batch_page(*, page: int, size: int = PUBLIC_PAGE_SIZE) -> tuple[list, bool]:
     offset = (page - 1) * size
-    rows = list(Batch.objects.order_by("-published_at", "-id")
-                .only("id", "number", "title", "as_of", "published_at")[offset:offset + size + 1])
+    rows = list(
+        Batch.objects.order_by("-published_at", "-id").only("id", "number", "title", "as_of", "published_at")[
+            offset : offset + size + 1
+        ]
+    )
     return rows[:size], len(rows) > size
 
 
 def public_report_steps(*, tracking_number: str) -> list[ReportStep]:
-    """The report's public steps, found by its unique tracking number in one indexed query (hit or miss alike)."""
+    """The report's public steps by its unique tracking number: one indexed query, hit or miss alike."""
     if not tracking_number:
         return []
-    return list(ReportStep.objects.filter(report__tracking_number=tracking_number)
-                .select_related("report")
-                .only("status", "at", "public_note", "report__tracking_number", "report__status",
-                      "report__received_at", "report__deadline", "report__reply", "report__replied_at",
-                      "report__closed_at")
-                .order_by("at", "id"))
+    return list(
+        ReportStep.objects.filter(report__tracking_number=tracking_number)
+        .select_related("report")
+        .only(
+            "status",
+            "at",
+            "public_note",
+            "report__tracking_number",
+            "report__status",
+            "report__received_at",
+            "report__deadline",
+            "report__reply",
+            "report__replied_at",
+            "report__closed_at",
+        )
+        .order_by("at", "id")
+    )

@@ -76,15 +76,27 @@ def bump_public_version() -> None:
 
 # ---- list entries --------------------------------------------------------------------------------
 
+
 def _lock_entry(entry_id: int) -> ListEntry:
     return ListEntry.objects.select_for_update(of=("self",)).select_related("institution").get(pk=entry_id)
 
 
 @transaction.atomic
-def list_entry_propose(*, institution: Institution, list_kind: str, reason: str, source_type: str = EntrySource.MANUAL,
-                       source_id=None, actor, black_category: str = "", handling_result: str = "",
-                       source_object_type: str = "", internal_remark: str = "", is_typical_case: bool = False,
-                       now=None) -> ListEntry:
+def list_entry_propose(
+    *,
+    institution: Institution,
+    list_kind: str,
+    reason: str,
+    source_type: str = EntrySource.MANUAL,
+    source_id=None,
+    actor,
+    black_category: str = "",
+    handling_result: str = "",
+    source_object_type: str = "",
+    internal_remark: str = "",
+    is_typical_case: bool = False,
+    now=None,
+) -> ListEntry:
     """Propose a white- or black-list entry. Called by hand and by the penalties issue (penalty decisions,
     escalated overdue orders); `source_id` is the id of the decision/order/visit it comes from."""
     now = now or timezone.now()
@@ -105,17 +117,32 @@ def list_entry_propose(*, institution: Institution, list_kind: str, reason: str,
     if actor.department_id is None:
         raise ActionForbidden(_("您的账号未分配部门，无法提出名单条目。"))
     entry = ListEntry.objects.create(
-        institution=institution, list_kind=list_kind, black_category=black_category, reason=reason[:4000],
-        handling_result=handling_result[:300], source_type=source_type,
+        institution=institution,
+        list_kind=list_kind,
+        black_category=black_category,
+        reason=reason[:4000],
+        handling_result=handling_result[:300],
+        source_type=source_type,
         source_object_type=source_object_type or (source_type if source_id is not None else ""),
-        source_object_id="" if source_id is None else str(source_id), status=EntryStatus.PROPOSED,
+        source_object_id="" if source_id is None else str(source_id),
+        status=EntryStatus.PROPOSED,
         is_typical_case=is_typical_case and list_kind == ListKind.BLACK,
-        proposing_department_id=actor.department_id, proposed_by=actor, proposed_at=now,
-        internal_remark=internal_remark, created_by=actor, updated_by=actor,
+        proposing_department_id=actor.department_id,
+        proposed_by=actor,
+        proposed_at=now,
+        internal_remark=internal_remark,
+        created_by=actor,
+        updated_by=actor,
     )
-    record_event(actor=actor, kind="list_entry.proposed", obj=entry, institution_id=institution.pk,
-                 after=snapshot(entry), summary=_("提出%(kind)s条目") % {"kind": entry.get_list_kind_display()},
-                 now=now)
+    record_event(
+        actor=actor,
+        kind="list_entry.proposed",
+        obj=entry,
+        institution_id=institution.pk,
+        after=snapshot(entry),
+        summary=_("提出%(kind)s条目") % {"kind": entry.get_list_kind_display()},
+        now=now,
+    )
     return entry
 
 
@@ -129,19 +156,31 @@ def list_entry_review(*, entry_id: int, actor, approve: bool, note: str = "", no
     entry.status = EntryStatus.REVIEWED if approve else EntryStatus.REJECTED
     entry.reviewed_by, entry.reviewed_at, entry.review_note = actor, now, note[:300]
     entry.updated_by = actor
-    entry.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="list_entry.reviewed" if approve else "list_entry.rejected", obj=entry,
-                 institution_id=entry.institution_id, before=before, after=snapshot(entry), now=now)
+    entry.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_by", "updated_at"]
+    )
+    record_event(
+        actor=actor,
+        kind="list_entry.reviewed" if approve else "list_entry.rejected",
+        obj=entry,
+        institution_id=entry.institution_id,
+        before=before,
+        after=snapshot(entry),
+        now=now,
+    )
     return entry
 
 
 @transaction.atomic
-def list_entry_approve(*, entry_id: int, actor, approve: bool = True, note: str = "", is_typical_case=None,
-                       now=None) -> ListEntry:
+def list_entry_approve(
+    *, entry_id: int, actor, approve: bool = True, note: str = "", is_typical_case=None, now=None
+) -> ListEntry:
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
     _require(permissions.can_approve_entry(actor, entry), _("只有专项治理办公室可以批准名单条目。"))
-    _require_status(entry, (EntryStatus.REVIEWED,), _("条目当前状态为“%(status)s”，须经部门负责人审核后才能批准。"))
+    _require_status(
+        entry, (EntryStatus.REVIEWED,), _("条目当前状态为“%(status)s”，须经部门负责人审核后才能批准。")
+    )
     before = snapshot(entry)
     entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
     entry.approved_by, entry.approved_at = actor, now
@@ -150,10 +189,26 @@ def list_entry_approve(*, entry_id: int, actor, approve: bool = True, note: str 
     if is_typical_case is not None:
         entry.is_typical_case = bool(is_typical_case) and entry.list_kind == ListKind.BLACK
     entry.updated_by = actor
-    entry.save(update_fields=["status", "approved_by", "approved_at", "review_note", "is_typical_case",
-                              "updated_by", "updated_at"])
-    record_event(actor=actor, kind="list_entry.approved" if approve else "list_entry.rejected", obj=entry,
-                 institution_id=entry.institution_id, before=before, after=snapshot(entry), now=now)
+    entry.save(
+        update_fields=[
+            "status",
+            "approved_by",
+            "approved_at",
+            "review_note",
+            "is_typical_case",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    record_event(
+        actor=actor,
+        kind="list_entry.approved" if approve else "list_entry.rejected",
+        obj=entry,
+        institution_id=entry.institution_id,
+        before=before,
+        after=snapshot(entry),
+        now=now,
+    )
     return entry
 
 
@@ -162,15 +217,30 @@ def statement_record(*, entry_id: int, actor, text: str, received_on: date, answ
     """Record the institution's statement (陈述申辩) before the decision, and the answer to it."""
     entry = _lock_entry(entry_id)
     _require(permissions.can_record_statement(actor, entry), _("您无权记录该条目的陈述申辩。"))
-    _require_status(entry, (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
-                    _("条目当前状态为“%(status)s”：陈述申辩须在批准之前记录。"))
+    _require_status(
+        entry,
+        (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
+        _("条目当前状态为“%(status)s”：陈述申辩须在批准之前记录。"),
+    )
     text = (text or "").strip()
     if not text:
         raise PublicityError(_("请填写陈述申辩内容。"))
-    statement = Statement.objects.create(entry=entry, text=text, answer=answer, received_on=received_on,
-                                         recorded_by=actor, created_by=actor, updated_by=actor)
-    record_event(actor=actor, kind="list_entry.statement", obj=statement, institution_id=entry.institution_id,
-                 after=snapshot(statement))
+    statement = Statement.objects.create(
+        entry=entry,
+        text=text,
+        answer=answer,
+        received_on=received_on,
+        recorded_by=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    record_event(
+        actor=actor,
+        kind="list_entry.statement",
+        obj=statement,
+        institution_id=entry.institution_id,
+        after=snapshot(statement),
+    )
     return statement
 
 
@@ -205,56 +275,111 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
     ids = sorted({int(pk) for pk in entry_ids})
     if not ids:
         raise PublicityError(_("请选择要发布的条目。"))
-    entries = list(ListEntry.objects.select_for_update(of=("self",)).select_related("institution")
-                   .filter(pk__in=ids).order_by("pk"))
+    entries = list(
+        ListEntry.objects.select_for_update(of=("self",))
+        .select_related("institution")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
     if len(entries) != len(ids):
         raise PublicityError(_("部分条目不存在，未发布。"))
     not_approved = [entry for entry in entries if entry.status != EntryStatus.APPROVED]
     if not_approved:
         raise TransitionNotAllowed(
             _("以下条目尚未经专项治理办公室批准，整批未发布：%(ids)s")
-            % {"ids": "、".join(f"#{entry.pk}（{entry.get_status_display()}）" for entry in not_approved)})
+            % {"ids": "、".join(f"#{entry.pk}（{entry.get_status_display()}）" for entry in not_approved)}
+        )
     for entry in entries:
-        _require(permissions.can_approve_entry(actor, entry), _("条目 #%(id)s 不在您的管辖范围内，未发布。")
-                 % {"id": entry.pk})
+        _require(
+            permissions.can_approve_entry(actor, entry),
+            _("条目 #%(id)s 不在您的管辖范围内，未发布。") % {"id": entry.pk},
+        )
     department = actor.department
     as_of = as_of or timezone.localdate(now)
     year = timezone.localdate(now).year
     serial = next_document_number(department=department, kind=BATCH_DOCUMENT_KIND, year=year)
     prefix = department.short_name or department.name
     number = f"{prefix}公示〔{year}〕第{serial}批"
-    title = (title or "").strip() or _("校外培训机构黑白名单公示（截至%(date)s）") % {"date": as_of.isoformat()}
+    title = (title or "").strip() or _("校外培训机构黑白名单公示（截至%(date)s）") % {
+        "date": as_of.isoformat()
+    }
     content = {
-        "number": number, "title": title, "as_of": as_of.isoformat(), "issuer": department.name,
-        "published_at": now.isoformat(), "entries": [entry_public_dict(entry) for entry in entries],
+        "number": number,
+        "title": title,
+        "as_of": as_of.isoformat(),
+        "issuer": department.name,
+        "published_at": now.isoformat(),
+        "entries": [entry_public_dict(entry) for entry in entries],
     }
     body = canonical_json(content)
     batch = Batch.objects.create(
-        department=department, year=year, serial=serial, number=number, title=title[:200], as_of=as_of,
-        published_at=now, published_by=actor, canonical_json=body, sha256=hashlib.sha256(body.encode()).hexdigest(),
-        created_by=actor, updated_by=actor,
+        department=department,
+        year=year,
+        serial=serial,
+        number=number,
+        title=title[:200],
+        as_of=as_of,
+        published_at=now,
+        published_by=actor,
+        canonical_json=body,
+        sha256=hashlib.sha256(body.encode()).hexdigest(),
+        created_by=actor,
+        updated_by=actor,
     )
     superseded_ids = [entry.supersedes_id for entry in entries if entry.supersedes_id]
     for entry in entries:
         before = snapshot(entry)
-        entry.status, entry.batch, entry.published_at, entry.updated_by = EntryStatus.PUBLISHED, batch, now, actor
+        entry.status, entry.batch, entry.published_at, entry.updated_by = (
+            EntryStatus.PUBLISHED,
+            batch,
+            now,
+            actor,
+        )
         entry.save(update_fields=["status", "batch", "published_at", "updated_by", "updated_at"])
-        record_event(actor=actor, kind="list_entry.published", obj=entry, institution_id=entry.institution_id,
-                     before=before, after=snapshot(entry), summary=number, now=now)
+        record_event(
+            actor=actor,
+            kind="list_entry.published",
+            obj=entry,
+            institution_id=entry.institution_id,
+            before=before,
+            after=snapshot(entry),
+            summary=number,
+            now=now,
+        )
     if superseded_ids:
         # The corrected versions leave the public list; their content stays as it was published.
         ListEntry.objects.filter(pk__in=superseded_ids, superseded_at__isnull=True).update(superseded_at=now)
-    register_document(obj=batch, kind=BATCH_DOCUMENT_KIND, number=number, title=batch.title,
-                      issuer_name=department.name, sha256=batch.sha256, issued_at=now)
-    record_event(actor=actor, kind="batch.published", obj=batch, after={"number": number, "sha256": batch.sha256,
-                                                                         "entries": ids}, now=now)
+    register_document(
+        obj=batch,
+        kind=BATCH_DOCUMENT_KIND,
+        number=number,
+        title=batch.title,
+        issuer_name=department.name,
+        sha256=batch.sha256,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind="batch.published",
+        obj=batch,
+        after={"number": number, "sha256": batch.sha256, "entries": ids},
+        now=now,
+    )
     transaction.on_commit(bump_public_version)
     return batch
 
 
 @transaction.atomic
-def list_entry_correct(*, entry_id: int, actor, reason: str, handling_result: str | None = None,
-                       black_category: str | None = None, internal_remark: str = "", now=None) -> ListEntry:
+def list_entry_correct(
+    *,
+    entry_id: int,
+    actor,
+    reason: str,
+    handling_result: str | None = None,
+    black_category: str | None = None,
+    internal_remark: str = "",
+    now=None,
+) -> ListEntry:
     """A correction of a published entry: a new version, reviewed and approved again, then published."""
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
@@ -266,18 +391,34 @@ def list_entry_correct(*, entry_id: int, actor, reason: str, handling_result: st
     if not reason:
         raise PublicityError(_("请填写更正后的列入原因。"))
     correction = ListEntry.objects.create(
-        institution_id=entry.institution_id, list_kind=entry.list_kind,
+        institution_id=entry.institution_id,
+        list_kind=entry.list_kind,
         black_category=entry.black_category if black_category is None else black_category,
-        reason=reason, handling_result=entry.handling_result if handling_result is None else handling_result,
-        source_type=entry.source_type, source_object_type=entry.source_object_type,
-        source_object_id=entry.source_object_id, status=EntryStatus.PROPOSED, is_typical_case=entry.is_typical_case,
-        proposing_department_id=actor.department_id or entry.proposing_department_id, proposed_by=actor,
-        proposed_at=now, internal_remark=internal_remark, version=entry.version + 1, supersedes=entry,
-        created_by=actor, updated_by=actor,
+        reason=reason,
+        handling_result=entry.handling_result if handling_result is None else handling_result,
+        source_type=entry.source_type,
+        source_object_type=entry.source_object_type,
+        source_object_id=entry.source_object_id,
+        status=EntryStatus.PROPOSED,
+        is_typical_case=entry.is_typical_case,
+        proposing_department_id=actor.department_id or entry.proposing_department_id,
+        proposed_by=actor,
+        proposed_at=now,
+        internal_remark=internal_remark,
+        version=entry.version + 1,
+        supersedes=entry,
+        created_by=actor,
+        updated_by=actor,
     )
-    record_event(actor=actor, kind="list_entry.correction_proposed", obj=correction,
-                 institution_id=entry.institution_id, after=snapshot(correction), now=now,
-                 summary=_("更正条目 #%(id)s") % {"id": entry.pk})
+    record_event(
+        actor=actor,
+        kind="list_entry.correction_proposed",
+        obj=correction,
+        institution_id=entry.institution_id,
+        after=snapshot(correction),
+        now=now,
+        summary=_("更正条目 #%(id)s") % {"id": entry.pk},
+    )
     return correction
 
 
@@ -293,12 +434,21 @@ def removal_propose(*, entry_id: int, actor, reason: str, now=None) -> Removal:
     if not reason:
         raise PublicityError(_("请填写移出原因。"))
     before = snapshot(entry)
-    removal = Removal.objects.create(entry=entry, reason=reason, proposed_by=actor, proposed_at=now,
-                                     created_by=actor, updated_by=actor)
+    removal = Removal.objects.create(
+        entry=entry, reason=reason, proposed_by=actor, proposed_at=now, created_by=actor, updated_by=actor
+    )
     entry.status, entry.updated_by = EntryStatus.REMOVAL_PROPOSED, actor
     entry.save(update_fields=["status", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="list_entry.removal_proposed", obj=entry, institution_id=entry.institution_id,
-                 before=before, after=snapshot(entry), summary=reason[:200], now=now)
+    record_event(
+        actor=actor,
+        kind="list_entry.removal_proposed",
+        obj=entry,
+        institution_id=entry.institution_id,
+        before=before,
+        after=snapshot(entry),
+        summary=reason[:200],
+        now=now,
+    )
     return removal
 
 
@@ -307,20 +457,31 @@ def removal_decide(*, entry_id: int, actor, approve: bool = True, now=None) -> R
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
     _require(permissions.can_approve_removal(actor, entry), _("只有专项治理办公室可以批准移出。"))
-    _require_status(entry, (EntryStatus.REMOVAL_PROPOSED,), _("条目当前状态为“%(status)s”，没有待批准的移出申请。"))
+    _require_status(
+        entry, (EntryStatus.REMOVAL_PROPOSED,), _("条目当前状态为“%(status)s”，没有待批准的移出申请。")
+    )
     removal = Removal.objects.select_for_update().get(entry=entry, state=Removal.State.PROPOSED)
     before = snapshot(entry)
     removal.state = Removal.State.APPROVED if approve else Removal.State.REJECTED
     removal.decided_by, removal.decided_at = actor, now
     removal.removed_on = timezone.localdate(now) if approve else None
     removal.updated_by = actor
-    removal.save(update_fields=["state", "decided_by", "decided_at", "removed_on", "updated_by", "updated_at"])
+    removal.save(
+        update_fields=["state", "decided_by", "decided_at", "removed_on", "updated_by", "updated_at"]
+    )
     entry.status = EntryStatus.REMOVED if approve else EntryStatus.PUBLISHED
     entry.removed_at = now if approve else None
     entry.updated_by = actor
     entry.save(update_fields=["status", "removed_at", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="list_entry.removed" if approve else "list_entry.removal_rejected", obj=entry,
-                 institution_id=entry.institution_id, before=before, after=snapshot(entry), now=now)
+    record_event(
+        actor=actor,
+        kind="list_entry.removed" if approve else "list_entry.removal_rejected",
+        obj=entry,
+        institution_id=entry.institution_id,
+        before=before,
+        after=snapshot(entry),
+        now=now,
+    )
     if approve:
         transaction.on_commit(bump_public_version)
     return removal
@@ -331,6 +492,7 @@ def removal_approve(*, entry_id: int, actor, now=None) -> Removal:
 
 
 # ---- reports -------------------------------------------------------------------------------------
+
 
 def new_tracking_number() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
@@ -345,14 +507,24 @@ def normalize_tracking_number(value: str) -> str:
 
 
 def _step(report: Report, *, status: str, actor, now, note: str = "", public_note: str = "") -> ReportStep:
-    return ReportStep.objects.create(report=report, status=status, actor=actor, at=now, note=note,
-                                     public_note=public_note[:500])
+    return ReportStep.objects.create(
+        report=report, status=status, actor=actor, at=now, note=note, public_note=public_note[:500]
+    )
 
 
 @transaction.atomic
-def report_file(*, region, content: str, institution: Institution | None = None, subject_name: str = "",
-                subject_address: str = "", reporter_name: str = "", reporter_phone: str = "",
-                attachments=(), now=None) -> Report:
+def report_file(
+    *,
+    region,
+    content: str,
+    institution: Institution | None = None,
+    subject_name: str = "",
+    subject_address: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    attachments=(),
+    now=None,
+) -> Report:
     """A report from the public. `attachments` are already-checked (content, content_type, sha256) tuples."""
     now = now or timezone.now()
     content = (content or "").strip()
@@ -364,10 +536,17 @@ def report_file(*, region, content: str, institution: Institution | None = None,
         region = institution.region
     anonymous = not (reporter_name.strip() or reporter_phone.strip())
     report = Report.objects.create(
-        tracking_number=new_tracking_number(), institution=institution, subject_name=subject_name.strip()[:120],
-        subject_address=subject_address.strip()[:200], region=region, content=content[:5000],
-        is_anonymous=anonymous, reporter_name=reporter_name.strip()[:40], reporter_phone=reporter_phone.strip()[:30],
-        received_at=now, deadline=add_working_days(timezone.localdate(now), REPORT_DEADLINE_WORKING_DAYS),
+        tracking_number=new_tracking_number(),
+        institution=institution,
+        subject_name=subject_name.strip()[:120],
+        subject_address=subject_address.strip()[:200],
+        region=region,
+        content=content[:5000],
+        is_anonymous=anonymous,
+        reporter_name=reporter_name.strip()[:40],
+        reporter_phone=reporter_phone.strip()[:30],
+        received_at=now,
+        deadline=add_working_days(timezone.localdate(now), REPORT_DEADLINE_WORKING_DAYS),
     )
     from django.core.files.base import ContentFile
 
@@ -375,12 +554,22 @@ def report_file(*, region, content: str, institution: Institution | None = None,
         attachment = ReportAttachment(report=report, content_type=content_type, size=len(data), sha256=digest)
         attachment.file.save("upload", ContentFile(data), save=False)
         attachment.save()
-    _step(report, status=ReportStatus.REGISTERED, actor=None, now=now,
-          public_note=_("举报已登记，将在%(date)s前办理。") % {"date": report.deadline.isoformat()})
+    _step(
+        report,
+        status=ReportStatus.REGISTERED,
+        actor=None,
+        now=now,
+        public_note=_("举报已登记，将在%(date)s前办理。") % {"date": report.deadline.isoformat()},
+    )
     # The audit trail keeps no reporter identity either.
-    record_event(actor=None, kind="report.filed", obj=report, institution_id=institution.pk if institution else None,
-                 after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
-                 now=now)
+    record_event(
+        actor=None,
+        kind="report.filed",
+        obj=report,
+        institution_id=institution.pk if institution else None,
+        after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
+        now=now,
+    )
     return report
 
 
@@ -388,25 +577,35 @@ def _lock_report(report_id: int) -> Report:
     return Report.objects.select_for_update().get(pk=report_id)
 
 
-def _report_transition(report: Report, *, actor, status: str, now, note: str = "", public_note: str = "",
-                       fields=(), kind: str) -> Report:
+def _report_transition(
+    report: Report, *, actor, status: str, now, note: str = "", public_note: str = "", fields=(), kind: str
+) -> Report:
     before = {"status": report.status, "department": report.department_id}
     report.status = status
     report.save(update_fields=["status", "updated_at", *fields])
     _step(report, status=status, actor=actor, now=now, note=note, public_note=public_note)
-    record_event(actor=actor, kind=kind, obj=report, institution_id=report.institution_id, before=before,
-                 after={"status": report.status, "department": report.department_id}, now=now)
+    record_event(
+        actor=actor,
+        kind=kind,
+        obj=report,
+        institution_id=report.institution_id,
+        before=before,
+        after={"status": report.status, "department": report.department_id},
+        now=now,
+    )
     return report
 
 
 @transaction.atomic
-def report_assign(*, report_id: int, actor, department, deadline: date | None = None, note: str = "",
-                  now=None) -> Report:
+def report_assign(
+    *, report_id: int, actor, department, deadline: date | None = None, note: str = "", now=None
+) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
     _require(permissions.can_assign_report(actor, report), _("您无权分办该举报。"))
-    _require_status(report, (ReportStatus.REGISTERED, ReportStatus.ASSIGNED),
-                    _("举报当前状态为“%(status)s”，不能分办。"))
+    _require_status(
+        report, (ReportStatus.REGISTERED, ReportStatus.ASSIGNED), _("举报当前状态为“%(status)s”，不能分办。")
+    )
     if department is None:
         raise PublicityError(_("请选择承办部门。"))
     if not report.region_id.startswith(department.region_id):
@@ -416,9 +615,16 @@ def report_assign(*, report_id: int, actor, department, deadline: date | None = 
         if deadline < timezone.localdate(now):
             raise PublicityError(_("办理期限不能早于今天。"))
         report.deadline = deadline
-    return _report_transition(report, actor=actor, status=ReportStatus.ASSIGNED, now=now, note=note,
-                              public_note=_("已分办至承办部门。"), fields=("department", "assigned_at", "deadline"),
-                              kind="report.assigned")
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.ASSIGNED,
+        now=now,
+        note=note,
+        public_note=_("已分办至承办部门。"),
+        fields=("department", "assigned_at", "deadline"),
+        kind="report.assigned",
+    )
 
 
 def create_verification_visit(report: Report, actor):
@@ -441,8 +647,16 @@ def report_verify(*, report_id: int, actor, note: str = "", open_visit: bool = F
     if open_visit:
         report.inspection_visit_id = create_verification_visit(report, actor)
         fields.append("inspection_visit_id")
-    return _report_transition(report, actor=actor, status=ReportStatus.VERIFYING, now=now, note=note,
-                              public_note=_("承办部门正在核查。"), fields=fields, kind="report.verifying")
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.VERIFYING,
+        now=now,
+        note=note,
+        public_note=_("承办部门正在核查。"),
+        fields=fields,
+        kind="report.verifying",
+    )
 
 
 @transaction.atomic
@@ -451,8 +665,15 @@ def report_handle(*, report_id: int, actor, note: str = "", now=None) -> Report:
     report = _lock_report(report_id)
     _require(permissions.can_work_report(actor, report), _("只有承办部门可以处理该举报。"))
     _require_status(report, (ReportStatus.VERIFYING,), _("举报当前状态为“%(status)s”，须先核查再处理。"))
-    return _report_transition(report, actor=actor, status=ReportStatus.HANDLING, now=now, note=note,
-                              public_note=_("核查完毕，正在依法处理。"), kind="report.handling")
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.HANDLING,
+        now=now,
+        note=note,
+        public_note=_("核查完毕，正在依法处理。"),
+        kind="report.handling",
+    )
 
 
 @transaction.atomic
@@ -460,15 +681,23 @@ def report_reply(*, report_id: int, actor, reply: str, note: str = "", now=None)
     now = now or timezone.now()
     report = _lock_report(report_id)
     _require(permissions.can_work_report(actor, report), _("只有承办部门可以答复该举报。"))
-    _require_status(report, (ReportStatus.VERIFYING, ReportStatus.HANDLING),
-                    _("举报当前状态为“%(status)s”，不能答复。"))
+    _require_status(
+        report, (ReportStatus.VERIFYING, ReportStatus.HANDLING), _("举报当前状态为“%(status)s”，不能答复。")
+    )
     reply = (reply or "").strip()
     if not reply:
         raise PublicityError(_("请填写答复内容。"))
     report.reply, report.replied_at = reply[:5000], now
-    return _report_transition(report, actor=actor, status=ReportStatus.REPLIED, now=now, note=note,
-                              public_note=_("已答复，请查看答复内容。"), fields=("reply", "replied_at"),
-                              kind="report.replied")
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.REPLIED,
+        now=now,
+        note=note,
+        public_note=_("已答复，请查看答复内容。"),
+        fields=("reply", "replied_at"),
+        kind="report.replied",
+    )
 
 
 @transaction.atomic
@@ -478,36 +707,57 @@ def report_close(*, report_id: int, actor, note: str = "", now=None) -> Report:
     _require(permissions.can_close_report(actor, report), _("只有承办部门负责人可以办结该举报。"))
     _require_status(report, (ReportStatus.REPLIED,), _("举报当前状态为“%(status)s”，须先答复再办结。"))
     report.closed_at = now
-    return _report_transition(report, actor=actor, status=ReportStatus.CLOSED, now=now, note=note,
-                              public_note=_("已办结。办理结果见答复内容。"), fields=("closed_at",),
-                              kind="report.closed")
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.CLOSED,
+        now=now,
+        note=note,
+        public_note=_("已办结。办理结果见答复内容。"),
+        fields=("closed_at",),
+        kind="report.closed",
+    )
 
 
 def chase_report_deadlines(*, now=None, warn_days: int = 3) -> int:
-    """Notify the assigned department's heads of reports due within `warn_days` days or overdue. Idempotent."""
+    """Notify the assigned department's heads of reports due within `warn_days` days or overdue."""
     from regulator.models import Role, User
     from regulator.notifications import notify
 
     now = now or timezone.now()
     today = timezone.localdate(now)
     horizon = today + timedelta(days=warn_days)
-    due = (Report.objects.filter(status__in=(ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING),
-                                 department__isnull=False, deadline__lte=horizon)
-           .only("pk", "tracking_number", "deadline", "department_id"))
+    due = Report.objects.filter(
+        status__in=(ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING),
+        department__isnull=False,
+        deadline__lte=horizon,
+    ).only("pk", "tracking_number", "deadline", "department_id")
     heads = {}
     sent = 0
     for report in due.iterator(chunk_size=500):
         if report.department_id not in heads:
-            heads[report.department_id] = list(User.objects.filter(
-                department_id=report.department_id, role__in=(Role.HEAD, Role.JOINT_OFFICE), is_active=True))
+            heads[report.department_id] = list(
+                User.objects.filter(
+                    department_id=report.department_id,
+                    role__in=(Role.HEAD, Role.JOINT_OFFICE),
+                    is_active=True,
+                )
+            )
         overdue = report.deadline < today
         stage = "overdue" if overdue else "near"
-        subject = (_("举报 %(number)s 已超过办理期限（%(date)s）") if overdue
-                   else _("举报 %(number)s 即将到期（%(date)s）")) % {
-            "number": report.tracking_display, "date": report.deadline.isoformat()}
+        subject = (
+            _("举报 %(number)s 已超过办理期限（%(date)s）")
+            if overdue
+            else _("举报 %(number)s 即将到期（%(date)s）")
+        ) % {"number": report.tracking_display, "date": report.deadline.isoformat()}
         link = reverse("publicity:report_detail", args=[report.pk])
         for head in heads[report.department_id]:
-            if notify(recipient=head, key=f"publicity:report:{report.pk}:{stage}:{report.deadline}:{head.pk}",
-                      subject=subject, link=link, now=now):
+            if notify(
+                recipient=head,
+                key=f"publicity:report:{report.pk}:{stage}:{report.deadline}:{head.pk}",
+                subject=subject,
+                link=link,
+                now=now,
+            ):
                 sent += 1
     return sent

@@ -32,7 +32,9 @@ staff_patterns = [
     path("batches/publish/", views.batch_publish, name="batch_publish"),
     path("reports/", views.report_ledger, name="report_ledger"),
     path("reports/<int:pk>/", views.report_detail, name="report_detail"),
-    path("reports/<int:pk>/attachments/<int:attachment_id>/", views.report_attachment, name="report_attachment"),
+    path(
+        "reports/<int:pk>/attachments/<int:attachment_id>/", views.report_attachment, name="report_attachment"
+    ),
     path("reports/<int:pk>/<str:action>/", views.report_action, name="report_action"),
 ]
 

@@ -29,7 +29,12 @@ from .forms import (
 )
 from .models import EntryStatus, ListEntry, Report, ReportStatus
 
-QUEUE_STATUSES = (EntryStatus.PROPOSED, EntryStatus.REVIEWED, EntryStatus.APPROVED, EntryStatus.REMOVAL_PROPOSED)
+QUEUE_STATUSES = (
+    EntryStatus.PROPOSED,
+    EntryStatus.REVIEWED,
+    EntryStatus.APPROVED,
+    EntryStatus.REMOVAL_PROPOSED,
+)
 
 
 def _staff_required(request):
@@ -54,10 +59,18 @@ def staff_home(request):
         queryset = queryset.filter(status__in=QUEUE_STATUSES)
     rows, next_after = keyset_page(queryset, after=_after(request))
     approved = [row for row in rows if row.status == EntryStatus.APPROVED]
-    return render(request, "publicity/staff_home.html", {
-        "rows": rows, "status": status, "statuses": EntryStatus.choices, "approved": approved,
-        "next_after": next_after, "can_publish": permissions.can_publish_batch(request.user),
-    })
+    return render(
+        request,
+        "publicity/staff_home.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": EntryStatus.choices,
+            "approved": approved,
+            "next_after": next_after,
+            "can_publish": permissions.can_publish_batch(request.user),
+        },
+    )
 
 
 def _institution_for_proposal(request, form) -> Institution | None:
@@ -71,7 +84,11 @@ def _institution_for_proposal(request, form) -> Institution | None:
 @login_required
 def entry_propose(request):
     _staff_required(request)
-    initial = {"institution_id": request.GET.get("institution")} if request.GET.get("institution", "").isdigit() else {}
+    initial = (
+        {"institution_id": request.GET.get("institution")}
+        if request.GET.get("institution", "").isdigit()
+        else {}
+    )
     form = EntryProposeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         institution = _institution_for_proposal(request, form)
@@ -81,10 +98,16 @@ def entry_propose(request):
             data = form.cleaned_data
             try:
                 entry = services.list_entry_propose(
-                    institution=institution, list_kind=data["list_kind"], reason=data["reason"],
-                    source_type="manual", source_id=None, actor=request.user,
-                    black_category=data["black_category"], handling_result=data["handling_result"],
-                    internal_remark=data["internal_remark"], is_typical_case=data["is_typical_case"],
+                    institution=institution,
+                    list_kind=data["list_kind"],
+                    reason=data["reason"],
+                    source_type="manual",
+                    source_id=None,
+                    actor=request.user,
+                    black_category=data["black_category"],
+                    handling_result=data["handling_result"],
+                    internal_remark=data["internal_remark"],
+                    is_typical_case=data["is_typical_case"],
                 )
             except services.ActionForbidden as error:
                 raise PermissionDenied(error.message) from error
@@ -98,9 +121,18 @@ def entry_propose(request):
 
 def _entry_or_404(request, pk) -> ListEntry:
     _staff_required(request)
-    entry = get_object_or_404(ListEntry.objects.select_related(
-        "institution", "proposing_department", "proposed_by", "reviewed_by", "approved_by", "batch", "supersedes"),
-        pk=pk)
+    entry = get_object_or_404(
+        ListEntry.objects.select_related(
+            "institution",
+            "proposing_department",
+            "proposed_by",
+            "reviewed_by",
+            "approved_by",
+            "batch",
+            "supersedes",
+        ),
+        pk=pk,
+    )
     if not permissions.can_view_entry(request.user, entry):
         raise PermissionDenied(_("该条目不在您的管辖范围内。"))
     return entry
@@ -110,25 +142,38 @@ def _entry_or_404(request, pk) -> ListEntry:
 def entry_detail(request, pk: int):
     entry = _entry_or_404(request, pk)
     user = request.user
-    return render(request, "publicity/staff_entry_detail.html", {
-        "entry": entry,
-        "statements": list(entry.statements.select_related("recorded_by")),
-        "removals": list(entry.removals.select_related("proposed_by", "decided_by")),
-        "corrections": list(entry.corrections.only("id", "version", "status")),
-        "history": list(AuditEvent.objects.filter(object_type="publicity.listentry", object_id=str(entry.pk))[:50]),
-        "can_review": permissions.can_review_entry(user, entry) and entry.status == EntryStatus.PROPOSED,
-        "can_approve": permissions.can_approve_entry(user, entry) and entry.status == EntryStatus.REVIEWED,
-        "can_statement": permissions.can_record_statement(user, entry)
-        and entry.status in (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
-        "can_remove": permissions.can_propose_removal(user, entry) and entry.status == EntryStatus.PUBLISHED
-        and not entry.superseded_at,
-        "can_decide_removal": permissions.can_approve_removal(user, entry)
-        and entry.status == EntryStatus.REMOVAL_PROPOSED,
-        "can_correct": permissions.can_correct_entry(user, entry) and entry.status == EntryStatus.PUBLISHED
-        and not entry.superseded_at,
-        "decision_form": DecisionForm(), "statement_form": StatementForm(), "reason_form": ReasonForm(),
-        "correction_form": CorrectionForm(initial={"reason": entry.reason, "handling_result": entry.handling_result}),
-    })
+    return render(
+        request,
+        "publicity/staff_entry_detail.html",
+        {
+            "entry": entry,
+            "statements": list(entry.statements.select_related("recorded_by")),
+            "removals": list(entry.removals.select_related("proposed_by", "decided_by")),
+            "corrections": list(entry.corrections.only("id", "version", "status")),
+            "history": list(
+                AuditEvent.objects.filter(object_type="publicity.listentry", object_id=str(entry.pk))[:50]
+            ),
+            "can_review": permissions.can_review_entry(user, entry) and entry.status == EntryStatus.PROPOSED,
+            "can_approve": permissions.can_approve_entry(user, entry)
+            and entry.status == EntryStatus.REVIEWED,
+            "can_statement": permissions.can_record_statement(user, entry)
+            and entry.status in (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
+            "can_remove": permissions.can_propose_removal(user, entry)
+            and entry.status == EntryStatus.PUBLISHED
+            and not entry.superseded_at,
+            "can_decide_removal": permissions.can_approve_removal(user, entry)
+            and entry.status == EntryStatus.REMOVAL_PROPOSED,
+            "can_correct": permissions.can_correct_entry(user, entry)
+            and entry.status == EntryStatus.PUBLISHED
+            and not entry.superseded_at,
+            "decision_form": DecisionForm(),
+            "statement_form": StatementForm(),
+            "reason_form": ReasonForm(),
+            "correction_form": CorrectionForm(
+                initial={"reason": entry.reason, "handling_result": entry.handling_result}
+            ),
+        },
+    )
 
 
 def _run(request, call):
@@ -155,12 +200,21 @@ def entry_action(request, pk: int, action: str):
         approve = form.cleaned_data["decision"] == "approve"
         note = form.cleaned_data["note"]
         if action == "review":
-            done = _run(request, lambda: services.list_entry_review(entry_id=pk, actor=user, approve=approve,
-                                                                    note=note))
+            done = _run(
+                request,
+                lambda: services.list_entry_review(entry_id=pk, actor=user, approve=approve, note=note),
+            )
         elif action == "approve":
-            done = _run(request, lambda: services.list_entry_approve(
-                entry_id=pk, actor=user, approve=approve, note=note,
-                is_typical_case=form.cleaned_data["is_typical_case"]))
+            done = _run(
+                request,
+                lambda: services.list_entry_approve(
+                    entry_id=pk,
+                    actor=user,
+                    approve=approve,
+                    note=note,
+                    is_typical_case=form.cleaned_data["is_typical_case"],
+                ),
+            )
         else:
             done = _run(request, lambda: services.removal_decide(entry_id=pk, actor=user, approve=approve))
     elif action == "statement":
@@ -174,14 +228,18 @@ def entry_action(request, pk: int, action: str):
         if not form.is_valid():
             messages.error(request, _("请填写移出原因。"))
             return redirect("publicity:entry_detail", pk=pk)
-        done = _run(request, lambda: services.removal_propose(entry_id=pk, actor=user,
-                                                              reason=form.cleaned_data["reason"]))
+        done = _run(
+            request,
+            lambda: services.removal_propose(entry_id=pk, actor=user, reason=form.cleaned_data["reason"]),
+        )
     elif action == "correct":
         form = CorrectionForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("请填写更正后的列入原因。"))
             return redirect("publicity:entry_detail", pk=pk)
-        done = _run(request, lambda: services.list_entry_correct(entry_id=pk, actor=user, **form.cleaned_data))
+        done = _run(
+            request, lambda: services.list_entry_correct(entry_id=pk, actor=user, **form.cleaned_data)
+        )
         if done is not None:
             messages.success(request, _("已提出更正版本，须重新审核、批准后公示。"))
             return redirect("publicity:entry_detail", pk=done.pk)
@@ -203,9 +261,15 @@ def batch_publish(request):
     if not form.is_valid():
         messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("publicity:staff_home")
-    batch = _run(request, lambda: services.batch_publish(
-        entry_ids=form.cleaned_data["entry_ids"], actor=request.user, title=form.cleaned_data["title"],
-        as_of=form.cleaned_data["as_of"]))
+    batch = _run(
+        request,
+        lambda: services.batch_publish(
+            entry_ids=form.cleaned_data["entry_ids"],
+            actor=request.user,
+            title=form.cleaned_data["title"],
+            as_of=form.cleaned_data["as_of"],
+        ),
+    )
     if batch is None:
         return redirect("publicity:staff_home")
     messages.success(request, _("已发布批次 %(number)s。") % {"number": batch.number})
@@ -213,6 +277,7 @@ def batch_publish(request):
 
 
 # ---- reports -------------------------------------------------------------------------------------
+
 
 @login_required
 def report_ledger(request):
@@ -226,9 +291,16 @@ def report_ledger(request):
     if request.GET.get("mine") == "1" and request.user.department_id:
         queryset = queryset.filter(department_id=request.user.department_id)
     rows, next_after = keyset_page(queryset, after=_after(request))
-    return render(request, "publicity/staff_reports.html", {
-        "rows": rows, "status": status, "statuses": ReportStatus.choices, "next_after": next_after,
-    })
+    return render(
+        request,
+        "publicity/staff_reports.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": ReportStatus.choices,
+            "next_after": next_after,
+        },
+    )
 
 
 def _report_or_404(request, pk) -> Report:
@@ -249,22 +321,27 @@ def report_detail(request, pk: int):
     report = _report_or_404(request, pk)
     user = request.user
     status = report.status
-    return render(request, "publicity/staff_report_detail.html", {
-        "report": report,
-        "show_identity": permissions.can_see_reporter_identity(user, report),
-        "steps": list(report.steps.select_related("actor")),
-        "attachments": list(report.attachments.all()),
-        "can_assign": permissions.can_assign_report(user, report)
-        and status in (ReportStatus.REGISTERED, ReportStatus.ASSIGNED),
-        "can_verify": permissions.can_work_report(user, report) and status == ReportStatus.ASSIGNED,
-        "can_handle": permissions.can_work_report(user, report) and status == ReportStatus.VERIFYING,
-        "can_reply": permissions.can_work_report(user, report)
-        and status in (ReportStatus.VERIFYING, ReportStatus.HANDLING),
-        "can_close": permissions.can_close_report(user, report) and status == ReportStatus.REPLIED,
-        "assign_form": ReportAssignForm(departments=_assignable_departments(report),
-                                        initial={"deadline": report.deadline}),
-        "step_form": ReportStepForm(),
-    })
+    return render(
+        request,
+        "publicity/staff_report_detail.html",
+        {
+            "report": report,
+            "show_identity": permissions.can_see_reporter_identity(user, report),
+            "steps": list(report.steps.select_related("actor")),
+            "attachments": list(report.attachments.all()),
+            "can_assign": permissions.can_assign_report(user, report)
+            and status in (ReportStatus.REGISTERED, ReportStatus.ASSIGNED),
+            "can_verify": permissions.can_work_report(user, report) and status == ReportStatus.ASSIGNED,
+            "can_handle": permissions.can_work_report(user, report) and status == ReportStatus.VERIFYING,
+            "can_reply": permissions.can_work_report(user, report)
+            and status in (ReportStatus.VERIFYING, ReportStatus.HANDLING),
+            "can_close": permissions.can_close_report(user, report) and status == ReportStatus.REPLIED,
+            "assign_form": ReportAssignForm(
+                departments=_assignable_departments(report), initial={"deadline": report.deadline}
+            ),
+            "step_form": ReportStepForm(),
+        },
+    )
 
 
 @login_required
@@ -288,8 +365,16 @@ def report_action(request, pk: int, action: str):
             messages.error(request, _("请选择承办部门，期限须为有效日期。"))
             return redirect("publicity:report_detail", pk=pk)
         data = form.cleaned_data
-        done = _run(request, lambda: services.report_assign(report_id=pk, actor=user, department=data["department"],
-                                                            deadline=data["deadline"], note=data["note"]))
+        done = _run(
+            request,
+            lambda: services.report_assign(
+                report_id=pk,
+                actor=user,
+                department=data["department"],
+                deadline=data["deadline"],
+                note=data["note"],
+            ),
+        )
     elif action in ("verify", "handle", "reply", "close"):
         form = ReportStepForm(request.POST)
         if not form.is_valid():
@@ -297,10 +382,13 @@ def report_action(request, pk: int, action: str):
             return redirect("publicity:report_detail", pk=pk)
         data = form.cleaned_data
         calls = {
-            "verify": lambda: services.report_verify(report_id=pk, actor=user, note=data["note"],
-                                                     open_visit=data["open_visit"]),
+            "verify": lambda: services.report_verify(
+                report_id=pk, actor=user, note=data["note"], open_visit=data["open_visit"]
+            ),
             "handle": lambda: services.report_handle(report_id=pk, actor=user, note=data["note"]),
-            "reply": lambda: services.report_reply(report_id=pk, actor=user, reply=data["reply"], note=data["note"]),
+            "reply": lambda: services.report_reply(
+                report_id=pk, actor=user, reply=data["reply"], note=data["note"]
+            ),
             "close": lambda: services.report_close(report_id=pk, actor=user, note=data["note"]),
         }
         done = _run(request, calls[action])

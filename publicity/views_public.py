@@ -58,7 +58,8 @@ def public_cached(name: str, caching: dict | None = None):
                 return _refuse(request, _("查询条件过长，请缩短后重试。"), status=414)
             version = current_version()
             parts = (version, get_language(), timezone.localdate().isoformat(), request.get_full_path())
-            etag = '"%s"' % hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+            digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+            etag = f'"{digest}"'
             if request.headers.get("If-None-Match") == etag:
                 response = HttpResponseNotModified()
                 response["ETag"] = etag
@@ -76,7 +77,9 @@ def public_cached(name: str, caching: dict | None = None):
                 if response.status_code != 200:
                     patch_cache_control(response, no_cache=True)
                     return response
-                headers = {h: response[h] for h in ("Content-Type", "Content-Disposition", "Link") if h in response}
+                headers = {
+                    h: response[h] for h in ("Content-Type", "Content-Disposition", "Link") if h in response
+                }
                 cache.set(key, (response.status_code, headers, response.content), PAGE_TTL)
             response["ETag"] = etag
             patch_cache_control(response, public=True, **caching)
@@ -115,23 +118,48 @@ def public_home(request):
 
 
 def _list_view(request, list_kind: str | None, template_title, *, typical_only=False):
-    form = PublicListForm(request.GET or None, regions=_regions(), show_black_category=list_kind != ListKind.WHITE)
+    form = PublicListForm(
+        request.GET or None, regions=_regions(), show_black_category=list_kind != ListKind.WHITE
+    )
     if request.GET and not form.is_valid():
-        return render(request, "publicity/public_list.html", {
-            "form": form, "rows": [], "title": template_title, "list_kind": list_kind, "invalid": True,
-        }, status=400)
+        return render(
+            request,
+            "publicity/public_list.html",
+            {
+                "form": form,
+                "rows": [],
+                "title": template_title,
+                "list_kind": list_kind,
+                "invalid": True,
+            },
+            status=400,
+        )
     data = form.cleaned_data if request.GET else {}
     page = data.get("page") or 1
     queryset = selectors.public_entries_filtered(
-        list_kind=list_kind, q=data.get("q", ""), credit_code=data.get("credit_code", ""),
-        region=data.get("region", ""), category=data.get("category", ""), students=data.get("students", ""),
-        black_category=data.get("black_category", ""), typical_only=typical_only,
+        list_kind=list_kind,
+        q=data.get("q", ""),
+        credit_code=data.get("credit_code", ""),
+        region=data.get("region", ""),
+        category=data.get("category", ""),
+        students=data.get("students", ""),
+        black_category=data.get("black_category", ""),
+        typical_only=typical_only,
     )
     rows, has_next = selectors.public_entry_page(queryset, page=page)
-    return render(request, "publicity/public_list.html", {
-        "form": form, "rows": rows, "title": template_title, "list_kind": list_kind, "page": page,
-        "typical_only": typical_only, **_page_links(request, page, has_next),
-    })
+    return render(
+        request,
+        "publicity/public_list.html",
+        {
+            "form": form,
+            "rows": rows,
+            "title": template_title,
+            "list_kind": list_kind,
+            "page": page,
+            "typical_only": typical_only,
+            **_page_links(request, page, has_next),
+        },
+    )
 
 
 @public_cached("white")
@@ -154,9 +182,14 @@ def institution_page(request, pk: int):
     institution = selectors.public_institution(institution_id=pk)
     if institution is None:
         raise Http404
-    return render(request, "publicity/public_institution.html", {
-        "institution": institution, **selectors.institution_public_page(institution=institution),
-    })
+    return render(
+        request,
+        "publicity/public_institution.html",
+        {
+            "institution": institution,
+            **selectors.institution_public_page(institution=institution),
+        },
+    )
 
 
 @public_cached("batches")
@@ -166,8 +199,11 @@ def batch_list(request):
         return _refuse(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
     page = (form.cleaned_data.get("page") if request.GET else None) or 1
     batches, has_next = selectors.batch_page(page=page)
-    return render(request, "publicity/public_batches.html", {
-        "batches": batches, "page": page, **_page_links(request, page, has_next)})
+    return render(
+        request,
+        "publicity/public_batches.html",
+        {"batches": batches, "page": page, **_page_links(request, page, has_next)},
+    )
 
 
 def _batch_or_404(pk: int) -> Batch:
@@ -187,7 +223,9 @@ def batch_detail(request, pk: int):
     for entry in content["entries"]:
         entry["list_kind_label"] = kinds.get(entry["list_kind"], "")
     record = VerificationRecord.objects.filter(object_type="publicity.batch", object_id=str(batch.pk)).first()
-    return render(request, "publicity/public_batch.html", {"batch": batch, "content": content, "record": record})
+    return render(
+        request, "publicity/public_batch.html", {"batch": batch, "content": content, "record": record}
+    )
 
 
 @public_cached("batch-json", IMMUTABLE_CACHE)
@@ -221,8 +259,11 @@ def _json_value(value):
 def open_data_json(request):
     rows, form, page, has_next = _open_data_rows(request)
     if rows is None:
-        return JsonResponse({"error": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400,
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"error": {k: [str(e) for e in v] for k, v in form.errors.items()}},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
     params = request.GET.copy()
     params["page"] = page + 1
     body = {
@@ -272,6 +313,7 @@ def openapi(request):
 
 # ---- reports -------------------------------------------------------------------------------------
 
+
 def _client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
@@ -303,10 +345,20 @@ def report_form(request):
     initial = {"institution": institution.pk} if institution else {}
     if request.method == "POST":
         if _rate_limited(request):
-            return render(request, "publicity/public_error.html", {
-                "message": _("您提交举报过于频繁，请%(minutes)d分钟后再试。如情况紧急，请拨打当地教育部门举报电话。")
-                % {"minutes": REPORT_RATE_WINDOW // 60}}, status=429)
-        form = ReportForm(request.POST, request.FILES, regions=regions, institution=institution, initial=initial)
+            return render(
+                request,
+                "publicity/public_error.html",
+                {
+                    "message": _(
+                        "您提交举报过于频繁，请%(minutes)d分钟后再试。如情况紧急，请拨打当地教育部门举报电话。"
+                    )
+                    % {"minutes": REPORT_RATE_WINDOW // 60}
+                },
+                status=429,
+            )
+        form = ReportForm(
+            request.POST, request.FILES, regions=regions, institution=institution, initial=initial
+        )
         if request.POST.get("website"):
             return _refuse(request, _("提交未被接受。"))
         if form.is_valid():
@@ -318,21 +370,31 @@ def report_form(request):
                 region = Region.objects.get(pk=data["region"])
             try:
                 report = services.report_file(
-                    region=region, institution=institution, content=data["content"],
-                    subject_name=data["subject_name"], subject_address=data["subject_address"],
-                    reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+                    region=region,
+                    institution=institution,
+                    content=data["content"],
+                    subject_name=data["subject_name"],
+                    subject_address=data["subject_address"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
                     attachments=data["photos"],
                 )
             except services.PublicityError as error:
                 form.add_error(None, error.message)
             else:
-                return redirect(reverse("publicity:report_track") + "?new=1&number=" + report.tracking_display)
+                return redirect(
+                    reverse("publicity:report_track") + "?new=1&number=" + report.tracking_display
+                )
         status = 400
     else:
         form = ReportForm(regions=regions, institution=institution, initial=initial)
         status = 200
-    response = render(request, "publicity/public_report_form.html", {"form": form, "institution": institution},
-                      status=status)
+    response = render(
+        request,
+        "publicity/public_report_form.html",
+        {"form": form, "institution": institution},
+        status=status,
+    )
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -347,7 +409,9 @@ def report_track(request):
     if raw:
         steps = selectors.public_report_steps(tracking_number=services.normalize_tracking_number(raw))
         if steps:
-            context.update(report=steps[0].report, steps=steps, closed=steps[0].report.status == ReportStatus.CLOSED)
+            context.update(
+                report=steps[0].report, steps=steps, closed=steps[0].report.status == ReportStatus.CLOSED
+            )
         else:
             context["not_found"] = True
             status = 404
@@ -362,7 +426,11 @@ def institution_search_for_report(request):
     term = request.GET.get("q", "").strip()[:60]
     rows = []
     if len(term) >= 2:
-        rows = list(Institution.objects.filter(
-            name__contains=term, pk__in=selectors.published_entries().values("institution_id"))
-            .order_by("name").values("id", "name", "address")[:10])
+        rows = list(
+            Institution.objects.filter(
+                name__contains=term, pk__in=selectors.published_entries().values("institution_id")
+            )
+            .order_by("name")
+            .values("id", "name", "address")[:10]
+        )
     return render(request, "publicity/public_report_pick.html", {"rows": rows, "q": term})

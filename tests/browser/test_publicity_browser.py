@@ -38,8 +38,14 @@ def test_parent_searches_opens_reports_and_tracks(live_server, page, users, regi
     LicenceFactory(institution=good, kind="school_running", number="教民137010270000009号")
     other = InstitutionFactory(name="奥数思维学校", region=regions["county"], category="academic")
     for inst in (good, other):
-        entry = services.list_entry_propose(institution=inst, list_kind=ListKind.WHITE, reason="证照齐全，经营规范",
-                                            source_type="manual", source_id=None, actor=users["education_inspector"])
+        entry = services.list_entry_propose(
+            institution=inst,
+            list_kind=ListKind.WHITE,
+            reason="证照齐全，经营规范",
+            source_type="manual",
+            source_id=None,
+            actor=users["education_inspector"],
+        )
         _walk(entry.pk, users)
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto(live_server.url + reverse("publicity:public_home"))
@@ -54,7 +60,9 @@ def test_parent_searches_opens_reports_and_tracks(live_server, page, users, regi
     page.click("text=举报该机构")
     expect(page.locator("#report-subject")).to_contain_text("星光美术培训中心")
     page.fill("#id_content", "周末在居民楼里上初中数学课，每节课收费200元")
-    page.set_input_files("#id_photos", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.set_input_files(
+        "#id_photos", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}]
+    )
     page.click("#report-form button[type=submit]")
     number = page.locator("#tracking-number")
     expect(number).to_be_visible()
@@ -76,9 +84,15 @@ def test_staff_publish_batch_and_public_page_shows_it(live_server, page, users, 
 
     cache.clear()
     inst = InstitutionFactory(name="黑心补习班", region=regions["county"], category="academic")
-    entry = services.list_entry_propose(institution=inst, list_kind=ListKind.BLACK, reason="无证无照违规开展学科类培训",
-                                        source_type="manual", source_id=None, actor=users["education_inspector"],
-                                        black_category="unlicensed")
+    entry = services.list_entry_propose(
+        institution=inst,
+        list_kind=ListKind.BLACK,
+        reason="无证无照违规开展学科类培训",
+        source_type="manual",
+        source_id=None,
+        actor=users["education_inspector"],
+        black_category="unlicensed",
+    )
     _walk(entry.pk, users, publish=False)
     page.goto(live_server.url + reverse("publicity:black_list"))
     expect(page.locator("#empty-list")).to_be_visible()

@@ -32,13 +32,32 @@ def institution(regions):
 def make_entry(users):
     """Create an entry and walk it to `status` through the real services."""
 
-    def make(institution, status=EntryStatus.PROPOSED, list_kind=ListKind.WHITE, reason="证照齐全，经营规范",
-             remark="", **kwargs):
+    def make(
+        institution,
+        status=EntryStatus.PROPOSED,
+        list_kind=ListKind.WHITE,
+        reason="证照齐全，经营规范",
+        remark="",
+        **kwargs,
+    ):
         entry = services.list_entry_propose(
-            institution=institution, list_kind=list_kind, reason=reason, source_type="manual", source_id=None,
-            actor=users["education_inspector"], internal_remark=remark, **kwargs)
-        order = [EntryStatus.PROPOSED, EntryStatus.REVIEWED, EntryStatus.APPROVED, EntryStatus.PUBLISHED,
-                 EntryStatus.REMOVAL_PROPOSED, EntryStatus.REMOVED]
+            institution=institution,
+            list_kind=list_kind,
+            reason=reason,
+            source_type="manual",
+            source_id=None,
+            actor=users["education_inspector"],
+            internal_remark=remark,
+            **kwargs,
+        )
+        order = [
+            EntryStatus.PROPOSED,
+            EntryStatus.REVIEWED,
+            EntryStatus.APPROVED,
+            EntryStatus.PUBLISHED,
+            EntryStatus.REMOVAL_PROPOSED,
+            EntryStatus.REMOVED,
+        ]
         target = order.index(status) if status in order else None
         if status == EntryStatus.REJECTED:
             return services.list_entry_review(entry_id=entry.pk, actor=users["education_head"], approve=False)
@@ -49,7 +68,9 @@ def make_entry(users):
         if target >= 3:
             services.batch_publish(entry_ids=[entry.pk], actor=users["joint_office"])
         if target >= 4:
-            services.removal_propose(entry_id=entry.pk, actor=users["education_inspector"], reason="已整改到位")
+            services.removal_propose(
+                entry_id=entry.pk, actor=users["education_inspector"], reason="已整改到位"
+            )
         if target >= 5:
             services.removal_approve(entry_id=entry.pk, actor=users["joint_office"])
         entry.refresh_from_db()

@@ -1,4 +1,4 @@
-"""List entries: propose → review → approve → publish in a batch → removal; corrections; every refusal writes nothing."""
+"""List entries: propose → review → approve → publish → removal; corrections; refusals write nothing."""
 
 import datetime
 import hashlib
@@ -12,13 +12,26 @@ from publicity.cache import VERSION_KEY, current_version
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Removal, Statement
 from regulator.models import AuditEvent, VerificationRecord
 
-ALL_STATUSES = [EntryStatus.PROPOSED, EntryStatus.REVIEWED, EntryStatus.REJECTED, EntryStatus.APPROVED,
-                EntryStatus.PUBLISHED, EntryStatus.REMOVAL_PROPOSED, EntryStatus.REMOVED]
+ALL_STATUSES = [
+    EntryStatus.PROPOSED,
+    EntryStatus.REVIEWED,
+    EntryStatus.REJECTED,
+    EntryStatus.APPROVED,
+    EntryStatus.PUBLISHED,
+    EntryStatus.REMOVAL_PROPOSED,
+    EntryStatus.REMOVED,
+]
 
 
 def _counts():
-    return (ListEntry.objects.count(), Batch.objects.count(), Removal.objects.count(), Statement.objects.count(),
-            AuditEvent.objects.count(), VerificationRecord.objects.count())
+    return (
+        ListEntry.objects.count(),
+        Batch.objects.count(),
+        Removal.objects.count(),
+        Statement.objects.count(),
+        AuditEvent.objects.count(),
+        VerificationRecord.objects.count(),
+    )
 
 
 def _state(entry):
@@ -28,10 +41,16 @@ def _state(entry):
 
 @pytest.mark.django_db
 def test_full_lifecycle_publishes_a_verifiable_batch(institution, make_entry, users):
-    entry = make_entry(institution, EntryStatus.APPROVED, list_kind=ListKind.BLACK, reason="超范围培训",
-                       black_category="licensed_violating")
-    batch = services.batch_publish(entry_ids=[entry.pk], actor=users["joint_office"],
-                                   as_of=datetime.date(2026, 3, 1))
+    entry = make_entry(
+        institution,
+        EntryStatus.APPROVED,
+        list_kind=ListKind.BLACK,
+        reason="超范围培训",
+        black_category="licensed_violating",
+    )
+    batch = services.batch_publish(
+        entry_ids=[entry.pk], actor=users["joint_office"], as_of=datetime.date(2026, 3, 1)
+    )
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PUBLISHED and entry.batch == batch and entry.published_at
     assert batch.number.endswith("第1批") and f"〔{batch.year}〕" in batch.number
@@ -64,7 +83,9 @@ def test_batch_numbers_are_sequential(institution, make_entry, users, regions):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.APPROVED])
-def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(institution, make_entry, users, status):
+def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(
+    institution, make_entry, users, status
+):
     approved = make_entry(institution, EntryStatus.APPROVED)
     other = make_entry(institution, status)
     counts, approved_state, other_state = _counts(), _state(approved), _state(other)
@@ -76,8 +97,17 @@ def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(institut
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("user_key", ["education_inspector", "market_head", "market_inspector", "police_inspector",
-                                      "other_county_inspector", "prefecture_head"])
+@pytest.mark.parametrize(
+    "user_key",
+    [
+        "education_inspector",
+        "market_head",
+        "market_inspector",
+        "police_inspector",
+        "other_county_inspector",
+        "prefecture_head",
+    ],
+)
 def test_only_the_joint_office_publishes(institution, make_entry, users, user_key):
     entry = make_entry(institution, EntryStatus.APPROVED)
     counts = _counts()
@@ -106,7 +136,9 @@ def test_review_only_from_proposed(institution, make_entry, users, status):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("user_key", ["education_inspector", "market_head", "prefecture_head", "police_inspector"])
+@pytest.mark.parametrize(
+    "user_key", ["education_inspector", "market_head", "prefecture_head", "police_inspector"]
+)
 def test_review_only_by_head_of_proposing_department(institution, make_entry, users, user_key):
     entry = make_entry(institution)
     counts = _counts()
@@ -172,7 +204,9 @@ def test_removal_takes_entry_off_and_records_date(institution, make_entry, users
 def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, make_entry, users):
     entry = make_entry(institution, EntryStatus.PUBLISHED, list_kind=ListKind.BLACK, reason="原因甲")
     original = (entry.reason, entry.published_at, entry.batch_id, entry.status)
-    correction = services.list_entry_correct(entry_id=entry.pk, actor=users["education_inspector"], reason="原因乙")
+    correction = services.list_entry_correct(
+        entry_id=entry.pk, actor=users["education_inspector"], reason="原因乙"
+    )
     assert correction.version == 2 and correction.supersedes_id == entry.pk
     with pytest.raises(services.TransitionNotAllowed):
         services.list_entry_correct(entry_id=entry.pk, actor=users["education_inspector"], reason="原因丙")
@@ -190,22 +224,32 @@ def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [EntryStatus.APPROVED, EntryStatus.PUBLISHED, EntryStatus.REJECTED,
-                                    EntryStatus.REMOVED])
+@pytest.mark.parametrize(
+    "status", [EntryStatus.APPROVED, EntryStatus.PUBLISHED, EntryStatus.REJECTED, EntryStatus.REMOVED]
+)
 def test_statement_only_before_decision(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts = _counts()
     with pytest.raises(services.TransitionNotAllowed):
-        services.statement_record(entry_id=entry.pk, actor=users["education_inspector"], text="我方已整改",
-                                  received_on=datetime.date(2026, 1, 5))
+        services.statement_record(
+            entry_id=entry.pk,
+            actor=users["education_inspector"],
+            text="我方已整改",
+            received_on=datetime.date(2026, 1, 5),
+        )
     assert _counts() == counts
 
 
 @pytest.mark.django_db
 def test_statement_recorded_with_answer(institution, make_entry, users):
     entry = make_entry(institution, EntryStatus.REVIEWED)
-    statement = services.statement_record(entry_id=entry.pk, actor=users["education_inspector"], text="我方已整改",
-                                          answer="不予采纳：现场复查仍在违规", received_on=datetime.date(2026, 1, 5))
+    statement = services.statement_record(
+        entry_id=entry.pk,
+        actor=users["education_inspector"],
+        text="我方已整改",
+        answer="不予采纳：现场复查仍在违规",
+        received_on=datetime.date(2026, 1, 5),
+    )
     assert statement.entry == entry and statement.answer.startswith("不予采纳")
 
 
@@ -213,21 +257,48 @@ def test_statement_recorded_with_answer(institution, make_entry, users):
 def test_propose_refused_outside_region_and_with_bad_input(institution, users):
     counts = _counts()
     with pytest.raises(services.ActionForbidden):
-        services.list_entry_propose(institution=institution, list_kind="white", reason="x", source_type="manual",
-                                    source_id=None, actor=users["other_county_inspector"])
+        services.list_entry_propose(
+            institution=institution,
+            list_kind="white",
+            reason="x",
+            source_type="manual",
+            source_id=None,
+            actor=users["other_county_inspector"],
+        )
     with pytest.raises(services.PublicityError):
-        services.list_entry_propose(institution=institution, list_kind="grey", reason="x", source_type="manual",
-                                    source_id=None, actor=users["education_inspector"])
+        services.list_entry_propose(
+            institution=institution,
+            list_kind="grey",
+            reason="x",
+            source_type="manual",
+            source_id=None,
+            actor=users["education_inspector"],
+        )
     with pytest.raises(services.PublicityError):
-        services.list_entry_propose(institution=institution, list_kind="black", reason="  ", source_type="manual",
-                                    source_id=None, actor=users["education_inspector"])
+        services.list_entry_propose(
+            institution=institution,
+            list_kind="black",
+            reason="  ",
+            source_type="manual",
+            source_id=None,
+            actor=users["education_inspector"],
+        )
     assert _counts() == counts
 
 
 @pytest.mark.django_db
 def test_propose_from_penalty_decision_keeps_source(institution, users):
-    entry = services.list_entry_propose(institution=institution, list_kind="black", reason="处罚决定",
-                                        source_type="penalty_decision", source_id=42, actor=users["market_head"])
+    entry = services.list_entry_propose(
+        institution=institution,
+        list_kind="black",
+        reason="处罚决定",
+        source_type="penalty_decision",
+        source_id=42,
+        actor=users["market_head"],
+    )
     assert (entry.source_type, entry.source_object_type, entry.source_object_id) == (
-        "penalty_decision", "penalty_decision", "42")
+        "penalty_decision",
+        "penalty_decision",
+        "42",
+    )
     assert entry.black_category == "other"

@@ -1,4 +1,4 @@
-"""The public site: only published data, never a staff field; inert markup; bounded input; caching; reports."""
+"""The public site: only published data, never a staff field; inert markup; bounded input; reports."""
 
 import json
 
@@ -18,23 +18,45 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 @pytest.fixture
 def world(institution, make_entry, users, departments, regions):
-    """Published white and black entries with internal remarks, a draft, a removed entry, a report with identity."""
+    """Published white and black entries with internal remarks, an unpublished one, a report with identity."""
     white = make_entry(institution, EntryStatus.PUBLISHED, remark=SECRET_REMARK)
     bad = InstitutionFactory(name="黑心补习班" + SCRIPT, region=regions["county"], address="地下室" + SCRIPT)
-    black = make_entry(bad, EntryStatus.APPROVED, list_kind=ListKind.BLACK, reason="无证办学" + SCRIPT,
-                       black_category="unlicensed", remark=SECRET_REMARK, is_typical_case=True)
+    black = make_entry(
+        bad,
+        EntryStatus.APPROVED,
+        list_kind=ListKind.BLACK,
+        reason="无证办学" + SCRIPT,
+        black_category="unlicensed",
+        remark=SECRET_REMARK,
+        is_typical_case=True,
+    )
     services.batch_publish(entry_ids=[black.pk], actor=users["joint_office"])
     draft_inst = InstitutionFactory(name="草稿机构甲乙丙", region=regions["county"])
     draft = make_entry(draft_inst, EntryStatus.APPROVED, reason="草稿原因不应公开")
-    report = services.report_file(region=None, institution=institution, content="举报内容" + SCRIPT,
-                                  reporter_name=REPORTER_NAME, reporter_phone=REPORTER_PHONE)
-    services.report_assign(report_id=report.pk, actor=users["joint_office"], department=departments["education"],
-                           note="内部分办意见秘密")
+    report = services.report_file(
+        region=None,
+        institution=institution,
+        content="举报内容" + SCRIPT,
+        reporter_name=REPORTER_NAME,
+        reporter_phone=REPORTER_PHONE,
+    )
+    services.report_assign(
+        report_id=report.pk,
+        actor=users["joint_office"],
+        department=departments["education"],
+        note="内部分办意见秘密",
+    )
     services.report_verify(report_id=report.pk, actor=users["education_inspector"], note="内部核查记录秘密")
     services.report_reply(report_id=report.pk, actor=users["education_inspector"], reply="已责令停止违规培训")
     black.refresh_from_db()
-    return {"white": white, "black": black, "draft": draft, "report": report, "bad": bad,
-            "draft_inst": draft_inst}
+    return {
+        "white": white,
+        "black": black,
+        "draft": draft,
+        "report": report,
+        "bad": bad,
+        "draft_inst": draft_inst,
+    }
 
 
 def _public_urls(world):
@@ -44,7 +66,8 @@ def _public_urls(world):
         reverse("publicity:white_list"),
         reverse("publicity:white_list") + "?q=星光",
         reverse("publicity:black_list"),
-        reverse("publicity:black_list") + "?black_category=unlicensed&region=370102&category=arts&students=compulsory",
+        reverse("publicity:black_list")
+        + "?black_category=unlicensed&region=370102&category=arts&students=compulsory",
         reverse("publicity:typical_cases"),
         reverse("publicity:institution_page", args=[white.institution_id]),
         reverse("publicity:institution_page", args=[black.institution_id]),
@@ -61,8 +84,15 @@ def _public_urls(world):
     ]
 
 
-STAFF_ONLY = [SECRET_REMARK, REPORTER_NAME, REPORTER_PHONE, "草稿机构甲乙丙", "草稿原因不应公开", "内部分办意见秘密",
-              "内部核查记录秘密"]
+STAFF_ONLY = [
+    SECRET_REMARK,
+    REPORTER_NAME,
+    REPORTER_PHONE,
+    "草稿机构甲乙丙",
+    "草稿原因不应公开",
+    "内部分办意见秘密",
+    "内部核查记录秘密",
+]
 STAFF_FIELD_NAMES = ["internal_remark", "reporter_name", "reporter_phone", "review_note", "proposed_by"]
 
 
@@ -93,9 +123,17 @@ def test_public_pages_show_published_entries_with_escaped_text(world):
     assert "黑心补习班" in body
     white_body = Client().get(reverse("publicity:white_list")).content.decode()
     assert "星光美术培训中心" in white_body and "黑心补习班" not in white_body
-    assert "星光美术培训中心" in Client().get(reverse("publicity:white_list"), {"region": "3701"}).content.decode()
-    assert "星光美术培训中心" not in Client().get(reverse("publicity:white_list"), {"region": "370103"}).content.decode()
-    by_code = Client().get(reverse("publicity:white_list"), {"credit_code": world["white"].institution.credit_code})
+    assert (
+        "星光美术培训中心"
+        in Client().get(reverse("publicity:white_list"), {"region": "3701"}).content.decode()
+    )
+    assert (
+        "星光美术培训中心"
+        not in Client().get(reverse("publicity:white_list"), {"region": "370103"}).content.decode()
+    )
+    by_code = Client().get(
+        reverse("publicity:white_list"), {"credit_code": world["white"].institution.credit_code}
+    )
     assert "星光美术培训中心" in by_code.content.decode()
     typical = Client().get(reverse("publicity:typical_cases")).content.decode()
     assert "黑心补习班" in typical and "星光美术培训中心" not in typical
@@ -112,15 +150,18 @@ def test_institution_page_shows_licences_entries_and_stale_inspection_warning(wo
 
 @pytest.mark.django_db
 def test_institution_without_published_entry_has_no_public_page(world):
-    assert Client().get(reverse("publicity:institution_page", args=[world["draft_inst"].pk])).status_code == 404
+    assert (
+        Client().get(reverse("publicity:institution_page", args=[world["draft_inst"].pk])).status_code == 404
+    )
     assert Client().get(reverse("publicity:institution_page", args=[999999])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_correction_is_marked_on_the_public_page(world, users):
     black = world["black"]
-    correction = services.list_entry_correct(entry_id=black.pk, actor=users["education_inspector"],
-                                             reason="更正后的原因")
+    correction = services.list_entry_correct(
+        entry_id=black.pk, actor=users["education_inspector"], reason="更正后的原因"
+    )
     services.list_entry_review(entry_id=correction.pk, actor=users["education_head"], approve=True)
     services.list_entry_approve(entry_id=correction.pk, actor=users["joint_office"])
     services.batch_publish(entry_ids=[correction.pk], actor=users["joint_office"])
@@ -130,8 +171,18 @@ def test_correction_is_marked_on_the_public_page(world, users):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["?page=1000000000", "?page=-1", "?page=abc", "?page=0", "?q=" + "长" * 61,
-                                   "?category=<script>", "?credit_code=123"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?page=1000000000",
+        "?page=-1",
+        "?page=abc",
+        "?page=0",
+        "?q=" + "长" * 61,
+        "?category=<script>",
+        "?credit_code=123",
+    ],
+)
 def test_bad_list_input_gets_a_clear_4xx(world, query):
     response = Client().get(reverse("publicity:white_list") + query)
     assert response.status_code == 400
@@ -148,7 +199,9 @@ def test_sql_in_search_is_just_text(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["white_list", "batch_list", "open_data_json", "report_track", "report_form"])
+@pytest.mark.parametrize(
+    "name", ["white_list", "batch_list", "open_data_json", "report_track", "report_form"]
+)
 def test_ten_thousand_character_query_is_refused(world, name):
     response = Client().get(reverse(f"publicity:{name}") + "?q=" + "x" * 10_000)
     assert response.status_code == 414
@@ -184,8 +237,9 @@ def test_batch_json_matches_published_hash(world):
 
 
 @pytest.mark.django_db
-def test_public_list_caching_headers_and_invalidation(world, users, make_entry, regions,
-                                                      django_assert_num_queries):
+def test_public_list_caching_headers_and_invalidation(
+    world, users, make_entry, regions, django_assert_num_queries
+):
     client = Client()
     url = reverse("publicity:white_list")
     first = client.get(url)
@@ -217,7 +271,9 @@ def test_public_list_query_count_is_fixed(world, regions, make_entry, django_ass
     from django.core.cache import cache
 
     for index in range(5):
-        make_entry(InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]), EntryStatus.PUBLISHED)
+        make_entry(
+            InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]), EntryStatus.PUBLISHED
+        )
     cache.clear()
     # regions for the filter + one page of entries
     with django_assert_num_queries(2):
@@ -225,20 +281,31 @@ def test_public_list_query_count_is_fixed(world, regions, make_entry, django_ass
     cache.clear()
     # the institution, its licences, current entries, removed entries (inspection hooks add theirs later)
     with django_assert_num_queries(4):
-        assert Client().get(reverse("publicity:institution_page", args=[world["white"].institution_id])
-                            ).status_code == 200
+        assert (
+            Client()
+            .get(reverse("publicity:institution_page", args=[world["white"].institution_id]))
+            .status_code
+            == 200
+        )
 
 
 # ---- reports -------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_file_report_with_photo_and_track_it(world, jpeg_bytes):
     client = Client(enforce_csrf_checks=False)
     institution_id = world["white"].institution_id
     photo = SimpleUploadedFile("a.jpg", jpeg_bytes, content_type="image/jpeg")
-    response = client.post(reverse("publicity:report_form") + f"?institution={institution_id}", {
-        "institution": institution_id, "content": "周末上学科课", "photos": [photo], "website": "",
-    })
+    response = client.post(
+        reverse("publicity:report_form") + f"?institution={institution_id}",
+        {
+            "institution": institution_id,
+            "content": "周末上学科课",
+            "photos": [photo],
+            "website": "",
+        },
+    )
     assert response.status_code == 302
     report = Report.objects.exclude(pk=world["report"].pk).get()
     assert report.institution_id == institution_id and report.is_anonymous
@@ -253,14 +320,27 @@ def test_file_report_with_photo_and_track_it(world, jpeg_bytes):
 def test_report_rejects_fake_image_and_honeypot(world):
     client = Client()
     fake = SimpleUploadedFile("a.jpg", b"<?php echo 1; ?>" * 10, content_type="image/jpeg")
-    response = client.post(reverse("publicity:report_form"), {
-        "subject_name": "某补课点", "subject_address": "某小区", "region": "370102", "content": "违规", "photos": [fake],
-    })
+    response = client.post(
+        reverse("publicity:report_form"),
+        {
+            "subject_name": "某补课点",
+            "subject_address": "某小区",
+            "region": "370102",
+            "content": "违规",
+            "photos": [fake],
+        },
+    )
     assert response.status_code == 400 and "不是JPEG" in response.content.decode()
-    response = client.post(reverse("publicity:report_form"), {
-        "subject_name": "某补课点", "subject_address": "某小区", "region": "370102", "content": "违规",
-        "website": "http://spam.example",
-    })
+    response = client.post(
+        reverse("publicity:report_form"),
+        {
+            "subject_name": "某补课点",
+            "subject_address": "某小区",
+            "region": "370102",
+            "content": "违规",
+            "website": "http://spam.example",
+        },
+    )
     assert response.status_code == 400
     assert Report.objects.count() == 1  # only the fixture's
 
@@ -268,8 +348,10 @@ def test_report_rejects_fake_image_and_honeypot(world):
 @pytest.mark.django_db
 def test_report_form_requires_csrf(world):
     client = Client(enforce_csrf_checks=True)
-    response = client.post(reverse("publicity:report_form"), {
-        "subject_name": "某补课点", "subject_address": "某小区", "region": "370102", "content": "违规"})
+    response = client.post(
+        reverse("publicity:report_form"),
+        {"subject_name": "某补课点", "subject_address": "某小区", "region": "370102", "content": "违规"},
+    )
     assert response.status_code == 403
     assert Report.objects.count() == 1
 
@@ -310,5 +392,7 @@ def test_hit_and_well_formed_miss_cost_one_query_each(world, django_assert_num_q
 
 @pytest.mark.django_db
 def test_tracking_page_escapes_nothing_staff(world):
-    body = Client().get(reverse("publicity:report_track"), {"number": world["report"].tracking_number}).content
+    body = (
+        Client().get(reverse("publicity:report_track"), {"number": world["report"].tracking_number}).content
+    )
     assert "内部核查记录秘密".encode() not in body

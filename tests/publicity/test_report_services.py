@@ -13,19 +13,32 @@ from regulator.models import AuditEvent, Notification
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE
 
-ORDER = [ReportStatus.REGISTERED, ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING,
-         ReportStatus.REPLIED, ReportStatus.CLOSED]
+ORDER = [
+    ReportStatus.REGISTERED,
+    ReportStatus.ASSIGNED,
+    ReportStatus.VERIFYING,
+    ReportStatus.HANDLING,
+    ReportStatus.REPLIED,
+    ReportStatus.CLOSED,
+]
 
 
 @pytest.fixture
 def make_report(users, departments, institution):
     def make(status=ReportStatus.REGISTERED, **kwargs):
-        report = services.report_file(region=None, institution=institution, content="周末在居民楼里上数学课",
-                                      reporter_name=REPORTER_NAME, reporter_phone=REPORTER_PHONE, **kwargs)
+        report = services.report_file(
+            region=None,
+            institution=institution,
+            content="周末在居民楼里上数学课",
+            reporter_name=REPORTER_NAME,
+            reporter_phone=REPORTER_PHONE,
+            **kwargs,
+        )
         target = ORDER.index(status)
         if target >= 1:
-            services.report_assign(report_id=report.pk, actor=users["joint_office"],
-                                   department=departments["education"])
+            services.report_assign(
+                report_id=report.pk, actor=users["joint_office"], department=departments["education"]
+            )
         if target >= 2:
             services.report_verify(report_id=report.pk, actor=users["education_inspector"], note="现场核实")
         if target >= 3:
@@ -73,17 +86,22 @@ ALLOWED = {
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("action", "status"), [(action, status) for action, allowed in ALLOWED.items()
-                                                for status in ORDER if status not in allowed])
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [(action, status) for action, allowed in ALLOWED.items() for status in ORDER if status not in allowed],
+)
 def test_disallowed_report_transitions_write_nothing(make_report, users, departments, status, action):
     report = make_report(status)
     counts = _counts()
     calls = {
-        "assign": lambda: services.report_assign(report_id=report.pk, actor=users["joint_office"],
-                                                 department=departments["education"]),
+        "assign": lambda: services.report_assign(
+            report_id=report.pk, actor=users["joint_office"], department=departments["education"]
+        ),
         "verify": lambda: services.report_verify(report_id=report.pk, actor=users["education_inspector"]),
         "handle": lambda: services.report_handle(report_id=report.pk, actor=users["education_inspector"]),
-        "reply": lambda: services.report_reply(report_id=report.pk, actor=users["education_inspector"], reply="x"),
+        "reply": lambda: services.report_reply(
+            report_id=report.pk, actor=users["education_inspector"], reply="x"
+        ),
         "close": lambda: services.report_close(report_id=report.pk, actor=users["education_head"]),
     }
     with pytest.raises(services.PublicityError):
@@ -115,11 +133,13 @@ def test_inspector_cannot_close_and_assign_needs_rights(make_report, users, depa
         services.report_close(report_id=report.pk, actor=users["education_inspector"])
     fresh = make_report()
     with pytest.raises(services.ActionForbidden):
-        services.report_assign(report_id=fresh.pk, actor=users["education_inspector"],
-                               department=departments["education"])
+        services.report_assign(
+            report_id=fresh.pk, actor=users["education_inspector"], department=departments["education"]
+        )
     with pytest.raises(services.PublicityError):
-        services.report_assign(report_id=fresh.pk, actor=users["joint_office"],
-                               department=departments["other_education"])
+        services.report_assign(
+            report_id=fresh.pk, actor=users["joint_office"], department=departments["other_education"]
+        )
 
 
 @pytest.mark.django_db
@@ -134,16 +154,21 @@ def test_reply_must_have_text(make_report, users):
 def test_unregistered_report_needs_name_or_address(regions):
     with pytest.raises(services.PublicityError):
         services.report_file(region=regions["county"], content="有人违规培训")
-    report = services.report_file(region=regions["county"], content="有人违规培训", subject_name="某小区补课点",
-                                  subject_address="历下区某小区3号楼")
+    report = services.report_file(
+        region=regions["county"],
+        content="有人违规培训",
+        subject_name="某小区补课点",
+        subject_address="历下区某小区3号楼",
+    )
     assert report.is_anonymous and report.institution is None
 
 
 @pytest.mark.django_db
 def test_deadline_chaser_notifies_heads_once(make_report, users):
     report = make_report(ReportStatus.VERIFYING)
-    near = timezone.make_aware(datetime.datetime.combine(report.deadline - datetime.timedelta(days=1),
-                                                         datetime.time(9)))
+    near = timezone.make_aware(
+        datetime.datetime.combine(report.deadline - datetime.timedelta(days=1), datetime.time(9))
+    )
     assert services.chase_report_deadlines(now=near) >= 1
     heads = set(Notification.objects.values_list("recipient__username", flat=True))
     assert heads == {"edu_head", "joint_office"}
