@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -34,7 +35,7 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
         if field.name in {"created_at", "updated_at", "created_by", "updated_by"}:
             continue
         value = field.value_from_object(instance)
-        if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+        if isinstance(value, FieldFile):
             value = value.name or ""
         data[field.name] = value
     return json_safe(data)
