@@ -153,11 +153,6 @@ CHOICE_COLUMNS = {
     PROFIT: (ProfitType.choices, "profit_type"),
     STATE: (OperatingState.choices, "operating_state"),
 }
-_MODEL_FIELD_TO_COLUMN = {
-    "name": NAME, "credit_code": CREDIT_CODE, "organiser": ORGANISER, "legal_representative": LEGAL_REP,
-    "contact_phone": PHONE, "address": ADDRESS, "notes": NOTES,
-    **{model_field: column for column, (_c, model_field) in CHOICE_COLUMNS.items()},
-}
 
 
 def write_workbook(rows: Iterable[dict[str, object]], *, columns: list[str] | None = None) -> bytes:
@@ -273,16 +268,20 @@ class ImportJobError(Exception):
 
 @dataclass
 class LedgerSheet:
-    sheet: object
+    """The first worksheet of an uploaded workbook, read straight from its XML (see `iter_sheet_rows`)."""
+
+    archive: zipfile.ZipFile
+    path: str
     title: str
+    shared_strings: list
+    date_styles: frozenset
+    epoch: object
     # column name -> 0-based index in the row
-    index: dict[str, int]
-    width: int
-    workbook: object = None
+    index: dict[str, int] = field(default_factory=dict)
+    width: int = 0
 
     def close(self):
-        if self.workbook is not None:
-            self.workbook.close()
+        self.archive.close()
 
 
 def check_upload(uploaded_file) -> None:
@@ -307,41 +306,124 @@ def _check_file_kind(content: bytes) -> None:
                               "请下载导入模板，按模板填写后上传 .xlsx 文件。"))
 
 
-def _merged_ranges(content: bytes, worksheet_path: str) -> list[str]:
-    """Merged ranges of a sheet, read from its XML (openpyxl's read-only mode does not report them)."""
-    refs = []
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        with archive.open(worksheet_path.lstrip("/")) as stream:
-            for _event, element in iterparse(stream, events=("end",)):
-                if element.tag.endswith("}mergeCell"):
-                    refs.append(element.get("ref", ""))
-                element.clear()
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([^\"]+)\"")
+
+
+def _merged_ranges(ledger: LedgerSheet) -> list[str]:
+    """Merged ranges of the sheet: a streaming byte scan of its XML, constant memory."""
+    refs, tail = [], b""
+    with ledger.archive.open(ledger.path) as stream:
+        while block := stream.read(1 << 20):
+            data = tail + block
+            refs.extend(match.decode() for match in _MERGE_REF.findall(data))
+            # Keep a tail so that a tag cut in two by the block boundary is seen whole next time.
+            cut = data.rfind(b"<")
+            tail = data[cut:] if cut >= 0 and data.find(b">", cut) < 0 else b""
     return refs
+
+
+def _load_first_sheet(content: bytes) -> LedgerSheet:
+    """openpyxl reads the workbook's parts (strings, styles, sheet list); the sheet's rows we read ourselves,
+    because openpyxl's read-only sheet parses every cell through its descriptor classes (~6 s for 5,000
+    rows on a small server) and scans the whole sheet once more just to size it."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)
+    for sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "worksheet" in rel.Type:
+            return LedgerSheet(archive=reader.archive, path=rel.target, title=sheet.name,
+                               shared_strings=list(reader.shared_strings),
+                               date_styles=frozenset(reader.wb._date_formats), epoch=reader.wb.epoch)
+    raise WorkbookError(_("工作簿中没有工作表。"))
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE = f"{_SHEET_NS}row", f"{_SHEET_NS}c", f"{_SHEET_NS}v"
+_INLINE, _TEXT = f"{_SHEET_NS}is", f"{_SHEET_NS}t"
+
+
+def _column_index(reference: str) -> int:
+    index = 0
+    for char in reference:
+        if "A" <= char <= "Z":
+            index = index * 26 + (ord(char) - 64)
+        else:
+            break
+    return index - 1
+
+
+def _cell_value(cell, ledger: LedgerSheet):
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        node = cell.find(_INLINE)
+        return None if node is None else "".join(text.text or "" for text in node.iter(_TEXT))
+    text = cell.findtext(_VALUE)
+    if not text:
+        return None
+    if kind == "n":
+        number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+        if int(cell.get("s", 0)) in ledger.date_styles:
+            try:
+                return from_excel(number, ledger.epoch)
+            except (OverflowError, ValueError):
+                return number
+        return number
+    if kind == "s":
+        return ledger.shared_strings[int(text)]
+    if kind == "b":
+        return text == "1"
+    if kind == "d":
+        return from_ISO8601(text)
+    return text  # "str" (a formula's cached text) and "e" (an error such as #N/A)
+
+
+def iter_sheet_rows(ledger: LedgerSheet, width: int | None = None) -> Iterator[tuple[int, tuple]]:
+    """(Excel row number, values padded to `width`) of every row present in the sheet's XML."""
+    counter = 0
+    with ledger.archive.open(ledger.path) as stream:
+        for _event, element in iterparse(stream, events=("end",)):
+            if element.tag != _ROW:
+                continue
+            reference = element.get("r")
+            counter = int(reference) if reference else counter + 1
+            found, position = {}, -1
+            for cell in element.findall(_CELL):
+                reference = cell.get("r")
+                position = _column_index(reference) if reference else position + 1
+                if width is None or 0 <= position < width:
+                    found[position] = _cell_value(cell, ledger)
+            element.clear()
+            size = width if width is not None else max(found, default=-1) + 1
+            yield counter, tuple(found.get(position) for position in range(size))
 
 
 def open_ledger(content: bytes) -> LedgerSheet:
     """Open the first sheet, refusing files that are not .xlsx, have merged cells or wrong headers."""
-    from openpyxl import load_workbook
-
     _check_file_kind(content)
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
+        ledger = _load_first_sheet(content)
+    except WorkbookError:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign zip file
         logger.info("unreadable workbook: %r", error)
         raise WorkbookError(_("无法读取该工作簿：文件已损坏或不是 Excel 生成的 .xlsx 文件。"
                               "请用 Excel 打开并另存为 .xlsx 后重新上传。")) from None
-    try:
-        merged = _merged_ranges(content, sheet._worksheet_path)
-    except (KeyError, AttributeError, zipfile.BadZipFile, SyntaxError):
-        merged = []
+    merged = _merged_ranges(ledger)
     if merged:
-        workbook.close()
+        ledger.close()
         shown = "、".join(merged[:5]) + ("……" if len(merged) > 5 else "")
         raise WorkbookError(_("工作表“%(sheet)s”含有 %(count)d 处合并单元格（%(ranges)s）。"
                               "合并单元格会使数据错行，请取消所有合并、在每一行填写完整后重新上传。") % {
-            "sheet": sheet.title, "count": len(merged), "ranges": shown})
-    header_row = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            "sheet": ledger.title, "count": len(merged), "ranges": shown})
+    first = next(iter_sheet_rows(ledger), None)
+    header_row = first[1] if first and first[0] == 1 else ()
     index, unknown, repeated = {}, [], []
     for position, value in enumerate(header_row):
         name = normalize_header(value)
@@ -355,7 +437,7 @@ def open_ledger(content: bytes) -> LedgerSheet:
             unknown.append(str(value).strip())
     missing = [name for name in COLUMN_NAMES if name not in index]
     if missing or unknown or repeated:
-        workbook.close()
+        ledger.close()
         problems = []
         if not index:
             problems.append(_("第1行应为表头，但没有找到任何模板中的列名。"))
@@ -367,7 +449,8 @@ def open_ledger(content: bytes) -> LedgerSheet:
             problems.append(_("重复的列：%(names)s。") % {"names": "、".join(repeated)})
         raise WorkbookError(_("表头与导入模板不一致：") + "".join(problems)
                             + _("请下载导入模板，第1行使用模板中的列名（带或不带*均可）。"))
-    return LedgerSheet(sheet=sheet, title=sheet.title, index=index, width=len(header_row), workbook=workbook)
+    ledger.index, ledger.width = index, len(header_row)
+    return ledger
 
 
 def _is_blank(value) -> bool:
@@ -375,28 +458,25 @@ def _is_blank(value) -> bool:
 
 
 def iter_data_rows(ledger: LedgerSheet) -> Iterator[tuple[int, tuple]]:
-    """(Excel row number, values) of the non-empty rows below the header."""
-    for number, values in enumerate(
-        ledger.sheet.iter_rows(min_row=2, max_col=ledger.width, values_only=True), start=2
-    ):
-        if not all(_is_blank(value) for value in values):
-            yield number, values
-
-
-def count_data_rows(ledger: LedgerSheet) -> tuple[int, int]:
-    """(non-empty rows, empty rows between them); refuses a sheet above IMPORT_MAX_ROWS or without data."""
-    limit = settings.IMPORT_MAX_ROWS
-    count, last = 0, 1
-    for number, _values in iter_data_rows(ledger):
+    """(Excel row number, values) of the non-empty rows below the header, at most IMPORT_MAX_ROWS of them."""
+    limit, count = settings.IMPORT_MAX_ROWS, 0
+    for number, values in iter_sheet_rows(ledger, ledger.width):
+        if number < 2 or all(_is_blank(value) for value in values):
+            continue
         count += 1
-        last = number
         if count > limit:
             raise WorkbookError(_("数据超过 %(limit)s 行的上限（第 %(row)d 行仍有数据）。"
                                   "请将台账拆分为每份不超过 %(limit)s 行的多个工作簿分批导入。")
                                 % {"limit": f"{limit:,}", "row": number})
-    if count == 0:
-        raise WorkbookError(_("工作表“%(sheet)s”在表头下没有任何数据行。") % {"sheet": ledger.title})
-    return count, (last - 1) - count
+        yield number, values
+
+
+def estimated_rows(ledger: LedgerSheet) -> int:
+    """Data rows according to the sheet's <dimension> (Excel writes it first); 0 when absent. For progress."""
+    with ledger.archive.open(ledger.path) as stream:
+        head = stream.read(4096)
+    match = re.search(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"[A-Z]+\d+:[A-Z]+(\d+)\"", head)
+    return max(int(match.group(1)) - 1, 0) if match else 0
 
 
 # ---- validating rows -----------------------------------------------------------------------------
@@ -422,6 +502,8 @@ class FileSeen:
 
     credit_codes: dict = field(default_factory=dict)
     licence_numbers: dict = field(default_factory=dict)
+    # (name, region, address) of rows without a credit code: the only way to recognise them again
+    unregistered: dict = field(default_factory=dict)
 
 
 def _check_length(row: ParsedRow, name: str, text: str) -> None:
@@ -551,14 +633,19 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
     for name in (SCHOOL_NO, BUSINESS_NO):
         _check_length(row, name, _text(cell(name)))
 
-    if row.valid:
-        # The model's own field checks (lengths, choices) as a safety net; the region is checked per chunk.
-        try:
-            Institution(**data).clean_fields(exclude=["region", "created_by", "updated_by"])
-        except ValidationError as error:
-            for model_field, messages in error.message_dict.items():
-                row.error(_MODEL_FIELD_TO_COLUMN.get(model_field, model_field), " ".join(messages))
+    if not data["credit_code"] and data["name"] and data["address"]:
+        key = _unregistered_key(data)
+        if key in seen.unregistered:
+            row.error(NAME, _("与本文件第 %(row)d 行同名、同区划、同地址（均无统一社会信用代码），疑为重复。")
+                      % {"row": seen.unregistered[key]})
+        else:
+            seen.unregistered[key] = number
+
     return row
+
+
+def _unregistered_key(data: dict) -> tuple[str, str, str]:
+    return (data["name"], data.get("region_id", ""), re.sub(r"\s+", "", data["address"]))
 
 
 def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
@@ -569,6 +656,14 @@ def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
     taken_codes = set(Institution.objects.filter(credit_code__in=codes).values_list("credit_code", flat=True))
     numbers = {licence["number"] for row in rows for licence in row.licences}
     taken_numbers = set(Licence.objects.filter(number__in=numbers).values_list("kind", "number"))
+    unregistered = [row for row in rows if row.valid and not row.data["credit_code"]]
+    taken_unregistered = {
+        _unregistered_key({"name": name, "region_id": region, "address": address})
+        for name, region, address in Institution.objects.filter(
+            region_id__in={row.data["region_id"] for row in unregistered},
+            name__in={row.data["name"] for row in unregistered},
+        ).values_list("name", "region_id", "address")
+    } if unregistered else set()
     scope = actor.region_code
     for row in rows:
         code = row.data.get("region_id", "")
@@ -585,6 +680,9 @@ def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
         if row.data.get("credit_code") in taken_codes:
             row.error(CREDIT_CODE, _("统一社会信用代码 %(code)s 已在台账中登记，不能重复导入。") % {
                 "code": row.data["credit_code"]})
+        if not row.data.get("credit_code") and _unregistered_key(row.data) in taken_unregistered:
+            row.error(NAME, _("同名、同区划、同地址的机构已在台账中登记（无统一社会信用代码），"
+                              "不能重复导入。"))
         for licence in row.licences:
             if (licence["kind"], licence["number"]) in taken_numbers:
                 row.error(licence["column"], _("证号 %(number)s 已在台账中登记，不能重复导入。")
@@ -662,18 +760,21 @@ def validate_job(job_id: int) -> None:
             raise WorkbookError(_("文件超过 %(mb)d MB 的上限，请拆分后分批导入。") % {
                 "mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)})
         ledger = open_ledger(content)
-        total, empty = count_data_rows(ledger)
-        pending.update(total_rows=total, empty_rows=empty, processed_rows=0)
-        report, valid = [], 0
+        pending.update(total_rows=estimated_rows(ledger), processed_rows=0)
+        report, valid, total, last_row = [], 0, 0, 1
         with translation.override("zh-hans"):
             for done, chunk in iter_parsed_chunks(ledger, actor=job.created_by):
                 valid += sum(1 for row in chunk if row.valid)
+                total, last_row = done, chunk[-1].number
                 if len(report) < REPORT_LIMIT:
                     report.extend(_report_entries(chunk))
                 if not pending.update(processed_rows=done):
                     return  # cancelled meanwhile
+        if total == 0:
+            raise WorkbookError(_("工作表“%(sheet)s”在表头下没有任何数据行。") % {"sheet": ledger.title})
         pending.update(state=ImportJobState.VALIDATED, valid_rows=valid, report=report[:REPORT_LIMIT],
-                       processed_rows=total, updated_at=timezone.now())
+                       total_rows=total, processed_rows=total, empty_rows=(last_row - 1) - total,
+                       updated_at=timezone.now())
     except WorkbookError as error:
         pending.update(state=ImportJobState.REJECTED, file_error=error.message, updated_at=timezone.now())
     except Exception:

@@ -274,6 +274,23 @@ def test_duplicates_within_the_file_are_refused(education_inspector_client, regi
     ]
 
 
+def test_institutions_without_credit_code_are_recognised_by_name_region_and_address(
+        education_inspector_client, regions, on_commit):
+    InstitutionFactory(name="无证托管班", address="文化路 9 号", region=regions["township"], credit_code="")
+    bare = {"统一社会信用代码": "", "办学许可证号": "", "办学许可证发证日期": None,
+            "办学许可证有效期至": None, "营业执照号": "", "营业执照发证日期": None}
+    rows = [
+        ledger_row(**bare, **{"机构名称": "无证托管班", "办学地址": "文化路9号"}),  # already registered
+        # not yet registered in the county itself
+        ledger_row(**bare, **{"机构名称": "无证托管班", "办学地址": "文化路9号", "区划代码": "370102"}),
+        ledger_row(**bare, **{"机构名称": "无证托管班", "办学地址": "文化路9号 ", "区划代码": "370102"}),
+    ]
+    upload(education_inspector_client, on_commit, workbook_bytes(rows))
+    job = latest_job()
+    assert [(row, column) for row, column, _reason in errors_of(job)] == [(2, "机构名称"), (4, "机构名称")]
+    assert "已在台账中登记" in job.report[0]["reason"] and "与本文件第 3 行" in job.report[1]["reason"]
+
+
 def test_a_file_with_only_bad_rows_cannot_be_confirmed(education_inspector_client, regions,
                                                        on_commit):
     upload(education_inspector_client, on_commit,
