@@ -76,7 +76,7 @@ BUSINESS_NO, BUSINESS_ISSUED, BUSINESS_UNTIL = "营业执照号", "营业执照�
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
     Column(NAME, True, "不超过120字", "历下区阳光艺术培训学校"),
-    Column(CREDIT_CODE, False, "18位，含校验位；无照机构可空；设为文本格式", "52370102MJ0000001X"),
+    Column(CREDIT_CODE, False, "18位，含校验位；无照机构可空；设为文本格式", "52370102MJ0000001E"),
     Column(ORGANISER, False, "不超过120字", "张三"),
     Column(LEGAL_REP, False, "不超过40字", "李四"),
     Column(PHONE, False, "不超过30字", "0531-88888888"),
@@ -92,7 +92,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column(SCHOOL_NO, False, "不超过60字；同一证号不得重复", "教民137010270000001号"),
     Column(SCHOOL_ISSUED, False, "Excel 日期单元格；填写证号时必填", "2022-03-01"),
     Column(SCHOOL_UNTIL, False, "Excel 日期单元格；不得早于发证日期", "2027-02-28"),
-    Column(BUSINESS_NO, False, "不超过60字；同一执照号不得重复", "52370102MJ0000001X"),
+    Column(BUSINESS_NO, False, "不超过60字；同一执照号不得重复", "52370102MJ0000001E"),
     Column(BUSINESS_ISSUED, False, "Excel 日期单元格；填写执照号时必填", "2021-09-15"),
     Column(BUSINESS_UNTIL, False, "Excel 日期单元格；长期有效可空", ""),
     Column(NOTES, False, "任意文字", ""),
