@@ -22,7 +22,7 @@ urlpatterns = [
     path("register/", include("institutions.urls")),
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
-    path("publicity/", include("publicity.urls")),
+    path("", include("publicity.urls")),
     path("verify/", views.verify_lookup, name="verify_lookup"),
     path("verify/<str:token>/", views.verify_document, name="verify"),
     path("admin/", admin.site.urls),

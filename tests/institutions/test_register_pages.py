@@ -88,8 +88,8 @@ def test_keyset_pages_never_repeat_or_skip(education_inspector_client, regions, 
 def test_register_list_query_count_is_constant(education_inspector_client, regions, rows,
                                                django_assert_num_queries):
     InstitutionFactory.create_batch(rows, region=regions["county"])
-    # session, user+department, region choices, one page of institutions with their regions
-    with django_assert_num_queries(4):
+    # session, user+department, region choices, one page of institutions with their regions, nav counts
+    with django_assert_num_queries(5):
         response = education_inspector_client.get(reverse("institutions:list"))
     assert response.status_code == 200
 
@@ -107,8 +107,8 @@ def test_file_page_of_other_region_is_403(education_inspector_client, register):
 
 
 def test_file_page_query_count(education_head_client, register, django_assert_num_queries):
-    # session, user, institution+region, licences, sites, teachers, history
-    with django_assert_num_queries(7):
+    # session, user, institution+region, licences, sites, teachers, history, nav counts
+    with django_assert_num_queries(8):
         education_head_client.get(register["mine"].get_absolute_url())
 
 
