@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.models import Institution, OperatingState, StudentStage
@@ -15,7 +16,7 @@ from regulator.audit import record_event
 from regulator.models import Role, User
 
 from . import conf, permissions
-from .models import Campaign, InspectionKind, SpotCheckDraw
+from .models import Campaign, InspectionKind, SpotCheckDraw, Visit, VisitOutcome, VisitStatus
 from .services import InspectionError, _deny, visit_plan
 
 _STAGE_FIELD = {
@@ -188,3 +189,33 @@ def draw_rerun(*, draw: SpotCheckDraw) -> RerunReport:
         added=sorted(set(current) - stored),
         removed=sorted(stored - set(current)),
     )
+
+
+@transaction.atomic
+def draw_publish(*, actor, draw_id: int, now=None) -> SpotCheckDraw:
+    """Publish a draw's results (双随机、一公开) once every drawn visit has been submitted."""
+    draw = SpotCheckDraw.objects.select_for_update().select_related("campaign").get(pk=draw_id)
+    if not permissions.can_draw(actor, draw.campaign):
+        _deny(_("只有专项治理办公室或牵头部门负责人可以公示抽查结果。"))
+    if draw.published_at:
+        raise InspectionError(_("该抽查结果已于 %(date)s 公示。") % {"date": timezone.localdate(draw.published_at)})
+    visits = Visit.objects.filter(draw=draw)
+    pending = visits.exclude(status=VisitStatus.SUBMITTED).count()
+    if pending:
+        raise InspectionError(_("还有 %(n)s 家机构尚未完成检查，全部提交后才能公示。") % {"n": pending})
+    undecided = visits.filter(outcome=VisitOutcome.NONE).count()
+    if undecided:
+        raise InspectionError(_("还有 %(n)s 家机构的检查结果未确定，确定后才能公示。") % {"n": undecided})
+    draw.published_at = now or timezone.now()
+    draw.updated_by = actor
+    draw.save(update_fields=["published_at", "updated_by", "updated_at"])
+    record_event(actor=actor, kind="spot_check_published", obj=draw, after={"published_at": draw.published_at},
+                 summary=_("公示双随机抽查结果"))
+    transaction.on_commit(_refresh_public_pages)
+    return draw
+
+
+def _refresh_public_pages() -> None:
+    from publicity.cache import bump_version
+
+    bump_version()

@@ -3,6 +3,8 @@
 from datetime import date
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import conf, permissions
 from .models import (
@@ -11,8 +13,10 @@ from .models import (
     ProblemItem,
     ProblemStatus,
     Signature,
+    SpotCheckDraw,
     Visit,
     VisitInspector,
+    VisitOutcome,
     VisitStatus,
 )
 
@@ -118,3 +122,69 @@ def evidence_url(evidence: Evidence) -> str:
     from django.urls import reverse
 
     return reverse("inspections:evidence_file", args=[evidence.pk])
+
+
+# ---- read by the publicity app (public pages) ----------------------------------------------------
+
+PUBLIC_OUTCOME_WORDING = {
+    VisitOutcome.NO_PROBLEM: _("未发现问题"),
+    VisitOutcome.RECTIFICATION: _("发现问题，已责令改正"),
+    VisitOutcome.SUSPENSION: _("发现问题，已责令停办整改"),
+    VisitOutcome.REFERRAL: _("发现问题，已移送有关部门"),
+    VisitOutcome.PENALTY_CASE: _("发现问题，已立案查处"),
+    VisitOutcome.NONE: _("检查结果待定"),
+}
+
+
+def published_spot_check_results(*, institution_id: int, limit: int = 20) -> list[dict]:
+    """Results of double-random checks of one institution whose draw has been published (双随机、一公开)."""
+    visits = (
+        Visit.objects.filter(institution_id=institution_id, status=VisitStatus.SUBMITTED,
+                             draw__published_at__isnull=False)
+        .only("submitted_at", "outcome")
+        .order_by("-submitted_at")[:limit]
+    )
+    return [
+        {"date": timezone.localdate(visit.submitted_at), "outcome": str(PUBLIC_OUTCOME_WORDING[visit.outcome])}
+        for visit in visits
+    ]
+
+
+def last_inspection_date(*, institution_id: int) -> date | None:
+    latest = (
+        Visit.objects.filter(institution_id=institution_id, status=VisitStatus.SUBMITTED)
+        .order_by("-submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(latest) if latest else None
+
+
+def published_draws(*, after: int | None = None, size: int = 20):
+    """Published draws, newest first, keyset-paged: (rows, next_after)."""
+    queryset = SpotCheckDraw.objects.filter(published_at__isnull=False).select_related(
+        "campaign", "campaign__lead_department", "campaign__region")
+    if after:
+        queryset = queryset.filter(pk__lt=after)
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
+def published_draw_results(*, draw: SpotCheckDraw) -> list[dict]:
+    """One row per drawn institution: name, credit code, state of the check, public outcome wording."""
+    visits = (
+        Visit.objects.filter(draw=draw)
+        .select_related("institution")
+        .only("status", "outcome", "submitted_at", "institution__name", "institution__credit_code")
+        .order_by("institution__name")
+    )
+    return [
+        {
+            "institution": visit.institution.name,
+            "credit_code": visit.institution.credit_code,
+            "date": timezone.localdate(visit.submitted_at) if visit.submitted_at else None,
+            "outcome": str(PUBLIC_OUTCOME_WORDING[visit.outcome]) if visit.status == VisitStatus.SUBMITTED
+            else str(_("尚未检查")),
+        }
+        for visit in visits
+    ]

@@ -802,3 +802,22 @@ def problem_item_close(*, actor, problem_item_id: int, now: datetime | None = No
         summary=_("问题项销号：%(c)s") % {"c": problem.item_code},
     )
     return problem
+
+
+def visit_open_for_report(*, report, actor, planned_on: date | None = None) -> Visit | None:
+    """Plan a complaint-verification visit (举报核查) for a public report about a registered institution.
+
+    Called by publicity.services.report_verify inside its transaction; the handling department leads it
+    and the member of staff who starts the verification is its first inspector (the head can reassign).
+    """
+    if not report.institution_id or actor.department_id != report.department_id:
+        return None
+    institution = Institution.objects.get(pk=report.institution_id)
+    return visit_plan(
+        actor=actor,
+        institution=institution,
+        lead_department=actor.department,
+        planned_on=planned_on or timezone.localdate(),
+        inspectors=[actor],
+        kind=InspectionKind.COMPLAINT,
+    )

@@ -471,3 +471,17 @@ def reinspection_create(request, pk: int):
         return redirect(visit)
     messages.success(request, _("复查已安排。"))
     return redirect(new)
+
+
+@login_required
+@require_POST
+def draw_publish(request, pk: int):
+    drawn = get_object_or_404(SpotCheckDraw, pk=pk)
+    _visible_campaign_or_404(request, drawn.campaign_id)
+    try:
+        draw_service.draw_publish(actor=request.user, draw_id=pk)
+    except services.InspectionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("抽查结果已公示。"))
+    return redirect("inspections:draw_detail", pk=pk)

@@ -261,7 +261,9 @@ class ImportJob(TimeStampedModel):
     department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+")
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("文件名"), max_length=200)
-    state = models.CharField(_("状态"), max_length=20, choices=ImportJobState.choices, default=ImportJobState.VALIDATING)
+    state = models.CharField(
+        _("状态"), max_length=20, choices=ImportJobState.choices, default=ImportJobState.VALIDATING
+    )
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     valid_rows = models.PositiveIntegerField(_("有效行数"), default=0)
     processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)

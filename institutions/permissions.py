@@ -111,4 +111,6 @@ def can_add_licence(user, institution: Institution) -> bool:
 
 
 def can_share_institution(user, institution: Institution) -> bool:
-    return in_region(user, institution.region_id) and (user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE))
+    return in_region(user, institution.region_id) and (
+        user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE)
+    )

@@ -434,3 +434,29 @@ def institution_search_for_report(request):
             .values("id", "name", "address")[:10]
         )
     return render(request, "publicity/public_report_pick.html", {"rows": rows, "q": term})
+
+
+@public_cached("spot_checks")
+def spot_checks(request):
+    """Published double-random draws (双随机、一公开), newest first."""
+    from inspections.selectors import published_draws
+
+    after = request.GET.get("after", "")
+    if after and not after.isdigit():
+        return _refuse(request, _("页码参数无效。"))
+    draws, next_after = published_draws(after=int(after) if after else None)
+    return render(request, "publicity/public_spot_checks.html", {
+        "draws": draws, "next_url": f"?after={next_after}" if next_after else ""})
+
+
+@public_cached("spot_check")
+def spot_check_detail(request, pk: int):
+    from inspections.models import SpotCheckDraw
+    from inspections.selectors import published_draw_results
+
+    draw = SpotCheckDraw.objects.filter(pk=pk, published_at__isnull=False).select_related(
+        "campaign", "campaign__lead_department").first()
+    if draw is None:
+        raise Http404
+    return render(request, "publicity/public_spot_check.html", {
+        "draw": draw, "rows": published_draw_results(draw=draw)})

@@ -1,9 +1,18 @@
 """Fixtures: a small prefecture with two counties, departments, and a client per role."""
 
 import pytest
+from django.core.cache import cache
 
 from regulator.models import DepartmentKind, RegionLevel, Role
 from tests.factories import DepartmentFactory, RegionFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (Redis keeps keys across tests otherwise)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def test_filters_combine(education_inspector_client, register, regions):
     assert _names(education_inspector_client.get(url, {"q": "星光"})) == {"历下星光艺术培训"}
     assert _names(education_inspector_client.get(url, {"q": register["mine"].credit_code})) == {"历下星光艺术培训"}
     assert _names(education_inspector_client.get(url, {"licence_standing": "both"})) == set()
-    assert _names(education_inspector_client.get(url, {"students": "compulsory"})) == {"历下星光艺术培训", "历下数学思维"}
+    by_stage = _names(education_inspector_client.get(url, {"students": "compulsory"}))
+    assert by_stage == {"历下星光艺术培训", "历下数学思维"}
 
 
 def test_unknown_filter_value_is_explained_not_500(education_inspector_client, register):
@@ -149,7 +150,8 @@ def test_create_institution_by_role(request, regions, client_fixture, allowed):
 def test_create_with_bad_check_character_explains(education_inspector_client, regions):
     code = make_credit_code("370102")
     bad = code[:17] + ("0" if code[17] != "0" else "1")
-    response = education_inspector_client.post(reverse("institutions:create"), _institution_post(regions, credit_code=bad))
+    response = education_inspector_client.post(
+        reverse("institutions:create"), _institution_post(regions, credit_code=bad))
     assert response.status_code == 200
     assert "校验位错误" in response.content.decode()
     assert not Institution.objects.exists()

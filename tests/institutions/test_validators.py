@@ -4,7 +4,11 @@ from django.core.exceptions import ValidationError
 from institutions.validators import credit_code_check_char, validate_credit_code
 
 # Published codes with a correct GB 32100-2015 check character.
-VALID_CODES = ["91350100M000100Y43", "91110000600037341L", "52370102MJD123456" + credit_code_check_char("52370102MJD123456")]
+VALID_CODES = [
+    "91350100M000100Y43",
+    "91110000600037341L",
+    "52370102MJD123456" + credit_code_check_char("52370102MJD123456"),
+]
 
 
 @pytest.mark.parametrize("code", VALID_CODES)

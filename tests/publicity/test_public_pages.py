@@ -279,8 +279,8 @@ def test_public_list_query_count_is_fixed(world, regions, make_entry, django_ass
     with django_assert_num_queries(2):
         assert Client().get(reverse("publicity:white_list") + "?q=机构").status_code == 200
     cache.clear()
-    # the institution, its licences, current entries, removed entries (inspection hooks add theirs later)
-    with django_assert_num_queries(4):
+    # the institution, its licences, current entries, removed entries, published spot checks, last inspection
+    with django_assert_num_queries(6):
         assert (
             Client()
             .get(reverse("publicity:institution_page", args=[world["white"].institution_id]))
