@@ -267,3 +267,42 @@ def expire_licences(*, today: date | None = None, batch_size: int = 500) -> int:
                              summary=_("证照到期：%(licence)s") % {"licence": str(licence)})
                 refresh_standing(institution=institution, today=today)
             expired += len(batch)
+
+
+# ---- changes ordered by other apps' decisions (the caller has checked its own permission) ---------
+
+@transaction.atomic
+def licence_revoke(*, actor, licence_id: int, reason: str, today: date | None = None) -> Licence:
+    """吊销: a penalty decision revokes a licence; the standing is re-derived. Idempotent."""
+    licence = Licence.objects.select_for_update().get(pk=licence_id)
+    institution = _locked_institution(licence.institution_id)
+    if licence.state == LicenceState.REVOKED:
+        return licence
+    before = {"state": licence.state}
+    licence.state, licence.updated_by = LicenceState.REVOKED, actor
+    licence.save(update_fields=["state", "updated_by", "updated_at"])
+    record_event(actor=actor, kind="licence_revoked", obj=licence, institution_id=institution.pk, before=before,
+                 after={"state": LicenceState.REVOKED, "reason": reason},
+                 summary=_("吊销%(licence)s：%(reason)s") % {"licence": str(licence), "reason": reason})
+    refresh_standing(institution=institution, actor=actor, today=today)
+    return licence
+
+
+@transaction.atomic
+def institution_set_operating_state(*, actor, institution_id: int, state: str, reason: str) -> Institution:
+    """停办整改 / 取缔 / back to operating, as ordered by a notice or decision. Idempotent."""
+    from .models import OperatingState
+
+    if state not in OperatingState.values:
+        raise RegisterError(_("经营状态无效。"))
+    institution = _locked_institution(institution_id)
+    if institution.operating_state == state:
+        return institution
+    before = {"operating_state": institution.operating_state}
+    institution.operating_state, institution.updated_by = state, actor
+    institution.save(update_fields=["operating_state", "updated_by", "updated_at"])
+    record_event(actor=actor, kind="operating_state_changed", obj=institution, institution_id=institution.pk,
+                 before=before, after={"operating_state": state, "reason": reason},
+                 summary=_("经营状态变为：%(state)s（%(reason)s）") % {
+                     "state": institution.get_operating_state_display(), "reason": reason})
+    return institution

@@ -826,6 +826,11 @@ def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceR
         summary=_("送达停办通知书（%(method)s）") % {"method": record.get_method_display()},
         now=now,
     )
+    # Served: the institution stops running (停办整改) on the register.
+    from institutions.services import institution_set_operating_state
+
+    institution_set_operating_state(actor=actor, institution_id=notice.institution_id, state="suspended",
+                                    reason=str(_("停办通知书 %(number)s") % {"number": notice.number}))
     _complete_if_refunded(notice, actor=actor, now=_now(now))
     return record
 
@@ -1312,8 +1317,14 @@ def case_execute(*, actor, case_id: int, note: str, now=None) -> PenaltyCase:
     if not note:
         raise PenaltiesError(_("请填写执行情况。"), field="note")
     now = _now(now)
-    if case.decision.penalties.filter(kind=PenaltyKind.LICENCE_REVOCATION).exists():
+    kinds = set(case.decision.penalties.values_list("kind", flat=True))
+    if PenaltyKind.LICENCE_REVOCATION in kinds:
         _revoke_licences(case=case, actor=actor, now=now)
+    if PenaltyKind.BAN in kinds:
+        from institutions.services import institution_set_operating_state
+
+        institution_set_operating_state(actor=actor, institution_id=case.institution_id, state="banned",
+                                        reason=str(_("处罚决定 %(number)s 取缔") % {"number": case.decision.number}))
     before = _snap(case)
     case.status, case.executed_at, case.executed_by = CaseStatus.EXECUTED, now, actor
     case.execution_note, case.updated_by = note, actor

@@ -19,17 +19,27 @@ def notify(*, recipient, key: str, subject: str, body: str = "", link: str = "",
     except IntegrityError:
         return None
     if recipient.email:
-        transaction.on_commit(lambda: _send_email(notification.pk))
+        from .tasks import send_notification_email
+
+        # Queued, not sent inline: a chaser run that notifies thousands never waits on the mail server.
+        transaction.on_commit(lambda: send_notification_email.delay(notification.pk))
     return notification
 
 
-def _send_email(notification_id: int) -> None:
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    if notification.emailed_at:
-        return
-    send_mail(notification.subject, notification.body + ("\n\n" + notification.link if notification.link else ""),
-              settings.DEFAULT_FROM_EMAIL, [notification.recipient.email], fail_silently=True)
-    Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+def send_email(notification_id: int) -> None:
+    """Send the e-mail of one notification once; a transient SMTP failure raises for the task to retry."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True).select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True).first()
+        )
+        if notification is None:
+            return
+        link = notification.link
+        send_mail(notification.subject, notification.body + ("\n\n" + link if link else ""),
+                  settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
 
 
 def mark_read(*, user, notification_ids) -> int:

@@ -228,6 +228,8 @@ def test_suspension_numbered_served_and_completed_by_refunds(users, institution)
     services.suspension_serve(actor=inspector, notice_id=notice.pk, data=_serve_data())
     notice.refresh_from_db()
     assert notice.status == SuspensionStatus.SERVED
+    institution.refresh_from_db()
+    assert institution.operating_state == "suspended"
     services.refund_record(
         actor=inspector,
         notice_id=notice.pk,
@@ -283,3 +285,14 @@ def test_refund_by_police_is_forbidden(users, institution, departments):
             amount_due="1",
             amount_refunded="1",
         )
+
+
+def test_operating_state_change_is_recorded_once_and_idempotent(users, institution):
+    from institutions.services import institution_set_operating_state
+
+    head = users["education_head"]
+    institution_set_operating_state(actor=head, institution_id=institution.pk, state="banned", reason="测试")
+    institution_set_operating_state(actor=head, institution_id=institution.pk, state="banned", reason="测试")
+    institution.refresh_from_db()
+    assert institution.operating_state == "banned"
+    assert AuditEvent.objects.filter(kind="operating_state_changed", institution_id=institution.pk).count() == 1
