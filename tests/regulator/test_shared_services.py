@@ -56,8 +56,8 @@ def test_number_format_uses_the_official_brackets(departments):
 
 def test_verification_page_and_lookup(client, departments):
     department = departments["education"]
-    record = register_document(obj=department, kind="order", number="历下教〔2026〕整改第0001号", title="限期整改通知书",
-                               issuer_name=department.name, sha256="ab" * 32)
+    record = register_document(obj=department, kind="order", number="历下教〔2026〕整改第0001号",
+                               title="限期整改通知书", issuer_name=department.name, sha256="ab" * 32)
     page = client.get(record.get_absolute_url())
     assert page.status_code == 200 and "限期整改通知书" in page.content.decode() and "ab" * 32 in page.content.decode()
     found = client.get(reverse("verify_lookup"), {"number": "历下教〔2026〕整改第0001号"})
