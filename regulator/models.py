@@ -266,3 +266,50 @@ class DocumentSequence(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.year} {self.kind}: {self.last_number}"
+
+
+def weekly_report_upload_to(instance, filename):
+    return f"weekly/{instance.region_id}/{instance.week_start:%Y%m%d}-{filename}"
+
+
+class WeeklyReport(models.Model):
+    """周报: one county's figures for one week, sent to its prefecture; generated once (unique per week).
+
+    A week runs Saturday to Friday: `week_start` is the Saturday, and the Friday-evening beat job
+    (regulator.tasks.weekly_reports) reports the week that ends that day.
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("县（区）"), on_delete=models.PROTECT, related_name="weekly_reports"
+    )
+    week_start = models.DateField(_("周起始日（周六）"))
+    week_end = models.DateField(_("周截止日（周五）"))
+    figures = models.JSONField(_("数据"), default=dict)
+    pdf = models.FileField(_("PDF"), upload_to=weekly_report_upload_to, blank=True, max_length=200)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    xlsx = models.FileField(_("Excel"), upload_to=weekly_report_upload_to, blank=True, max_length=200)
+    xlsx_sha256 = models.CharField(_("Excel SHA-256"), max_length=64, blank=True)
+    generated_at = models.DateTimeField(_("生成时间"))
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("生成人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", help_text=_("空表示由每周五定时任务生成"),
+    )
+
+    class Meta:
+        verbose_name = _("周报")
+        verbose_name_plural = _("周报")
+        ordering = ["-week_start", "region_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "week_start"], name="weekly_report_one_per_week"),
+            models.CheckConstraint(condition=models.Q(week_end__gt=models.F("week_start")),
+                                   name="weekly_report_week_valid"),
+        ]
+        indexes = [models.Index(fields=["week_start", "region"], name="weekly_report_week")]
+
+    def __str__(self):
+        return f"{self.region_id} {self.week_start:%Y-%m-%d}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("weekly_detail", args=[self.pk])
