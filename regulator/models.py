@@ -313,3 +313,33 @@ class WeeklyReport(models.Model):
         from django.urls import reverse
 
         return reverse("weekly_detail", args=[self.pk])
+
+
+class QueueAssignment(models.Model):
+    """Who of the department works a row of the heads' queue (regulator.queue), set by queue_assign.
+
+    Keyed by the subject (visit, order, suspension, case, report, entry) and its id rather than by the queue
+    kind, so an assignment follows the object from one kind to the next (due soon → overdue → escalated).
+    """
+
+    subject = models.CharField(_("对象类型"), max_length=20)
+    object_id = models.BigIntegerField(_("对象编号"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("承办人"), on_delete=models.PROTECT, related_name="queue_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("分派人"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("分派时间"))
+
+    class Meta:
+        verbose_name = _("待办分派")
+        verbose_name_plural = _("待办分派")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "object_id"], name="queue_assignment_unique"),
+        ]
+        indexes = [models.Index(fields=["assignee", "subject"], name="queue_assignment_assignee")]
+
+    def __str__(self):
+        return f"{self.subject}#{self.object_id} → {self.assignee_id}"
