@@ -4,21 +4,27 @@ from guardian.admin import GuardedModelAdmin
 from .models import ImportJob, Institution, Licence, Site, Teacher
 
 
+AUDIT_FIELDS = ["created_by", "updated_by"]
+
+
 class LicenceInline(admin.TabularInline):
     model = Licence
     extra = 0
     raw_id_fields = ["issuer"]
+    readonly_fields = AUDIT_FIELDS
 
 
 class SiteInline(admin.TabularInline):
     model = Site
     extra = 0
     raw_id_fields = ["region"]
+    readonly_fields = AUDIT_FIELDS
 
 
 class TeacherInline(admin.TabularInline):
     model = Teacher
     extra = 0
+    readonly_fields = AUDIT_FIELDS
 
 
 @admin.register(Institution)
@@ -28,7 +34,7 @@ class InstitutionAdmin(GuardedModelAdmin):
     search_fields = ["name", "=credit_code", "address"]
     list_select_related = ["region"]
     raw_id_fields = ["region"]
-    readonly_fields = ["licence_standing"]
+    readonly_fields = ["licence_standing", *AUDIT_FIELDS]
     inlines = [LicenceInline, SiteInline, TeacherInline]
     show_full_result_count = False
 
@@ -39,6 +45,7 @@ class LicenceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state"]
     search_fields = ["=number", "institution__name"]
     raw_id_fields = ["institution", "issuer"]
+    readonly_fields = AUDIT_FIELDS
     list_select_related = ["institution"]
     show_full_result_count = False
 

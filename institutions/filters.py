@@ -21,6 +21,9 @@ def regions_for(user):
     qs = Region.objects.filter(level__gte=RegionLevel.PREFECTURE).only("code", "name", "level")
     if user.region_code:
         qs = qs.filter(code__startswith=user.region_code)
+    if len(user.region_code) < 6:
+        # Above county level, townships would make a select of thousands of options: stop at counties.
+        qs = qs.filter(level__lte=RegionLevel.COUNTY)
     return qs.order_by("code")
 
 

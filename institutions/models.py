@@ -107,6 +107,8 @@ class Institution(TimeStampedModel):
             models.Index(fields=["licence_standing", "id"], name="inst_standing_id"),
             models.Index(fields=["operating_state", "id"], name="inst_state_id"),
             models.Index(fields=["category", "id"], name="inst_category_id"),
+            # Exact-name duplicate checks of the ledger import (the trigram index would be chosen otherwise).
+            models.Index(fields=["name", "region"], name="inst_name_region"),
         ]
         permissions = [("share_institution", _("可共享机构档案"))]
 

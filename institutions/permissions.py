@@ -38,7 +38,10 @@ def institution_scope_q(user) -> Q:
         return Q(pk__in=[])
     if user.is_admin_role and user.department_id is None:
         return Q()
-    return region_q(user) | Q(pk__in=shared_institution_ids(user))
+    # A literal list (usually empty), not a subquery: `OR id IN (subquery)` stops PostgreSQL from using the
+    # region and trigram indexes and makes it walk the whole table (docs/bench.md, finding 2).
+    shared = list(shared_institution_ids(user).values_list("content_object_id", flat=True)[:1000])
+    return region_q(user) | Q(pk__in=shared) if shared else region_q(user)
 
 
 def visible_institutions(user) -> QuerySet:

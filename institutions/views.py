@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,6 +59,7 @@ def register_list(request):
         "query": query,
         "can_create": permissions.can_create_institution(request.user),
         "can_import": permissions.can_import_register(request.user),
+        "detail_prefix": reverse("institutions:list"),
     })
 
 

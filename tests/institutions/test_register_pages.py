@@ -89,8 +89,9 @@ def test_keyset_pages_never_repeat_or_skip(education_inspector_client, regions, 
 def test_register_list_query_count_is_constant(education_inspector_client, regions, rows,
                                                django_assert_num_queries):
     InstitutionFactory.create_batch(rows, region=regions["county"])
-    # session, user+department, region choices, one page of institutions with their regions, nav counts
-    with django_assert_num_queries(5):
+    # session, user+department, shared-institution ids, region choices, one page of institutions with their
+    # regions, nav counts
+    with django_assert_num_queries(6):
         response = education_inspector_client.get(reverse("institutions:list"))
     assert response.status_code == 200
 

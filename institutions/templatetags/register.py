@@ -1,0 +1,19 @@
+"""Template helpers of the register list: choice labels from dicts built once, not per row."""
+
+from django import template
+
+from institutions.models import Category, LicenceStanding, OperatingState, PremisesType
+
+register = template.Library()
+
+_LABELS = {
+    "category": dict(Category.choices),
+    "licence_standing": dict(LicenceStanding.choices),
+    "operating_state": dict(OperatingState.choices),
+    "premises_type": dict(PremisesType.choices),
+}
+
+
+@register.filter
+def choice_label(value, field: str):
+    return _LABELS[field].get(value, value)
