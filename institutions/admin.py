@@ -3,7 +3,6 @@ from guardian.admin import GuardedModelAdmin
 
 from .models import ImportJob, Institution, Licence, Site, Teacher
 
-
 AUDIT_FIELDS = ["created_by", "updated_by"]
 
 
