@@ -186,6 +186,8 @@ CELERY_BEAT_SCHEDULE = {
     "chase-deadlines-daily": {"task": "penalties.tasks.chase_deadlines", "schedule": crontab(hour=1, minute=0)},
     "chase-report-deadlines-daily": {
         "task": "publicity.tasks.chase_report_deadlines", "schedule": crontab(hour=1, minute=30)},
+    "weekly-reports-friday": {
+        "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
 
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}

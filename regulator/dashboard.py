@@ -1,0 +1,539 @@
+"""The joint office's dashboard: figures of a region over a period, side by side per sub-region and department.
+
+Every figure is counted in the database: one GROUP BY query per app, grouped by the sub-region (a prefix
+of the region code: the counties of a prefecture, the townships of a county) and the department, with the
+measures as filtered counts (COUNT(*) FILTER (WHERE …)). The measures are the ledgers' own (regulator.exports),
+so each figure links to a ledger page whose rows are exactly the ones counted. The page costs the same
+dozen queries for ten rows or ten million; nothing loops over rows in Python.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Substr
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from . import charts
+from .exports import get_ledger, period_bounds, period_error
+from .models import CODE_LENGTH, Region, RegionLevel, Role
+from .scope import in_region, is_staff_member
+
+# The sub-region a figure is broken down by: the next level down (code length), per length of the region code.
+_CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9}
+TOTAL = object()  # the key of a table's total row
+_CHILD_NAME = {0: _("省份"), 2: _("市（州）"), 4: _("县（区）"), 6: _("乡镇（街道）"), 9: _("区划")}
+
+
+def can_view_dashboard(user) -> bool:
+    """The joint office, department heads and administrators; inspectors work from their own lists."""
+    return bool(is_staff_member(user) and (user.is_admin_role or user.role in (Role.JOINT_OFFICE, Role.HEAD)))
+
+
+def week_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The reporting week holding `day`: Saturday to Friday (周报 are sent on Fridays)."""
+    saturday = day - datetime.timedelta(days=(day.weekday() - 5) % 7)
+    return saturday, saturday + datetime.timedelta(days=6)
+
+
+def region_options(user) -> list[tuple[str, str]]:
+    """The regions a user may pick: their own, then the levels below it down to counties (townships for a county)."""
+    code = user.region_code
+    qs = Region.objects.only("code", "name", "level")
+    if code:
+        qs = qs.filter(code__startswith=code)
+    deepest = RegionLevel.TOWNSHIP if len(code) >= CODE_LENGTH[RegionLevel.COUNTY] else RegionLevel.COUNTY
+    lengths = [2, 4, 6, 9]
+    top = lengths.index(len(code)) if len(code) in lengths else -1
+    options = [] if code else [("", str(_("全国")))]
+    for region in qs.filter(level__lte=deepest).order_by("code"):
+        depth = lengths.index(len(region.code)) - top if len(region.code) in lengths else 0
+        options.append((region.code, "\u3000" * max(0, depth - (0 if code else 1)) + region.name))
+    return options
+
+
+class DashboardForm(forms.Form):
+    """Region and period of the dashboard. Defaults: the user's own region, 1 January to today."""
+
+    region = forms.CharField(label=_("区划"), required=False, max_length=12)
+    start = forms.DateField(label=_("开始日期"), required=False)
+    end = forms.DateField(label=_("结束日期"), required=False)
+
+    def __init__(self, data=None, *, user, today: datetime.date | None = None):
+        super().__init__(data)
+        self.user = user
+        self.today = today or timezone.localdate()
+
+    def clean_region(self):
+        code = (self.cleaned_data.get("region") or "").strip()
+        if not code:
+            return self.user.region_code
+        if not code.isdigit() or not Region.objects.filter(code=code).exists():
+            raise forms.ValidationError(_("区划代码“%(code)s”不存在。"), params={"code": code})
+        if not in_region(self.user, code):
+            raise forms.ValidationError(_("所选区划不在您的管辖范围内，只能查看本辖区的统计。"))
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        data["start"] = data.get("start") or self.today.replace(month=1, day=1)
+        data["end"] = data.get("end") or self.today
+        error = period_error(data["start"], data["end"])
+        if error:
+            raise forms.ValidationError(error)
+        return data
+
+
+# ---- the figures ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    value: object
+    url: str = ""
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell]
+    is_total: bool = False
+
+
+@dataclass
+class Table:
+    caption: str
+    head: str
+    columns: list[str]
+    rows: list[Row]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    charts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    region_code: str
+    region_name: str
+    start: datetime.date
+    end: datetime.date
+    breakdown: str
+    headline: list[tuple[str, str, Cell]]
+    sections: list[Section]
+
+    def as_json(self) -> dict:
+        """Plain JSON (labels in Chinese, no links): what a weekly report keeps."""
+
+        def value(cell):
+            return f"{cell.value:.2f}" if isinstance(cell.value, Decimal) else cell.value
+
+        return {
+            "region_code": self.region_code,
+            "region_name": self.region_name,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "headline": [[label, value(cell)] for _key, label, cell in self.headline],
+            "sections": [
+                {
+                    "key": section.key,
+                    "title": section.title,
+                    "tables": [
+                        {
+                            "caption": table.caption,
+                            "head": table.head,
+                            "columns": table.columns,
+                            "rows": [[row.label, *[value(c) for c in row.cells]] for row in table.rows],
+                        }
+                        for table in section.tables
+                    ],
+                }
+                for section in self.sections
+            ],
+        }
+
+
+class _Links:
+    """Builds the URL of the rows behind a figure (nothing for a system report, which has no reader)."""
+
+    def __init__(self, *, user, code: str, start, end):
+        self.user, self.code = user, code
+        self.period = {"start": start.isoformat(), "end": end.isoformat()}
+
+    def ledger(self, kind: str, *, area: str | None = None, dept: int | None = None, **filters) -> str:
+        if self.user is None:
+            return ""
+        params = {"region": area if area is not None else self.code, **self.period, **filters}
+        if dept:
+            params["department"] = dept
+        return reverse("ledger", args=[kind]) + "?" + urlencode({k: v for k, v in params.items() if v not in ("",
+                                                                                                            None)})
+
+    def register(self, *, area: str | None = None, **filters) -> str:
+        """The register list's region filter takes prefectures and counties (townships only for county staff)."""
+        if self.user is None:
+            return ""
+        region = area if area is not None else self.code
+        if len(region) > 6 and len(self.user.region_code) < 6:
+            region = region[:6]
+        if len(region) < 4:
+            region = ""
+        params = {"region": region, **filters}
+        return reverse("institutions:list") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def _grouped(kind: str, *, user, code: str, length: int, low, high, measures: list[str], dimension: str = "",
+             dept_name: str = "", amount: str = "") -> list[dict]:
+    """One GROUP BY (sub-region, department[, dimension]) query with one filtered count per measure."""
+    ledger = get_ledger(kind)
+    queryset = ledger.scoped(user)
+    if code:
+        queryset = queryset.filter(**{f"{ledger.region_field}__startswith": code})
+    any_measure = Q()
+    annotations = {}
+    for measure in measures:
+        q = ledger.measure_q(measure, low, high)
+        any_measure |= q
+        annotations[f"m_{measure}"] = Count("pk", filter=q)
+    if amount:
+        annotations["m_amount"] = Sum(amount, filter=ledger.measure_q(measures[0], low, high))
+    keys = ["area", "dept", "dept_name", *([dimension] if dimension else [])]
+    return list(
+        queryset.filter(any_measure)
+        .annotate(area=Substr(ledger.region_field, 1, length), dept=F(ledger.department_field),
+                  dept_name=F(dept_name))
+        .values(*keys)
+        .annotate(**annotations)
+        .order_by()
+    )
+
+
+class _Folded:
+    """Aggregated rows folded into (sub-region, column) and (department, column) sums."""
+
+    def __init__(self):
+        self.by_area = defaultdict(lambda: defaultdict(int))
+        self.by_dept = defaultdict(lambda: defaultdict(int))
+        self.total = defaultdict(int)
+        self.dept_names: dict[int | None, str] = {}
+
+    def add(self, row: dict, column: str, value) -> None:
+        value = value or 0
+        self.by_area[row["area"]][column] += value
+        self.by_dept[row.get("dept")][column] += value
+        self.total[column] += value
+        self.dept_names[row.get("dept")] = row.get("dept_name") or ""
+
+
+def dashboard_figures(*, user, region_code: str, start: datetime.date, end: datetime.date) -> Dashboard:
+    """Every figure of the dashboard (and of a weekly report, with user=None: no permission scope)."""
+    with translation.override(translation.get_language() if user is not None else "zh-hans"):
+        return _Builder(user=user, code=region_code, start=start, end=end).build()
+
+
+class _Builder:
+    def __init__(self, *, user, code, start, end):
+        self.user, self.code, self.start, self.end = user, code, start, end
+        self.length = _CHILD_LENGTH.get(len(code), len(code))
+        self.low, self.high = period_bounds(start, end)
+        self.links = _Links(user=user, code=code, start=start, end=end)
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _regions(self) -> tuple[str, list[tuple[str, str]]]:
+        """The region's own name and its sub-regions, in one query."""
+        wanted = Q(code=self.code) if self.code else Q(pk__in=[])
+        if self.length != len(self.code):
+            wanted |= Q(code__startswith=self.code, level__in=_levels_of_length(self.length))
+        rows = list(Region.objects.filter(wanted).order_by("code").values_list("code", "name"))
+        own = next((name for code, name in rows if code == self.code), self.code) if self.code else str(_("全国"))
+        return own, [(code, name) for code, name in rows if code != self.code]
+
+    def _area_rows(self, folded: _Folded) -> list[tuple[str, str]]:
+        """Every sub-region (zeros included, so they stand side by side), then any other code seen in the data."""
+        rows = list(self.areas)
+        known = {code for code, _name in rows}
+        for area in sorted(a for a in folded.by_area if a not in known):
+            rows.append((area, str(_("本级")) if area == self.code else area))
+        return rows
+
+    def _table(self, caption, head, row_keys, columns, value, url, *, total_label=None) -> Table:
+        """Rows × columns of figures; value(row, col) and url(row, col) get TOTAL as the row of the total."""
+        rows = [Row(label, [Cell(value(key, col), url(key, col)) for col, _l in columns]) for key, label in row_keys]
+        if total_label:
+            rows.append(Row(str(total_label), [Cell(value(TOTAL, col), url(TOTAL, col)) for col, _l in columns],
+                            is_total=True))
+        return Table(str(caption), str(head), [str(label) for _c, label in columns], rows)
+
+    def _region_and_department_tables(self, folded: _Folded, columns, url_for) -> list[Table]:
+        """The standard pair of tables: sub-regions side by side, then departments; both with a total row."""
+        tables = []
+        if self.length != len(self.code):
+            tables.append(self._table(
+                _("按%(level)s") % {"level": self.breakdown}, self.breakdown, self._area_rows(folded), columns,
+                lambda area, col: folded.total[col] if area is TOTAL else folded.by_area[area][col],
+                lambda area, col: url_for(col) if area is TOTAL else url_for(col, area=area),
+                total_label=_("合计"),
+            ))
+        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, "")))
+        dept_rows = [(d, folded.dept_names.get(d) or str(_("未分办"))) for d in depts]
+
+        def dept_url(dept, col):
+            if dept is TOTAL:
+                return url_for(col)
+            return "" if dept is None else url_for(col, dept=dept)  # no filter for "not yet assigned"
+
+        tables.append(self._table(
+            _("按部门"), _("部门"), dept_rows, columns,
+            lambda dept, col: folded.total[col] if dept is TOTAL else folded.by_dept[dept][col],
+            dept_url, total_label=_("合计"),
+        ))
+        return tables
+
+    def _chart_by_area(self, folded: _Folded, columns, url_for, *, stacked=False, title="") -> str:
+        groups = [
+            (label, [(folded.by_area[code][col], url_for(col, area=code)) for col, _l in columns])
+            for code, label in self._area_rows(folded)
+        ]
+        return charts.bar_chart(groups, series=[str(label) for _c, label in columns], stacked=stacked,
+                                title=str(title))
+
+    # -- sections -----------------------------------------------------------------------------------------
+
+    def build(self) -> Dashboard:
+        self.breakdown = str(_CHILD_NAME.get(len(self.code), _("区划")))
+        region_name, self.areas = self._regions()
+        self.headline: list[tuple[str, str, Cell]] = []
+        sections = [
+            self.institutions(),
+            self.visits(),
+            self.problems(),
+            self.orders(),
+            self.penalties(),
+            self.reports(),
+            self.entries(),
+        ]
+        return Dashboard(self.code, region_name or self.code, self.start, self.end, self.breakdown,
+                         self.headline, sections)
+
+    def institutions(self) -> Section:
+        from institutions.models import Category, Institution, LicenceStanding, OperatingState
+        from institutions.permissions import visible_institutions
+
+        queryset = Institution.objects.all() if self.user is None else visible_institutions(self.user)
+        if self.code:
+            queryset = queryset.filter(region__code__startswith=self.code)
+        rows = list(
+            queryset.annotate(area=Substr("region__code", 1, self.length))
+            .values("area", "licence_standing", "category", "operating_state")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        section = Section("institutions", str(_("机构（当前状态）")))
+        total = 0
+        for dimension, choices, caption in (
+            ("licence_standing", LicenceStanding, _("证照情况")),
+            ("category", Category, _("类别")),
+            ("operating_state", OperatingState, _("经营状态")),
+        ):
+            folded = _Folded()
+            for row in rows:
+                folded.add(row, row[dimension], row["n"])
+            columns = [(value, label) for value, label in choices.choices]
+
+            def url_for(col, area=None, dept=None, _dimension=dimension):
+                return self.links.register(area=area, **{_dimension: col})
+
+            area_rows = self._area_rows(folded) if self.length != len(self.code) else [(self.code, self.breakdown)]
+            section.tables.append(self._table(
+                caption, self.breakdown, area_rows, columns,
+                lambda area, col, f=folded: f.total[col] if area is TOTAL else f.by_area[area][col],
+                lambda area, col, u=url_for: u(col) if area is TOTAL else u(col, area=area),
+                total_label=str(_("合计")) if self.length != len(self.code) else None,
+            ))
+            if dimension == "licence_standing":
+                section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True,
+                                                          title=_("各地机构证照情况")))
+                total = sum(folded.total.values())
+        self.headline.append(("institutions", str(_("机构总数")), Cell(total, self.links.register())))
+        return section
+
+    def visits(self) -> Section:
+        rows = _grouped("visits", user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
+                        measures=["done"], dept_name="lead_department__name")
+        folded = _Folded()
+        for row in rows:
+            folded.add(row, "done", row["m_done"])
+        columns = [("done", _("完成检查"))]
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger("visits", area=area, dept=dept, measure="done")
+
+        section = Section("visits", str(_("检查")))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        section.charts.append(self._chart_by_area(folded, columns, url_for, title=_("完成检查（次）")))
+        self.headline.append(("visits-done", str(_("完成检查")), Cell(folded.total["done"], url_for("done"))))
+        return section
+
+    def problems(self) -> Section:
+        rows = _grouped("problems", user=self.user, code=self.code, length=self.length, low=self.low,
+                        high=self.high, measures=["found"], dimension="item_code", dept_name="department__name")
+        from inspections.models import ChecklistItem
+
+        folded = _Folded()
+        for row in rows:
+            folded.add(row, row["item_code"], row["m_found"])
+        codes = sorted(folded.total, key=lambda c: (-folded.total[c], c))
+        texts = dict(ChecklistItem.objects.filter(template__is_current=True).values_list("code", "text"))
+
+        def item_label(code):
+            text = texts.get(code, "")
+            return f"{code} {text[:18]}…" if len(text) > 18 else f"{code} {text}"
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger("problems", area=area, dept=dept, measure="found", item=col or "")
+
+        section = Section("problems", str(_("发现问题（按检查项）")))
+        item_rows = [(code, item_label(code)) for code in codes]
+        area_columns = [(code, name) for code, name in self._area_rows(folded)] if self.length != len(
+            self.code) else []
+        columns = [*area_columns, ("__all__", _("合计"))]
+
+        def value(item, area):
+            if area == "__all__":
+                return sum(folded.total.values()) if item is TOTAL else folded.total[item]
+            return sum(folded.by_area[area].values()) if item is TOTAL else folded.by_area[area][item]
+
+        def link(item, area):
+            return url_for("" if item is TOTAL else item, area=None if area == "__all__" else area)
+
+        section.tables.append(self._table(_("按检查项和%(level)s") % {"level": self.breakdown}, _("检查项"),
+                                          item_rows, columns, value, link, total_label=str(_("合计"))))
+        depts = sorted(folded.by_dept, key=lambda d: folded.dept_names.get(d, ""))
+        section.tables.append(self._table(
+            _("按部门"), _("部门"), [(d, folded.dept_names.get(d, "")) for d in depts], [("n", _("问题数"))],
+            lambda dept, col: sum(folded.total.values()) if dept is TOTAL else sum(folded.by_dept[dept].values()),
+            lambda dept, col: self.links.ledger("problems", dept=None if dept is TOTAL else dept, measure="found"),
+            total_label=_("合计"),
+        ))
+        section.charts.append(charts.bar_chart(
+            [(item_label(code), [(folded.total[code], url_for(code))]) for code in codes],
+            series=[str(_("问题数"))], title=str(_("各检查项发现问题数")),
+        ))
+        self.headline.append(("problems", str(_("发现问题")), Cell(sum(folded.total.values()),
+                                                        self.links.ledger("problems", measure="found"))))
+        return section
+
+    def orders(self) -> Section:
+        measures = ["issued", "closed", "closed_on_time", "overdue"]
+        rows = _grouped("orders", user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
+                        measures=measures, dept_name="department__name")
+        suspensions = _grouped("suspensions", user=self.user, code=self.code, length=self.length, low=self.low,
+                               high=self.high, measures=["issued"], dept_name="department__name")
+        folded = _Folded()
+        for row in rows:
+            for measure in measures:
+                folded.add(row, measure, row[f"m_{measure}"])
+        for row in suspensions:
+            folded.add(row, "suspensions", row["m_issued"])
+        columns = [("issued", _("下达整改通知")), ("closed", _("销号")), ("closed_on_time", _("按期销号")),
+                   ("overdue", _("逾期")), ("suspensions", _("下达停办通知"))]
+
+        def url_for(col, area=None, dept=None):
+            if col == "suspensions":
+                return self.links.ledger("suspensions", area=area, dept=dept, measure="issued")
+            return self.links.ledger("orders", area=area, dept=dept, measure=col)
+
+        section = Section("orders", str(_("整改与停办")))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        section.charts.append(self._chart_by_area(folded, columns[:4], url_for, title=_("整改通知书")))
+        for col, label in columns:
+            if col != "closed":
+                self.headline.append((f"orders-{col}", str(label), Cell(folded.total[col], url_for(col))))
+        return section
+
+    def penalties(self) -> Section:
+        from penalties.models import PenaltyKind
+
+        rows = _grouped("penalties", user=self.user, code=self.code, length=self.length, low=self.low,
+                        high=self.high, measures=["decided"], dimension="kind",
+                        dept_name="decision__case__department__name", amount="amount")
+        folded = _Folded()
+        for row in rows:
+            folded.add(row, row["kind"], row["m_decided"])
+            folded.add(row, "amount", row["m_amount"] or Decimal("0"))
+        seen = [(value, label) for value, label in PenaltyKind.choices if folded.total.get(value)]
+        columns = [*seen, ("amount", _("金额（元）"))]
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger("penalties", area=area, dept=dept, measure="decided",
+                                     penalty_kind="" if col == "amount" else col)
+
+        section = Section("penalties", str(_("行政处罚（按处罚种类）")))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        section.charts.append(charts.bar_chart(
+            [(str(label), [(folded.total[value], url_for(value))]) for value, label in seen],
+            series=[str(_("处罚数"))], title=str(_("各处罚种类数量")),
+        ))
+        count = sum(v for k, v in folded.total.items() if k != "amount")
+        self.headline.append(("penalties", str(_("处罚")), Cell(count, url_for("amount"))))
+        amount = Decimal(folded.total["amount"] or 0)
+        self.headline.append(("penalty-amount", str(_("处罚金额（元）")), Cell(amount, url_for("amount"))))
+        return section
+
+    def reports(self) -> Section:
+        measures = ["received", "handled", "handled_in_time"]
+        rows = _grouped("reports", user=self.user, code=self.code, length=self.length, low=self.low,
+                        high=self.high, measures=measures, dept_name="department__name")
+        folded = _Folded()
+        for row in rows:
+            for measure in measures:
+                folded.add(row, measure, row[f"m_{measure}"])
+        columns = [("received", _("收到举报")), ("handled", _("已办理")), ("handled_in_time", _("按期办理"))]
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger("reports", area=area, dept=dept, measure=col)
+
+        section = Section("reports", str(_("举报")))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        section.charts.append(self._chart_by_area(folded, columns, url_for, title=_("举报办理")))
+        for key, col in (("reports-received", "received"), ("reports-in-time", "handled_in_time")):
+            self.headline.append((key, str(dict(columns)[col]), Cell(folded.total[col], url_for(col))))
+        return section
+
+    def entries(self) -> Section:
+        from publicity.models import ListKind
+
+        rows = _grouped("entries", user=self.user, code=self.code, length=self.length, low=self.low,
+                        high=self.high, measures=["published"], dimension="list_kind",
+                        dept_name="proposing_department__name")
+        folded = _Folded()
+        for row in rows:
+            folded.add(row, row["list_kind"], row["m_published"])
+        columns = list(ListKind.choices)
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger("entries", area=area, dept=dept, measure="published", list_kind=col)
+
+        section = Section("entries", str(_("公示名单")))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True, title=_("公示名单条目")))
+        self.headline.append(("entries", str(_("公示名单条目")), Cell(sum(folded.total.values()),
+                                                          self.links.ledger("entries", measure="published"))))
+        return section
+
+
+def _levels_of_length(length: int) -> list[int]:
+    return [level for level, size in CODE_LENGTH.items() if size == length]

@@ -1,0 +1,312 @@
+"""The joint office's dashboard: figures counted right, scope per role, bad input refused, queries pinned."""
+
+import datetime
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inspections.models import ChecklistItem, InspectionKind, ProblemItem, Visit, VisitStatus
+from penalties.models import (
+    CaseSource,
+    CaseStatus,
+    Decision,
+    OrderStatus,
+    Penalty,
+    PenaltyCase,
+    PenaltyKind,
+)
+from publicity.models import EntryStatus, ListEntry, ListKind, Report, ReportStatus
+from regulator.dashboard import dashboard_figures, week_of
+from tests.factories import InstitutionFactory
+from tests.inspections.conftest import ensure_checklist
+from tests.penalties.conftest import make_order
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START, END = datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)
+PERIOD = {"start": "2025-01-01", "end": "2025-12-31"}
+
+
+def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
+
+
+IN_PERIOD = datetime.date(2025, 5, 14)  # a Wednesday; its reporting week is Sat 10 May – Fri 16 May
+BEFORE = datetime.date(2024, 12, 20)
+
+
+def make_visit(*, institution, department, user, template, submitted: datetime.datetime | None):
+    return Visit.objects.create(
+        institution=institution, kind=InspectionKind.SWEEP, lead_department=department, checklist_template=template,
+        planned_on=(submitted or at(IN_PERIOD)).date(), status=VisitStatus.SUBMITTED if submitted else
+        VisitStatus.PLANNED, submitted_at=submitted, submitted_by=user if submitted else None,
+    )
+
+
+def make_problem(*, visit, position: int, created: datetime.datetime):
+    item = ChecklistItem.objects.get(template=visit.checklist_template, position=position)
+    problem = ProblemItem.objects.create(
+        institution=visit.institution, visit=visit, checklist_item=item, item_code=item.code, item_text=item.text,
+        department=visit.lead_department,
+    )
+    ProblemItem.objects.filter(pk=problem.pk).update(created_at=created)
+    return problem
+
+
+def make_penalty_case(*, institution, department, decided: datetime.datetime, penalties):
+    case = PenaltyCase.objects.create(
+        institution=institution, department=department, source=CaseSource.INSPECTION, summary="测试案件",
+        status=CaseStatus.DECIDED, opened_at=decided, decided_at=decided,
+    )
+    decision = Decision.objects.create(case=case, facts="经查", year=decided.year, serial=case.pk,
+                                       number=f"济教罚字〔{decided.year}〕第{case.pk}号", decided_at=decided,
+                                       decided_by=department.staff.first() or _any_user())
+    for position, (kind, amount) in enumerate(penalties, start=1):
+        Penalty.objects.create(decision=decision, position=position, kind=kind, amount=amount, legal_basis="第62条")
+    return case
+
+
+def _any_user():
+    from regulator.models import User
+
+    return User.objects.order_by("pk").first()
+
+
+def make_report(*, region, department, received: datetime.datetime, deadline: datetime.date,
+                replied: datetime.datetime | None = None, institution=None):
+    return Report.objects.create(
+        tracking_number=f"T{Report.objects.count() + 1:015d}", institution=institution, subject_name="某机构",
+        region=region, content="收费超过三个月", received_at=received, deadline=deadline, department=department,
+        status=ReportStatus.REPLIED if replied else ReportStatus.ASSIGNED, replied_at=replied,
+    )
+
+
+def make_entry(*, institution, department, user, list_kind, published: datetime.datetime | None):
+    return ListEntry.objects.create(
+        institution=institution, list_kind=list_kind, reason="测试", proposing_department=department,
+        proposed_by=user, proposed_at=published or at(IN_PERIOD),
+        status=EntryStatus.PUBLISHED if published else EntryStatus.PROPOSED, published_at=published,
+        black_category="unlicensed" if list_kind == ListKind.BLACK else "",
+    )
+
+
+@pytest.fixture
+def seeded(regions, departments, users):
+    """Activity in two counties of 济南市 in 2025 (and some in 2024, outside the period)."""
+    template = ensure_checklist()
+    edu, other_edu, market = departments["education"], departments["other_education"], departments["market"]
+    inspector, other_inspector = users["education_inspector"], users["other_county_inspector"]
+    lixia = InstitutionFactory(name="历下甲培训", region=regions["township"], category="academic")
+    lixia_2 = InstitutionFactory(name="历下乙培训", region=regions["township"], category="arts")
+    shizhong = InstitutionFactory(name="市中丙培训", region=regions["other_township"], category="sports")
+    qingdao = InstitutionFactory(name="青岛丁培训", region=regions["far_county"], category="arts")
+
+    # Visits: 历下 3 done in 2025 (2 by education, 1 by market), 1 done in 2024, 1 planned; 市中 1 done; 青岛 1 done.
+    v1 = make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
+    make_visit(institution=lixia_2, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
+    make_visit(institution=lixia_2, department=market, user=users["market_inspector"], template=template,
+               submitted=at(IN_PERIOD))
+    make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=at(BEFORE))
+    make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=None)
+    v_shizhong = make_visit(institution=shizhong, department=other_edu, user=other_inspector, template=template,
+                            submitted=at(IN_PERIOD))
+    make_visit(institution=qingdao, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
+
+    # Problems: item 3 twice and item 6 once in 历下; item 3 once in 市中.
+    make_problem(visit=v1, position=3, created=at(IN_PERIOD))
+    make_problem(visit=v1, position=6, created=at(IN_PERIOD))
+    make_problem(visit=Visit.objects.filter(institution=lixia_2, lead_department=edu).first(), position=3,
+                 created=at(IN_PERIOD))
+    make_problem(visit=v_shizhong, position=3, created=at(IN_PERIOD))
+
+    # Orders of 历下 education: issued 3 in 2025; one closed on time, one closed late, one overdue.
+    on_time = make_order(institution=lixia, department=edu, drafted_by=inspector, status=OrderStatus.CLOSED,
+                         deadline=datetime.date(2025, 6, 30))
+    late = make_order(institution=lixia, department=edu, drafted_by=inspector, status=OrderStatus.CLOSED,
+                      deadline=datetime.date(2025, 5, 1))
+    overdue = make_order(institution=lixia_2, department=edu, drafted_by=inspector, status=OrderStatus.OVERDUE,
+                         deadline=datetime.date(2025, 5, 10))
+    old = make_order(institution=lixia_2, department=edu, drafted_by=inspector, status=OrderStatus.SERVED,
+                     deadline=datetime.date(2025, 1, 30))
+    from penalties.models import RectificationOrder
+
+    RectificationOrder.objects.filter(pk__in=[on_time.pk, late.pk, overdue.pk]).update(approved_at=at(IN_PERIOD))
+    RectificationOrder.objects.filter(pk=old.pk).update(approved_at=at(BEFORE))
+    RectificationOrder.objects.filter(pk=on_time.pk).update(closed_at=at(datetime.date(2025, 6, 1)))
+    RectificationOrder.objects.filter(pk=late.pk).update(closed_at=at(datetime.date(2025, 5, 20)))
+    RectificationOrder.objects.filter(pk=overdue.pk).update(overdue_at=at(datetime.date(2025, 5, 11)))
+
+    # Penalties: 历下 a fine of 3,000 and a warning; 市中 a fine of 1,000.50.
+    make_penalty_case(institution=lixia, department=edu, decided=at(IN_PERIOD),
+                      penalties=[(PenaltyKind.FINE, Decimal("3000")), (PenaltyKind.WARNING, None)])
+    make_penalty_case(institution=shizhong, department=other_edu, decided=at(IN_PERIOD),
+                      penalties=[(PenaltyKind.FINE, Decimal("1000.50"))])
+
+    # Reports of 历下: 3 received; 1 replied in time, 1 replied late, 1 open. 市中: 1 received.
+    make_report(region=regions["township"], department=edu, received=at(IN_PERIOD),
+                deadline=datetime.date(2025, 5, 30), replied=at(datetime.date(2025, 5, 20)))
+    make_report(region=regions["township"], department=edu, received=at(IN_PERIOD),
+                deadline=datetime.date(2025, 5, 15), replied=at(datetime.date(2025, 5, 20)))
+    make_report(region=regions["township"], department=None, received=at(IN_PERIOD),
+                deadline=datetime.date(2025, 5, 30))
+    make_report(region=regions["other_township"], department=other_edu, received=at(IN_PERIOD),
+                deadline=datetime.date(2025, 5, 30))
+
+    # List entries: 历下 1 white + 1 black published in 2025, 1 proposed; 市中 1 white.
+    make_entry(institution=lixia, department=edu, user=inspector, list_kind=ListKind.BLACK, published=at(IN_PERIOD))
+    make_entry(institution=lixia_2, department=edu, user=inspector, list_kind=ListKind.WHITE,
+               published=at(IN_PERIOD))
+    make_entry(institution=lixia_2, department=edu, user=inspector, list_kind=ListKind.WHITE, published=None)
+    make_entry(institution=shizhong, department=other_edu, user=other_inspector, list_kind=ListKind.WHITE,
+               published=at(IN_PERIOD))
+    return {"lixia": lixia, "lixia_2": lixia_2, "shizhong": shizhong, "qingdao": qingdao}
+
+
+def headline(figures) -> dict:
+    return {key: cell.value for key, _label, cell in figures.headline}
+
+
+def table(figures, section_key: str, index: int = 0):
+    section = next(s for s in figures.sections if s.key == section_key)
+    found = section.tables[index]
+    return {row.label: dict(zip(found.columns, [c.value for c in row.cells], strict=True)) for row in found.rows}
+
+
+# ---- figures -------------------------------------------------------------------------------------------
+
+
+def test_county_figures_are_counted_in_the_database(seeded, users):
+    figures = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
+    numbers = headline(figures)
+    assert numbers["institutions"] == 2
+    assert numbers["visits-done"] == 3  # not the 2024 visit, not the planned one, not 市中 or 青岛
+    assert numbers["problems"] == 3
+    assert numbers["orders-issued"] == 3
+    assert numbers["orders-closed_on_time"] == 1
+    assert numbers["orders-overdue"] == 1
+    assert numbers["penalties"] == 2
+    assert numbers["penalty-amount"] == Decimal("3000")
+    assert numbers["reports-received"] == 3
+    assert numbers["reports-in-time"] == 1
+    assert numbers["entries"] == 2
+    by_department = table(figures, "visits", 1)
+    assert by_department["历下区教育局"]["完成检查"] == 2
+    assert by_department["历下区市场监督管理局"]["完成检查"] == 1
+    by_township = table(figures, "visits", 0)
+    assert by_township["解放路街道"]["完成检查"] == 3
+    problems = table(figures, "problems", 0)
+    item_3 = next(label for label in problems if label.startswith(ChecklistItem.objects.filter(
+        position=3, template__is_current=True).values_list("code", flat=True).first() + " "))
+    assert problems[item_3]["合计"] == 2
+    reports_by_department = table(figures, "reports", 1)
+    assert reports_by_department["未分办"]["收到举报"] == 1
+
+
+def test_prefecture_sees_its_counties_side_by_side(seeded, users):
+    figures = dashboard_figures(user=users["prefecture_head"], region_code="3701", start=START, end=END)
+    by_county = table(figures, "visits", 0)
+    # The prefecture's education head sees education's visits (its department kind), county by county.
+    assert by_county["历下区"]["完成检查"] == 2
+    assert by_county["市中区"]["完成检查"] == 1
+    assert by_county["合计"]["完成检查"] == 3
+    standing = table(figures, "institutions", 0)
+    assert set(standing) == {"历下区", "市中区", "合计"}
+    assert sum(standing["合计"].values()) == 3  # 青岛 is another prefecture
+    penalties = table(figures, "penalties", 0)
+    assert penalties["市中区"]["金额（元）"] == Decimal("1000.50")
+    assert penalties["合计"]["罚款"] == 2
+
+
+def test_prefecture_page_shows_counties_and_figures_link_to_their_rows(seeded, prefecture_head_client):
+    response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "历下区" in page and "市中区" in page and "<svg" in page
+    link = re.search(r'id="figure-visits-done" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert link.startswith("/ledger/visits/?")
+    rows = prefecture_head_client.get(link)
+    assert rows.status_code == 200
+    assert rows.content.decode().count("<tr>") - 1 == 3  # the header row, then the three visits counted
+    county_link = re.search(r'href="(/ledger/visits/\?region=370103[^"]*)"', page).group(1).replace("&amp;", "&")
+    county_rows = prefecture_head_client.get(county_link).content.decode()
+    assert "市中丙培训" in county_rows and "历下甲培训" not in county_rows
+
+
+def test_county_sees_only_its_own_figures(seeded, joint_office_client):
+    response = joint_office_client.get("/dashboard/", PERIOD)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "市中区" not in page and "市中丙培训" not in page
+    assert "解放路街道" in page
+
+
+@pytest.mark.parametrize("region", ["3701", "370103", "370202"])
+def test_region_outside_the_users_is_refused(seeded, joint_office_client, region):
+    response = joint_office_client.get("/dashboard/", {"region": region, **PERIOD})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "不在您的管辖范围内" in page
+    assert 'id="figure-visits-done"' not in page
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"start": "2025-06-01", "end": "2025-05-01"}, "结束日期早于开始日期"),
+        ({"start": "2015-01-01", "end": "2025-01-01"}, "不能超过3年"),
+        ({"start": "2025-13-01", "end": "2025-12-31"}, "有效的日期"),
+        ({"region": "999999"}, "不存在"),
+        ({"region": "abc"}, "不存在"),
+    ],
+)
+def test_bad_periods_and_unknown_regions_get_a_message_and_no_figures(seeded, joint_office_client, params, message):
+    response = joint_office_client.get("/dashboard/", params)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    assert 'id="figure-visits-done"' not in page
+
+
+def test_three_years_is_the_longest_period(seeded, joint_office_client):
+    assert joint_office_client.get("/dashboard/", {"start": "2023-01-01", "end": "2025-12-31"}).status_code == 200
+
+
+@pytest.mark.parametrize("client_name", ["education_inspector_client", "police_inspector_client"])
+def test_inspectors_get_403(users, request, client_name):
+    assert request.getfixturevalue(client_name).get("/dashboard/").status_code == 403
+
+
+def test_heads_and_admin_see_the_dashboard(seeded, education_head_client, admin_client_):
+    assert education_head_client.get("/dashboard/", PERIOD).status_code == 200
+    response = admin_client_.get("/dashboard/", PERIOD)
+    assert response.status_code == 200
+    assert "山东省" in response.content.decode()  # the whole country, province by province
+
+
+def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, users, prefecture_head_client,
+                                                 django_assert_num_queries):
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).status_code == 200
+        return len(captured)
+
+    before = count()
+    template = ensure_checklist()
+    for index in range(20):
+        institution = InstitutionFactory(region=regions["other_township"], name=f"新增机构{index}")
+        visit = make_visit(institution=institution, department=departments["other_education"],
+                           user=users["other_county_inspector"], template=template, submitted=at(IN_PERIOD))
+        make_problem(visit=visit, position=1 + index % 11, created=at(IN_PERIOD))
+    assert count() == before
+    with django_assert_num_queries(16):
+        prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
+
+
+def test_week_runs_saturday_to_friday():
+    assert week_of(datetime.date(2025, 5, 14)) == (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16))
+    assert week_of(datetime.date(2025, 5, 10)) == (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16))
+    assert week_of(datetime.date(2025, 5, 16)) == (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16))
+    assert week_of(datetime.date(2025, 5, 17))[0] == datetime.date(2025, 5, 17)
