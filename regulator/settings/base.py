@@ -193,6 +193,7 @@ CELERY_BEAT_SCHEDULE = {
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@regulator.local")
 
+FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 REGISTER_PAGE_SIZE = 50
 IMPORT_MAX_ROWS = 10_000
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
