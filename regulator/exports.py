@@ -408,8 +408,9 @@ def iter_rows(queryset: QuerySet, ledger: Ledger, *, chunk_size: int = ITERATOR_
         yield [_display(value, labels.get(path)) for path, value in zip(paths, values, strict=True)]
 
 
-def page_rows(queryset: QuerySet, ledger: Ledger, *, after: int | None, size: int = PAGE_SIZE):
+def page_rows(queryset: QuerySet, ledger: Ledger, *, after: int | None, size: int | None = None):
     """One keyset page, newest first, without COUNT(*): (rows, next_after)."""
+    size = size or PAGE_SIZE
     if after:
         queryset = queryset.filter(pk__lt=after)
     paths = [path for _header, path in ledger.columns]

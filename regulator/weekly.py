@@ -209,6 +209,6 @@ def prefecture_status(*, prefecture_code: str, week_start: datetime.date) -> lis
     counties = list(Region.objects.filter(code__startswith=prefecture_code, level=RegionLevel.COUNTY)
                     .order_by("code").values_list("code", "name"))
     reports = {r.region_id: r for r in WeeklyReport.objects.filter(
-        region_id__startswith=prefecture_code, week_start=week_start).only(
+        region__code__startswith=prefecture_code, week_start=week_start).only(
         "pk", "region_id", "generated_at", "generated_by_id", "week_start", "pdf", "xlsx")}
     return [{"code": code, "name": name, "report": reports.get(code)} for code, name in counties]
