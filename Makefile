@@ -45,7 +45,7 @@ test: $(STAMP) messages services
 		$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP) messages services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
