@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_oversight
+from . import views, views_oversight, views_queue
 
 handler403 = "regulator.views.forbidden"
 handler404 = "regulator.views.not_found"
@@ -23,6 +23,7 @@ urlpatterns = [
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
     path("", include("publicity.urls")),
+    path("queue/", views_queue.queue, name="queue"),
     path("dashboard/", views_oversight.dashboard, name="dashboard"),
     path("ledger/<slug:kind>/", views_oversight.ledger, name="ledger"),
     path("ledger/<slug:kind>/export.xlsx", views_oversight.export_ledger, name="export_ledger"),

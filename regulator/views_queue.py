@@ -1,0 +1,66 @@
+"""The heads' queue page (待办): filter, sort and page the queue; assign several rows to an inspector at once."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import queue as work_queue
+from .models import Role, User
+from .scope import is_staff_member
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+def queue(request):
+    user = request.user
+    if not is_staff_member(user):
+        raise PermissionDenied(_("您的账号未分配部门。"))
+    if request.method == "POST":
+        return _assign(request)
+    options = work_queue.filter_options(user)
+    filters, errors = work_queue.parse_filters(user, request.GET, options)
+    page = None
+    if not errors and options.kinds:
+        page = work_queue.queue_page(user, filters, today=timezone.localdate(), names=options.inspector_names)
+    context = {
+        "options": options,
+        "filters": filters,
+        "errors": errors,
+        "page": page,
+        "rows": page.rows if page else [],
+        "can_assign": work_queue.can_assign(user),
+        "personal": work_queue.is_personal(user),
+        "lateness_choices": work_queue.Lateness.CHOICES,
+        "sorts": work_queue.SORTS,
+        "query": _query_without_page(request),
+    }
+    return render(request, "regulator/queue.html", context, status=400 if errors else 200)
+
+
+def _assign(request):
+    actor = request.user
+    if not work_queue.can_assign(actor):
+        raise PermissionDenied(_("只有部门负责人或专项治理办公室可以分派待办。"))
+    back = request.get_full_path()
+    assignee_id = request.POST.get("assignee", "")
+    assignee = (
+        User.objects.filter(pk=int(assignee_id), role=Role.INSPECTOR).first() if assignee_id.isdigit() else None
+    )
+    try:
+        rows = work_queue.parse_row_keys(request.POST.getlist("rows"))
+        count = work_queue.queue_assign(actor=actor, rows=rows, assignee=assignee)
+    except work_queue.QueuePermissionError as error:
+        raise PermissionDenied(error.message) from error
+    except work_queue.QueueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已将 %(n)s 条待办分派给 %(name)s。") % {"n": count, "name": assignee})
+    return redirect(back)
