@@ -86,6 +86,8 @@ class Ledger:
     columns: list[tuple[str, str]]  # (header, values() path)
     filters: dict[str, ChoiceFilter] = field(default_factory=dict)
     choice_labels: dict[str, Callable] = field(default_factory=dict)  # path -> () -> {value: label}
+    # Where the app scopes by department rather than region: the kind of the department (dashboard of heads).
+    department_kind_field: str = ""
 
     def measure_q(self, measure: str, low, high) -> Q:
         return self.measures[measure].q(low, high)
@@ -179,6 +181,7 @@ def _build_ledgers() -> dict[str, Ledger]:
         "visits": Ledger(
             kind="visits", title=_("检查台账"), scoped=_visits,
             region_field="institution__region__code", department_field="lead_department_id",
+            department_kind_field="lead_department__kind",
             measures={
                 "done": Measure(_("完成检查"), lambda lo, hi: Q(status=VisitStatus.SUBMITTED)
                                 & within("submitted_at", lo, hi)),
@@ -198,6 +201,7 @@ def _build_ledgers() -> dict[str, Ledger]:
         "problems": Ledger(
             kind="problems", title=_("问题项台账"), scoped=_problems,
             region_field="institution__region__code", department_field="department_id",
+            department_kind_field="department__kind",
             measures={"found": Measure(_("发现问题"), lambda lo, hi: within("created_at", lo, hi))},
             filters={"item": ChoiceFilter("item_code", _("检查项"), _checklist_codes)},
             columns=[(_("编号"), "id"), (_("机构"), "institution__name"), (_("区划"), "institution__region__name"),

@@ -301,7 +301,7 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
                            user=users["other_county_inspector"], template=template, submitted=at(IN_PERIOD))
         make_problem(visit=visit, position=1 + index % 11, created=at(IN_PERIOD))
     assert count() == before
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
 
 
@@ -310,3 +310,14 @@ def test_week_runs_saturday_to_friday():
     assert week_of(datetime.date(2025, 5, 10)) == (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16))
     assert week_of(datetime.date(2025, 5, 16)) == (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16))
     assert week_of(datetime.date(2025, 5, 17))[0] == datetime.date(2025, 5, 17)
+
+
+def test_a_heads_figures_are_their_departments_work(seeded, users):
+    market = headline(dashboard_figures(user=users["market_head"], region_code="370102", start=START, end=END))
+    education = headline(dashboard_figures(user=users["education_head"], region_code="370102", start=START,
+                                           end=END))
+    assert market["visits-done"] == 1 and education["visits-done"] == 2
+    assert market["problems"] == 0 and education["problems"] == 3
+    # Orders, reports and the register are scoped by region in their apps: the same for every head.
+    assert market["orders-issued"] == education["orders-issued"] == 3
+    assert market["institutions"] == 2
