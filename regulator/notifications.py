@@ -2,22 +2,30 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Notification
 
 
 def notify(*, recipient, key: str, subject: str, body: str = "", link: str = "", now=None) -> Notification | None:
-    """Create the notification `key` for `recipient` unless it exists; returns None if it already did."""
+    """Create the notification `key` for `recipient` unless it exists; returns None if it already did.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING): no savepoint round trips, so a chaser that
+    notifies thousands of people pays one query per notification, and two chasers never both insert."""
     now = now or timezone.now()
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient, key=key, subject=subject, body=body, link=link, created_at=now
-            )
-    except IntegrityError:
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (recipient_id, key, subject, body, link, created_at) "  # noqa: S608 - constant
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id",
+            [recipient.pk, key, subject, body, link, now],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    notification = Notification(id=row[0], recipient=recipient, key=key, subject=subject, body=body, link=link,
+                                created_at=now)
     if recipient.email:
         from .tasks import send_notification_email
 
