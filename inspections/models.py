@@ -265,6 +265,11 @@ class Visit(TimeStampedModel):
             models.Index(fields=["lead_department", "-planned_on", "-id"], name="visit_dept_planned"),
             models.Index(fields=["institution", "-submitted_at"], name="visit_institution_submitted"),
             models.Index(fields=["status", "planned_on"], name="visit_status_planned"),
+            # The heads' queue: small partial indexes over the rows that await the department.
+            models.Index(fields=["lead_department", "submitted_at"], name="visit_awaiting_outcome",
+                         condition=models.Q(status="submitted", outcome="")),
+            models.Index(fields=["lead_department", "planned_on"], name="visit_planned_by_department",
+                         condition=models.Q(status="planned")),
         ]
 
     def __str__(self):

@@ -101,6 +101,8 @@ class RectificationOrder(TimeStampedModel):
             models.Index(fields=["status", "deadline", "id"], name="order_status_deadline"),
             models.Index(fields=["department", "status", "-id"], name="order_department_status"),
             models.Index(fields=["institution", "-id"], name="order_institution"),
+            models.Index(fields=["department", "created_at"], name="order_draft_by_department",
+                         condition=models.Q(status="draft")),
         ]
         constraints = [
             models.UniqueConstraint(
