@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/regulator_bench
 BENCH_INSTITUTIONS ?= 100000
 
-.PHONY: demo test bench lint messages services venv clean-demo
+.PHONY: demo test bench bench-oversight lint messages services venv clean-demo
 
 venv: $(STAMP)
 
@@ -46,6 +46,10 @@ test: $(STAMP) messages services
 
 bench: $(STAMP) messages services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS) $(BENCH_ARGS)
+
+bench-oversight: $(STAMP) messages services
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.queue
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.oversight
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -270,6 +270,8 @@ class Visit(TimeStampedModel):
                          condition=models.Q(status="submitted", outcome="")),
             models.Index(fields=["lead_department", "planned_on"], name="visit_planned_by_department",
                          condition=models.Q(status="planned")),
+            # Dashboard and weekly figures: visits submitted in a period.
+            models.Index(fields=["submitted_at"], name="visit_submitted_at", condition=models.Q(status="submitted")),
         ]
 
     def __str__(self):
@@ -501,6 +503,7 @@ class ProblemItem(TimeStampedModel):
         indexes = [
             models.Index(fields=["institution", "status"], name="problem_institution_status"),
             models.Index(fields=["department", "status", "-id"], name="problem_department_status"),
+            models.Index(fields=["created_at"], name="problem_created_at"),  # dashboard periods
         ]
 
     def __str__(self):

@@ -109,6 +109,10 @@ class Institution(TimeStampedModel):
             models.Index(fields=["category", "id"], name="inst_category_id"),
             # Exact-name duplicate checks of the ledger import (the trigram index would be chosen otherwise).
             models.Index(fields=["name", "region"], name="inst_name_region"),
+            # Dashboard: institutions of a region by standing, category and state, from the index alone.
+            models.Index(fields=["region", "licence_standing", "category", "operating_state"],
+                         name="inst_region_figures",
+                         opclasses=["varchar_pattern_ops", "text_ops", "text_ops", "text_ops"]),
         ]
         permissions = [("share_institution", _("可共享机构档案"))]
 

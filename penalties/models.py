@@ -103,6 +103,10 @@ class RectificationOrder(TimeStampedModel):
             models.Index(fields=["institution", "-id"], name="order_institution"),
             models.Index(fields=["department", "created_at"], name="order_draft_by_department",
                          condition=models.Q(status="draft")),
+            # Dashboard and weekly figures: orders issued, closed and overdue in a period.
+            models.Index(fields=["approved_at"], name="order_approved_at"),
+            models.Index(fields=["closed_at"], name="order_closed_at"),
+            models.Index(fields=["overdue_at"], name="order_overdue_at"),
         ]
         constraints = [
             models.UniqueConstraint(
