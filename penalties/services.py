@@ -361,6 +361,36 @@ def _locked_order(order_id: int) -> RectificationOrder:
     )
 
 
+def _approve_document(document, *, actor, now, status, number_kind, served_kind, event: str, summary: str) -> None:
+    """The approval step shared by orders and suspension notices, on a locked row: the gap-free number
+    (in this transaction), the status, the public verification record and the audit event."""
+    before = _snap(document)
+    _assign_number(document, kind=number_kind, department=document.department, now=now)
+    document.status, document.approved_at, document.approved_by, document.updated_by = status, now, actor, actor
+    document.save(
+        update_fields=["status", "approved_at", "approved_by", "year", "serial", "number", "updated_by", "updated_at"]
+    )
+    register_document(
+        obj=document,
+        kind=served_kind,
+        number=document.number,
+        title=str(served_kind.label),
+        issuer_name=document.department.name,
+        subject_name=document.institution.name,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind=event,
+        obj=document,
+        institution_id=document.institution_id,
+        before=before,
+        after=_snap(document),
+        summary=summary % {"number": document.number},
+        now=now,
+    )
+
+
 @transaction.atomic
 def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
     order = _locked_order(order_id)
@@ -368,45 +398,11 @@ def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
     _require_status(order, (OrderStatus.DRAFT,), _("批准"))
     _deny_unless(permissions.can_approve(actor, order), _("不能批准自己拟制的文书，请由其他负责人批准。"))
     validate_deadline(order.deadline, _today(now))
-    before = _snap(order)
     now = _now(now)
-    _assign_number(order, kind=DocumentKind.RECTIFICATION_ORDER, department=order.department, now=now)
-    order.status, order.approved_at, order.approved_by, order.updated_by = (
-        OrderStatus.APPROVED,
-        now,
-        actor,
-        actor,
-    )
-    order.save(
-        update_fields=[
-            "status",
-            "approved_at",
-            "approved_by",
-            "year",
-            "serial",
-            "number",
-            "updated_by",
-            "updated_at",
-        ]
-    )
-    register_document(
-        obj=order,
-        kind=ServedDocument.RECTIFICATION_ORDER,
-        number=order.number,
-        title=str(ServedDocument.RECTIFICATION_ORDER.label),
-        issuer_name=order.department.name,
-        subject_name=order.institution.name,
-        issued_at=now,
-    )
-    record_event(
-        actor=actor,
-        kind="order_approved",
-        obj=order,
-        institution_id=order.institution_id,
-        before=before,
-        after=_snap(order),
-        summary=_("批准整改通知书 %(number)s") % {"number": order.number},
-        now=now,
+    _approve_document(
+        order, actor=actor, now=now, status=OrderStatus.APPROVED, number_kind=DocumentKind.RECTIFICATION_ORDER,
+        served_kind=ServedDocument.RECTIFICATION_ORDER, event="order_approved",
+        summary=_("批准整改通知书 %(number)s"),
     )
     _queue_pdf("order", order.pk)
     return order
@@ -731,44 +727,10 @@ def suspension_approve(*, actor, notice_id: int, now=None) -> SuspensionNotice:
     _deny_unless(permissions.can_approve(actor, notice), _("不能批准自己拟制的文书，请由其他负责人批准。"))
     validate_deadline(notice.refund_deadline, _today(now))
     now = _now(now)
-    before = _snap(notice)
-    _assign_number(notice, kind=DocumentKind.SUSPENSION_NOTICE, department=notice.department, now=now)
-    notice.status, notice.approved_at, notice.approved_by, notice.updated_by = (
-        SuspensionStatus.APPROVED,
-        now,
-        actor,
-        actor,
-    )
-    notice.save(
-        update_fields=[
-            "status",
-            "approved_at",
-            "approved_by",
-            "year",
-            "serial",
-            "number",
-            "updated_by",
-            "updated_at",
-        ]
-    )
-    register_document(
-        obj=notice,
-        kind=ServedDocument.SUSPENSION_NOTICE,
-        number=notice.number,
-        title=str(ServedDocument.SUSPENSION_NOTICE.label),
-        issuer_name=notice.department.name,
-        subject_name=notice.institution.name,
-        issued_at=now,
-    )
-    record_event(
-        actor=actor,
-        kind="suspension_approved",
-        obj=notice,
-        institution_id=notice.institution_id,
-        before=before,
-        after=_snap(notice),
-        summary=_("批准停办通知书 %(number)s") % {"number": notice.number},
-        now=now,
+    _approve_document(
+        notice, actor=actor, now=now, status=SuspensionStatus.APPROVED, number_kind=DocumentKind.SUSPENSION_NOTICE,
+        served_kind=ServedDocument.SUSPENSION_NOTICE, event="suspension_approved",
+        summary=_("批准停办通知书 %(number)s"),
     )
     _queue_pdf("suspension", notice.pk)
     return notice
