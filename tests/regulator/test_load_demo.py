@@ -1,11 +1,15 @@
-"""load_demo: every account with its role and department, every state and standing, idempotent."""
+"""load_demo: every account with its role and department, every state and standing, the casework of 历下区
+(visits, orders, notices, a case, published lists, reports), idempotent."""
 
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from inspections.models import Campaign, ProblemItem, SpotCheckDraw, Visit, VisitOutcome, VisitStatus
 from institutions.models import (
     Institution,
     Licence,
@@ -16,8 +20,12 @@ from institutions.models import (
 )
 from institutions.services import compute_standing
 from institutions.validators import validate_credit_code
+from penalties.models import OrderStatus, PenaltyCase, RectificationOrder, SuspensionNotice
+from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, ReportStatus
+from regulator import queue
 from regulator.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
 from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
+from tests.inspections.conftest import ensure_checklist
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +37,7 @@ def demo(django_db_setup, django_db_blocker):
         from django.db import transaction
 
         output = StringIO()
+        ensure_checklist()  # a transactional test earlier in the session may have flushed the data migration's
         atomic = transaction.atomic()
         atomic.__enter__()
         call_command("load_demo", stdout=output)
@@ -110,9 +119,91 @@ def test_each_institution_has_its_created_event(demo):
     assert ids == created
 
 
+def _client(username):
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_campaign_and_double_random_draw(demo):
+    campaign = Campaign.objects.get(region_id="370102")
+    assert campaign.lead_department.name == "历下区教育局"
+    assert {d.kind for d in campaign.departments.all()} == {DepartmentKind.EDUCATION, DepartmentKind.MARKET}
+    draw = SpotCheckDraw.objects.get(campaign=campaign)
+    assert len(draw.result) == 6 and all(len(row["inspectors"]) == 2 for row in draw.result)
+    assert Visit.objects.filter(draw=draw).count() == 6
+    assert all(v.assignments.count() == 2 for v in Visit.objects.filter(draw=draw))
+
+
+def test_visits_in_every_state_for_the_main_county(demo):
+    visits = Visit.objects.filter(draw__isnull=True)
+    assert 10 <= visits.count() <= 14
+    assert not visits.exclude(institution__region__code__startswith="370102").exists()
+    assert {VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.SUBMITTED} == set(
+        visits.values_list("status", flat=True))
+    assert visits.filter(kind="reinspection", status=VisitStatus.PLANNED, previous_visit__isnull=False).exists()
+    submitted = visits.filter(status=VisitStatus.SUBMITTED)
+    assert submitted.count() >= 5 and not submitted.filter(signature__isnull=True).exists()
+    assert ProblemItem.objects.filter(visit__in=submitted).count() >= 10
+    assert submitted.filter(outcome=VisitOutcome.NONE).exists()  # awaits the head
+
+
+def test_orders_notice_and_case(demo):
+    statuses = set(RectificationOrder.objects.values_list("status", flat=True))
+    assert {OrderStatus.DRAFT, OrderStatus.APPROVED, OrderStatus.SERVED, OrderStatus.OVERDUE} <= statuses
+    for order in RectificationOrder.objects.exclude(status=OrderStatus.DRAFT):
+        assert order.number and order.drafted_by.username == "edu_inspector"
+        assert order.approved_by.username == "edu_head"
+    served = RectificationOrder.objects.get(status=OrderStatus.SERVED)
+    assert served.items.filter(status="closed").count() == 1 and served.items.filter(status="open").exists()
+    assert ProblemItem.objects.filter(status="closed").count() == 1
+    notice = SuspensionNotice.objects.get()
+    assert notice.status == "served" and notice.refunds.count() == 2
+    assert notice.institution.operating_state == "suspended"
+    assert PenaltyCase.objects.get().status == "investigation"
+
+
+def test_published_lists_and_reports(demo):
+    white = ListEntry.objects.filter(list_kind=ListKind.WHITE, status=EntryStatus.PUBLISHED)
+    assert 25 <= white.count() <= 35
+    assert set(white.values_list("institution__licence_standing", flat=True)) == {LicenceStanding.BOTH}
+    assert ListEntry.objects.filter(list_kind=ListKind.BLACK, status=EntryStatus.PUBLISHED).count() == 5
+    assert Batch.objects.count() == 2
+    assigned = Report.objects.get(status=ReportStatus.ASSIGNED)
+    assert assigned.department.name == "历下区教育局"
+    assert Report.objects.filter(status=ReportStatus.REGISTERED, department__isnull=True).count() == 1
+
+
+def test_pages_show_the_casework(demo):
+    from publicity.cache import bump_version
+
+    head = User.objects.get(username="edu_head")
+    assert queue.queue_queryset(head) is not None and queue.queue_queryset(head).exists()
+    response = _client("edu_head").get(reverse("queue"))
+    assert response.status_code == 200
+    draft = RectificationOrder.objects.get(status=OrderStatus.DRAFT)
+    assert draft.institution.name in response.content.decode()
+
+    response = _client("edu_inspector").get(reverse("inspections:today"))
+    assert response.status_code == 200
+    today = Visit.objects.filter(planned_on=timezone.localdate(), assignments__inspector__username="edu_inspector")
+    assert today.count() >= 3
+    assert all(visit.institution.name in response.content.decode() for visit in today)
+
+    bump_version()  # pages cached by earlier tests under the same version must not hide the new batch
+    page = Client().get(reverse("publicity:white_list")).content.decode()
+    entry = ListEntry.objects.filter(list_kind=ListKind.WHITE, status=EntryStatus.PUBLISHED).first()
+    assert entry.institution.name in page
+
+
+CASEWORK = (Campaign, Visit, ProblemItem, RectificationOrder, SuspensionNotice, PenaltyCase, ListEntry, Batch,
+            Report)
+
+
 def test_second_run_creates_nothing_and_prints_the_accounts(demo):
-    counts = [model.objects.count() for model in (Region, Department, User, Institution, Licence, AuditEvent)]
+    models = (Region, Department, User, Institution, Licence, AuditEvent, *CASEWORK)
+    counts = [model.objects.count() for model in models]
     output = StringIO()
     call_command("load_demo", stdout=output)
-    assert [m.objects.count() for m in (Region, Department, User, Institution, Licence, AuditEvent)] == counts
+    assert [m.objects.count() for m in models] == counts
     assert "edu_inspector" in output.getvalue() and DEMO_PASSWORD in output.getvalue()

@@ -1,5 +1,6 @@
 """Demo data for `make demo`: 济南市 with its twelve counties, their departments, one account per role,
-and about 400 institutions in every operating state and licence standing, each with its audit history.
+and about 400 institutions in every operating state and licence standing, each with its audit history,
+then the casework of 历下区 (regulator/demo_cases.py: campaign, visits, orders, lists, reports).
 
 Idempotent: when the demo is already loaded it creates nothing and prints the accounts again.
 """
@@ -21,6 +22,7 @@ from institutions.fake import (
 )
 from institutions.models import Institution, Licence, Site, Teacher
 from regulator.audit import record_event, snapshot
+from regulator.demo_cases import load_cases
 from regulator.demo_regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.services import department_create, staff_create
@@ -85,7 +87,9 @@ class Command(BaseCommand):
             seconds = (timezone.now() - started).total_seconds()
             self.stdout.write(self.style.SUCCESS(
                 f"演示数据已创建 / demo loaded in {seconds:.1f}s: {counts['institutions']} institutions, "
-                f"{counts['licences']} licences, {counts['sites']} sites, {counts['teachers']} teachers."
+                f"{counts['licences']} licences, {counts['sites']} sites, {counts['teachers']} teachers; "
+                f"{counts['visits']} visits, {counts['orders']} orders, {counts['entries']} list entries, "
+                f"{counts['reports']} reports."
             ))
         self._print_accounts()
 
@@ -95,7 +99,9 @@ class Command(BaseCommand):
         areas = self._regions()
         departments = self._departments()
         admin = self._accounts(departments)
-        return self._institutions(areas, departments, admin=admin, seed=seed)
+        counts = self._institutions(areas, departments, admin=admin, seed=seed)
+        counts.update(load_cases(seed=seed))
+        return counts
 
     def _regions(self) -> list[Area]:
         province = Region.objects.create(code=PROVINCE["code"], name=PROVINCE["name"],
