@@ -437,16 +437,21 @@ def branches(user, filters: Filters | None = None, today: datetime.date | None =
 
 
 def queue_queryset(user, filters: Filters | None = None, *, limit: int | None = None, today=None) -> QuerySet | None:
-    """The user's queue as one ordered query (UNION ALL of the kinds); each branch cut to `limit` rows."""
+    """The user's queue as one ordered query (UNION ALL of the kinds); each branch cut to `limit` rows where
+    the database allows ORDER BY/LIMIT inside a compound statement (PostgreSQL; SQLite, the demo, does not)."""
     filters = filters or Filters()
     ordering = _ordering(filters.sort)
-    parts = [_reduce(kind, queryset).order_by(*ordering) for kind, queryset in branches(user, filters, today)]
+    parts = [_reduce(kind, queryset) for kind, queryset in branches(user, filters, today)]
     if not parts:
         return None
     if len(parts) == 1:
-        return parts[0]
-    if limit is not None:
-        parts = [part[:limit] for part in parts]
+        return parts[0].order_by(*ordering)
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [part.order_by(*ordering) for part in parts]
+        if limit is not None:
+            parts = [part[:limit] for part in parts]
+    else:
+        parts = [part.order_by() for part in parts]
     return parts[0].union(*parts[1:], all=True).order_by(*ordering)
 
 
