@@ -1,10 +1,13 @@
-"""Markdown tables from bench/results.json: `python -m bench.report [results.json]` (for docs/bench.md)."""
+"""Markdown tables from bench/results.json, for docs/bench.md:
+`python -m bench.report [results.json] [--suite register|inspections|penalties|publicity|all]`."""
 
+import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 
-from bench.run import RESULTS
+from bench.run import RESULTS, SUITES
 
 
 def render(results: dict) -> str:
@@ -37,10 +40,22 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
+def render_suite(results: dict, suite: str) -> str:
+    if suite == "register":
+        return render(results) if "pages" in results else "(no register results)"
+    module = importlib.import_module(f"bench.{suite}")
+    keys = [key for key in (suite, f"{suite}_with_proposed_indexes") if key in results]
+    return "\n\n".join(module.markdown(results[key]) for key in keys) or f"(no {suite} results)"
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    path = Path(argv[0]) if argv else RESULTS
-    print(render(json.loads(path.read_text())))
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", type=Path, default=RESULTS)
+    parser.add_argument("--suite", choices=SUITES + ("all",), default="register")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    results = json.loads(args.path.read_text())
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    print("\n\n".join(render_suite(results, suite) for suite in suites))
     return 0
 
 

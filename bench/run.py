@@ -1,4 +1,9 @@
-"""Benchmark of the register at scale: `python -m bench.run --institutions N` (what `make bench` runs).
+"""Benchmarks at scale: `python -m bench.run --institutions N [--suite S]` (what `make bench` runs).
+
+--suite register (the default) measures the register as described below; inspections, penalties and
+publicity run bench/inspections.py, bench/penalties.py and bench/publicity.py (issues 3, 4 and 5); all runs
+the four in turn. Each suite writes its figures into bench/results.json: the register at the top level (the
+structure it always had), every other suite under its own key; a run keeps what the other suites wrote.
 
 Creates the database if it is missing, migrates, seeds 广东省 until it holds N institutions
 (`seed_scale`), then measures in-process with django.test.Client and DEBUG off, for a county head, a
@@ -17,6 +22,7 @@ of every page over --slow-ms is shown with EXPLAIN (ANALYZE, BUFFERS).
 
 import argparse
 import html
+import importlib
 import json
 import math
 import os
@@ -30,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+SUITES = ("register", "inspections", "penalties", "publicity")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -45,6 +52,22 @@ def parse_args(argv=None):
                         help="EXPLAIN ANALYZE the slowest query of every page slower than --slow-ms")
     parser.add_argument("--slow-ms", type=float, default=100.0)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--suite", choices=SUITES + ("all",), default="register",
+                        help="what to measure (default: register)")
+    # inspections
+    parser.add_argument("--visits", type=int, default=1_000_000, help="submitted past visits to hold")
+    parser.add_argument("--visit-runs", type=int, default=20, help="visits planned, filled and submitted")
+    parser.add_argument("--photo-kb", type=int, default=200, help="size of each of the 3 photos")
+    # penalties
+    parser.add_argument("--orders", type=int, default=10_000, help="overdue orders for the chaser")
+    parser.add_argument("--pdf-runs", type=int, default=5)
+    # publicity
+    parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
+                        help="requests/second of the public list through gunicorn and wrk")
+    parser.add_argument("--wrk-seconds", type=int, default=15, help="duration of each wrk run (max 15)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--proposed-indexes", action="store_true",
+                        help="publicity: create the index proposed in docs/bench.md for the run, then drop it")
     return parser.parse_args(argv)
 
 
@@ -116,6 +139,34 @@ def machine_info() -> dict:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def timing(times: list[float]) -> dict:
+    """Median and p95 (ms, one decimal) of a list of millisecond timings."""
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
+            "runs": len(times)}
+
+
+def sql_ms(captured) -> float:
+    """Database time inside the request: the sum of the captured queries' own durations (ms)."""
+    return round(sum(float(query.get("time") or 0) for query in captured.captured_queries) * 1000, 1)
+
+
+def read_results(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_suite(path: Path, suite: str, data: dict) -> None:
+    """Store one suite's figures, keeping every other suite's (the register's live at the top level)."""
+    results = read_results(path)
+    if suite == "register":
+        results = {**data, **{key: value for key, value in results.items() if key.startswith(SUITES[1:])}}
+    else:
+        results[suite] = data
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
 
 
 class Floor:
@@ -428,6 +479,25 @@ def main(argv=None) -> int:
         call_command("seed_scale", institutions=args.institutions - existing, seed=args.seed)
         seed_seconds = round(time.perf_counter() - started, 1)
     total = Institution.objects.count()
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    for suite in suites:
+        if suite == "register":
+            run_register(args, total=total, seed_seconds=seed_seconds)
+        else:
+            module = importlib.import_module(f"bench.{suite}")
+            started = time.perf_counter()
+            data = module.run_suite(args)
+            data.update({"date": datetime.now(UTC).isoformat(timespec="seconds"), "institutions": total,
+                         "suite_seconds": round(time.perf_counter() - started, 1),
+                         "machine": machine_info()})
+            key = f"{suite}_with_proposed_indexes" if data.get("proposed_indexes") else suite
+            write_suite(args.output, key, data)
+            print(f"\n{suite}: {data['suite_seconds']} s; written {args.output} ({key})\n")
+            print(module.markdown(data), flush=True)
+    return 0
+
+
+def run_register(args, *, total: int, seed_seconds) -> None:
     print(f"\n{total:,} institutions; {args.runs} runs per page; times in ms (server time = client.get)\n")
 
     load_at_start = [round(load, 2) for load in os.getloadavg()]
@@ -445,12 +515,11 @@ def main(argv=None) -> int:
         "machine": machine_info(),
         "pages": bench.rows, "import": imported, "explain": bench.explains,
     }
-    args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    write_suite(args.output, "register", results)
     for item in bench.explains:
         print(f"\n--- {item['page']} ({item['user']}): slowest query {item['query_ms']} ms\n{item['sql']}\n"
               f"{item['plan']}")
     print(f"\nwritten {args.output}")
-    return 0
 
 
 if __name__ == "__main__":
