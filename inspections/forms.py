@@ -133,6 +133,17 @@ class OutcomeForm(forms.Form):
     )
     note = forms.CharField(label=_("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, visit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if visit is not None:
+            # Referral goes to a department of the visit's county or the prefecture and province above it.
+            county = visit.lead_department.region_id[:6]
+            self.fields["referred_department"].queryset = (
+                Department.objects.filter(region_id__in=[county, county[:4], county[:2]])
+                .exclude(pk=visit.lead_department_id)
+                .order_by("region_id", "kind")
+            )
+
 
 class ReinspectionForm(forms.Form):
     planned_on = forms.DateField(label=_("复查日期"), widget=_DATE)

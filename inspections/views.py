@@ -260,7 +260,7 @@ def visit_detail(request, pk: int):
     }
     if context["can_amend"]:
         context["amend_form"] = AmendForm()
-        context["outcome_form"] = OutcomeForm(initial={"outcome": visit.outcome or None})
+        context["outcome_form"] = OutcomeForm(initial={"outcome": visit.outcome or None}, visit=visit)
     if context["can_reinspect"]:
         context["reinspection_form"] = ReinspectionForm(initial={"planned_on": timezone.localdate()})
     template = "inspections/visit_fill.html" if context["can_edit"] else "inspections/visit_detail.html"
@@ -428,7 +428,7 @@ def visit_outcome(request, pk: int):
     visit = _visible_visit_or_404(request, pk)
     if not permissions.can_set_outcome(request.user, visit):
         raise PermissionDenied(_("您无权确定处理结果。"))
-    form = OutcomeForm(request.POST)
+    form = OutcomeForm(request.POST, visit=visit)
     if not form.is_valid():
         messages.error(request, _("请选择处理结果。"))
         return redirect(visit)

@@ -78,8 +78,12 @@ def _snap(instance) -> dict:
     concrete = instance._meta.concrete_fields
     files = [f.name for f in concrete if isinstance(f, models.FileField)]
     data = snapshot(instance, fields=[f.name for f in concrete if f.name not in files])
-    for name in files:
-        data[name] = getattr(instance, name).name or ""
+    for field in concrete:
+        if field.name in files:
+            # The stored name, not getattr(): a FieldFile bound to the row makes a reference cycle that keeps
+            # every order of a chaser run alive until the next full garbage collection.
+            raw = instance.__dict__.get(field.attname)
+            data[field.name] = str(getattr(raw, "name", raw) or "")
     return data
 
 

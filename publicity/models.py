@@ -119,6 +119,11 @@ class ListEntry(TimeStampedModel):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "list_kind", "-published_at"], name="entry_public"),
+            # The public lists' order, without sorting the whole list on every uncached page.
+            models.Index(
+                fields=["list_kind", "-published_at", "-id"], name="entry_public_order",
+                condition=models.Q(status__in=["published", "removal_proposed"], superseded_at__isnull=True),
+            ),
             models.Index(fields=["institution", "status"], name="entry_institution"),
             models.Index(fields=["source_object_type", "source_object_id"], name="entry_source"),
         ]
