@@ -365,6 +365,35 @@ def _locked_order(order_id: int) -> RectificationOrder:
     )
 
 
+def _serve_document(document, *, actor, data, now, status, served_kind, event: str, summary: str):
+    """The service step (送达) shared by orders and suspension notices, on a locked, approved row: validate
+    the proof of service, record it, set the status, write the audit event. Returns the ServiceRecord."""
+    cleaned = _validate_service(data=data, issued_at=document.approved_at, now=now)
+    record = _record_service(
+        actor=actor,
+        document_type=served_kind,
+        document_id=document.pk,
+        number=document.number,
+        institution=document.institution,
+        data=cleaned,
+        now=now,
+    )
+    before = _snap(document)
+    document.status, document.served_at, document.updated_by = status, record.served_at, actor
+    document.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        kind=event,
+        obj=document,
+        institution_id=document.institution_id,
+        before=before,
+        after={**_snap(document), "service": _snap(record)},
+        summary=summary % {"method": record.get_method_display()},
+        now=now,
+    )
+    return record
+
+
 def _approve_document(document, *, actor, now, status, number_kind, served_kind, event: str, summary: str) -> None:
     """The approval step shared by orders and suspension notices, on a locked row: the gap-free number
     (in this transaction), the status, the public verification record and the audit event."""
@@ -422,28 +451,10 @@ def order_serve(*, actor, order_id: int, data: dict, now=None) -> ServiceRecord:
             % {"at": timezone.localtime(order.served_at).strftime("%Y-%m-%d %H:%M")}
         )
     _require_status(order, (OrderStatus.APPROVED,), _("送达"))
-    cleaned = _validate_service(data=data, issued_at=order.approved_at, now=now)
-    record = _record_service(
-        actor=actor,
-        document_type=ServedDocument.RECTIFICATION_ORDER,
-        document_id=order.pk,
-        number=order.number,
-        institution=order.institution,
-        data=cleaned,
-        now=now,
-    )
-    before = _snap(order)
-    order.status, order.served_at, order.updated_by = OrderStatus.SERVED, record.served_at, actor
-    order.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
-    record_event(
-        actor=actor,
-        kind="order_served",
-        obj=order,
-        institution_id=order.institution_id,
-        before=before,
-        after={**_snap(order), "service": _snap(record)},
-        summary=_("送达整改通知书（%(method)s）") % {"method": record.get_method_display()},
-        now=now,
+    record = _serve_document(
+        order, actor=actor, data=data, now=now, status=OrderStatus.SERVED,
+        served_kind=ServedDocument.RECTIFICATION_ORDER, event="order_served",
+        summary=_("送达整改通知书（%(method)s）"),
     )
     return record
 
@@ -769,28 +780,10 @@ def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceR
     if notice.served_at:
         raise TransitionNotAllowed(_("该停办通知书已送达，不能重复送达。"))
     _require_status(notice, (SuspensionStatus.APPROVED,), _("送达"))
-    cleaned = _validate_service(data=data, issued_at=notice.approved_at, now=now)
-    record = _record_service(
-        actor=actor,
-        document_type=ServedDocument.SUSPENSION_NOTICE,
-        document_id=notice.pk,
-        number=notice.number,
-        institution=notice.institution,
-        data=cleaned,
-        now=now,
-    )
-    before = _snap(notice)
-    notice.status, notice.served_at, notice.updated_by = SuspensionStatus.SERVED, record.served_at, actor
-    notice.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
-    record_event(
-        actor=actor,
-        kind="suspension_served",
-        obj=notice,
-        institution_id=notice.institution_id,
-        before=before,
-        after={**_snap(notice), "service": _snap(record)},
-        summary=_("送达停办通知书（%(method)s）") % {"method": record.get_method_display()},
-        now=now,
+    record = _serve_document(
+        notice, actor=actor, data=data, now=now, status=SuspensionStatus.SERVED,
+        served_kind=ServedDocument.SUSPENSION_NOTICE, event="suspension_served",
+        summary=_("送达停办通知书（%(method)s）"),
     )
     # Served: the institution stops running (停办整改) on the register.
     from institutions.services import institution_set_operating_state
