@@ -10,6 +10,7 @@ from guardian.shortcuts import assign_perm
 
 from regulator.audit import record_event, snapshot
 from regulator.models import Department
+from regulator.summary import institution_moved
 
 from . import permissions
 from .models import (
@@ -121,8 +122,11 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     if "region" in data:
         _check_region(actor, data["region"].code)
     before = snapshot(institution)
+    old_region = institution.region_id
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
+    if institution.region_id != old_region:
+        institution_moved(institution.pk, old_region, institution.region_id)  # its past figures move along
     after = snapshot(institution)
     if before != after:
         record_event(actor=actor, kind="updated", obj=institution, institution_id=institution.pk,

@@ -3,7 +3,16 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import AuditEvent, Department, DocumentSequence, Notification, Region, User, VerificationRecord
+from .models import (
+    AuditEvent,
+    DailyFigureState,
+    Department,
+    DocumentSequence,
+    Notification,
+    Region,
+    User,
+    VerificationRecord,
+)
 
 
 @admin.register(Region)
@@ -78,3 +87,17 @@ class DocumentSequenceAdmin(admin.ModelAdmin):
     list_display = ["department", "year", "kind", "last_number"]
     list_filter = ["year", "kind"]
     readonly_fields = ["last_number"]
+
+
+@admin.register(DailyFigureState)
+class DailyFigureStateAdmin(admin.ModelAdmin):
+    """How far the dashboard's nightly summary reaches (regulator.summary); written only by the refresh job."""
+
+    list_display = ["through", "refreshed_at", "refreshed_from", "rows", "seconds"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

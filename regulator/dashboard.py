@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from . import charts
+from . import charts, summary
 from .exports import get_ledger, period_bounds, period_error
 from .models import CODE_LENGTH, Region, RegionLevel, Role
 from .scope import in_region, is_staff_member
@@ -133,6 +133,8 @@ class Dashboard:
     breakdown: str
     headline: list[tuple[str, str, Cell]]
     sections: list[Section]
+    # Days start..summary_through come from the nightly summary (regulator.summary); later days are counted live.
+    summary_through: datetime.date | None = None
 
     def as_json(self) -> dict:
         """Plain JSON (labels in Chinese, no links): what a weekly report keeps."""
@@ -262,6 +264,40 @@ class _Builder:
         self.length = _CHILD_LENGTH.get(len(code), len(code))
         self.low, self.high = period_bounds(start, end)
         self.links = _Links(user=user, code=code, start=start, end=end)
+        # The nightly summary holds days up to `through`: the period's days up to it are read from there (one
+        # query for every figure), the later ones (today) are counted live from the apps' tables.
+        through = summary.through()
+        self.summary_last = min(end, through) if through is not None and through >= start else None
+        self.live_low = period_bounds(self.summary_last + datetime.timedelta(days=1), None)[0] if (
+            self.summary_last) else self.low
+        self._summary_rows = None
+
+    def _rows(self, kind: str, measures: list[str], *, dimension: str = "", dept_name: str = "",
+              amount: str = "") -> list[dict]:
+        """The rows of _grouped for the period: summarised days from DailyFigure plus the rest counted live."""
+        summed = [m for m in measures if self.summary_last and summary.summarised(kind, m)]
+        rest = [m for m in measures if m not in summed]
+        rows = []
+        if summed:
+            if self._summary_rows is None:
+                self._summary_rows = defaultdict(list)
+                for row in summary.summary_rows(user=self.user, code=self.code, length=self.length,
+                                                first=self.start, last=self.summary_last):
+                    self._summary_rows[row["figure"]].append(row)
+            for measure in summed:
+                for row in self._summary_rows[f"{kind}.{measure}"]:
+                    rows.append({"area": row["area"], "dept": row["dept"], "dept_name": row["dept_name"],
+                                 **({dimension: row["dimension"]} if dimension else {}),
+                                 **{f"m_{m}": 0 for m in measures}, f"m_{measure}": row["n"],
+                                 **({"m_amount": row["amount"]} if amount else {})})
+            if self.live_low < self.high:
+                rows += _grouped(kind, user=self.user, code=self.code, length=self.length, low=self.live_low,
+                                 high=self.high, measures=summed, dimension=dimension, dept_name=dept_name,
+                                 amount=amount)
+        if rest:
+            rows += _grouped(kind, user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
+                             measures=rest, dimension=dimension, dept_name=dept_name, amount=amount)
+        return rows
 
     # -- helpers ------------------------------------------------------------------------------------------
 
@@ -339,7 +375,7 @@ class _Builder:
             self.entries(),
         ]
         return Dashboard(self.code, region_name or self.code, self.start, self.end, self.breakdown,
-                         self.headline, sections)
+                         self.headline, sections, summary_through=self.summary_last)
 
     def institutions(self) -> Section:
         from institutions.models import Category, Institution, LicenceStanding, OperatingState
@@ -383,8 +419,7 @@ class _Builder:
         return section
 
     def visits(self) -> Section:
-        rows = _grouped("visits", user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
-                        measures=["done"], dept_name="lead_department__name")
+        rows = self._rows("visits", ["done"], dept_name="lead_department__name")
         folded = _Folded()
         for row in rows:
             folded.add(row, "done", row["m_done"])
@@ -400,8 +435,7 @@ class _Builder:
         return section
 
     def problems(self) -> Section:
-        rows = _grouped("problems", user=self.user, code=self.code, length=self.length, low=self.low,
-                        high=self.high, measures=["found"], dimension="item_code", dept_name="department__name")
+        rows = self._rows("problems", ["found"], dimension="item_code", dept_name="department__name")
         from inspections.models import ChecklistItem
 
         folded = _Folded()
@@ -450,10 +484,8 @@ class _Builder:
 
     def orders(self) -> Section:
         measures = ["issued", "closed", "closed_on_time", "overdue"]
-        rows = _grouped("orders", user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
-                        measures=measures, dept_name="department__name")
-        suspensions = _grouped("suspensions", user=self.user, code=self.code, length=self.length, low=self.low,
-                               high=self.high, measures=["issued"], dept_name="department__name")
+        rows = self._rows("orders", measures, dept_name="department__name")
+        suspensions = self._rows("suspensions", ["issued"], dept_name="department__name")
         folded = _Folded()
         for row in rows:
             for measure in measures:
@@ -479,8 +511,7 @@ class _Builder:
     def penalties(self) -> Section:
         from penalties.models import PenaltyKind
 
-        rows = _grouped("penalties", user=self.user, code=self.code, length=self.length, low=self.low,
-                        high=self.high, measures=["decided"], dimension="kind",
+        rows = self._rows("penalties", ["decided"], dimension="kind",
                         dept_name="decision__case__department__name", amount="amount")
         folded = _Folded()
         for row in rows:
@@ -507,8 +538,7 @@ class _Builder:
 
     def reports(self) -> Section:
         measures = ["received", "handled", "handled_in_time"]
-        rows = _grouped("reports", user=self.user, code=self.code, length=self.length, low=self.low,
-                        high=self.high, measures=measures, dept_name="department__name")
+        rows = self._rows("reports", measures, dept_name="department__name")
         folded = _Folded()
         for row in rows:
             for measure in measures:
@@ -528,8 +558,7 @@ class _Builder:
     def entries(self) -> Section:
         from publicity.models import ListKind
 
-        rows = _grouped("entries", user=self.user, code=self.code, length=self.length, low=self.low,
-                        high=self.high, measures=["published"], dimension="list_kind",
+        rows = self._rows("entries", ["published"], dimension="list_kind",
                         dept_name="proposing_department__name")
         folded = _Folded()
         for row in rows:

@@ -66,6 +66,9 @@ def within(field_name: str, low, high) -> Q:
 class Measure:
     label: str
     q: Callable  # (low, high) -> Q on the ledger's model
+    # The datetime whose local day the measure counts by, when a row once counted never moves (regulator.summary
+    # keeps such measures per day); "" when later events change a past day's figure (reports handled in time).
+    day_field: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _build_ledgers() -> dict[str, Ledger]:
             department_kind_field="lead_department__kind",
             measures={
                 "done": Measure(_("完成检查"), lambda lo, hi: Q(status=VisitStatus.SUBMITTED)
-                                & within("submitted_at", lo, hi)),
+                                & within("submitted_at", lo, hi), day_field="submitted_at"),
                 "planned": Measure(_("登记的检查"), lambda lo, hi: within("created_at", lo, hi)),
             },
             filters={
@@ -202,7 +205,8 @@ def _build_ledgers() -> dict[str, Ledger]:
             kind="problems", title=_("问题项台账"), scoped=_problems,
             region_field="institution__region__code", department_field="department_id",
             department_kind_field="department__kind",
-            measures={"found": Measure(_("发现问题"), lambda lo, hi: within("created_at", lo, hi))},
+            measures={"found": Measure(_("发现问题"), lambda lo, hi: within("created_at", lo, hi),
+                                       day_field="created_at")},
             filters={"item": ChoiceFilter("item_code", _("检查项"), _checklist_codes)},
             columns=[(_("编号"), "id"), (_("机构"), "institution__name"), (_("区划"), "institution__region__name"),
                      (_("责任部门"), "department__name"), (_("检查项代码"), "item_code"),
@@ -214,11 +218,11 @@ def _build_ledgers() -> dict[str, Ledger]:
             kind="orders", title=_("整改通知书台账"), scoped=_orders,
             region_field="institution__region__code", department_field="department_id",
             measures={
-                "issued": Measure(_("下达"), lambda lo, hi: within("approved_at", lo, hi)),
-                "closed": Measure(_("销号"), lambda lo, hi: within("closed_at", lo, hi)),
+                "issued": Measure(_("下达"), lambda lo, hi: within("approved_at", lo, hi), day_field="approved_at"),
+                "closed": Measure(_("销号"), lambda lo, hi: within("closed_at", lo, hi), day_field="closed_at"),
                 "closed_on_time": Measure(_("按期销号"), lambda lo, hi: within("closed_at", lo, hi)
-                                          & Q(closed_at__date__lte=F("deadline"))),
-                "overdue": Measure(_("逾期"), lambda lo, hi: within("overdue_at", lo, hi)),
+                                          & Q(closed_at__date__lte=F("deadline")), day_field="closed_at"),
+                "overdue": Measure(_("逾期"), lambda lo, hi: within("overdue_at", lo, hi), day_field="overdue_at"),
             },
             filters={"status": ChoiceFilter("status", _("状态"), lambda: OrderStatus.choices)},
             columns=[(_("文号"), "number"), (_("机构"), "institution__name"),
@@ -230,7 +234,8 @@ def _build_ledgers() -> dict[str, Ledger]:
         "suspensions": Ledger(
             kind="suspensions", title=_("停办通知书台账"), scoped=_suspensions,
             region_field="institution__region__code", department_field="department_id",
-            measures={"issued": Measure(_("下达停办通知"), lambda lo, hi: within("approved_at", lo, hi))},
+            measures={"issued": Measure(_("下达停办通知"), lambda lo, hi: within("approved_at", lo, hi),
+                                        day_field="approved_at")},
             filters={"status": ChoiceFilter("status", _("状态"), lambda: SuspensionStatus.choices)},
             columns=[(_("文号"), "number"), (_("机构"), "institution__name"),
                      (_("区划"), "institution__region__name"), (_("下达部门"), "department__name"),
@@ -256,7 +261,8 @@ def _build_ledgers() -> dict[str, Ledger]:
             kind="penalties", title=_("处罚决定台账"), scoped=_penalties,
             region_field="decision__case__institution__region__code",
             department_field="decision__case__department_id",
-            measures={"decided": Measure(_("处罚"), lambda lo, hi: within("decision__decided_at", lo, hi))},
+            measures={"decided": Measure(_("处罚"), lambda lo, hi: within("decision__decided_at", lo, hi),
+                                         day_field="decision__decided_at")},
             filters={"penalty_kind": ChoiceFilter("kind", _("处罚种类"), lambda: PenaltyKind.choices)},
             columns=[(_("决定书文号"), "decision__number"), (_("当事人"), "decision__case__institution__name"),
                      (_("区划"), "decision__case__institution__region__name"),
@@ -284,7 +290,8 @@ def _build_ledgers() -> dict[str, Ledger]:
         "entries": Ledger(
             kind="entries", title=_("黑白名单台账"), scoped=_entries,
             region_field="institution__region__code", department_field="proposing_department_id",
-            measures={"published": Measure(_("公示"), lambda lo, hi: within("published_at", lo, hi))},
+            measures={"published": Measure(_("公示"), lambda lo, hi: within("published_at", lo, hi),
+                                           day_field="published_at")},
             filters={
                 "list_kind": ChoiceFilter("list_kind", _("名单"), lambda: ListKind.choices),
                 "status": ChoiceFilter("status", _("状态"), lambda: EntryStatus.choices),

@@ -343,3 +343,53 @@ class QueueAssignment(models.Model):
 
     def __str__(self):
         return f"{self.subject}#{self.object_id} → {self.assignee_id}"
+
+
+class DailyFigure(models.Model):
+    """One day's count of one dashboard measure, per region × department (× dimension): the nightly summary.
+
+    Filled by regulator.summary (the beat job `refresh_daily_figures` and the command of that name) for the
+    measures whose rows never move once counted (a visit submitted, an order approved, closed or overdue…);
+    the dashboard sums these days and counts only the days after `DailyFigureState.through` live.
+    `region_code` is the institution's own region (any level), so any ancestor is a prefix of it.
+    """
+
+    day = models.DateField(_("日期"))
+    figure = models.CharField(_("指标"), max_length=40, help_text=_("台账.口径，如 visits.done"))
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    dimension = models.CharField(_("分类"), max_length=40, blank=True, default="",
+                                 help_text=_("检查项代码、处罚种类或名单类别"))
+    count = models.PositiveIntegerField(_("数量"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("每日统计")
+        verbose_name_plural = _("每日统计")
+        indexes = [
+            models.Index(fields=["figure", "day", "region_code"], name="daily_figure_lookup",
+                         opclasses=["text_ops", "date_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["day"], name="daily_figure_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.figure} {self.region_code} {self.count}"
+
+
+class DailyFigureState(models.Model):
+    """How far the nightly summary reaches: every day up to `through` (inclusive) is in DailyFigure. One row."""
+
+    through = models.DateField(_("汇总截至"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("最近汇总时间"), null=True, blank=True)
+    refreshed_from = models.DateField(_("最近汇总起始日"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("最近写入行数"), default=0)
+    seconds = models.FloatField(_("最近耗时（秒）"), default=0)
+
+    class Meta:
+        verbose_name = _("每日统计汇总状态")
+        verbose_name_plural = _("每日统计汇总状态")
+
+    def __str__(self):
+        return f"through {self.through}"

@@ -25,3 +25,13 @@ def render_weekly_report(report_id: int) -> None:
     from .weekly import weekly_report_render
 
     weekly_report_render(report_id=report_id)
+
+
+@shared_task(acks_late=True)
+def refresh_daily_figures() -> dict:
+    """Nightly (beat, 02:30): yesterday's figures, and the days before it that may have been corrected, into the
+    dashboard's summary table; idempotent, holds an advisory lock."""
+    from .summary import refresh
+
+    result = refresh()
+    return {key: str(value) for key, value in result.items()}

@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE = {
     "chase-deadlines-daily": {"task": "penalties.tasks.chase_deadlines", "schedule": crontab(hour=1, minute=0)},
     "chase-report-deadlines-daily": {
         "task": "publicity.tasks.chase_report_deadlines", "schedule": crontab(hour=1, minute=30)},
+    "refresh-daily-figures": {
+        "task": "regulator.tasks.refresh_daily_figures", "schedule": crontab(hour=2, minute=30)},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }

@@ -26,6 +26,7 @@ from regulator.demo_cases import load_cases
 from regulator.demo_regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.services import department_create, staff_create
+from regulator.summary import refresh as refresh_daily_figures
 
 DEMO_PASSWORD = "Demo-2026-pass"
 INSTITUTIONS = 400
@@ -101,6 +102,7 @@ class Command(BaseCommand):
         admin = self._accounts(departments)
         counts = self._institutions(areas, departments, admin=admin, seed=seed)
         counts.update(load_cases(seed=seed))
+        refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat job would have left it
         return counts
 
     def _regions(self) -> list[Area]:

@@ -1,0 +1,27 @@
+"""Bring the dashboard's nightly summary (regulator.summary) up to yesterday, as the beat job does."""
+
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from regulator.summary import refresh
+
+
+class Command(BaseCommand):
+    help = ("Rewrite the daily figures behind the dashboard up to yesterday: the last few days (as the nightly job "
+            "does), every day from --since, or every day (--full: after importing history).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="rebuild every day from the first event")
+        parser.add_argument("--since", type=datetime.date.fromisoformat, help="rewrite from this day (YYYY-MM-DD)")
+        parser.add_argument("--today", type=datetime.date.fromisoformat,
+                            help="act as if today were this day (YYYY-MM-DD); default: the local date")
+
+    def handle(self, *args, full=False, since=None, today=None, **options):
+        result = refresh(today=today, full=full, since=since)
+        if result["skipped"]:
+            raise CommandError("another refresh of the daily figures is running; nothing done")
+        first = result["first"] or "the first event"
+        self.stdout.write(self.style.SUCCESS(
+            f"daily figures rewritten from {first} to {result['last']}: "
+            f"{result['rows']} rows in {result['seconds']} s"))

@@ -1,0 +1,218 @@
+"""The nightly summary behind the dashboard: each day's figures per region × department, kept in DailyFigure.
+
+At a province's scale (1,000,000 institutions, 2,000,000 visits) a prefecture's year of visits and orders is
+too many rows to count on every page view (docs/bench-oversight.md). The measures whose rows never move once
+counted — a visit submitted, a problem found, an order approved, closed or overdue, a suspension issued, a
+penalty decided, a list entry published: `Measure.day_field` is set — are therefore counted once per local day
+into DailyFigure by `refresh()`; the dashboard sums those days up to `DailyFigureState.through` and counts
+only the later days (today) live. Reports are not summarised: whether a report was handled in time changes
+after the day it was received.
+
+`refresh()` rewrites whole days (DELETE, then INSERT … SELECT of the same GROUP BY the dashboard runs: no
+row passes through Python), in one transaction under an advisory lock, so a repeated or concurrent run
+changes nothing. The beat job rewrites the last REWRITE_DAYS days each night (late corrections land);
+`manage.py refresh_daily_figures --full` rebuilds everything (after a bulk import of history).
+An institution that moves to another region takes its past figures along (`institution_moved`).
+"""
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Count, DateField, DecimalField, F, IntegerField, Q, Sum, Value
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+
+from .exports import get_ledger, period_bounds
+from .locks import advisory_lock
+from .models import DailyFigure, DailyFigureState
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "regulator.summary.refresh"
+REWRITE_DAYS = 7  # the nightly run rewrites this many days back, so late corrections reach the summary
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One summarised measure: `<ledger>.<measure>`, broken down by `dimension` (a field) and with `amount` summed."""
+
+    ledger: str
+    measure: str
+    dimension: str = ""
+    amount: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.ledger}.{self.measure}"
+
+
+FIGURES = [
+    Figure("visits", "done"),
+    Figure("problems", "found", dimension="item_code"),
+    Figure("orders", "issued"),
+    Figure("orders", "closed"),
+    Figure("orders", "closed_on_time"),
+    Figure("orders", "overdue"),
+    Figure("suspensions", "issued"),
+    Figure("penalties", "decided", dimension="kind", amount="amount"),
+    Figure("entries", "published", dimension="list_kind"),
+]
+BY_KEY = {figure.key: figure for figure in FIGURES}
+
+
+def summarised(ledger: str, measure: str) -> bool:
+    return f"{ledger}.{measure}" in BY_KEY
+
+
+def state() -> DailyFigureState:
+    return DailyFigureState.objects.get_or_create(pk=1)[0]
+
+
+def through() -> datetime.date | None:
+    """The last day the summary holds (every earlier day is complete), or None before the first run."""
+    return DailyFigureState.objects.filter(pk=1).values_list("through", flat=True).first()
+
+
+def _counted(figure: Figure, *, low, high):
+    """The rows the figure counts over [low, high) (every department's: the summary is for all users)."""
+    ledger = get_ledger(figure.ledger)
+    return ledger.scoped(None).filter(ledger.measure_q(figure.measure, low, high))
+
+
+def _day(figure: Figure) -> TruncDate:
+    return TruncDate(get_ledger(figure.ledger).measures[figure.measure].day_field, output_field=DateField())
+
+
+def _source(figure: Figure, *, low, high, region_codes=None):
+    """The GROUP BY (day, region, department, dimension) of one figure over [low, high), as a queryset."""
+    ledger = get_ledger(figure.ledger)
+    queryset = _counted(figure, low=low, high=high)
+    if region_codes is not None:
+        queryset = queryset.filter(**{f"{ledger.region_field}__in": list(region_codes)})
+    return (
+        queryset.annotate(
+            s_day=_day(figure),
+            s_area=F(ledger.region_field),
+            s_dept=F(ledger.department_field),
+            s_dim=F(figure.dimension) if figure.dimension else Value(""),
+            s_figure=Value(figure.key),
+        )
+        .values("s_day", "s_figure", "s_area", "s_dept", "s_dim")
+        .annotate(
+            s_count=Count("pk", output_field=IntegerField()),
+            s_amount=Sum(figure.amount) if figure.amount else Cast(Value(None), DecimalField(max_digits=18,
+                                                                                           decimal_places=2)),
+        )
+        .order_by()
+    )
+
+
+def _insert(figure: Figure, *, low, high, region_codes=None) -> int:
+    """INSERT … SELECT the figure's grouped rows into DailyFigure; returns the rows written."""
+    sql, params = _source(figure, low=low, high=high, region_codes=region_codes).query.sql_with_params()
+    table = DailyFigure._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, figure, region_code, department_id, dimension, count, amount) "
+            f"SELECT s.s_day, s.s_figure, s.s_area, s.s_dept, s.s_dim, s.s_count, s.s_amount FROM ({sql}) s",
+            params,
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _rewrite(first: datetime.date | None, last: datetime.date, *, region_codes=None) -> int:
+    """Days [first, last] (first None: from the beginning) of every figure, rewritten; optionally only some regions."""
+    low, high = period_bounds(first, last)
+    stale = DailyFigure.objects.filter(day__lte=last)
+    if first is not None:
+        stale = stale.filter(day__gte=first)
+    if region_codes is not None:
+        stale = stale.filter(region_code__in=list(region_codes))
+    stale.delete()
+    return sum(_insert(figure, low=low, high=high, region_codes=region_codes) for figure in FIGURES)
+
+
+def refresh(*, today: datetime.date | None = None, full: bool = False, since: datetime.date | None = None) -> dict:
+    """Bring the summary up to yesterday: the last REWRITE_DAYS days (or every day: `full`, or from `since`).
+
+    Returns what was done; {"skipped": True} when another run holds the lock.
+    """
+    today = today or timezone.localdate()
+    last = today - datetime.timedelta(days=1)
+    started = time.monotonic()
+    with advisory_lock(LOCK_NAME) as acquired:
+        if not acquired:
+            logger.info("daily figures: another refresh is running; skipped")
+            return {"skipped": True}
+        with transaction.atomic():
+            current = DailyFigureState.objects.select_for_update().get_or_create(pk=1)[0]
+            if full or current.through is None:
+                first = None  # nothing summarised yet: every day from the first event
+            elif since is not None:
+                first = min(since, current.through + datetime.timedelta(days=1))
+            else:
+                first = min(current.through + datetime.timedelta(days=1), last - datetime.timedelta(
+                    days=REWRITE_DAYS - 1))
+            rows = _rewrite(first, last) if first is None or first <= last else 0
+            current.through = last
+            current.refreshed_from = first
+            current.refreshed_at = timezone.now()
+            current.rows = rows
+            current.seconds = round(time.monotonic() - started, 3)
+            current.save()
+    logger.info("daily figures: %s to %s rewritten, %s rows, %.1f s", first or "start", last, rows, current.seconds)
+    return {"skipped": False, "first": first, "last": last, "rows": rows, "seconds": current.seconds}
+
+
+def institution_moved(institution_id: int, old_region: str, new_region: str) -> int:
+    """An institution changed region: rewrite, in both regions, the summarised days holding its rows.
+
+    Called in the transaction of the change (institutions.services), so the dashboard's figures keep agreeing
+    with the ledgers, which count by the institution's current region.
+    """
+    last = through()
+    if last is None or old_region == new_region:
+        return 0
+    _low, high = period_bounds(None, last)
+    days = set()
+    for figure in FIGURES:
+        institution = get_ledger(figure.ledger).region_field.removesuffix("region__code") + "id"
+        days.update(_counted(figure, low=None, high=high).filter(**{institution: institution_id})
+                    .annotate(s_day=_day(figure)).order_by().values_list("s_day", flat=True).distinct())
+    rows = 0
+    codes = [old_region, new_region]
+    for day in sorted(days):
+        rows += _rewrite(day, day, region_codes=codes)
+    return rows
+
+
+def summary_q(user) -> Q:
+    """What of DailyFigure a user's dashboard counts: the department kind of a head where the app scopes so."""
+    from .dashboard import dashboard_scope_q
+
+    q = Q()
+    for figure in FIGURES:
+        ledger = get_ledger(figure.ledger)
+        scope = dashboard_scope_q(user, ledger)
+        if scope:
+            q &= ~Q(figure=figure.key) | Q(department__kind=user.department_kind)
+    return q
+
+
+def summary_rows(*, user, code: str, length: int, first: datetime.date, last: datetime.date) -> list[dict]:
+    """Days [first, last] of every figure summed per (figure, sub-region, department, dimension): one query."""
+    from django.db.models.functions import Substr
+
+    queryset = DailyFigure.objects.filter(summary_q(user), day__gte=first, day__lte=last)
+    if code:
+        queryset = queryset.filter(region_code__startswith=code)
+    return list(
+        queryset.annotate(area=Substr("region_code", 1, length), dept=F("department_id"),
+                          dept_name=F("department__name"))
+        .values("figure", "area", "dept", "dept_name", "dimension")
+        .annotate(n=Sum("count"), amount=Sum("amount"))
+        .order_by()
+    )

@@ -1,0 +1,159 @@
+"""The nightly summary behind the dashboard: the same figures as counting live, idempotent, locked, kept current."""
+
+import datetime
+import zlib
+
+import psycopg2
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from institutions.services import institution_update
+from regulator import summary
+from regulator.dashboard import dashboard_figures
+from regulator.models import DailyFigure, DailyFigureState
+from tests.inspections.conftest import ensure_checklist
+from tests.regulator.test_dashboard import END, IN_PERIOD, PERIOD, START, at, headline, make_visit, seeded, table
+
+__all__ = ["seeded"]  # the fixture, shared with the dashboard's tests
+
+AFTER_PERIOD = datetime.date(2026, 1, 5)  # a "today" after the period: every day of it is summarised
+MID_PERIOD = datetime.date(2025, 5, 15)  # the summary holds up to 14 May; closings in May/June are counted live
+VIEWERS = [("joint_office", "370102"), ("prefecture_head", "3701"), ("education_head", "370102"),
+           ("market_head", "370102"), ("admin", ""), ("admin", "37"), ("admin", "370102001")]
+
+
+def figures_of(users, role, code, *, start=START, end=END):
+    return dashboard_figures(user=users[role], region_code=code, start=start, end=end).as_json()
+
+
+@pytest.mark.parametrize("today", [AFTER_PERIOD, MID_PERIOD])
+def test_the_summarised_dashboard_equals_the_live_one_for_every_viewer(seeded, users, today):
+    live = {(role, code): figures_of(users, role, code) for role, code in VIEWERS}
+    weekly_live = figures_of(users, "admin", "370102", start=datetime.date(2025, 5, 10), end=datetime.date(2025, 5, 16))
+
+    result = summary.refresh(today=today)
+
+    assert result["rows"] > 0 and not result["skipped"]
+    assert DailyFigureState.objects.get().through == today - datetime.timedelta(days=1)
+    assert DailyFigure.objects.filter(figure="visits.done").exists()
+    for role, code in VIEWERS:
+        assert figures_of(users, role, code) == live[role, code], (role, code)
+    assert figures_of(users, "admin", "370102", start=datetime.date(2025, 5, 10),
+                      end=datetime.date(2025, 5, 16)) == weekly_live
+    figures = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
+    assert figures.summary_through == min(END, today - datetime.timedelta(days=1))
+
+
+def test_the_summary_is_read_not_the_tables(seeded, users):
+    """Rows in the summary are what the dashboard shows for the summarised days (it does not recount them)."""
+    summary.refresh(today=AFTER_PERIOD)
+    row = DailyFigure.objects.filter(figure="visits.done", region_code="370102001", day=IN_PERIOD,
+                                     department__name="历下区教育局").get()
+    assert row.count == 2
+    DailyFigure.objects.filter(pk=row.pk).update(count=40)
+    numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END))
+    assert numbers["visits-done"] == 41  # 40 as summarised + the market department's one
+
+
+def test_days_after_the_summary_are_counted_live(seeded, users, departments, regions):
+    summary.refresh(today=MID_PERIOD)
+    template = ensure_checklist()
+    institution = seeded["lixia"]
+    make_visit(institution=institution, department=departments["education"], user=users["education_inspector"],
+               template=template, submitted=at(datetime.date(2025, 7, 1)))
+    numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END))
+    assert numbers["visits-done"] == 4  # 3 summarised + 1 live
+
+
+def test_refresh_is_idempotent_and_the_nightly_run_rewrites_recent_days(seeded, users, departments):
+    first = summary.refresh(today=MID_PERIOD)
+    rows = list(DailyFigure.objects.order_by("figure", "day", "region_code", "department_id", "dimension")
+                .values_list("figure", "day", "region_code", "department_id", "dimension", "count", "amount"))
+    again = summary.refresh(today=MID_PERIOD)
+    assert again["first"] == MID_PERIOD - datetime.timedelta(days=summary.REWRITE_DAYS)
+    assert list(DailyFigure.objects.order_by("figure", "day", "region_code", "department_id", "dimension")
+                .values_list("figure", "day", "region_code", "department_id", "dimension", "count",
+                             "amount")) == rows
+    assert first["first"] is None  # the first run summarises every day
+
+    # A visit recorded late for a day already summarised (two days ago): the next night's run counts it.
+    template = ensure_checklist()
+    make_visit(institution=seeded["lixia"], department=departments["education"], user=users["education_inspector"],
+               template=template, submitted=at(datetime.date(2025, 5, 13)))
+    summary.refresh(today=MID_PERIOD + datetime.timedelta(days=1))
+    numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START,
+                                         end=datetime.date(2025, 5, 31)))
+    assert numbers["visits-done"] == 4
+
+
+def test_an_institution_that_moves_takes_its_past_figures_along(seeded, users, regions):
+    summary.refresh(today=AFTER_PERIOD)
+    institution_update(actor=users["admin"], institution_id=seeded["lixia"].pk,
+                       data={"region": regions["other_township"]})
+    summarised = {(role, code): figures_of(users, role, code) for role, code in VIEWERS}
+    DailyFigureState.objects.update(through=None)  # count everything live
+    for role, code in VIEWERS:
+        assert summarised[role, code] == figures_of(users, role, code), (role, code)
+    by_county = table(dashboard_figures(user=users["admin"], region_code="3701", start=START, end=END), "visits", 0)
+    assert by_county["市中区"]["完成检查"] == 2  # its own + 历下甲培训's visit of 2025, now in 市中区
+    assert by_county["历下区"]["完成检查"] == 2  # 历下乙培训's two
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_second_refresh_at_the_same_time_does_nothing(seeded):
+    db = settings.DATABASES["default"]
+    other = psycopg2.connect(dbname=connection.settings_dict["NAME"], host=db["HOST"] or None,
+                             port=db["PORT"] or None, user=db["USER"] or None, password=db["PASSWORD"] or None)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [zlib.crc32(summary.LOCK_NAME.encode())])
+        assert summary.refresh(today=AFTER_PERIOD) == {"skipped": True}
+        assert not DailyFigure.objects.exists()
+        assert not DailyFigureState.objects.filter(through__isnull=False).exists()
+    finally:
+        other.close()
+    assert summary.refresh(today=AFTER_PERIOD)["skipped"] is False
+
+
+def test_the_command_and_the_beat_schedule(seeded, capsys):
+    call_command("refresh_daily_figures", "--today", "2026-01-05")
+    assert "daily figures rewritten from the first event to 2026-01-04" in capsys.readouterr().out
+    call_command("refresh_daily_figures", "--today", "2026-01-05", "--since", "2025-05-01")
+    assert "from 2025-05-01 to 2026-01-04" in capsys.readouterr().out
+    assert DailyFigureState.objects.get().refreshed_from == datetime.date(2025, 5, 1)
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-daily-figures"]
+    assert schedule["task"] == "regulator.tasks.refresh_daily_figures"
+    from regulator.tasks import refresh_daily_figures
+
+    assert refresh_daily_figures.apply().get()["skipped"] == "False"
+
+
+def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client, django_assert_num_queries):
+    summary.refresh(today=AFTER_PERIOD)
+    # session, user, region check, summary state, region names, institutions, the summary (every summarised figure),
+    # checklist item names, reports, region options, unread count
+    with django_assert_num_queries(11):
+        assert prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).status_code == 200
+    summary.refresh(today=MID_PERIOD)
+    # …plus the live count of the days after the summary: visits, problems, orders, suspensions, penalties, entries
+    with django_assert_num_queries(17):
+        response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
+    assert "每日夜间汇总" in response.content.decode()
+
+
+def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, departments):
+    summary.refresh(today=AFTER_PERIOD)
+    before = DailyFigure.objects.filter(figure="visits.done").count()
+    template = ensure_checklist()
+    for _index in range(15):
+        make_visit(institution=seeded["lixia"], department=departments["education"],
+                   user=users["education_inspector"], template=template, submitted=at(IN_PERIOD, hour=11))
+    summary.refresh(today=AFTER_PERIOD, full=True)
+    assert DailyFigure.objects.filter(figure="visits.done").count() == before
+    with CaptureQueriesContext(connection):
+        numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START,
+                                             end=END))
+    assert numbers["visits-done"] == 18
