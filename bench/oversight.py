@@ -4,7 +4,10 @@ Seeds, once, submitted visits (spread over four years, led by the education depa
 county), problem items on every fifth visit, and rectification orders (a quarter closed, a quarter overdue),
 through the apps' bench hooks plus a few set-based UPDATEs; then measures in-process with django.test.Client:
 
-- bench_dashboard: the dashboard of the bench prefecture (广州市) for the last year, for its joint office;
+- bench_summary: the nightly summary behind the dashboard (regulator.summary): a full back-fill, then the nightly
+  run that rewrites the last seven days;
+- bench_dashboard: the dashboard of the bench prefecture (广州市) for the last year, for its joint office, with
+  the summary and, beside it, with every figure counted live;
 - bench_weekly: one county's weekly figures (the selector the Friday job runs), the weekly report page, and
   rendering its PDF and .xlsx;
 - beside each: the same SQL re-run bare through psycopg2 (the floor), and Django admin's visit changelist
@@ -165,6 +168,23 @@ def measure_call(bench: Bench, label: str, who: str, call, runs: int) -> dict:
     return row
 
 
+def bench_summary(bench: Bench, *, today: datetime.date) -> dict:
+    """The nightly summary behind the dashboard: a full back-fill once, then the nightly run (last 7 days)."""
+    from regulator import summary
+    from regulator.models import DailyFigure
+
+    started = time.perf_counter()
+    result = summary.refresh(today=today, full=True)
+    ms = round((time.perf_counter() - started) * 1000, 1)
+    row = {"page": "summary: back-fill (--full)", "user": "command", "url": "", "median_ms": ms, "p95_ms": ms,
+           "queries": 0, "floor_ms": 0.0, "bytes": 0, "runs": 1, "rows_written": result["rows"]}
+    bench.rows.append(row)
+    print(_format_row(row), flush=True)
+    measure_call(bench, "summary: nightly run (7 days)", "beat job", lambda: summary.refresh(today=today),
+                 max(3, bench.args.runs // 4))
+    return {"rows": DailyFigure.objects.count(), "back_fill_ms": ms}
+
+
 def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     from institutions.management.commands.seed_scale import (
         ADMIN_USERNAME,
@@ -182,6 +202,19 @@ def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     bench.page("dashboard: prefecture, 1 year", "pref. office", prefecture,
                f"/dashboard/?region={BENCH_PREFECTURE}&{year}")
     bench.page("dashboard: county, 1 year", "county office", county, f"/dashboard/?region={BENCH_COUNTY}&{year}")
+    # The same two pages with every figure counted live, as before the nightly summary (regulator.summary).
+    from regulator.models import DailyFigureState
+
+    through = DailyFigureState.objects.get(pk=1).through
+    DailyFigureState.objects.filter(pk=1).update(through=None)
+    try:
+        live_runs = max(3, bench.args.runs // 4)
+        bench.page("dashboard: prefecture, live (no summary)", "pref. office", prefecture,
+                   f"/dashboard/?region={BENCH_PREFECTURE}&{year}", runs=live_runs)
+        bench.page("dashboard: county, live (no summary)", "county office", county,
+                   f"/dashboard/?region={BENCH_COUNTY}&{year}", runs=live_runs)
+    finally:
+        DailyFigureState.objects.filter(pk=1).update(through=through)
     bench.page("ledger: prefecture visits done, 1 yr", "pref. office", prefecture,
                f"/ledger/visits/?region={BENCH_PREFECTURE}&measure=done&{year}")
     bench.page("Django admin: visits changelist", "admin", admin, "/admin/inspections/visit/")
@@ -240,12 +273,14 @@ def main(argv=None) -> int:
     bench = Bench(args)
     print(HEADER)
     today = timezone.localdate()
+    summarised = bench_summary(bench, today=today)
     bench_dashboard(bench, today=today)
     bench_weekly(bench, today=today)
     from bench.run import machine_info
 
     results = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), **counts,
-               "seeded": seeded, "seed_seconds": seed_seconds, "runs": args.runs, "machine": machine_info(),
+               "seeded": seeded, "seed_seconds": seed_seconds, "summary": summarised, "runs": args.runs,
+               "machine": machine_info(),
                "pages": bench.rows, "explain": bench.explains}
     args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
     for item in bench.explains:

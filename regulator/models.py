@@ -346,7 +346,8 @@ class QueueAssignment(models.Model):
 
 
 class DailyFigure(models.Model):
-    """One day's count of one dashboard measure, per region × department (× dimension): the nightly summary.
+    """One day's (or month's) count of one dashboard measure, per region × department (× dimension): the nightly
+    summary. Month rows are the sums of their day rows, so that a year is read as twelve rows, not 365.
 
     Filled by regulator.summary (the beat job `refresh_daily_figures` and the command of that name) for the
     measures whose rows never move once counted (a visit submitted, an order approved, closed or overdue…);
@@ -354,7 +355,8 @@ class DailyFigure(models.Model):
     `region_code` is the institution's own region (any level), so any ancestor is a prefix of it.
     """
 
-    day = models.DateField(_("日期"))
+    day = models.DateField(_("日期"), help_text=_("按月汇总的行为该月1日"))
+    span = models.CharField(_("汇总粒度"), max_length=5, choices=[("day", _("日")), ("month", _("月"))], default="day")
     figure = models.CharField(_("指标"), max_length=40, help_text=_("台账.口径，如 visits.done"))
     region_code = models.CharField(_("区划代码"), max_length=12)
     department = models.ForeignKey(
@@ -369,7 +371,7 @@ class DailyFigure(models.Model):
         verbose_name = _("每日统计")
         verbose_name_plural = _("每日统计")
         indexes = [
-            models.Index(fields=["figure", "day", "region_code"], name="daily_figure_lookup",
+            models.Index(fields=["span", "day", "region_code"], name="daily_figure_lookup",
                          opclasses=["text_ops", "date_ops", "varchar_pattern_ops"]),
             models.Index(fields=["day"], name="daily_figure_day"),
         ]

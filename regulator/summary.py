@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, DateField, DecimalField, F, IntegerField, Q, Sum, Value
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
 from .exports import get_ledger, period_bounds
@@ -110,29 +110,52 @@ def _source(figure: Figure, *, low, high, region_codes=None):
     )
 
 
-def _insert(figure: Figure, *, low, high, region_codes=None) -> int:
-    """INSERT … SELECT the figure's grouped rows into DailyFigure; returns the rows written."""
-    sql, params = _source(figure, low=low, high=high, region_codes=region_codes).query.sql_with_params()
+def _insert(queryset, span: str) -> int:
+    """INSERT … SELECT a grouped queryset (columns s_day, s_figure, …) into DailyFigure; returns the rows written."""
+    sql, params = queryset.query.sql_with_params()
     table = DailyFigure._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, figure, region_code, department_id, dimension, count, amount) "
-            f"SELECT s.s_day, s.s_figure, s.s_area, s.s_dept, s.s_dim, s.s_count, s.s_amount FROM ({sql}) s",
-            params,
+            f"INSERT INTO {table} (day, span, figure, region_code, department_id, dimension, count, amount) "
+            f"SELECT s.s_day, %s, s.s_figure, s.s_area, s.s_dept, s.s_dim, s.s_count, s.s_amount FROM ({sql}) s",
+            [span, *params],
         )
         return max(cursor.rowcount, 0)
 
 
-def _rewrite(first: datetime.date | None, last: datetime.date, *, region_codes=None) -> int:
-    """Days [first, last] (first None: from the beginning) of every figure, rewritten; optionally only some regions."""
+def _months(first: datetime.date | None, last: datetime.date, *, region_codes=None) -> int:
+    """The month rows of the months holding days [first, last], summed again from their day rows."""
+    stale = DailyFigure.objects.filter(span="month", day__lte=last)
+    days = DailyFigure.objects.filter(span="day", day__lte=last)
+    if first is not None:
+        stale = stale.filter(day__gte=first.replace(day=1))
+        days = days.filter(day__gte=first.replace(day=1))
+    if region_codes is not None:
+        stale = stale.filter(region_code__in=list(region_codes))
+        days = days.filter(region_code__in=list(region_codes))
+    stale.delete()
+    return _insert(
+        days.annotate(s_day=TruncMonth("day", output_field=DateField()), s_figure=F("figure"),
+                      s_area=F("region_code"), s_dept=F("department_id"), s_dim=F("dimension"))
+        .values("s_day", "s_figure", "s_area", "s_dept", "s_dim")
+        .annotate(s_count=Sum("count"), s_amount=Sum("amount"))
+        .order_by(),
+        "month",
+    )
+
+
+def _rewrite(first: datetime.date | None, last: datetime.date, *, region_codes=None, months: bool = True) -> int:
+    """Days [first, last] (first None: from the beginning) of every figure, rewritten, and their months;
+    optionally only some regions."""
     low, high = period_bounds(first, last)
-    stale = DailyFigure.objects.filter(day__lte=last)
+    stale = DailyFigure.objects.filter(span="day", day__lte=last)
     if first is not None:
         stale = stale.filter(day__gte=first)
     if region_codes is not None:
         stale = stale.filter(region_code__in=list(region_codes))
     stale.delete()
-    return sum(_insert(figure, low=low, high=high, region_codes=region_codes) for figure in FIGURES)
+    rows = sum(_insert(_source(figure, low=low, high=high, region_codes=region_codes), "day") for figure in FIGURES)
+    return rows + (_months(first, last, region_codes=region_codes) if months else 0)
 
 
 def refresh(*, today: datetime.date | None = None, full: bool = False, since: datetime.date | None = None) -> dict:
@@ -185,7 +208,10 @@ def institution_moved(institution_id: int, old_region: str, new_region: str) -> 
     rows = 0
     codes = [old_region, new_region]
     for day in sorted(days):
-        rows += _rewrite(day, day, region_codes=codes)
+        rows += _rewrite(day, day, region_codes=codes, months=False)
+    for month in sorted({day.replace(day=1) for day in days}):
+        month_end = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+        rows += _months(month, month_end, region_codes=codes)
     return rows
 
 
@@ -202,11 +228,21 @@ def summary_q(user) -> Q:
     return q
 
 
+def _spans(first: datetime.date, last: datetime.date) -> Q:
+    """Days [first, last] as the fewest rows: month rows for the whole months inside, day rows for the rest."""
+    months_from = first if first.day == 1 else (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    after_last = last + datetime.timedelta(days=1)
+    months_to = after_last if after_last.day == 1 else last.replace(day=1)  # exclusive
+    if months_from >= months_to:
+        return Q(span="day", day__gte=first, day__lte=last)
+    return (Q(span="day", day__gte=first, day__lt=months_from) | Q(span="month", day__gte=months_from,
+                                                                    day__lt=months_to)
+            | Q(span="day", day__gte=months_to, day__lte=last))
+
+
 def summary_rows(*, user, code: str, length: int, first: datetime.date, last: datetime.date) -> list[dict]:
     """Days [first, last] of every figure summed per (figure, sub-region, department, dimension): one query."""
-    from django.db.models.functions import Substr
-
-    queryset = DailyFigure.objects.filter(summary_q(user), day__gte=first, day__lte=last)
+    queryset = DailyFigure.objects.filter(_spans(first, last), summary_q(user))
     if code:
         queryset = queryset.filter(region_code__startswith=code)
     return list(

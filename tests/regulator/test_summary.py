@@ -29,33 +29,62 @@ def figures_of(users, role, code, *, start=START, end=END):
     return dashboard_figures(user=users[role], region_code=code, start=start, end=end).as_json()
 
 
-@pytest.mark.parametrize("today", [AFTER_PERIOD, MID_PERIOD])
+PERIODS = [(START, END), (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16)),  # a reporting week
+           (datetime.date(2025, 2, 15), datetime.date(2025, 11, 20)), (datetime.date(2025, 5, 14), IN_PERIOD),
+           (datetime.date(2024, 12, 1), datetime.date(2025, 6, 1))]
+
+
+@pytest.mark.parametrize("today", [AFTER_PERIOD, MID_PERIOD, datetime.date(2025, 6, 1)])
 def test_the_summarised_dashboard_equals_the_live_one_for_every_viewer(seeded, users, today):
-    live = {(role, code): figures_of(users, role, code) for role, code in VIEWERS}
-    weekly_live = figures_of(users, "admin", "370102", start=datetime.date(2025, 5, 10), end=datetime.date(2025, 5, 16))
+    live = {(role, code, start, end): figures_of(users, role, code, start=start, end=end)
+            for role, code in VIEWERS for start, end in PERIODS}
 
     result = summary.refresh(today=today)
 
     assert result["rows"] > 0 and not result["skipped"]
     assert DailyFigureState.objects.get().through == today - datetime.timedelta(days=1)
-    assert DailyFigure.objects.filter(figure="visits.done").exists()
+    assert DailyFigure.objects.filter(figure="visits.done", span="day").exists()
+    assert DailyFigure.objects.filter(figure="visits.done", span="month").exists()
     for role, code in VIEWERS:
-        assert figures_of(users, role, code) == live[role, code], (role, code)
-    assert figures_of(users, "admin", "370102", start=datetime.date(2025, 5, 10),
-                      end=datetime.date(2025, 5, 16)) == weekly_live
+        for start, end in PERIODS:
+            assert figures_of(users, role, code, start=start, end=end) == live[role, code, start, end], (
+                role, code, start, end)
     figures = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
     assert figures.summary_through == min(END, today - datetime.timedelta(days=1))
 
 
-def test_the_summary_is_read_not_the_tables(seeded, users):
-    """Rows in the summary are what the dashboard shows for the summarised days (it does not recount them)."""
+def test_the_summary_is_read_not_the_tables_months_as_month_rows(seeded, users):
+    """Rows in the summary are what the dashboard shows for the summarised days (it does not recount them):
+    whole months from the month rows, the other days from the day rows."""
     summary.refresh(today=AFTER_PERIOD)
-    row = DailyFigure.objects.filter(figure="visits.done", region_code="370102001", day=IN_PERIOD,
-                                     department__name="历下区教育局").get()
-    assert row.count == 2
-    DailyFigure.objects.filter(pk=row.pk).update(count=40)
-    numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END))
-    assert numbers["visits-done"] == 41  # 40 as summarised + the market department's one
+    rows = DailyFigure.objects.filter(figure="visits.done", region_code="370102001", department__name="历下区教育局")
+    day, month = rows.get(span="day", day=IN_PERIOD), rows.get(span="month", day=datetime.date(2025, 5, 1))
+    assert day.count == month.count == 2
+    DailyFigure.objects.filter(pk=day.pk).update(count=30)
+    DailyFigure.objects.filter(pk=month.pk).update(count=40)
+
+    def visits_done(start, end):
+        return headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=start,
+                                          end=end))["visits-done"]
+
+    assert visits_done(START, END) == 41  # May as one month row (40) + the market department's visit
+    assert visits_done(datetime.date(2025, 5, 1), datetime.date(2025, 5, 31)) == 41
+    assert visits_done(datetime.date(2025, 5, 10), datetime.date(2025, 5, 20)) == 31  # days of May: day rows
+    assert visits_done(datetime.date(2025, 4, 2), datetime.date(2025, 5, 30)) == 31
+
+
+def test_month_rows_are_the_sums_of_their_days(seeded, users):
+    summary.refresh(today=AFTER_PERIOD)
+    from django.db.models import Sum
+    from django.db.models.functions import TruncMonth
+
+    days = {(row["m"], row["figure"], row["region_code"], row["department_id"], row["dimension"]): (row["n"], row["a"])
+            for row in DailyFigure.objects.filter(span="day").annotate(m=TruncMonth("day"))
+            .values("m", "figure", "region_code", "department_id", "dimension")
+            .annotate(n=Sum("count"), a=Sum("amount")).order_by()}
+    months = {(row.day, row.figure, row.region_code, row.department_id, row.dimension): (row.count, row.amount)
+              for row in DailyFigure.objects.filter(span="month")}
+    assert months == days and len(months) > 5
 
 
 def test_days_after_the_summary_are_counted_live(seeded, users, departments, regions):
@@ -70,11 +99,11 @@ def test_days_after_the_summary_are_counted_live(seeded, users, departments, reg
 
 def test_refresh_is_idempotent_and_the_nightly_run_rewrites_recent_days(seeded, users, departments):
     first = summary.refresh(today=MID_PERIOD)
-    rows = list(DailyFigure.objects.order_by("figure", "day", "region_code", "department_id", "dimension")
+    rows = list(DailyFigure.objects.order_by("span", "figure", "day", "region_code", "department_id", "dimension")
                 .values_list("figure", "day", "region_code", "department_id", "dimension", "count", "amount"))
     again = summary.refresh(today=MID_PERIOD)
     assert again["first"] == MID_PERIOD - datetime.timedelta(days=summary.REWRITE_DAYS)
-    assert list(DailyFigure.objects.order_by("figure", "day", "region_code", "department_id", "dimension")
+    assert list(DailyFigure.objects.order_by("span", "figure", "day", "region_code", "department_id", "dimension")
                 .values_list("figure", "day", "region_code", "department_id", "dimension", "count",
                              "amount")) == rows
     assert first["first"] is None  # the first run summarises every day
@@ -147,6 +176,7 @@ def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client,
 def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, departments):
     summary.refresh(today=AFTER_PERIOD)
     before = DailyFigure.objects.filter(figure="visits.done").count()
+    assert before > 0
     template = ensure_checklist()
     for _index in range(15):
         make_visit(institution=seeded["lixia"], department=departments["education"],
