@@ -135,6 +135,8 @@ class Dashboard:
     sections: list[Section]
     # Days start..summary_through come from the nightly summary (regulator.summary); later days are counted live.
     summary_through: datetime.date | None = None
+    # When the institution counts were taken, if they come from the snapshot (a province); None: counted live.
+    institutions_at: datetime.datetime | None = None
 
     def as_json(self) -> dict:
         """Plain JSON (labels in Chinese, no links): what a weekly report keeps."""
@@ -266,7 +268,10 @@ class _Builder:
         self.links = _Links(user=user, code=code, start=start, end=end)
         # The nightly summary holds days up to `through`: the period's days up to it are read from there (one
         # query for every figure), the later ones (today) are counted live from the apps' tables.
-        through = summary.through()
+        state = summary.current()
+        through = state["through"]
+        # A province's (or the country's) institutions are counted from the snapshot retaken every ten minutes.
+        self.institutions_at = state["institutions_at"] if len(code) <= summary.SNAPSHOT_CODE_LENGTH else None
         self.summary_last = min(end, through) if through is not None and through >= start else None
         self.live_low = period_bounds(self.summary_last + datetime.timedelta(days=1), None)[0] if (
             self.summary_last) else self.low
@@ -375,20 +380,24 @@ class _Builder:
             self.entries(),
         ]
         return Dashboard(self.code, region_name or self.code, self.start, self.end, self.breakdown,
-                         self.headline, sections, summary_through=self.summary_last)
+                         self.headline, sections, summary_through=self.summary_last,
+                         institutions_at=self.institutions_at)
 
     def institutions(self) -> Section:
         from institutions.models import Category, Institution, LicenceStanding, OperatingState
 
-        queryset = Institution.objects.all()  # the register is every department's: the region is the scope
-        if self.code:
-            queryset = queryset.filter(region__code__startswith=self.code)
-        rows = list(
-            queryset.annotate(area=Substr("region__code", 1, self.length))
-            .values("area", "licence_standing", "category", "operating_state")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
+        if self.institutions_at:
+            rows = summary.institution_rows(code=self.code, length=self.length)
+        else:
+            queryset = Institution.objects.all()  # the register is every department's: the region is the scope
+            if self.code:
+                queryset = queryset.filter(region__code__startswith=self.code)
+            rows = list(
+                queryset.annotate(area=Substr("region__code", 1, self.length))
+                .values("area", "licence_standing", "category", "operating_state")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
         section = Section("institutions", str(_("机构（当前状态）")))
         total = 0
         for dimension, choices, caption in (

@@ -380,10 +380,32 @@ class DailyFigure(models.Model):
         return f"{self.day:%Y-%m-%d} {self.figure} {self.region_code} {self.count}"
 
 
+class InstitutionFigure(models.Model):
+    """Institutions per region × licence standing × category × operating state, as of
+    `DailyFigureState.institutions_at`: what the dashboard of a whole province (or the country) counts from,
+    refreshed every few minutes (regulator.summary.refresh_institutions). Smaller regions count live."""
+
+    region_code = models.CharField(_("区划代码"), max_length=12)
+    licence_standing = models.CharField(_("证照情况"), max_length=20)
+    category = models.CharField(_("类别"), max_length=20)
+    operating_state = models.CharField(_("经营状态"), max_length=20)
+    count = models.PositiveIntegerField(_("数量"))
+
+    class Meta:
+        verbose_name = _("机构数快照")
+        verbose_name_plural = _("机构数快照")
+        indexes = [models.Index(fields=["region_code"], name="institution_figure_region",
+                                opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return f"{self.region_code} {self.licence_standing} {self.category} {self.operating_state} {self.count}"
+
+
 class DailyFigureState(models.Model):
     """How far the nightly summary reaches: every day up to `through` (inclusive) is in DailyFigure. One row."""
 
     through = models.DateField(_("汇总截至"), null=True, blank=True)
+    institutions_at = models.DateTimeField(_("机构数快照时间"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("最近汇总时间"), null=True, blank=True)
     refreshed_from = models.DateField(_("最近汇总起始日"), null=True, blank=True)
     rows = models.PositiveIntegerField(_("最近写入行数"), default=0)

@@ -13,6 +13,10 @@ row passes through Python), in one transaction under an advisory lock, so a repe
 changes nothing. The beat job rewrites the last REWRITE_DAYS days each night (late corrections land);
 `manage.py refresh_daily_figures --full` rebuilds everything (after a bulk import of history).
 An institution that moves to another region takes its past figures along (`institution_moved`).
+
+The institutions' current state (standing × category × operating state) is not a daily figure: a province's
+dashboard reads it from InstitutionFigure, retaken every ten minutes (`refresh_institutions`); the dashboards
+of prefectures and below count it live.
 """
 
 import datetime
@@ -27,11 +31,15 @@ from django.utils import timezone
 
 from .exports import get_ledger, period_bounds
 from .locks import advisory_lock
-from .models import DailyFigure, DailyFigureState
+from .models import DailyFigure, DailyFigureState, InstitutionFigure
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "regulator.summary.refresh"
+INSTITUTIONS_LOCK_NAME = "regulator.summary.institutions"
+# Regions whose code is at most this long (a province, the country) count institutions from InstitutionFigure:
+# a province's million institutions take seconds to count; a prefecture's are an index-only scan (~150 ms).
+SNAPSHOT_CODE_LENGTH = 2
 REWRITE_DAYS = 7  # the nightly run rewrites this many days back, so late corrections reach the summary
 
 
@@ -73,7 +81,13 @@ def state() -> DailyFigureState:
 
 def through() -> datetime.date | None:
     """The last day the summary holds (every earlier day is complete), or None before the first run."""
-    return DailyFigureState.objects.filter(pk=1).values_list("through", flat=True).first()
+    return current()["through"]
+
+
+def current() -> dict:
+    """`through` and `institutions_at` (when the institution counts were taken), in one query."""
+    return (DailyFigureState.objects.filter(pk=1).values("through", "institutions_at").first()
+            or {"through": None, "institutions_at": None})
 
 
 def _counted(figure: Figure, *, low, high):
@@ -250,5 +264,44 @@ def summary_rows(*, user, code: str, length: int, first: datetime.date, last: da
                           dept_name=F("department__name"))
         .values("figure", "area", "dept", "dept_name", "dimension")
         .annotate(n=Sum("count"), amount=Sum("amount"))
+        .order_by()
+    )
+
+
+def refresh_institutions() -> dict:
+    """Retake InstitutionFigure (every institution counted per region × standing × category × state): one
+    DELETE and one INSERT … SELECT in a transaction, under an advisory lock."""
+    from institutions.models import Institution
+
+    started = time.monotonic()
+    with advisory_lock(INSTITUTIONS_LOCK_NAME) as acquired:
+        if not acquired:
+            return {"skipped": True}
+        with transaction.atomic():
+            InstitutionFigure.objects.all().delete()
+            sql, params = (Institution.objects.annotate(s_region=F("region_id"), s_standing=F("licence_standing"),
+                                                        s_category=F("category"), s_state=F("operating_state"))
+                           .values("s_region", "s_standing", "s_category", "s_state")
+                           .annotate(s_count=Count("pk")).order_by().query.sql_with_params())
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {InstitutionFigure._meta.db_table} (region_code, licence_standing, category, "
+                    f"operating_state, count) SELECT s.s_region, s.s_standing, s.s_category, s.s_state, s.s_count "
+                    f"FROM ({sql}) s", params)
+                rows = max(cursor.rowcount, 0)
+            DailyFigureState.objects.get_or_create(pk=1)
+            DailyFigureState.objects.filter(pk=1).update(institutions_at=timezone.now())
+    return {"skipped": False, "rows": rows, "seconds": round(time.monotonic() - started, 3)}
+
+
+def institution_rows(*, code: str, length: int) -> list[dict]:
+    """The snapshot's counts per (sub-region, standing, category, state): the shape of the dashboard's live query."""
+    queryset = InstitutionFigure.objects.all()
+    if code:
+        queryset = queryset.filter(region_code__startswith=code)
+    return list(
+        queryset.annotate(area=Substr("region_code", 1, length))
+        .values("area", "licence_standing", "category", "operating_state")
+        .annotate(n=Sum("count"))
         .order_by()
     )

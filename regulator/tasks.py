@@ -35,3 +35,11 @@ def refresh_daily_figures() -> dict:
 
     result = refresh()
     return {key: str(value) for key, value in result.items()}
+
+
+@shared_task(acks_late=True)
+def refresh_institution_figures() -> dict:
+    """Every ten minutes (beat): the institution counts a province's dashboard reads; holds an advisory lock."""
+    from .summary import refresh_institutions
+
+    return refresh_institutions()

@@ -189,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publicity.tasks.chase_report_deadlines", "schedule": crontab(hour=1, minute=30)},
     "refresh-daily-figures": {
         "task": "regulator.tasks.refresh_daily_figures", "schedule": crontab(hour=2, minute=30)},
+    "refresh-institution-figures": {
+        "task": "regulator.tasks.refresh_institution_figures", "schedule": crontab(minute="*/10")},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }

@@ -40,6 +40,7 @@ def test_the_summarised_dashboard_equals_the_live_one_for_every_viewer(seeded, u
             for role, code in VIEWERS for start, end in PERIODS}
 
     result = summary.refresh(today=today)
+    assert summary.refresh_institutions()["rows"] == 4  # four institutions, each in a group of its own
 
     assert result["rows"] > 0 and not result["skipped"]
     assert DailyFigureState.objects.get().through == today - datetime.timedelta(days=1)
@@ -142,6 +143,8 @@ def test_a_second_refresh_at_the_same_time_does_nothing(seeded):
         assert summary.refresh(today=AFTER_PERIOD) == {"skipped": True}
         assert not DailyFigure.objects.exists()
         assert not DailyFigureState.objects.filter(through__isnull=False).exists()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [zlib.crc32(summary.LOCK_NAME.encode())])
     finally:
         other.close()
     assert summary.refresh(today=AFTER_PERIOD)["skipped"] is False
@@ -149,7 +152,9 @@ def test_a_second_refresh_at_the_same_time_does_nothing(seeded):
 
 def test_the_command_and_the_beat_schedule(seeded, capsys):
     call_command("refresh_daily_figures", "--today", "2026-01-05")
-    assert "daily figures rewritten from the first event to 2026-01-04" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "daily figures rewritten from the first event to 2026-01-04" in out
+    assert "institution counts retaken: 4 rows" in out
     call_command("refresh_daily_figures", "--today", "2026-01-05", "--since", "2025-05-01")
     assert "from 2025-05-01 to 2026-01-04" in capsys.readouterr().out
     assert DailyFigureState.objects.get().refreshed_from == datetime.date(2025, 5, 1)
@@ -187,3 +192,40 @@ def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, dep
         numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START,
                                              end=END))
     assert numbers["visits-done"] == 18
+
+
+def test_a_provinces_institutions_come_from_the_snapshot_smaller_regions_count_live(seeded, users, regions,
+                                                                                     admin_client_):
+    from tests.factories import InstitutionFactory
+
+    def institutions(code):
+        return headline(dashboard_figures(user=users["admin"], region_code=code, start=START, end=END))["institutions"]
+
+    assert institutions("37") == 4  # no snapshot yet: counted live
+    summary.refresh_institutions()
+    InstitutionFactory(name="新登记培训", region=regions["township"], category="arts")
+    assert institutions("37") == 4  # the snapshot, until it is retaken
+    assert institutions("3701") == 4 and institutions("370102") == 3  # live: 历下 has the new one
+    page = admin_client_.get("/dashboard/", {"region": "37", **PERIOD}).content.decode()
+    assert "的快照（每10分钟更新）" in page
+    assert "的快照" not in admin_client_.get("/dashboard/", {"region": "3701", **PERIOD}).content.decode()
+    summary.refresh_institutions()
+    assert institutions("37") == 5
+    by_prefecture = table(dashboard_figures(user=users["admin"], region_code="37", start=START, end=END),
+                          "institutions", 1)  # by category
+    assert by_prefecture["济南市"]["非学科类·文化艺术"] == 2 and by_prefecture["青岛市"]["非学科类·文化艺术"] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_the_institution_snapshot_is_retaken_by_one_process_at_a_time(seeded):
+    db = settings.DATABASES["default"]
+    other = psycopg2.connect(dbname=connection.settings_dict["NAME"], host=db["HOST"] or None,
+                             port=db["PORT"] or None, user=db["USER"] or None, password=db["PASSWORD"] or None)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [zlib.crc32(summary.INSTITUTIONS_LOCK_NAME.encode())])
+        assert summary.refresh_institutions() == {"skipped": True}
+    finally:
+        other.close()
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-institution-figures"]["task"] == (
+        "regulator.tasks.refresh_institution_figures")

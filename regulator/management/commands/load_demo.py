@@ -27,6 +27,7 @@ from regulator.demo_regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, 
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.services import department_create, staff_create
 from regulator.summary import refresh as refresh_daily_figures
+from regulator.summary import refresh_institutions
 
 DEMO_PASSWORD = "Demo-2026-pass"
 INSTITUTIONS = 400
@@ -102,7 +103,8 @@ class Command(BaseCommand):
         admin = self._accounts(departments)
         counts = self._institutions(areas, departments, admin=admin, seed=seed)
         counts.update(load_cases(seed=seed))
-        refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat job would have left it
+        refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat jobs would have left it
+        refresh_institutions()
         return counts
 
     def _regions(self) -> list[Area]:
