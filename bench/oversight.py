@@ -182,6 +182,8 @@ def bench_summary(bench: Bench, *, today: datetime.date) -> dict:
     print(_format_row(row), flush=True)
     measure_call(bench, "summary: nightly run (7 days)", "beat job", lambda: summary.refresh(today=today),
                  max(3, bench.args.runs // 4))
+    measure_call(bench, "summary: institution snapshot", "beat job", summary.refresh_institutions,
+                 max(3, bench.args.runs // 4))
     return {"rows": DailyFigure.objects.count(), "back_fill_ms": ms}
 
 
@@ -202,19 +204,23 @@ def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     bench.page("dashboard: prefecture, 1 year", "pref. office", prefecture,
                f"/dashboard/?region={BENCH_PREFECTURE}&{year}")
     bench.page("dashboard: county, 1 year", "county office", county, f"/dashboard/?region={BENCH_COUNTY}&{year}")
+    province = BENCH_PREFECTURE[:2]
+    bench.page("dashboard: province, 1 year", "admin", admin, f"/dashboard/?region={province}&{year}")
     # The same two pages with every figure counted live, as before the nightly summary (regulator.summary).
     from regulator.models import DailyFigureState
 
-    through = DailyFigureState.objects.get(pk=1).through
-    DailyFigureState.objects.filter(pk=1).update(through=None)
+    through, taken = DailyFigureState.objects.values_list("through", "institutions_at").get(pk=1)
+    DailyFigureState.objects.filter(pk=1).update(through=None, institutions_at=None)
     try:
         live_runs = max(3, bench.args.runs // 4)
         bench.page("dashboard: prefecture, live (no summary)", "pref. office", prefecture,
                    f"/dashboard/?region={BENCH_PREFECTURE}&{year}", runs=live_runs)
         bench.page("dashboard: county, live (no summary)", "county office", county,
                    f"/dashboard/?region={BENCH_COUNTY}&{year}", runs=live_runs)
+        bench.page("dashboard: province, live (no summary)", "admin", admin,
+                   f"/dashboard/?region={province}&{year}", runs=live_runs)
     finally:
-        DailyFigureState.objects.filter(pk=1).update(through=through)
+        DailyFigureState.objects.filter(pk=1).update(through=through, institutions_at=taken)
     bench.page("ledger: prefecture visits done, 1 yr", "pref. office", prefecture,
                f"/ledger/visits/?region={BENCH_PREFECTURE}&measure=done&{year}")
     bench.page("Django admin: visits changelist", "admin", admin, "/admin/inspections/visit/")

@@ -256,11 +256,11 @@ class Bench:
 
 
 def _format_row(row: dict) -> str:
-    return (f"{row['page']:<34} {row['user']:<12} {row['median_ms']:>9.1f} {row['p95_ms']:>9.1f} "
+    return (f"{row['page']:<40} {row['user']:<13} {row['median_ms']:>9.1f} {row['p95_ms']:>9.1f} "
             f"{row['queries']:>7} {row['floor_ms']:>9.1f}")
 
 
-HEADER = f"{'page':<34} {'user':<12} {'median ms':>9} {'p95 ms':>9} {'queries':>7} {'floor ms':>9}"
+HEADER = f"{'page':<40} {'user':<13} {'median ms':>9} {'p95 ms':>9} {'queries':>7} {'floor ms':>9}"
 
 
 def next_link(content: bytes) -> str:
