@@ -1,5 +1,6 @@
 """The nightly summary behind the dashboard: the same figures as counting live, idempotent, locked, kept current."""
 
+import contextlib
 import datetime
 import zlib
 
@@ -132,21 +133,29 @@ def test_an_institution_that_moves_takes_its_past_figures_along(seeded, users, r
     assert by_county["历下区"]["完成检查"] == 2  # 历下乙培训's two
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
-def test_a_second_refresh_at_the_same_time_does_nothing(seeded):
+@contextlib.contextmanager
+def lock_held_elsewhere(name: str):
+    """Another database session (as another worker would) holds the advisory lock `name`."""
     db = settings.DATABASES["default"]
     other = psycopg2.connect(dbname=connection.settings_dict["NAME"], host=db["HOST"] or None,
                              port=db["PORT"] or None, user=db["USER"] or None, password=db["PASSWORD"] or None)
+    key = zlib.crc32(name.encode())
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [zlib.crc32(summary.LOCK_NAME.encode())])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        yield
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_second_refresh_at_the_same_time_does_nothing(seeded):
+    with lock_held_elsewhere(summary.LOCK_NAME):
         assert summary.refresh(today=AFTER_PERIOD) == {"skipped": True}
         assert not DailyFigure.objects.exists()
         assert not DailyFigureState.objects.filter(through__isnull=False).exists()
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [zlib.crc32(summary.LOCK_NAME.encode())])
-    finally:
-        other.close()
     assert summary.refresh(today=AFTER_PERIOD)["skipped"] is False
 
 
@@ -218,14 +227,8 @@ def test_a_provinces_institutions_come_from_the_snapshot_smaller_regions_count_l
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_the_institution_snapshot_is_retaken_by_one_process_at_a_time(seeded):
-    db = settings.DATABASES["default"]
-    other = psycopg2.connect(dbname=connection.settings_dict["NAME"], host=db["HOST"] or None,
-                             port=db["PORT"] or None, user=db["USER"] or None, password=db["PASSWORD"] or None)
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [zlib.crc32(summary.INSTITUTIONS_LOCK_NAME.encode())])
+    with lock_held_elsewhere(summary.INSTITUTIONS_LOCK_NAME):
         assert summary.refresh_institutions() == {"skipped": True}
-    finally:
-        other.close()
+    assert summary.refresh_institutions()["skipped"] is False
     assert settings.CELERY_BEAT_SCHEDULE["refresh-institution-figures"]["task"] == (
         "regulator.tasks.refresh_institution_figures")
