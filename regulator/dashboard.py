@@ -395,7 +395,7 @@ class _Builder:
             rows = list(
                 queryset.annotate(area=Substr("region__code", 1, self.length))
                 .values("area", "licence_standing", "category", "operating_state")
-                .annotate(n=Count("pk"))
+                .annotate(n=Count("*"))  # COUNT(*): an index-only scan of inst_region_figures; COUNT(id) reads rows
                 .order_by()
             )
         section = Section("institutions", str(_("机构（当前状态）")))

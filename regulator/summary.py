@@ -282,7 +282,7 @@ def refresh_institutions() -> dict:
             sql, params = (Institution.objects.annotate(s_region=F("region_id"), s_standing=F("licence_standing"),
                                                         s_category=F("category"), s_state=F("operating_state"))
                            .values("s_region", "s_standing", "s_category", "s_state")
-                           .annotate(s_count=Count("pk")).order_by().query.sql_with_params())
+                           .annotate(s_count=Count("*")).order_by().query.sql_with_params())
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {InstitutionFigure._meta.db_table} (region_code, licence_standing, category, "
