@@ -194,6 +194,9 @@ def refresh(*, today: datetime.date | None = None, full: bool = False, since: da
                 first = min(current.through + datetime.timedelta(days=1), last - datetime.timedelta(
                     days=REWRITE_DAYS - 1))
             rows = _rewrite(first, last) if first is None or first <= last else 0
+            if first is None and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:  # the planner must know the table's new size at once
+                    cursor.execute(f"ANALYZE {DailyFigure._meta.db_table}")
             current.through = last
             current.refreshed_from = first
             current.refreshed_at = timezone.now()
@@ -242,30 +245,37 @@ def summary_q(user) -> Q:
     return q
 
 
-def _spans(first: datetime.date, last: datetime.date) -> Q:
-    """Days [first, last] as the fewest rows: month rows for the whole months inside, day rows for the rest."""
+def _spans(first: datetime.date, last: datetime.date) -> list[Q]:
+    """Days [first, last] as the fewest rows: month rows for the whole months inside, day rows for the days
+    before and after them. One Q per contiguous range, each served alone by an index-only scan (an OR of the
+    ranges makes PostgreSQL combine bitmaps and read the table's pages: 85 ms instead of ~15 for a prefecture)."""
     months_from = first if first.day == 1 else (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     after_last = last + datetime.timedelta(days=1)
     months_to = after_last if after_last.day == 1 else last.replace(day=1)  # exclusive
     if months_from >= months_to:
-        return Q(span="day", day__gte=first, day__lte=last)
-    return (Q(span="day", day__gte=first, day__lt=months_from) | Q(span="month", day__gte=months_from,
-                                                                    day__lt=months_to)
-            | Q(span="day", day__gte=months_to, day__lte=last))
+        return [Q(span="day", day__gte=first, day__lte=last)]
+    ranges = [Q(span="day", day__gte=first, day__lt=months_from) if first < months_from else None,
+              Q(span="month", day__gte=months_from, day__lt=months_to),
+              Q(span="day", day__gte=months_to, day__lte=last) if months_to <= last else None]
+    return [q for q in ranges if q is not None]
 
 
 def summary_rows(*, user, code: str, length: int, first: datetime.date, last: datetime.date) -> list[dict]:
-    """Days [first, last] of every figure summed per (figure, sub-region, department, dimension): one query."""
-    queryset = DailyFigure.objects.filter(_spans(first, last), summary_q(user))
-    if code:
-        queryset = queryset.filter(region_code__startswith=code)
-    return list(
-        queryset.annotate(area=Substr("region_code", 1, length), dept=F("department_id"),
-                          dept_name=F("department__name"))
-        .values("figure", "area", "dept", "dept_name", "dimension")
-        .annotate(n=Sum("count"), amount=Sum("amount"))
-        .order_by()
-    )
+    """Days [first, last] of every figure summed per (figure, sub-region, department, dimension): one query per
+    contiguous range of rows (whole months; days before and after them), at most three."""
+    rows = []
+    for span in _spans(first, last):
+        queryset = DailyFigure.objects.filter(span, summary_q(user))
+        if code:
+            queryset = queryset.filter(region_code__startswith=code)
+        rows += (
+            queryset.annotate(area=Substr("region_code", 1, length), dept=F("department_id"),
+                              dept_name=F("department__name"))
+            .values("figure", "area", "dept", "dept_name", "dimension")
+            .annotate(n=Sum("count"), amount=Sum("amount"))
+            .order_by()
+        )
+    return rows
 
 
 def refresh_institutions() -> dict:

@@ -215,3 +215,7 @@ LOGGING = {
 }
 
 SITE_TITLE = _("校外培训机构协同监管平台")
+
+# The dashboard summary's covering index (regulator.DailyFigure) has INCLUDE columns, which SQLite (the demo's
+# database) ignores: it is still an index there, only not an index-only one.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
