@@ -383,7 +383,7 @@ class DailyFigure(models.Model):
 
 
 class InstitutionFigure(models.Model):
-    """Institutions per region × licence standing × category × operating state, as of
+    """Institutions per county × licence standing × category × operating state, as of
     `DailyFigureState.institutions_at`: what the dashboard of a whole province (or the country) counts from,
     refreshed every few minutes (regulator.summary.refresh_institutions). Smaller regions count live."""
 

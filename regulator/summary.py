@@ -40,6 +40,7 @@ INSTITUTIONS_LOCK_NAME = "regulator.summary.institutions"
 # Regions whose code is at most this long (a province, the country) count institutions from InstitutionFigure:
 # a province's million institutions take seconds to count; a prefecture's are an index-only scan (~150 ms).
 SNAPSHOT_CODE_LENGTH = 2
+COUNTY_CODE_LENGTH = 6
 REWRITE_DAYS = 7  # the nightly run rewrites this many days back, so late corrections reach the summary
 
 
@@ -279,7 +280,7 @@ def summary_rows(*, user, code: str, length: int, first: datetime.date, last: da
 
 
 def refresh_institutions() -> dict:
-    """Retake InstitutionFigure (every institution counted per region × standing × category × state): one
+    """Retake InstitutionFigure (every institution counted per county × standing × category × state): one
     DELETE and one INSERT … SELECT in a transaction, under an advisory lock."""
     from institutions.models import Institution
 
@@ -289,7 +290,9 @@ def refresh_institutions() -> dict:
             return {"skipped": True}
         with transaction.atomic():
             InstitutionFigure.objects.all().delete()
-            sql, params = (Institution.objects.annotate(s_region=F("region_id"), s_standing=F("licence_standing"),
+            # Per county: the province's (and the country's) dashboard breaks down by prefecture at the finest.
+            sql, params = (Institution.objects.annotate(s_region=Substr("region_id", 1, COUNTY_CODE_LENGTH),
+                                                        s_standing=F("licence_standing"),
                                                         s_category=F("category"), s_state=F("operating_state"))
                            .values("s_region", "s_standing", "s_category", "s_state")
                            .annotate(s_count=Count("*")).order_by().query.sql_with_params())
