@@ -270,7 +270,7 @@ class _Builder:
         # query for every figure), the later ones (today) are counted live from the apps' tables.
         state = summary.current()
         through = state["through"]
-        # A province's (or the country's) institutions are counted from the snapshot retaken every ten minutes.
+        # A prefecture's (or larger) institutions are counted from the snapshot retaken every ten minutes.
         self.institutions_at = state["institutions_at"] if len(code) <= summary.SNAPSHOT_CODE_LENGTH else None
         self.summary_last = min(end, through) if through is not None and through >= start else None
         self.live_low = period_bounds(self.summary_last + datetime.timedelta(days=1), None)[0] if (

@@ -384,8 +384,8 @@ class DailyFigure(models.Model):
 
 class InstitutionFigure(models.Model):
     """Institutions per county × licence standing × category × operating state, as of
-    `DailyFigureState.institutions_at`: what the dashboard of a whole province (or the country) counts from,
-    refreshed every few minutes (regulator.summary.refresh_institutions). Smaller regions count live."""
+    `DailyFigureState.institutions_at`: what the dashboards of prefectures, provinces and the country count
+    from, retaken every ten minutes (regulator.summary.refresh_institutions). A county's count live."""
 
     region_code = models.CharField(_("区划代码"), max_length=12)
     licence_standing = models.CharField(_("证照情况"), max_length=20)

@@ -39,7 +39,8 @@ def refresh_daily_figures() -> dict:
 
 @shared_task(acks_late=True)
 def refresh_institution_figures() -> dict:
-    """Every ten minutes (beat): the institution counts a province's dashboard reads; holds an advisory lock."""
+    """Every ten minutes (beat): the institution counts the dashboards of prefectures and provinces read; holds an
+    advisory lock."""
     from .summary import refresh_institutions
 
     return refresh_institutions()

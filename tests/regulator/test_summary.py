@@ -204,23 +204,23 @@ def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, dep
     assert numbers["visits-done"] == 18
 
 
-def test_a_provinces_institutions_come_from_the_snapshot_smaller_regions_count_live(seeded, users, regions,
+def test_prefectures_and_provinces_count_institutions_from_the_snapshot_counties_live(seeded, users, regions,
                                                                                      admin_client_):
     from tests.factories import InstitutionFactory
 
     def institutions(code):
         return headline(dashboard_figures(user=users["admin"], region_code=code, start=START, end=END))["institutions"]
 
-    assert institutions("37") == 4  # no snapshot yet: counted live
+    assert institutions("37") == 4 and institutions("3701") == 3  # no snapshot yet: counted live
     summary.refresh_institutions()
     InstitutionFactory(name="新登记培训", region=regions["township"], category="arts")
-    assert institutions("37") == 4  # the snapshot, until it is retaken
-    assert institutions("3701") == 4 and institutions("370102") == 3  # live: 历下 has the new one
-    page = admin_client_.get("/dashboard/", {"region": "37", **PERIOD}).content.decode()
-    assert "的快照（每10分钟更新）" in page
-    assert "的快照" not in admin_client_.get("/dashboard/", {"region": "3701", **PERIOD}).content.decode()
+    assert institutions("37") == 4 and institutions("3701") == 3  # the snapshot, until it is retaken
+    assert institutions("370102") == 3  # a county counts live: 历下 has the new one
+    for code in ("37", "3701"):
+        assert "的快照（每10分钟更新）" in admin_client_.get("/dashboard/", {"region": code, **PERIOD}).content.decode()
+    assert "的快照" not in admin_client_.get("/dashboard/", {"region": "370102", **PERIOD}).content.decode()
     summary.refresh_institutions()
-    assert institutions("37") == 5
+    assert institutions("37") == 5 and institutions("3701") == 4
     by_prefecture = table(dashboard_figures(user=users["admin"], region_code="37", start=START, end=END),
                           "institutions", 1)  # by category
     assert by_prefecture["济南市"]["非学科类·文化艺术"] == 2 and by_prefecture["青岛市"]["非学科类·文化艺术"] == 1
