@@ -176,10 +176,6 @@ def bench_summary(bench: Bench, *, today: datetime.date) -> dict:
     started = time.perf_counter()
     result = summary.refresh(today=today, full=True)
     ms = round((time.perf_counter() - started) * 1000, 1)
-    from django.db import connection
-
-    with connection.cursor() as cursor:  # as autovacuum would after the back-fill (index-only scans need it)
-        cursor.execute("VACUUM (ANALYZE) regulator_dailyfigure")
     row = {"page": "summary: back-fill (--full)", "user": "command", "url": "", "median_ms": ms, "p95_ms": ms,
            "queries": 0, "floor_ms": 0.0, "bytes": 0, "runs": 1, "rows_written": result["rows"]}
     bench.rows.append(row)

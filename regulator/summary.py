@@ -205,8 +205,23 @@ def refresh(*, today: datetime.date | None = None, full: bool = False, since: da
             current.rows = rows
             current.seconds = round(time.monotonic() - started, 3)
             current.save()
+        _vacuum(DailyFigure)
     logger.info("daily figures: %s to %s rewritten, %s rows, %.1f s", first or "start", last, rows, current.seconds)
     return {"skipped": False, "first": first, "last": last, "rows": rows, "seconds": current.seconds}
+
+
+def _vacuum(model) -> None:
+    """VACUUM (ANALYZE) a summary table after rewriting it, outside any transaction (PostgreSQL only).
+
+    The rewritten rows clear the visibility map of their pages, and the dashboard's reads are index-only scans
+    that would then visit the table; autovacuum would come only after a fifth of the table changed (measured
+    at 1,000,000 institutions: the prefecture's month rows 24 ms after a VACUUM, 66 ms after five nightly runs).
+    Only the changed pages are visited, so this takes seconds even for the day rows of years.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
 def institution_moved(institution_id: int, old_region: str, new_region: str) -> int:
@@ -305,6 +320,7 @@ def refresh_institutions() -> dict:
                 rows = max(cursor.rowcount, 0)
             DailyFigureState.objects.get_or_create(pk=1)
             DailyFigureState.objects.filter(pk=1).update(institutions_at=timezone.now())
+        _vacuum(InstitutionFigure)
     return {"skipped": False, "rows": rows, "seconds": round(time.monotonic() - started, 3)}
 
 
