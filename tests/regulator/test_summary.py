@@ -233,3 +233,21 @@ def test_the_institution_snapshot_is_retaken_by_one_process_at_a_time(seeded):
     assert summary.refresh_institutions()["skipped"] is False
     assert settings.CELERY_BEAT_SCHEDULE["refresh-institution-figures"]["task"] == (
         "regulator.tasks.refresh_institution_figures")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_jobs_vacuum_their_tables():
+    def vacuumed(table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = %s", [table])
+            return cursor.fetchone()[0]
+
+    before = vacuumed("regulator_dailyfigure"), vacuumed("regulator_institutionfigure")
+    assert summary.refresh(today=AFTER_PERIOD)["skipped"] is False
+    assert summary.refresh_institutions()["skipped"] is False
+    # Read the statistics afresh, not the snapshot this session cached when it first read them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+    after = vacuumed("regulator_dailyfigure"), vacuumed("regulator_institutionfigure")
+    assert after[0] > before[0] and after[1] > before[1]
