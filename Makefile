@@ -9,6 +9,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/regulator
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/regulator_bench
 BENCH_INSTITUTIONS ?= 100000
+# e.g. OVERSIGHT_ARGS="--visits 2000000 --orders 500000 --runs 10" (the issue's scale, after BENCH_INSTITUTIONS=1000000)
+OVERSIGHT_ARGS ?=
 
 .PHONY: demo test bench bench-oversight lint messages services venv clean-demo
 
@@ -48,8 +50,8 @@ bench: $(STAMP) messages services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS) $(BENCH_ARGS)
 
 bench-oversight: $(STAMP) messages services
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.queue
-	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.oversight
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.queue $(OVERSIGHT_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.oversight $(OVERSIGHT_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
