@@ -1,6 +1,8 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from regulator.summary import institution_moved
+
 from .models import ImportJob, Institution, Licence, Site, Teacher
 
 AUDIT_FIELDS = ["created_by", "updated_by"]
@@ -36,6 +38,13 @@ class InstitutionAdmin(GuardedModelAdmin):
     readonly_fields = ["licence_standing", *AUDIT_FIELDS]
     inlines = [LicenceInline, SiteInline, TeacherInline]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        """As institutions.services.institution_update: a move to another region takes its past figures along."""
+        old_region = form.initial.get("region") if change else None
+        super().save_model(request, obj, form, change)
+        if change and old_region and old_region != obj.region_id:
+            institution_moved(obj.pk, old_region, obj.region_id)
 
 
 @admin.register(Licence)

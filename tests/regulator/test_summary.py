@@ -133,6 +133,24 @@ def test_an_institution_that_moves_takes_its_past_figures_along(seeded, users, r
     assert by_county["历下区"]["完成检查"] == 2  # 历下乙培训's two
 
 
+def test_a_move_made_in_the_admin_also_takes_the_figures_along(seeded, users, regions, rf):
+    from types import SimpleNamespace
+
+    from django.contrib import admin
+
+    from institutions.models import Institution
+
+    summary.refresh(today=AFTER_PERIOD)
+    institution = Institution.objects.get(pk=seeded["lixia"].pk)
+    form = SimpleNamespace(initial={"region": institution.region_id})
+    institution.region = regions["other_township"]
+    request = rf.post("/admin/")
+    request.user = users["admin"]
+    admin.site._registry[Institution].save_model(request, institution, form, change=True)
+    by_county = table(dashboard_figures(user=users["admin"], region_code="3701", start=START, end=END), "visits", 0)
+    assert by_county["市中区"]["完成检查"] == 2 and by_county["历下区"]["完成检查"] == 2
+
+
 @contextlib.contextmanager
 def lock_held_elsewhere(name: str):
     """Another database session (as another worker would) holds the advisory lock `name`."""
