@@ -187,6 +187,28 @@ def bench_summary(bench: Bench, *, today: datetime.date) -> dict:
     return {"rows": DailyFigure.objects.count(), "back_fill_ms": ms}
 
 
+def _figures_of_viewers(today: datetime.date) -> dict:
+    """Every figure (as the weekly report keeps them) for a few viewers, regions and periods."""
+    from institutions.management.commands.seed_scale import (
+        ADMIN_USERNAME,
+        BENCH_COUNTY,
+        BENCH_PREFECTURE,
+        username_for,
+    )
+    from regulator.dashboard import dashboard_figures
+    from regulator.models import User
+
+    viewers = [(username_for(BENCH_PREFECTURE, "joint_office"), BENCH_PREFECTURE),
+               (username_for(BENCH_COUNTY, "joint_office"), BENCH_COUNTY),
+               (username_for(BENCH_COUNTY, "edu_head"), BENCH_COUNTY), (ADMIN_USERNAME, BENCH_PREFECTURE[:2])]
+    periods = [(today - datetime.timedelta(days=364), today), (today.replace(month=1, day=1) -
+               datetime.timedelta(days=400), today - datetime.timedelta(days=100)),
+               (today - datetime.timedelta(days=10), today)]
+    return {(username, code, str(start)): dashboard_figures(user=User.objects.get(username=username),
+                                                            region_code=code, start=start, end=end).as_json()
+            for username, code in viewers for start, end in periods}
+
+
 def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     from institutions.management.commands.seed_scale import (
         ADMIN_USERNAME,
@@ -210,8 +232,14 @@ def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     from regulator.models import DailyFigureState
 
     through, taken = DailyFigureState.objects.values_list("through", "institutions_at").get(pk=1)
+    summarised = _figures_of_viewers(today)
     DailyFigureState.objects.filter(pk=1).update(through=None, institutions_at=None)
     try:
+        live = _figures_of_viewers(today)
+        differing = [key for key in summarised if summarised[key] != live[key]]
+        bench.checks["summary_equals_live"] = {"cases": len(summarised), "differing": differing}
+        print(f"summary == live for {len(summarised) - len(differing)} of {len(summarised)} viewer × region × "
+              f"period cases" + (f"; DIFFERING: {differing}" if differing else ""), flush=True)
         live_runs = max(3, bench.args.runs // 4)
         bench.page("dashboard: prefecture, live (no summary)", "pref. office", prefecture,
                    f"/dashboard/?region={BENCH_PREFECTURE}&{year}", runs=live_runs)
@@ -295,13 +323,13 @@ def main(argv=None) -> int:
     results = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), **counts,
                "seeded": seeded, "seed_seconds": seed_seconds, "summary": summarised, "runs": args.runs,
                "machine": machine_info(),
-               "pages": bench.rows, "explain": bench.explains}
+               "pages": bench.rows, "explain": bench.explains, "checks": bench.checks}
     args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
     for item in bench.explains:
         print(f"\n--- {item['page']} ({item['user']}): slowest query {item['query_ms']} ms\n{item['sql']}\n"
               f"{item['plan']}")
     print(f"\nwritten {args.output}")
-    return 0
+    return 1 if any(check.get("differing") for check in bench.checks.values()) else 0
 
 
 if __name__ == "__main__":

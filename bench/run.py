@@ -221,6 +221,7 @@ class Bench:
         self.floor = Floor()
         self.rows: list[dict] = []
         self.explains: list[dict] = []
+        self.checks: dict = {}  # correctness checks run alongside (e.g. summary == live)
 
     def page(self, label: str, who: str, client, url: str, runs: int | None = None) -> dict:
         from django.db import connection

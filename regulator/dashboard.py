@@ -341,7 +341,8 @@ class _Builder:
                 lambda area, col: url_for(col) if area is TOTAL else url_for(col, area=area),
                 total_label=_("合计"),
             ))
-        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, "")))
+        # By name, then id: departments of the same name (in different prefectures) keep one order.
+        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, ""), d or 0))
         dept_rows = [(d, folded.dept_names.get(d) or str(_("未分办"))) for d in depts]
 
         def dept_url(dept, col):
@@ -476,7 +477,7 @@ class _Builder:
 
         section.tables.append(self._table(_("按检查项和%(level)s") % {"level": self.breakdown}, _("检查项"),
                                           item_rows, columns, value, link, total_label=str(_("合计"))))
-        depts = sorted(folded.by_dept, key=lambda d: folded.dept_names.get(d, ""))
+        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, ""), d or 0))
         section.tables.append(self._table(
             _("按部门"), _("部门"), [(d, folded.dept_names.get(d, "")) for d in depts], [("n", _("问题数"))],
             lambda dept, col: sum(folded.total.values()) if dept is TOTAL else sum(folded.by_dept[dept].values()),

@@ -321,3 +321,13 @@ def test_a_heads_figures_are_their_departments_work(seeded, users):
     # Orders, reports and the register are scoped by region in their apps: the same for every head.
     assert market["orders-issued"] == education["orders-issued"] == 3
     assert market["institutions"] == 2
+
+
+def test_departments_of_the_same_name_keep_one_order(seeded, users, departments):
+    """Two counties' bureaux may share a name; the table orders them by name, then by id, whatever the query."""
+    departments["other_education"].name = departments["education"].name
+    departments["other_education"].save(update_fields=["name"])
+    rows = [row for row in dashboard_figures(user=users["prefecture_head"], region_code="3701", start=START,
+                                             end=END).sections[1].tables[1].rows if not row.is_total]
+    assert [row.label for row in rows] == ["历下区教育局", "历下区教育局"]
+    assert [row.cells[0].value for row in rows] == [2, 1]  # 历下 (created first) before 市中
