@@ -135,7 +135,7 @@ class Dashboard:
     sections: list[Section]
     # Days start..summary_through come from the nightly summary (regulator.summary); later days are counted live.
     summary_through: datetime.date | None = None
-    # When the institution counts were taken, if they come from the snapshot (a province); None: counted live.
+    # When the institution counts were taken, if they come from the snapshot (a prefecture or larger); None: live.
     institutions_at: datetime.datetime | None = None
 
     def as_json(self) -> dict:
@@ -246,6 +246,10 @@ class _Folded:
         self.total = defaultdict(int)
         self.dept_names: dict[int | None, str] = {}
 
+    def departments(self) -> list:
+        """By name, then id (departments of the same name in different prefectures keep one order); None last."""
+        return sorted(self.by_dept, key=lambda d: (d is None, self.dept_names.get(d, ""), d or 0))
+
     def add(self, row: dict, column: str, value) -> None:
         value = value or 0
         self.by_area[row["area"]][column] += value
@@ -267,7 +271,7 @@ class _Builder:
         self.low, self.high = period_bounds(start, end)
         self.links = _Links(user=user, code=code, start=start, end=end)
         # The nightly summary holds days up to `through`: the period's days up to it are read from there (one
-        # query for every figure), the later ones (today) are counted live from the apps' tables.
+        # query per range of rows for every figure at once), the later ones (today) are counted live.
         state = summary.current()
         through = state["through"]
         # A prefecture's (or larger) institutions are counted from the snapshot retaken every ten minutes.
@@ -282,6 +286,10 @@ class _Builder:
         """The rows of _grouped for the period: summarised days from DailyFigure plus the rest counted live."""
         summed = [m for m in measures if self.summary_last and summary.summarised(kind, m)]
         rest = [m for m in measures if m not in summed]
+        def live(low, wanted):
+            return _grouped(kind, user=self.user, code=self.code, length=self.length, low=low, high=self.high,
+                            measures=wanted, dimension=dimension, dept_name=dept_name, amount=amount)
+
         rows = []
         if summed:
             if self._summary_rows is None:
@@ -296,12 +304,9 @@ class _Builder:
                                  **{f"m_{m}": 0 for m in measures}, f"m_{measure}": row["n"],
                                  **({"m_amount": row["amount"]} if amount else {})})
             if self.live_low < self.high:
-                rows += _grouped(kind, user=self.user, code=self.code, length=self.length, low=self.live_low,
-                                 high=self.high, measures=summed, dimension=dimension, dept_name=dept_name,
-                                 amount=amount)
+                rows += live(self.live_low, summed)
         if rest:
-            rows += _grouped(kind, user=self.user, code=self.code, length=self.length, low=self.low, high=self.high,
-                             measures=rest, dimension=dimension, dept_name=dept_name, amount=amount)
+            rows += live(self.low, rest)
         return rows
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -341,8 +346,7 @@ class _Builder:
                 lambda area, col: url_for(col) if area is TOTAL else url_for(col, area=area),
                 total_label=_("合计"),
             ))
-        # By name, then id: departments of the same name (in different prefectures) keep one order.
-        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, ""), d or 0))
+        depts = folded.departments()
         dept_rows = [(d, folded.dept_names.get(d) or str(_("未分办"))) for d in depts]
 
         def dept_url(dept, col):
@@ -477,7 +481,7 @@ class _Builder:
 
         section.tables.append(self._table(_("按检查项和%(level)s") % {"level": self.breakdown}, _("检查项"),
                                           item_rows, columns, value, link, total_label=str(_("合计"))))
-        depts = sorted(folded.by_dept, key=lambda d: (d is None, folded.dept_names.get(d, ""), d or 0))
+        depts = folded.departments()
         section.tables.append(self._table(
             _("按部门"), _("部门"), [(d, folded.dept_names.get(d, "")) for d in depts], [("n", _("问题数"))],
             lambda dept, col: sum(folded.total.values()) if dept is TOTAL else sum(folded.by_dept[dept].values()),

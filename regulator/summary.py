@@ -77,10 +77,6 @@ def summarised(ledger: str, measure: str) -> bool:
     return f"{ledger}.{measure}" in BY_KEY
 
 
-def state() -> DailyFigureState:
-    return DailyFigureState.objects.get_or_create(pk=1)[0]
-
-
 def through() -> datetime.date | None:
     """The last day the summary holds (every earlier day is complete), or None before the first run."""
     return current()["through"]
@@ -90,6 +86,21 @@ def current() -> dict:
     """`through` and `institutions_at` (when the institution counts were taken), in one query."""
     return (DailyFigureState.objects.filter(pk=1).values("through", "institutions_at").first()
             or {"through": None, "institutions_at": None})
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _stored(span: str, first: datetime.date | None, last: datetime.date, region_codes=None):
+    """DailyFigure rows of one span dated [first, last] (first None: from the beginning), optionally of some regions."""
+    rows = DailyFigure.objects.filter(span=span, day__lte=last)
+    if first is not None:
+        rows = rows.filter(day__gte=first)
+    if region_codes is not None:
+        rows = rows.filter(region_code__in=list(region_codes))
+    return rows
 
 
 def _counted(figure: Figure, *, low, high):
@@ -141,18 +152,12 @@ def _insert(queryset, span: str) -> int:
 
 def _months(first: datetime.date | None, last: datetime.date, *, region_codes=None) -> int:
     """The month rows of the months holding days [first, last], summed again from their day rows."""
-    stale = DailyFigure.objects.filter(span="month", day__lte=last)
-    days = DailyFigure.objects.filter(span="day", day__lte=last)
-    if first is not None:
-        stale = stale.filter(day__gte=first.replace(day=1))
-        days = days.filter(day__gte=first.replace(day=1))
-    if region_codes is not None:
-        stale = stale.filter(region_code__in=list(region_codes))
-        days = days.filter(region_code__in=list(region_codes))
-    stale.delete()
+    month = first.replace(day=1) if first is not None else None
+    _stored("month", month, last, region_codes).delete()
     return _insert(
-        days.annotate(s_day=TruncMonth("day", output_field=DateField()), s_figure=F("figure"),
-                      s_area=F("region_code"), s_dept=F("department_id"), s_dim=F("dimension"))
+        _stored("day", month, last, region_codes)
+        .annotate(s_day=TruncMonth("day", output_field=DateField()), s_figure=F("figure"),
+                  s_area=F("region_code"), s_dept=F("department_id"), s_dim=F("dimension"))
         .values("s_day", "s_figure", "s_area", "s_dept", "s_dim")
         .annotate(s_count=Sum("count"), s_amount=Sum("amount"))
         .order_by(),
@@ -164,12 +169,7 @@ def _rewrite(first: datetime.date | None, last: datetime.date, *, region_codes=N
     """Days [first, last] (first None: from the beginning) of every figure, rewritten, and their months;
     optionally only some regions."""
     low, high = period_bounds(first, last)
-    stale = DailyFigure.objects.filter(span="day", day__lte=last)
-    if first is not None:
-        stale = stale.filter(day__gte=first)
-    if region_codes is not None:
-        stale = stale.filter(region_code__in=list(region_codes))
-    stale.delete()
+    _stored("day", first, last, region_codes).delete()
     rows = sum(_insert(_source(figure, low=low, high=high, region_codes=region_codes), "day") for figure in FIGURES)
     return rows + (_months(first, last, region_codes=region_codes) if months else 0)
 
@@ -187,27 +187,24 @@ def refresh(*, today: datetime.date | None = None, full: bool = False, since: da
             logger.info("daily figures: another refresh is running; skipped")
             return {"skipped": True}
         with transaction.atomic():
-            current = DailyFigureState.objects.select_for_update().get_or_create(pk=1)[0]
-            if full or current.through is None:
+            state = DailyFigureState.objects.select_for_update().get_or_create(pk=1)[0]
+            if full or state.through is None:
                 first = None  # nothing summarised yet: every day from the first event
             elif since is not None:
-                first = min(since, current.through + datetime.timedelta(days=1))
+                first = min(since, state.through + datetime.timedelta(days=1))
             else:
-                first = min(current.through + datetime.timedelta(days=1), last - datetime.timedelta(
+                first = min(state.through + datetime.timedelta(days=1), last - datetime.timedelta(
                     days=REWRITE_DAYS - 1))
             rows = _rewrite(first, last) if first is None or first <= last else 0
-            if first is None and connection.vendor == "postgresql":
-                with connection.cursor() as cursor:  # the planner must know the table's new size at once
-                    cursor.execute(f"ANALYZE {DailyFigure._meta.db_table}")
-            current.through = last
-            current.refreshed_from = first
-            current.refreshed_at = timezone.now()
-            current.rows = rows
-            current.seconds = round(time.monotonic() - started, 3)
-            current.save()
-        _vacuum(DailyFigure)
-    logger.info("daily figures: %s to %s rewritten, %s rows, %.1f s", first or "start", last, rows, current.seconds)
-    return {"skipped": False, "first": first, "last": last, "rows": rows, "seconds": current.seconds}
+            state.through = last
+            state.refreshed_from = first
+            state.refreshed_at = timezone.now()
+            state.rows = rows
+            state.seconds = round(time.monotonic() - started, 3)
+            state.save()
+        _vacuum(DailyFigure)  # also ANALYZE: after a back-fill the planner must know the table's new size
+    logger.info("daily figures: %s to %s rewritten, %s rows, %.1f s", first or "start", last, rows, state.seconds)
+    return {"skipped": False, "first": first, "last": last, "rows": rows, "seconds": state.seconds}
 
 
 def _vacuum(model) -> None:
@@ -244,8 +241,7 @@ def institution_moved(institution_id: int, old_region: str, new_region: str) -> 
     for day in sorted(days):
         rows += _rewrite(day, day, region_codes=codes, months=False)
     for month in sorted({day.replace(day=1) for day in days}):
-        month_end = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
-        rows += _months(month, month_end, region_codes=codes)
+        rows += _months(month, _next_month(month) - datetime.timedelta(days=1), region_codes=codes)
     return rows
 
 
@@ -266,7 +262,7 @@ def _spans(first: datetime.date, last: datetime.date) -> list[Q]:
     """Days [first, last] as the fewest rows: month rows for the whole months inside, day rows for the days
     before and after them. One Q per contiguous range, each served alone by an index-only scan (an OR of the
     ranges makes PostgreSQL combine bitmaps and read the table's pages: 85 ms instead of ~15 for a prefecture)."""
-    months_from = first if first.day == 1 else (first.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    months_from = first if first.day == 1 else _next_month(first)
     after_last = last + datetime.timedelta(days=1)
     months_to = after_last if after_last.day == 1 else last.replace(day=1)  # exclusive
     if months_from >= months_to:
