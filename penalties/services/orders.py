@@ -21,8 +21,8 @@ from regulator.calendar import add_working_days
 from regulator.documents import format_document_number, next_document_number, register_document
 from regulator.models import VerificationRecord
 
-from . import conf, permissions
-from .models import (
+from .. import conf, permissions
+from ..models import (
     MONETARY_PENALTIES,
     ORDER_OPEN,
     CaseEvidence,
@@ -153,7 +153,7 @@ def _assign_number(obj, *, kind: str, department, now) -> None:
 
 
 def _queue_pdf(kind: str, object_id: int) -> None:
-    from .tasks import render_pdf
+    from ..tasks import render_pdf
 
     transaction.on_commit(lambda: render_pdf.delay(kind, object_id))
 
