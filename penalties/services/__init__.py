@@ -1,10 +1,17 @@
-"""Writes for rectification orders, suspension notices and penalty cases (see the modules of this package)."""
+"""Writes for rectification orders, suspension notices and penalty cases, one module per concept:
 
-from .orders import (
-    NUMBER_LABELS,
+- `numbering`: gap-free document numbers;
+- `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
+- `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
+- `common`: the errors, guards, clock and validators they share.
+
+Each transition is one function: it locks the row (select_for_update), checks the allowed source statuses, sets
+the status and its *_at/*_by, records the audit event in the same transaction, and queues side effects on commit.
+Callers import from here: `from penalties.services import order_approve`.
+"""
+
+from .cases import (
     REVOCABLE_LICENCE_KINDS,
-    PenaltiesError,
-    TransitionNotAllowed,
     case_close,
     case_decide,
     case_drop,
@@ -17,6 +24,10 @@ from .orders import (
     case_record_statement,
     case_review,
     case_serve,
+)
+from .common import PenaltiesError, TransitionNotAllowed, parse_amount, validate_deadline
+from .numbering import NUMBER_LABELS
+from .orders import (
     order_approve,
     order_cancel,
     order_draft,
@@ -26,13 +37,8 @@ from .orders import (
     order_item_close,
     order_mark_overdue,
     order_serve,
-    parse_amount,
-    refund_record,
-    suspension_approve,
-    suspension_draft,
-    suspension_serve,
-    validate_deadline,
 )
+from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
     "NUMBER_LABELS",

@@ -1,0 +1,140 @@
+"""Approval and service (送达) of the documents that orders and suspension notices share: the numbered
+approval with its public verification record, the proof of service, and the PDF queued after commit."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from regulator.audit import record_event
+from regulator.documents import register_document
+
+from ..models import ServiceMethod, ServiceRecord
+from .common import PenaltiesError, TransitionNotAllowed, _now, _snap
+from .numbering import _assign_number
+
+
+def _queue_pdf(kind: str, object_id: int) -> None:
+    from ..tasks import render_pdf
+
+    transaction.on_commit(lambda: render_pdf.delay(kind, object_id))
+
+
+def _validate_service(*, data: dict, issued_at, now) -> dict:
+    """送达回证 rules: time to the minute, not in the future or before issue; refusal needs a witness."""
+    served_at = data.get("served_at")
+    if not isinstance(served_at, datetime.datetime):
+        raise PenaltiesError(_("请填写送达时间。"), field="served_at")
+    if timezone.is_naive(served_at):
+        served_at = timezone.make_aware(served_at)
+    served_at = served_at.replace(second=0, microsecond=0)
+    if served_at > _now(now) + datetime.timedelta(minutes=5):
+        raise PenaltiesError(_("送达时间不能晚于现在。"), field="served_at")
+    if issued_at and served_at < issued_at.replace(second=0, microsecond=0):
+        raise PenaltiesError(_("送达时间不能早于文书批准时间。"), field="served_at")
+    method = data.get("method")
+    if method not in ServiceMethod.values:
+        raise PenaltiesError(_("请选择送达方式。"), field="method")
+    refused = bool(data.get("refused"))
+    witness = (data.get("witness_name") or "").strip()
+    receiver = (data.get("receiver_name") or "").strip()
+    if refused and not witness:
+        raise PenaltiesError(_("拒绝签收的，须有见证人在场并填写见证人（留置送达）。"), field="witness_name")
+    if refused and method != ServiceMethod.LEFT_WITH_WITNESS:
+        raise PenaltiesError(_("拒绝签收的，送达方式应为留置送达。"), field="method")
+    if method in (ServiceMethod.IN_PERSON, ServiceMethod.POST) and not refused and not receiver:
+        raise PenaltiesError(_("请填写签收人。"), field="receiver_name")
+    return {
+        "served_at": served_at,
+        "method": method,
+        "refused": refused,
+        "witness_name": witness,
+        "receiver_name": receiver,
+        "receiver_relation": (data.get("receiver_relation") or "").strip(),
+        "place": (data.get("place") or "").strip(),
+        "remarks": (data.get("remarks") or "").strip(),
+        "photo": data.get("photo"),
+    }
+
+
+def _record_service(*, actor, document_type, document_id, number, institution, data, now) -> ServiceRecord:
+    if ServiceRecord.objects.filter(document_type=document_type, document_id=document_id).exists():
+        raise TransitionNotAllowed(_("该文书已送达，不能重复送达。"))
+    photo = data.pop("photo", None)
+    try:
+        with transaction.atomic():
+            record = ServiceRecord.objects.create(
+                document_type=document_type,
+                document_id=document_id,
+                document_number=number,
+                institution=institution,
+                server=actor,
+                recorded_at=_now(now),
+                **data,
+            )
+    except IntegrityError:
+        raise TransitionNotAllowed(_("该文书已送达，不能重复送达。")) from None
+    if photo:
+        record.photo.save(photo.name, photo, save=False)
+        record.save(update_fields=["photo"])
+    return record
+
+
+def _serve_document(document, *, actor, data, now, status, served_kind, event: str, summary: str):
+    """The service step (送达) shared by orders and suspension notices, on a locked, approved row: validate
+    the proof of service, record it, set the status, write the audit event. Returns the ServiceRecord."""
+    cleaned = _validate_service(data=data, issued_at=document.approved_at, now=now)
+    record = _record_service(
+        actor=actor,
+        document_type=served_kind,
+        document_id=document.pk,
+        number=document.number,
+        institution=document.institution,
+        data=cleaned,
+        now=now,
+    )
+    before = _snap(document)
+    document.status, document.served_at, document.updated_by = status, record.served_at, actor
+    document.save(update_fields=["status", "served_at", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        kind=event,
+        obj=document,
+        institution_id=document.institution_id,
+        before=before,
+        after={**_snap(document), "service": _snap(record)},
+        summary=summary % {"method": record.get_method_display()},
+        now=now,
+    )
+    return record
+
+
+def _approve_document(document, *, actor, now, status, number_kind, served_kind, event: str, summary: str) -> None:
+    """The approval step shared by orders and suspension notices, on a locked row: the gap-free number
+    (in this transaction), the status, the public verification record and the audit event."""
+    before = _snap(document)
+    _assign_number(document, kind=number_kind, department=document.department, now=now)
+    document.status, document.approved_at, document.approved_by, document.updated_by = status, now, actor, actor
+    document.save(
+        update_fields=["status", "approved_at", "approved_by", "year", "serial", "number", "updated_by", "updated_at"]
+    )
+    register_document(
+        obj=document,
+        kind=served_kind,
+        number=document.number,
+        title=str(served_kind.label),
+        issuer_name=document.department.name,
+        subject_name=document.institution.name,
+        issued_at=now,
+    )
+    record_event(
+        actor=actor,
+        kind=event,
+        obj=document,
+        institution_id=document.institution_id,
+        before=before,
+        after=_snap(document),
+        summary=summary % {"number": document.number},
+        now=now,
+    )
