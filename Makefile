@@ -11,6 +11,8 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/regulator_bench
 BENCH_INSTITUTIONS ?= 100000
 # e.g. OVERSIGHT_ARGS="--visits 2000000 --orders 500000 --runs 10" (the issue's scale, after BENCH_INSTITUTIONS=1000000)
 OVERSIGHT_ARGS ?=
+# pytest-xdist workers (each has its own PostgreSQL test database and Redis db); 0 runs in one process
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test bench bench-oversight lint messages services venv clean-demo
 
@@ -44,7 +46,7 @@ services:
 
 test: $(STAMP) messages services
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(PY) -m pytest -q $(PYTEST_ARGS)
+		$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP) messages services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS) $(BENCH_ARGS)
