@@ -4,8 +4,8 @@ Seeds, once, submitted visits (spread over four years, led by the education depa
 county), problem items on every fifth visit, and rectification orders (a quarter closed, a quarter overdue),
 through the apps' bench hooks plus a few set-based UPDATEs; then measures in-process with django.test.Client:
 
-- bench_summary: the nightly summary behind the dashboard (regulator.summary): a full back-fill, then the nightly
-  run that rewrites the last seven days;
+- bench_summary: the nightly summary behind the dashboard (regulator.oversight.summary): a full back-fill, then
+  the nightly run that rewrites the last seven days;
 - bench_dashboard: the dashboard of the bench prefecture (广州市) for the last year, for its joint office, with
   the summary and, beside it, with every figure counted live;
 - bench_weekly: one county's weekly figures (the selector the Friday job runs), the weekly report page, and
@@ -170,8 +170,8 @@ def measure_call(bench: Bench, label: str, who: str, call, runs: int) -> dict:
 
 def bench_summary(bench: Bench, *, today: datetime.date) -> dict:
     """The nightly summary behind the dashboard: a full back-fill once, then the nightly run (last 7 days)."""
-    from regulator import summary
     from regulator.models import DailyFigure
+    from regulator.oversight import summary
 
     started = time.perf_counter()
     result = summary.refresh(today=today, full=True)
@@ -195,8 +195,8 @@ def _figures_of_viewers(today: datetime.date) -> dict:
         BENCH_PREFECTURE,
         username_for,
     )
-    from regulator.dashboard import dashboard_figures
     from regulator.models import User
+    from regulator.oversight.dashboard import dashboard_figures
 
     viewers = [(username_for(BENCH_PREFECTURE, "joint_office"), BENCH_PREFECTURE),
                (username_for(BENCH_COUNTY, "joint_office"), BENCH_COUNTY),
@@ -228,7 +228,7 @@ def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
     bench.page("dashboard: county, 1 year", "county office", county, f"/dashboard/?region={BENCH_COUNTY}&{year}")
     province = BENCH_PREFECTURE[:2]
     bench.page("dashboard: province, 1 year", "admin", admin, f"/dashboard/?region={province}&{year}")
-    # The same two pages with every figure counted live, as before the nightly summary (regulator.summary).
+    # The same two pages with every figure counted live, as before the nightly summary (regulator.oversight.summary).
     from regulator.models import DailyFigureState
 
     through, taken = DailyFigureState.objects.values_list("through", "institutions_at").get(pk=1)
@@ -258,9 +258,9 @@ def bench_weekly(bench: Bench, *, today: datetime.date) -> None:
     from django.utils import timezone
 
     from institutions.management.commands.seed_scale import BENCH_COUNTY, BENCH_PREFECTURE, username_for
-    from regulator.dashboard import week_of
     from regulator.models import Region, User, WeeklyReport
-    from regulator.weekly import render_pdf, render_xlsx, weekly_figures, weekly_report_generate
+    from regulator.oversight.dashboard import week_of
+    from regulator.oversight.weekly import render_pdf, render_xlsx, weekly_figures, weekly_report_generate
 
     week_start = week_of(today)[0] - datetime.timedelta(days=7)  # last week: a complete one
     runs = bench.args.runs

@@ -125,7 +125,7 @@ PARTIAL_INDEXES = {
 
 def queue_sizes(user) -> dict:
     """Exact sizes of each kind for the report (COUNT(*) here, never on a page view)."""
-    from regulator import queue as work_queue
+    from regulator.oversight import queue as work_queue
 
     return {kind.code: queryset.count() for kind, queryset in work_queue.branches(user)}
 
@@ -134,7 +134,7 @@ def time_nav_counts(user, runs: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from regulator import queue as work_queue
+    from regulator.oversight import queue as work_queue
 
     work_queue.nav_counts(user)
     times = []

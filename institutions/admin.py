@@ -1,7 +1,7 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from regulator.summary import institution_moved
+from regulator.hooks import institution_moved
 
 from .models import ImportJob, Institution, Licence, Site, Teacher
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from regulator.audit import record_event, snapshot
+from regulator.hooks import institution_moved
 from regulator.models import Department
-from regulator.summary import institution_moved
 
 from . import permissions
 from .models import (

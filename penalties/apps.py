@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class PenaltiesConfig(AppConfig):
     name = "penalties"
     verbose_name = _("整改与处罚")
+
+    def ready(self):
+        from . import oversight
+
+        oversight.register_all()  # what this app contributes to the oversight floor

@@ -91,7 +91,8 @@ class DocumentSequenceAdmin(admin.ModelAdmin):
 
 @admin.register(DailyFigureState)
 class DailyFigureStateAdmin(admin.ModelAdmin):
-    """How far the dashboard's nightly summary reaches (regulator.summary); written only by the refresh job."""
+    """How far the dashboard's nightly summary reaches (regulator.oversight.summary); written only by its refresh
+    job."""
 
     list_display = ["through", "refreshed_at", "refreshed_from", "rows", "seconds"]
     readonly_fields = list_display

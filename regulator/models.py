@@ -276,7 +276,7 @@ class WeeklyReport(models.Model):
     """周报: one county's figures for one week, sent to its prefecture; generated once (unique per week).
 
     A week runs Saturday to Friday: `week_start` is the Saturday, and the Friday-evening beat job
-    (regulator.tasks.weekly_reports) reports the week that ends that day.
+    (regulator/oversight/tasks.py weekly_reports) reports the week that ends that day.
     """
 
     region = models.ForeignKey(
@@ -316,7 +316,7 @@ class WeeklyReport(models.Model):
 
 
 class QueueAssignment(models.Model):
-    """Who of the department works a row of the heads' queue (regulator.queue), set by queue_assign.
+    """Who of the department works a row of the heads' queue (regulator.oversight.queue), set by queue_assign.
 
     Keyed by the subject (visit, order, suspension, case, report, entry) and its id rather than by the queue
     kind, so an assignment follows the object from one kind to the next (due soon → overdue → escalated).
@@ -349,7 +349,7 @@ class DailyFigure(models.Model):
     """One day's (or month's) count of one dashboard measure, per region × department (× dimension): the nightly
     summary. Month rows are the sums of their day rows, so that a year is read as twelve rows, not 365.
 
-    Filled by regulator.summary (the beat job `refresh_daily_figures` and the command of that name) for the
+    Filled by regulator.oversight.summary (the beat job `refresh_daily_figures` and the command of that name) for the
     measures whose rows never move once counted (a visit submitted, an order approved, closed or overdue…);
     the dashboard sums these days and counts only the days after `DailyFigureState.through` live.
     `region_code` is the institution's own region (any level), so any ancestor is a prefix of it.
@@ -385,7 +385,8 @@ class DailyFigure(models.Model):
 class InstitutionFigure(models.Model):
     """Institutions per county × licence standing × category × operating state, as of
     `DailyFigureState.institutions_at`: what the dashboards of prefectures, provinces and the country count
-    from, retaken every ten minutes (regulator.summary.refresh_institutions). A county's count live."""
+    from, retaken every ten minutes (regulator.oversight.summary.refresh_institutions). A county's count live.
+    The columns are the dimensions of the register's StateSection (institutions/oversight.py)."""
 
     region_code = models.CharField(_("区划代码"), max_length=12)
     licence_standing = models.CharField(_("证照情况"), max_length=20)

@@ -9,38 +9,3 @@ def send_notification_email(notification_id: int) -> None:
     from .notifications import send_email
 
     send_email(notification_id)
-
-
-@shared_task(acks_late=True)
-def weekly_reports() -> int:
-    """Friday 18:00 (beat): this week's report of every county; idempotent, holds an advisory lock."""
-    from .weekly import weekly_reports_run
-
-    return weekly_reports_run()
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def render_weekly_report(report_id: int) -> None:
-    """The PDF and .xlsx of one weekly report; idempotent (a report with both files is left alone)."""
-    from .weekly import weekly_report_render
-
-    weekly_report_render(report_id=report_id)
-
-
-@shared_task(acks_late=True)
-def refresh_daily_figures() -> dict:
-    """Nightly (beat, 02:30): yesterday's figures, and the days before it that may have been corrected, into the
-    dashboard's summary table; idempotent, holds an advisory lock."""
-    from .summary import refresh
-
-    result = refresh()
-    return {key: str(value) for key, value in result.items()}
-
-
-@shared_task(acks_late=True)
-def refresh_institution_figures() -> dict:
-    """Every ten minutes (beat): the institution counts the dashboards of prefectures and provinces read; holds an
-    advisory lock."""
-    from .summary import refresh_institutions
-
-    return refresh_institutions()

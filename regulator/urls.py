@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_oversight, views_queue
+from . import views
 
 handler403 = "regulator.views.forbidden"
 handler404 = "regulator.views.not_found"
@@ -23,15 +23,7 @@ urlpatterns = [
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
     path("", include("publicity.urls")),
-    path("queue/", views_queue.queue, name="queue"),
-    path("dashboard/", views_oversight.dashboard, name="dashboard"),
-    path("ledger/<slug:kind>/", views_oversight.ledger, name="ledger"),
-    path("ledger/<slug:kind>/export.xlsx", views_oversight.export_ledger, name="export_ledger"),
-    path("weekly/", views_oversight.weekly_list, name="weekly_list"),
-    path("weekly/status/", views_oversight.weekly_status, name="weekly_status"),
-    path("weekly/generate/", views_oversight.weekly_generate, name="weekly_generate"),
-    path("weekly/<int:pk>/", views_oversight.weekly_detail, name="weekly_detail"),
-    path("weekly/<int:pk>/<slug:fmt>/", views_oversight.weekly_file, name="weekly_file"),
+    path("", include("regulator.oversight.urls")),  # queue/, dashboard/, ledger/, weekly/ (names not namespaced)
     path("verify/", views.verify_lookup, name="verify_lookup"),
     path("verify/<str:token>/", views.verify_document, name="verify"),
     path("admin/", admin.site.urls),

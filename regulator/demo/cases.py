@@ -23,7 +23,7 @@ from penalties import services as penalties
 from penalties.models import CaseSource, ClosingMethod, ServiceMethod
 from publicity import services as publicity
 from publicity.models import BlackCategory, ListKind
-from regulator.demo_regions import MAIN_COUNTY
+from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Department, DepartmentKind, Region, User
 
 WHITE_LIST_SIZE = 30

@@ -1,10 +1,12 @@
 """The joint office's dashboard: figures of a region over a period, side by side per sub-region and department.
 
-Every figure is counted in the database: one GROUP BY query per app, grouped by the sub-region (a prefix
-of the region code: the counties of a prefecture, the townships of a county) and the department, with the
-measures as filtered counts (COUNT(*) FILTER (WHERE …)). The measures are the ledgers' own (regulator.exports),
-so each figure links to a ledger page whose rows are exactly the ones counted. The page costs the same
-dozen queries for ten rows or ten million; nothing loops over rows in Python.
+The sections are the apps' (registry.py: MeasureSection, BreakdownSection, ItemSection, StateSection, each
+declared in `<app>/oversight.py`), drawn in their order. Every figure is counted in the database: one GROUP BY
+query per ledger, grouped by the sub-region (a prefix of the region code: the counties of a prefecture, the
+townships of a county) and the department, with the measures as filtered counts (COUNT(*) FILTER (WHERE …)).
+The measures are the ledgers' own (exports.py), so each figure links to a ledger page whose rows are exactly
+the ones counted. The page costs the same dozen queries for ten rows or ten million; nothing loops over rows
+in Python.
 """
 
 import datetime
@@ -20,14 +22,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from regulator.models import CODE_LENGTH, Region, RegionLevel, Role
+from regulator.scope import in_region, is_staff_member
+
 from . import charts, summary
 from .exports import get_ledger, period_bounds, period_error
-from .models import CODE_LENGTH, Region, RegionLevel, Role
-from .scope import in_region, is_staff_member
+from .registry import BreakdownSection, ItemSection, MeasureSection, StateSection, registry
 
 # The sub-region a figure is broken down by: the next level down (code length), per length of the region code.
 _CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9}
 TOTAL = object()  # the key of a table's total row
+_AMOUNT = "amount"  # the column of a BreakdownSection's summed amount
 _CHILD_NAME = {0: _("省份"), 2: _("市（州）"), 4: _("县（区）"), 6: _("乡镇（街道）"), 9: _("区划")}
 
 
@@ -133,7 +138,7 @@ class Dashboard:
     breakdown: str
     headline: list[tuple[str, str, Cell]]
     sections: list[Section]
-    # Days start..summary_through come from the nightly summary (regulator.summary); later days are counted live.
+    # Days start..summary_through come from the nightly summary (summary.py); later days are counted live.
     summary_through: datetime.date | None = None
     # When the institution counts were taken, if they come from the snapshot (a prefecture or larger); None: live.
     institutions_at: datetime.datetime | None = None
@@ -185,37 +190,18 @@ class _Links:
         return reverse("ledger", args=[kind]) + "?" + urlencode({k: v for k, v in params.items() if v not in ("",
                                                                                                             None)})
 
-    def register(self, *, area: str | None = None, **filters) -> str:
-        """The register list's region filter takes prefectures and counties (townships only for county staff)."""
+    def state(self, spec: StateSection, *, area: str | None = None, **filters) -> str:
+        """The register's list of the rows behind a figure of its current state (the app builds the URL)."""
         if self.user is None:
             return ""
-        region = area if area is not None else self.code
-        if len(region) > 6 and len(self.user.region_code) < 6:
-            region = region[:6]
-        if len(region) < 4:
-            region = ""
-        params = {"region": region, **filters}
-        return reverse("institutions:list") + "?" + urlencode({k: v for k, v in params.items() if v})
-
-
-def dashboard_scope_q(user, ledger) -> Q:
-    """What a figure counts, on indexed columns: the region (already checked to be the user's) is the scope.
-
-    A department head's figures are their department kind's work where the app scopes by department
-    (visits and their problems: visible_visits); the joint office and administrators count the whole region.
-    Going through the apps' visible_* querysets here instead made PostgreSQL build the set of every visible
-    visit before aggregating (docs/bench-oversight.md); the ledger pages behind the figures still apply them.
-    """
-    if user is None or user.is_admin_role or user.role != Role.HEAD or not ledger.department_kind_field:
-        return Q()
-    return Q(**{ledger.department_kind_field: user.department_kind})
+        return spec.link(self.user, area if area is not None else self.code, filters)
 
 
 def _grouped(kind: str, *, user, code: str, length: int, low, high, measures: list[str], dimension: str = "",
              dept_name: str = "", amount: str = "") -> list[dict]:
     """One GROUP BY (sub-region, department[, dimension]) query with one filtered count per measure."""
     ledger = get_ledger(kind)
-    queryset = ledger.scoped(None).filter(dashboard_scope_q(user, ledger))
+    queryset = ledger.scoped(None).filter(ledger.dashboard_scope_q(user))
     if code:
         queryset = queryset.filter(**{f"{ledger.region_field}__startswith": code})
     any_measure = Q()
@@ -375,48 +361,38 @@ class _Builder:
         self.breakdown = str(_CHILD_NAME.get(len(self.code), _("区划")))
         region_name, self.areas = self._regions()
         self.headline: list[tuple[str, str, Cell]] = []
-        sections = [
-            self.institutions(),
-            self.visits(),
-            self.problems(),
-            self.orders(),
-            self.penalties(),
-            self.reports(),
-            self.entries(),
-        ]
+        draw = {StateSection: self._state, MeasureSection: self._measures, BreakdownSection: self._breakdown,
+                ItemSection: self._items}
+        sections = [draw[type(spec)](spec) for spec in registry.sections()]
         return Dashboard(self.code, region_name or self.code, self.start, self.end, self.breakdown,
                          self.headline, sections, summary_through=self.summary_last,
                          institutions_at=self.institutions_at)
 
-    def institutions(self) -> Section:
-        from institutions.models import Category, Institution, LicenceStanding, OperatingState
-
+    def _state(self, spec: StateSection) -> Section:
+        """A register's current state: one table (and for the chart dimension a stacked chart) per dimension."""
+        fields = [field for field, _choices, _caption in spec.dimensions]
         if self.institutions_at:
             rows = summary.institution_rows(code=self.code, length=self.length)
         else:
-            queryset = Institution.objects.all()  # the register is every department's: the region is the scope
+            queryset = spec.rows()
             if self.code:
-                queryset = queryset.filter(region__code__startswith=self.code)
+                queryset = queryset.filter(**{f"{spec.region_field}__startswith": self.code})
             rows = list(
-                queryset.annotate(area=Substr("region__code", 1, self.length))
-                .values("area", "licence_standing", "category", "operating_state")
+                queryset.annotate(area=Substr(spec.region_field, 1, self.length))
+                .values("area", *fields)
                 .annotate(n=Count("*"))  # COUNT(*): an index-only scan of inst_region_figures; COUNT(id) reads rows
                 .order_by()
             )
-        section = Section("institutions", str(_("机构（当前状态）")))
+        section = Section(spec.code, str(spec.title))
         total = 0
-        for dimension, choices, caption in (
-            ("licence_standing", LicenceStanding, _("证照情况")),
-            ("category", Category, _("类别")),
-            ("operating_state", OperatingState, _("经营状态")),
-        ):
+        for dimension, choices, caption in spec.dimensions:
             folded = _Folded()
             for row in rows:
                 folded.add(row, row[dimension], row["n"])
-            columns = [(value, label) for value, label in choices.choices]
+            columns = list(choices)
 
             def url_for(col, area=None, dept=None, _dimension=dimension):
-                return self.links.register(area=area, **{_dimension: col})
+                return self.links.state(spec, area=area, **{_dimension: col})
 
             area_rows = self._area_rows(folded) if self.length != len(self.code) else [(self.code, self.breakdown)]
             section.tables.append(self._table(
@@ -425,47 +401,98 @@ class _Builder:
                 lambda area, col, u=url_for: u(col) if area is TOTAL else u(col, area=area),
                 total_label=str(_("合计")) if self.length != len(self.code) else None,
             ))
-            if dimension == "licence_standing":
+            if dimension == spec.chart_dimension:
                 section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True,
-                                                          title=_("各地机构证照情况")))
+                                                          title=spec.chart_title))
                 total = sum(folded.total.values())
-        self.headline.append(("institutions", str(_("机构总数")), Cell(total, self.links.register())))
+        self.headline.append((spec.headline.key, str(spec.headline.label), Cell(total, self.links.state(spec))))
         return section
 
-    def visits(self) -> Section:
-        rows = self._rows("visits", ["done"], dept_name="lead_department__name")
+    def _measures(self, spec: MeasureSection) -> Section:
+        """Columns of measures, each ledger counted in one query (its columns together)."""
+        by_ledger: dict[str, list] = {}
+        for column in spec.columns:
+            by_ledger.setdefault(column.ledger, []).append(column)
         folded = _Folded()
-        for row in rows:
-            folded.add(row, "done", row["m_done"])
-        columns = [("done", _("完成检查"))]
+        for kind, ledger_columns in by_ledger.items():
+            rows = self._rows(kind, [column.measure for column in ledger_columns],
+                              dept_name=get_ledger(kind).department_name_field)
+            for row in rows:
+                for column in ledger_columns:
+                    folded.add(row, column.code, row[f"m_{column.measure}"])
+        by_code = {column.code: column for column in spec.columns}
+        columns = [(column.code, column.label) for column in spec.columns]
 
         def url_for(col, area=None, dept=None):
-            return self.links.ledger("visits", area=area, dept=dept, measure="done")
+            column = by_code[col]
+            return self.links.ledger(column.ledger, area=area, dept=dept, measure=column.measure)
 
-        section = Section("visits", str(_("检查")))
+        section = Section(spec.code, str(spec.title))
         section.tables = self._region_and_department_tables(folded, columns, url_for)
-        section.charts.append(self._chart_by_area(folded, columns, url_for, title=_("完成检查（次）")))
-        self.headline.append(("visits-done", str(_("完成检查")), Cell(folded.total["done"], url_for("done"))))
+        charted = [(code, label) for code, label in columns if not spec.chart_columns or code in spec.chart_columns]
+        section.charts.append(self._chart_by_area(folded, charted, url_for, title=spec.chart_title))
+        for headline in spec.headline:
+            label = headline.label or by_code[headline.column].label
+            self.headline.append((headline.key, str(label),
+                                  Cell(folded.total[headline.column], url_for(headline.column))))
         return section
 
-    def problems(self) -> Section:
-        rows = self._rows("problems", ["found"], dimension="item_code", dept_name="department__name")
-        from inspections.models import ChecklistItem
-
+    def _breakdown(self, spec: BreakdownSection) -> Section:
+        """One measure by the values of a field (the columns), and the sum of an amount in a last column."""
+        ledger = get_ledger(spec.ledger)
+        rows = self._rows(spec.ledger, [spec.measure], dimension=spec.dimension,
+                          dept_name=ledger.department_name_field, amount=spec.amount)
+        counted = f"m_{spec.measure}"
         folded = _Folded()
         for row in rows:
-            folded.add(row, row["item_code"], row["m_found"])
+            folded.add(row, row[spec.dimension], row[counted])
+            if spec.amount:
+                folded.add(row, _AMOUNT, row["m_amount"] or Decimal("0"))
+        values = [(value, label) for value, label in spec.choices if not spec.only_seen or folded.total.get(value)]
+        columns = [*values, *([(_AMOUNT, spec.amount_label)] if spec.amount else [])]
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger(spec.ledger, area=area, dept=dept, measure=spec.measure,
+                                     **{spec.link_filter: "" if col == _AMOUNT else col})
+
+        section = Section(spec.code, str(spec.title))
+        section.tables = self._region_and_department_tables(folded, columns, url_for)
+        if spec.chart == BreakdownSection.BY_VALUE:
+            section.charts.append(charts.bar_chart(
+                [(str(label), [(folded.total[value], url_for(value))]) for value, label in values],
+                series=[str(spec.chart_series)], title=str(spec.chart_title),
+            ))
+        else:
+            section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True,
+                                                      title=spec.chart_title))
+        count = sum(v for k, v in folded.total.items() if k != _AMOUNT)
+        whole = self.links.ledger(spec.ledger, measure=spec.measure)
+        self.headline.append((spec.headline.key, str(spec.headline.label), Cell(count, whole)))
+        if spec.amount_headline is not None:
+            amount = Decimal(folded.total[_AMOUNT] or 0)
+            self.headline.append((spec.amount_headline.key, str(spec.amount_headline.label), Cell(amount, whole)))
+        return section
+
+    def _items(self, spec: ItemSection) -> Section:
+        """One measure by an open-ended code: a row per code seen (most frequent first), sub-regions as columns."""
+        rows = self._rows(spec.ledger, [spec.measure], dimension=spec.dimension,
+                          dept_name=get_ledger(spec.ledger).department_name_field)
+        counted = f"m_{spec.measure}"
+        folded = _Folded()
+        for row in rows:
+            folded.add(row, row[spec.dimension], row[counted])
         codes = sorted(folded.total, key=lambda c: (-folded.total[c], c))
-        texts = dict(ChecklistItem.objects.filter(template__is_current=True).values_list("code", "text"))
+        texts = spec.texts()
 
         def item_label(code):
             text = texts.get(code, "")
             return f"{code} {text[:18]}…" if len(text) > 18 else f"{code} {text}"
 
         def url_for(col, area=None, dept=None):
-            return self.links.ledger("problems", area=area, dept=dept, measure="found", item=col or "")
+            return self.links.ledger(spec.ledger, area=area, dept=dept, measure=spec.measure,
+                                     **{spec.link_filter: col or ""})
 
-        section = Section("problems", str(_("发现问题（按检查项）")))
+        section = Section(spec.code, str(spec.title))
         item_rows = [(code, item_label(code)) for code in codes]
         area_columns = [(code, name) for code, name in self._area_rows(folded)] if self.length != len(
             self.code) else []
@@ -479,114 +506,22 @@ class _Builder:
         def link(item, area):
             return url_for("" if item is TOTAL else item, area=None if area == "__all__" else area)
 
-        section.tables.append(self._table(_("按检查项和%(level)s") % {"level": self.breakdown}, _("检查项"),
+        section.tables.append(self._table(spec.caption % {"level": self.breakdown}, spec.head,
                                           item_rows, columns, value, link, total_label=str(_("合计"))))
         depts = folded.departments()
         section.tables.append(self._table(
-            _("按部门"), _("部门"), [(d, folded.dept_names.get(d, "")) for d in depts], [("n", _("问题数"))],
+            _("按部门"), _("部门"), [(d, folded.dept_names.get(d, "")) for d in depts], [("n", spec.count_label)],
             lambda dept, col: sum(folded.total.values()) if dept is TOTAL else sum(folded.by_dept[dept].values()),
-            lambda dept, col: self.links.ledger("problems", dept=None if dept is TOTAL else dept, measure="found"),
+            lambda dept, col: self.links.ledger(spec.ledger, dept=None if dept is TOTAL else dept,
+                                                measure=spec.measure),
             total_label=_("合计"),
         ))
         section.charts.append(charts.bar_chart(
             [(item_label(code), [(folded.total[code], url_for(code))]) for code in codes],
-            series=[str(_("问题数"))], title=str(_("各检查项发现问题数")),
+            series=[str(spec.count_label)], title=str(spec.chart_title),
         ))
-        self.headline.append(("problems", str(_("发现问题")), Cell(sum(folded.total.values()),
-                                                        self.links.ledger("problems", measure="found"))))
-        return section
-
-    def orders(self) -> Section:
-        measures = ["issued", "closed", "closed_on_time", "overdue"]
-        rows = self._rows("orders", measures, dept_name="department__name")
-        suspensions = self._rows("suspensions", ["issued"], dept_name="department__name")
-        folded = _Folded()
-        for row in rows:
-            for measure in measures:
-                folded.add(row, measure, row[f"m_{measure}"])
-        for row in suspensions:
-            folded.add(row, "suspensions", row["m_issued"])
-        columns = [("issued", _("下达整改通知")), ("closed", _("销号")), ("closed_on_time", _("按期销号")),
-                   ("overdue", _("逾期")), ("suspensions", _("下达停办通知"))]
-
-        def url_for(col, area=None, dept=None):
-            if col == "suspensions":
-                return self.links.ledger("suspensions", area=area, dept=dept, measure="issued")
-            return self.links.ledger("orders", area=area, dept=dept, measure=col)
-
-        section = Section("orders", str(_("整改与停办")))
-        section.tables = self._region_and_department_tables(folded, columns, url_for)
-        section.charts.append(self._chart_by_area(folded, columns[:4], url_for, title=_("整改通知书")))
-        for col, label in columns:
-            if col != "closed":
-                self.headline.append((f"orders-{col}", str(label), Cell(folded.total[col], url_for(col))))
-        return section
-
-    def penalties(self) -> Section:
-        from penalties.models import PenaltyKind
-
-        rows = self._rows("penalties", ["decided"], dimension="kind",
-                        dept_name="decision__case__department__name", amount="amount")
-        folded = _Folded()
-        for row in rows:
-            folded.add(row, row["kind"], row["m_decided"])
-            folded.add(row, "amount", row["m_amount"] or Decimal("0"))
-        seen = [(value, label) for value, label in PenaltyKind.choices if folded.total.get(value)]
-        columns = [*seen, ("amount", _("金额（元）"))]
-
-        def url_for(col, area=None, dept=None):
-            return self.links.ledger("penalties", area=area, dept=dept, measure="decided",
-                                     penalty_kind="" if col == "amount" else col)
-
-        section = Section("penalties", str(_("行政处罚（按处罚种类）")))
-        section.tables = self._region_and_department_tables(folded, columns, url_for)
-        section.charts.append(charts.bar_chart(
-            [(str(label), [(folded.total[value], url_for(value))]) for value, label in seen],
-            series=[str(_("处罚数"))], title=str(_("各处罚种类数量")),
-        ))
-        count = sum(v for k, v in folded.total.items() if k != "amount")
-        self.headline.append(("penalties", str(_("处罚")), Cell(count, url_for("amount"))))
-        amount = Decimal(folded.total["amount"] or 0)
-        self.headline.append(("penalty-amount", str(_("处罚金额（元）")), Cell(amount, url_for("amount"))))
-        return section
-
-    def reports(self) -> Section:
-        measures = ["received", "handled", "handled_in_time"]
-        rows = self._rows("reports", measures, dept_name="department__name")
-        folded = _Folded()
-        for row in rows:
-            for measure in measures:
-                folded.add(row, measure, row[f"m_{measure}"])
-        columns = [("received", _("收到举报")), ("handled", _("已办理")), ("handled_in_time", _("按期办理"))]
-
-        def url_for(col, area=None, dept=None):
-            return self.links.ledger("reports", area=area, dept=dept, measure=col)
-
-        section = Section("reports", str(_("举报")))
-        section.tables = self._region_and_department_tables(folded, columns, url_for)
-        section.charts.append(self._chart_by_area(folded, columns, url_for, title=_("举报办理")))
-        for key, col in (("reports-received", "received"), ("reports-in-time", "handled_in_time")):
-            self.headline.append((key, str(dict(columns)[col]), Cell(folded.total[col], url_for(col))))
-        return section
-
-    def entries(self) -> Section:
-        from publicity.models import ListKind
-
-        rows = self._rows("entries", ["published"], dimension="list_kind",
-                        dept_name="proposing_department__name")
-        folded = _Folded()
-        for row in rows:
-            folded.add(row, row["list_kind"], row["m_published"])
-        columns = list(ListKind.choices)
-
-        def url_for(col, area=None, dept=None):
-            return self.links.ledger("entries", area=area, dept=dept, measure="published", list_kind=col)
-
-        section = Section("entries", str(_("公示名单")))
-        section.tables = self._region_and_department_tables(folded, columns, url_for)
-        section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True, title=_("公示名单条目")))
-        self.headline.append(("entries", str(_("公示名单条目")), Cell(sum(folded.total.values()),
-                                                          self.links.ledger("entries", measure="published"))))
+        self.headline.append((spec.headline.key, str(spec.headline.label),
+                              Cell(sum(folded.total.values()), self.links.ledger(spec.ledger, measure=spec.measure))))
         return section
 
 

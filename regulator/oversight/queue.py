@@ -1,26 +1,24 @@
 """The heads' queue (待办): everything awaiting a department's action, from every app, in one UNION query.
 
-Each kind is a queryset over the owning app's model, filtered by the user's department (or, for the joint
-office's kinds, by its region) and by the awaiting status, reduced to the same columns (COLUMNS) and
-combined with UNION ALL. A page is ordered in the database and cut with LIMIT/OFFSET; each branch is cut
-to the same limit first, so PostgreSQL keeps a top-N per branch instead of sorting the whole backlog, and
-nothing counts the union. The navigation's figures are one query of capped counts (nav_counts).
+Each kind is registered by the app that owns it (QueueKind in registry.py, declared in `<app>/oversight.py`): a
+queryset over the app's model, filtered by the user's department (or, for the joint office's kinds, by its region)
+and by the awaiting status, reduced to the same columns (COLUMNS) and combined with UNION ALL. A page is ordered in
+the database and cut with LIMIT/OFFSET; each branch is cut to the same limit first, so PostgreSQL keeps a top-N per
+branch instead of sorting the whole backlog, and nothing counts the union. The navigation's figures are one query
+of capped counts (nav_counts).
 
 Assigning rows to an inspector (queue_assign) writes QueueAssignment rows, keyed by the subject and its
-id so that the assignment follows an order from "due soon" to "overdue" to "escalated".
+id so that the assignment follows an order from due soon to overdue to escalated (one subject, several kinds).
 """
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
-    Case,
     CharField,
     DateField,
-    DateTimeField,
     Exists,
     F,
     OuterRef,
@@ -28,23 +26,23 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .audit import record_event
-from .models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
-from .scope import is_staff_member
+from regulator.audit import record_event
+from regulator.models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
+from regulator.scope import is_staff_member
+
+from .registry import QueueKind, registry
 
 COLUMNS = ("q_kind", "q_id", "q_step", "q_inst", "q_name", "q_since", "q_due", "q_region", "q_assignee")
 PAGE_SIZE = 30
 MAX_PAGE = 200  # OFFSET beyond 6,000 rows helps nobody; narrow the filters instead
 NAV_CAP = 999  # the navigation shows "999+" above this (counts stop at cap + 1 rows per kind)
 MAX_ASSIGN_ROWS = 200
-DUE_SOON_DAYS = 7  # "orders due within 7 days"
 AMBER_DAYS = 3  # rows due within 3 days are amber
 
 
@@ -77,200 +75,32 @@ class QueuePermissionError(QueueError):
 
 
 # ---- the kinds -------------------------------------------------------------------------------------------
+# Each app declares its kinds (regulator/oversight/registry.py QueueKind) in its own oversight.py: the rows
+# awaiting action, when they began waiting, their deadline, and what exactly each status awaits.
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One kind of awaited work: where its rows live and how they map onto the queue's columns."""
-
-    code: str
-    label: object
-    subject: str
-    audience: str  # "department": the user's department's rows; "joint_office": rows of the joint office's region
-    rows: Callable  # (user, today) -> QuerySet of the owning model, filtered to awaiting rows
-    since: object
-    due: object = None
-    name: object = field(default_factory=lambda: F("institution__name"))
-    region_path: str = "institution__region"  # the foreign key to Region
-
-    def link(self, object_id: int) -> str:
-        return reverse(SUBJECT_URLS[self.subject], args=[object_id])
+def kinds() -> dict[str, QueueKind]:
+    """Every kind registered by the apps, by code, in the order of registration."""
+    return registry.queue_kinds
 
 
-SUBJECT_URLS = {
-    "visit": "inspections:visit_detail",
-    "order": "penalties:order_detail",
-    "suspension": "penalties:suspension_detail",
-    "case": "penalties:case_detail",
-    "report": "publicity:report_detail",
-    "entry": "publicity:entry_detail",
-}
-
-
-def _visits(**filters):
-    def rows(user, today):
-        from inspections.models import Visit
-
-        return Visit.objects.filter(lead_department_id=user.department_id, **filters)
-
-    return rows
-
-
-def _unassigned_visits(user, today):
-    from inspections.models import Visit, VisitInspector, VisitStatus
-
-    return Visit.objects.filter(lead_department_id=user.department_id, status=VisitStatus.PLANNED).filter(
-        ~Exists(VisitInspector.objects.filter(visit_id=OuterRef("pk")))
-    )
-
-
-def _model_rows(model_path: str, department_field: str = "department_id", **filters):
-    def rows(user, today):
-        from django.apps import apps
-
-        model = apps.get_model(model_path)
-        return model.objects.filter(**{department_field: user.department_id}, **filters)
-
-    return rows
-
-
-def _orders_due_soon(user, today):
-    from penalties.models import ORDER_RUNNING, RectificationOrder
-
-    return RectificationOrder.objects.filter(
-        department_id=user.department_id,
-        status__in=ORDER_RUNNING,
-        deadline__lte=today + datetime.timedelta(days=DUE_SOON_DAYS),
-    )
-
-
-def _reports_to_assign(user, today):
-    from publicity.models import Report, ReportStatus
-
-    return Report.objects.filter(status=ReportStatus.REGISTERED, region__code__startswith=user.region_code)
-
-
-def _entries_to_approve(user, today):
-    from publicity.models import EntryStatus, ListEntry
-
-    return ListEntry.objects.filter(
-        status=EntryStatus.REVIEWED, institution__region__code__startswith=user.region_code
-    )
-
-
-# Penalty cases: which step each status waits for, when it began and which legal time limit runs.
-CASE_STEP_STATUSES = ("lead", "filed", "investigation", "decided", "served")
-CASE_DECISION_STATUSES = ("preliminary_review", "notice_of_rights", "executed")
-_CASE_SINCE = Coalesce(
-    Case(
-        When(status="lead", then=F("opened_at")),
-        When(status="preliminary_review", then=F("reviewed_at")),
-        When(status="filed", then=F("filed_at")),
-        When(status="investigation", then=F("investigation_at")),
-        When(status="notice_of_rights", then=Coalesce(F("statement_recorded_at"), F("rights_notified_at"))),
-        When(status="decided", then=F("decided_at")),
-        When(status="served", then=F("served_at")),
-        When(status="executed", then=F("executed_at")),
-        output_field=DateTimeField(),
-    ),
-    F("created_at"),
-)
-_CASE_DUE = Case(
-    When(status__in=("filed", "investigation", "notice_of_rights"), then=F("decision_due")),  # 行政处罚法 Art 60
-    When(status="decided", then=F("service_due")),  # Art 61
-    When(status="served", then=F("payment_due")),  # Art 67
-    default=None,
-    output_field=DateField(),
-)
-
-KINDS: dict[str, Kind] = {
-    kind.code: kind
-    for kind in (
-        Kind("visit_unassigned", _("检查待分派"), "visit", "department", _unassigned_visits,
-             since=F("created_at"), due=F("planned_on")),
-        Kind("visit_outcome", _("检查待定处理结果"), "visit", "department",
-             _visits(status="submitted", outcome=""), since=F("submitted_at")),
-        Kind("order_approval", _("整改通知书待批准"), "order", "department",
-             _model_rows("penalties.RectificationOrder", status="draft"), since=F("created_at")),
-        Kind("order_due_soon", _("整改 7 日内到期"), "order", "department", _orders_due_soon,
-             since=Coalesce(F("served_at"), F("approved_at"), F("created_at")), due=F("deadline")),
-        Kind("order_overdue", _("整改逾期"), "order", "department",
-             _model_rows("penalties.RectificationOrder", status="overdue"),
-             since=Coalesce(F("overdue_at"), F("created_at")), due=F("deadline")),
-        Kind("order_escalated", _("整改已升级"), "order", "department",
-             _model_rows("penalties.RectificationOrder", status="escalated"),
-             since=Coalesce(F("escalated_at"), F("created_at")), due=F("deadline")),
-        Kind("refund_outstanding", _("停办退费未完成"), "suspension", "department",
-             _model_rows("penalties.SuspensionNotice", status__in=("approved", "served")),
-             since=Coalesce(F("served_at"), F("approved_at"), F("created_at")), due=F("refund_deadline")),
-        Kind("case_step", _("处罚案件待办理"), "case", "department",
-             _model_rows("penalties.PenaltyCase", status__in=CASE_STEP_STATUSES), since=_CASE_SINCE, due=_CASE_DUE),
-        Kind("case_decision", _("处罚案件待决定"), "case", "department",
-             _model_rows("penalties.PenaltyCase", status__in=CASE_DECISION_STATUSES),
-             since=_CASE_SINCE, due=_CASE_DUE),
-        Kind("report_assignment", _("举报待分办"), "report", "joint_office", _reports_to_assign,
-             since=F("received_at"), due=F("deadline"),
-             name=Coalesce(F("institution__name"), F("subject_name")), region_path="region"),
-        Kind("report_reply", _("举报待答复"), "report", "department",
-             _model_rows("publicity.Report", status__in=("assigned", "verifying", "handling")),
-             since=Coalesce(F("assigned_at"), F("received_at")), due=F("deadline"),
-             name=Coalesce(F("institution__name"), F("subject_name")), region_path="region"),
-        Kind("entry_review", _("名单条目待审核"), "entry", "department",
-             _model_rows("publicity.ListEntry", "proposing_department_id", status="proposed"),
-             since=F("proposed_at")),
-        Kind("entry_approval", _("名单条目待批准"), "entry", "joint_office", _entries_to_approve,
-             since=Coalesce(F("reviewed_at"), F("proposed_at"))),
-    )
-}
-
-# What exactly is awaited, by kind and the row's status (step).
-AWAITED = {
-    ("visit_unassigned", "planned"): _("待分派检查人员"),
-    ("visit_outcome", "submitted"): _("已提交，待确定处理结果"),
-    ("order_approval", "draft"): _("待负责人批准"),
-    ("order_due_soon", "approved"): _("已批准，待送达，期限将至"),
-    ("order_due_soon", "served"): _("待整改销号，期限将至"),
-    ("order_overdue", "overdue"): _("逾期未整改，待复查或升级"),
-    ("order_escalated", "escalated"): _("已升级处理，待销号或处罚"),
-    ("refund_outstanding", "approved"): _("已批准，待送达"),
-    ("refund_outstanding", "served"): _("待退费完成"),
-    ("case_step", "lead"): _("待初核"),
-    ("case_step", "filed"): _("已立案，待调查取证"),
-    ("case_step", "investigation"): _("调查中，待告知陈述申辩"),
-    ("case_step", "decided"): _("已决定，待送达决定书"),
-    ("case_step", "served"): _("已送达，待执行"),
-    ("case_decision", "preliminary_review"): _("初核完毕，待决定是否立案"),
-    ("case_decision", "notice_of_rights"): _("已告知，待作出处罚决定"),
-    ("case_decision", "executed"): _("已执行，待结案"),
-    ("report_assignment", "registered"): _("待分办"),
-    ("report_reply", "assigned"): _("已分办，待核查"),
-    ("report_reply", "verifying"): _("核查中，待答复"),
-    ("report_reply", "handling"): _("处理中，待答复"),
-    ("entry_review", "proposed"): _("待提出部门负责人审核"),
-    ("entry_approval", "reviewed"): _("待专项治理办公室批准"),
-}
-
-
-def is_joint_office_user(user) -> bool:
-    from publicity.permissions import is_joint_office_user as publicity_joint_office
-
-    return user.role in (Role.HEAD, Role.JOINT_OFFICE) and publicity_joint_office(user)
+def link(kind: QueueKind, object_id: int) -> str:
+    return reverse(kind.detail_url, args=[object_id])
 
 
 def can_assign(user) -> bool:
     return is_staff_member(user) and bool(user.department_id) and user.role in (Role.HEAD, Role.JOINT_OFFICE)
 
 
-def kinds_for(user) -> list[Kind]:
+def kinds_for(user) -> list[QueueKind]:
     """The kinds in the user's queue: heads see their department's; the joint office also its region's;
     an inspector sees the department's rows assigned to them (我的待办)."""
     if not is_staff_member(user) or not user.department_id:
         return []
     if user.role in (Role.HEAD, Role.JOINT_OFFICE):
-        joint = is_joint_office_user(user)
-        return [kind for kind in KINDS.values() if kind.audience == "department" or joint]
+        return [kind for kind in kinds().values() if kind.audience == QueueKind.DEPARTMENT or kind.admits(user)]
     if user.role == Role.INSPECTOR:
-        return [kind for kind in KINDS.values() if kind.audience == "department"]
+        return [kind for kind in kinds().values() if kind.audience == QueueKind.DEPARTMENT]
     return []
 
 
@@ -364,12 +194,12 @@ def parse_filters(user, data, options: Options) -> tuple[Filters, list[str]]:
 # ---- the selector ------------------------------------------------------------------------------------------
 
 
-def _assignment(kind: Kind):
+def _assignment(kind: QueueKind):
     # order_by(): (subject, object_id) is unique, so no sort by Meta.ordering is needed.
     return QueueAssignment.objects.filter(subject=kind.subject, object_id=OuterRef("pk")).order_by()
 
 
-def _branch(kind: Kind, user, today: datetime.date, filters: Filters | None = None) -> QuerySet | None:
+def _branch(kind: QueueKind, user, today: datetime.date, filters: Filters | None = None) -> QuerySet | None:
     """One kind's awaiting rows for the user, with the filters applied; None when the filters exclude it."""
     queryset = kind.rows(user, today)
     filters = filters or Filters()
@@ -397,7 +227,7 @@ def _branch(kind: Kind, user, today: datetime.date, filters: Filters | None = No
     return queryset
 
 
-def _reduce(kind: Kind, queryset: QuerySet) -> QuerySet:
+def _reduce(kind: QueueKind, queryset: QuerySet) -> QuerySet:
     """The kind's rows reduced to the queue's columns, in COLUMNS order, so that the branches can be unioned."""
     assignee = _assignment(kind).values("assignee_id")[:1]
     return queryset.annotate(
@@ -423,7 +253,8 @@ def _ordering(sort: str) -> list[str]:
     return ["q_due", "q_since", "q_kind", "q_id"]
 
 
-def branches(user, filters: Filters | None = None, today: datetime.date | None = None) -> list[tuple[Kind, QuerySet]]:
+def branches(user, filters: Filters | None = None,
+             today: datetime.date | None = None) -> list[tuple[QueueKind, QuerySet]]:
     today = today or timezone.localdate()
     filters = filters or Filters()
     result = []
@@ -488,14 +319,14 @@ def lateness_of(due: datetime.date | None, today: datetime.date) -> tuple[str, s
 
 def describe(row: dict, today: datetime.date, names: dict) -> dict:
     """Presentation of one row already read (labels, link, lateness): no query."""
-    kind = KINDS[row["q_kind"]]
+    kind = kinds()[row["q_kind"]]
     css, words = lateness_of(row["q_due"], today)
     assignee = row["q_assignee"]
     return {
         "key": f"{kind.code}:{row['q_id']}",
         "kind": kind.code,
         "kind_label": kind.label,
-        "awaited": AWAITED.get((kind.code, row["q_step"]), kind.label),
+        "awaited": kind.awaited.get(row["q_step"], kind.label),
         "object_id": row["q_id"],
         "institution_id": row["q_inst"],
         "institution_name": row["q_name"] or "—",
@@ -506,7 +337,7 @@ def describe(row: dict, today: datetime.date, names: dict) -> dict:
         "lateness": words,
         "assignee_id": assignee,
         "assignee_name": names.get(assignee, f"#{assignee}") if assignee else "",
-        "link": kind.link(row["q_id"]),
+        "link": link(kind, row["q_id"]),
     }
 
 
@@ -529,7 +360,7 @@ def nav_counts(user) -> dict:
     counts = dict(zip([key for key, _queryset in parts], values, strict=True))
     unread_count = counts.pop("unread")
     per_kind = [
-        {"kind": code, "label": KINDS[code].label, "count": n, "display": f"{NAV_CAP}+" if n > NAV_CAP else n}
+        {"kind": code, "label": kinds()[code].label, "count": n, "display": f"{NAV_CAP}+" if n > NAV_CAP else n}
         for code, n in counts.items()
     ]
     total = sum(counts.values())
@@ -550,7 +381,7 @@ def parse_row_keys(values) -> list[tuple[str, int]]:
     rows = []
     for value in values:
         kind, _sep, object_id = (value or "").partition(":")
-        if kind not in KINDS or not object_id.isdigit():
+        if kind not in kinds() or not object_id.isdigit():
             raise QueueError(_("待办条目无效：%(value)s") % {"value": (value or "")[:40]})
         rows.append((kind, int(object_id)))
     return rows
@@ -577,8 +408,8 @@ def rows_in_queue(user, rows: list[tuple[str, int]]) -> dict[tuple[str, int], di
 def queue_assign(*, actor, rows: list[tuple[str, int]], assignee, now=None) -> int:
     """Assign rows of the actor's queue to an active inspector of the actor's department; all or nothing.
 
-    A visit still without inspectors also gets the inspector through inspections.services (the visit's own
-    assignment), so the inspector finds it among today's visits.
+    A kind whose app keeps an assignment of its own (a visit's inspectors) is told of each row through its
+    `on_assign`, in this transaction, so that the inspector also finds a visit among today's visits.
     """
     if not can_assign(actor):
         raise QueuePermissionError(_("只有部门负责人或专项治理办公室可以分派待办。"))
@@ -602,17 +433,16 @@ def queue_assign(*, actor, rows: list[tuple[str, int]], assignee, now=None) -> i
         )
     now = now or timezone.now()
     for kind_code, object_id in rows:
-        if kind_code == "visit_unassigned":
-            from inspections.services import InspectionError, visit_assign_inspectors
-
+        kind = kinds()[kind_code]
+        if kind.on_assign is not None:
             try:
-                visit_assign_inspectors(actor=actor, visit_id=object_id, inspectors=[assignee])
-            except InspectionError as error:
+                kind.on_assign(actor, object_id, assignee)
+            except kind.assign_refusals as error:
                 raise QueueError(error.args[0]) from error
     QueueAssignment.objects.bulk_create(
         [
             QueueAssignment(
-                subject=KINDS[kind].subject, object_id=object_id, assignee=assignee, assigned_by=actor,
+                subject=kinds()[kind].subject, object_id=object_id, assignee=assignee, assigned_by=actor,
                 assigned_at=now,
             )
             for kind, object_id in rows
@@ -626,12 +456,12 @@ def queue_assign(*, actor, rows: list[tuple[str, int]], assignee, now=None) -> i
         record_event(
             actor=actor,
             kind="queue_assigned",
-            object_type=f"queue.{KINDS[kind_code].subject}",
+            object_type=f"queue.{kinds()[kind_code].subject}",
             object_id=object_id,
             institution_id=row["q_inst"],
             before={"assignee": row["q_assignee"]},
             after={"assignee": assignee.pk, "kind": kind_code},
-            summary=_("分派待办（%(kind)s）给 %(name)s") % {"kind": KINDS[kind_code].label, "name": assignee},
+            summary=_("分派待办（%(kind)s）给 %(name)s") % {"kind": kinds()[kind_code].label, "name": assignee},
             now=now,
         )
     return len(rows)

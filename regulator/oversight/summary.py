@@ -1,18 +1,19 @@
 """The nightly summary behind the dashboard: each day's figures per region × department, kept in DailyFigure.
 
-At a province's scale (1,000,000 institutions, 2,000,000 visits) a prefecture's year of visits and orders is
-too many rows to count on every page view (docs/bench-oversight.md). The measures whose rows never move once
-counted — a visit submitted, a problem found, an order approved, closed or overdue, a suspension issued, a
-penalty decided, a list entry published: `Measure.day_field` is set — are therefore counted once per local day
-into DailyFigure by `refresh()`; the dashboard sums those days up to `DailyFigureState.through` and counts
-only the later days (today) live. Reports are not summarised: whether a report was handled in time changes
-after the day it was received.
+At a province's scale (1,000,000 institutions, 2,000,000 visits) a prefecture's year of visits and orders is too
+many rows to count on every page view (docs/bench-oversight.md). The measures whose rows never move once counted —
+a visit submitted, a problem found, an order approved, closed or overdue, a suspension issued, a penalty decided, a
+list entry published: each registered as a `Figure` by its app, on a measure with a `day_field` — are therefore
+counted once per local day into DailyFigure by `refresh()`; the dashboard sums those days up to
+`DailyFigureState.through` and counts only the later days (today) live. Reports are not summarised: whether a
+report was handled in time changes after the day it was received.
 
 `refresh()` rewrites whole days (DELETE, then INSERT … SELECT of the same GROUP BY the dashboard runs: no
 row passes through Python), in one transaction under an advisory lock, so a repeated or concurrent run
 changes nothing. The beat job rewrites the last REWRITE_DAYS days each night (late corrections land);
 `manage.py refresh_daily_figures --full` rebuilds everything (after a bulk import of history).
-An institution that moves to another region takes its past figures along (`institution_moved`).
+An institution that moves to another region takes its past figures along (`institution_moved`, connected to
+regulator.hooks.on_institution_moved by the floor's AppConfig).
 
 The institutions' current state (standing × category × operating state) is not a daily figure: the dashboards
 of prefectures and provinces read it from InstitutionFigure (per county), retaken every ten minutes
@@ -22,16 +23,17 @@ of prefectures and provinces read it from InstitutionFigure (per county), retake
 import datetime
 import logging
 import time
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, DateField, DecimalField, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Cast, Substr, TruncDate, TruncMonth
 from django.utils import timezone
 
+from regulator.locks import advisory_lock
+from regulator.models import DailyFigure, DailyFigureState, InstitutionFigure
+
 from .exports import get_ledger, period_bounds
-from .locks import advisory_lock
-from .models import DailyFigure, DailyFigureState, InstitutionFigure
+from .registry import Figure, registry
 
 logger = logging.getLogger(__name__)
 
@@ -45,36 +47,13 @@ COUNTY_CODE_LENGTH = 6
 REWRITE_DAYS = 7  # the nightly run rewrites this many days back, so late corrections reach the summary
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One summarised measure: `<ledger>.<measure>`, broken down by `dimension` (a field) and with `amount` summed."""
-
-    ledger: str
-    measure: str
-    dimension: str = ""
-    amount: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.ledger}.{self.measure}"
-
-
-FIGURES = [
-    Figure("visits", "done"),
-    Figure("problems", "found", dimension="item_code"),
-    Figure("orders", "issued"),
-    Figure("orders", "closed"),
-    Figure("orders", "closed_on_time"),
-    Figure("orders", "overdue"),
-    Figure("suspensions", "issued"),
-    Figure("penalties", "decided", dimension="kind", amount="amount"),
-    Figure("entries", "published", dimension="list_kind"),
-]
-BY_KEY = {figure.key: figure for figure in FIGURES}
+def figures():
+    """The summarised measures (registry.Figure), as the apps registered them in their oversight.py."""
+    return registry.figures.values()
 
 
 def summarised(ledger: str, measure: str) -> bool:
-    return f"{ledger}.{measure}" in BY_KEY
+    return f"{ledger}.{measure}" in registry.figures
 
 
 def through() -> datetime.date | None:
@@ -170,7 +149,7 @@ def _rewrite(first: datetime.date | None, last: datetime.date, *, region_codes=N
     optionally only some regions."""
     low, high = period_bounds(first, last)
     _stored("day", first, last, region_codes).delete()
-    rows = sum(_insert(_source(figure, low=low, high=high, region_codes=region_codes), "day") for figure in FIGURES)
+    rows = sum(_insert(_source(figure, low=low, high=high, region_codes=region_codes), "day") for figure in figures())
     return rows + (_months(first, last, region_codes=region_codes) if months else 0)
 
 
@@ -224,15 +203,15 @@ def _vacuum(model) -> None:
 def institution_moved(institution_id: int, old_region: str, new_region: str) -> int:
     """An institution changed region: rewrite, in both regions, the summarised days holding its rows.
 
-    Called in the transaction of the change (institutions.services), so the dashboard's figures keep agreeing
-    with the ledgers, which count by the institution's current region.
+    Called in the transaction of the change (institutions.services, through regulator.hooks), so the
+    dashboard's figures keep agreeing with the ledgers, which count by the institution's current region.
     """
     last = through()
     if last is None or old_region == new_region:
         return 0
     _low, high = period_bounds(None, last)
     days = set()
-    for figure in FIGURES:
+    for figure in figures():
         institution = get_ledger(figure.ledger).region_field.removesuffix("region__code") + "id"
         days.update(_counted(figure, low=None, high=high).filter(**{institution: institution_id})
                     .annotate(s_day=_day(figure)).order_by().values_list("s_day", flat=True).distinct())
@@ -247,12 +226,9 @@ def institution_moved(institution_id: int, old_region: str, new_region: str) -> 
 
 def summary_q(user) -> Q:
     """What of DailyFigure a user's dashboard counts: the department kind of a head where the app scopes so."""
-    from .dashboard import dashboard_scope_q
-
     q = Q()
-    for figure in FIGURES:
-        ledger = get_ledger(figure.ledger)
-        scope = dashboard_scope_q(user, ledger)
+    for figure in figures():
+        scope = get_ledger(figure.ledger).dashboard_scope_q(user)
         if scope:
             q &= ~Q(figure=figure.key) | Q(department__kind=user.department_kind)
     return q
@@ -291,29 +267,40 @@ def summary_rows(*, user, code: str, length: int, first: datetime.date, last: da
     return rows
 
 
-def refresh_institutions() -> dict:
-    """Retake InstitutionFigure (every institution counted per county × standing × category × state): one
-    DELETE and one INSERT … SELECT in a transaction, under an advisory lock."""
-    from institutions.models import Institution
+def _state_fields() -> list[str]:
+    """The fields of the registered StateSection (the register's): InstitutionFigure has a column of each."""
+    state = registry.state_section()
+    return [field for field, _choices, _caption in state.dimensions] if state is not None else []
 
+
+def refresh_institutions() -> dict:
+    """Retake InstitutionFigure (every institution counted per county × standing × category × state: the
+    dimensions of the registered StateSection): one DELETE and one INSERT … SELECT in a transaction, under an
+    advisory lock."""
+    state = registry.state_section()
     started = time.monotonic()
     with advisory_lock(INSTITUTIONS_LOCK_NAME) as acquired:
         if not acquired:
             return {"skipped": True}
         with transaction.atomic():
             InstitutionFigure.objects.all().delete()
-            # Per county: the province's (and the country's) dashboard breaks down by prefecture at the finest.
-            sql, params = (Institution.objects.annotate(s_region=Substr("region_id", 1, COUNTY_CODE_LENGTH),
-                                                        s_standing=F("licence_standing"),
-                                                        s_category=F("category"), s_state=F("operating_state"))
-                           .values("s_region", "s_standing", "s_category", "s_state")
-                           .annotate(s_count=Count("*")).order_by().query.sql_with_params())
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {InstitutionFigure._meta.db_table} (region_code, licence_standing, category, "
-                    f"operating_state, count) SELECT s.s_region, s.s_standing, s.s_category, s.s_state, s.s_count "
-                    f"FROM ({sql}) s", params)
-                rows = max(cursor.rowcount, 0)
+            rows = 0
+            if state is not None:
+                fields = _state_fields()
+                aliases = [f"s_{field}" for field in fields]
+                # Per county: the province's (and the country's) dashboard breaks down by prefecture at the finest.
+                sql, params = (state.rows().annotate(s_region=Substr(state.region_field, 1, COUNTY_CODE_LENGTH),
+                                                     **{alias: F(field) for alias, field in zip(aliases, fields,
+                                                                                                strict=True)})
+                               .values("s_region", *aliases)
+                               .annotate(s_count=Count("*")).order_by().query.sql_with_params())
+                columns = ", ".join(InstitutionFigure._meta.get_field(field).column for field in fields)
+                selected = ", ".join(f"s.{alias}" for alias in aliases)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"INSERT INTO {InstitutionFigure._meta.db_table} (region_code, {columns}, count) "
+                        f"SELECT s.s_region, {selected}, s.s_count FROM ({sql}) s", params)
+                    rows = max(cursor.rowcount, 0)
             DailyFigureState.objects.get_or_create(pk=1)
             DailyFigureState.objects.filter(pk=1).update(institutions_at=timezone.now())
         _vacuum(InstitutionFigure)
@@ -327,7 +314,7 @@ def institution_rows(*, code: str, length: int) -> list[dict]:
         queryset = queryset.filter(region_code__startswith=code)
     return list(
         queryset.annotate(area=Substr("region_code", 1, length))
-        .values("area", "licence_standing", "category", "operating_state")
+        .values("area", *_state_fields())
         .annotate(n=Sum("count"))
         .order_by()
     )

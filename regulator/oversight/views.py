@@ -17,10 +17,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from regulator.models import Region, RegionLevel, WeeklyReport
+from regulator.scope import in_region, is_staff_member
+
 from . import exports, weekly
 from .dashboard import DashboardForm, can_view_dashboard, dashboard_figures, region_options, week_of
-from .models import Region, RegionLevel, WeeklyReport
-from .scope import in_region, is_staff_member
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,7 +55,7 @@ def dashboard(request):
     region = form.cleaned_data.get("region", request.user.region_code) if form.is_bound else ""
     return render(
         request,
-        "regulator/dashboard.html",
+        "oversight/dashboard.html",
         {
             "form": form,
             "figures": figures,
@@ -97,7 +98,7 @@ def ledger(request, kind: str):
         query = urlencode(form.query())
     return render(
         request,
-        "regulator/dashboard_ledger.html",
+        "oversight/dashboard_ledger.html",
         {
             "ledger": ledger_spec,
             "kind": kind,
@@ -165,10 +166,10 @@ def weekly_list(request):
     if region is not None and region.level > RegionLevel.COUNTY:
         region, error = None, _("周报由县（区）报送，请选择一个县（区）。")
     if error:
-        return render(request, "regulator/weekly_list.html", {"error": error}, status=400)
+        return render(request, "oversight/weekly_list.html", {"error": error}, status=400)
     return render(
         request,
-        "regulator/weekly_list.html",
+        "oversight/weekly_list.html",
         {
             "region": region,
             "reports": weekly.county_history(region_code=region.code),
@@ -189,11 +190,11 @@ def weekly_status(request):
     if not error and region.level >= RegionLevel.COUNTY:
         return redirect(reverse("weekly_list") + "?" + urlencode({"region": region.code}))
     if error:
-        return render(request, "regulator/weekly_status.html", {"error": error}, status=400)
+        return render(request, "oversight/weekly_status.html", {"error": error}, status=400)
     rows = weekly.prefecture_status(prefecture_code=region.code, week_start=week_start)
     return render(
         request,
-        "regulator/weekly_status.html",
+        "oversight/weekly_status.html",
         {
             "region": region,
             "week_start": week_start,
@@ -243,7 +244,7 @@ def _visible_report(request, pk: int) -> WeeklyReport:
 @login_required
 def weekly_detail(request, pk: int):
     report = _visible_report(request, pk)
-    return render(request, "regulator/weekly_detail.html", {"report": report, "figures": report.figures})
+    return render(request, "oversight/weekly_detail.html", {"report": report, "figures": report.figures})
 
 
 @login_required

@@ -7,9 +7,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from regulator.models import Role, User
+from regulator.scope import is_staff_member
+
 from . import queue as work_queue
-from .models import Role, User
-from .scope import is_staff_member
 
 
 def _query_without_page(request) -> str:
@@ -42,7 +43,7 @@ def queue(request):
         "sorts": work_queue.SORTS,
         "query": _query_without_page(request),
     }
-    return render(request, "regulator/queue.html", context, status=400 if errors else 200)
+    return render(request, "oversight/queue.html", context, status=400 if errors else 200)
 
 
 def _assign(request):

@@ -20,13 +20,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from .audit import record_event
+from regulator.audit import record_event
+from regulator.locks import advisory_lock
+from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
+from regulator.notifications import notify
+from regulator.scope import in_region
+
 from .dashboard import can_view_dashboard, dashboard_figures, week_of
 from .exports import write_xlsx
-from .locks import advisory_lock
-from .models import Region, RegionLevel, Role, User, WeeklyReport
-from .notifications import notify
-from .scope import in_region
 
 
 class WeeklyReportError(Exception):
@@ -140,7 +141,7 @@ def render_pdf(report: WeeklyReport) -> bytes:
     from weasyprint import HTML
 
     with translation.override("zh-hans"):
-        html = render_to_string("regulator/weekly_pdf.html", {"report": report, "figures": report.figures})
+        html = render_to_string("oversight/weekly_pdf.html", {"report": report, "figures": report.figures})
     return HTML(string=html).write_pdf()
 
 

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "inspections",
     "penalties",
     "publicity",
+    # Above the apps: fed by what each app registers in its ready() (regulator/oversight/registry.py).
+    "regulator.oversight",
+    "regulator.demo",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "regulator.context_processors.nav_counts",
+                "regulator.oversight.context_processors.nav_counts",
             ],
         },
     },
@@ -182,6 +185,7 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat process; every periodic job also takes an advisory lock (regulator.locks) so overlaps are harmless.
+# The oversight floor's tasks (regulator/oversight/tasks.py) keep the names they had in regulator/tasks.py.
 CELERY_BEAT_SCHEDULE = {
     "expire-licences-daily": {"task": "institutions.tasks.expire_licences", "schedule": crontab(hour=0, minute=30)},
     "chase-deadlines-daily": {"task": "penalties.tasks.chase_deadlines", "schedule": crontab(hour=1, minute=0)},

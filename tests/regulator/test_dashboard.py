@@ -20,7 +20,7 @@ from penalties.models import (
     PenaltyKind,
 )
 from publicity.models import EntryStatus, ListEntry, ListKind, Report, ReportStatus
-from regulator.dashboard import dashboard_figures, week_of
+from regulator.oversight.dashboard import dashboard_figures, week_of
 from tests.factories import InstitutionFactory
 from tests.inspections.conftest import ensure_checklist
 from tests.penalties.conftest import make_order
@@ -301,7 +301,7 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
                            user=users["other_county_inspector"], template=template, submitted=at(IN_PERIOD))
         make_problem(visit=visit, position=1 + index % 11, created=at(IN_PERIOD))
     assert count() == before
-    with django_assert_num_queries(16):  # no summary yet (regulator.summary): every figure counted live
+    with django_assert_num_queries(16):  # no summary yet (regulator.oversight.summary): every figure counted live
         prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
 
 

@@ -144,7 +144,7 @@ def test_ledger_page_queries_do_not_grow(seeded, regions, departments, users, jo
 
 
 def test_ledger_pages_keyset(seeded, regions, departments, users, joint_office_client, monkeypatch):
-    from regulator import exports
+    from regulator.oversight import exports
 
     monkeypatch.setattr(exports, "PAGE_SIZE", 2)
     page = joint_office_client.get("/ledger/visits/", {"measure": "done", **PERIOD}).content.decode()

@@ -22,9 +22,9 @@ from institutions.services import compute_standing
 from institutions.validators import validate_credit_code
 from penalties.models import OrderStatus, PenaltyCase, RectificationOrder, SuspensionNotice
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, ReportStatus
-from regulator import queue
-from regulator.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
+from regulator.demo.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
 from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
+from regulator.oversight import queue
 from tests.inspections.conftest import ensure_checklist
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.utils import timezone
 from inspections.models import Visit, VisitInspector
 from penalties.models import PenaltyCase, RectificationOrder, SuspensionNotice
 from publicity.models import ListEntry, Report
-from regulator import queue as work_queue
 from regulator.models import AuditEvent, QueueAssignment, Role
+from regulator.oversight import queue as work_queue
 from tests.factories import InstitutionFactory, UserFactory
 from tests.inspections.conftest import ensure_checklist
 

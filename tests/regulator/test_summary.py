@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from institutions.services import institution_update
-from regulator import summary
-from regulator.dashboard import dashboard_figures
 from regulator.models import DailyFigure, DailyFigureState
+from regulator.oversight import summary
+from regulator.oversight.dashboard import dashboard_figures
 from tests.inspections.conftest import ensure_checklist
 from tests.regulator.test_dashboard import END, IN_PERIOD, PERIOD, START, at, headline, make_visit, seeded, table
 
@@ -187,7 +187,7 @@ def test_the_command_and_the_beat_schedule(seeded, capsys):
     assert DailyFigureState.objects.get().refreshed_from == datetime.date(2025, 5, 1)
     schedule = settings.CELERY_BEAT_SCHEDULE["refresh-daily-figures"]
     assert schedule["task"] == "regulator.tasks.refresh_daily_figures"
-    from regulator.tasks import refresh_daily_figures
+    from regulator.oversight.tasks import refresh_daily_figures
 
     assert refresh_daily_figures.apply().get()["skipped"] == "False"
 

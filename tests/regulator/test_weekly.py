@@ -10,8 +10,8 @@ from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
 from regulator.models import AuditEvent, Notification, Role, WeeklyReport
-from regulator.tasks import weekly_reports
-from regulator.weekly import WeeklyReportError, weekly_report_generate, weekly_reports_run
+from regulator.oversight.tasks import weekly_reports
+from regulator.oversight.weekly import WeeklyReportError, weekly_report_generate, weekly_reports_run
 from tests.factories import UserFactory
 from tests.regulator import test_dashboard as oversight
 from tests.regulator.test_dashboard import at

@@ -1,6 +1,6 @@
 """Demo data for `make demo`: 济南市 with its twelve counties, their departments, one account per role,
 and about 400 institutions in every operating state and licence standing, each with its audit history,
-then the casework of 历下区 (regulator/demo_cases.py: campaign, visits, orders, lists, reports).
+then the casework of 历下区 (regulator/demo/cases.py: campaign, visits, orders, lists, reports).
 
 Idempotent: when the demo is already loaded it creates nothing and prints the accounts again.
 """
@@ -22,12 +22,12 @@ from institutions.fake import (
 )
 from institutions.models import Institution, Licence, Site, Teacher
 from regulator.audit import record_event, snapshot
-from regulator.demo_cases import load_cases
-from regulator.demo_regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
+from regulator.demo.cases import load_cases
+from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
+from regulator.oversight.summary import refresh as refresh_daily_figures
+from regulator.oversight.summary import refresh_institutions
 from regulator.services import department_create, staff_create
-from regulator.summary import refresh as refresh_daily_figures
-from regulator.summary import refresh_institutions
 
 DEMO_PASSWORD = "Demo-2026-pass"
 INSTITUTIONS = 400

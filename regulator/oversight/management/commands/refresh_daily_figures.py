@@ -1,10 +1,10 @@
-"""Bring the dashboard's nightly summary (regulator.summary) up to yesterday, as the beat job does."""
+"""Bring the dashboard's nightly summary (regulator/oversight/summary.py) up to yesterday, as the beat job does."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from regulator.summary import refresh, refresh_institutions
+from regulator.oversight.summary import refresh, refresh_institutions
 
 
 class Command(BaseCommand):

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OversightConfig(AppConfig):
+    """The floor above the apps. Listed after them in INSTALLED_APPS: their ready() has filled the registry."""
+
+    name = "regulator.oversight"
+    label = "oversight"
+    verbose_name = _("统计与督办")
+
+    def ready(self):
+        from regulator import hooks
+
+        from . import summary
+
+        # An institution that moves to another region takes its summarised past figures along.
+        hooks.connect(hooks.on_institution_moved, summary.institution_moved)
