@@ -1,4 +1,4 @@
-"""What the inspections app contributes to the oversight floor (regulator/oversight/registry.py): the visits
+"""What the inspections app contributes to the oversight floor (regulator/registry.py): the visits
 waiting for inspectors or an outcome in the heads' queue, the ledgers of visits and problem items, their
 summarised measures, and the dashboard's sections on visits and on problems by checklist item.
 
@@ -8,7 +8,7 @@ Registered by InspectionsConfig.ready().
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from regulator.oversight.registry import (
+from regulator.registry import (
     ChoiceFilter,
     Column,
     Figure,

@@ -1,4 +1,4 @@
-"""What the register contributes to the oversight floor (regulator/oversight/registry.py): the dashboard's first
+"""What the register contributes to the oversight floor (regulator/registry.py): the dashboard's first
 section, the institutions' current state (licence standing, category, operating state) per sub-region, each
 figure linking to the register list filtered the same way.
 
@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from regulator.oversight.registry import Headline, StateSection, register
+from regulator.registry import Headline, StateSection, register
 
 from .models import Category, Institution, LicenceStanding, OperatingState
 

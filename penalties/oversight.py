@@ -1,4 +1,4 @@
-"""What the penalties app contributes to the oversight floor (regulator/oversight/registry.py): orders, suspension
+"""What the penalties app contributes to the oversight floor (regulator/registry.py): orders, suspension
 notices and penalty cases awaiting their department in the heads' queue (with the step each status waits for and
 the legal time limit that runs), the ledgers of orders, suspensions, cases and penalties, their summarised
 measures, and the dashboard's sections on rectification and on penalties by kind.
@@ -12,7 +12,7 @@ from django.db.models import Case, DateField, DateTimeField, F, Q, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from regulator.oversight.registry import (
+from regulator.registry import (
     BreakdownSection,
     ChoiceFilter,
     Column,

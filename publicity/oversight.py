@@ -1,4 +1,4 @@
-"""What the publicity app contributes to the oversight floor (regulator/oversight/registry.py): reports to assign
+"""What the publicity app contributes to the oversight floor (regulator/registry.py): reports to assign
 and to answer and list entries to review and approve in the heads' queue, the ledgers of reports and list
 entries, the summarised publication of entries, and the dashboard's sections on reports and on the lists.
 
@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from regulator.models import Role
-from regulator.oversight.registry import (
+from regulator.registry import (
     BreakdownSection,
     ChoiceFilter,
     Column,

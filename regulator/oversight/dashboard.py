@@ -1,6 +1,6 @@
 """The joint office's dashboard: figures of a region over a period, side by side per sub-region and department.
 
-The sections are the apps' (registry.py: MeasureSection, BreakdownSection, ItemSection, StateSection, each
+The sections are the apps' (regulator/registry.py: MeasureSection, BreakdownSection, ItemSection, StateSection, each
 declared in `<app>/oversight.py`), drawn in their order. Every figure is counted in the database: one GROUP BY
 query per ledger, grouped by the sub-region (a prefix of the region code: the counties of a prefecture, the
 townships of a county) and the department, with the measures as filtered counts (COUNT(*) FILTER (WHERE …)).
@@ -23,11 +23,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.models import CODE_LENGTH, Region, RegionLevel, Role
+from regulator.registry import BreakdownSection, ItemSection, MeasureSection, StateSection, registry
 from regulator.scope import in_region, is_staff_member
 
 from . import charts, summary
 from .exports import get_ledger, period_bounds, period_error
-from .registry import BreakdownSection, ItemSection, MeasureSection, StateSection, registry
 
 # The sub-region a figure is broken down by: the next level down (code length), per length of the region code.
 _CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9}

@@ -1,7 +1,7 @@
 """Ledgers of the oversight pages (visits, problems, orders, suspensions, cases, penalties, reports, list entries).
 
-One `Ledger` per kind, declared by the app that owns its rows (`<app>/oversight.py`, see registry.py), says how
-its rows are scoped (the app's own visible_* function), where its region and department sit, which measures it
+One `Ledger` per kind, declared by the app that owns its rows (`<app>/oversight.py`, see regulator/registry.py),
+says how its rows are scoped (the app's own visible_* function), where its region and department sit, which measures it
 has (the same Q that the dashboard counts with, so a figure and the rows behind its link always agree), which
 filters it accepts, and its columns. The HTML ledger and the .xlsx export share the filtered queryset; the
 export streams it with `.iterator()` into a write-only workbook.
@@ -17,9 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.models import Department, Region
+from regulator.registry import Ledger, registry
 from regulator.scope import in_region
-
-from .registry import Ledger, registry
 
 EXPORT_MAX_ROWS = 100_000
 ITERATOR_CHUNK = 2000

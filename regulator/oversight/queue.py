@@ -1,7 +1,7 @@
 """The heads' queue (待办): everything awaiting a department's action, from every app, in one UNION query.
 
-Each kind is registered by the app that owns it (QueueKind in registry.py, declared in `<app>/oversight.py`): a
-queryset over the app's model, filtered by the user's department (or, for the joint office's kinds, by its region)
+Each kind is registered by the app that owns it (QueueKind in regulator/registry.py, declared in `<app>/oversight.py`):
+a queryset over the app's model, filtered by the user's department (or, for the joint office's kinds, by its region)
 and by the awaiting status, reduced to the same columns (COLUMNS) and combined with UNION ALL. A page is ordered in
 the database and cut with LIMIT/OFFSET; each branch is cut to the same limit first, so PostgreSQL keeps a top-N per
 branch instead of sorting the whole backlog, and nothing counts the union. The navigation's figures are one query
@@ -34,9 +34,8 @@ from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
 from regulator.models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
+from regulator.registry import QueueKind, registry
 from regulator.scope import is_staff_member
-
-from .registry import QueueKind, registry
 
 COLUMNS = ("q_kind", "q_id", "q_step", "q_inst", "q_name", "q_since", "q_due", "q_region", "q_assignee")
 PAGE_SIZE = 30
@@ -75,7 +74,7 @@ class QueuePermissionError(QueueError):
 
 
 # ---- the kinds -------------------------------------------------------------------------------------------
-# Each app declares its kinds (regulator/oversight/registry.py QueueKind) in its own oversight.py: the rows
+# Each app declares its kinds (regulator/registry.py QueueKind) in its own oversight.py: the rows
 # awaiting action, when they began waiting, their deadline, and what exactly each status awaits.
 
 

@@ -31,9 +31,9 @@ from django.utils import timezone
 
 from regulator.locks import advisory_lock
 from regulator.models import DailyFigure, DailyFigureState, InstitutionFigure
+from regulator.registry import Figure, registry
 
 from .exports import get_ledger, period_bounds
-from .registry import Figure, registry
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "inspections",
     "penalties",
     "publicity",
-    # Above the apps: fed by what each app registers in its ready() (regulator/oversight/registry.py).
+    # Above the apps: fed by what each app registers in its ready() (regulator/registry.py).
     "regulator.oversight",
     "regulator.demo",
 ]

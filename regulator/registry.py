@@ -3,8 +3,8 @@
 The oversight floor (regulator.oversight: the heads' queue, the ledgers and their exports, the dashboard, the
 nightly summary and the weekly report) names no app, no model and no status of an app. Each app declares what
 it contributes in its own `<app>/oversight.py`, with its own TextChoices, selectors and permissions, and
-registers it in its AppConfig.ready(); the floor iterates `registry`. This module is the one part of the floor
-that the apps import, so it imports nothing but Django and the ground floor.
+registers it in its AppConfig.ready(); the floor iterates `registry`. It lives on the ground floor, so the apps
+feed the floor above without importing it, and it imports nothing but Django and the ground floor.
 """
 
 from collections.abc import Callable
