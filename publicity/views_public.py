@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from institutions.models import Institution
+from regulator.clientaddr import client_ip
 
 from . import selectors, services
 from .cache import PAGE_TTL, current_version, page_key
@@ -314,13 +315,10 @@ def openapi(request):
 # ---- reports -------------------------------------------------------------------------------------
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request) -> bool:
-    """Count this attempt against the address; True once it exceeds the limit in the window."""
-    key = "publicity:report-rate:" + hashlib.sha256(_client_ip(request).encode()).hexdigest()[:24]
+    """Count this attempt against the client's address; True once it exceeds the limit in the window."""
+    address = client_ip(request) or "unknown"
+    key = "publicity:report-rate:" + hashlib.sha256(address.encode()).hexdigest()[:24]
     cache.add(key, 0, REPORT_RATE_WINDOW)
     try:
         count = cache.incr(key)
@@ -330,12 +328,36 @@ def _rate_limited(request) -> bool:
     return count > REPORT_RATE_LIMIT
 
 
+def report_rate_limit(view):
+    """Refuse a POST over the per-address limit from its headers and the cache alone, before the body is read.
+
+    A flood of 200 MB uploads must cost the server a cache increment each, not a parsed multipart body: so this
+    runs outside the view's CSRF check (whose token lookup reads request.POST) — the view is exempted from the
+    middleware and checked by csrf_protect inside this wrapper instead.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST" and _rate_limited(request):
+            message = _(
+                "您提交举报过于频繁，请%(minutes)d分钟后再试。如情况紧急，请拨打当地教育部门举报电话。"
+            ) % {"minutes": REPORT_RATE_WINDOW // 60}
+            response = render(request, "publicity/public_error.html", {"message": message}, status=429)
+            response["Retry-After"] = str(REPORT_RATE_WINDOW)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapper)
+
+
 def _report_institution(value):
     if not value or not str(value).isdigit():
         return None
     return selectors.public_institution(institution_id=int(value))
 
 
+@report_rate_limit
 @csrf_protect
 def report_form(request):
     if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
@@ -344,18 +366,6 @@ def report_form(request):
     regions = [(code, name) for code, name in _regions() if len(code) == 6]
     initial = {"institution": institution.pk} if institution else {}
     if request.method == "POST":
-        if _rate_limited(request):
-            return render(
-                request,
-                "publicity/public_error.html",
-                {
-                    "message": _(
-                        "您提交举报过于频繁，请%(minutes)d分钟后再试。如情况紧急，请拨打当地教育部门举报电话。"
-                    )
-                    % {"minutes": REPORT_RATE_WINDOW // 60}
-                },
-                status=429,
-            )
         form = ReportForm(
             request.POST, request.FILES, regions=regions, institution=institution, initial=initial
         )

@@ -1,7 +1,11 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
 class RegulatorConfig(AppConfig):
     name = "regulator"
     verbose_name = _("组织与审计")
+
+    def ready(self):
+        # django-axes calls its admin section "Axes"; administrators unlock accounts there (regulator/login_throttle.py)
+        apps.get_app_config("axes").verbose_name = _("登录限制")

@@ -2,6 +2,8 @@
 
 import logging
 
+from .clientaddr import client_ip
+
 logger = logging.getLogger("regulator.access")
 
 
@@ -18,6 +20,6 @@ class ForbiddenLogMiddleware:
                 getattr(user, "username", None) or "anonymous",
                 request.method,
                 request.path,
-                request.META.get("REMOTE_ADDR", ""),
+                client_ip(request) or "",
             )
         return response

@@ -1,5 +1,6 @@
 """Settings read from the environment, with defaults that run on a laptop (SQLite, no servers)."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -124,12 +125,23 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = False
 
-# Throttle repeated failed logins (django-axes): 5 failures per user and address lock for 30 minutes.
+# The client's address (regulator/clientaddr.py), for login throttling, the report limit and the audit trail:
+# REMOTE_ADDR unless the proxies in front are declared — their number (X-Forwarded-For is read that many entries
+# from the right) and/or their networks (X-Forwarded-For is believed only from a peer inside them).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+TRUSTED_PROXY_CIDRS = [
+    str(ipaddress.ip_network(cidr, strict=False)) for cidr in env_list("TRUSTED_PROXY_CIDRS", "")
+]  # a malformed network stops the start-up here rather than failing every request
+# Throttle failed logins (django-axes, regulator/login_throttle.py): 5 failures lock the username whatever the
+# addresses, and 5 failures from one address lock that address whatever the usernames, for 30 minutes; an
+# administrator unlocks in the admin or with `manage.py axes_reset_username`.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "regulator.login_throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "regulator.clientaddr.client_ip"
+AXES_LOCKOUT_CALLABLE = "regulator.login_throttle.lockout_response"
 
 GUARDIAN_RAISE_403 = True
 ANONYMOUS_USER_NAME = None
