@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from institutions.models import Institution, OperatingState, StudentStage
 from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import Role, User
 
 from . import conf, permissions
 from .models import Campaign, InspectionKind, SpotCheckDraw, Visit, VisitOutcome, VisitStatus
-from .services import InspectionError, _deny, visit_plan
+from .services import visit_plan
 
 _STAGE_FIELD = {
     StudentStage.PRESCHOOL: "serves_preschool",
@@ -62,14 +63,14 @@ def compute(
 ) -> list[dict]:
     """The pure draw: the same inputs always give the same result."""
     if sample_size < 1:
-        raise InspectionError(_("抽取数量至少为 1。"))
+        raise ServiceError(_("抽取数量至少为 1。"))
     if sample_size > len(pool):
-        raise InspectionError(
+        raise ServiceError(
             _("抽取数量（%(n)s）超过了机构库中的机构数（%(p)s），请减少数量或扩大范围。")
             % {"n": sample_size, "p": len(pool)}
         )
     if per_visit < conf.get("INSPECTIONS_MIN_INSPECTORS_PER_VISIT"):
-        raise InspectionError(
+        raise ServiceError(
             _("每组检查人员至少 %(n)s 人。") % {"n": conf.get("INSPECTIONS_MIN_INSPECTORS_PER_VISIT")}
         )
     blocked = {(int(user_id), int(institution_id)) for user_id, institution_id in conflicts}
@@ -79,7 +80,7 @@ def compute(
     for institution_id in institutions:
         eligible = [u for u in sorted(roster) if (u, institution_id) not in blocked]
         if len(eligible) < per_visit:
-            raise InspectionError(
+            raise ServiceError(
                 _("检查人员库中可用人员（%(n)s）不足每组 %(k)s 人（已排除回避人员）。")
                 % {"n": len(eligible), "k": per_visit}
             )
@@ -101,7 +102,7 @@ def spot_check_draw(
 ) -> SpotCheckDraw:
     """Draw, store the draw, and plan one visit per drawn institution. Refusal writes nothing."""
     if not permissions.can_draw(actor, campaign):
-        _deny(_("只有专项治理办公室或牵头部门负责人可以抽取。"))
+        raise ActionForbidden(_("只有专项治理办公室或牵头部门负责人可以抽取。"))
     department_list = list(departments) if departments is not None else list(campaign.departments.all())
     if campaign.lead_department_id not in {d.pk for d in department_list}:
         department_list.append(campaign.lead_department)
@@ -196,16 +197,16 @@ def draw_publish(*, actor, draw_id: int, now=None) -> SpotCheckDraw:
     """Publish a draw's results (双随机、一公开) once every drawn visit has been submitted."""
     draw = SpotCheckDraw.objects.select_for_update().select_related("campaign").get(pk=draw_id)
     if not permissions.can_draw(actor, draw.campaign):
-        _deny(_("只有专项治理办公室或牵头部门负责人可以公示抽查结果。"))
+        raise ActionForbidden(_("只有专项治理办公室或牵头部门负责人可以公示抽查结果。"))
     if draw.published_at:
-        raise InspectionError(_("该抽查结果已于 %(date)s 公示。") % {"date": timezone.localdate(draw.published_at)})
+        raise ServiceError(_("该抽查结果已于 %(date)s 公示。") % {"date": timezone.localdate(draw.published_at)})
     visits = Visit.objects.filter(draw=draw)
     pending = visits.exclude(status=VisitStatus.SUBMITTED).count()
     if pending:
-        raise InspectionError(_("还有 %(n)s 家机构尚未完成检查，全部提交后才能公示。") % {"n": pending})
+        raise ServiceError(_("还有 %(n)s 家机构尚未完成检查，全部提交后才能公示。") % {"n": pending})
     undecided = visits.filter(outcome=VisitOutcome.NONE).count()
     if undecided:
-        raise InspectionError(_("还有 %(n)s 家机构的检查结果未确定，确定后才能公示。") % {"n": undecided})
+        raise ServiceError(_("还有 %(n)s 家机构的检查结果未确定，确定后才能公示。") % {"n": undecided})
     draw.published_at = now or timezone.now()
     draw.updated_by = actor
     draw.save(update_fields=["published_at", "updated_by", "updated_at"])

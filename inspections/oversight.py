@@ -60,7 +60,7 @@ QUEUE_KINDS = [
     QueueKind("visit_unassigned", _("检查待分派"), "visit", QueueKind.DEPARTMENT, _unassigned_visits,
               since=F("created_at"), due=F("planned_on"), detail_url="inspections:visit_detail",
               awaited={VisitStatus.PLANNED: _("待分派检查人员")},
-              on_assign=_assign_inspector, assign_refusals=(services.InspectionError,)),
+              on_assign=_assign_inspector),
     QueueKind("visit_outcome", _("检查待定处理结果"), "visit", QueueKind.DEPARTMENT, _visits_without_outcome,
               since=F("submitted_at"), detail_url="inspections:visit_detail",
               awaited={VisitStatus.SUBMITTED: _("已提交，待确定处理结果")}),

@@ -1,5 +1,5 @@
 """Writes of the inspections app. Each function is one transaction: it checks permission and state, saves,
-records its audit event, and raises InspectionError (a message for the user) when it refuses."""
+records its audit event, and raises regulator.errors.ServiceError (a message for the user) when it refuses."""
 
 import base64
 import binascii
@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm
 
 from institutions.models import Institution
 from regulator.audit import record_event, snapshot
+from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.models import Department, Role
 
 from . import conf, files, permissions
@@ -39,41 +40,29 @@ from .models import (
 )
 
 
-class InspectionError(Exception):
-    """A change the inspections app refuses, with a message for the user."""
+class IncompleteChecklistError(ServiceError):
+    """The visit cannot be submitted while items are unanswered; `missing` lists them."""
 
-    def __init__(self, message, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
-class InspectionPermissionError(InspectionError):
-    """The actor may not do this (the view answers 403)."""
-
-
-class IncompleteChecklistError(InspectionError):
     def __init__(self, message, missing: list[ChecklistItem]):
         super().__init__(message)
         self.missing = missing
-
-
-def _deny(message=None):
-    raise InspectionPermissionError(message or _("您无权进行此操作。"))
 
 
 def _lock_visit(visit_id: int) -> Visit:
     try:
         return Visit.objects.select_for_update().get(pk=visit_id)
     except Visit.DoesNotExist as error:
-        raise InspectionError(_("检查记录不存在。")) from error
+        raise ServiceError(_("检查记录不存在。")) from error
 
 
 def _require_editable(actor, visit: Visit) -> None:
-    if visit.status == VisitStatus.SUBMITTED:
-        raise InspectionError(_("该检查已提交，不能再修改；如需更正请提交更正说明。"))
+    require_status(
+        visit,
+        (VisitStatus.PLANNED, VisitStatus.IN_PROGRESS),
+        message=_("该检查已提交，不能再修改；如需更正请提交更正说明。"),
+    )
     if not permissions.is_assigned(actor, visit):
-        _deny(_("只有被指派的检查人员可以填写该检查。"))
+        raise ActionForbidden(_("只有被指派的检查人员可以填写该检查。"))
 
 
 # ---- checklist templates ------------------------------------------------------------------------
@@ -85,12 +74,12 @@ def checklist_template_revise(
 ) -> ChecklistTemplate:
     """Editing a template makes a new version; visits keep the version they were planned with."""
     if not (actor.is_admin_role or actor.role == Role.JOINT_OFFICE):
-        _deny()
+        raise ActionForbidden()
     if not items:
-        raise InspectionError(_("检查清单至少需要一个检查项。"))
+        raise ServiceError(_("检查清单至少需要一个检查项。"))
     codes = [item["code"] for item in items]
     if len(set(codes)) != len(codes):
-        raise InspectionError(_("检查项代码不能重复。"))
+        raise ServiceError(_("检查项代码不能重复。"))
     current = (
         ChecklistTemplate.objects.select_for_update().filter(code=template.code, is_current=True).first()
     )
@@ -132,7 +121,7 @@ def current_template(code: str | None = None) -> ChecklistTemplate:
     code = code or conf.get("INSPECTIONS_DEFAULT_TEMPLATE_CODE")
     template = ChecklistTemplate.objects.filter(code=code, is_current=True).first()
     if template is None:
-        raise InspectionError(_("未找到现行检查清单。"))
+        raise ServiceError(_("未找到现行检查清单。"))
     return template
 
 
@@ -159,13 +148,13 @@ def campaign_create(
     if not permissions.can_create_campaign(actor) or not permissions.can_lead_campaign_as(
         actor, lead_department
     ):
-        _deny(_("只有专项治理办公室或部门负责人可以创建检查行动，且只能以本部门（或本区域部门）牵头。"))
+        raise ActionForbidden(_("只有专项治理办公室或部门负责人可以创建检查行动，且只能以本部门（或本区域部门）牵头。"))
     if not actor.is_admin_role and not region.code.startswith(actor.region_code):
-        _deny(_("检查范围超出您的管辖区域。"))
+        raise ActionForbidden(_("检查范围超出您的管辖区域。"))
     if kind not in InspectionKind.values or kind == InspectionKind.REINSPECTION:
-        raise InspectionError(_("检查类型无效。"))
+        raise ServiceError(_("检查类型无效。"))
     if ends_on < starts_on:
-        raise InspectionError(_("结束日期不能早于开始日期。"), {"ends_on": [_("结束日期不能早于开始日期。")]})
+        raise ServiceError(_("结束日期不能早于开始日期。"), field="ends_on")
     campaign = Campaign.objects.create(
         name=name,
         kind=kind,
@@ -199,13 +188,13 @@ def campaign_create(
 def _check_inspectors(inspectors, departments_ids: set[int]) -> list:
     inspectors = list(inspectors)
     if not inspectors:
-        raise InspectionError(_("请至少指派一名检查人员。"))
+        raise ServiceError(_("请至少指派一名检查人员。"))
     ids = [u.pk for u in inspectors]
     if len(set(ids)) != len(ids):
-        raise InspectionError(_("同一检查人员不能在同一检查中重复指派。"))
+        raise ServiceError(_("同一检查人员不能在同一检查中重复指派。"))
     for user in inspectors:
         if user.department_id not in departments_ids or not user.is_active:
-            raise InspectionError(_("%(name)s 不属于参与检查的部门，不能指派。") % {"name": user})
+            raise ServiceError(_("%(name)s 不属于参与检查的部门，不能指派。") % {"name": user})
     return inspectors
 
 
@@ -228,9 +217,9 @@ def visit_plan(
 ) -> Visit:
     """Plan a visit, assign its inspectors and open a blank answer for each of its items."""
     if check_permission and not permissions.can_plan_visit(actor, lead_department):
-        _deny()
+        raise ActionForbidden()
     if kind not in InspectionKind.values:
-        raise InspectionError(_("检查类型无效。"))
+        raise ServiceError(_("检查类型无效。"))
     departments = [d for d in departments if d.pk != lead_department.pk]
     inspectors = _check_inspectors(inspectors, {lead_department.pk, *(d.pk for d in departments)})
     if departments and kind not in (InspectionKind.REINSPECTION, InspectionKind.SPOT_CHECK):
@@ -278,9 +267,8 @@ def visit_plan(
 def visit_assign_inspectors(*, actor, visit_id: int, inspectors) -> Visit:
     visit = _lock_visit(visit_id)
     if not permissions.can_plan_visit(actor, visit.lead_department):
-        _deny()
-    if visit.status != VisitStatus.PLANNED:
-        raise InspectionError(_("检查已开始，不能再调整检查人员。"))
+        raise ActionForbidden()
+    require_status(visit, (VisitStatus.PLANNED,), message=_("检查已开始，不能再调整检查人员。"))
     allowed = {visit.lead_department_id, *visit.departments.values_list("pk", flat=True)}
     inspectors = _check_inspectors(inspectors, allowed)
     before = list(visit.assignments.values_list("inspector_id", flat=True))
@@ -306,12 +294,12 @@ def reinspection_create(*, actor, previous_visit_id: int, planned_on: date, insp
     """A re-inspection carries forward only the items that failed last time."""
     previous = Visit.objects.select_related("lead_department").get(pk=previous_visit_id)
     if not permissions.can_plan_reinspection(actor, previous):
-        _deny()
+        raise ActionForbidden()
     failed = list(
         previous.answers.filter(result=AnswerResult.FAIL).select_related("item").order_by("item__position")
     )
     if not failed:
-        raise InspectionError(_("原检查没有不符合项，无需复查。"))
+        raise ServiceError(_("原检查没有不符合项，无需复查。"))
     if inspectors is None:
         inspectors = [a.inspector for a in previous.assignments.select_related("inspector")]
     return visit_plan(
@@ -399,11 +387,11 @@ def answer_save(
     visit = _lock_visit(visit_id)
     _require_editable(actor, visit)
     if result not in ("", *AnswerResult.values):
-        raise InspectionError(_("检查结论无效。"))
+        raise ServiceError(_("检查结论无效。"))
     remark = (remark or "")[:4000]
     answer = ChecklistAnswer.objects.filter(visit=visit, item_id=item_id).select_related("item").first()
     if answer is None:
-        raise InspectionError(_("该检查项不属于本次检查所用的清单版本。"))
+        raise ServiceError(_("该检查项不属于本次检查所用的清单版本。"))
     if visit.status == VisitStatus.PLANNED:
         _start(visit, actor, now)
     if answer.result == result and answer.remark == remark:
@@ -444,29 +432,29 @@ def evidence_upload(
     if existing:
         return existing
     if item_id is not None and not visit.answers.filter(item_id=item_id).exists():
-        raise InspectionError(_("该检查项不属于本次检查所用的清单版本。"))
+        raise ServiceError(_("该检查项不属于本次检查所用的清单版本。"))
     size = upload.size
     upload.seek(0)
     sniffed = files.sniff(upload.read(32))
     if sniffed is None:
-        raise InspectionError(
+        raise ServiceError(
             _("文件类型不被接受：只能上传 JPEG、PNG、WebP、HEIC 照片，MP4 视频或 PDF 文件。")
         )
     limit = files.max_bytes(sniffed.kind)
     if size > limit:
-        raise InspectionError(
+        raise ServiceError(
             _("文件过大：%(kind)s不能超过 %(mb)s MB。")
             % {"kind": dict(files.EvidenceKind.choices)[sniffed.kind], "mb": round(limit / 1024 / 1024, 1)}
         )
     upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise InspectionError(_("文件过大。"))
+        raise ServiceError(_("文件过大。"))
     display = None
     if sniffed.kind == files.EvidenceKind.PHOTO:
         display = files.stripped_copy(data, sniffed.content_type)
         if display is None and sniffed.content_type != "image/heic":
-            raise InspectionError(_("照片无法识别或已损坏，请重新拍摄。"))
+            raise ServiceError(_("照片无法识别或已损坏，请重新拍摄。"))
     digest = hashlib.sha256(data).hexdigest()
     evidence = Evidence(
         visit=visit,
@@ -528,20 +516,20 @@ def signature_save(
     signature.refused, signature.signed_at, signature.recorded_by = refused, now, actor
     if refused:
         if not refusal_reason:
-            raise InspectionError(_("记录拒签时必须说明原因。"), {"refusal_reason": [_("请填写拒签原因。")]})
+            raise ServiceError(_("记录拒签时必须说明原因。"), field="refusal_reason")
         signature.refusal_reason = refusal_reason
         signature.image = ""
     else:
         if not signature.signer_name:
-            raise InspectionError(_("请填写签字人姓名。"), {"signer_name": [_("请填写签字人姓名。")]})
+            raise ServiceError(_("请填写签字人姓名。"), field="signer_name")
         if not data_url.startswith(_DATA_URL_PREFIX):
-            raise InspectionError(_("签名无效：请在签名框内签字。"))
+            raise ServiceError(_("签名无效：请在签名框内签字。"))
         try:
             png = base64.b64decode(data_url[len(_DATA_URL_PREFIX) :], validate=True)
         except (binascii.Error, ValueError) as error:
-            raise InspectionError(_("签名无效：请在签名框内签字。")) from error
+            raise ServiceError(_("签名无效：请在签名框内签字。")) from error
         if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > _MAX_SIGNATURE_BYTES or not _has_ink(png):
-            raise InspectionError(_("签名无效：请在签名框内签字。"))
+            raise ServiceError(_("签名无效：请在签名框内签字。"))
         signature.refusal_reason = ""
         signature.image.save(f"{uuid.uuid4().hex}.png", ContentFile(png), save=False)
     signature.save()
@@ -587,7 +575,7 @@ def visit_submit(*, actor, visit_id: int, summary: str = "", now: datetime | Non
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
     if not permissions.is_assigned(actor, visit):
-        _deny(_("只有被指派的检查人员可以提交该检查。"))
+        raise ActionForbidden(_("只有被指派的检查人员可以提交该检查。"))
     if visit.status == VisitStatus.SUBMITTED:
         return visit
     answers = list(visit.answers.select_related("item").order_by("item__position"))
@@ -598,7 +586,7 @@ def visit_submit(*, actor, visit_id: int, summary: str = "", now: datetime | Non
             _("还有 %(n)s 个检查项未填写：%(names)s") % {"n": len(missing), "names": names}, missing
         )
     if not Signature.objects.filter(visit=visit).exists():
-        raise InspectionError(_("请机构负责人签字，或记录拒签及原因后再提交。"))
+        raise ServiceError(_("请机构负责人签字，或记录拒签及原因后再提交。"))
     if visit.started_at is None:
         visit.started_at, visit.started_by = now, actor
     visit.status, visit.submitted_at, visit.submitted_by = VisitStatus.SUBMITTED, now, actor
@@ -658,23 +646,22 @@ def visit_amend(
     """Correct a submitted visit: `changes` maps item id to {"result", "remark"}. Kept in the history."""
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
-    if visit.status != VisitStatus.SUBMITTED:
-        raise InspectionError(_("检查尚未提交，可直接修改，无需更正。"))
+    require_status(visit, (VisitStatus.SUBMITTED,), message=_("检查尚未提交，可直接修改，无需更正。"))
     if not permissions.can_amend_visit(actor, visit):
-        _deny()
+        raise ActionForbidden()
     reason = (reason or "").strip()
     if not reason:
-        raise InspectionError(_("请填写更正原因。"), {"reason": [_("请填写更正原因。")]})
+        raise ServiceError(_("请填写更正原因。"), field="reason")
     answers = {a.item_id: a for a in visit.answers.select_related("item")}
     records = []
     for item_id, change in changes.items():
         answer = answers.get(int(item_id))
         if answer is None:
-            raise InspectionError(_("该检查项不属于本次检查所用的清单版本。"))
+            raise ServiceError(_("该检查项不属于本次检查所用的清单版本。"))
         result = change.get("result", answer.result)
         remark = change.get("remark", answer.remark)
         if result not in AnswerResult.values:
-            raise InspectionError(_("检查结论无效。"))
+            raise ServiceError(_("检查结论无效。"))
         if (result, remark) == (answer.result, answer.remark):
             continue
         records.append(
@@ -698,7 +685,7 @@ def visit_amend(
             problem.updated_by = actor
             problem.save(update_fields=["status", "closed_at", "closed_by", "updated_by", "updated_at"])
     if not records:
-        raise InspectionError(_("没有需要更正的内容。"))
+        raise ServiceError(_("没有需要更正的内容。"))
     amendment = VisitAmendment.objects.create(
         visit=visit, reason=reason, changes=records, created_at=now, created_by=actor
     )
@@ -727,22 +714,19 @@ def visit_set_outcome(
     """Record the outcome. A referral shares the visit and its problem items with the other department."""
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
-    if visit.status != VisitStatus.SUBMITTED:
-        raise InspectionError(_("检查提交后才能确定处理结果。"))
+    require_status(visit, (VisitStatus.SUBMITTED,), message=_("检查提交后才能确定处理结果。"))
     if not permissions.can_set_outcome(actor, visit):
-        _deny()
+        raise ActionForbidden()
     if outcome not in VisitOutcome.values or outcome == VisitOutcome.NONE:
-        raise InspectionError(_("请选择处理结果。"))
+        raise ServiceError(_("请选择处理结果。"))
     has_problems = visit.problem_items.filter(status=ProblemStatus.OPEN).exists()
     if outcome == VisitOutcome.NO_PROBLEM and has_problems:
-        raise InspectionError(_("本次检查有不符合项，不能选择“未发现问题”。"))
+        raise ServiceError(_("本次检查有不符合项，不能选择“未发现问题”。"))
     if outcome == VisitOutcome.REFERRAL:
         if referred_department is None:
-            raise InspectionError(
-                _("移送时请选择接收部门。"), {"referred_department": [_("请选择接收部门。")]}
-            )
+            raise ServiceError(_("移送时请选择接收部门。"), field="referred_department")
         if referred_department.pk == visit.lead_department_id:
-            raise InspectionError(_("不能移送给本部门。"))
+            raise ServiceError(_("不能移送给本部门。"))
     else:
         referred_department = None
     before = snapshot(visit, ["outcome", "outcome_note", "referred_department"])
@@ -781,10 +765,9 @@ def problem_item_close(*, actor, problem_item_id: int, now: datetime | None = No
     """销号 of one problem item by the issuing department (used by the penalties app's verification)."""
     now = now or timezone.now()
     problem = ProblemItem.objects.select_for_update().get(pk=problem_item_id)
-    if problem.status != ProblemStatus.OPEN:
-        raise InspectionError(_("该问题项已销号。"))
+    require_status(problem, (ProblemStatus.OPEN,), message=_("该问题项已销号。"))
     if not (actor.is_admin_role or actor.department_id == problem.department_id):
-        _deny()
+        raise ActionForbidden()
     problem.status, problem.closed_at, problem.closed_by, problem.updated_by = (
         ProblemStatus.CLOSED,
         now,

@@ -7,29 +7,26 @@ with 400 (refused, nothing written) or 403 (not allowed).
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from regulator.scope import is_staff_member
+from regulator.errors import ServiceError
+from regulator.views_helpers import json_refusal, service_call, staff_required
 
 from . import draw as draw_service
 from . import permissions, selectors, services
 from .forms import AmendForm, CampaignForm, DrawForm, OutcomeForm, ReinspectionForm, VisitPlanForm
 from .models import AnswerResult, Campaign, Evidence, SpotCheckDraw, Visit, VisitStatus
 
-
-def _staff_required(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门，无法查看检查。"))
+_NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看检查。")
 
 
 def _visible_visit_or_404(request, pk: int) -> Visit:
-    _staff_required(request)
     visit = get_object_or_404(
         Visit.objects.select_related(
             "institution",
@@ -47,16 +44,10 @@ def _visible_visit_or_404(request, pk: int) -> Visit:
 
 
 def _visible_campaign_or_404(request, pk: int) -> Campaign:
-    _staff_required(request)
     campaign = get_object_or_404(Campaign.objects.select_related("region", "lead_department"), pk=pk)
     if not permissions.can_view_campaign(request.user, campaign):
         raise PermissionDenied(_("您无权查看该检查行动。"))
     return campaign
-
-
-def _json_error(error: services.InspectionError):
-    status = 403 if isinstance(error, services.InspectionPermissionError) else 400
-    return JsonResponse({"error": error.message}, status=status)
 
 
 def _after(request) -> int | None:
@@ -67,10 +58,9 @@ def _after(request) -> int | None:
 # ---- lists -------------------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def home(request):
     """The department's visits, planned and done (heads), newest first, keyset pages."""
-    _staff_required(request)
     status = request.GET.get("status", "")
     rows, next_after = selectors.department_visits(user=request.user, status=status, after=_after(request))
     query = urlencode({"status": status}) if status else ""
@@ -87,16 +77,14 @@ def home(request):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def today(request):
-    _staff_required(request)
     rows = list(selectors.todays_visits(user=request.user, today=timezone.localdate()))
     return render(request, "inspections/today.html", {"rows": rows})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def campaign_list(request):
-    _staff_required(request)
     rows = list(
         permissions.visible_campaigns(request.user)
         .select_related("region", "lead_department")
@@ -109,15 +97,14 @@ def campaign_list(request):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def campaign_create(request):
-    _staff_required(request)
     if not permissions.can_create_campaign(request.user):
         raise PermissionDenied(_("只有专项治理办公室或部门负责人可以创建检查行动。"))
     form = CampaignForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with service_call(request, form, success=_("检查行动已创建。")) as call:
             campaign = services.campaign_create(
                 actor=request.user,
                 name=data["name"],
@@ -132,17 +119,12 @@ def campaign_create(request):
                 departments=list(data["departments"]),
                 description=data["description"],
             )
-        except services.InspectionPermissionError as error:
-            raise PermissionDenied(error.message) from error
-        except services.InspectionError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("检查行动已创建。"))
+        if call.ok:
             return redirect(campaign)
     return render(request, "inspections/campaign_form.html", {"form": form})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def campaign_detail(request, pk: int):
     campaign = _visible_campaign_or_404(request, pk)
     visits = list(selectors.campaign_visits(user=request.user, campaign=campaign))
@@ -162,7 +144,7 @@ def campaign_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def draw_create(request, pk: int):
     campaign = _visible_campaign_or_404(request, pk)
     if not permissions.can_draw(request.user, campaign):
@@ -170,7 +152,7 @@ def draw_create(request, pk: int):
     form = DrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with service_call(request, form, success=_("抽取完成，已生成检查任务。")) as call:
             drawn = draw_service.spot_check_draw(
                 actor=request.user,
                 campaign=campaign,
@@ -180,12 +162,7 @@ def draw_create(request, pk: int):
                 conflicts=data["conflicts"],
                 seed=data["seed"] or None,
             )
-        except services.InspectionPermissionError as error:
-            raise PermissionDenied(error.message) from error
-        except services.InspectionError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("抽取完成，已生成检查任务。"))
+        if call.ok:
             return redirect(drawn)
     return render(
         request,
@@ -195,7 +172,7 @@ def draw_create(request, pk: int):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def draw_detail(request, pk: int):
     drawn = get_object_or_404(SpotCheckDraw.objects.select_related("campaign"), pk=pk)
     _visible_campaign_or_404(request, drawn.campaign_id)
@@ -207,9 +184,8 @@ def draw_detail(request, pk: int):
 # ---- planning ----------------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def visit_create(request):
-    _staff_required(request)
     if request.user.department_id is None or not permissions.can_plan_visit(
         request.user, request.user.department
     ):
@@ -222,7 +198,7 @@ def visit_create(request):
         if institution is None:
             form.add_error("institution_id", _("找不到该机构，或不在您的管辖范围内。"))
         else:
-            try:
+            with service_call(request, form, success=_("检查已安排。")) as call:
                 visit = services.visit_plan(
                     actor=request.user,
                     institution=institution,
@@ -232,12 +208,7 @@ def visit_create(request):
                     inspectors=list(data["inspectors"]),
                     departments=list(data["departments"]),
                 )
-            except services.InspectionPermissionError as error:
-                raise PermissionDenied(error.message) from error
-            except services.InspectionError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("检查已安排。"))
+            if call.ok:
                 return redirect(visit)
     return render(request, "inspections/visit_form.html", {"form": form})
 
@@ -245,7 +216,7 @@ def visit_create(request):
 # ---- the visit page ------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def visit_detail(request, pk: int):
     visit = _visible_visit_or_404(request, pk)
     user = request.user
@@ -271,7 +242,7 @@ def _editable_visit(request, pk: int) -> Visit:
     return _visible_visit_or_404(request, pk)
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def visit_start(request, pk: int):
     visit = _editable_visit(request, pk)
@@ -283,12 +254,12 @@ def visit_start(request, pk: int):
             longitude=request.POST.get("longitude"),
             accuracy=request.POST.get("accuracy"),
         )
-    except services.InspectionError as error:
-        return _json_error(error)
+    except ServiceError as error:
+        return json_refusal(error)
     return JsonResponse({"ok": True, "started_at": timezone.localtime(visit.started_at).isoformat()})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def answer_save(request, pk: int):
     visit = _editable_visit(request, pk)
@@ -303,12 +274,12 @@ def answer_save(request, pk: int):
             result=request.POST.get("result", ""),
             remark=request.POST.get("remark", ""),
         )
-    except services.InspectionError as error:
-        return _json_error(error)
+    except ServiceError as error:
+        return json_refusal(error)
     return JsonResponse({"ok": True, "item": answer.item_id, "result": answer.result})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def evidence_upload(request, pk: int):
     visit = _editable_visit(request, pk)
@@ -324,14 +295,14 @@ def evidence_upload(request, pk: int):
             client_id=request.POST.get("client_id", ""),
             item_id=int(item) if item.isdigit() else None,
         )
-    except services.InspectionError as error:
-        return _json_error(error)
+    except ServiceError as error:
+        return json_refusal(error)
     return JsonResponse(
         {"ok": True, "id": evidence.pk, "kind": evidence.kind, "url": selectors.evidence_url(evidence)}
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def evidence_file(request, pk: int):
     """The display copy for anyone who may see the visit; the original (with EXIF) for the lead department."""
     evidence = get_object_or_404(Evidence.objects.select_related("visit"), pk=pk)
@@ -353,7 +324,7 @@ def evidence_file(request, pk: int):
     return response
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def signature_save(request, pk: int):
     visit = _editable_visit(request, pk)
@@ -367,30 +338,24 @@ def signature_save(request, pk: int):
             refused=request.POST.get("refused") == "1",
             refusal_reason=request.POST.get("refusal_reason", ""),
         )
-    except services.InspectionError as error:
-        return _json_error(error)
+    except ServiceError as error:
+        return json_refusal(error)
     return JsonResponse({"ok": True})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def visit_submit(request, pk: int):
     visit = _editable_visit(request, pk)
-    try:
+    with service_call(request, success=_("检查已提交。")):
         services.visit_submit(actor=request.user, visit_id=visit.pk, summary=request.POST.get("summary", ""))
-    except services.InspectionPermissionError as error:
-        raise PermissionDenied(error.message) from error
-    except services.InspectionError as error:
-        messages.error(request, error.message)
-        return redirect(visit)
-    messages.success(request, _("检查已提交。"))
     return redirect(visit)
 
 
 # ---- after submission ----------------------------------------------------------------------------
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def visit_amend(request, pk: int):
     visit = _visible_visit_or_404(request, pk)
@@ -409,20 +374,14 @@ def visit_amend(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("请填写更正原因。"))
         return redirect(visit)
-    try:
+    with service_call(request, success=_("更正已记录。")):
         services.visit_amend(
             actor=request.user, visit_id=visit.pk, reason=form.cleaned_data["reason"], changes=changes
         )
-    except services.InspectionPermissionError as error:
-        raise PermissionDenied(error.message) from error
-    except services.InspectionError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("更正已记录。"))
     return redirect(visit)
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def visit_outcome(request, pk: int):
     visit = _visible_visit_or_404(request, pk)
@@ -433,7 +392,7 @@ def visit_outcome(request, pk: int):
         messages.error(request, _("请选择处理结果。"))
         return redirect(visit)
     data = form.cleaned_data
-    try:
+    with service_call(request, success=_("处理结果已保存。")):
         services.visit_set_outcome(
             actor=request.user,
             visit_id=visit.pk,
@@ -441,16 +400,10 @@ def visit_outcome(request, pk: int):
             note=data["note"],
             referred_department=data["referred_department"],
         )
-    except services.InspectionPermissionError as error:
-        raise PermissionDenied(error.message) from error
-    except services.InspectionError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("处理结果已保存。"))
     return redirect(visit)
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def reinspection_create(request, pk: int):
     visit = _visible_visit_or_404(request, pk)
@@ -460,28 +413,18 @@ def reinspection_create(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("请填写复查日期。"))
         return redirect(visit)
-    try:
+    with service_call(request, success=_("复查已安排。")) as call:
         new = services.reinspection_create(
             actor=request.user, previous_visit_id=visit.pk, planned_on=form.cleaned_data["planned_on"]
         )
-    except services.InspectionPermissionError as error:
-        raise PermissionDenied(error.message) from error
-    except services.InspectionError as error:
-        messages.error(request, error.message)
-        return redirect(visit)
-    messages.success(request, _("复查已安排。"))
-    return redirect(new)
+    return redirect(new if call.ok else visit)
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def draw_publish(request, pk: int):
     drawn = get_object_or_404(SpotCheckDraw, pk=pk)
     _visible_campaign_or_404(request, drawn.campaign_id)
-    try:
+    with service_call(request, success=_("抽查结果已公示。")):
         draw_service.draw_publish(actor=request.user, draw_id=pk)
-    except services.InspectionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("抽查结果已公示。"))
     return redirect("inspections:draw_detail", pk=pk)

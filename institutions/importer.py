@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from regulator.audit import GENESIS_HASH, compute_hash, json_safe, record_event, snapshot
+from regulator.errors import ServiceError
 from regulator.models import AuditEvent, Region, RegionLevel
 
 from . import permissions
@@ -250,20 +251,12 @@ def template_workbook() -> io.BytesIO:
 
 # ---- reading a workbook ------------------------------------------------------------------------
 
-class WorkbookError(Exception):
+class WorkbookError(ServiceError):
     """The file as a whole cannot be imported; nothing in it is looked at further."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class ImportJobError(Exception):
+class ImportJobError(ServiceError):
     """A step on an import job that is not allowed now, with a message for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass

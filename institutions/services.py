@@ -2,13 +2,14 @@
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from regulator.audit import record_event, snapshot
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.hooks import institution_moved
 from regulator.models import Department
 
@@ -23,15 +24,6 @@ from .models import (
     Site,
     Teacher,
 )
-
-
-class RegisterError(Exception):
-    """A change the register refuses, with a message for the user."""
-
-    def __init__(self, message, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
 
 
 def today_local() -> date:
@@ -51,12 +43,12 @@ def _validate_and_save(instance: models.Model, actor, *, creating: bool) -> None
         instance.full_clean()
     except ValidationError as error:
         messages = "；".join(str(m) for msgs in error.message_dict.values() for m in msgs)
-        raise RegisterError(messages, error.message_dict) from error
+        raise ServiceError(messages, errors=error.message_dict) from error
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as error:
-        raise RegisterError(_("数据与已有记录冲突（可能重复），未保存。")) from error
+        raise ServiceError(_("数据与已有记录冲突（可能重复），未保存。")) from error
 
 
 # ---- standing ------------------------------------------------------------------------------------
@@ -99,7 +91,7 @@ def refresh_standing(*, institution: Institution, actor=None, today: date | None
 
 def _check_region(actor, region_code: str) -> None:
     if not permissions.can_create_institution(actor, region_code):
-        raise PermissionDenied(_("该区划不在您的管辖范围内。"))
+        raise ActionForbidden(_("该区划不在您的管辖范围内。"))
 
 
 @transaction.atomic
@@ -118,7 +110,7 @@ def institution_create(*, actor, data: dict) -> Institution:
 def institution_update(*, actor, institution_id: int, data: dict) -> Institution:
     institution = Institution.objects.select_for_update().get(pk=institution_id)
     if not permissions.can_change_institution(actor, institution):
-        raise PermissionDenied(_("您无权修改该机构。"))
+        raise ActionForbidden(_("您无权修改该机构。"))
     if "region" in data:
         _check_region(actor, data["region"].code)
     before = snapshot(institution)
@@ -138,7 +130,7 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
 def institution_delete(*, actor, institution_id: int) -> None:
     institution = Institution.objects.select_for_update().get(pk=institution_id)
     if not permissions.can_delete_institution(actor, institution):
-        raise PermissionDenied(_("您无权删除该机构。"))
+        raise ActionForbidden(_("您无权删除该机构。"))
     before = snapshot(institution)
     pk = institution.pk
     institution.delete()
@@ -150,7 +142,7 @@ def institution_delete(*, actor, institution_id: int) -> None:
 def institution_share(*, actor, institution: Institution, department: Department) -> None:
     """Share an institution's file with a department outside its region (referral, joint case)."""
     if not permissions.can_share_institution(actor, institution):
-        raise PermissionDenied(_("您无权共享该机构档案。"))
+        raise ActionForbidden(_("您无权共享该机构档案。"))
     assign_perm(permissions.VIEW_INSTITUTION, department.group, institution)
     record_event(actor=actor, kind="shared", obj=institution, institution_id=institution.pk,
                  after={"department": department.pk}, summary=_("共享给：%(dept)s") % {"dept": department.name})
@@ -192,9 +184,9 @@ def _locked_institution(institution_id: int) -> Institution:
 def site_save(*, actor, institution_id: int, data: dict, site_id: int | None = None) -> Site:
     institution = _locked_institution(institution_id)
     if not permissions.can_change_sites_and_teachers(actor, institution):
-        raise PermissionDenied(_("您无权修改该机构的办学点。"))
+        raise ActionForbidden(_("您无权修改该机构的办学点。"))
     if "region" in data and not data["region"].code.startswith(institution.region_id[:6]):
-        raise RegisterError(_("办学点应位于机构所在县（区）内。"), {"region": [_("办学点应位于机构所在县（区）内。")]})
+        raise ServiceError(_("办学点应位于机构所在县（区）内。"), field="region")
     site = Site.objects.get(pk=site_id, institution=institution) if site_id else Site()
     return _save_child(actor=actor, institution=institution, instance=site, data=data, label=_("办学点"))
 
@@ -203,7 +195,7 @@ def site_save(*, actor, institution_id: int, data: dict, site_id: int | None = N
 def site_delete(*, actor, institution_id: int, site_id: int) -> None:
     institution = _locked_institution(institution_id)
     if not permissions.can_change_sites_and_teachers(actor, institution):
-        raise PermissionDenied(_("您无权修改该机构的办学点。"))
+        raise ActionForbidden(_("您无权修改该机构的办学点。"))
     site = Site.objects.get(pk=site_id, institution=institution)
     _delete_child(actor=actor, institution=institution, instance=site, label=_("办学点"))
 
@@ -212,7 +204,7 @@ def site_delete(*, actor, institution_id: int, site_id: int) -> None:
 def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | None = None) -> Teacher:
     institution = _locked_institution(institution_id)
     if not permissions.can_change_sites_and_teachers(actor, institution):
-        raise PermissionDenied(_("您无权修改该机构的培训人员。"))
+        raise ActionForbidden(_("您无权修改该机构的培训人员。"))
     teacher = Teacher.objects.get(pk=teacher_id, institution=institution) if teacher_id else Teacher()
     return _save_child(actor=actor, institution=institution, instance=teacher, data=data, label=_("培训人员"))
 
@@ -221,7 +213,7 @@ def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | No
 def teacher_delete(*, actor, institution_id: int, teacher_id: int) -> None:
     institution = _locked_institution(institution_id)
     if not permissions.can_change_sites_and_teachers(actor, institution):
-        raise PermissionDenied(_("您无权修改该机构的培训人员。"))
+        raise ActionForbidden(_("您无权修改该机构的培训人员。"))
     teacher = Teacher.objects.get(pk=teacher_id, institution=institution)
     _delete_child(actor=actor, institution=institution, instance=teacher, label=_("培训人员"))
 
@@ -233,7 +225,7 @@ def licence_save(*, actor, institution_id: int, data: dict, licence_id: int | No
     licence = Licence.objects.get(pk=licence_id, institution=institution) if licence_id else Licence()
     for kind in {licence.kind, data.get("kind")} - {None, ""}:
         if not permissions.can_change_licence(actor, institution, kind):
-            raise PermissionDenied(_("该证照不在您部门的职责范围内。"))
+            raise ActionForbidden(_("该证照不在您部门的职责范围内。"))
     licence = _save_child(actor=actor, institution=institution, instance=licence, data=data, label=_("证照"))
     refresh_standing(institution=institution, actor=actor, today=today)
     return licence
@@ -244,7 +236,7 @@ def licence_delete(*, actor, institution_id: int, licence_id: int, today: date |
     institution = _locked_institution(institution_id)
     licence = Licence.objects.get(pk=licence_id, institution=institution)
     if not permissions.can_change_licence(actor, institution, licence.kind):
-        raise PermissionDenied(_("该证照不在您部门的职责范围内。"))
+        raise ActionForbidden(_("该证照不在您部门的职责范围内。"))
     _delete_child(actor=actor, institution=institution, instance=licence, label=_("证照"))
     refresh_standing(institution=institution, actor=actor, today=today)
 
@@ -298,7 +290,7 @@ def institution_set_operating_state(*, actor, institution_id: int, state: str, r
     from .models import OperatingState
 
     if state not in OperatingState.values:
-        raise RegisterError(_("经营状态无效。"))
+        raise ServiceError(_("经营状态无效。"))
     institution = _locked_institution(institution_id)
     if institution.operating_state == state:
         return institution

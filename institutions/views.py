@@ -3,44 +3,31 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from regulator.scope import is_staff_member
+from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, selectors, services
 from .forms import InstitutionForm, LicenceForm, SiteForm, TeacherForm
 from .models import Institution, Licence, Site, Teacher
 
-
-def _staff_required(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门，无法查看台账。"))
+_NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看台账。")
 
 
 def _visible_institution_or_404(request, pk: int) -> Institution:
-    _staff_required(request)
     institution = get_object_or_404(Institution.objects.select_related("region"), pk=pk)
     if not permissions.can_view_institution(request.user, institution):
         raise PermissionDenied(_("该机构不在您的管辖范围内。"))
     return institution
 
 
-def _form_errors_to_messages(request, error: services.RegisterError, form=None) -> None:
-    if form is not None and error.errors:
-        for field, errs in error.errors.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        messages.error(request, error.message)
-
-
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def register_list(request):
-    _staff_required(request)
     register = selectors.register_filter(user=request.user, params=request.GET, request=request)
     after = request.GET.get("after", "")
     after_id = int(after) if after.isdigit() else None
@@ -63,7 +50,7 @@ def register_list(request):
     })
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def institution_detail(request, pk: int):
     institution = _visible_institution_or_404(request, pk)
     user = request.user
@@ -77,49 +64,43 @@ def institution_detail(request, pk: int):
     })
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def institution_create(request):
-    _staff_required(request)
     if not permissions.can_create_institution(request.user):
         raise PermissionDenied(_("您的部门无权登记机构。"))
     form = InstitutionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form) as call:
             institution = services.institution_create(actor=request.user, data=form.cleaned_data)
-        except services.RegisterError as error:
-            _form_errors_to_messages(request, error, form)
-        else:
+        if call.ok:
             messages.success(request, _("已登记机构“%(name)s”。") % {"name": institution.name})
             return redirect(institution)
     return render(request, "institutions/institution_form.html", {"form": form})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def institution_edit(request, pk: int):
     institution = _visible_institution_or_404(request, pk)
     if not permissions.can_change_institution(request.user, institution):
         raise PermissionDenied(_("您无权修改该机构。"))
     form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form, success=_("已保存修改。")) as call:
             services.institution_update(actor=request.user, institution_id=pk, data=form.cleaned_data)
-        except services.RegisterError as error:
-            _form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, _("已保存修改。"))
+        if call.ok:
             return redirect("institutions:detail", pk=pk)
     return render(request, "institutions/institution_form.html", {"form": form, "institution": institution})
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def institution_delete(request, pk: int):
     institution = _visible_institution_or_404(request, pk)
     if not permissions.can_delete_institution(request.user, institution):
         raise PermissionDenied(_("您无权删除该机构。"))
-    services.institution_delete(actor=request.user, institution_id=pk)
-    messages.success(request, _("已删除机构“%(name)s”。") % {"name": institution.name})
-    return redirect("institutions:list")
+    with service_call(request, success=_("已删除机构“%(name)s”。") % {"name": institution.name}) as call:
+        services.institution_delete(actor=request.user, institution_id=pk)
+    return redirect("institutions:list") if call.ok else redirect(institution)
 
 
 # One table drives the pages of an institution's children: licences, sites and teachers.
@@ -151,7 +132,7 @@ def _check_child_permission(user, institution, kind, instance=None, new_kind=Non
         raise PermissionDenied(_("您无权修改该机构的这项信息。"))
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def child_edit(request, pk: int, kind: str, child_id: int | None = None):
     spec = CHILDREN[kind]
     institution = _visible_institution_or_404(request, pk)
@@ -159,26 +140,23 @@ def child_edit(request, pk: int, kind: str, child_id: int | None = None):
     _check_child_permission(request.user, institution, kind, instance, request.POST.get("kind"))
     form = spec["form"](request.POST or None, instance=instance, user=request.user, institution=institution)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form, success=_("已保存%(what)s。") % {"what": spec["label"]}) as call:
             spec["save"](actor=request.user, institution_id=institution.pk, data=form.cleaned_data,
                          **({spec["id_arg"]: child_id} if child_id else {}))
-        except services.RegisterError as error:
-            _form_errors_to_messages(request, error, form)
-        else:
-            messages.success(request, _("已保存%(what)s。") % {"what": spec["label"]})
+        if call.ok:
             return redirect(institution)
     return render(request, "institutions/child_form.html", {
         "form": form, "institution": institution, "label": spec["label"], "instance": instance,
     })
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def child_delete(request, pk: int, kind: str, child_id: int):
     spec = CHILDREN[kind]
     institution = _visible_institution_or_404(request, pk)
     instance = get_object_or_404(spec["model"], pk=child_id, institution=institution)
     _check_child_permission(request.user, institution, kind, instance)
-    spec["delete"](actor=request.user, institution_id=institution.pk, **{spec["id_arg"]: child_id})
-    messages.success(request, _("已删除%(what)s。") % {"what": spec["label"]})
+    with service_call(request, success=_("已删除%(what)s。") % {"what": spec["label"]}):
+        spec["delete"](actor=request.user, institution_id=institution.pk, **{spec["id_arg"]: child_id})
     return redirect(institution)

@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from regulator.scope import is_staff_member
+from regulator.views_helpers import service_call, staff_required
 
 from . import exporter, importer, permissions, selectors
 from .forms import ImportUploadForm
@@ -29,12 +30,10 @@ def _list_url(request) -> str:
     return reverse("institutions:list") + (f"?{query}" if query else "")
 
 
-@login_required
+@staff_required(message=_lazy("您的账号未分配部门，无法导出台账。"))
 def register_export(request, fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门，无法导出台账。"))
     register = selectors.register_filter(user=request.user, params=request.GET, request=request)
     if not register.form.is_valid():
         messages.error(request, _("筛选条件有误，无法导出。请修正后重试。"))
@@ -120,12 +119,11 @@ def import_progress(request, job_id: int):
 def import_confirm(request, job_id: int):
     _importer_required(request)
     try:
-        job, started = importer.import_confirm(actor=request.user, job_id=job_id)
+        with service_call(request) as call:
+            job, started = importer.import_confirm(actor=request.user, job_id=job_id)
     except ImportJob.DoesNotExist:
         raise Http404 from None
-    except importer.ImportJobError as error:
-        messages.error(request, error.message)
-    else:
+    if call.ok:
         if started:
             messages.success(request, _("已确认导入 %(count)d 条有效记录，正在写入台账。")
                              % {"count": job.valid_rows})
@@ -139,11 +137,11 @@ def import_confirm(request, job_id: int):
 def import_cancel(request, job_id: int):
     _importer_required(request)
     try:
-        importer.import_cancel(actor=request.user, job_id=job_id)
+        with service_call(request) as call:
+            importer.import_cancel(actor=request.user, job_id=job_id)
     except ImportJob.DoesNotExist:
         raise Http404 from None
-    except importer.ImportJobError as error:
-        messages.error(request, error.message)
+    if not call.ok:
         return redirect("institutions:import_detail", job_id=job_id)
     messages.info(request, _("已取消本次导入，台账未作任何改动。"))
     return redirect("institutions:import")

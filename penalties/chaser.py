@@ -12,12 +12,12 @@ import datetime
 import logging
 from collections import Counter
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Role, User
 from regulator.notifications import notify
@@ -147,7 +147,7 @@ def _schedule_reinspection(order: RectificationOrder, *, now, people, stats) -> 
                     previous_visit_id=order.visit_id,
                     planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
                 )
-        except (inspection_services.InspectionError, PermissionDenied) as error:
+        except ServiceError as error:
             logger.warning("re-inspection for order %s not planned: %s", order.pk, error)
         else:
             stats["reinspections_scheduled"] += 1
@@ -222,7 +222,7 @@ def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, peo
                     handling_result=_("责令限期整改逾期未改，立案调查"),
                     now=now,
                 )
-        except (publicity_services.PublicityError, PermissionDenied) as error:
+        except ServiceError as error:
             logger.warning("black-list proposal for order %s refused: %s", order.pk, error)
         else:
             stats["black_list_proposals"] += 1

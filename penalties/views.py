@@ -16,19 +16,13 @@ from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
 from regulator.notifications import mark_read
-from regulator.scope import is_staff_member
+from regulator.views_helpers import service_call, staff_required
 
 from . import conf, forms, permissions, selectors, services
 from .models import PenaltyCase, RectificationOrder, SuspensionNotice
 
 
-def _staff_required(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门。"))
-
-
 def _visible(request, model, pk, related=("institution__region", "department")):
-    _staff_required(request)
     obj = get_object_or_404(model.objects.select_related(*related), pk=pk)
     if not permissions.can_view(request.user, obj):
         raise PermissionDenied(_("该文书不在您的管辖范围内。"))
@@ -36,7 +30,6 @@ def _visible(request, model, pk, related=("institution__region", "department")):
 
 
 def _institution_for_drafting(request, institution_id):
-    _staff_required(request)
     institution = get_object_or_404(Institution.objects.select_related("region"), pk=institution_id)
     if not permissions.can_draft_for(request.user, institution):
         raise PermissionDenied(_("该机构不在您的管辖范围内。"))
@@ -48,30 +41,18 @@ def _after(request):
     return int(after) if after.isdigit() else None
 
 
-def _refused(request, error: services.PenaltiesError, form=None):
-    if form is not None and error.field and error.field in form.fields:
-        form.add_error(error.field, error.message)
-    else:
-        messages.error(request, error.message)
-
-
 def _act(request, redirect_to, call, success):
     """Run one POST action; a refusal is shown as a message, a forbidden one is a 403."""
-    try:
+    with service_call(request, success=success):
         call()
-    except services.PenaltiesError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, success)
     return redirect(redirect_to)
 
 
 # ---- home (queues) -------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required
 def home(request):
-    _staff_required(request)
     queue = request.GET.get("queue", "")
     if queue in selectors.CASE_QUEUES and request.GET.get("tab") == "cases":
         queryset, tab = selectors.case_queue(user=request.user, queue=queue), "cases"
@@ -96,14 +77,14 @@ def _item_rows(request):
     return [{"text": t, "legal_basis": b} for t, b in zip(texts, bases, strict=False)]
 
 
-@login_required
+@staff_required
 def order_new(request, institution_id):
     institution = _institution_for_drafting(request, institution_id)
     default = timezone.localdate() + datetime.timedelta(days=conf.default_deadline_days())
     form = forms.OrderDraftForm(request.POST or None, initial={"deadline": default})
     items = _item_rows(request) if request.method == "POST" else []
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft(
                 actor=request.user,
                 institution_id=institution.pk,
@@ -111,10 +92,7 @@ def order_new(request, institution_id):
                 deadline=form.cleaned_data["deadline"],
                 requirements=form.cleaned_data["requirements"],
             )
-        except services.PenaltiesError as error:
-            _refused(request, error, form)
-        else:
-            messages.success(request, _("整改通知书草稿已保存，请提交负责人批准。"))
+        if call.ok:
             return redirect(order)
     items = items + [{"text": "", "legal_basis": ""}] * max(1, 3 - len(items))
     return render(
@@ -122,11 +100,10 @@ def order_new(request, institution_id):
     )
 
 
-@login_required
+@staff_required
 def order_from_visit(request, visit_id):
     from inspections.models import ProblemItem, ProblemStatus, Visit
 
-    _staff_required(request)
     visit = get_object_or_404(Visit.objects.select_related("institution__region"), pk=visit_id)
     if not permissions.can_draft_for(request.user, visit.institution):
         raise PermissionDenied(_("该机构不在您的管辖范围内。"))
@@ -140,7 +117,7 @@ def order_from_visit(request, visit_id):
     if request.method == "POST" and form.is_valid():
         chosen = [int(pk) for pk in request.POST.getlist("problem") if pk.isdigit()]
         bases = {p.pk: request.POST.get(f"basis_{p.pk}", "") for p in problems}
-        try:
+        with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft_from_visit(
                 actor=request.user,
                 visit_id=visit.pk,
@@ -149,17 +126,14 @@ def order_from_visit(request, visit_id):
                 deadline=form.cleaned_data["deadline"],
                 requirements=form.cleaned_data["requirements"],
             )
-        except services.PenaltiesError as error:
-            _refused(request, error, form)
-        else:
-            messages.success(request, _("整改通知书草稿已保存，请提交负责人批准。"))
+        if call.ok:
             return redirect(order)
     return render(
         request, "penalties/order_from_visit.html", {"visit": visit, "problems": problems, "form": form}
     )
 
 
-@login_required
+@staff_required
 def order_detail(request, pk):
     order = _visible(request, RectificationOrder, pk)
     user = request.user
@@ -184,7 +158,7 @@ def order_detail(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def order_approve(request, pk):
     order = _visible(request, RectificationOrder, pk)
@@ -196,7 +170,7 @@ def order_approve(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def order_cancel(request, pk):
     order = _visible(request, RectificationOrder, pk)
@@ -210,7 +184,7 @@ def order_cancel(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def order_extend(request, pk):
     order = _visible(request, RectificationOrder, pk)
@@ -233,7 +207,7 @@ def order_extend(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def order_item_close(request, pk, item_id):
     order = _visible(request, RectificationOrder, pk)
@@ -264,17 +238,14 @@ def _serve_page(request, obj, *, allowed, serve, title):
         raise PermissionDenied(_("只有下达部门可以送达该文书。"))
     form = forms.ServiceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form, success=_("送达已记录。")) as call:
             serve(form.cleaned_data)
-        except services.PenaltiesError as error:
-            _refused(request, error, form)
-        else:
-            messages.success(request, _("送达已记录。"))
+        if call.ok:
             return redirect(obj)
     return render(request, "penalties/serve_form.html", {"obj": obj, "form": form, "title": title})
 
 
-@login_required
+@staff_required
 def order_serve(request, pk):
     order = _visible(request, RectificationOrder, pk)
     return _serve_page(
@@ -303,7 +274,7 @@ def _pdf_response(request, obj, kind):
     )
 
 
-@login_required
+@staff_required
 def order_pdf(request, pk):
     return _pdf_response(request, _visible(request, RectificationOrder, pk), "order")
 
@@ -311,20 +282,15 @@ def order_pdf(request, pk):
 # ---- suspension notices ----------------------------------------------------------------------------
 
 
-@login_required
+@staff_required
 def suspension_new(request, institution_id):
     institution = _institution_for_drafting(request, institution_id)
     default = timezone.localdate() + datetime.timedelta(days=conf.refund_default_days())
     form = forms.SuspensionForm(request.POST or None, initial={"refund_deadline": default})
     if request.method == "POST" and form.is_valid():
-        try:
-            notice = services.suspension_draft(
-                actor=request.user, institution_id=institution.pk, **form.cleaned_data
-            )
-        except services.PenaltiesError as error:
-            _refused(request, error, form)
-        else:
-            messages.success(request, _("停办通知书草稿已保存，请提交负责人批准。"))
+        with service_call(request, form, success=_("停办通知书草稿已保存，请提交负责人批准。")) as call:
+            notice = services.suspension_draft(actor=request.user, institution_id=institution.pk, **form.cleaned_data)
+        if call.ok:
             return redirect(notice)
     return render(
         request,
@@ -333,7 +299,7 @@ def suspension_new(request, institution_id):
     )
 
 
-@login_required
+@staff_required
 def suspension_detail(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
     user = request.user
@@ -351,7 +317,7 @@ def suspension_detail(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def suspension_approve(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
@@ -363,7 +329,7 @@ def suspension_approve(request, pk):
     )
 
 
-@login_required
+@staff_required
 def suspension_serve(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
     return _serve_page(
@@ -375,7 +341,7 @@ def suspension_serve(request, pk):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def refund_save(request, pk):
     notice = _visible(request, SuspensionNotice, pk)
@@ -393,7 +359,7 @@ def refund_save(request, pk):
     )
 
 
-@login_required
+@staff_required
 def suspension_pdf(request, pk):
     return _pdf_response(request, _visible(request, SuspensionNotice, pk), "suspension")
 
@@ -401,17 +367,14 @@ def suspension_pdf(request, pk):
 # ---- penalty cases -----------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required
 def case_new(request, institution_id):
     institution = _institution_for_drafting(request, institution_id)
     form = forms.CaseOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_call(request, form, success=_("案件线索已登记。")) as call:
             case = services.case_open(actor=request.user, institution_id=institution.pk, **form.cleaned_data)
-        except services.PenaltiesError as error:
-            _refused(request, error, form)
-        else:
-            messages.success(request, _("案件线索已登记。"))
+        if call.ok:
             return redirect(case)
     return render(
         request,
@@ -420,7 +383,7 @@ def case_new(request, institution_id):
     )
 
 
-@login_required
+@staff_required
 def case_detail(request, pk):
     case = _visible(request, PenaltyCase, pk)
     user = request.user
@@ -495,7 +458,7 @@ _CASE_STEPS = {
 }
 
 
-@login_required
+@staff_required
 @require_POST
 def case_step(request, pk, step):
     case = _visible(request, PenaltyCase, pk)
@@ -514,7 +477,7 @@ def case_step(request, pk, step):
     return _act(request, case, lambda: call(request.user, case.pk, data), success)
 
 
-@login_required
+@staff_required
 def case_serve(request, pk):
     case = _visible(request, PenaltyCase, pk)
     return _serve_page(
@@ -526,7 +489,7 @@ def case_serve(request, pk):
     )
 
 
-@login_required
+@staff_required
 def decision_pdf(request, pk):
     case = _visible(request, PenaltyCase, pk)
     decision = getattr(case, "decision", None) if case.decided_at else None

@@ -17,6 +17,7 @@ from institutions.models import Institution
 from regulator.audit import record_event, snapshot
 from regulator.calendar import add_working_days
 from regulator.documents import next_document_number, register_document
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from . import permissions
 from .models import (
@@ -39,32 +40,6 @@ BATCH_DOCUMENT_KIND = "publicity_batch"
 # Tracking numbers: 16 characters from an alphabet without look-alikes (0/O, 1/I/L), about 78 bits.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 16
-
-
-class PublicityError(Exception):
-    """A change refused, with a message for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class TransitionNotAllowed(PublicityError):
-    """The row is not in a status from which this step may be taken."""
-
-
-class ActionForbidden(PublicityError):
-    """The actor may not take this step (views answer 403)."""
-
-
-def _require(allowed: bool, message) -> None:
-    if not allowed:
-        raise ActionForbidden(message)
-
-
-def _require_status(obj, allowed, message) -> None:
-    if obj.status not in allowed:
-        raise TransitionNotAllowed(message % {"status": obj.get_status_display()})
 
 
 def bump_public_version() -> None:
@@ -100,18 +75,19 @@ def list_entry_propose(
     """Propose a white- or black-list entry. Called by hand and by the penalties issue (penalty decisions,
     escalated overdue orders); `source_id` is the id of the decision/order/visit it comes from."""
     now = now or timezone.now()
-    _require(permissions.can_propose_entry(actor, institution), _("您无权为该机构提出名单条目。"))
+    if not permissions.can_propose_entry(actor, institution):
+        raise ActionForbidden(_("您无权为该机构提出名单条目。"))
     if list_kind not in ListKind.values:
-        raise PublicityError(_("名单类型无效。"))
+        raise ServiceError(_("名单类型无效。"))
     if source_type not in EntrySource.values:
-        raise PublicityError(_("来源类型无效。"))
+        raise ServiceError(_("来源类型无效。"))
     reason = (reason or "").strip()
     if not reason:
-        raise PublicityError(_("请填写列入原因。"))
+        raise ServiceError(_("请填写列入原因。"))
     if list_kind == ListKind.BLACK:
         black_category = black_category or BlackCategory.OTHER
         if black_category not in BlackCategory.values:
-            raise PublicityError(_("黑名单类别无效。"))
+            raise ServiceError(_("黑名单类别无效。"))
     else:
         black_category = ""
     if actor.department_id is None:
@@ -150,8 +126,9 @@ def list_entry_propose(
 def list_entry_review(*, entry_id: int, actor, approve: bool, note: str = "", now=None) -> ListEntry:
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
-    _require(permissions.can_review_entry(actor, entry), _("只有提出部门的负责人可以审核该条目。"))
-    _require_status(entry, (EntryStatus.PROPOSED,), _("条目当前状态为“%(status)s”，不能审核。"))
+    if not permissions.can_review_entry(actor, entry):
+        raise ActionForbidden(_("只有提出部门的负责人可以审核该条目。"))
+    require_status(entry, (EntryStatus.PROPOSED,), message=_("条目当前状态为“%(status)s”，不能审核。"))
     before = snapshot(entry)
     entry.status = EntryStatus.REVIEWED if approve else EntryStatus.REJECTED
     entry.reviewed_by, entry.reviewed_at, entry.review_note = actor, now, note[:300]
@@ -177,9 +154,10 @@ def list_entry_approve(
 ) -> ListEntry:
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
-    _require(permissions.can_approve_entry(actor, entry), _("只有专项治理办公室可以批准名单条目。"))
-    _require_status(
-        entry, (EntryStatus.REVIEWED,), _("条目当前状态为“%(status)s”，须经部门负责人审核后才能批准。")
+    if not permissions.can_approve_entry(actor, entry):
+        raise ActionForbidden(_("只有专项治理办公室可以批准名单条目。"))
+    require_status(
+        entry, (EntryStatus.REVIEWED,), message=_("条目当前状态为“%(status)s”，须经部门负责人审核后才能批准。")
     )
     before = snapshot(entry)
     entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
@@ -216,15 +194,15 @@ def list_entry_approve(
 def statement_record(*, entry_id: int, actor, text: str, received_on: date, answer: str = "") -> Statement:
     """Record the institution's statement (陈述申辩) before the decision, and the answer to it."""
     entry = _lock_entry(entry_id)
-    _require(permissions.can_record_statement(actor, entry), _("您无权记录该条目的陈述申辩。"))
-    _require_status(
-        entry,
-        (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
-        _("条目当前状态为“%(status)s”：陈述申辩须在批准之前记录。"),
+    if not permissions.can_record_statement(actor, entry):
+        raise ActionForbidden(_("您无权记录该条目的陈述申辩。"))
+    require_status(
+        entry, (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
+        message=_("条目当前状态为“%(status)s”：陈述申辩须在批准之前记录。"),
     )
     text = (text or "").strip()
     if not text:
-        raise PublicityError(_("请填写陈述申辩内容。"))
+        raise ServiceError(_("请填写陈述申辩内容。"))
     statement = Statement.objects.create(
         entry=entry,
         text=text,
@@ -271,10 +249,11 @@ def canonical_json(data) -> str:
 def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = None, now=None) -> Batch:
     """Publish approved entries in one dated, numbered batch. Any entry not approved: nothing is written."""
     now = now or timezone.now()
-    _require(permissions.can_publish_batch(actor), _("只有专项治理办公室可以发布名单批次。"))
+    if not permissions.can_publish_batch(actor):
+        raise ActionForbidden(_("只有专项治理办公室可以发布名单批次。"))
     ids = sorted({int(pk) for pk in entry_ids})
     if not ids:
-        raise PublicityError(_("请选择要发布的条目。"))
+        raise ServiceError(_("请选择要发布的条目。"))
     entries = list(
         ListEntry.objects.select_for_update(of=("self",))
         .select_related("institution")
@@ -282,7 +261,7 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
         .order_by("pk")
     )
     if len(entries) != len(ids):
-        raise PublicityError(_("部分条目不存在，未发布。"))
+        raise ServiceError(_("部分条目不存在，未发布。"))
     not_approved = [entry for entry in entries if entry.status != EntryStatus.APPROVED]
     if not_approved:
         raise TransitionNotAllowed(
@@ -290,10 +269,8 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
             % {"ids": "、".join(f"#{entry.pk}（{entry.get_status_display()}）" for entry in not_approved)}
         )
     for entry in entries:
-        _require(
-            permissions.can_approve_entry(actor, entry),
-            _("条目 #%(id)s 不在您的管辖范围内，未发布。") % {"id": entry.pk},
-        )
+        if not permissions.can_approve_entry(actor, entry):
+            raise ActionForbidden(_("条目 #%(id)s 不在您的管辖范围内，未发布。") % {"id": entry.pk})
     department = actor.department
     as_of = as_of or timezone.localdate(now)
     year = timezone.localdate(now).year
@@ -383,13 +360,14 @@ def list_entry_correct(
     """A correction of a published entry: a new version, reviewed and approved again, then published."""
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
-    _require(permissions.can_correct_entry(actor, entry), _("您无权更正该条目。"))
-    _require_status(entry, (EntryStatus.PUBLISHED,), _("条目当前状态为“%(status)s”：只能更正已公示的条目。"))
+    if not permissions.can_correct_entry(actor, entry):
+        raise ActionForbidden(_("您无权更正该条目。"))
+    require_status(entry, (EntryStatus.PUBLISHED,), message=_("条目当前状态为“%(status)s”：只能更正已公示的条目。"))
     if entry.superseded_at or entry.corrections.exclude(status=EntryStatus.REJECTED).exists():
         raise TransitionNotAllowed(_("该条目已有更正版本，请处理最新版本。"))
     reason = (reason or "").strip()
     if not reason:
-        raise PublicityError(_("请填写更正后的列入原因。"))
+        raise ServiceError(_("请填写更正后的列入原因。"))
     correction = ListEntry.objects.create(
         institution_id=entry.institution_id,
         list_kind=entry.list_kind,
@@ -426,13 +404,14 @@ def list_entry_correct(
 def removal_propose(*, entry_id: int, actor, reason: str, now=None) -> Removal:
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
-    _require(permissions.can_propose_removal(actor, entry), _("您无权申请移出该条目。"))
-    _require_status(entry, (EntryStatus.PUBLISHED,), _("条目当前状态为“%(status)s”：只能移出已公示的条目。"))
+    if not permissions.can_propose_removal(actor, entry):
+        raise ActionForbidden(_("您无权申请移出该条目。"))
+    require_status(entry, (EntryStatus.PUBLISHED,), message=_("条目当前状态为“%(status)s”：只能移出已公示的条目。"))
     if entry.superseded_at:
         raise TransitionNotAllowed(_("该条目已被更正，请对最新版本申请移出。"))
     reason = (reason or "").strip()
     if not reason:
-        raise PublicityError(_("请填写移出原因。"))
+        raise ServiceError(_("请填写移出原因。"))
     before = snapshot(entry)
     removal = Removal.objects.create(
         entry=entry, reason=reason, proposed_by=actor, proposed_at=now, created_by=actor, updated_by=actor
@@ -456,9 +435,10 @@ def removal_propose(*, entry_id: int, actor, reason: str, now=None) -> Removal:
 def removal_decide(*, entry_id: int, actor, approve: bool = True, now=None) -> Removal:
     now = now or timezone.now()
     entry = _lock_entry(entry_id)
-    _require(permissions.can_approve_removal(actor, entry), _("只有专项治理办公室可以批准移出。"))
-    _require_status(
-        entry, (EntryStatus.REMOVAL_PROPOSED,), _("条目当前状态为“%(status)s”，没有待批准的移出申请。")
+    if not permissions.can_approve_removal(actor, entry):
+        raise ActionForbidden(_("只有专项治理办公室可以批准移出。"))
+    require_status(
+        entry, (EntryStatus.REMOVAL_PROPOSED,), message=_("条目当前状态为“%(status)s”，没有待批准的移出申请。")
     )
     removal = Removal.objects.select_for_update().get(entry=entry, state=Removal.State.PROPOSED)
     before = snapshot(entry)
@@ -529,9 +509,9 @@ def report_file(
     now = now or timezone.now()
     content = (content or "").strip()
     if not content:
-        raise PublicityError(_("请填写举报内容。"))
+        raise ServiceError(_("请填写举报内容。"))
     if institution is None and not (subject_name.strip() or subject_address.strip()):
-        raise PublicityError(_("请选择被举报机构，或填写未登记机构的名称和地址。"))
+        raise ServiceError(_("请选择被举报机构，或填写未登记机构的名称和地址。"))
     if institution is not None:
         region = institution.region
     anonymous = not (reporter_name.strip() or reporter_phone.strip())
@@ -602,18 +582,19 @@ def report_assign(
 ) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
-    _require(permissions.can_assign_report(actor, report), _("您无权分办该举报。"))
-    _require_status(
-        report, (ReportStatus.REGISTERED, ReportStatus.ASSIGNED), _("举报当前状态为“%(status)s”，不能分办。")
+    if not permissions.can_assign_report(actor, report):
+        raise ActionForbidden(_("您无权分办该举报。"))
+    require_status(
+        report, (ReportStatus.REGISTERED, ReportStatus.ASSIGNED), message=_("举报当前状态为“%(status)s”，不能分办。")
     )
     if department is None:
-        raise PublicityError(_("请选择承办部门。"))
+        raise ServiceError(_("请选择承办部门。"))
     if not report.region_id.startswith(department.region_id):
-        raise PublicityError(_("承办部门不在举报所在区划。"))
+        raise ServiceError(_("承办部门不在举报所在区划。"))
     report.department, report.assigned_at = department, now
     if deadline:
         if deadline < timezone.localdate(now):
-            raise PublicityError(_("办理期限不能早于今天。"))
+            raise ServiceError(_("办理期限不能早于今天。"))
         report.deadline = deadline
     return _report_transition(
         report,
@@ -641,8 +622,9 @@ def create_verification_visit(report: Report, actor):
 def report_verify(*, report_id: int, actor, note: str = "", open_visit: bool = False, now=None) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
-    _require(permissions.can_work_report(actor, report), _("只有承办部门可以核查该举报。"))
-    _require_status(report, (ReportStatus.ASSIGNED,), _("举报当前状态为“%(status)s”，不能开始核查。"))
+    if not permissions.can_work_report(actor, report):
+        raise ActionForbidden(_("只有承办部门可以核查该举报。"))
+    require_status(report, (ReportStatus.ASSIGNED,), message=_("举报当前状态为“%(status)s”，不能开始核查。"))
     fields = []
     if open_visit:
         report.inspection_visit_id = create_verification_visit(report, actor)
@@ -663,8 +645,9 @@ def report_verify(*, report_id: int, actor, note: str = "", open_visit: bool = F
 def report_handle(*, report_id: int, actor, note: str = "", now=None) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
-    _require(permissions.can_work_report(actor, report), _("只有承办部门可以处理该举报。"))
-    _require_status(report, (ReportStatus.VERIFYING,), _("举报当前状态为“%(status)s”，须先核查再处理。"))
+    if not permissions.can_work_report(actor, report):
+        raise ActionForbidden(_("只有承办部门可以处理该举报。"))
+    require_status(report, (ReportStatus.VERIFYING,), message=_("举报当前状态为“%(status)s”，须先核查再处理。"))
     return _report_transition(
         report,
         actor=actor,
@@ -680,13 +663,14 @@ def report_handle(*, report_id: int, actor, note: str = "", now=None) -> Report:
 def report_reply(*, report_id: int, actor, reply: str, note: str = "", now=None) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
-    _require(permissions.can_work_report(actor, report), _("只有承办部门可以答复该举报。"))
-    _require_status(
-        report, (ReportStatus.VERIFYING, ReportStatus.HANDLING), _("举报当前状态为“%(status)s”，不能答复。")
+    if not permissions.can_work_report(actor, report):
+        raise ActionForbidden(_("只有承办部门可以答复该举报。"))
+    require_status(
+        report, (ReportStatus.VERIFYING, ReportStatus.HANDLING), message=_("举报当前状态为“%(status)s”，不能答复。")
     )
     reply = (reply or "").strip()
     if not reply:
-        raise PublicityError(_("请填写答复内容。"))
+        raise ServiceError(_("请填写答复内容。"))
     report.reply, report.replied_at = reply[:5000], now
     return _report_transition(
         report,
@@ -704,8 +688,9 @@ def report_reply(*, report_id: int, actor, reply: str, note: str = "", now=None)
 def report_close(*, report_id: int, actor, note: str = "", now=None) -> Report:
     now = now or timezone.now()
     report = _lock_report(report_id)
-    _require(permissions.can_close_report(actor, report), _("只有承办部门负责人可以办结该举报。"))
-    _require_status(report, (ReportStatus.REPLIED,), _("举报当前状态为“%(status)s”，须先答复再办结。"))
+    if not permissions.can_close_report(actor, report):
+        raise ActionForbidden(_("只有承办部门负责人可以办结该举报。"))
+    require_status(report, (ReportStatus.REPLIED,), message=_("举报当前状态为“%(status)s”，须先答复再办结。"))
     report.closed_at = now
     return _report_transition(
         report,

@@ -2,11 +2,11 @@
 report ledger (assign, verify, handle, reply, close). Thin: parse, check permission, call one service."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
@@ -14,7 +14,7 @@ from institutions.permissions import visible_institutions
 from institutions.selectors import keyset_page
 from institutions.validators import normalize_credit_code
 from regulator.models import AuditEvent, Department
-from regulator.scope import is_staff_member
+from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, services
 from .forms import (
@@ -37,9 +37,7 @@ QUEUE_STATUSES = (
 )
 
 
-def _staff_required(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门，无法使用公示与举报功能。"))
+_NO_DEPARTMENT = _lazy("您的账号未分配部门，无法使用公示与举报功能。")
 
 
 def _after(request) -> int | None:
@@ -47,9 +45,8 @@ def _after(request) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def staff_home(request):
-    _staff_required(request)
     status = request.GET.get("status", "")
     queryset = permissions.visible_entries(request.user).select_related("institution", "proposing_department")
     if status in EntryStatus.values:
@@ -81,9 +78,8 @@ def _institution_for_proposal(request, form) -> Institution | None:
     return queryset.filter(credit_code=normalize_credit_code(data["credit_code"])).first()
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def entry_propose(request):
-    _staff_required(request)
     initial = (
         {"institution_id": request.GET.get("institution")}
         if request.GET.get("institution", "").isdigit()
@@ -96,7 +92,7 @@ def entry_propose(request):
             form.add_error("credit_code", _("在您的管辖范围内未找到该机构。"))
         else:
             data = form.cleaned_data
-            try:
+            with service_call(request, form, success=_("已提出名单条目，待部门负责人审核。")) as call:
                 entry = services.list_entry_propose(
                     institution=institution,
                     list_kind=data["list_kind"],
@@ -109,18 +105,12 @@ def entry_propose(request):
                     internal_remark=data["internal_remark"],
                     is_typical_case=data["is_typical_case"],
                 )
-            except services.ActionForbidden as error:
-                raise PermissionDenied(error.message) from error
-            except services.PublicityError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("已提出名单条目，待部门负责人审核。"))
+            if call.ok:
                 return redirect("publicity:entry_detail", pk=entry.pk)
     return render(request, "publicity/staff_entry_form.html", {"form": form})
 
 
 def _entry_or_404(request, pk) -> ListEntry:
-    _staff_required(request)
     entry = get_object_or_404(
         ListEntry.objects.select_related(
             "institution",
@@ -138,7 +128,7 @@ def _entry_or_404(request, pk) -> ListEntry:
     return entry
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def entry_detail(request, pk: int):
     entry = _entry_or_404(request, pk)
     user = request.user
@@ -177,17 +167,13 @@ def entry_detail(request, pk: int):
 
 
 def _run(request, call):
-    """Call a service; typed errors become a 403 or a message, never a 500."""
-    try:
+    """Call a service: its result, or None when refused (shown as a message; forbidden is a 403)."""
+    with service_call(request):
         return call()
-    except services.ActionForbidden as error:
-        raise PermissionDenied(error.message) from error
-    except services.PublicityError as error:
-        messages.error(request, error.message)
-        return None
+    return None
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def entry_action(request, pk: int, action: str):
     entry = _entry_or_404(request, pk)
@@ -250,10 +236,9 @@ def entry_action(request, pk: int, action: str):
     return redirect("publicity:entry_detail", pk=entry.pk)
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def batch_publish(request):
-    _staff_required(request)
     if not permissions.can_publish_batch(request.user):
         raise PermissionDenied(_("只有专项治理办公室可以发布名单批次。"))
     ids = [value for value in request.POST.getlist("entry_ids") if value.isdigit() and len(value) < 19]
@@ -279,9 +264,8 @@ def batch_publish(request):
 # ---- reports -------------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def report_ledger(request):
-    _staff_required(request)
     status = request.GET.get("status", "")
     queryset = permissions.visible_reports(request.user).select_related("institution", "region", "department")
     if status in ReportStatus.values:
@@ -304,7 +288,6 @@ def report_ledger(request):
 
 
 def _report_or_404(request, pk) -> Report:
-    _staff_required(request)
     report = get_object_or_404(Report.objects.select_related("institution", "region", "department"), pk=pk)
     if not permissions.can_view_report(request.user, report):
         raise PermissionDenied(_("该举报不在您的管辖范围内。"))
@@ -316,7 +299,7 @@ def _assignable_departments(report: Report):
     return Department.objects.filter(region_id__in=prefixes).order_by("region_id", "kind")
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def report_detail(request, pk: int):
     report = _report_or_404(request, pk)
     user = request.user
@@ -344,7 +327,7 @@ def report_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def report_attachment(request, pk: int, attachment_id: int):
     report = _report_or_404(request, pk)
     attachment = get_object_or_404(report.attachments, pk=attachment_id)
@@ -354,7 +337,7 @@ def report_attachment(request, pk: int, attachment_id: int):
     return response
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
 def report_action(request, pk: int, action: str):
     report = _report_or_404(request, pk)

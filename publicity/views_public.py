@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
+from regulator.views_helpers import service_call
 
 from . import selectors, services
 from .cache import PAGE_TTL, current_version, page_key
@@ -378,7 +379,7 @@ def report_form(request):
                 from regulator.models import Region
 
                 region = Region.objects.get(pk=data["region"])
-            try:
+            with service_call(request, form) as call:
                 report = services.report_file(
                     region=region,
                     institution=institution,
@@ -389,9 +390,7 @@ def report_form(request):
                     reporter_phone=data["reporter_phone"],
                     attachments=data["photos"],
                 )
-            except services.PublicityError as error:
-                form.add_error(None, error.message)
-            else:
+            if call.ok:
                 return redirect(
                     reverse("publicity:report_track") + "?new=1&number=" + report.tracking_display
                 )

@@ -49,9 +49,8 @@ class QueueKind:
     region_path: str = "institution__region"  # the foreign key to Region
     admits: Callable | None = None  # (user) -> bool: who sees a JOINT_OFFICE kind
     # Called for each row assigned through the queue (actor, object_id, assignee), in its transaction, when the
-    # app keeps an assignment of its own; the errors in `assign_refusals` are the app's refusals, shown to the user.
+    # app keeps an assignment of its own; its refusals (regulator.errors.ServiceError) are shown to the user.
     on_assign: Callable | None = None
-    assign_refusals: tuple = ()
 
 
 # ---- ledgers -----------------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 - `numbering`: gap-free document numbers;
 - `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
 - `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
-- `common`: the errors, guards, clock and validators they share.
+- `common`: the audit snapshot, clock and validators they share.
 
 Each transition is one function: it locks the row (select_for_update), checks the allowed source statuses, sets
 the status and its *_at/*_by, records the audit event in the same transaction, and queues side effects on commit.
+A refusal raises regulator.errors.ServiceError (TransitionNotAllowed, ActionForbidden) and writes nothing.
 Callers import from here: `from penalties.services import order_approve`.
 """
 
@@ -25,7 +26,7 @@ from .cases import (
     case_review,
     case_serve,
 )
-from .common import PenaltiesError, TransitionNotAllowed, parse_amount, validate_deadline
+from .common import parse_amount, validate_deadline
 from .numbering import NUMBER_LABELS
 from .orders import (
     order_approve,
@@ -43,8 +44,6 @@ from .suspensions import refund_record, suspension_approve, suspension_draft, su
 __all__ = [
     "NUMBER_LABELS",
     "REVOCABLE_LICENCE_KINDS",
-    "PenaltiesError",
-    "TransitionNotAllowed",
     "case_close",
     "case_decide",
     "case_drop",

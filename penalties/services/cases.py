@@ -8,11 +8,13 @@ import hashlib
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
 from regulator.audit import record_event
 from regulator.calendar import add_working_days
 from regulator.documents import register_document
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from .. import conf, permissions
 from ..models import (
@@ -28,16 +30,7 @@ from ..models import (
     ServedDocument,
     ServiceRecord,
 )
-from .common import (
-    PenaltiesError,
-    TransitionNotAllowed,
-    _deny_unless,
-    _now,
-    _require_status,
-    _snap,
-    _today,
-    parse_amount,
-)
+from .common import _now, _snap, _today, parse_amount
 from .documents import _queue_pdf, _record_service, _validate_service
 from .numbering import _assign_number
 
@@ -65,15 +58,14 @@ def case_open(
     """Register a lead (线索). The chaser calls this with actor=None when an order escalates."""
     institution = Institution.objects.select_related("region").get(pk=institution_id)
     if actor is not None:
-        _deny_unless(
-            permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能登记案件线索。")
-        )
+        if not permissions.can_draft_for(actor, institution):
+            raise ActionForbidden(_("该机构不在您的管辖范围内，不能登记案件线索。"))
         department = actor.department
     if source not in CaseSource.values:
-        raise PenaltiesError(_("请选择案件来源。"), field="source")
+        raise ServiceError(_("请选择案件来源。"), field="source")
     summary = (summary or "").strip()
     if not summary:
-        raise PenaltiesError(_("请填写案情摘要。"), field="summary")
+        raise ServiceError(_("请填写案情摘要。"), field="summary")
     now = _now(now)
     case = PenaltyCase.objects.create(
         institution=institution,
@@ -104,8 +96,9 @@ def _case_step(
     *, actor, case_id, allowed, action, permission, denied_message, changes: dict, kind, summary, now
 ):
     case = _locked_case(case_id)
-    _deny_unless(permission(actor, case), denied_message)
-    _require_status(case, allowed, action)
+    if not permission(actor, case):
+        raise ActionForbidden(denied_message)
+    require_status(case, allowed, action)
     before = _snap(case)
     for name, value in changes.items():
         setattr(case, name, value(case) if callable(value) else value)
@@ -124,8 +117,8 @@ def _case_step(
     return case
 
 
-_WORK_DENIED = _("只有承办部门的执法人员可以办理该案件。")
-_DECIDE_DENIED = _("该步骤须由承办部门负责人决定。")
+_WORK_DENIED = _lazy("只有承办部门的执法人员可以办理该案件。")
+_DECIDE_DENIED = _lazy("该步骤须由承办部门负责人决定。")
 
 
 @transaction.atomic
@@ -167,7 +160,7 @@ def case_file(*, actor, case_id: int, now=None) -> PenaltyCase:
 def case_drop(*, actor, case_id: int, reason: str, now=None) -> PenaltyCase:
     reason = (reason or "").strip()
     if not reason:
-        raise PenaltiesError(_("请填写不予立案的理由。"), field="reason")
+        raise ServiceError(_("请填写不予立案的理由。"), field="reason")
     now = _now(now)
     return _case_step(
         actor=actor,
@@ -203,11 +196,12 @@ def case_investigate(*, actor, case_id: int, now=None) -> PenaltyCase:
 @transaction.atomic
 def case_evidence_add(*, actor, case_id: int, description: str, file=None, now=None) -> CaseEvidence:
     case = _locked_case(case_id)
-    _deny_unless(permissions.can_work_case(actor, case), _WORK_DENIED)
-    _require_status(case, (CaseStatus.FILED, CaseStatus.INVESTIGATION), _("提交证据"))
+    if not permissions.can_work_case(actor, case):
+        raise ActionForbidden(_WORK_DENIED)
+    require_status(case, (CaseStatus.FILED, CaseStatus.INVESTIGATION), _("提交证据"))
     description = (description or "").strip()
     if not description:
-        raise PenaltiesError(_("请填写证据名称。"), field="description")
+        raise ServiceError(_("请填写证据名称。"), field="description")
     position = (case.evidence.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     evidence = CaseEvidence(
         case=case, position=position, description=description[:200], added_at=_now(now), added_by=actor
@@ -239,9 +233,9 @@ def case_notify_rights(
     """Tell the party the facts and the intended penalty, and its right to state, defend or be heard."""
     findings, proposed = (findings or "").strip(), (proposed_penalties or "").strip()
     if not findings:
-        raise PenaltiesError(_("请填写调查终结报告（查明的事实）。"), field="findings")
+        raise ServiceError(_("请填写调查终结报告（查明的事实）。"), field="findings")
     if not proposed:
-        raise PenaltiesError(_("请填写拟作出的处罚。"), field="proposed_penalties")
+        raise ServiceError(_("请填写拟作出的处罚。"), field="proposed_penalties")
     now = _now(now)
     due = add_working_days(_today(now), conf.statement_working_days())
     return _case_step(
@@ -271,7 +265,7 @@ def case_record_statement(
 ) -> PenaltyCase:
     statement = (statement or "").strip()
     if not statement and not hearing_requested:
-        raise PenaltiesError(_("请记录当事人的陈述申辩内容，或注明要求听证。"), field="statement")
+        raise ServiceError(_("请记录当事人的陈述申辩内容，或注明要求听证。"), field="statement")
     now = _now(now)
     return _case_step(
         actor=actor,
@@ -299,16 +293,16 @@ def _clean_penalties(penalties) -> list[dict]:
         if not kind:
             continue
         if kind not in PenaltyKind.values:
-            raise PenaltiesError(_("未知的处罚种类。"), field="penalties")
+            raise ServiceError(_("未知的处罚种类。"), field="penalties")
         label = PenaltyKind(kind).label
         basis = (raw.get("legal_basis") or "").strip()
         if not basis:
-            raise PenaltiesError(_("“%(kind)s”缺少法律依据。") % {"kind": label}, field="penalties")
+            raise ServiceError(_("“%(kind)s”缺少法律依据。") % {"kind": label}, field="penalties")
         amount = None
         if kind in MONETARY_PENALTIES:
             amount = parse_amount(raw.get("amount"), field_label=_("%(kind)s金额") % {"kind": label})
             if amount == 0 and kind == PenaltyKind.FINE:
-                raise PenaltiesError(_("罚款金额必须大于零。"), field="amount")
+                raise ServiceError(_("罚款金额必须大于零。"), field="amount")
         cleaned.append(
             {
                 "kind": kind,
@@ -318,7 +312,7 @@ def _clean_penalties(penalties) -> list[dict]:
             }
         )
     if not cleaned:
-        raise PenaltiesError(_("请至少选择一项处罚。"), field="penalties")
+        raise ServiceError(_("请至少选择一项处罚。"), field="penalties")
     return cleaned
 
 
@@ -326,8 +320,9 @@ def _clean_penalties(penalties) -> list[dict]:
 def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=None) -> Decision:
     """处罚决定 by the department head: numbered (罚字) here, PDF rendered after commit."""
     case = _locked_case(case_id)
-    _deny_unless(permissions.can_decide_case(actor, case), _("只有承办部门负责人可以作出处罚决定。"))
-    _require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("作出处罚决定"))
+    if not permissions.can_decide_case(actor, case):
+        raise ActionForbidden(_("只有承办部门负责人可以作出处罚决定。"))
+    require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("作出处罚决定"))
     today = _today(now)
     if case.statement_recorded_at is None and case.statement_due and today <= case.statement_due:
         raise TransitionNotAllowed(
@@ -336,7 +331,7 @@ def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=N
         )
     facts = (facts or "").strip()
     if not facts:
-        raise PenaltiesError(_("请填写经查明的事实。"), field="facts")
+        raise ServiceError(_("请填写经查明的事实。"), field="facts")
     cleaned = _clean_penalties(penalties)
     now = _now(now)
     before = _snap(case)
@@ -381,8 +376,9 @@ def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=N
 @transaction.atomic
 def case_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
     case = _locked_case(case_id)
-    _deny_unless(permissions.can_work_case(actor, case), _WORK_DENIED)
-    _require_status(case, (CaseStatus.DECIDED,), _("送达决定书"))
+    if not permissions.can_work_case(actor, case):
+        raise ActionForbidden(_WORK_DENIED)
+    require_status(case, (CaseStatus.DECIDED,), _("送达决定书"))
     decision = case.decision
     cleaned = _validate_service(data=data, issued_at=decision.decided_at, now=now)
     record = _record_service(
@@ -457,11 +453,12 @@ def _revoke_licences(*, case: PenaltyCase, actor, now) -> int:
 def case_execute(*, actor, case_id: int, note: str, now=None) -> PenaltyCase:
     """Record execution (执行); a licence revocation takes effect on the register here."""
     case = _locked_case(case_id)
-    _deny_unless(permissions.can_work_case(actor, case), _WORK_DENIED)
-    _require_status(case, (CaseStatus.SERVED,), _("记录执行"))
+    if not permissions.can_work_case(actor, case):
+        raise ActionForbidden(_WORK_DENIED)
+    require_status(case, (CaseStatus.SERVED,), _("记录执行"))
     note = (note or "").strip()
     if not note:
-        raise PenaltiesError(_("请填写执行情况。"), field="note")
+        raise ServiceError(_("请填写执行情况。"), field="note")
     now = _now(now)
     kinds = set(case.decision.penalties.values_list("kind", flat=True))
     if PenaltyKind.LICENCE_REVOCATION in kinds:

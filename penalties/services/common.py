@@ -1,31 +1,17 @@
-"""What every penalties service shares: the refusal errors, the audit snapshot, the clock, the guards and the
-validation of deadlines and money amounts."""
+"""What every penalties service shares: the audit snapshot, the clock and the validation of deadlines and
+money amounts. Refusals are regulator.errors' ServiceError and its subclasses."""
 
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regulator.audit import snapshot
+from regulator.errors import ServiceError
 
 from .. import conf
-
-
-class PenaltiesError(Exception):
-    """A change refused with a message for the user; nothing was written."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.message = str(message)
-        self.field = field
-
-
-class TransitionNotAllowed(PenaltiesError):
-    """The object is not in a status from which this step may be taken."""
-
 
 
 def _snap(instance) -> dict:
@@ -50,27 +36,14 @@ def _today(now=None) -> datetime.date:
     return timezone.localdate(_now(now))
 
 
-def _require_status(obj, allowed, action) -> None:
-    if obj.status not in allowed:
-        raise TransitionNotAllowed(
-            _("当前状态为“%(status)s”，不能%(action)s。")
-            % {"status": obj.get_status_display(), "action": action}
-        )
-
-
-def _deny_unless(allowed: bool, message) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def validate_deadline(deadline, today: datetime.date) -> datetime.date:
     if not isinstance(deadline, datetime.date):
-        raise PenaltiesError(_("请填写有效的整改期限（日期）。"), field="deadline")
+        raise ServiceError(_("请填写有效的整改期限（日期）。"), field="deadline")
     days = (deadline - today).days
     if days < 1:
-        raise PenaltiesError(_("整改期限不能早于明天（不能是过去或今天）。"), field="deadline")
+        raise ServiceError(_("整改期限不能早于明天（不能是过去或今天）。"), field="deadline")
     if days > conf.max_deadline_days():
-        raise PenaltiesError(
+        raise ServiceError(
             _("整改期限最长为%(days)d天。") % {"days": conf.max_deadline_days()}, field="deadline"
         )
     return deadline
@@ -80,18 +53,18 @@ def parse_amount(value, *, field_label, required=True) -> Decimal | None:
     """A money amount in yuan: a finite, non-negative number with at most two decimals."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise PenaltiesError(_("请填写%(field)s。") % {"field": field_label}, field="amount")
+            raise ServiceError(_("请填写%(field)s。") % {"field": field_label}, field="amount")
         return None
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
-        raise PenaltiesError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount") from None
+        raise ServiceError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount") from None
     if not amount.is_finite():
-        raise PenaltiesError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount")
+        raise ServiceError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount")
     if amount < 0:
-        raise PenaltiesError(_("%(field)s不能为负数。") % {"field": field_label}, field="amount")
+        raise ServiceError(_("%(field)s不能为负数。") % {"field": field_label}, field="amount")
     if amount != amount.quantize(Decimal("0.01")):
-        raise PenaltiesError(_("%(field)s最多保留两位小数。") % {"field": field_label}, field="amount")
+        raise ServiceError(_("%(field)s最多保留两位小数。") % {"field": field_label}, field="amount")
     if amount >= Decimal("10000000000"):
-        raise PenaltiesError(_("%(field)s超出范围。") % {"field": field_label}, field="amount")
+        raise ServiceError(_("%(field)s超出范围。") % {"field": field_label}, field="amount")
     return amount

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from regulator.audit import record_event
 from regulator.documents import register_document
+from regulator.errors import ServiceError, TransitionNotAllowed
 
 from ..models import ServiceMethod, ServiceRecord
-from .common import PenaltiesError, TransitionNotAllowed, _now, _snap
+from .common import _now, _snap
 from .numbering import _assign_number
 
 
@@ -25,26 +26,26 @@ def _validate_service(*, data: dict, issued_at, now) -> dict:
     """送达回证 rules: time to the minute, not in the future or before issue; refusal needs a witness."""
     served_at = data.get("served_at")
     if not isinstance(served_at, datetime.datetime):
-        raise PenaltiesError(_("请填写送达时间。"), field="served_at")
+        raise ServiceError(_("请填写送达时间。"), field="served_at")
     if timezone.is_naive(served_at):
         served_at = timezone.make_aware(served_at)
     served_at = served_at.replace(second=0, microsecond=0)
     if served_at > _now(now) + datetime.timedelta(minutes=5):
-        raise PenaltiesError(_("送达时间不能晚于现在。"), field="served_at")
+        raise ServiceError(_("送达时间不能晚于现在。"), field="served_at")
     if issued_at and served_at < issued_at.replace(second=0, microsecond=0):
-        raise PenaltiesError(_("送达时间不能早于文书批准时间。"), field="served_at")
+        raise ServiceError(_("送达时间不能早于文书批准时间。"), field="served_at")
     method = data.get("method")
     if method not in ServiceMethod.values:
-        raise PenaltiesError(_("请选择送达方式。"), field="method")
+        raise ServiceError(_("请选择送达方式。"), field="method")
     refused = bool(data.get("refused"))
     witness = (data.get("witness_name") or "").strip()
     receiver = (data.get("receiver_name") or "").strip()
     if refused and not witness:
-        raise PenaltiesError(_("拒绝签收的，须有见证人在场并填写见证人（留置送达）。"), field="witness_name")
+        raise ServiceError(_("拒绝签收的，须有见证人在场并填写见证人（留置送达）。"), field="witness_name")
     if refused and method != ServiceMethod.LEFT_WITH_WITNESS:
-        raise PenaltiesError(_("拒绝签收的，送达方式应为留置送达。"), field="method")
+        raise ServiceError(_("拒绝签收的，送达方式应为留置送达。"), field="method")
     if method in (ServiceMethod.IN_PERSON, ServiceMethod.POST) and not refused and not receiver:
-        raise PenaltiesError(_("请填写签收人。"), field="receiver_name")
+        raise ServiceError(_("请填写签收人。"), field="receiver_name")
     return {
         "served_at": served_at,
         "method": method,

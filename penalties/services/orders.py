@@ -1,17 +1,16 @@
 """Rectification orders (责令限期整改通知书): drafting (by hand or from a visit's problem items), approval,
 service, item-by-item closing (销号), one extension, cancellation, and the chaser's overdue and escalation steps.
-A refused change raises PenaltiesError (or TransitionNotAllowed, or Django's PermissionDenied) and writes nothing.
 """
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.models import Institution
 from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 from regulator.models import VerificationRecord
 
 from .. import conf, permissions
@@ -30,16 +29,7 @@ from ..models import (
     ServiceRecord,
 )
 from .cases import case_open
-from .common import (
-    PenaltiesError,
-    TransitionNotAllowed,
-    _deny_unless,
-    _now,
-    _require_status,
-    _snap,
-    _today,
-    validate_deadline,
-)
+from .common import _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
@@ -51,14 +41,14 @@ def _clean_items(items) -> list[dict]:
         if not text and not basis:
             continue
         if not text:
-            raise PenaltiesError(_("每个整改事项都要写明问题。"), field="items")
+            raise ServiceError(_("每个整改事项都要写明问题。"), field="items")
         if not basis:
-            raise PenaltiesError(_("整改事项“%(text)s”缺少法律依据。") % {"text": text[:20]}, field="items")
+            raise ServiceError(_("整改事项“%(text)s”缺少法律依据。") % {"text": text[:20]}, field="items")
         if len(basis) > 300:
-            raise PenaltiesError(_("法律依据不能超过300字。"), field="items")
+            raise ServiceError(_("法律依据不能超过300字。"), field="items")
         cleaned.append({"text": text, "legal_basis": basis, "problem_item": raw.get("problem_item")})
     if not cleaned:
-        raise PenaltiesError(_("至少需要一个整改事项。"), field="items")
+        raise ServiceError(_("至少需要一个整改事项。"), field="items")
     return cleaned
 
 
@@ -75,9 +65,8 @@ def order_draft(
 ) -> RectificationOrder:
     """Draft an order: items (text, legal_basis[, problem_item]), deadline (default 30 days, 1–90 allowed)."""
     institution = Institution.objects.select_related("region").get(pk=institution_id)
-    _deny_unless(
-        permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达整改通知。")
-    )
+    if not permissions.can_draft_for(actor, institution):
+        raise ActionForbidden(_("该机构不在您的管辖范围内，不能下达整改通知。"))
     today = _today(now)
     deadline = validate_deadline(
         deadline or today + datetime.timedelta(days=conf.default_deadline_days()), today
@@ -135,18 +124,17 @@ def order_draft_from_visit(
     from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 
     visit = Visit.objects.select_related("institution").get(pk=visit_id)
-    if visit.status != VisitStatus.SUBMITTED:
-        raise TransitionNotAllowed(_("检查尚未提交，不能据此下达整改通知。"))
+    require_status(visit, (VisitStatus.SUBMITTED,), message=_("检查尚未提交，不能据此下达整改通知。"))
     if not problem_item_ids:
-        raise PenaltiesError(_("请至少选择一个问题项。"), field="items")
+        raise ServiceError(_("请至少选择一个问题项。"), field="items")
     problems = list(ProblemItem.objects.filter(visit=visit, pk__in=problem_item_ids).order_by("id"))
     if len(problems) != len(set(problem_item_ids)):
-        raise PenaltiesError(_("所选问题项不属于该次检查。"), field="items")
+        raise ServiceError(_("所选问题项不属于该次检查。"), field="items")
     for problem in problems:
         if problem.status != ProblemStatus.OPEN:
-            raise PenaltiesError(_("问题项“%(code)s”已销号。") % {"code": problem.item_code}, field="items")
+            raise ServiceError(_("问题项“%(code)s”已销号。") % {"code": problem.item_code}, field="items")
         if problem.department_id != actor.department_id:
-            raise PermissionDenied(_("问题项“%(code)s”由其他部门负责。") % {"code": problem.item_code})
+            raise ActionForbidden(_("问题项“%(code)s”由其他部门负责。") % {"code": problem.item_code})
     on_open_order = (
         OrderItem.objects.filter(
             problem_item__in=problems, order__status__in=(OrderStatus.DRAFT, *ORDER_OPEN)
@@ -155,7 +143,7 @@ def order_draft_from_visit(
         .first()
     )
     if on_open_order:
-        raise PenaltiesError(
+        raise ServiceError(
             _("问题项“%(code)s”已在另一份整改通知书中。") % {"code": on_open_order}, field="items"
         )
     items = []
@@ -190,9 +178,11 @@ def _locked_order(order_id: int) -> RectificationOrder:
 @transaction.atomic
 def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
     order = _locked_order(order_id)
-    _deny_unless(permissions.is_issuing_head(actor, order), _("只有下达部门的负责人可以批准整改通知书。"))
-    _require_status(order, (OrderStatus.DRAFT,), _("批准"))
-    _deny_unless(permissions.can_approve(actor, order), _("不能批准自己拟制的文书，请由其他负责人批准。"))
+    if not permissions.is_issuing_head(actor, order):
+        raise ActionForbidden(_("只有下达部门的负责人可以批准整改通知书。"))
+    require_status(order, (OrderStatus.DRAFT,), _("批准"))
+    if not permissions.can_approve(actor, order):
+        raise ActionForbidden(_("不能批准自己拟制的文书，请由其他负责人批准。"))
     validate_deadline(order.deadline, _today(now))
     now = _now(now)
     _approve_document(
@@ -207,13 +197,14 @@ def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
 @transaction.atomic
 def order_serve(*, actor, order_id: int, data: dict, now=None) -> ServiceRecord:
     order = _locked_order(order_id)
-    _deny_unless(permissions.can_serve(actor, order), _("只有下达部门可以送达该整改通知书。"))
+    if not permissions.can_serve(actor, order):
+        raise ActionForbidden(_("只有下达部门可以送达该整改通知书。"))
     if order.served_at:
         raise TransitionNotAllowed(
             _("该整改通知书已于%(at)s送达，不能重复送达。")
             % {"at": timezone.localtime(order.served_at).strftime("%Y-%m-%d %H:%M")}
         )
-    _require_status(order, (OrderStatus.APPROVED,), _("送达"))
+    require_status(order, (OrderStatus.APPROVED,), _("送达"))
     record = _serve_document(
         order, actor=actor, data=data, now=now, status=OrderStatus.SERVED,
         served_kind=ServedDocument.RECTIFICATION_ORDER, event="order_served",
@@ -239,21 +230,22 @@ def order_item_close(
     order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
     order = _locked_order(order_id)
     item = OrderItem.objects.select_for_update().get(pk=item_id)
-    _deny_unless(permissions.can_close_items(actor, order), _("只有下达整改通知书的部门可以销号。"))
+    if not permissions.can_close_items(actor, order):
+        raise ActionForbidden(_("只有下达整改通知书的部门可以销号。"))
     if item.status == ItemStatus.CLOSED:
         closer = item.closed_by.full_name or item.closed_by.username if item.closed_by_id else ""
         raise TransitionNotAllowed(
             _("该事项已由%(who)s于%(at)s销号，无需重复操作。")
             % {"who": closer, "at": timezone.localtime(item.closed_at).strftime("%Y-%m-%d %H:%M")}
         )
-    _require_status(order, ORDER_OPEN, _("销号"))
+    require_status(order, ORDER_OPEN, _("销号"))
     if method not in ClosingMethod.values:
-        raise PenaltiesError(_("请选择核实方式（复查或书面材料）。"), field="method")
+        raise ServiceError(_("请选择核实方式（复查或书面材料）。"), field="method")
     note = (note or "").strip()
     if method == ClosingMethod.DOCUMENTS and not evidence:
-        raise PenaltiesError(_("书面材料核实须上传机构提交的整改材料。"), field="evidence")
+        raise ServiceError(_("书面材料核实须上传机构提交的整改材料。"), field="evidence")
     if method == ClosingMethod.REINSPECTION and not note:
-        raise PenaltiesError(_("请填写复查核实情况。"), field="note")
+        raise ServiceError(_("请填写复查核实情况。"), field="note")
     now = _now(now)
     before = _snap(item)
     item.status, item.closed_at, item.closed_by = ItemStatus.CLOSED, now, actor
@@ -296,16 +288,17 @@ def order_item_close(
 @transaction.atomic
 def order_extend(*, actor, order_id: int, new_deadline, reason: str, now=None) -> Extension:
     order = _locked_order(order_id)
-    _deny_unless(permissions.can_extend(actor, order), _("只有下达部门的负责人可以批准延期。"))
-    _require_status(order, (OrderStatus.APPROVED, OrderStatus.SERVED, OrderStatus.OVERDUE), _("延期"))
+    if not permissions.can_extend(actor, order):
+        raise ActionForbidden(_("只有下达部门的负责人可以批准延期。"))
+    require_status(order, (OrderStatus.APPROVED, OrderStatus.SERVED, OrderStatus.OVERDUE), _("延期"))
     if Extension.objects.filter(order=order).exists():
         raise TransitionNotAllowed(_("整改期限只能延长一次。"))
     reason = (reason or "").strip()
     if not reason:
-        raise PenaltiesError(_("请填写延期理由。"), field="reason")
+        raise ServiceError(_("请填写延期理由。"), field="reason")
     validate_deadline(new_deadline, _today(now))
     if new_deadline <= order.deadline:
-        raise PenaltiesError(
+        raise ServiceError(
             _("新的整改期限必须晚于原期限（%(old)s）。") % {"old": order.deadline}, field="deadline"
         )
     now = _now(now)
@@ -338,11 +331,12 @@ def order_extend(*, actor, order_id: int, new_deadline, reason: str, now=None) -
 @transaction.atomic
 def order_cancel(*, actor, order_id: int, reason: str, now=None) -> RectificationOrder:
     order = _locked_order(order_id)
-    _deny_unless(permissions.can_cancel(actor, order), _("只有下达部门的负责人可以撤销整改通知书。"))
-    _require_status(order, (OrderStatus.DRAFT, OrderStatus.APPROVED), _("撤销"))
+    if not permissions.can_cancel(actor, order):
+        raise ActionForbidden(_("只有下达部门的负责人可以撤销整改通知书。"))
+    require_status(order, (OrderStatus.DRAFT, OrderStatus.APPROVED), _("撤销"))
     reason = (reason or "").strip()
     if not reason:
-        raise PenaltiesError(_("请填写撤销原因。"), field="reason")
+        raise ServiceError(_("请填写撤销原因。"), field="reason")
     now = _now(now)
     before = _snap(order)
     order.status, order.cancelled_at, order.cancelled_by = OrderStatus.CANCELLED, now, actor

@@ -9,20 +9,11 @@ from django.utils.translation import gettext as _
 
 from institutions.models import Institution
 from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from .. import conf, permissions
 from ..models import DocumentKind, Refund, ServedDocument, ServiceRecord, SuspensionNotice, SuspensionStatus
-from .common import (
-    PenaltiesError,
-    TransitionNotAllowed,
-    _deny_unless,
-    _now,
-    _require_status,
-    _snap,
-    _today,
-    parse_amount,
-    validate_deadline,
-)
+from .common import _now, _snap, _today, parse_amount, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
@@ -49,16 +40,15 @@ def suspension_draft(
     now=None,
 ) -> SuspensionNotice:
     institution = Institution.objects.select_related("region").get(pk=institution_id)
-    _deny_unless(
-        permissions.can_draft_for(actor, institution), _("该机构不在您的管辖范围内，不能下达停办通知。")
-    )
+    if not permissions.can_draft_for(actor, institution):
+        raise ActionForbidden(_("该机构不在您的管辖范围内，不能下达停办通知。"))
     facts, legal_basis = (facts or "").strip(), (legal_basis or "").strip()
     if not facts:
-        raise PenaltiesError(_("请填写违法事实。"), field="facts")
+        raise ServiceError(_("请填写违法事实。"), field="facts")
     if not legal_basis:
-        raise PenaltiesError(_("请填写法律依据。"), field="legal_basis")
+        raise ServiceError(_("请填写法律依据。"), field="legal_basis")
     if not (stop_enrolment or stop_training or refund_all):
-        raise PenaltiesError(_("请至少选择一项停办要求。"))
+        raise ServiceError(_("请至少选择一项停办要求。"))
     today = _today(now)
     refund_deadline = validate_deadline(
         refund_deadline or today + datetime.timedelta(days=conf.refund_default_days()), today
@@ -92,9 +82,11 @@ def suspension_draft(
 @transaction.atomic
 def suspension_approve(*, actor, notice_id: int, now=None) -> SuspensionNotice:
     notice = _locked_notice(notice_id)
-    _deny_unless(permissions.is_issuing_head(actor, notice), _("只有下达部门的负责人可以批准停办通知书。"))
-    _require_status(notice, (SuspensionStatus.DRAFT,), _("批准"))
-    _deny_unless(permissions.can_approve(actor, notice), _("不能批准自己拟制的文书，请由其他负责人批准。"))
+    if not permissions.is_issuing_head(actor, notice):
+        raise ActionForbidden(_("只有下达部门的负责人可以批准停办通知书。"))
+    require_status(notice, (SuspensionStatus.DRAFT,), _("批准"))
+    if not permissions.can_approve(actor, notice):
+        raise ActionForbidden(_("不能批准自己拟制的文书，请由其他负责人批准。"))
     validate_deadline(notice.refund_deadline, _today(now))
     now = _now(now)
     _approve_document(
@@ -131,10 +123,11 @@ def _complete_if_refunded(notice: SuspensionNotice, *, actor, now) -> bool:
 @transaction.atomic
 def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceRecord:
     notice = _locked_notice(notice_id)
-    _deny_unless(permissions.can_serve(actor, notice), _("只有下达部门可以送达该停办通知书。"))
+    if not permissions.can_serve(actor, notice):
+        raise ActionForbidden(_("只有下达部门可以送达该停办通知书。"))
     if notice.served_at:
         raise TransitionNotAllowed(_("该停办通知书已送达，不能重复送达。"))
-    _require_status(notice, (SuspensionStatus.APPROVED,), _("送达"))
+    require_status(notice, (SuspensionStatus.APPROVED,), _("送达"))
     record = _serve_document(
         notice, actor=actor, data=data, now=now, status=SuspensionStatus.SERVED,
         served_kind=ServedDocument.SUSPENSION_NOTICE, event="suspension_served",
@@ -163,30 +156,31 @@ def refund_record(
 ) -> Refund:
     """Create or update the refund line of one student group; completes the notice when all is refunded."""
     notice = _locked_notice(notice_id)
-    _deny_unless(permissions.can_record_refund(actor, notice), _("只有下达部门可以登记退费。"))
-    _require_status(notice, (SuspensionStatus.APPROVED, SuspensionStatus.SERVED), _("登记退费"))
+    if not permissions.can_record_refund(actor, notice):
+        raise ActionForbidden(_("只有下达部门可以登记退费。"))
+    require_status(notice, (SuspensionStatus.APPROVED, SuspensionStatus.SERVED), _("登记退费"))
     group = (student_group or "").strip()
     if not group:
-        raise PenaltiesError(_("请填写学员群体（如班级名称）。"), field="student_group")
+        raise ServiceError(_("请填写学员群体（如班级名称）。"), field="student_group")
     if len(group) > 120:
-        raise PenaltiesError(_("学员群体名称不能超过120字。"), field="student_group")
+        raise ServiceError(_("学员群体名称不能超过120字。"), field="student_group")
     due = parse_amount(amount_due, field_label=_("应退金额"))
     refunded = parse_amount(amount_refunded, field_label=_("已退金额"), required=False) or Decimal("0")
     if refunded > due:
-        raise PenaltiesError(_("已退金额不能大于应退金额。"), field="amount_refunded")
+        raise ServiceError(_("已退金额不能大于应退金额。"), field="amount_refunded")
     try:
         students = int(students or 0)
     except (TypeError, ValueError):
-        raise PenaltiesError(_("学员人数必须是整数。"), field="students") from None
+        raise ServiceError(_("学员人数必须是整数。"), field="students") from None
     if students < 0:
-        raise PenaltiesError(_("学员人数不能为负数。"), field="students")
+        raise ServiceError(_("学员人数不能为负数。"), field="students")
     now = _now(now)
     refund = Refund.objects.select_for_update().filter(notice=notice, student_group=group).first()
     before = _snap(refund) if refund else None
     if refund is None:
         refund = Refund(notice=notice, student_group=group)
     elif refunded < refund.amount_refunded:
-        raise PenaltiesError(
+        raise ServiceError(
             _("已退金额不能比上次登记（%(old)s元）少。") % {"old": refund.amount_refunded},
             field="amount_refunded",
         )

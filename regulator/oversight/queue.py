@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
 from regulator.registry import QueueKind, registry
 from regulator.scope import is_staff_member
@@ -61,16 +62,6 @@ SORTS = (
     ("since", _("按等待时间（最久在前）")),
     ("-since", _("按等待时间（最新在前）")),
 )
-
-
-class QueueError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class QueuePermissionError(QueueError):
-    pass
 
 
 # ---- the kinds -------------------------------------------------------------------------------------------
@@ -381,7 +372,7 @@ def parse_row_keys(values) -> list[tuple[str, int]]:
     for value in values:
         kind, _sep, object_id = (value or "").partition(":")
         if kind not in kinds() or not object_id.isdigit():
-            raise QueueError(_("待办条目无效：%(value)s") % {"value": (value or "")[:40]})
+            raise ServiceError(_("待办条目无效：%(value)s") % {"value": (value or "")[:40]})
         rows.append((kind, int(object_id)))
     return rows
 
@@ -411,33 +402,30 @@ def queue_assign(*, actor, rows: list[tuple[str, int]], assignee, now=None) -> i
     `on_assign`, in this transaction, so that the inspector also finds a visit among today's visits.
     """
     if not can_assign(actor):
-        raise QueuePermissionError(_("只有部门负责人或专项治理办公室可以分派待办。"))
+        raise ActionForbidden(_("只有部门负责人或专项治理办公室可以分派待办。"))
     rows = list(dict.fromkeys(rows))
     if not rows:
-        raise QueueError(_("请至少选择一条待办。"))
+        raise ServiceError(_("请至少选择一条待办。"))
     if len(rows) > MAX_ASSIGN_ROWS:
-        raise QueueError(_("一次最多分派 %(n)s 条待办。") % {"n": MAX_ASSIGN_ROWS})
+        raise ServiceError(_("一次最多分派 %(n)s 条待办。") % {"n": MAX_ASSIGN_ROWS})
     if (
         assignee is None
         or not assignee.is_active
         or assignee.role != Role.INSPECTOR
         or assignee.department_id != actor.department_id
     ):
-        raise QueueError(_("承办人须为本部门在岗的检查人员。"))
+        raise ServiceError(_("承办人须为本部门在岗的检查人员。"))
     found = rows_in_queue(actor, rows)
     missing = [row for row in rows if row not in found]
     if missing:
-        raise QueueError(
+        raise ServiceError(
             _("有 %(n)s 条所选待办不在您的待办中（可能已办理或无权处理），未作任何分派。") % {"n": len(missing)}
         )
     now = now or timezone.now()
     for kind_code, object_id in rows:
         kind = kinds()[kind_code]
         if kind.on_assign is not None:
-            try:
-                kind.on_assign(actor, object_id, assignee)
-            except kind.assign_refusals as error:
-                raise QueueError(error.args[0]) from error
+            kind.on_assign(actor, object_id, assignee)
     QueueAssignment.objects.bulk_create(
         [
             QueueAssignment(

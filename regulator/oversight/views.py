@@ -15,15 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from regulator.models import Region, RegionLevel, WeeklyReport
-from regulator.scope import in_region, is_staff_member
+from regulator.scope import in_region
+from regulator.views_helpers import service_call, staff_required
 
 from . import exports, weekly
 from .dashboard import DashboardForm, can_view_dashboard, dashboard_figures, region_options, week_of
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看台账。")
 
 
 def _oversight_required(request):
@@ -79,14 +82,12 @@ def _ledger_or_404(kind: str) -> exports.Ledger:
 
 
 def _ledger_filter(request, kind):
-    if not is_staff_member(request.user):
-        raise PermissionDenied(_("您的账号未分配部门，无法查看台账。"))
     ledger = _ledger_or_404(kind)
     form = exports.LedgerFilterForm(request.GET, user=request.user, ledger=ledger)
     return ledger, form
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def ledger(request, kind: str):
     ledger_spec, form = _ledger_filter(request, kind)
     rows, next_after, query = [], None, ""
@@ -113,7 +114,7 @@ def ledger(request, kind: str):
     )
 
 
-@login_required
+@staff_required(message=_NO_DEPARTMENT)
 def export_ledger(request, kind: str):
     ledger_spec, form = _ledger_filter(request, kind)
     back = reverse("ledger", args=[kind]) + (f"?{request.GET.urlencode()}" if request.GET else "")
@@ -221,10 +222,9 @@ def weekly_generate(request):
     if error:
         messages.error(request, error)
         return redirect("weekly_list")
-    try:
+    with service_call(request) as call:
         report, created = weekly.weekly_report_generate(region=region, week_start=week_start, actor=request.user)
-    except weekly.WeeklyReportError as failure:
-        messages.error(request, failure.message)
+    if not call.ok:
         return redirect(reverse("weekly_list") + "?" + urlencode({"region": region.code}))
     if created:
         messages.success(request, _("周报已生成。"))

@@ -1,14 +1,13 @@
 """The heads' queue page (待办): filter, sort and page the queue; assign several rows to an inspector at once."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regulator.models import Role, User
-from regulator.scope import is_staff_member
+from regulator.views_helpers import service_call, staff_required
 
 from . import queue as work_queue
 
@@ -19,11 +18,9 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
-@login_required
+@staff_required
 def queue(request):
     user = request.user
-    if not is_staff_member(user):
-        raise PermissionDenied(_("您的账号未分配部门。"))
     if request.method == "POST":
         return _assign(request)
     options = work_queue.filter_options(user)
@@ -55,13 +52,9 @@ def _assign(request):
     assignee = (
         User.objects.filter(pk=int(assignee_id), role=Role.INSPECTOR).first() if assignee_id.isdigit() else None
     )
-    try:
+    with service_call(request) as call:
         rows = work_queue.parse_row_keys(request.POST.getlist("rows"))
         count = work_queue.queue_assign(actor=actor, rows=rows, assignee=assignee)
-    except work_queue.QueuePermissionError as error:
-        raise PermissionDenied(error.message) from error
-    except work_queue.QueueError as error:
-        messages.error(request, error.message)
-    else:
+    if call.ok:
         messages.success(request, _("已将 %(n)s 条待办分派给 %(name)s。") % {"n": count, "name": assignee})
     return redirect(back)

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
+from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
 from regulator.notifications import notify
@@ -28,13 +29,6 @@ from regulator.scope import in_region
 
 from .dashboard import can_view_dashboard, dashboard_figures, week_of
 from .exports import write_xlsx
-
-
-class WeeklyReportError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = str(message)
-
 
 # ---- permissions ---------------------------------------------------------------------------------------
 
@@ -67,11 +61,11 @@ def weekly_report_generate(*, region: Region, week_start: datetime.date, actor=N
     """
     now = now or timezone.now()
     if region.level != RegionLevel.COUNTY:
-        raise WeeklyReportError(_("周报由县（区）报送，请选择一个县（区）。"))
+        raise ServiceError(_("周报由县（区）报送，请选择一个县（区）。"))
     if week_start.weekday() != 5:
-        raise WeeklyReportError(_("周报的统计周从周六开始，请选择周六。"))
+        raise ServiceError(_("周报的统计周从周六开始，请选择周六。"))
     if week_start > timezone.localdate(now):
-        raise WeeklyReportError(_("该周尚未开始，不能生成周报。"))
+        raise ServiceError(_("该周尚未开始，不能生成周报。"))
     existing = WeeklyReport.objects.filter(region=region, week_start=week_start).first()
     if existing is not None:
         return existing, False

@@ -4,7 +4,8 @@ import pytest
 
 from inspections import draw as draw_module
 from inspections.models import SpotCheckDraw, Visit
-from inspections.services import InspectionError, InspectionPermissionError, campaign_create
+from inspections.services import campaign_create
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import Role
 from tests.factories import InstitutionFactory, UserFactory
 from tests.inspections.conftest import TODAY
@@ -108,7 +109,7 @@ def test_conflicts_are_excluded(campaign, pool, roster, users):
 
 
 def test_more_than_the_pool_holds_is_refused_and_nothing_written(campaign, pool, roster, users):
-    with pytest.raises(InspectionError, match="超过了机构库中的机构数（8）"):
+    with pytest.raises(ServiceError, match="超过了机构库中的机构数（8）"):
         draw_module.spot_check_draw(
             actor=users["joint_office"], campaign=campaign, sample_size=9, planned_on=TODAY
         )
@@ -116,7 +117,7 @@ def test_more_than_the_pool_holds_is_refused_and_nothing_written(campaign, pool,
 
 
 def test_too_few_inspectors_or_one_per_visit_is_refused(campaign, pool, users):
-    with pytest.raises(InspectionError, match="至少 2 人"):
+    with pytest.raises(ServiceError, match="至少 2 人"):
         draw_module.spot_check_draw(
             actor=users["joint_office"],
             campaign=campaign,
@@ -124,7 +125,7 @@ def test_too_few_inspectors_or_one_per_visit_is_refused(campaign, pool, users):
             planned_on=TODAY,
             inspectors_per_visit=1,
         )
-    with pytest.raises(InspectionError, match="不足"):
+    with pytest.raises(ServiceError, match="不足"):
         draw_module.spot_check_draw(
             actor=users["joint_office"],
             campaign=campaign,
@@ -139,6 +140,6 @@ def test_too_few_inspectors_or_one_per_visit_is_refused(campaign, pool, users):
     "name", ["education_inspector", "market_head", "police_inspector", "other_county_inspector"]
 )
 def test_only_joint_office_or_lead_head_may_draw(campaign, pool, roster, users, name):
-    with pytest.raises(InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         draw_module.spot_check_draw(actor=users[name], campaign=campaign, sample_size=1, planned_on=TODAY)
     assert not SpotCheckDraw.objects.exists()

@@ -8,6 +8,7 @@ from PIL import Image
 
 from inspections import services
 from inspections.models import Evidence
+from regulator.errors import ActionForbidden, ServiceError
 from tests.inspections.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +34,13 @@ def _upload(visit, user, data: bytes, name="photo.jpg", client_id="c1", content_
     ],
 )
 def test_disguised_files_are_refused(visit, users, data):
-    with pytest.raises(services.InspectionError, match="文件类型不被接受"):
+    with pytest.raises(ServiceError, match="文件类型不被接受"):
         _upload(visit, users["education_inspector"], data, content_type="image/jpeg")
     assert not Evidence.objects.exists()
 
 
 def test_truncated_jpeg_is_refused(visit, users):
-    with pytest.raises(services.InspectionError, match="无法识别"):
+    with pytest.raises(ServiceError, match="无法识别"):
         _upload(visit, users["education_inspector"], b"\xff\xd8\xff\xe0" + b"garbage" * 20)
     assert not Evidence.objects.exists()
 
@@ -48,7 +49,7 @@ def test_oversize_photo_is_refused(visit, users, settings):
     settings.INSPECTIONS_PHOTO_MAX_BYTES = 1000
     data = jpeg_bytes(size=(400, 400))
     assert len(data) > 1000
-    with pytest.raises(services.InspectionError, match="文件过大"):
+    with pytest.raises(ServiceError, match="文件过大"):
         _upload(visit, users["education_inspector"], data)
     assert not Evidence.objects.exists()
 
@@ -56,7 +57,7 @@ def test_oversize_photo_is_refused(visit, users, settings):
 def test_oversize_video_is_refused(visit, users, settings):
     settings.INSPECTIONS_VIDEO_MAX_BYTES = 100
     mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200
-    with pytest.raises(services.InspectionError, match="文件过大"):
+    with pytest.raises(ServiceError, match="文件过大"):
         _upload(visit, users["education_inspector"], mp4, name="clip.mp4", content_type="video/mp4")
     assert not Evidence.objects.exists()
 
@@ -98,6 +99,6 @@ def test_retry_with_the_same_client_id_returns_the_first_upload(visit, users):
 
 
 def test_upload_by_unassigned_user_is_refused(visit, users):
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         _upload(visit, users["police_inspector"], jpeg_bytes())
     assert not Evidence.objects.exists()

@@ -7,7 +7,8 @@ from inspections import draw as draw_module
 from inspections import services
 from inspections.models import Visit
 from inspections.selectors import last_inspection_date, published_spot_check_results
-from inspections.services import InspectionError, InspectionPermissionError, campaign_create
+from inspections.services import campaign_create
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import AuditEvent
 from tests.factories import InstitutionFactory
 from tests.inspections.conftest import TODAY, answer_all, sign
@@ -40,7 +41,7 @@ def _complete(visit, fail=True, decide=True):
 
 
 def test_publishing_with_unfinished_visits_is_refused_and_writes_nothing(drawn, users):
-    with pytest.raises(InspectionError, match="尚未完成检查"):
+    with pytest.raises(ServiceError, match="尚未完成检查"):
         draw_module.draw_publish(actor=users["joint_office"], draw_id=drawn.pk)
     drawn.refresh_from_db()
     assert drawn.published_at is None
@@ -50,14 +51,14 @@ def test_publishing_with_unfinished_visits_is_refused_and_writes_nothing(drawn, 
 def test_publishing_before_outcomes_are_decided_is_refused(drawn, users):
     for visit in Visit.objects.filter(draw=drawn):
         _complete(visit, decide=False)
-    with pytest.raises(InspectionError, match="检查结果未确定"):
+    with pytest.raises(ServiceError, match="检查结果未确定"):
         draw_module.draw_publish(actor=users["joint_office"], draw_id=drawn.pk)
     drawn.refresh_from_db()
     assert drawn.published_at is None
 
 
 def test_an_inspector_cannot_publish(drawn, users):
-    with pytest.raises(InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         draw_module.draw_publish(actor=users["education_inspector"], draw_id=drawn.pk)
 
 
@@ -69,7 +70,7 @@ def test_published_results_reach_the_public_pages(drawn, users, client, django_c
     assert "2026年秋季双随机抽查" not in client.get(reverse("publicity:spot_checks")).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         draw_module.draw_publish(actor=users["joint_office"], draw_id=drawn.pk)
-    with pytest.raises(InspectionError, match="已于"):
+    with pytest.raises(ServiceError, match="已于"):
         draw_module.draw_publish(actor=users["joint_office"], draw_id=drawn.pk)
 
     assert [r["outcome"] for r in published_spot_check_results(institution_id=visits[1].institution_id)] == [

@@ -18,6 +18,7 @@ from inspections.models import (
     VisitStatus,
 )
 from inspections.permissions import can_view_visit, visible_problem_items
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import AuditEvent
 from tests.inspections.conftest import TODAY, answer_all, sign, signature_data_url
 
@@ -40,7 +41,7 @@ def test_plan_opens_one_blank_answer_per_item(visit):
 
 def test_plan_refuses_same_inspector_twice_and_outsiders(users, departments, institution, checklist):
     before = Visit.objects.count()
-    with pytest.raises(services.InspectionError, match="重复"):
+    with pytest.raises(ServiceError, match="重复"):
         services.visit_plan(
             actor=users["education_head"],
             institution=institution,
@@ -48,7 +49,7 @@ def test_plan_refuses_same_inspector_twice_and_outsiders(users, departments, ins
             planned_on=TODAY,
             inspectors=[users["education_inspector"], users["education_inspector"]],
         )
-    with pytest.raises(services.InspectionError, match="不属于参与检查的部门"):
+    with pytest.raises(ServiceError, match="不属于参与检查的部门"):
         services.visit_plan(
             actor=users["education_head"],
             institution=institution,
@@ -56,7 +57,7 @@ def test_plan_refuses_same_inspector_twice_and_outsiders(users, departments, ins
             planned_on=TODAY,
             inspectors=[users["police_inspector"]],
         )
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.visit_plan(
             actor=users["market_head"],
             institution=institution,
@@ -99,7 +100,7 @@ def test_answer_to_item_outside_the_template_version_is_refused(visit, users, ch
         template=checklist, actor=users["admin"], items=[{"code": "N1", "text": "新增检查项"}]
     )
     foreign_item = revised.items.get()
-    with pytest.raises(services.InspectionError, match="不属于本次检查所用的清单版本"):
+    with pytest.raises(ServiceError, match="不属于本次检查所用的清单版本"):
         services.answer_save(
             actor=users["education_inspector"],
             visit_id=visit.pk,
@@ -123,7 +124,7 @@ def test_revising_a_template_makes_a_new_version_and_past_visits_keep_theirs(vis
     assert visit.checklist_template_id == checklist.pk
     assert visit.answers.count() == 11
     assert ChecklistItem.objects.get(template=checklist, code="C01").text.startswith("证照")
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.checklist_template_revise(
             template=revised, actor=users["education_inspector"], items=[{"code": "X", "text": "x"}]
         )
@@ -133,7 +134,7 @@ def test_revising_a_template_makes_a_new_version_and_past_visits_keep_theirs(vis
 def test_only_assigned_inspectors_edit(visit, users):
     item_id = visit.answers.first().item_id
     for name in ("education_head", "police_inspector", "joint_office"):
-        with pytest.raises(services.InspectionPermissionError):
+        with pytest.raises(ActionForbidden):
             services.answer_save(
                 actor=users[name], visit_id=visit.pk, item_id=item_id, result="pass", remark=""
             )
@@ -160,7 +161,7 @@ def test_submit_names_missing_items_and_writes_nothing(visit, users):
 def test_submit_requires_signature_or_refusal(visit, users):
     inspector = users["education_inspector"]
     answer_all(visit, inspector)
-    with pytest.raises(services.InspectionError, match="签字"):
+    with pytest.raises(ServiceError, match="签字"):
         services.visit_submit(actor=inspector, visit_id=visit.pk)
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.IN_PROGRESS
 
@@ -169,7 +170,7 @@ def test_submit_by_unassigned_inspector_is_refused(visit, users):
     answer_all(visit, users["education_inspector"])
     sign(visit, users["education_inspector"])
     for name in ("police_inspector", "education_head", "other_county_inspector"):
-        with pytest.raises(services.InspectionPermissionError):
+        with pytest.raises(ActionForbidden):
             services.visit_submit(actor=users[name], visit_id=visit.pk)
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.IN_PROGRESS
     assert not ProblemItem.objects.exists()
@@ -191,16 +192,16 @@ def test_submit_creates_problem_items_once_and_locks_the_visit(visit, users):
     assert AuditEvent.objects.filter(kind="visit_submitted").count() == 1
     assert list(selectors.problem_items_for_order(visit=visit)) == problems
     item_id = visit.answers.first().item_id
-    with pytest.raises(services.InspectionError, match="已提交"):
+    with pytest.raises(ServiceError, match="已提交"):
         services.answer_save(actor=inspector, visit_id=visit.pk, item_id=item_id, result="fail", remark="x")
-    with pytest.raises(services.InspectionError, match="已提交"):
+    with pytest.raises(ServiceError, match="已提交"):
         services.signature_save(actor=inspector, visit_id=visit.pk, refused=True, refusal_reason="x")
     assert ChecklistAnswer.objects.get(visit=visit, item_id=item_id).result == "pass"
 
 
 def test_signature_refusal_needs_reason_and_blank_canvas_is_refused(visit, users):
     inspector = users["education_inspector"]
-    with pytest.raises(services.InspectionError, match="原因"):
+    with pytest.raises(ServiceError, match="原因"):
         services.signature_save(actor=inspector, visit_id=visit.pk, refused=True, refusal_reason="  ")
     import base64
     import io
@@ -209,14 +210,14 @@ def test_signature_refusal_needs_reason_and_blank_canvas_is_refused(visit, users
 
     blank = io.BytesIO()
     Image.new("RGBA", (50, 20), (0, 0, 0, 0)).save(blank, format="PNG")
-    with pytest.raises(services.InspectionError, match="签名无效"):
+    with pytest.raises(ServiceError, match="签名无效"):
         services.signature_save(
             actor=inspector,
             visit_id=visit.pk,
             signer_name="张三",
             data_url="data:image/png;base64," + base64.b64encode(blank.getvalue()).decode(),
         )
-    with pytest.raises(services.InspectionError, match="签名无效"):
+    with pytest.raises(ServiceError, match="签名无效"):
         services.signature_save(
             actor=inspector, visit_id=visit.pk, signer_name="张三", data_url="data:text/html;base64,PGh0bWw+"
         )
@@ -240,14 +241,14 @@ def test_amendment_keeps_history_and_updates_problem_items(visit, users):
     _submitted(visit, users)
     item3 = visit.answers.get(item__position=3).item_id
     item5 = visit.answers.get(item__position=5).item_id
-    with pytest.raises(services.InspectionError, match="更正原因"):
+    with pytest.raises(ServiceError, match="更正原因"):
         services.visit_amend(
             actor=users["education_inspector"],
             visit_id=visit.pk,
             reason=" ",
             changes={item5: {"result": "fail"}},
         )
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.visit_amend(
             actor=users["police_inspector"],
             visit_id=visit.pk,
@@ -268,7 +269,7 @@ def test_amendment_keeps_history_and_updates_problem_items(visit, users):
 
 
 def test_amend_before_submit_is_refused(visit, users):
-    with pytest.raises(services.InspectionError, match="尚未提交"):
+    with pytest.raises(ServiceError, match="尚未提交"):
         services.visit_amend(actor=users["education_inspector"], visit_id=visit.pk, reason="x", changes={})
 
 
@@ -276,11 +277,11 @@ def test_referral_grants_the_other_department_the_visit_and_problem_items(visit,
     _submitted(visit, users)
     police = users["police_inspector"]
     assert not can_view_visit(police, visit)
-    with pytest.raises(services.InspectionError, match="接收部门"):
+    with pytest.raises(ServiceError, match="接收部门"):
         services.visit_set_outcome(actor=users["education_head"], visit_id=visit.pk, outcome="referral")
-    with pytest.raises(services.InspectionError, match="未发现问题"):
+    with pytest.raises(ServiceError, match="未发现问题"):
         services.visit_set_outcome(actor=users["education_head"], visit_id=visit.pk, outcome="no_problem")
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.visit_set_outcome(actor=users["market_head"], visit_id=visit.pk, outcome="rectification")
     assert Visit.objects.get(pk=visit.pk).outcome == ""
     services.visit_set_outcome(
@@ -298,7 +299,7 @@ def test_referral_grants_the_other_department_the_visit_and_problem_items(visit,
 
 
 def test_outcome_before_submit_is_refused(visit, users):
-    with pytest.raises(services.InspectionError, match="提交后"):
+    with pytest.raises(ServiceError, match="提交后"):
         services.visit_set_outcome(actor=users["education_head"], visit_id=visit.pk, outcome="rectification")
 
 
@@ -319,12 +320,12 @@ def test_reinspection_carries_forward_only_failed_items(visit, users):
 
 def test_reinspection_of_clean_or_unsubmitted_visit_is_refused(visit, users):
     before = Visit.objects.count()
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.reinspection_create(
             actor=users["education_head"], previous_visit_id=visit.pk, planned_on=TODAY
         )
     _submitted(visit, users, fail_positions=())
-    with pytest.raises(services.InspectionError, match="无需复查"):
+    with pytest.raises(ServiceError, match="无需复查"):
         services.reinspection_create(
             actor=users["education_head"], previous_visit_id=visit.pk, planned_on=TODAY
         )
@@ -341,13 +342,13 @@ def test_campaign_create_permissions(users, departments, regions, checklist):
         departments=[departments["market"]],
     )
     for name in ("education_inspector", "police_inspector"):
-        with pytest.raises(services.InspectionPermissionError):
+        with pytest.raises(ActionForbidden):
             services.campaign_create(actor=users[name], lead_department=departments["education"], **kwargs)
-    with pytest.raises(services.InspectionPermissionError):
+    with pytest.raises(ActionForbidden):
         services.campaign_create(
             actor=users["market_head"], lead_department=departments["education"], **kwargs
         )
-    with pytest.raises(services.InspectionError, match="结束日期"):
+    with pytest.raises(ServiceError, match="结束日期"):
         services.campaign_create(
             actor=users["joint_office"],
             lead_department=departments["education"],

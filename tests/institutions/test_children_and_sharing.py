@@ -91,9 +91,9 @@ def test_sharing_grants_another_region_the_file_and_nothing_else(users, departme
 
 
 def test_inspector_cannot_share(users, departments, regions):
-    from django.core.exceptions import PermissionDenied
+    from regulator.errors import ActionForbidden
 
     institution = InstitutionFactory(region=regions["township"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionForbidden):
         services.institution_share(actor=users["education_inspector"], institution=institution,
                                    department=departments["other_education"])

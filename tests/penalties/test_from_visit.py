@@ -4,13 +4,13 @@ order from a visit gets a re-inspection visit planned."""
 import datetime
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from inspections import services as inspection_services
 from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from penalties import chaser, services
 from penalties.models import OrderStatus, RectificationOrder
+from regulator.errors import ActionForbidden, ServiceError
 from tests.inspections.conftest import answer_all, ensure_checklist, sign
 
 from .conftest import at
@@ -52,7 +52,7 @@ def test_order_from_visit_snapshots_items_and_closing_closes_problem(users, subm
     assert [i.problem_item_id for i in items] == [p.pk for p in problems]
     assert items[0].text.startswith(problems[0].item_text)
     assert order.visit_id == submitted_visit.pk
-    with pytest.raises(services.PenaltiesError, match="已在另一份整改通知书"):
+    with pytest.raises(ServiceError, match="已在另一份整改通知书"):
         services.order_draft_from_visit(
             actor=users["education_inspector"],
             visit_id=submitted_visit.pk,
@@ -69,7 +69,7 @@ def test_order_from_visit_snapshots_items_and_closing_closes_problem(users, subm
 
 def test_other_department_cannot_take_education_problems(users, submitted_visit):
     problems = _problems(submitted_visit)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionForbidden):
         services.order_draft_from_visit(
             actor=users["market_inspector"],
             visit_id=submitted_visit.pk,

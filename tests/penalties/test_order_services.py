@@ -4,7 +4,6 @@ import datetime
 import threading
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -18,6 +17,7 @@ from penalties.models import (
     RectificationOrder,
     ServiceRecord,
 )
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence, Role, VerificationRecord
 from tests.factories import UserFactory
 
@@ -79,7 +79,7 @@ def test_draft_defaults_to_30_days_and_records_event(users, institution):
 @pytest.mark.parametrize("days, message", [(-1, "不能早于明天"), (0, "不能早于明天"), (91, "最长为90天")])
 def test_draft_refuses_deadline_in_past_or_beyond_90_days(users, institution, days, message):
     deadline = timezone.localdate() + datetime.timedelta(days=days)
-    with pytest.raises(services.PenaltiesError, match=message):
+    with pytest.raises(ServiceError, match=message):
         services.order_draft(
             actor=users["education_inspector"], institution_id=institution.pk, items=ITEMS, deadline=deadline
         )
@@ -96,9 +96,9 @@ def test_draft_accepts_1_and_90_days(users, institution, days):
 
 
 def test_draft_needs_items_with_legal_basis(users, institution):
-    with pytest.raises(services.PenaltiesError, match="至少需要一个"):
+    with pytest.raises(ServiceError, match="至少需要一个"):
         services.order_draft(actor=users["education_inspector"], institution_id=institution.pk, items=[])
-    with pytest.raises(services.PenaltiesError, match="缺少法律依据"):
+    with pytest.raises(ServiceError, match="缺少法律依据"):
         services.order_draft(
             actor=users["education_inspector"],
             institution_id=institution.pk,
@@ -108,7 +108,7 @@ def test_draft_needs_items_with_legal_basis(users, institution):
 
 
 def test_draft_outside_region_is_forbidden(users, other_institution):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionForbidden):
         services.order_draft(
             actor=users["education_inspector"], institution_id=other_institution.pk, items=ITEMS
         )
@@ -142,7 +142,7 @@ def test_head_cannot_approve_own_draft(users, institution):
     head = users["education_head"]
     order = services.order_draft(actor=head, institution_id=institution.pk, items=ITEMS)
     before = _state(order)
-    with pytest.raises(PermissionDenied, match="不能批准自己拟制"):
+    with pytest.raises(ActionForbidden, match="不能批准自己拟制"):
         services.order_approve(actor=head, order_id=order.pk)
     assert _state(order) == before
     assert not DocumentSequence.objects.exists()
@@ -158,7 +158,7 @@ def test_own_draft_allowed_when_role_is_configured(users, institution, settings)
 @pytest.mark.parametrize("who", ["education_inspector", "market_head", "police_inspector", "prefecture_head"])
 def test_only_head_of_issuing_department_approves(users, draft_order, who):
     before = _state(draft_order)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionForbidden):
         services.order_approve(actor=users[who], order_id=draft_order.pk)
     assert _state(draft_order) == before
 
@@ -166,7 +166,7 @@ def test_only_head_of_issuing_department_approves(users, draft_order, who):
 def test_approve_refuses_draft_whose_deadline_has_passed(users, draft_order):
     RectificationOrder.objects.filter(pk=draft_order.pk).update(deadline=timezone.localdate())
     before = _state(draft_order)
-    with pytest.raises(services.PenaltiesError, match="不能早于明天"):
+    with pytest.raises(ServiceError, match="不能早于明天"):
         services.order_approve(actor=users["education_head"], order_id=draft_order.pk)
     assert _state(draft_order) == before
     assert not DocumentSequence.objects.exists()
@@ -184,7 +184,7 @@ def test_serve_records_proof_and_refuses_second_time(users, draft_order):
     assert draft_order.status == OrderStatus.SERVED and draft_order.served_at == record.served_at
     assert record.served_at.second == 0 and record.receiver_name == "王某"
     before = _state(draft_order)
-    with pytest.raises(services.TransitionNotAllowed, match="不能重复送达"):
+    with pytest.raises(TransitionNotAllowed, match="不能重复送达"):
         services.order_serve(actor=users["education_inspector"], order_id=draft_order.pk, data=_serve_data())
     assert _state(draft_order) == before
 
@@ -197,13 +197,13 @@ def test_refusal_needs_witness_and_left_with_witness(users, institution, departm
         status=OrderStatus.APPROVED,
     )
     before = _state(order)
-    with pytest.raises(services.PenaltiesError, match="见证人"):
+    with pytest.raises(ServiceError, match="见证人"):
         services.order_serve(
             actor=users["education_inspector"],
             order_id=order.pk,
             data=_serve_data(refused=True, method="left_with_witness"),
         )
-    with pytest.raises(services.PenaltiesError, match="留置送达"):
+    with pytest.raises(ServiceError, match="留置送达"):
         services.order_serve(
             actor=users["education_inspector"],
             order_id=order.pk,
@@ -225,7 +225,7 @@ def test_serve_in_the_future_is_refused(users, institution, departments):
         drafted_by=users["education_inspector"],
         status=OrderStatus.APPROVED,
     )
-    with pytest.raises(services.PenaltiesError, match="不能晚于现在"):
+    with pytest.raises(ServiceError, match="不能晚于现在"):
         services.order_serve(
             actor=users["education_inspector"],
             order_id=order.pk,
@@ -265,7 +265,7 @@ def test_items_close_one_by_one_then_order_closes(users, served_order):
 def test_closing_an_item_of_another_departments_order_is_forbidden(users, served_order, who):
     item = served_order.items.first()
     before = _state(served_order)
-    with pytest.raises(PermissionDenied, match="只有下达整改通知书的部门"):
+    with pytest.raises(ActionForbidden, match="只有下达整改通知书的部门"):
         services.order_item_close(actor=users[who], item_id=item.pk, method="reinspection", note="已整改")
     assert _state(served_order) == before
 
@@ -273,11 +273,11 @@ def test_closing_an_item_of_another_departments_order_is_forbidden(users, served
 def test_closing_needs_evidence_or_note(users, served_order):
     item = served_order.items.first()
     before = _state(served_order)
-    with pytest.raises(services.PenaltiesError, match="上传"):
+    with pytest.raises(ServiceError, match="上传"):
         services.order_item_close(actor=users["education_inspector"], item_id=item.pk, method="documents")
-    with pytest.raises(services.PenaltiesError, match="复查核实情况"):
+    with pytest.raises(ServiceError, match="复查核实情况"):
         services.order_item_close(actor=users["education_inspector"], item_id=item.pk, method="reinspection")
-    with pytest.raises(services.PenaltiesError, match="核实方式"):
+    with pytest.raises(ServiceError, match="核实方式"):
         services.order_item_close(
             actor=users["education_inspector"], item_id=item.pk, method="magic", note="x"
         )
@@ -290,7 +290,7 @@ def test_closing_a_closed_item_again_is_told(users, served_order):
         actor=users["education_inspector"], item_id=item.pk, method="reinspection", note="好"
     )
     count = AuditEvent.objects.count()
-    with pytest.raises(services.TransitionNotAllowed, match="已由.*销号"):
+    with pytest.raises(TransitionNotAllowed, match="已由.*销号"):
         services.order_item_close(
             actor=users["education_head"], item_id=item.pk, method="reinspection", note="好"
         )
@@ -308,7 +308,7 @@ def test_concurrent_close_of_the_same_item_one_wins_the_other_is_told(users, ser
             barrier.wait()
             services.order_item_close(actor=user, item_id=item.pk, method="reinspection", note=f"{user} 复查")
             results.append("closed")
-        except services.TransitionNotAllowed as error:
+        except TransitionNotAllowed as error:
             results.append(error.message)
         finally:
             connection.close()
@@ -339,7 +339,7 @@ def test_extend_once_with_reason_keeps_the_old_deadline(users, served_order):
     served_order.refresh_from_db()
     assert (served_order.deadline, served_order.original_deadline) == (new, old)
     before = _state(served_order)
-    with pytest.raises(services.TransitionNotAllowed, match="只能延长一次"):
+    with pytest.raises(TransitionNotAllowed, match="只能延长一次"):
         services.order_extend(
             actor=users["education_head"],
             order_id=served_order.pk,
@@ -352,22 +352,22 @@ def test_extend_once_with_reason_keeps_the_old_deadline(users, served_order):
 def test_extend_refusals(users, served_order):
     before = _state(served_order)
     later = served_order.deadline + datetime.timedelta(days=10)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActionForbidden):
         services.order_extend(
             actor=users["education_inspector"], order_id=served_order.pk, new_deadline=later, reason="x"
         )
-    with pytest.raises(services.PenaltiesError, match="延期理由"):
+    with pytest.raises(ServiceError, match="延期理由"):
         services.order_extend(
             actor=users["education_head"], order_id=served_order.pk, new_deadline=later, reason=" "
         )
-    with pytest.raises(services.PenaltiesError, match="必须晚于原期限"):
+    with pytest.raises(ServiceError, match="必须晚于原期限"):
         services.order_extend(
             actor=users["education_head"],
             order_id=served_order.pk,
             new_deadline=served_order.deadline,
             reason="x",
         )
-    with pytest.raises(services.PenaltiesError, match="最长为90天"):
+    with pytest.raises(ServiceError, match="最长为90天"):
         services.order_extend(
             actor=users["education_head"],
             order_id=served_order.pk,

@@ -19,6 +19,7 @@ from penalties.models import (
     SuspensionNotice,
     SuspensionStatus,
 )
+from regulator.errors import TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence
 
 from .conftest import make_case, make_notice, make_order
@@ -97,7 +98,7 @@ def test_order_transition_refused_from_wrong_status(users, institution, departme
         status=status,
     )
     row, items, written = _row(RectificationOrder, order.pk), list(order.items.values()), _written()
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         call(users[who], order)
     assert _row(RectificationOrder, order.pk) == row
     assert list(order.items.values()) == items
@@ -141,7 +142,7 @@ def test_suspension_transition_refused_from_wrong_status(users, institution, dep
         status=status,
     )
     row, written = _row(SuspensionNotice, notice.pk), _written()
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         call(users[who], notice)
     assert _row(SuspensionNotice, notice.pk) == row
     assert _written() == written
@@ -228,7 +229,7 @@ def test_case_transition_refused_from_wrong_status(users, institution, departmen
         status=status,
     )
     row, written = _row(PenaltyCase, case.pk), _written()
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         call(users[who], case)
     assert _row(PenaltyCase, case.pk) == row
     assert _written() == written

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from publicity import services
 from publicity.cache import VERSION_KEY, current_version
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Removal, Statement
+from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, VerificationRecord
 
 ALL_STATUSES = [
@@ -89,7 +90,7 @@ def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(
     approved = make_entry(institution, EntryStatus.APPROVED)
     other = make_entry(institution, status)
     counts, approved_state, other_state = _counts(), _state(approved), _state(other)
-    with pytest.raises(services.TransitionNotAllowed) as error:
+    with pytest.raises(TransitionNotAllowed) as error:
         services.batch_publish(entry_ids=[approved.pk, other.pk], actor=users["joint_office"])
     assert f"#{other.pk}" in error.value.message
     assert _counts() == counts
@@ -111,7 +112,7 @@ def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(
 def test_only_the_joint_office_publishes(institution, make_entry, users, user_key):
     entry = make_entry(institution, EntryStatus.APPROVED)
     counts = _counts()
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.batch_publish(entry_ids=[entry.pk], actor=users[user_key])
     assert _counts() == counts and _state(entry)[0] == EntryStatus.APPROVED
 
@@ -130,7 +131,7 @@ def test_head_of_joint_office_seat_may_publish(institution, make_entry, users):
 def test_review_only_from_proposed(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts, state = _counts(), _state(entry)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.list_entry_review(entry_id=entry.pk, actor=users["education_head"], approve=True)
     assert _counts() == counts and _state(entry) == state
 
@@ -142,7 +143,7 @@ def test_review_only_from_proposed(institution, make_entry, users, status):
 def test_review_only_by_head_of_proposing_department(institution, make_entry, users, user_key):
     entry = make_entry(institution)
     counts = _counts()
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.list_entry_review(entry_id=entry.pk, actor=users[user_key], approve=True)
     assert _counts() == counts and _state(entry)[0] == EntryStatus.PROPOSED
 
@@ -152,7 +153,7 @@ def test_review_only_by_head_of_proposing_department(institution, make_entry, us
 def test_approve_only_from_reviewed(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts, state = _counts(), _state(entry)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.list_entry_approve(entry_id=entry.pk, actor=users["joint_office"])
     assert _counts() == counts and _state(entry) == state
 
@@ -162,7 +163,7 @@ def test_approve_only_from_reviewed(institution, make_entry, users, status):
 def test_approve_only_by_joint_office(institution, make_entry, users, user_key):
     entry = make_entry(institution, EntryStatus.REVIEWED)
     counts = _counts()
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.list_entry_approve(entry_id=entry.pk, actor=users[user_key])
     assert _counts() == counts and _state(entry)[0] == EntryStatus.REVIEWED
 
@@ -172,7 +173,7 @@ def test_approve_only_by_joint_office(institution, make_entry, users, user_key):
 def test_removing_an_entry_not_published_is_refused(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts, state = _counts(), _state(entry)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.removal_propose(entry_id=entry.pk, actor=users["education_inspector"], reason="已整改")
     assert _counts() == counts and _state(entry) == state
 
@@ -182,7 +183,7 @@ def test_removing_an_entry_not_published_is_refused(institution, make_entry, use
 def test_removal_approval_needs_a_pending_removal(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts, state = _counts(), _state(entry)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.removal_approve(entry_id=entry.pk, actor=users["joint_office"])
     assert _counts() == counts and _state(entry) == state
 
@@ -190,7 +191,7 @@ def test_removal_approval_needs_a_pending_removal(institution, make_entry, users
 @pytest.mark.django_db(transaction=True)
 def test_removal_takes_entry_off_and_records_date(institution, make_entry, users):
     entry = make_entry(institution, EntryStatus.REMOVAL_PROPOSED)
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.removal_approve(entry_id=entry.pk, actor=users["market_head"])
     before = current_version()
     removal = services.removal_approve(entry_id=entry.pk, actor=users["joint_office"])
@@ -208,7 +209,7 @@ def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, 
         entry_id=entry.pk, actor=users["education_inspector"], reason="原因乙"
     )
     assert correction.version == 2 and correction.supersedes_id == entry.pk
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.list_entry_correct(entry_id=entry.pk, actor=users["education_inspector"], reason="原因丙")
     services.list_entry_review(entry_id=correction.pk, actor=users["education_head"], approve=True)
     services.list_entry_approve(entry_id=correction.pk, actor=users["joint_office"])
@@ -230,7 +231,7 @@ def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, 
 def test_statement_only_before_decision(institution, make_entry, users, status):
     entry = make_entry(institution, status)
     counts = _counts()
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.statement_record(
             entry_id=entry.pk,
             actor=users["education_inspector"],
@@ -256,7 +257,7 @@ def test_statement_recorded_with_answer(institution, make_entry, users):
 @pytest.mark.django_db
 def test_propose_refused_outside_region_and_with_bad_input(institution, users):
     counts = _counts()
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.list_entry_propose(
             institution=institution,
             list_kind="white",
@@ -265,7 +266,7 @@ def test_propose_refused_outside_region_and_with_bad_input(institution, users):
             source_id=None,
             actor=users["other_county_inspector"],
         )
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         services.list_entry_propose(
             institution=institution,
             list_kind="grey",
@@ -274,7 +275,7 @@ def test_propose_refused_outside_region_and_with_bad_input(institution, users):
             source_id=None,
             actor=users["education_inspector"],
         )
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         services.list_entry_propose(
             institution=institution,
             list_kind="black",

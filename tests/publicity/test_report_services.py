@@ -9,6 +9,7 @@ from publicity import permissions, services
 from publicity.models import Report, ReportStatus, ReportStep
 from publicity.tasks import chase_report_deadlines
 from regulator.calendar import add_working_days
+from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import AuditEvent, Notification
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE
@@ -104,7 +105,7 @@ def test_disallowed_report_transitions_write_nothing(make_report, users, departm
         ),
         "close": lambda: services.report_close(report_id=report.pk, actor=users["education_head"]),
     }
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         calls[action]()
     assert _counts() == counts
     report_after = Report.objects.get(pk=report.pk)
@@ -116,7 +117,7 @@ def test_only_assigned_department_works_and_sees_identity(make_report, users):
     report = make_report(ReportStatus.ASSIGNED)
     counts = _counts()
     for key in ("market_head", "police_inspector", "other_county_inspector"):
-        with pytest.raises(services.ActionForbidden):
+        with pytest.raises(ActionForbidden):
             services.report_verify(report_id=report.pk, actor=users[key])
     assert _counts() == counts
     assert permissions.can_see_reporter_identity(users["education_inspector"], report)
@@ -129,14 +130,14 @@ def test_only_assigned_department_works_and_sees_identity(make_report, users):
 @pytest.mark.django_db
 def test_inspector_cannot_close_and_assign_needs_rights(make_report, users, departments):
     report = make_report(ReportStatus.REPLIED)
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.report_close(report_id=report.pk, actor=users["education_inspector"])
     fresh = make_report()
-    with pytest.raises(services.ActionForbidden):
+    with pytest.raises(ActionForbidden):
         services.report_assign(
             report_id=fresh.pk, actor=users["education_inspector"], department=departments["education"]
         )
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         services.report_assign(
             report_id=fresh.pk, actor=users["joint_office"], department=departments["other_education"]
         )
@@ -145,14 +146,14 @@ def test_inspector_cannot_close_and_assign_needs_rights(make_report, users, depa
 @pytest.mark.django_db
 def test_reply_must_have_text(make_report, users):
     report = make_report(ReportStatus.HANDLING)
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         services.report_reply(report_id=report.pk, actor=users["education_inspector"], reply="   ")
     assert Report.objects.get(pk=report.pk).status == ReportStatus.HANDLING
 
 
 @pytest.mark.django_db
 def test_unregistered_report_needs_name_or_address(regions):
-    with pytest.raises(services.PublicityError):
+    with pytest.raises(ServiceError):
         services.report_file(region=regions["county"], content="有人违规培训")
     report = services.report_file(
         region=regions["county"],

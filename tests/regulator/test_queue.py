@@ -10,6 +10,7 @@ from django.utils import timezone
 from inspections.models import Visit, VisitInspector
 from penalties.models import PenaltyCase, RectificationOrder, SuspensionNotice
 from publicity.models import ListEntry, Report
+from regulator.errors import ServiceError
 from regulator.models import AuditEvent, QueueAssignment, Role
 from regulator.oversight import queue as work_queue
 from tests.factories import InstitutionFactory, UserFactory
@@ -419,7 +420,7 @@ def test_assignment_is_all_or_nothing_when_the_visit_service_refuses(world, user
     """A row valid when checked but refused by inspections (visit started meanwhile) rolls everything back."""
     visit = world["visit_unassigned"]
     Visit.objects.filter(pk=visit.pk).update(status="in_progress")
-    with pytest.raises(work_queue.QueueError):
+    with pytest.raises(ServiceError):
         work_queue.queue_assign(
             actor=users["education_head"],
             rows=[("order_overdue", world["order_overdue"].pk), ("visit_unassigned", visit.pk)],

@@ -9,9 +9,10 @@ import pytest
 from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
+from regulator.errors import ServiceError
 from regulator.models import AuditEvent, Notification, Role, WeeklyReport
 from regulator.oversight.tasks import weekly_reports
-from regulator.oversight.weekly import WeeklyReportError, weekly_report_generate, weekly_reports_run
+from regulator.oversight.weekly import weekly_report_generate, weekly_reports_run
 from tests.factories import UserFactory
 from tests.regulator import test_dashboard as oversight
 from tests.regulator.test_dashboard import at
@@ -106,7 +107,7 @@ def test_beat_schedule_is_friday_evening(settings):
     ],
 )
 def test_service_refuses_bad_requests(seeded, regions, region_key, week, message):
-    with pytest.raises(WeeklyReportError) as failure:
+    with pytest.raises(ServiceError) as failure:
         weekly_report_generate(region=regions[region_key], week_start=week, now=FRIDAY_EVENING)
     assert message in failure.value.message
     assert not WeeklyReport.objects.exists()
