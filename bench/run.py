@@ -330,8 +330,8 @@ def import_rows(count: int, seed: int) -> list[dict]:
     """Workbook rows for new institutions in the bench county, with serials no seeded row has used."""
     from django.utils import timezone, translation
 
-    from institutions import importer
     from institutions.fake import InstitutionFaker
+    from institutions.ledger import columns as ledger
     from institutions.management.commands.seed_scale import (
         BENCH_COUNTY,
         areas_of,
@@ -363,37 +363,37 @@ def import_rows(count: int, seed: int) -> list[dict]:
             data = fake.fields
             stages = [label(StudentStage, stage) for stage in StudentStage.values if data[f"serves_{stage}"]]
             row = {
-                importer.NAME: data["name"], importer.CREDIT_CODE: data["credit_code"],
-                importer.ORGANISER: data["organiser"], importer.LEGAL_REP: data["legal_representative"],
-                importer.PHONE: data["contact_phone"], importer.ADDRESS: data["address"],
-                importer.REGION: data["region_id"],
-                importer.PREMISES: label(PremisesType, data["premises_type"]),
-                importer.CATEGORY: str(Category(data["category"]).label),
-                importer.STAGES: "、".join(stages),
-                importer.DELIVERY: label(Delivery, data["delivery"]),
-                importer.PROFIT: label(ProfitType, data["profit_type"]),
-                importer.STATE: label(OperatingState, data["operating_state"]),
+                ledger.NAME: data["name"], ledger.CREDIT_CODE: data["credit_code"],
+                ledger.ORGANISER: data["organiser"], ledger.LEGAL_REP: data["legal_representative"],
+                ledger.PHONE: data["contact_phone"], ledger.ADDRESS: data["address"],
+                ledger.REGION: data["region_id"],
+                ledger.PREMISES: label(PremisesType, data["premises_type"]),
+                ledger.CATEGORY: str(Category(data["category"]).label),
+                ledger.STAGES: "、".join(stages),
+                ledger.DELIVERY: label(Delivery, data["delivery"]),
+                ledger.PROFIT: label(ProfitType, data["profit_type"]),
+                ledger.STATE: label(OperatingState, data["operating_state"]),
             }
             for licence in fake.licences:
                 if licence.state != LicenceState.VALID:
                     continue
                 if licence.kind == LicenceKind.SCHOOL_RUNNING:
-                    row.update({importer.SCHOOL_NO: licence.number,
-                                importer.SCHOOL_ISSUED: licence.issued_on,
-                                importer.SCHOOL_UNTIL: licence.valid_until})
+                    row.update({ledger.SCHOOL_NO: licence.number,
+                                ledger.SCHOOL_ISSUED: licence.issued_on,
+                                ledger.SCHOOL_UNTIL: licence.valid_until})
                 elif licence.kind in (LicenceKind.BUSINESS, LicenceKind.NON_ENTERPRISE):
-                    row.update({importer.BUSINESS_NO: licence.number,
-                                importer.BUSINESS_ISSUED: licence.issued_on,
-                                importer.BUSINESS_UNTIL: licence.valid_until})
+                    row.update({ledger.BUSINESS_NO: licence.number,
+                                ledger.BUSINESS_ISSUED: licence.issued_on,
+                                ledger.BUSINESS_UNTIL: licence.valid_until})
             rows.append(row)
     return rows
 
 
 def measure_import(bench: Bench) -> dict | None:
     try:
-        from institutions import importer
+        from institutions.ledger import jobs, template
     except ImportError:
-        print("institutions.importer is not there yet: import not measured")
+        print("institutions.ledger is not there yet: import not measured")
         return None
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
@@ -408,12 +408,12 @@ def measure_import(bench: Bench) -> dict | None:
     actor = User.objects.get(username=username_for(BENCH_COUNTY, "edu_inspector"))
     validate_ms, import_ms, queries = [], [], {}
     for run in range(args.import_runs):
-        content = importer.write_workbook(import_rows(args.import_rows, seed=args.seed + 100 + run))
+        content = template.write_workbook(import_rows(args.import_rows, seed=args.seed + 100 + run))
         before = Institution.objects.aggregate(top=Max("id"))["top"] or 0
         with CaptureQueriesContext(connection) as validating:
             started = time.perf_counter()
             upload = SimpleUploadedFile("bench.xlsx", content, content_type=XLSX)
-            job = importer.import_upload(actor=actor, uploaded_file=upload)
+            job = jobs.import_upload(actor=actor, uploaded_file=upload)
             validate_ms.append((time.perf_counter() - started) * 1000)
         job.refresh_from_db()
         if job.state != ImportJobState.VALIDATED or job.valid_rows != args.import_rows:
@@ -421,7 +421,7 @@ def measure_import(bench: Bench) -> dict | None:
                              f"{job.total_rows}; {job.file_error} {job.report[:3]}")
         with CaptureQueriesContext(connection) as importing:
             started = time.perf_counter()
-            importer.import_confirm(actor=actor, job_id=job.pk)
+            jobs.import_confirm(actor=actor, job_id=job.pk)
             import_ms.append((time.perf_counter() - started) * 1000)
         job.refresh_from_db()
         if job.state != ImportJobState.DONE or job.imported_rows != args.import_rows:

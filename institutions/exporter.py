@@ -5,13 +5,15 @@ queries per 2,000 rows and constant memory on the Python side.
 """
 
 import csv
-import tempfile
 from collections.abc import Iterator
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import translation
 
-from . import importer as ledger
+from regulator.spreadsheets import csv_cell
+
+from .ledger import columns as ledger
+from .ledger.template import workbook_file
 from .models import Institution, Licence
 
 EXPORT_MAX_ROWS = 100_000
@@ -34,11 +36,11 @@ def exceeds_limit(queryset: QuerySet, limit: int | None = None) -> bool:
 
 
 def _stages(institution: Institution) -> str:
-    return "、".join(ledger._short_label(str(label)) for label in institution.students_served)
+    return "、".join(ledger.short_label(str(label)) for label in institution.students_served)
 
 
 def _short(label) -> str:
-    return ledger._short_label(str(label))
+    return ledger.short_label(str(label))
 
 
 def institution_row(institution: Institution) -> dict[str, object]:
@@ -79,10 +81,7 @@ def iter_rows(queryset: QuerySet) -> Iterator[dict[str, object]]:
 
 def xlsx_file(queryset: QuerySet):
     """A temporary file holding the workbook, rewound; the caller streams and closes it."""
-    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    ledger.save_workbook(target, iter_rows(queryset), columns=EXPORT_COLUMNS)
-    target.seek(0)
-    return target
+    return workbook_file(iter_rows(queryset), columns=EXPORT_COLUMNS)
 
 
 class _Echo:
@@ -96,14 +95,4 @@ def csv_lines(queryset: QuerySet) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
     names = [ledger.normalize_header(header) for header in EXPORT_COLUMNS]
     for row in iter_rows(queryset):
-        yield writer.writerow([_csv_value(row.get(name)) for name in names])
-
-
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    # A leading = + - @ would make Excel run the cell as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        yield writer.writerow([csv_cell(row.get(name)) for name in names])

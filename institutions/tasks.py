@@ -17,13 +17,13 @@ def expire_licences() -> int:
 
 @shared_task(acks_late=True)
 def validate_import(job_id: int) -> None:
-    from .importer import validate_job
+    from .ledger.jobs import validate_job
 
     validate_job(job_id)
 
 
 @shared_task(acks_late=True)
 def run_import(job_id: int) -> None:
-    from .importer import import_job
+    from .ledger.jobs import import_job
 
     import_job(job_id)

@@ -1,6 +1,6 @@
 """Ledger pages: export the filtered register (.xlsx, .csv) and import a county's .xlsx ledger.
 
-Thin views: they check permission, call the importer's services or the exporter, and render.
+Thin views: they check permission, call the ledger import's services or the exporter, and render.
 """
 
 from django.conf import settings
@@ -18,8 +18,10 @@ from django.views.decorators.http import require_POST
 
 from regulator.views_helpers import service_call, staff_required
 
-from . import exporter, importer, permissions, selectors
+from . import exporter, permissions, selectors
 from .forms import ImportUploadForm
+from .ledger import jobs, reader, template
+from .ledger.columns import LEDGER_COLUMNS
 from .models import ImportJob, ImportJobState
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,7 +69,7 @@ def _own_job_or_404(request, job_id: int) -> ImportJob:
 @login_required
 def import_template(request):
     _importer_required(request)
-    return FileResponse(importer.template_workbook(), as_attachment=True,
+    return FileResponse(template.template_workbook(), as_attachment=True,
                         filename="机构台账导入模板.xlsx", content_type=XLSX_TYPE)
 
 
@@ -78,16 +80,16 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            importer.check_upload(uploaded)
-        except importer.WorkbookError as error:
+            reader.check_upload(uploaded)
+        except reader.WorkbookError as error:
             form.add_error("file", error.message)
         else:
-            job = importer.import_upload(actor=request.user, uploaded_file=uploaded)
+            job = jobs.import_upload(actor=request.user, uploaded_file=uploaded)
             return redirect("institutions:import_detail", job_id=job.pk)
     recent = (ImportJob.objects.filter(department_id=request.user.department_id)
               .select_related("created_by").order_by("-id")[:10])
     return render(request, "institutions/import_upload.html", {
-        "form": form, "recent": recent, "columns": importer.LEDGER_COLUMNS,
+        "form": form, "recent": recent, "columns": LEDGER_COLUMNS,
         "max_rows": settings.IMPORT_MAX_ROWS, "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
     })
 
@@ -98,20 +100,20 @@ def import_detail(request, job_id: int):
     report = job.report or []
     return render(request, "institutions/import_detail.html", {
         "job": job,
-        "progress": importer.progress(job),
+        "progress": jobs.progress(job),
         "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"],
         "import_errors": [entry for entry in report if entry.get("phase") == "import"],
         "invalid_rows": max(job.total_rows - job.valid_rows, 0),
-        "report_limit": importer.REPORT_LIMIT,
+        "report_limit": jobs.REPORT_LIMIT,
         "can_confirm": job.state == ImportJobState.VALIDATED and job.valid_rows > 0,
-        "can_cancel": job.state in importer.CANCELLABLE,
+        "can_cancel": job.state in jobs.CANCELLABLE,
     })
 
 
 @login_required
 def import_progress(request, job_id: int):
     job = _own_job_or_404(request, job_id)
-    return JsonResponse(importer.progress(job))
+    return JsonResponse(jobs.progress(job))
 
 
 @login_required
@@ -120,7 +122,7 @@ def import_confirm(request, job_id: int):
     _importer_required(request)
     try:
         with service_call(request) as call:
-            job, started = importer.import_confirm(actor=request.user, job_id=job_id)
+            job, started = jobs.import_confirm(actor=request.user, job_id=job_id)
     except ImportJob.DoesNotExist:
         raise Http404 from None
     if call.ok:
@@ -138,7 +140,7 @@ def import_cancel(request, job_id: int):
     _importer_required(request)
     try:
         with service_call(request) as call:
-            importer.import_cancel(actor=request.user, job_id=job_id)
+            jobs.import_cancel(actor=request.user, job_id=job_id)
     except ImportJob.DoesNotExist:
         raise Http404 from None
     if not call.ok:

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from institutions import exporter, importer
+from institutions import exporter
+from institutions.ledger import columns
 from institutions.models import ImportJob, ImportJobState, Institution, Licence, LicenceKind, LicenceStanding
 from regulator.models import AuditEvent
 from tests.factories import InstitutionFactory, LicenceFactory
@@ -58,8 +59,8 @@ def test_xlsx_export_has_the_ledger_columns_and_only_the_users_scope(education_i
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     rows = xlsx_rows(response)
-    assert rows[0] == importer.COLUMNS + ["证照情况", "所在区划名称"]
-    by_name = {row[0]: dict(zip([importer.normalize_header(h) for h in rows[0]], row, strict=True))
+    assert rows[0] == columns.COLUMNS + ["证照情况", "所在区划名称"]
+    by_name = {row[0]: dict(zip([columns.normalize_header(h) for h in rows[0]], row, strict=True))
                for row in rows[1:]}
     assert set(by_name) == {"历下星光艺术培训", "历下数学思维"}  # not the other county's school
     art = by_name["历下星光艺术培训"]
@@ -88,8 +89,8 @@ def test_csv_export_is_utf8_with_bom_and_streamed(education_inspector_client, re
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text, rows = csv_rows(response)
     assert text.startswith("\ufeff")
-    assert rows[0] == importer.COLUMNS + ["证照情况", "所在区划名称"]
-    art = dict(zip(importer.COLUMN_NAMES, next(r for r in rows if r[0] == "历下星光艺术培训"), strict=False))
+    assert rows[0] == columns.COLUMNS + ["证照情况", "所在区划名称"]
+    art = dict(zip(columns.COLUMN_NAMES, next(r for r in rows if r[0] == "历下星光艺术培训"), strict=False))
     assert art["办学许可证发证日期"] == "2022-03-01" and art["营业执照有效期至"] == ""
 
 

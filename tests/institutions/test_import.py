@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from institutions import importer
+from institutions.ledger import columns, jobs, template
+from institutions.ledger import rows as row_parser
 from institutions.models import (
     ImportJob,
     ImportJobState,
@@ -64,7 +65,7 @@ def ledger_row(**overrides) -> dict:
 
 
 def workbook_bytes(rows, headers=None) -> bytes:
-    return importer.write_workbook(rows, columns=headers)
+    return template.write_workbook(rows, columns=headers)
 
 
 def upload(client, on_commit, content: bytes, name="台账.xlsx"):
@@ -158,7 +159,7 @@ def test_reconfirming_a_done_job_does_nothing(education_inspector_client, region
     response = confirm(education_inspector_client, on_commit, job)
     assert response.status_code == 302
     assert Institution.objects.count() == 2  # rows without a credit code would be duplicated if it ran again
-    importer.import_job(job.pk)  # a redelivered task also does nothing
+    jobs.import_job(job.pk)  # a redelivered task also does nothing
     assert Institution.objects.count() == 2
     job.refresh_from_db()
     assert (job.state, job.imported_rows) == (ImportJobState.DONE, 2)
@@ -168,12 +169,12 @@ def test_empty_rows_are_skipped_and_row_numbers_stay_excel_numbers(education_ins
                                                                    on_commit):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(importer.COLUMNS)
+    sheet.append(columns.COLUMNS)
     good, bad = ledger_row(), ledger_row(**{"机构名称": ""})
-    sheet.append([good[importer.normalize_header(h)] for h in importer.COLUMNS])
-    sheet.append([None] * len(importer.COLUMNS))  # row 3 empty
-    sheet.append(["  "] + [None] * (len(importer.COLUMNS) - 1))  # row 4 blank text only
-    sheet.append([bad[importer.normalize_header(h)] for h in importer.COLUMNS])  # row 5
+    sheet.append([good[columns.normalize_header(h)] for h in columns.COLUMNS])
+    sheet.append([None] * len(columns.COLUMNS))  # row 3 empty
+    sheet.append(["  "] + [None] * (len(columns.COLUMNS) - 1))  # row 4 blank text only
+    sheet.append([bad[columns.normalize_header(h)] for h in columns.COLUMNS])  # row 5
     buffer = io.BytesIO()
     workbook.save(buffer)
     upload(education_inspector_client, on_commit, buffer.getvalue())
@@ -188,7 +189,7 @@ def test_empty_rows_are_skipped_and_row_numbers_stay_excel_numbers(education_ins
 
 def test_headers_without_asterisk_and_in_another_order_are_accepted(education_inspector_client, regions,
                                                                    on_commit):
-    headers = list(reversed([importer.normalize_header(h) for h in importer.COLUMNS]))
+    headers = list(reversed([columns.normalize_header(h) for h in columns.COLUMNS]))
     upload(education_inspector_client, on_commit, workbook_bytes([ledger_row()], headers))
     job = latest_job()
     assert (job.state, job.valid_rows) == (ImportJobState.VALIDATED, 1)
@@ -327,10 +328,10 @@ def test_rows_registered_meanwhile_are_refused_at_import_time(education_inspecto
 def _merged_workbook() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(importer.COLUMNS)
+    sheet.append(columns.COLUMNS)
     row = ledger_row()
-    sheet.append([row[importer.normalize_header(h)] for h in importer.COLUMNS])
-    sheet.append([row[importer.normalize_header(h)] for h in importer.COLUMNS])
+    sheet.append([row[columns.normalize_header(h)] for h in columns.COLUMNS])
+    sheet.append([row[columns.normalize_header(h)] for h in columns.COLUMNS])
     sheet.merge_cells("G2:G3")
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -338,7 +339,7 @@ def _merged_workbook() -> bytes:
 
 
 def _wrong_headers() -> bytes:
-    headers = [importer.normalize_header(h) for h in importer.COLUMNS]
+    headers = [columns.normalize_header(h) for h in columns.COLUMNS]
     headers[0] = "单位名称"
     return workbook_bytes([ledger_row()], headers)
 
@@ -347,7 +348,7 @@ def _title_row_above_headers() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["历下区校外培训机构台账"])
-    sheet.append(importer.COLUMNS)
+    sheet.append(columns.COLUMNS)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -399,7 +400,7 @@ def test_more_than_the_row_limit_is_rejected(education_inspector_client, regions
     assert settings.IMPORT_MAX_ROWS == 10_000
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(importer.COLUMNS)
+    sheet.append(columns.COLUMNS)
     for n in range(10_001):
         sheet.append([f"机构{n}", None, None, None, None, "地址", "370102", "商业用房", "学科类"])
     buffer = io.BytesIO()
@@ -525,7 +526,7 @@ def test_validation_of_a_cancelled_job_does_nothing(users, regions):
     job = _stored_job(users["education_inspector"], [ledger_row()])
     job.state = ImportJobState.CANCELLED
     job.save()
-    importer.validate_job(job.pk)
+    jobs.validate_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.total_rows, job.report) == (ImportJobState.CANCELLED, 0, [])
 
@@ -549,7 +550,7 @@ def test_template_matches_the_columns(education_inspector_client, regions):
     response = education_inspector_client.get(reverse("institutions:import_template"))
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    assert [cell.value for cell in workbook.worksheets[0][1]] == importer.COLUMNS
+    assert [cell.value for cell in workbook.worksheets[0][1]] == columns.COLUMNS
     assert workbook.worksheets[1].title == "填写说明"
 
 
@@ -573,11 +574,11 @@ def _stored_job(user, rows) -> ImportJob:
 def _validate_and_import(user, rows, on_commit) -> tuple[ImportJob, int, int]:
     job = _stored_job(user, rows)
     with CaptureQueriesContext(connection) as validation:
-        importer.validate_job(job.pk)
+        jobs.validate_job(job.pk)
     with on_commit(execute=False):
-        importer.import_confirm(actor=user, job_id=job.pk)
+        jobs.import_confirm(actor=user, job_id=job.pk)
     with CaptureQueriesContext(connection) as writing:
-        importer.import_job(job.pk)
+        jobs.import_job(job.pk)
     job.refresh_from_db()
     return job, len(validation), len(writing)
 
@@ -595,7 +596,7 @@ def test_query_count_does_not_grow_with_rows(users, regions, on_commit):
 
 
 def test_chunks_cost_a_fixed_number_of_queries(users, regions, monkeypatch, on_commit):
-    monkeypatch.setattr(importer, "CHUNK_SIZE", 20)
+    monkeypatch.setattr(row_parser, "CHUNK_SIZE", 20)
     user = users["education_inspector"]
     _one, _v1, one_chunk = _validate_and_import(user, [ledger_row() for _ in range(20)],
                                                 on_commit)
@@ -612,16 +613,16 @@ class WorkerKilled(BaseException):
 
 def test_an_interrupted_import_resumes_without_importing_a_row_twice(users, regions, monkeypatch,
                                                                     on_commit):
-    monkeypatch.setattr(importer, "CHUNK_SIZE", 5)
+    monkeypatch.setattr(row_parser, "CHUNK_SIZE", 5)
     user = users["education_inspector"]
     rows = [ledger_row(**{"统一社会信用代码": "", "办学许可证号": "", "办学许可证发证日期": None,
                           "办学许可证有效期至": None, "营业执照号": "", "营业执照发证日期": None})
             for _ in range(12)]
     job = _stored_job(user, rows)
-    importer.validate_job(job.pk)
+    jobs.validate_job(job.pk)
     with on_commit(execute=False):
-        importer.import_confirm(actor=user, job_id=job.pk)
-    real_write, calls = importer._write_rows, []
+        jobs.import_confirm(actor=user, job_id=job.pk)
+    real_write, calls = jobs._write_rows, []
 
     def dying_write(*args, **kwargs):
         calls.append(1)
@@ -629,14 +630,14 @@ def test_an_interrupted_import_resumes_without_importing_a_row_twice(users, regi
             raise WorkerKilled
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_write_rows", dying_write)
+    monkeypatch.setattr(jobs, "_write_rows", dying_write)
     with pytest.raises(WorkerKilled):
-        importer.import_job(job.pk)
+        jobs.import_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.processed_rows, job.imported_rows) == (ImportJobState.IMPORTING, 5, 5)
     assert Institution.objects.count() == 5
-    monkeypatch.setattr(importer, "_write_rows", real_write)
-    importer.import_job(job.pk)  # the redelivered task
+    monkeypatch.setattr(jobs, "_write_rows", real_write)
+    jobs.import_job(job.pk)  # the redelivered task
     job.refresh_from_db()
     assert (job.state, job.imported_rows) == (ImportJobState.DONE, 12)
     assert sorted(Institution.objects.values_list("name", flat=True)) == sorted(r["机构名称"] for r in rows)
