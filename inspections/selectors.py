@@ -6,6 +6,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from regulator.paging import keyset_page
+
 from . import conf, permissions
 from .models import (
     ChecklistAnswer,
@@ -44,11 +46,7 @@ def department_visits(*, user, status: str = "", after: int | None = None, size:
     queryset = permissions.visible_visits(user)
     if status in VisitStatus.values:
         queryset = queryset.filter(status=status)
-    if after:
-        queryset = queryset.filter(pk__lt=after)
-    rows = list(_list_columns(queryset.order_by("-pk"))[: size + 1])
-    next_after = rows[size - 1].pk if len(rows) > size else None
-    return rows[:size], next_after
+    return keyset_page(_list_columns(queryset), after=after, size=size)
 
 
 def visit_page(*, visit: Visit) -> dict:
@@ -164,10 +162,7 @@ def published_draws(*, after: int | None = None, size: int = 20):
     """Published draws, newest first, keyset-paged: (rows, next_after)."""
     queryset = SpotCheckDraw.objects.filter(published_at__isnull=False).select_related(
         "campaign", "campaign__lead_department", "campaign__region")
-    if after:
-        queryset = queryset.filter(pk__lt=after)
-    rows = list(queryset.order_by("-pk")[: size + 1])
-    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+    return keyset_page(queryset, after=after, size=size)
 
 
 def published_draw_results(*, draw: SpotCheckDraw) -> list[dict]:

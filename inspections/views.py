@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from regulator.errors import ServiceError
+from regulator.paging import after_param
 from regulator.views_helpers import json_refusal, service_call, staff_required
 
 from . import draw as draw_service
@@ -50,9 +51,6 @@ def _visible_campaign_or_404(request, pk: int) -> Campaign:
     return campaign
 
 
-def _after(request) -> int | None:
-    after = request.GET.get("after", "")
-    return int(after) if after.isdigit() else None
 
 
 # ---- lists -------------------------------------------------------------------------------------------
@@ -62,7 +60,7 @@ def _after(request) -> int | None:
 def home(request):
     """The department's visits, planned and done (heads), newest first, keyset pages."""
     status = request.GET.get("status", "")
-    rows, next_after = selectors.department_visits(user=request.user, status=status, after=_after(request))
+    rows, next_after = selectors.department_visits(user=request.user, status=status, after=after_param(request.GET))
     query = urlencode({"status": status}) if status else ""
     return render(
         request,

@@ -1,8 +1,5 @@
 """Reads of the register: every list is a queryset filtered by what the user may see."""
 
-from django.conf import settings
-from django.db.models import QuerySet
-
 from regulator.models import AuditEvent
 
 from .filters import InstitutionFilter
@@ -13,16 +10,6 @@ from .permissions import visible_institutions
 def register_filter(*, user, params, request) -> InstitutionFilter:
     queryset = visible_institutions(user).select_related("region")
     return InstitutionFilter(params, queryset=queryset, request=request)
-
-
-def keyset_page(queryset: QuerySet, *, after: int | None, size: int | None = None):
-    """Newest first, one page after the id `after`; never counts the table. Returns (rows, next_after)."""
-    size = size or settings.REGISTER_PAGE_SIZE
-    if after:
-        queryset = queryset.filter(pk__lt=after)
-    rows = list(queryset.order_by("-pk")[: size + 1])
-    next_after = rows[size - 1].pk if len(rows) > size else None
-    return rows[:size], next_after
 
 
 def institution_file(*, institution: Institution) -> dict:

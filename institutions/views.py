@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from regulator.paging import after_param, keyset_page
 from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, selectors, services
@@ -29,10 +31,9 @@ def _visible_institution_or_404(request, pk: int) -> Institution:
 @staff_required(message=_NO_DEPARTMENT)
 def register_list(request):
     register = selectors.register_filter(user=request.user, params=request.GET, request=request)
-    after = request.GET.get("after", "")
-    after_id = int(after) if after.isdigit() else None
+    after_id = after_param(request.GET)
     if register.form.is_valid():
-        rows, next_after = selectors.keyset_page(register.qs, after=after_id)
+        rows, next_after = keyset_page(register.qs, after=after_id, size=settings.REGISTER_PAGE_SIZE)
     else:
         rows, next_after = [], None
     params = request.GET.copy()

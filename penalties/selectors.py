@@ -5,8 +5,8 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from institutions.selectors import keyset_page
 from regulator.models import AuditEvent, Notification
+from regulator.paging import keyset_page
 
 from . import permissions
 from .models import (

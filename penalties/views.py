@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
 from regulator.notifications import mark_read
+from regulator.paging import after_param
 from regulator.views_helpers import service_call, staff_required
 
 from . import conf, forms, permissions, selectors, services
@@ -36,9 +37,6 @@ def _institution_for_drafting(request, institution_id):
     return institution
 
 
-def _after(request):
-    after = request.GET.get("after", "")
-    return int(after) if after.isdigit() else None
 
 
 def _act(request, redirect_to, call, success):
@@ -63,7 +61,7 @@ def home(request):
     else:
         queue = queue if queue in selectors.ORDER_QUEUES else "all"
         queryset, tab = selectors.order_queue(user=request.user, queue=queue), "orders"
-    rows, next_after = selectors.page(queryset, after=_after(request))
+    rows, next_after = selectors.page(queryset, after=after_param(request.GET))
     return render(
         request, "penalties/home.html", {"rows": rows, "tab": tab, "queue": queue, "next_after": next_after}
     )
@@ -506,7 +504,7 @@ def decision_pdf(request, pk):
 def inbox(request):
     unread_only = request.GET.get("unread") == "1"
     rows, next_after = selectors.page(
-        selectors.inbox(user=request.user, unread_only=unread_only), after=_after(request), size=50
+        selectors.inbox(user=request.user, unread_only=unread_only), after=after_param(request.GET), size=50
     )
     return render(
         request, "penalties/inbox.html", {"rows": rows, "next_after": next_after, "unread_only": unread_only}

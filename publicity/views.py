@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
 from institutions.permissions import visible_institutions
-from institutions.selectors import keyset_page
 from institutions.validators import normalize_credit_code
 from regulator.models import AuditEvent, Department
+from regulator.paging import after_param, keyset_page
 from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, services
@@ -40,11 +40,6 @@ QUEUE_STATUSES = (
 _NO_DEPARTMENT = _lazy("您的账号未分配部门，无法使用公示与举报功能。")
 
 
-def _after(request) -> int | None:
-    value = request.GET.get("after", "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 @staff_required(message=_NO_DEPARTMENT)
 def staff_home(request):
     status = request.GET.get("status", "")
@@ -54,7 +49,7 @@ def staff_home(request):
     else:
         status = ""
         queryset = queryset.filter(status__in=QUEUE_STATUSES)
-    rows, next_after = keyset_page(queryset, after=_after(request))
+    rows, next_after = keyset_page(queryset, after=after_param(request.GET))
     approved = [row for row in rows if row.status == EntryStatus.APPROVED]
     return render(
         request,
@@ -274,7 +269,7 @@ def report_ledger(request):
         status = ""
     if request.GET.get("mine") == "1" and request.user.department_id:
         queryset = queryset.filter(department_id=request.user.department_id)
-    rows, next_after = keyset_page(queryset, after=_after(request))
+    rows, next_after = keyset_page(queryset, after=after_param(request.GET))
     return render(
         request,
         "publicity/staff_reports.html",

@@ -23,6 +23,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
+from regulator.paging import BadPageParameter, after_param
+from regulator.spreadsheets import csv_cell
 from regulator.views_helpers import service_call
 
 from . import selectors, services
@@ -292,18 +294,11 @@ def open_data_csv(request):
     writer = csv.writer(buffer)
     writer.writerow(OPEN_DATA_COLUMNS)
     for row in rows:
-        writer.writerow([_csv_safe(_json_value(row[column])) for column in OPEN_DATA_COLUMNS])
+        writer.writerow([csv_cell(_json_value(row[column])) for column in OPEN_DATA_COLUMNS])
     response = HttpResponse(("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="publicity-entries-p{page}.csv"'
     response["Link"] = f'<{DATA_LICENSE_URL}>; rel="license"'
     return response
-
-
-def _csv_safe(value):
-    """Neutralise spreadsheet formulas (=, +, -, @) in published text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 @public_cached("openapi", DATA_CACHE)
@@ -450,10 +445,11 @@ def spot_checks(request):
     """Published double-random draws (双随机、一公开), newest first."""
     from inspections.selectors import published_draws
 
-    after = request.GET.get("after", "")
-    if after and not after.isdigit():
-        return _refuse(request, _("页码参数无效。"))
-    draws, next_after = published_draws(after=int(after) if after else None)
+    try:
+        after = after_param(request.GET, strict=True)
+    except BadPageParameter as error:
+        return _refuse(request, error.message)
+    draws, next_after = published_draws(after=after)
     return render(request, "publicity/public_spot_checks.html", {
         "draws": draws, "next_url": f"?after={next_after}" if next_after else ""})
 

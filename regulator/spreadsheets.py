@@ -64,7 +64,7 @@ def write_xlsx(target, *, sheets: Iterable[Sheet]) -> None:
         sheet.freeze_panes = "A2"
         header_cells = []
         for header in headers:
-            cell = _cell(sheet, str(header))
+            cell = _cell(sheet, header)
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)

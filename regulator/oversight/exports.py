@@ -8,8 +8,8 @@ export streams it with `.iterator()` into a write-only workbook.
 """
 
 import datetime
-import tempfile
 from collections.abc import Iterator
+from operator import itemgetter
 
 from django import forms
 from django.db.models import QuerySet
@@ -17,8 +17,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.models import Department, Region
+from regulator.paging import keyset_page
 from regulator.registry import Ledger, registry
 from regulator.scope import in_region
+from regulator.spreadsheets import xlsx_file
 
 EXPORT_MAX_ROWS = 100_000
 ITERATOR_CHUNK = 2000
@@ -164,15 +166,12 @@ def iter_rows(queryset: QuerySet, ledger: Ledger, *, chunk_size: int = ITERATOR_
 
 def page_rows(queryset: QuerySet, ledger: Ledger, *, after: int | None, size: int | None = None):
     """One keyset page, newest first, without COUNT(*): (rows, next_after)."""
-    size = size or PAGE_SIZE
-    if after:
-        queryset = queryset.filter(pk__lt=after)
     paths = [path for _header, path in ledger.columns]
     labels = {path: make() for path, make in ledger.choice_labels.items()}
-    fetched = list(queryset.order_by("-pk").values_list("pk", *paths)[: size + 1])
+    fetched, next_after = keyset_page(queryset.values_list("pk", *paths), after=after, size=size or PAGE_SIZE,
+                                      key=itemgetter(0))
     rows = [[_display(value, labels.get(path)) for path, value in zip(paths, values[1:], strict=True)]
-            for values in fetched[:size]]
-    next_after = fetched[size - 1][0] if len(fetched) > size else None
+            for values in fetched]
     return rows, next_after
 
 
@@ -180,46 +179,9 @@ def exceeds_limit(queryset: QuerySet, limit: int = EXPORT_MAX_ROWS) -> bool:
     return queryset.order_by().values("pk")[limit : limit + 1].exists()
 
 
-def _cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text typed by the public or a user never becomes a formula
-    elif isinstance(value, datetime.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, datetime.date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
-def write_xlsx(target, *, sheets: list[tuple[str, list[str], Iterator[list]]]) -> None:
-    """A write-only workbook: one sheet per (title, headers, rows); headers bold, first row frozen."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.freeze_panes = "A2"
-        header_cells = []
-        for header in headers:
-            cell = _cell(sheet, header)
-            cell.font = bold
-            header_cells.append(cell)
-        sheet.append(header_cells)
-        for row in rows:
-            sheet.append([_cell(sheet, value) for value in row])
-    workbook.save(target)
-
-
 def ledger_xlsx(queryset: QuerySet, ledger: Ledger):
     """A temporary file holding the ledger workbook, rewound; the caller streams and closes it."""
     with translation.override("zh-hans"):
         headers = [str(header) for header, _path in ledger.columns]
         title = str(ledger.title)
-    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_xlsx(target, sheets=[(title, headers, iter_rows(queryset, ledger))])
-    target.seek(0)
-    return target
+    return xlsx_file(sheets=[(title, headers, iter_rows(queryset, ledger))])

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from regulator.models import Region, RegionLevel, WeeklyReport
+from regulator.paging import after_param
 from regulator.scope import in_region
 from regulator.views_helpers import service_call, staff_required
 
@@ -93,9 +94,7 @@ def ledger(request, kind: str):
     rows, next_after, query = [], None, ""
     if form.is_valid():
         queryset = exports.filtered_rows(user=request.user, ledger=ledger_spec, data=form.cleaned_data)
-        after = request.GET.get("after", "")
-        rows, next_after = exports.page_rows(
-            queryset, ledger_spec, after=int(after) if after.isdigit() and len(after) < 19 else None)
+        rows, next_after = exports.page_rows(queryset, ledger_spec, after=after_param(request.GET))
         query = urlencode(form.query())
     return render(
         request,

@@ -26,9 +26,9 @@ from regulator.locks import advisory_lock
 from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
 from regulator.notifications import notify
 from regulator.scope import in_region
+from regulator.spreadsheets import write_xlsx
 
 from .dashboard import can_view_dashboard, dashboard_figures, week_of
-from .exports import write_xlsx
 
 # ---- permissions ---------------------------------------------------------------------------------------
 
