@@ -1,12 +1,38 @@
 """Forms parse input only; the services decide and write."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseSource, ClosingMethod, PenaltyKind, ServiceMethod
 
 _DATE = forms.DateInput(attrs={"type": "date"})
+
+# Amounts in yuan: two decimals, below ten thousand million (the models' columns hold more).
+MONEY_MAX = Decimal("9999999999.99")
+
+
+def _about(message, name):
+    """`message` with %(field)s filled in by `name`, both translated when the error is shown."""
+    return lazy(lambda: str(message) % {"field": name}, str)()
+
+
+def money_field(label, *, name, required=True) -> forms.DecimalField:
+    """A money amount in yuan: a finite number, not negative, at most two decimals; each refusal names
+    the amount (`name`, e.g. 应退金额) in Chinese."""
+    return forms.DecimalField(
+        label=label, required=required, min_value=Decimal("0"), max_value=MONEY_MAX, decimal_places=2,
+        error_messages={
+            "required": _about(_("请填写%(field)s。"), name),
+            "invalid": _about(_("%(field)s必须是数字。"), name),
+            "min_value": _about(_("%(field)s不能为负数。"), name),
+            "max_value": _about(_("%(field)s超出范围。"), name),
+            "max_decimal_places": _about(_("%(field)s最多保留两位小数。"), name),
+        },
+    )
 
 
 class OrderDraftForm(forms.Form):
@@ -63,10 +89,11 @@ class SuspensionForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    student_group = forms.CharField(label=_("学员群体"), max_length=120, help_text=_("如：三年级数学班"))
+    student_group = forms.CharField(label=_("学员群体"), max_length=120, help_text=_("如：三年级数学班"),
+                                    error_messages={"required": _("请填写学员群体（如班级名称）。")})
     students = forms.CharField(label=_("学员人数"), required=False)
-    amount_due = forms.CharField(label=_("应退金额（元）"))
-    amount_refunded = forms.CharField(label=_("已退金额（元）"), required=False)
+    amount_due = money_field(_("应退金额（元）"), name=_("应退金额"))
+    amount_refunded = money_field(_("已退金额（元）"), name=_("已退金额"), required=False)
     evidence = forms.FileField(label=_("退费凭证"), required=False)
 
 
@@ -103,29 +130,52 @@ PENALTY_ROWS = 4
 
 
 class DecisionForm(forms.Form):
-    """Facts plus up to PENALTY_ROWS rows of (kind, amount, legal basis); the service checks amounts."""
+    """The facts of a decision; its penalties come in PenaltyFormSet."""
 
     facts = forms.CharField(label=_("经查明的事实"), widget=forms.Textarea(attrs={"rows": 4}))
 
+
+class PenaltyForm(forms.Form):
+    """One penalty of a decision. A row without a kind is left out; the service checks what rows need."""
+
+    kind = forms.ChoiceField(label=_("处罚种类"), required=False, choices=[("", "—"), *PenaltyKind.choices])
+    amount = money_field(_("金额（元）"), name=_("金额"), required=False)
+    legal_basis = forms.CharField(label=_("法律依据"), required=False, max_length=300)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for i in range(PENALTY_ROWS):
-            self.fields[f"kind_{i}"] = forms.ChoiceField(
-                label=_("处罚种类"), required=False, choices=[("", "—"), *PenaltyKind.choices]
-            )
-            self.fields[f"amount_{i}"] = forms.CharField(label=_("金额（元）"), required=False, max_length=30)
-            self.fields[f"basis_{i}"] = forms.CharField(label=_("法律依据"), required=False, max_length=300)
+        kind = self.data.get(self.add_prefix("kind")) if self.is_bound else None
+        if kind in PenaltyKind.values:
+            # "罚款金额必须是数字。" rather than "金额必须是数字。": the refusal names the penalty.
+            name = lazy(lambda: _("%(kind)s金额") % {"kind": PenaltyKind(kind).label}, str)()
+            self.fields["amount"] = money_field(_("金额（元）"), name=name, required=False)
 
-    def penalty_rows(self):
-        return [(self[f"kind_{i}"], self[f"amount_{i}"], self[f"basis_{i}"]) for i in range(PENALTY_ROWS)]
+
+class BasePenaltyFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "missing_management_form": _("表单不完整或已过期，请刷新页面后重新填写。"),
+        "too_many_forms": _("处罚最多填写%(num)d项。"),
+        "too_few_forms": _("请至少填写%(num)d项处罚。"),
+    }
 
     def penalties(self) -> list[dict]:
-        data = self.cleaned_data
+        """(kind, amount, legal_basis) of every row, in order, for penalties.services.case_decide."""
         return [
-            {
-                "kind": data.get(f"kind_{i}"),
-                "amount": data.get(f"amount_{i}"),
-                "legal_basis": data.get(f"basis_{i}"),
-            }
-            for i in range(PENALTY_ROWS)
+            {"kind": form.cleaned_data.get("kind") or "", "amount": form.cleaned_data.get("amount"),
+             "legal_basis": form.cleaned_data.get("legal_basis") or ""}
+            for form in self.forms
         ]
+
+    def error_list(self) -> list[str]:
+        """Every refusal of the formset and its rows, for one message."""
+        errors = [str(error) for error in self.non_form_errors()]
+        for form in self.forms:
+            errors += [str(error) for field_errors in form.errors.values() for error in field_errors]
+        return errors
+
+
+PenaltyFormSet = forms.formset_factory(
+    PenaltyForm, formset=BasePenaltyFormSet, extra=PENALTY_ROWS, max_num=PENALTY_ROWS,
+    absolute_max=PENALTY_ROWS, validate_max=True,
+)
+PENALTY_PREFIX = "penalties"

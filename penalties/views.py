@@ -347,7 +347,7 @@ def refund_save(request, pk):
         raise PermissionDenied(_("只有下达部门可以登记退费。"))
     form = forms.RefundForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请填写学员群体和应退金额。"))
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(notice)
     return _act(
         request,
@@ -399,6 +399,7 @@ def case_detail(request, pk):
                 initial={"statement": case.statement, "hearing_requested": case.hearing_requested}
             ),
             "decision_form": forms.DecisionForm(initial={"facts": case.investigation_findings}),
+            "penalty_formset": forms.PenaltyFormSet(prefix=forms.PENALTY_PREFIX),
             "execute_form": forms.ExecuteForm(),
             "reason_form": forms.ReasonForm(),
         },
@@ -464,14 +465,20 @@ def case_step(request, pk, step):
         raise Http404
     form_class, call, success = _CASE_STEPS[step]
     data = {}
+    if step == "decide" and not permissions.can_decide_case(request.user, case):
+        raise PermissionDenied(_("只有承办部门负责人可以作出处罚决定。"))
     if form_class is not None:
         form = form_class(request.POST, request.FILES)
-        if not form.is_valid():
-            messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        errors = [] if form.is_valid() else [str(e) for errors in form.errors.values() for e in errors]
+        if step == "decide":
+            penalties = forms.PenaltyFormSet(request.POST, prefix=forms.PENALTY_PREFIX)
+            errors += [] if penalties.is_valid() else penalties.error_list()
+        if errors:
+            messages.error(request, "；".join(errors))
             return redirect(case)
         data = dict(form.cleaned_data)
         if step == "decide":
-            data["penalties"] = form.penalties()
+            data["penalties"] = penalties.penalties()
     return _act(request, case, lambda: call(request.user, case.pk, data), success)
 
 

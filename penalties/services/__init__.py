@@ -26,7 +26,7 @@ from .cases import (
     case_review,
     case_serve,
 )
-from .common import parse_amount, validate_deadline
+from .common import validate_deadline
 from .numbering import NUMBER_LABELS
 from .orders import (
     order_approve,
@@ -65,7 +65,6 @@ __all__ = [
     "order_item_close",
     "order_mark_overdue",
     "order_serve",
-    "parse_amount",
     "refund_record",
     "suspension_approve",
     "suspension_draft",

@@ -30,7 +30,7 @@ from ..models import (
     ServedDocument,
     ServiceRecord,
 )
-from .common import _now, _snap, _today, parse_amount
+from .common import _now, _snap, _today
 from .documents import _queue_pdf, _record_service, _validate_service
 from .numbering import _assign_number
 
@@ -300,7 +300,11 @@ def _clean_penalties(penalties) -> list[dict]:
             raise ServiceError(_("“%(kind)s”缺少法律依据。") % {"kind": label}, field="penalties")
         amount = None
         if kind in MONETARY_PENALTIES:
-            amount = parse_amount(raw.get("amount"), field_label=_("%(kind)s金额") % {"kind": label})
+            amount, name = raw.get("amount"), _("%(kind)s金额") % {"kind": label}
+            if amount is None:
+                raise ServiceError(_("请填写%(field)s。") % {"field": name}, field="amount")
+            if amount < 0:
+                raise ServiceError(_("%(field)s不能为负数。") % {"field": name}, field="amount")
             if amount == 0 and kind == PenaltyKind.FINE:
                 raise ServiceError(_("罚款金额必须大于零。"), field="amount")
         cleaned.append(

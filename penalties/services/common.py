@@ -1,8 +1,8 @@
-"""What every penalties service shares: the audit snapshot, the clock and the validation of deadlines and
-money amounts. Refusals are regulator.errors' ServiceError and its subclasses."""
+"""What every penalties service shares: the audit snapshot, the clock and the validation of deadlines
+(money amounts are parsed by the forms' DecimalField). Refusals are regulator.errors' ServiceError and
+its subclasses."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db import models
 from django.utils import timezone
@@ -49,22 +49,3 @@ def validate_deadline(deadline, today: datetime.date) -> datetime.date:
     return deadline
 
 
-def parse_amount(value, *, field_label, required=True) -> Decimal | None:
-    """A money amount in yuan: a finite, non-negative number with at most two decimals."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ServiceError(_("请填写%(field)s。") % {"field": field_label}, field="amount")
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        raise ServiceError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount") from None
-    if not amount.is_finite():
-        raise ServiceError(_("%(field)s必须是数字。") % {"field": field_label}, field="amount")
-    if amount < 0:
-        raise ServiceError(_("%(field)s不能为负数。") % {"field": field_label}, field="amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ServiceError(_("%(field)s最多保留两位小数。") % {"field": field_label}, field="amount")
-    if amount >= Decimal("10000000000"):
-        raise ServiceError(_("%(field)s超出范围。") % {"field": field_label}, field="amount")
-    return amount

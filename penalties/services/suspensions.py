@@ -13,7 +13,7 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
 from .. import conf, permissions
 from ..models import DocumentKind, Refund, ServedDocument, ServiceRecord, SuspensionNotice, SuspensionStatus
-from .common import _now, _snap, _today, parse_amount, validate_deadline
+from .common import _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
@@ -148,8 +148,8 @@ def refund_record(
     actor,
     notice_id: int,
     student_group: str,
-    amount_due,
-    amount_refunded,
+    amount_due: Decimal,
+    amount_refunded: Decimal | None,
     students=0,
     evidence=None,
     now=None,
@@ -164,8 +164,12 @@ def refund_record(
         raise ServiceError(_("请填写学员群体（如班级名称）。"), field="student_group")
     if len(group) > 120:
         raise ServiceError(_("学员群体名称不能超过120字。"), field="student_group")
-    due = parse_amount(amount_due, field_label=_("应退金额"))
-    refunded = parse_amount(amount_refunded, field_label=_("已退金额"), required=False) or Decimal("0")
+    if amount_due is None:
+        raise ServiceError(_("请填写%(field)s。") % {"field": _("应退金额")}, field="amount_due")
+    due, refunded = amount_due, amount_refunded or Decimal("0")
+    for amount, name, field in ((due, _("应退金额"), "amount_due"), (refunded, _("已退金额"), "amount_refunded")):
+        if amount < 0:
+            raise ServiceError(_("%(field)s不能为负数。") % {"field": name}, field=field)
     if refunded > due:
         raise ServiceError(_("已退金额不能大于应退金额。"), field="amount_refunded")
     try:

@@ -11,6 +11,7 @@ import base64
 import datetime
 import io
 import random
+from decimal import Decimal
 
 from django.utils import timezone
 from PIL import Image
@@ -237,8 +238,8 @@ class _Cases:
         penalties.suspension_approve(actor=head, notice_id=notice.pk, now=approved)
         served = approved + datetime.timedelta(hours=3)
         penalties.suspension_serve(actor=inspector, notice_id=notice.pk, data=self.serve_data(served), now=served)
-        for group, students, due, refunded in [("周末英语班", 12, "14400.00", "6000.00"),
-                                               ("春季数学提高班", 18, "32400.00", "32400.00")]:
+        for group, students, due, refunded in [("周末英语班", 12, Decimal("14400.00"), Decimal("6000.00")),
+                                               ("春季数学提高班", 18, Decimal("32400.00"), Decimal("32400.00"))]:
             penalties.refund_record(actor=inspector, notice_id=notice.pk, student_group=group, students=students,
                                     amount_due=due, amount_refunded=refunded,
                                     now=served + datetime.timedelta(days=3))

@@ -125,3 +125,11 @@ def served_order(institution, departments, users):
         drafted_by=users["education_inspector"],
         status=OrderStatus.SERVED,
     )
+
+
+def decision_data(*rows, facts="事实") -> dict:
+    """The POST of the decision form: facts and a formset of (kind, amount, legal basis) rows."""
+    data = {"facts": facts, "penalties-TOTAL_FORMS": str(max(len(rows), 1)), "penalties-INITIAL_FORMS": "0"}
+    for i, (kind, amount, basis) in enumerate(rows):
+        data.update({f"penalties-{i}-kind": kind, f"penalties-{i}-amount": amount, f"penalties-{i}-legal_basis": basis})
+    return data

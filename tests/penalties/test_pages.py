@@ -9,7 +9,7 @@ from penalties.models import CaseStatus, OrderStatus, PenaltyCase, Rectification
 from regulator.models import AuditEvent, Notification
 from regulator.notifications import notify
 
-from .conftest import make_case, make_order
+from .conftest import decision_data, make_case, make_order
 
 
 def _messages(response):
@@ -166,18 +166,18 @@ def test_case_steps_via_pages_and_negative_fine_message(
     )
     PenaltyCase.objects.filter(pk=case.pk).update(statement_recorded_at=timezone.now())
     assert education_inspector_client.get(f"/penalties/cases/{case.pk}/").status_code == 200
-    data = {"facts": "事实", "kind_0": "fine", "amount_0": "-100", "basis_0": "第十八条"}
+    data = decision_data(("fine", "-100", "第十八条"))
     assert education_inspector_client.post(f"/penalties/cases/{case.pk}/decide/", data).status_code == 403
     response = education_head_client.post(f"/penalties/cases/{case.pk}/decide/", data, follow=True)
     assert "不能为负数" in response.content.decode()
     response = education_head_client.post(
-        f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "abc"}, follow=True
+        f"/penalties/cases/{case.pk}/decide/", {**data, "penalties-0-amount": "abc"}, follow=True
     )
     assert "必须是数字" in response.content.decode()
     case.refresh_from_db()
     assert case.status == CaseStatus.NOTICE_OF_RIGHTS
     response = education_head_client.post(
-        f"/penalties/cases/{case.pk}/decide/", {**data, "amount_0": "5000"}, follow=True
+        f"/penalties/cases/{case.pk}/decide/", {**data, "penalties-0-amount": "5000"}, follow=True
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.DECIDED and "处罚决定已作出" in response.content.decode()

@@ -2,6 +2,7 @@
 
 import hashlib
 import subprocess
+from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
@@ -108,7 +109,7 @@ def test_decision_pdf(users, institution, tmp_path):
         case_id=case.pk,
         facts="该机构一次性收取超过三个月的费用",
         penalties=[
-            {"kind": "fine", "amount": "20000", "legal_basis": "《校外培训行政处罚暂行办法》第十八条"}
+            {"kind": "fine", "amount": Decimal("20000"), "legal_basis": "《校外培训行政处罚暂行办法》第十八条"}
         ],
     )
     render_pdf.delay("decision", decision.pk)

@@ -1,6 +1,7 @@
 """Every disallowed (transition, source status) pair is refused and writes nothing."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -120,7 +121,8 @@ NOTICE_TRANSITIONS = {
         {SuspensionStatus.APPROVED, SuspensionStatus.SERVED},
         "education_inspector",
         lambda actor, notice: services.refund_record(
-            actor=actor, notice_id=notice.pk, student_group="一班", amount_due="100", amount_refunded="50"
+            actor=actor, notice_id=notice.pk, student_group="一班", amount_due=Decimal("100"),
+            amount_refunded=Decimal("50"),
         ),
     ),
 }
