@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -39,7 +40,11 @@ def register_list(request):
     params = request.GET.copy()
     params.pop("after", None)
     query = params.urlencode()
-    return render(request, "institutions/register_list.html", {
+    # A filter changed on the page (htmx) gets the list alone; a reload or a restored history entry the page.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    template = "institutions/_register_results.html" if partial else "institutions/register_list.html"
+    response = render(request, template, {
+        "partial": partial,
         "filter": register,
         "rows": rows,
         "next_url": f"?{query}&{urlencode({'after': next_after})}" if next_after else "",
@@ -49,6 +54,8 @@ def register_list(request):
         "can_import": permissions.can_import_register(request.user),
         "detail_prefix": reverse("institutions:list"),
     })
+    patch_vary_headers(response, ["HX-Request"])  # the same URL answers with the list or the page
+    return response
 
 
 @staff_required(message=_NO_DEPARTMENT)

@@ -1,5 +1,7 @@
 """An education inspector logs in and filters the register, in Chromium, on a phone-sized screen."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -30,6 +32,28 @@ def test_inspector_logs_in_and_filters_register(live_server, page, users, region
     expect(table).not_to_contain_text("奥数思维学校")
     page.click("text=星光美术培训")
     expect(page.locator("h1")).to_have_text("星光美术培训")
+
+
+def test_filters_update_the_list_as_you_type(live_server, page, users, regions):
+    InstitutionFactory(name="星光美术培训", region=regions["township"], category="arts")
+    InstitutionFactory(name="奥数思维学校", region=regions["county"], category="academic")
+    page.set_viewport_size({"width": 375, "height": 740})
+    login(page, live_server, "edu_inspector")
+    table = page.locator("#register-table")
+    expect(table).to_contain_text("奥数思维学校")
+    page.fill("input[name=q]", "星光")  # no button pressed: htmx asks for the list alone
+    expect(table).not_to_contain_text("奥数思维学校")
+    expect(table).to_contain_text("星光美术培训")
+    expect(page).to_have_url(re.compile(r"q=%E6%98%9F%E5%85%89"))
+    expect(page.locator("#register-actions a", has_text="CSV")).to_have_attribute(
+        "href", re.compile(r"q=%E6%98%9F%E5%85%89"))
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=category]", "academic")
+    expect(table).not_to_contain_text("星光美术培训")
+    expect(table).to_contain_text("奥数思维学校")
+    page.reload()  # the pushed address is a real page
+    expect(page.locator("select[name=category]")).to_have_value("academic")
+    expect(table).not_to_contain_text("星光美术培训")
 
 
 def test_failed_logins_are_throttled(live_server, page, users):

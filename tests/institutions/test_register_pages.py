@@ -203,3 +203,48 @@ def test_edit_records_before_and_after(education_head_client, register, regions)
     event = AuditEvent.objects.filter(institution_id=target.pk, kind="updated").get()
     assert event.before["name"] == "历下星光艺术培训" and event.after["name"] == "历下星光艺术中心"
     assert ("name", "历下星光艺术培训", "历下星光艺术中心") in event.changes
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_filter_changed_on_the_page_gets_the_list_alone(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:list"), {"q": "星光"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and _names(response) == {"历下星光艺术培训"}
+    assert 'id="register-table"' in body and "历下星光艺术培训" in body and "历下数学思维" not in body
+    assert "<html" not in body and 'id="register-filters"' not in body  # no page around it, no form
+    # The export links follow the filters: swapped out of band into the page's actions.
+    assert 'id="register-actions" hx-swap-oob="true"' in body and "/register/export.xlsx?q=%E6%98%9F%E5%85%89" in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_full_page_loads_htmx_and_wires_the_filters(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:list"))
+    body = response.content.decode()
+    assert "<html" in body and 'hx-get="/register/"' in body and 'hx-target="#register-results"' in body
+    assert '/static/django_htmx/htmx-2.min.js' in body and 'hx-swap-oob' not in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_restored_history_entry_gets_the_whole_page(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:list"), {"q": "星光"},
+                                              HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+    assert "<html" in response.content.decode() and _names(response) == {"历下星光艺术培训"}
+
+
+def test_a_bad_filter_in_the_list_alone_is_explained(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:list"), {"category": "astrology"}, **HTMX)
+    assert response.status_code == 200 and response.context["rows"] == []
+    assert "筛选条件有误" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [10, 60])
+def test_the_list_alone_has_a_constant_query_count(education_inspector_client, regions, rows,
+                                                   django_assert_num_queries):
+    InstitutionFactory.create_batch(rows, region=regions["county"])
+    # session, user+department, shared-institution ids, region choices, one page of institutions with their
+    # regions (no navigation: it is not rendered)
+    with django_assert_num_queries(5):
+        response = education_inspector_client.get(reverse("institutions:list"), **HTMX)
+    assert response.status_code == 200
