@@ -514,7 +514,7 @@ class ProblemItem(TimeStampedModel):
         return self.finding
 
 
-# Direct foreign-key object permissions (PITFALLS.md): a referral or joint visit grants view to a department.
+# Direct foreign-key object permissions (docs/pitfalls.md): a referral or joint visit grants view to a department.
 class VisitUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
 

@@ -242,7 +242,7 @@ class Teacher(TimeStampedModel):
         return bool(self.qualification_number)
 
 
-# Direct foreign-key object permissions (PITFALLS.md): granted when a case shares an institution's file.
+# Direct foreign-key object permissions (docs/pitfalls.md): granted when a case shares an institution's file.
 class InstitutionUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Institution, on_delete=models.CASCADE)
 

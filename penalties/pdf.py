@@ -1,5 +1,5 @@
 """Chinese PDF notices by WeasyPrint from Django templates (A4, Noto Sans CJK SC, QR code to the public
-verification page). Called from the render_pdf task, never in a request (PITFALLS.md)."""
+verification page). Called from the render_pdf task, never in a request (docs/pitfalls.md)."""
 
 import base64
 import hashlib

@@ -93,7 +93,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Chinese trigram search needs a UTF-8 LC_CTYPE (PITFALLS.md): build test databases from template0.
+    # Chinese trigram search needs a UTF-8 LC_CTYPE (docs/pitfalls.md): build test databases from template0.
     DATABASES["default"]["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -181,7 +181,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Longer than the longest task, so a running task is never handed to a second worker (PITFALLS.md).
+    # Longer than the longest task, so a running task is never handed to a second worker (docs/pitfalls.md).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
