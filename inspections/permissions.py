@@ -160,12 +160,17 @@ def can_view_campaign(user, campaign: Campaign) -> bool:
 
 
 def can_draw(user, campaign: Campaign) -> bool:
-    """Draws are made by the joint office or the lead department's head."""
+    """Draws are made by the joint office or the lead department's head. The joint office draws for the
+    campaigns of its region's departments, not for a campaign a higher department leads over its region."""
     if not is_staff_member(user):
         return False
     if _is_national_admin(user):
         return True
-    if user.role == Role.JOINT_OFFICE and in_region(user, campaign.region_id):
+    if (
+        user.role == Role.JOINT_OFFICE
+        and in_region(user, campaign.region_id)
+        and in_region(user, campaign.lead_department.region_id)
+    ):
         return True
     return user.role == Role.HEAD and user.department_id == campaign.lead_department_id
 

@@ -105,8 +105,12 @@ def licence_kinds_for(user) -> list[str]:
     return [kind for kind, kinds in LICENCE_REMIT.items() if user.department_kind in kinds]
 
 
-def can_change_licence(user, institution: Institution, kind: str) -> bool:
-    return in_region(user, institution.region_id) and kind in licence_kinds_for(user)
+def can_change_licence(user, institution: Institution, kind: str, issuer_id: int | None = None) -> bool:
+    """A licence of the user's remit in the user's region; one whose issuing department is recorded
+    (`issuer_id`) only by that department (谁审批谁监管), not by another of the same remit or above it."""
+    if not (in_region(user, institution.region_id) and kind in licence_kinds_for(user)):
+        return False
+    return issuer_id is None or user.is_admin_role or user.department_id == issuer_id
 
 
 def can_add_licence(user, institution: Institution) -> bool:

@@ -224,7 +224,7 @@ def licence_save(*, actor, institution_id: int, data: dict, licence_id: int | No
     institution = _locked_institution(institution_id)
     licence = Licence.objects.get(pk=licence_id, institution=institution) if licence_id else Licence()
     for kind in {licence.kind, data.get("kind")} - {None, ""}:
-        if not permissions.can_change_licence(actor, institution, kind):
+        if not permissions.can_change_licence(actor, institution, kind, licence.issuer_id):
             raise ActionForbidden(_("该证照不在您部门的职责范围内。"))
     licence = _save_child(actor=actor, institution=institution, instance=licence, data=data, label=_("证照"))
     refresh_standing(institution=institution, actor=actor, today=today)
@@ -235,7 +235,7 @@ def licence_save(*, actor, institution_id: int, data: dict, licence_id: int | No
 def licence_delete(*, actor, institution_id: int, licence_id: int, today: date | None = None) -> None:
     institution = _locked_institution(institution_id)
     licence = Licence.objects.get(pk=licence_id, institution=institution)
-    if not permissions.can_change_licence(actor, institution, licence.kind):
+    if not permissions.can_change_licence(actor, institution, licence.kind, licence.issuer_id):
         raise ActionForbidden(_("该证照不在您部门的职责范围内。"))
     _delete_child(actor=actor, institution=institution, instance=licence, label=_("证照"))
     refresh_standing(institution=institution, actor=actor, today=today)

@@ -62,13 +62,18 @@ def register_list(request):
 def institution_detail(request, pk: int):
     institution = _visible_institution_or_404(request, pk)
     user = request.user
+    institution_file = selectors.institution_file(institution=institution)
+    can_add_licence = permissions.can_add_licence(user, institution)
     return render(request, "institutions/institution_detail.html", {
         "institution": institution,
-        **selectors.institution_file(institution=institution),
+        **institution_file,
         "can_change": permissions.can_change_institution(user, institution),
         "can_delete": permissions.can_delete_institution(user, institution),
-        "licence_kinds": permissions.licence_kinds_for(user),
-        "can_add_licence": permissions.can_add_licence(user, institution),
+        "can_add_licence": can_add_licence,
+        "editable_licence_ids": {
+            licence.pk for licence in institution_file["licences"]
+            if can_add_licence and permissions.can_change_licence(user, institution, licence.kind, licence.issuer_id)
+        },
     })
 
 
@@ -131,8 +136,9 @@ CHILDREN = {
 def _check_child_permission(user, institution, kind, instance=None, new_kind=None):
     if kind == "licence":
         kinds = {getattr(instance, "kind", None), new_kind} - {None, ""}
+        issuer_id = getattr(instance, "issuer_id", None)
         allowed = permissions.can_add_licence(user, institution) and all(
-            permissions.can_change_licence(user, institution, k) for k in kinds
+            permissions.can_change_licence(user, institution, k, issuer_id) for k in kinds
         )
     else:
         allowed = permissions.can_change_sites_and_teachers(user, institution)

@@ -52,8 +52,11 @@ def _entries_to_review(user, today):
 
 
 def _entries_to_approve(user, today):
+    # As permissions.can_approve_entry: the office approves for the departments of its region.
     return ListEntry.objects.filter(
-        status=EntryStatus.REVIEWED, institution__region__code__startswith=user.region_code
+        status=EntryStatus.REVIEWED,
+        institution__region__code__startswith=user.region_code,
+        proposing_department__region__code__startswith=user.region_code,
     )
 
 

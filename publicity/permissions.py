@@ -1,15 +1,22 @@
 """Who may do what with list entries, batches and reports. Views, selectors and services ask only this module.
 
 - Proposing an entry: staff (inspector, head, joint office) whose region covers the institution.
+- Acting on an entry once proposed — the statement (陈述申辩), a correction, a removal request: the
+  proposing department's staff only (and administrators), never another department of the same region.
 - Reviewing: the head of the proposing department.
 - Approving, publishing a batch, approving a removal: the joint office (role `joint_office`, or the head
-  of the department that seats the joint office) within its region. A market-supervision head cannot.
-- Reports: staff see the reports of their region; the reporter's identity only the assigned department.
+  of the department that seats the joint office) of a region that holds both the institution and the
+  proposing department (a county office does not approve the prefecture's entries). A market head cannot.
+- Reports: staff see the reports of their region. Assignment and reassignment are the joint office's (or an
+  administrator's) and stay within its region; the assigned department's head may hand a report back to the
+  joint office. The reporter's identity is for the assigned (handling) department alone — not the joint
+  office as such, not an administrator, not the prefecture — and each look at it is audited
+  (`services.report_identity_reveal`).
 """
 
 from django.db.models import Q, QuerySet
 
-from regulator.models import Role
+from regulator.models import Department, Role
 from regulator.scope import in_region, is_staff_member, region_q
 
 from .models import ListEntry, Report
@@ -54,8 +61,18 @@ def can_review_entry(user, entry: ListEntry) -> bool:
     return user.role in (Role.HEAD, Role.JOINT_OFFICE) and user.department_id == entry.proposing_department_id
 
 
+def _is_proposing_staff(user, entry: ListEntry) -> bool:
+    if not is_staff_member(user):
+        return False
+    if user.is_admin_role:
+        return True
+    return user.role in _PROPOSER_ROLES and user.department_id == entry.proposing_department_id
+
+
 def can_approve_entry(user, entry: ListEntry) -> bool:
-    return is_joint_office_user(user) and can_view_entry(user, entry)
+    if not (is_joint_office_user(user) and can_view_entry(user, entry)):
+        return False
+    return user.is_admin_role or in_region(user, entry.proposing_department.region_id)
 
 
 def can_publish_batch(user) -> bool:
@@ -63,11 +80,11 @@ def can_publish_batch(user) -> bool:
 
 
 def can_record_statement(user, entry: ListEntry) -> bool:
-    return can_view_entry(user, entry) and (user.is_admin_role or user.role in _PROPOSER_ROLES)
+    return _is_proposing_staff(user, entry)
 
 
 def can_propose_removal(user, entry: ListEntry) -> bool:
-    return can_propose_entry(user, entry.institution)
+    return _is_proposing_staff(user, entry)
 
 
 def can_approve_removal(user, entry: ListEntry) -> bool:
@@ -75,7 +92,7 @@ def can_approve_removal(user, entry: ListEntry) -> bool:
 
 
 def can_correct_entry(user, entry: ListEntry) -> bool:
-    return can_propose_entry(user, entry.institution)
+    return _is_proposing_staff(user, entry)
 
 
 # ---- reports -------------------------------------------------------------------------------------
@@ -98,13 +115,46 @@ def can_view_report(user, report: Report) -> bool:
 
 
 def can_see_reporter_identity(user, report: Report) -> bool:
-    """Only the handling department's staff — not other departments, not the joint office, not the public."""
+    """Only the handling department's staff — not other departments, not the joint office, not the public.
+
+    The joint office routes a report by its content and never needs the reporter; its staff see the identity
+    only when their own department is the one handling it. Pages show it only through
+    `services.report_identity_reveal`, which audits every look.
+    """
     return bool(is_staff_member(user) and report.department_id and user.department_id == report.department_id)
 
 
 def can_assign_report(user, report: Report) -> bool:
-    return can_view_report(user, report) and (
-        user.is_admin_role or is_joint_office_user(user) or user.role == Role.HEAD
+    """Assign or reassign: the joint office of the report's region, or an administrator. A report already
+    assigned is taken back only by a joint office whose region holds the assigned department too (a county
+    office does not take a report from the prefecture's bureau)."""
+    if not is_staff_member(user):
+        return False
+    if user.is_admin_role:
+        return True
+    if not (is_joint_office_user(user) and in_region(user, report.region_id)):
+        return False
+    return not report.department_id or in_region(user, report.department.region_id)
+
+
+def assignable_departments(user, report: Report) -> QuerySet:
+    """The departments `user` may assign `report` to: of the report's region or above it, within the user's."""
+    code = report.region_id
+    prefixes = [code[:length] for length in (2, 4, 6, 9) if len(code) >= length]
+    return (
+        Department.objects.filter(region_id__in=prefixes)
+        .filter(region_q(user, "region__code"))
+        .order_by("region_id", "kind")
+    )
+
+
+def can_return_report(user, report: Report) -> bool:
+    """Hand a report back to the joint office (with a reason): the assigned department's head."""
+    return bool(
+        is_staff_member(user)
+        and report.department_id
+        and user.department_id == report.department_id
+        and user.role in (Role.HEAD, Role.JOINT_OFFICE)
     )
 
 

@@ -53,7 +53,11 @@ def bump_public_version() -> None:
 
 
 def _lock_entry(entry_id: int) -> ListEntry:
-    return ListEntry.objects.select_for_update(of=("self",)).select_related("institution").get(pk=entry_id)
+    return (
+        ListEntry.objects.select_for_update(of=("self",))
+        .select_related("institution", "proposing_department")
+        .get(pk=entry_id)
+    )
 
 
 @transaction.atomic
@@ -256,7 +260,7 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
         raise ServiceError(_("请选择要发布的条目。"))
     entries = list(
         ListEntry.objects.select_for_update(of=("self",))
-        .select_related("institution")
+        .select_related("institution", "proposing_department")
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -557,10 +561,25 @@ def _lock_report(report_id: int) -> Report:
     return Report.objects.select_for_update().get(pk=report_id)
 
 
+def _report_state(report: Report) -> dict:
+    return {"status": report.status, "department": report.department_id}
+
+
 def _report_transition(
-    report: Report, *, actor, status: str, now, note: str = "", public_note: str = "", fields=(), kind: str
+    report: Report,
+    *,
+    actor,
+    status: str,
+    now,
+    note: str = "",
+    public_note: str = "",
+    fields=(),
+    kind: str,
+    before: dict | None = None,
+    summary: str = "",
 ) -> Report:
-    before = {"status": report.status, "department": report.department_id}
+    """`before`: the state before the caller changed other fields (the department, say)."""
+    before = before or _report_state(report)
     report.status = status
     report.save(update_fields=["status", "updated_at", *fields])
     _step(report, status=status, actor=actor, now=now, note=note, public_note=public_note)
@@ -571,6 +590,7 @@ def _report_transition(
         institution_id=report.institution_id,
         before=before,
         after={"status": report.status, "department": report.department_id},
+        summary=summary,
         now=now,
     )
     return report
@@ -580,10 +600,11 @@ def _report_transition(
 def report_assign(
     *, report_id: int, actor, department, deadline: date | None = None, note: str = "", now=None
 ) -> Report:
+    """Assign (or reassign) a report to a department: the joint office's step (permissions.can_assign_report)."""
     now = now or timezone.now()
     report = _lock_report(report_id)
     if not permissions.can_assign_report(actor, report):
-        raise ActionForbidden(_("您无权分办该举报。"))
+        raise ActionForbidden(_("只有专项治理办公室可以分办该举报。"))
     require_status(
         report, (ReportStatus.REGISTERED, ReportStatus.ASSIGNED), message=_("举报当前状态为“%(status)s”，不能分办。")
     )
@@ -591,6 +612,9 @@ def report_assign(
         raise ServiceError(_("请选择承办部门。"))
     if not report.region_id.startswith(department.region_id):
         raise ServiceError(_("承办部门不在举报所在区划。"))
+    if not permissions.assignable_departments(actor, report).filter(pk=department.pk).exists():
+        raise ServiceError(_("只能分办给您管辖区域内的部门。"))
+    before = _report_state(report)
     report.department, report.assigned_at = department, now
     if deadline:
         if deadline < timezone.localdate(now):
@@ -605,7 +629,69 @@ def report_assign(
         public_note=_("已分办至承办部门。"),
         fields=("department", "assigned_at", "deadline"),
         kind="report.assigned",
+        before=before,
     )
+
+
+RETURNABLE_REPORT_STATUSES = (ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING)
+
+
+@transaction.atomic
+def report_return(*, report_id: int, actor, reason: str, now=None) -> Report:
+    """The assigned department's head hands the report back to the joint office (not its remit, say), with a
+    reason; it is registered again, unassigned, and waits in the joint office's queue for reassignment."""
+    now = now or timezone.now()
+    report = _lock_report(report_id)
+    if not permissions.can_return_report(actor, report):
+        raise ActionForbidden(_("只有承办部门负责人可以退回该举报。"))
+    require_status(report, RETURNABLE_REPORT_STATUSES, message=_("举报当前状态为“%(status)s”，不能退回。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写退回理由。"), field="reason")
+    before = _report_state(report)
+    report.department, report.assigned_at = None, None
+    return _report_transition(
+        report,
+        actor=actor,
+        status=ReportStatus.REGISTERED,
+        now=now,
+        note=reason[:2000],
+        public_note=_("正在重新分办。"),
+        fields=("department", "assigned_at"),
+        kind="report.returned",
+        before=before,
+        summary=_("退回专项治理办公室：%(reason)s") % {"reason": reason[:150]},
+    )
+
+
+REPORTER_IDENTITY_FIELDS = ("reporter_name", "reporter_phone")
+
+
+@transaction.atomic
+def report_identity_reveal(*, report_id: int, actor, now=None) -> dict:
+    """The reporter's name and phone for the handling department, with an audit event for this look.
+
+    The event names the report, the viewer and the time, never the identity itself. It stands in the chain of
+    events about no institution: the institution's file, open to every department of the region, does not
+    list who looked up the reporter of a report about it.
+    """
+    now = now or timezone.now()
+    report = Report.objects.only("pk", "department_id", "is_anonymous", *REPORTER_IDENTITY_FIELDS).get(
+        pk=report_id
+    )
+    if not permissions.can_see_reporter_identity(actor, report):
+        raise ActionForbidden(_("举报人信息仅承办部门可以查看。"))
+    if report.is_anonymous:
+        raise ServiceError(_("该举报为匿名举报，没有举报人信息。"))
+    record_event(
+        actor=actor,
+        kind="report.identity_viewed",
+        obj=report,
+        after={"fields": list(REPORTER_IDENTITY_FIELDS), "department": report.department_id},
+        summary=_("查看举报人信息"),
+        now=now,
+    )
+    return {"name": report.reporter_name, "phone": report.reporter_phone}
 
 
 def create_verification_visit(report: Report, actor):

@@ -37,6 +37,7 @@ staff_patterns = [
     path(
         "reports/<int:pk>/attachments/<int:attachment_id>/", views.report_attachment, name="report_attachment"
     ),
+    path("reports/<int:pk>/identity/", views.report_identity, name="report_identity"),
     path("reports/<int:pk>/<str:action>/", views.report_action, name="report_action"),
 ]
 

@@ -1,10 +1,12 @@
 """Staff pages: the list-entry queue (propose, review, approve, publish a batch, remove, correct) and the
-report ledger (assign, verify, handle, reply, close). Thin: parse, check permission, call one service."""
+report ledger (assign, hand back, show the reporter, verify, handle, reply, close). Thin: parse, check
+permission, call one service."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_POST
 from institutions.models import Institution
 from institutions.permissions import visible_institutions
 from institutions.validators import normalize_credit_code
-from regulator.models import AuditEvent, Department
+from regulator.models import AuditEvent
 from regulator.paging import after_param, keyset_page
 from regulator.views_helpers import service_call, staff_required
 
@@ -289,37 +291,62 @@ def _report_or_404(request, pk) -> Report:
     return report
 
 
-def _assignable_departments(report: Report):
-    prefixes = [report.region_id[:length] for length in (2, 4, 6, 9) if len(report.region_id) >= length]
-    return Department.objects.filter(region_id__in=prefixes).order_by("region_id", "kind")
+IDENTITY_VIEWED = "report.identity_viewed"
+
+
+def _report_context(user, report: Report, *, identity: dict | None = None) -> dict:
+    status = report.status
+    can_reveal = permissions.can_see_reporter_identity(user, report) and not report.is_anonymous
+    can_assign = permissions.can_assign_report(user, report)
+    return {
+        "report": report,
+        "identity": identity,
+        "can_reveal": can_reveal,
+        # Who looked at the identity, when: for the handling department and the joint office (never the identity).
+        "identity_views": list(
+            AuditEvent.objects.filter(
+                object_type="publicity.report", object_id=str(report.pk), kind=IDENTITY_VIEWED
+            ).order_by("-id")[:50]
+        )
+        if can_reveal or can_assign
+        else None,
+        "steps": list(report.steps.select_related("actor")),
+        "attachments": list(report.attachments.all()),
+        "can_assign": can_assign and status in (ReportStatus.REGISTERED, ReportStatus.ASSIGNED),
+        "can_return": permissions.can_return_report(user, report)
+        and status in services.RETURNABLE_REPORT_STATUSES,
+        "can_verify": permissions.can_work_report(user, report) and status == ReportStatus.ASSIGNED,
+        "can_handle": permissions.can_work_report(user, report) and status == ReportStatus.VERIFYING,
+        "can_reply": permissions.can_work_report(user, report)
+        and status in (ReportStatus.VERIFYING, ReportStatus.HANDLING),
+        "can_close": permissions.can_close_report(user, report) and status == ReportStatus.REPLIED,
+        "assign_form": ReportAssignForm(
+            departments=permissions.assignable_departments(user, report), initial={"deadline": report.deadline}
+        ),
+        "step_form": ReportStepForm(),
+        "reason_form": ReasonForm(),
+    }
 
 
 @staff_required(message=_NO_DEPARTMENT)
 def report_detail(request, pk: int):
     report = _report_or_404(request, pk)
-    user = request.user
-    status = report.status
-    return render(
-        request,
-        "publicity/staff_report_detail.html",
-        {
-            "report": report,
-            "show_identity": permissions.can_see_reporter_identity(user, report),
-            "steps": list(report.steps.select_related("actor")),
-            "attachments": list(report.attachments.all()),
-            "can_assign": permissions.can_assign_report(user, report)
-            and status in (ReportStatus.REGISTERED, ReportStatus.ASSIGNED),
-            "can_verify": permissions.can_work_report(user, report) and status == ReportStatus.ASSIGNED,
-            "can_handle": permissions.can_work_report(user, report) and status == ReportStatus.VERIFYING,
-            "can_reply": permissions.can_work_report(user, report)
-            and status in (ReportStatus.VERIFYING, ReportStatus.HANDLING),
-            "can_close": permissions.can_close_report(user, report) and status == ReportStatus.REPLIED,
-            "assign_form": ReportAssignForm(
-                departments=_assignable_departments(report), initial={"deadline": report.deadline}
-            ),
-            "step_form": ReportStepForm(),
-        },
+    return render(request, "publicity/staff_report_detail.html", _report_context(request.user, report))
+
+
+@staff_required(message=_NO_DEPARTMENT)
+@require_POST
+def report_identity(request, pk: int):
+    """显示举报人信息: the identity is shown only in answer to this POST, which the service audits."""
+    report = _report_or_404(request, pk)
+    identity = _run(request, lambda: services.report_identity_reveal(report_id=pk, actor=request.user))
+    if identity is None:
+        return redirect("publicity:report_detail", pk=pk)
+    response = render(
+        request, "publicity/staff_report_detail.html", _report_context(request.user, report, identity=identity)
     )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @staff_required(message=_NO_DEPARTMENT)
@@ -338,7 +365,7 @@ def report_action(request, pk: int, action: str):
     report = _report_or_404(request, pk)
     user = request.user
     if action == "assign":
-        form = ReportAssignForm(request.POST, departments=_assignable_departments(report))
+        form = ReportAssignForm(request.POST, departments=permissions.assignable_departments(user, report))
         if not form.is_valid():
             messages.error(request, _("请选择承办部门，期限须为有效日期。"))
             return redirect("publicity:report_detail", pk=pk)
@@ -353,6 +380,18 @@ def report_action(request, pk: int, action: str):
                 note=data["note"],
             ),
         )
+    elif action == "return":
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请填写退回理由。"))
+            return redirect("publicity:report_detail", pk=pk)
+        done = _run(
+            request,
+            lambda: services.report_return(report_id=pk, actor=user, reason=form.cleaned_data["reason"]),
+        )
+        if done is not None:
+            messages.success(request, _("已退回专项治理办公室重新分办。"))
+            return redirect("publicity:report_detail", pk=pk)
     elif action in ("verify", "handle", "reply", "close"):
         form = ReportStepForm(request.POST)
         if not form.is_valid():

@@ -83,6 +83,7 @@ ALLOWED = {
     "handle": {ReportStatus.VERIFYING},
     "reply": {ReportStatus.VERIFYING, ReportStatus.HANDLING},
     "close": {ReportStatus.REPLIED},
+    "return": {ReportStatus.ASSIGNED, ReportStatus.VERIFYING, ReportStatus.HANDLING},
 }
 
 
@@ -104,6 +105,9 @@ def test_disallowed_report_transitions_write_nothing(make_report, users, departm
             report_id=report.pk, actor=users["education_inspector"], reply="x"
         ),
         "close": lambda: services.report_close(report_id=report.pk, actor=users["education_head"]),
+        "return": lambda: services.report_return(
+            report_id=report.pk, actor=users["education_head"], reason="不属于本部门职责"
+        ),
     }
     with pytest.raises(ServiceError):
         calls[action]()

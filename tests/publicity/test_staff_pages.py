@@ -119,9 +119,18 @@ def test_reporter_identity_only_for_assigned_department(
         {"department": departments["market"].pk},
     )
     assert response.status_code == 302
-    assert REPORTER_NAME in market_head_client.get(url).content.decode()
+    # The handling department sees the identity only by asking for it (显示举报人信息), which is audited.
+    page = market_head_client.get(url).content.decode()
+    assert REPORTER_NAME not in page and "显示举报人信息" in page
+    identity_url = reverse("publicity:report_identity", args=[report.pk])
+    revealed = market_head_client.post(identity_url)
+    assert REPORTER_NAME in revealed.content.decode() and REPORTER_PHONE in revealed.content.decode()
+    assert "no-store" in revealed["Cache-Control"]
     assert REPORTER_PHONE not in education_inspector_client.get(url).content.decode()
     assert REPORTER_NAME not in joint_office_client.get(url).content.decode()
+    for client in (education_inspector_client, joint_office_client):
+        refused = client.post(identity_url)
+        assert refused.status_code == 403 and REPORTER_NAME not in refused.content.decode()
 
 
 @pytest.mark.django_db
