@@ -67,6 +67,8 @@ class InstitutionAdmin(ServiceAdminMixin, GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         """institutions.services, as the register's pages: audited, and a move takes its past figures along."""
         data = form_data(form, change=change)
+        if change and not data:
+            return  # only inline rows changed (save_formset)
         with admin_service_call():
             if change:
                 saved = services.institution_update(actor=request.user, institution_id=obj.pk, data=data)
