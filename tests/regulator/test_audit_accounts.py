@@ -77,3 +77,11 @@ def test_deactivation_and_plain_edits_have_their_own_kinds(users):
     services.user_update(actor=users["admin"], user_id=user.pk, data={"phone": "0531-1234567"})  # no change
     assert [e.kind for e in AuditEvent.objects.filter(object_type="regulator.user").order_by("id")] == [
         RegulatorAuditKind.USER_DEACTIVATED, RegulatorAuditKind.USER_UPDATED]
+
+
+def test_sign_in_events_record_the_client_behind_the_trusted_proxy(client, users, settings):
+    settings.TRUSTED_PROXY_COUNT = 1  # the same address axes throttles on (regulator.clientaddr)
+    client.post(reverse("login"), {"username": "edu_inspector", "password": "wrong-one"},
+                REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    (failed,) = _events(RegulatorAuditKind.USER_LOGIN_FAILED)
+    assert failed.after["ip_address"] == "203.0.113.5"
