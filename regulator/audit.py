@@ -346,6 +346,23 @@ def verify_chains(*, heads: Iterable[ChainHead] | None = None, key: str | None =
         pending_head = next(heads, None)
 
 
+def relink_chains(*, key: str, batch_size: int = 5000) -> int:
+    """Recompute every row's links with `key` (the key rotation of regulator.audit_checkpoints.rekey, which has
+    verified them with the old key and holds the tables and the maintenance hatch). Returns the rows re-linked."""
+    chain, prev_hash, changed, rows = object(), GENESIS_HASH, [], 0
+    for row in iter_rows(batch_size):
+        if row[3] != chain:
+            chain, prev_hash = row[3], GENESIS_HASH
+        digest = row_hash(row, prev_hash=prev_hash, key=key)
+        changed.append(AuditEvent(id=row[0], prev_hash=prev_hash, hash=digest))
+        prev_hash, rows = digest, rows + 1
+        if len(changed) >= batch_size:
+            AuditEvent.objects.bulk_update(changed, ["prev_hash", "hash"])
+            changed = []
+    AuditEvent.objects.bulk_update(changed, ["prev_hash", "hash"])
+    return rows
+
+
 # ---- showing -------------------------------------------------------------------------------------
 
 _YES_NO = {True: gettext_lazy("是"), False: gettext_lazy("否")}

@@ -18,14 +18,12 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from .audit import (
-    GENESIS_HASH,
     ChainHead,
     Problem,
     chain_sort_key,
-    iter_rows,
     key_fingerprint,
     maintenance,
-    row_hash,
+    relink_chains,
     sign,
     verify_chains,
 )
@@ -274,17 +272,7 @@ def rekey(*, old_key: str, new_key: str, batch_size: int = _BATCH) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table}, {AuditCheckpoint._meta.db_table}, "
                                f"{AuditCheckpointChain._meta.db_table} IN EXCLUSIVE MODE")
-        chain, prev_hash, changed, rows = object(), GENESIS_HASH, [], 0
-        for row in iter_rows(batch_size):
-            if row[3] != chain:
-                chain, prev_hash = row[3], GENESIS_HASH
-            digest = row_hash(row, prev_hash=prev_hash, key=new_key)
-            changed.append(AuditEvent(id=row[0], prev_hash=prev_hash, hash=digest))
-            prev_hash, rows = digest, rows + 1
-            if len(changed) >= batch_size:
-                AuditEvent.objects.bulk_update(changed, ["prev_hash", "hash"])
-                changed = []
-        AuditEvent.objects.bulk_update(changed, ["prev_hash", "hash"])
+        rows = relink_chains(key=new_key, batch_size=batch_size)
         previous_signature = ""
         for checkpoint in AuditCheckpoint.objects.order_by("id"):
             checkpoint.entries_digest = _rehash_entries(checkpoint.pk, batch_size)
