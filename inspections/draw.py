@@ -17,6 +17,7 @@ from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import Role, User
 
 from . import conf, permissions
+from .audit_kinds import InspectionsAuditKind
 from .models import Campaign, InspectionKind, SpotCheckDraw, Visit, VisitOutcome, VisitStatus
 from .services import visit_plan
 
@@ -152,7 +153,7 @@ def spot_check_draw(
         )
     record_event(
         actor=actor,
-        kind="spot_check_drawn",
+        kind=InspectionsAuditKind.SPOT_CHECK_DRAWN,
         obj=draw,
         after={"seed": seed, "pool_size": len(pool), "roster_size": len(roster), "result": result},
         summary=_("双随机抽取 %(n)s 家（机构库 %(p)s 家）") % {"n": sample_size, "p": len(pool)},
@@ -210,8 +211,8 @@ def draw_publish(*, actor, draw_id: int, now=None) -> SpotCheckDraw:
     draw.published_at = now or timezone.now()
     draw.updated_by = actor
     draw.save(update_fields=["published_at", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="spot_check_published", obj=draw, after={"published_at": draw.published_at},
-                 summary=_("公示双随机抽查结果"))
+    record_event(actor=actor, kind=InspectionsAuditKind.SPOT_CHECK_PUBLISHED, obj=draw,
+                 after={"published_at": draw.published_at}, summary=_("公示双随机抽查结果"))
     transaction.on_commit(_refresh_public_pages)
     return draw
 

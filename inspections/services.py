@@ -21,6 +21,7 @@ from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.models import Department, Role
 
 from . import conf, files, permissions
+from .audit_kinds import InspectionsAuditKind
 from .models import (
     AnswerResult,
     Campaign,
@@ -109,7 +110,7 @@ def checklist_template_revise(
     )
     record_event(
         actor=actor,
-        kind="checklist_revised",
+        kind=InspectionsAuditKind.CHECKLIST_TEMPLATE_REVISED,
         obj=new,
         after={"version": new.version, "items": codes},
         summary=_("检查清单修订为第%(v)s版") % {"v": new.version},
@@ -174,7 +175,7 @@ def campaign_create(
     campaign.departments.set([lead_department, *others])
     record_event(
         actor=actor,
-        kind="campaign_created",
+        kind=InspectionsAuditKind.CAMPAIGN_CREATED,
         obj=campaign,
         after={**snapshot(campaign), "departments": sorted(d.pk for d in [lead_department, *others])},
         summary=_("创建检查行动：%(name)s") % {"name": name},
@@ -250,7 +251,7 @@ def visit_plan(
     ChecklistAnswer.objects.bulk_create(answers)
     record_event(
         actor=actor,
-        kind="visit_planned",
+        kind=InspectionsAuditKind.VISIT_PLANNED,
         obj=visit,
         institution_id=institution.pk,
         after={
@@ -279,7 +280,7 @@ def visit_assign_inspectors(*, actor, visit_id: int, inspectors) -> Visit:
     )
     record_event(
         actor=actor,
-        kind="visit_inspectors_assigned",
+        kind=InspectionsAuditKind.VISIT_INSPECTORS_ASSIGNED,
         obj=visit,
         institution_id=visit.institution_id,
         before={"inspectors": before},
@@ -357,7 +358,7 @@ def _start(visit: Visit, actor, now: datetime, latitude=None, longitude=None, ac
     )
     record_event(
         actor=actor,
-        kind="visit_started",
+        kind=InspectionsAuditKind.VISIT_STARTED,
         obj=visit,
         institution_id=visit.institution_id,
         now=now,
@@ -402,7 +403,7 @@ def answer_save(
     answer.save(update_fields=["result", "remark", "answered_at", "answered_by"])
     record_event(
         actor=actor,
-        kind="answer_saved",
+        kind=InspectionsAuditKind.CHECKLIST_ANSWER_SAVED,
         obj=answer,
         institution_id=visit.institution_id,
         now=now,
@@ -480,7 +481,7 @@ def evidence_upload(
         return Evidence.objects.get(visit=visit, client_id=client_id)
     record_event(
         actor=actor,
-        kind="evidence_uploaded",
+        kind=InspectionsAuditKind.EVIDENCE_UPLOADED,
         obj=evidence,
         institution_id=visit.institution_id,
         now=now,
@@ -535,7 +536,7 @@ def signature_save(
     signature.save()
     record_event(
         actor=actor,
-        kind="signature_saved",
+        kind=InspectionsAuditKind.SIGNATURE_SAVED,
         obj=signature,
         institution_id=visit.institution_id,
         now=now,
@@ -607,7 +608,7 @@ def visit_submit(*, actor, visit_id: int, summary: str = "", now: datetime | Non
     problems = ProblemItem.objects.bulk_create(_problem_for(visit, answer, actor) for answer in failed)
     record_event(
         actor=actor,
-        kind="visit_submitted",
+        kind=InspectionsAuditKind.VISIT_SUBMITTED,
         obj=visit,
         institution_id=visit.institution_id,
         now=now,
@@ -691,7 +692,7 @@ def visit_amend(
     )
     record_event(
         actor=actor,
-        kind="visit_amended",
+        kind=InspectionsAuditKind.VISIT_AMENDED,
         obj=visit,
         institution_id=visit.institution_id,
         now=now,
@@ -749,7 +750,7 @@ def visit_set_outcome(
             assign_perm(permissions.VIEW_PROBLEM_ITEM, group, problem)
     record_event(
         actor=actor,
-        kind="visit_outcome",
+        kind=InspectionsAuditKind.VISIT_OUTCOME_RECORDED,
         obj=visit,
         institution_id=visit.institution_id,
         now=now,
@@ -777,7 +778,7 @@ def problem_item_close(*, actor, problem_item_id: int, now: datetime | None = No
     problem.save(update_fields=["status", "closed_at", "closed_by", "updated_by", "updated_at"])
     record_event(
         actor=actor,
-        kind="problem_item_closed",
+        kind=InspectionsAuditKind.PROBLEM_ITEM_CLOSED,
         obj=problem,
         institution_id=problem.institution_id,
         now=now,
@@ -804,3 +805,70 @@ def visit_open_for_report(*, report, actor, planned_on: date | None = None) -> V
         inspectors=[actor],
         kind=InspectionKind.COMPLAINT,
     )
+
+
+# ---- direct edits by an administrator (Django admin) ----------------------------------------------
+
+def _admin_snapshot(obj) -> dict:
+    return {**snapshot(obj), "departments": sorted(obj.departments.values_list("pk", flat=True))} if obj.pk else {}
+
+
+def _admin_save(*, actor, model, pk: int | None, data: dict, kinds: tuple, institution_of):
+    """Save an administrator's correction of a row as the admin form validated it; audited like any change.
+
+    The workflow's own steps (planning, submitting, outcomes) are not bypassed: the admin shows their fields
+    read-only, so this saves only the descriptive ones."""
+    if not actor.is_admin_role:
+        raise ActionForbidden(_("只有系统管理员可以在后台直接修改。"))
+    instance = model.objects.select_for_update().get(pk=pk) if pk else model(created_by=actor)
+    before = _admin_snapshot(instance)
+    departments = data.pop("departments", None)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.updated_by = actor
+    instance.full_clean()
+    instance.save()
+    if departments is not None:
+        instance.departments.set(departments)
+    after = _admin_snapshot(instance)
+    if before != after:
+        record_event(actor=actor, kind=kinds[1] if pk else kinds[0], obj=instance,
+                     institution_id=institution_of(instance), before=before or None, after=after,
+                     summary=_("后台修改：%(name)s") % {"name": instance})
+    return instance
+
+
+def _admin_delete(*, actor, model, pk: int, kind, institution_of) -> None:
+    if not actor.is_admin_role:
+        raise ActionForbidden(_("只有系统管理员可以在后台直接删除。"))
+    instance = model.objects.select_for_update().get(pk=pk)
+    before, name, institution_id = _admin_snapshot(instance), str(instance), institution_of(instance)
+    instance.delete()
+    record_event(actor=actor, kind=kind, object_type=model._meta.label_lower, object_id=pk,
+                 institution_id=institution_id, before=before, summary=_("后台删除：%(name)s") % {"name": name})
+
+
+@transaction.atomic
+def campaign_admin_save(*, actor, campaign_id: int | None, data: dict) -> Campaign:
+    return _admin_save(actor=actor, model=Campaign, pk=campaign_id, data=data,
+                       kinds=(InspectionsAuditKind.CAMPAIGN_CREATED, InspectionsAuditKind.CAMPAIGN_UPDATED),
+                       institution_of=lambda campaign: None)
+
+
+@transaction.atomic
+def campaign_admin_delete(*, actor, campaign_id: int) -> None:
+    _admin_delete(actor=actor, model=Campaign, pk=campaign_id, kind=InspectionsAuditKind.CAMPAIGN_DELETED,
+                  institution_of=lambda campaign: None)
+
+
+@transaction.atomic
+def visit_admin_save(*, actor, visit_id: int | None, data: dict) -> Visit:
+    return _admin_save(actor=actor, model=Visit, pk=visit_id, data=data,
+                       kinds=(InspectionsAuditKind.VISIT_PLANNED, InspectionsAuditKind.VISIT_UPDATED),
+                       institution_of=lambda visit: visit.institution_id)
+
+
+@transaction.atomic
+def visit_admin_delete(*, actor, visit_id: int) -> None:
+    _admin_delete(actor=actor, model=Visit, pk=visit_id, kind=InspectionsAuditKind.VISIT_DELETED,
+                  institution_of=lambda visit: visit.institution_id)

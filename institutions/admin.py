@@ -1,11 +1,36 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from regulator.hooks import institution_moved
+from regulator.admin_services import ServiceAdminMixin, admin_service_call, adopt, form_data
 
+from . import services
 from .models import ImportJob, Institution, Licence, Site, Teacher
 
 AUDIT_FIELDS = ["created_by", "updated_by"]
+
+# Each child of an institution: (save service, its id argument, delete service).
+CHILD_SERVICES = {
+    Licence: (services.licence_save, "licence_id", services.licence_delete),
+    Site: (services.site_save, "site_id", services.site_delete),
+    Teacher: (services.teacher_save, "teacher_id", services.teacher_delete),
+}
+
+
+def save_child(request, obj, form, change: bool) -> None:
+    """An admin save of a licence, site or teacher, through its service (validated and audited)."""
+    save, id_name, _delete = CHILD_SERVICES[type(obj)]
+    institution_id = obj.institution_id
+    data = form_data(form, change=change, exclude={"institution"})
+    with admin_service_call():
+        saved = save(actor=request.user, institution_id=institution_id, data=data,
+                     **({id_name: obj.pk} if change else {}))
+    adopt(obj, saved)
+
+
+def delete_child(request, obj) -> None:
+    _save, id_name, delete = CHILD_SERVICES[type(obj)]
+    with admin_service_call():
+        delete(actor=request.user, institution_id=obj.institution_id, **{id_name: obj.pk})
 
 
 class LicenceInline(admin.TabularInline):
@@ -29,7 +54,7 @@ class TeacherInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(GuardedModelAdmin):
+class InstitutionAdmin(ServiceAdminMixin, GuardedModelAdmin):
     list_display = ["name", "credit_code", "region", "category", "licence_standing", "operating_state", "premises_type"]
     list_filter = ["category", "licence_standing", "operating_state", "premises_type", "delivery"]
     search_fields = ["name", "=credit_code", "address"]
@@ -40,15 +65,57 @@ class InstitutionAdmin(GuardedModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        """As institutions.services.institution_update: a move to another region takes its past figures along."""
-        old_region = form.initial.get("region") if change else None
-        super().save_model(request, obj, form, change)
-        if change and old_region and old_region != obj.region_id:
-            institution_moved(obj.pk, old_region, obj.region_id)
+        """institutions.services, as the register's pages: audited, and a move takes its past figures along."""
+        data = form_data(form, change=change)
+        if change and not data:
+            return  # only inline rows changed (save_formset)
+        with admin_service_call():
+            if change:
+                saved = services.institution_update(actor=request.user, institution_id=obj.pk, data=data)
+            else:
+                saved = services.institution_create(actor=request.user, data=data)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        with admin_service_call():
+            services.institution_delete(actor=request.user, institution_id=obj.pk)
+
+    def save_formset(self, request, form, formset, change):
+        """Each inline row through its service; the admin's change message reads what this leaves on the formset."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk is not None:
+                delete_child(request, inline_form.instance)
+                formset.deleted_objects.append(inline_form.instance)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            child, existing = inline_form.instance, inline_form.instance.pk is not None
+            child.institution_id = form.instance.pk
+            save_child(request, child, inline_form, existing)
+            if existing:
+                formset.changed_objects.append((child, inline_form.changed_data))
+            else:
+                formset.new_objects.append(child)
+
+
+class ChildAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """A licence, site or teacher on its own admin page: saved and deleted by the register's services."""
+
+    def get_readonly_fields(self, request, obj=None):
+        # A row stays with its institution (its history is that institution's chain).
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "institution"] if obj is not None else readonly
+
+    def save_model(self, request, obj, form, change):
+        save_child(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        delete_child(request, obj)
 
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin):
+class LicenceAdmin(ChildAdmin):
     list_display = ["number", "kind", "institution", "issued_on", "valid_until", "state"]
     list_filter = ["kind", "state"]
     search_fields = ["=number", "institution__name"]
@@ -59,7 +126,7 @@ class LicenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ChildAdmin):
     list_display = ["address", "institution", "region", "premises_type", "approved"]
     list_filter = ["premises_type", "approved"]
     search_fields = ["address", "institution__name"]
@@ -69,7 +136,7 @@ class SiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Teacher)
-class TeacherAdmin(admin.ModelAdmin):
+class TeacherAdmin(ChildAdmin):
     list_display = ["name", "institution", "subject", "qualification_number", "is_in_service_teacher"]
     list_filter = ["is_in_service_teacher"]
     search_fields = ["name", "=qualification_number", "institution__name"]

@@ -7,6 +7,10 @@ class InstitutionsConfig(AppConfig):
     verbose_name = _("机构台账")
 
     def ready(self):
-        from . import oversight
+        from regulator.audit import register_kinds
 
+        from . import oversight
+        from .audit_kinds import FIELD_LABELS, InstitutionsAuditKind
+
+        register_kinds(InstitutionsAuditKind, field_labels=FIELD_LABELS)
         oversight.register_all()  # what this app contributes to the oversight floor

@@ -1,5 +1,6 @@
 """Reads of the register: every list is a queryset filtered by what the user may see."""
 
+from regulator.audit import describe_events
 from regulator.models import AuditEvent
 
 from .filters import InstitutionFilter
@@ -18,5 +19,5 @@ def institution_file(*, institution: Institution) -> dict:
         "licences": list(Licence.objects.filter(institution=institution).select_related("issuer")),
         "sites": list(Site.objects.filter(institution=institution).select_related("region")),
         "teachers": list(Teacher.objects.filter(institution=institution)),
-        "history": list(AuditEvent.objects.filter(institution_id=institution.pk).order_by("-id")[:100]),
+        "history": describe_events(AuditEvent.objects.filter(institution_id=institution.pk).order_by("-id")[:100]),
     }

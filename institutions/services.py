@@ -14,6 +14,7 @@ from regulator.hooks import institution_moved
 from regulator.models import Department
 
 from . import permissions
+from .audit_kinds import InstitutionsAuditKind as Kind
 from .models import (
     REGISTRATION_KINDS,
     SCHOOL_LICENCE_KINDS,
@@ -80,7 +81,7 @@ def refresh_standing(*, institution: Institution, actor=None, today: date | None
     institution.licence_standing = standing
     institution.save(update_fields=["licence_standing", "updated_at"])
     record_event(
-        actor=actor, kind="standing_changed", obj=institution, institution_id=institution.pk,
+        actor=actor, kind=Kind.INSTITUTION_STANDING_CHANGED, obj=institution, institution_id=institution.pk,
         before={"licence_standing": before}, after={"licence_standing": standing},
         summary=_("证照情况变为：%(standing)s") % {"standing": institution.get_licence_standing_display()},
     )
@@ -101,7 +102,7 @@ def institution_create(*, actor, data: dict) -> Institution:
     institution = Institution()
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=True)
-    record_event(actor=actor, kind="created", obj=institution, institution_id=institution.pk,
+    record_event(actor=actor, kind=Kind.INSTITUTION_CREATED, obj=institution, institution_id=institution.pk,
                  after=snapshot(institution), summary=_("登记机构：%(name)s") % {"name": institution.name})
     return institution
 
@@ -117,12 +118,14 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     old_region = institution.region_id
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
-    if institution.region_id != old_region:
+    moved = institution.region_id != old_region
+    if moved:
         institution_moved(institution.pk, old_region, institution.region_id)  # its past figures move along
     after = snapshot(institution)
     if before != after:
-        record_event(actor=actor, kind="updated", obj=institution, institution_id=institution.pk,
-                     before=before, after=after, summary=_("修改机构信息"))
+        record_event(actor=actor, kind=Kind.INSTITUTION_MOVED if moved else Kind.INSTITUTION_UPDATED,
+                     obj=institution, institution_id=institution.pk, before=before, after=after,
+                     summary=_("变更所属区划") if moved else _("修改机构信息"))
     return institution
 
 
@@ -134,7 +137,7 @@ def institution_delete(*, actor, institution_id: int) -> None:
     before = snapshot(institution)
     pk = institution.pk
     institution.delete()
-    record_event(actor=actor, kind="deleted", object_type="institutions.institution", object_id=pk,
+    record_event(actor=actor, kind=Kind.INSTITUTION_DELETED, object_type="institutions.institution", object_id=pk,
                  institution_id=pk, before=before, summary=_("删除机构：%(name)s") % {"name": before["name"]})
 
 
@@ -144,11 +147,19 @@ def institution_share(*, actor, institution: Institution, department: Department
     if not permissions.can_share_institution(actor, institution):
         raise ActionForbidden(_("您无权共享该机构档案。"))
     assign_perm(permissions.VIEW_INSTITUTION, department.group, institution)
-    record_event(actor=actor, kind="shared", obj=institution, institution_id=institution.pk,
+    record_event(actor=actor, kind=Kind.INSTITUTION_SHARED, obj=institution, institution_id=institution.pk,
                  after={"department": department.pk}, summary=_("共享给：%(dept)s") % {"dept": department.name})
 
 
 # ---- children of an institution: sites, teachers, licences --------------------------------------
+
+# (created, updated, deleted) of each kind of child row.
+_CHILD_KINDS = {
+    Site: (Kind.SITE_CREATED, Kind.SITE_UPDATED, Kind.SITE_DELETED),
+    Teacher: (Kind.TEACHER_CREATED, Kind.TEACHER_UPDATED, Kind.TEACHER_DELETED),
+    Licence: (Kind.LICENCE_CREATED, Kind.LICENCE_UPDATED, Kind.LICENCE_DELETED),
+}
+
 
 def _save_child(*, actor, institution: Institution, instance: models.Model, data: dict, label: str):
     creating = instance.pk is None
@@ -159,7 +170,8 @@ def _save_child(*, actor, institution: Institution, instance: models.Model, data
     after = snapshot(instance)
     if creating or before != after:
         record_event(
-            actor=actor, kind="created" if creating else "updated", obj=instance, institution_id=institution.pk,
+            actor=actor, kind=_CHILD_KINDS[type(instance)][0 if creating else 1], obj=instance,
+            institution_id=institution.pk,
             before=before, after=after,
             summary=(_("新增%(what)s：%(name)s") if creating else _("修改%(what)s：%(name)s"))
             % {"what": label, "name": str(instance)},
@@ -171,8 +183,8 @@ def _delete_child(*, actor, institution: Institution, instance: models.Model, la
     before = snapshot(instance)
     pk = instance.pk
     instance.delete()
-    record_event(actor=actor, kind="deleted", object_type=instance._meta.label_lower, object_id=pk,
-                 institution_id=institution.pk, before=before,
+    record_event(actor=actor, kind=_CHILD_KINDS[type(instance)][2], object_type=instance._meta.label_lower,
+                 object_id=pk, institution_id=institution.pk, before=before,
                  summary=_("删除%(what)s：%(name)s") % {"what": label, "name": str(instance)})
 
 
@@ -258,7 +270,7 @@ def expire_licences(*, today: date | None = None, batch_size: int = 500) -> int:
                 institution = Institution.objects.select_for_update().get(pk=licence.institution_id)
                 licence.state = LicenceState.EXPIRED
                 licence.save(update_fields=["state", "updated_at"])
-                record_event(actor=None, kind="expired", obj=licence, institution_id=institution.pk,
+                record_event(actor=None, kind=Kind.LICENCE_EXPIRED, obj=licence, institution_id=institution.pk,
                              before={"state": LicenceState.VALID}, after={"state": LicenceState.EXPIRED},
                              summary=_("证照到期：%(licence)s") % {"licence": str(licence)})
                 refresh_standing(institution=institution, today=today)
@@ -277,7 +289,7 @@ def licence_revoke(*, actor, licence_id: int, reason: str, today: date | None = 
     before = {"state": licence.state}
     licence.state, licence.updated_by = LicenceState.REVOKED, actor
     licence.save(update_fields=["state", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="licence_revoked", obj=licence, institution_id=institution.pk, before=before,
+    record_event(actor=actor, kind=Kind.LICENCE_REVOKED, obj=licence, institution_id=institution.pk, before=before,
                  after={"state": LicenceState.REVOKED, "reason": reason},
                  summary=_("吊销%(licence)s：%(reason)s") % {"licence": str(licence), "reason": reason})
     refresh_standing(institution=institution, actor=actor, today=today)
@@ -297,8 +309,8 @@ def institution_set_operating_state(*, actor, institution_id: int, state: str, r
     before = {"operating_state": institution.operating_state}
     institution.operating_state, institution.updated_by = state, actor
     institution.save(update_fields=["operating_state", "updated_by", "updated_at"])
-    record_event(actor=actor, kind="operating_state_changed", obj=institution, institution_id=institution.pk,
-                 before=before, after={"operating_state": state, "reason": reason},
+    record_event(actor=actor, kind=Kind.INSTITUTION_OPERATING_STATE_CHANGED, obj=institution,
+                 institution_id=institution.pk, before=before, after={"operating_state": state, "reason": reason},
                  summary=_("经营状态变为：%(state)s（%(reason)s）") % {
                      "state": institution.get_operating_state_display(), "reason": reason})
     return institution

@@ -7,6 +7,10 @@ class PenaltiesConfig(AppConfig):
     verbose_name = _("整改与处罚")
 
     def ready(self):
-        from . import oversight
+        from regulator.audit import register_kinds
 
+        from . import oversight
+        from .audit_kinds import FIELD_LABELS, PenaltiesAuditKind
+
+        register_kinds(PenaltiesAuditKind, field_labels=FIELD_LABELS)
         oversight.register_all()  # what this app contributes to the oversight floor

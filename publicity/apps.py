@@ -7,6 +7,10 @@ class PublicityConfig(AppConfig):
     verbose_name = _("公示与举报")
 
     def ready(self):
-        from . import oversight
+        from regulator.audit import register_kinds
 
+        from . import oversight
+        from .audit_kinds import FIELD_LABELS, PublicityAuditKind
+
+        register_kinds(PublicityAuditKind, field_labels=FIELD_LABELS)
         oversight.register_all()  # what this app contributes to the oversight floor

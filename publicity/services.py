@@ -20,6 +20,7 @@ from regulator.documents import next_document_number, register_document
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from . import permissions
+from .audit_kinds import PublicityAuditKind
 from .models import (
     Batch,
     BlackCategory,
@@ -116,7 +117,7 @@ def list_entry_propose(
     )
     record_event(
         actor=actor,
-        kind="list_entry.proposed",
+        kind=PublicityAuditKind.LIST_ENTRY_PROPOSED,
         obj=entry,
         institution_id=institution.pk,
         after=snapshot(entry),
@@ -142,7 +143,7 @@ def list_entry_review(*, entry_id: int, actor, approve: bool, note: str = "", no
     )
     record_event(
         actor=actor,
-        kind="list_entry.reviewed" if approve else "list_entry.rejected",
+        kind=PublicityAuditKind.LIST_ENTRY_REVIEWED if approve else PublicityAuditKind.LIST_ENTRY_REJECTED,
         obj=entry,
         institution_id=entry.institution_id,
         before=before,
@@ -184,7 +185,7 @@ def list_entry_approve(
     )
     record_event(
         actor=actor,
-        kind="list_entry.approved" if approve else "list_entry.rejected",
+        kind=PublicityAuditKind.LIST_ENTRY_APPROVED if approve else PublicityAuditKind.LIST_ENTRY_REJECTED,
         obj=entry,
         institution_id=entry.institution_id,
         before=before,
@@ -218,7 +219,7 @@ def statement_record(*, entry_id: int, actor, text: str, received_on: date, answ
     )
     record_event(
         actor=actor,
-        kind="list_entry.statement",
+        kind=PublicityAuditKind.LIST_ENTRY_STATEMENT_RECORDED,
         obj=statement,
         institution_id=entry.institution_id,
         after=snapshot(statement),
@@ -319,7 +320,7 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
         entry.save(update_fields=["status", "batch", "published_at", "updated_by", "updated_at"])
         record_event(
             actor=actor,
-            kind="list_entry.published",
+            kind=PublicityAuditKind.LIST_ENTRY_PUBLISHED,
             obj=entry,
             institution_id=entry.institution_id,
             before=before,
@@ -341,7 +342,7 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
     )
     record_event(
         actor=actor,
-        kind="batch.published",
+        kind=PublicityAuditKind.BATCH_PUBLISHED,
         obj=batch,
         after={"number": number, "sha256": batch.sha256, "entries": ids},
         now=now,
@@ -394,7 +395,7 @@ def list_entry_correct(
     )
     record_event(
         actor=actor,
-        kind="list_entry.correction_proposed",
+        kind=PublicityAuditKind.LIST_ENTRY_CORRECTION_PROPOSED,
         obj=correction,
         institution_id=entry.institution_id,
         after=snapshot(correction),
@@ -424,7 +425,7 @@ def removal_propose(*, entry_id: int, actor, reason: str, now=None) -> Removal:
     entry.save(update_fields=["status", "updated_by", "updated_at"])
     record_event(
         actor=actor,
-        kind="list_entry.removal_proposed",
+        kind=PublicityAuditKind.LIST_ENTRY_REMOVAL_PROPOSED,
         obj=entry,
         institution_id=entry.institution_id,
         before=before,
@@ -459,7 +460,7 @@ def removal_decide(*, entry_id: int, actor, approve: bool = True, now=None) -> R
     entry.save(update_fields=["status", "removed_at", "updated_by", "updated_at"])
     record_event(
         actor=actor,
-        kind="list_entry.removed" if approve else "list_entry.removal_rejected",
+        kind=PublicityAuditKind.LIST_ENTRY_REMOVED if approve else PublicityAuditKind.LIST_ENTRY_REMOVAL_REJECTED,
         obj=entry,
         institution_id=entry.institution_id,
         before=before,
@@ -548,7 +549,7 @@ def report_file(
     # The audit trail keeps no reporter identity either.
     record_event(
         actor=None,
-        kind="report.filed",
+        kind=PublicityAuditKind.REPORT_FILED,
         obj=report,
         institution_id=institution.pk if institution else None,
         after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
@@ -628,7 +629,7 @@ def report_assign(
         note=note,
         public_note=_("已分办至承办部门。"),
         fields=("department", "assigned_at", "deadline"),
-        kind="report.assigned",
+        kind=PublicityAuditKind.REPORT_ASSIGNED,
         before=before,
     )
 
@@ -658,7 +659,7 @@ def report_return(*, report_id: int, actor, reason: str, now=None) -> Report:
         note=reason[:2000],
         public_note=_("正在重新分办。"),
         fields=("department", "assigned_at"),
-        kind="report.returned",
+        kind=PublicityAuditKind.REPORT_RETURNED,
         before=before,
         summary=_("退回专项治理办公室：%(reason)s") % {"reason": reason[:150]},
     )
@@ -685,7 +686,7 @@ def report_identity_reveal(*, report_id: int, actor, now=None) -> dict:
         raise ServiceError(_("该举报为匿名举报，没有举报人信息。"))
     record_event(
         actor=actor,
-        kind="report.identity_viewed",
+        kind=PublicityAuditKind.REPORT_IDENTITY_VIEWED,
         obj=report,
         after={"fields": list(REPORTER_IDENTITY_FIELDS), "department": report.department_id},
         summary=_("查看举报人信息"),
@@ -723,7 +724,7 @@ def report_verify(*, report_id: int, actor, note: str = "", open_visit: bool = F
         note=note,
         public_note=_("承办部门正在核查。"),
         fields=fields,
-        kind="report.verifying",
+        kind=PublicityAuditKind.REPORT_VERIFYING,
     )
 
 
@@ -741,7 +742,7 @@ def report_handle(*, report_id: int, actor, note: str = "", now=None) -> Report:
         now=now,
         note=note,
         public_note=_("核查完毕，正在依法处理。"),
-        kind="report.handling",
+        kind=PublicityAuditKind.REPORT_HANDLING,
     )
 
 
@@ -766,7 +767,7 @@ def report_reply(*, report_id: int, actor, reply: str, note: str = "", now=None)
         note=note,
         public_note=_("已答复，请查看答复内容。"),
         fields=("reply", "replied_at"),
-        kind="report.replied",
+        kind=PublicityAuditKind.REPORT_REPLIED,
     )
 
 
@@ -786,7 +787,7 @@ def report_close(*, report_id: int, actor, note: str = "", now=None) -> Report:
         note=note,
         public_note=_("已办结。办理结果见答复内容。"),
         fields=("closed_at",),
-        kind="report.closed",
+        kind=PublicityAuditKind.REPORT_CLOSED,
     )
 
 

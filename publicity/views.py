@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from institutions.models import Institution
 from institutions.permissions import visible_institutions
 from institutions.validators import normalize_credit_code
-from regulator.models import AuditEvent
+from regulator.audit import describe_events
+from regulator.models import AuditEvent, Department
 from regulator.paging import after_param, keyset_page
 from regulator.views_helpers import service_call, staff_required
 
@@ -137,7 +138,7 @@ def entry_detail(request, pk: int):
             "statements": list(entry.statements.select_related("recorded_by")),
             "removals": list(entry.removals.select_related("proposed_by", "decided_by")),
             "corrections": list(entry.corrections.only("id", "version", "status")),
-            "history": list(
+            "history": describe_events(
                 AuditEvent.objects.filter(object_type="publicity.listentry", object_id=str(entry.pk))[:50]
             ),
             "can_review": permissions.can_review_entry(user, entry) and entry.status == EntryStatus.PROPOSED,

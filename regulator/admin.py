@@ -1,9 +1,15 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .admin_services import ServiceAdminMixin, admin_service_call, adopt, form_data
+from .audit import describe_events, kind_label, registered_kinds
 from .models import (
+    AuditCheckpoint,
     AuditEvent,
     DailyFigureState,
     Department,
@@ -35,7 +41,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(ServiceAdminMixin, UserAdmin):
     list_display = ["username", "full_name", "department", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "department__kind"]
     search_fields = ["username", "full_name", "department__name"]
@@ -46,14 +52,88 @@ class StaffAdmin(UserAdmin):
     )
     add_fieldsets = UserAdmin.add_fieldsets + ((_("部门与角色"), {"fields": ("full_name", "department", "role")}),)
 
+    def save_model(self, request, obj, form, change):
+        """Through regulator.services, so role, department and activation changes are audited."""
+        with admin_service_call():
+            if change:
+                saved = services.user_update(actor=request.user, user_id=obj.pk,
+                                             data=form_data(form, change=True, exclude={"password"}))
+            else:
+                saved = services.user_create(actor=request.user, user=obj)
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        if not change:
+            super().save_related(request, form, formsets, change)
+        # On a change the service set the groups and permissions with the row (so its event shows them).
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page; the new password is saved by its form and audited in the same transaction."""
+        if request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        with transaction.atomic():
+            before = User.objects.filter(pk=unquote(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=unquote(id)).first()
+            if user is not None and user.password != before:
+                services.user_password_set_record(actor=request.user, user=user)
+        return response
+
+
+class AuditKindFilter(admin.SimpleListFilter):
+    title = _("事件")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(registered_kinds().items(), key=lambda item: item[0])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the trail cannot be edited or deleted through the application."""
+    """Read-only: the trail cannot be edited or deleted through the application (nor, on PostgreSQL, at all)."""
 
-    list_display = ["created_at", "actor_name", "kind", "object_type", "object_id", "institution_id", "summary"]
-    list_filter = ["kind", "object_type"]
+    list_display = ["created_at", "actor_name", "kind_label", "object_type", "object_id", "institution_id",
+                    "summary"]
+    list_filter = [AuditKindFilter, "object_type"]
     search_fields = ["object_id", "summary", "actor_name"]
+    show_full_result_count = False
+    readonly_fields = ["kind_label", "change_table"]
+    fields = ["created_at", "actor", "actor_name", "kind_label", "summary", "object_type", "object_id",
+              "institution_id", "change_table", "before", "after", "prev_hash", "hash"]
+
+    @admin.display(description=_("事件"), ordering="kind")
+    def kind_label(self, event):
+        return kind_label(event.kind)
+
+    @admin.display(description=_("变更内容"))
+    def change_table(self, event):
+        changes = describe_events([event])[0].changes
+        if not changes:
+            return "—"
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((label, "—" if old is None else old, "—" if new is None else new)
+                                 for label, old, new in changes))
+        return format_html('<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>',
+                           _("字段"), _("变更前"), _("变更后"), rows)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    """Read-only, like the trail: written only by the nightly job (regulator.audit_checkpoints)."""
+
+    list_display = ["created_at", "rows", "chains", "through_id", "signature"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

@@ -7,5 +7,11 @@ class RegulatorConfig(AppConfig):
     verbose_name = _("组织与审计")
 
     def ready(self):
+        from . import signals  # noqa: F401  (sign-ins, sign-outs and failed sign-ins are audited)
+        from .audit import register_kinds
+        from .audit_kinds import FIELD_LABELS, RegulatorAuditKind
+
+        register_kinds(RegulatorAuditKind, field_labels=FIELD_LABELS)
+
         # django-axes calls its admin section "Axes"; administrators unlock accounts there (regulator/login_throttle.py)
         apps.get_app_config("axes").verbose_name = _("登录限制")

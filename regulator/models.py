@@ -153,7 +153,7 @@ class User(AbstractUser):
 
 
 class AuditEvent(models.Model):
-    """One row per change, chained by SHA-256 per institution; written only by services."""
+    """One row per change, chained by HMAC-SHA256 per institution; written only through regulator.audit."""
 
     created_at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
@@ -190,6 +190,48 @@ class AuditEvent(models.Model):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]
+
+
+class AuditCheckpoint(models.Model):
+    """A signed daily record of how long each audit chain was and which row ended it (regulator.audit_checkpoints).
+
+    Only the chains that grew since the previous checkpoint get an entry; the state at a checkpoint is, for each
+    chain, its latest entry up to it. Each checkpoint's HMAC covers its entries and the previous checkpoint's
+    signature, so neither an entry nor a whole checkpoint can be changed or taken out unnoticed.
+    """
+
+    created_at = models.DateTimeField(_("时间"))
+    through_id = models.BigIntegerField(_("最大审计记录编号"))
+    rows = models.BigIntegerField(_("审计记录数"))
+    chains = models.BigIntegerField(_("链数"))
+    entries_digest = models.CharField(_("条目摘要"), max_length=64)
+    previous_signature = models.CharField(_("前一检查点签名"), max_length=64, blank=True)
+    signature = models.CharField(_("签名"), max_length=64)
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} #{self.pk}"
+
+
+class AuditCheckpointChain(models.Model):
+    """One chain's length and head at a checkpoint."""
+
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="entries")
+    # The chain's institution id; null for the chain of events about no institution.
+    chain = models.BigIntegerField(null=True, blank=True)
+    length = models.BigIntegerField()
+    head_id = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "checkpoint"], name="audit_checkpoint_chain")]
+
+    def __str__(self):
+        return f"{self.chain}: {self.length} @ {self.head_id}"
 
 
 class Notification(models.Model):

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from .audit_checkpoints import checkpoint_run
+
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(notification_id: int) -> None:
@@ -9,3 +11,10 @@ def send_notification_email(notification_id: int) -> None:
     from .notifications import send_email
 
     send_email(notification_id)
+
+
+@shared_task(acks_late=True)
+def audit_checkpoint() -> dict:
+    """Nightly (beat, 03:30): each audit chain's length and head, signed (regulator.audit_checkpoints); holds an
+    advisory lock."""
+    return checkpoint_run()

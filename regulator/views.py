@@ -1,12 +1,28 @@
 """Home, accounts and error pages."""
 
+from axes.helpers import get_client_ip_address
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+
+from . import services
 
 
 @login_required
 def home(request):
     return redirect("institutions:list")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page, with the change made (and audited) by regulator.services.user_password_change."""
+
+    def form_valid(self, form):
+        services.user_password_change(user=form.user, password=form.cleaned_data["new_password1"],
+                                      ip_address=get_client_ip_address(self.request))
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 def forbidden(request, exception=None):

@@ -13,11 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from regulator.audit import GENESIS_HASH, compute_hash, json_safe, record_event, snapshot
+from regulator.audit import record_creation_events, record_event, snapshot
 from regulator.errors import ServiceError
-from regulator.models import AuditEvent
 
 from .. import permissions
+from ..audit_kinds import InstitutionsAuditKind
 from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState
 from ..services import compute_standing, today_local
 from .columns import CREDIT_CODE
@@ -128,7 +128,8 @@ def import_confirm(*, actor, job_id: int) -> tuple[ImportJob, bool]:
     job.processed_rows = 0
     job.save(update_fields=[
         "state", "confirmed_by", "confirmed_at", "updated_by", "processed_rows", "updated_at"])
-    record_event(actor=actor, kind="import_confirmed", obj=job, after={"valid_rows": job.valid_rows},
+    record_event(actor=actor, kind=InstitutionsAuditKind.IMPORT_JOB_CONFIRMED, obj=job,
+                 after={"valid_rows": job.valid_rows},
                  summary=_("确认导入台账“%(name)s”：%(count)d 条有效记录") % {"name": job.original_name,
                                                                     "count": job.valid_rows})
     transaction.on_commit(lambda: run_import.delay(job.pk))
@@ -163,25 +164,11 @@ def _build(row: ParsedRow, *, actor, today: date) -> tuple[Institution, list[Lic
     return institution, licences
 
 
-def _creation_event(institution: Institution, licences: list[Licence], *, actor, job: ImportJob,
-                    now) -> AuditEvent:
-    """The 'created' audit event of a new institution, the same row `record_event` would write.
-
-    A new institution's chain is empty (ids are never reused), so its first link is the genesis hash and
-    needs neither the chain lock nor a read: the events of a chunk go in with one bulk insert.
-    """
-    after = json_safe({**snapshot(institution), "licences": [snapshot(licence) for licence in licences]})
+def _creation_event(institution: Institution, licences: list[Licence], *, job: ImportJob) -> tuple:
+    """(institution, after, summary) of a new institution's first audit event, for record_creation_events."""
+    after = {**snapshot(institution), "licences": [snapshot(licence) for licence in licences]}
     summary = _("台账导入登记机构：%(name)s（导入批次 %(job)d）") % {"name": institution.name, "job": job.pk}
-    summary = summary[:200]
-    object_type, object_id = institution._meta.label_lower, str(institution.pk)
-    digest = compute_hash(
-        prev_hash=GENESIS_HASH, created_at=now, actor_id=actor.pk, institution_id=institution.pk,
-        object_type=object_type, object_id=object_id, kind="created", summary=summary, before=None,
-        after=after)
-    return AuditEvent(
-        created_at=now, actor_id=actor.pk, actor_name=str(actor), institution_id=institution.pk,
-        object_type=object_type, object_id=object_id, kind="created", summary=summary, before=None,
-        after=after, prev_hash=GENESIS_HASH, hash=digest)
+    return institution, after, summary
 
 
 def _write_rows(rows: list[ParsedRow], *, actor, job: ImportJob) -> int:
@@ -195,9 +182,9 @@ def _write_rows(rows: list[ParsedRow], *, actor, job: ImportJob) -> int:
             licence.institution = institution
         all_licences.extend(licences)
     Licence.objects.bulk_create(all_licences)
-    AuditEvent.objects.bulk_create([
-        _creation_event(institution, licences, actor=actor, job=job, now=now)
-        for institution, licences in built])
+    record_creation_events(
+        actor=actor, kind=InstitutionsAuditKind.INSTITUTION_CREATED, now=now,
+        created=[_creation_event(institution, licences, job=job) for institution, licences in built])
     return len(institutions)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
 from regulator.audit import record_event
 from regulator.calendar import add_working_days
@@ -17,6 +18,7 @@ from regulator.documents import register_document
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from .. import conf, permissions
+from ..audit_kinds import PenaltiesAuditKind
 from ..models import (
     MONETARY_PENALTIES,
     CaseEvidence,
@@ -82,7 +84,7 @@ def case_open(
     )
     record_event(
         actor=actor,
-        kind="case_opened",
+        kind=PenaltiesAuditKind.CASE_OPENED,
         obj=case,
         institution_id=institution.pk,
         after=_snap(case),
@@ -132,7 +134,7 @@ def case_review(*, actor, case_id: int, now=None) -> PenaltyCase:
         permission=permissions.can_work_case,
         denied_message=_WORK_DENIED,
         changes={"status": CaseStatus.PRELIMINARY_REVIEW, "reviewed_at": now, "reviewed_by": actor},
-        kind="case_reviewed",
+        kind=PenaltiesAuditKind.CASE_REVIEWED,
         summary=_("开始初核"),
         now=now,
     )
@@ -150,7 +152,7 @@ def case_file(*, actor, case_id: int, now=None) -> PenaltyCase:
         permission=permissions.can_decide_case,
         denied_message=_DECIDE_DENIED,
         changes={"status": CaseStatus.FILED, "filed_at": now, "filed_by": actor, "decision_due": due},
-        kind="case_filed",
+        kind=PenaltiesAuditKind.CASE_FILED,
         summary=_("立案，应于%(due)s前作出决定") % {"due": due},
         now=now,
     )
@@ -170,7 +172,7 @@ def case_drop(*, actor, case_id: int, reason: str, now=None) -> PenaltyCase:
         permission=permissions.can_decide_case,
         denied_message=_DECIDE_DENIED,
         changes={"status": CaseStatus.DROPPED, "dropped_at": now, "dropped_by": actor, "drop_reason": reason},
-        kind="case_dropped",
+        kind=PenaltiesAuditKind.CASE_DROPPED,
         summary=_("不予立案"),
         now=now,
     )
@@ -187,7 +189,7 @@ def case_investigate(*, actor, case_id: int, now=None) -> PenaltyCase:
         permission=permissions.can_work_case,
         denied_message=_WORK_DENIED,
         changes={"status": CaseStatus.INVESTIGATION, "investigation_at": now, "investigation_by": actor},
-        kind="case_investigation",
+        kind=PenaltiesAuditKind.CASE_INVESTIGATION_STARTED,
         summary=_("开始调查取证"),
         now=now,
     )
@@ -216,7 +218,7 @@ def case_evidence_add(*, actor, case_id: int, description: str, file=None, now=N
     evidence.save()
     record_event(
         actor=actor,
-        kind="case_evidence_added",
+        kind=PenaltiesAuditKind.CASE_EVIDENCE_ADDED,
         obj=evidence,
         institution_id=case.institution_id,
         after=_snap(evidence),
@@ -253,7 +255,7 @@ def case_notify_rights(
             "proposed_penalties": proposed,
             "statement_due": due,
         },
-        kind="case_rights_notified",
+        kind=PenaltiesAuditKind.CASE_RIGHTS_NOTIFIED,
         summary=_("告知陈述申辩/听证权利，期限至%(due)s") % {"due": due},
         now=now,
     )
@@ -280,7 +282,7 @@ def case_record_statement(
             "statement_recorded_at": now,
             "statement_recorded_by": actor,
         },
-        kind="case_statement_recorded",
+        kind=PenaltiesAuditKind.CASE_STATEMENT_RECORDED,
         summary=_("记录当事人陈述申辩%(h)s") % {"h": _("（要求听证）") if hearing_requested else ""},
         now=now,
     )
@@ -359,7 +361,7 @@ def case_decide(*, actor, case_id: int, facts: str, penalties: list[dict], now=N
     )
     record_event(
         actor=actor,
-        kind="case_decided",
+        kind=PenaltiesAuditKind.CASE_DECIDED,
         obj=case,
         institution_id=case.institution_id,
         before=before,
@@ -405,7 +407,7 @@ def case_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
     case.save(update_fields=fields)
     record_event(
         actor=actor,
-        kind="case_served",
+        kind=PenaltiesAuditKind.CASE_SERVED,
         obj=case,
         institution_id=case.institution_id,
         before=before,
@@ -439,7 +441,7 @@ def _revoke_licences(*, case: PenaltyCase, actor, now) -> int:
         licence.save(update_fields=["state", "updated_by", "updated_at"])
         record_event(
             actor=actor,
-            kind="licence_revoked",
+            kind=InstitutionsAuditKind.LICENCE_REVOKED,
             obj=licence,
             institution_id=case.institution_id,
             before=before,
@@ -480,7 +482,7 @@ def case_execute(*, actor, case_id: int, note: str, now=None) -> PenaltyCase:
     )
     record_event(
         actor=actor,
-        kind="case_executed",
+        kind=PenaltiesAuditKind.CASE_EXECUTED,
         obj=case,
         institution_id=case.institution_id,
         before=before,
@@ -502,7 +504,7 @@ def case_close(*, actor, case_id: int, now=None) -> PenaltyCase:
         permission=permissions.can_decide_case,
         denied_message=_DECIDE_DENIED,
         changes={"status": CaseStatus.CLOSED, "closed_at": now, "closed_by": actor},
-        kind="case_closed",
+        kind=PenaltiesAuditKind.CASE_CLOSED,
         summary=_("结案"),
         now=now,
     )

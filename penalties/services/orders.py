@@ -14,6 +14,7 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import VerificationRecord
 
 from .. import conf, permissions
+from ..audit_kinds import PenaltiesAuditKind
 from ..models import (
     ORDER_OPEN,
     CaseSource,
@@ -96,7 +97,7 @@ def order_draft(
     )
     record_event(
         actor=actor,
-        kind="order_drafted",
+        kind=PenaltiesAuditKind.ORDER_DRAFTED,
         obj=order,
         institution_id=institution.pk,
         after={
@@ -187,7 +188,7 @@ def order_approve(*, actor, order_id: int, now=None) -> RectificationOrder:
     now = _now(now)
     _approve_document(
         order, actor=actor, now=now, status=OrderStatus.APPROVED, number_kind=DocumentKind.RECTIFICATION_ORDER,
-        served_kind=ServedDocument.RECTIFICATION_ORDER, event="order_approved",
+        served_kind=ServedDocument.RECTIFICATION_ORDER, event=PenaltiesAuditKind.ORDER_APPROVED,
         summary=_("批准整改通知书 %(number)s"),
     )
     _queue_pdf("order", order.pk)
@@ -207,7 +208,7 @@ def order_serve(*, actor, order_id: int, data: dict, now=None) -> ServiceRecord:
     require_status(order, (OrderStatus.APPROVED,), _("送达"))
     record = _serve_document(
         order, actor=actor, data=data, now=now, status=OrderStatus.SERVED,
-        served_kind=ServedDocument.RECTIFICATION_ORDER, event="order_served",
+        served_kind=ServedDocument.RECTIFICATION_ORDER, event=PenaltiesAuditKind.ORDER_SERVED,
         summary=_("送达整改通知书（%(method)s）"),
     )
     return record
@@ -257,7 +258,7 @@ def order_item_close(
     )
     record_event(
         actor=actor,
-        kind="order_item_closed",
+        kind=PenaltiesAuditKind.ORDER_ITEM_CLOSED,
         obj=item,
         institution_id=order.institution_id,
         before=before,
@@ -274,7 +275,7 @@ def order_item_close(
         order.save(update_fields=["status", "closed_at", "updated_by", "updated_at"])
         record_event(
             actor=actor,
-            kind="order_closed",
+            kind=PenaltiesAuditKind.ORDER_CLOSED,
             obj=order,
             institution_id=order.institution_id,
             before=before,
@@ -317,7 +318,7 @@ def order_extend(*, actor, order_id: int, new_deadline, reason: str, now=None) -
     order.save(update_fields=["original_deadline", "deadline", "status", "updated_by", "updated_at"])
     record_event(
         actor=actor,
-        kind="order_extended",
+        kind=PenaltiesAuditKind.ORDER_EXTENDED,
         obj=order,
         institution_id=order.institution_id,
         before=before,
@@ -349,7 +350,7 @@ def order_cancel(*, actor, order_id: int, reason: str, now=None) -> Rectificatio
     )
     record_event(
         actor=actor,
-        kind="order_cancelled",
+        kind=PenaltiesAuditKind.ORDER_CANCELLED,
         obj=order,
         institution_id=order.institution_id,
         before=before,
@@ -370,7 +371,7 @@ def order_mark_overdue(*, order: RectificationOrder, now) -> bool:
         order.save(update_fields=["status", "closed_at", "updated_at"])
         record_event(
             actor=None,
-            kind="order_closed",
+            kind=PenaltiesAuditKind.ORDER_CLOSED,
             obj=order,
             institution_id=order.institution_id,
             before=before,
@@ -383,7 +384,7 @@ def order_mark_overdue(*, order: RectificationOrder, now) -> bool:
     order.save(update_fields=["status", "overdue_at", "updated_at"])
     record_event(
         actor=None,
-        kind="order_overdue",
+        kind=PenaltiesAuditKind.ORDER_OVERDUE,
         obj=order,
         institution_id=order.institution_id,
         before=before,
@@ -403,7 +404,7 @@ def order_escalate(*, order: RectificationOrder, now) -> PenaltyCase | None:
     order.save(update_fields=["status", "escalated_at", "updated_at"])
     record_event(
         actor=None,
-        kind="order_escalated",
+        kind=PenaltiesAuditKind.ORDER_ESCALATED,
         obj=order,
         institution_id=order.institution_id,
         before=before,

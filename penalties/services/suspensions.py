@@ -12,6 +12,7 @@ from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from .. import conf, permissions
+from ..audit_kinds import PenaltiesAuditKind
 from ..models import DocumentKind, Refund, ServedDocument, ServiceRecord, SuspensionNotice, SuspensionStatus
 from .common import _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
@@ -69,7 +70,7 @@ def suspension_draft(
     )
     record_event(
         actor=actor,
-        kind="suspension_drafted",
+        kind=PenaltiesAuditKind.SUSPENSION_DRAFTED,
         obj=notice,
         institution_id=institution.pk,
         after=_snap(notice),
@@ -91,7 +92,7 @@ def suspension_approve(*, actor, notice_id: int, now=None) -> SuspensionNotice:
     now = _now(now)
     _approve_document(
         notice, actor=actor, now=now, status=SuspensionStatus.APPROVED, number_kind=DocumentKind.SUSPENSION_NOTICE,
-        served_kind=ServedDocument.SUSPENSION_NOTICE, event="suspension_approved",
+        served_kind=ServedDocument.SUSPENSION_NOTICE, event=PenaltiesAuditKind.SUSPENSION_APPROVED,
         summary=_("批准停办通知书 %(number)s"),
     )
     _queue_pdf("suspension", notice.pk)
@@ -109,7 +110,7 @@ def _complete_if_refunded(notice: SuspensionNotice, *, actor, now) -> bool:
     notice.save(update_fields=["status", "completed_at", "updated_at"])
     record_event(
         actor=actor,
-        kind="suspension_completed",
+        kind=PenaltiesAuditKind.SUSPENSION_COMPLETED,
         obj=notice,
         institution_id=notice.institution_id,
         before=before,
@@ -130,7 +131,7 @@ def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceR
     require_status(notice, (SuspensionStatus.APPROVED,), _("送达"))
     record = _serve_document(
         notice, actor=actor, data=data, now=now, status=SuspensionStatus.SERVED,
-        served_kind=ServedDocument.SUSPENSION_NOTICE, event="suspension_served",
+        served_kind=ServedDocument.SUSPENSION_NOTICE, event=PenaltiesAuditKind.SUSPENSION_SERVED,
         summary=_("送达停办通知书（%(method)s）"),
     )
     # Served: the institution stops running (停办整改) on the register.
@@ -195,7 +196,7 @@ def refund_record(
     refund.save()
     record_event(
         actor=actor,
-        kind="refund_recorded",
+        kind=PenaltiesAuditKind.REFUND_RECORDED,
         obj=refund,
         institution_id=notice.institution_id,
         before=before,

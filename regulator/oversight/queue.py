@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
+from regulator.audit_kinds import RegulatorAuditKind
 from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
 from regulator.registry import QueueKind, registry
@@ -442,7 +443,7 @@ def queue_assign(*, actor, rows: list[tuple[str, int]], assignee, now=None) -> i
         row = found[(kind_code, object_id)]
         record_event(
             actor=actor,
-            kind="queue_assigned",
+            kind=RegulatorAuditKind.QUEUE_ITEM_ASSIGNED,
             object_type=f"queue.{kinds()[kind_code].subject}",
             object_id=object_id,
             institution_id=row["q_inst"],

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
+from regulator.audit_kinds import RegulatorAuditKind
 from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
@@ -77,7 +78,7 @@ def weekly_report_generate(*, region: Region, week_start: datetime.date, actor=N
                 figures=figures, generated_at=now, generated_by=actor,
             )
             record_event(
-                actor=actor, kind="weekly_report_generated", obj=report, now=now,
+                actor=actor, kind=RegulatorAuditKind.WEEKLY_REPORT_GENERATED, obj=report, now=now,
                 after={"region": region.code, "week_start": week_start.isoformat(),
                        "headline": figures["headline"]},
                 summary=str(_("生成周报 %(region)s %(week)s") % {"region": region.name, "week": week_start}),

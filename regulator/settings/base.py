@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regulator.tasks.refresh_daily_figures", "schedule": crontab(hour=2, minute=30)},
     "refresh-institution-figures": {
         "task": "regulator.tasks.refresh_institution_figures", "schedule": crontab(minute="*/10")},
+    "audit-checkpoint-daily": {"task": "regulator.tasks.audit_checkpoint", "schedule": crontab(hour=3, minute=30)},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
@@ -231,6 +232,12 @@ LOGGING = {
 }
 
 SITE_TITLE = _("校外培训机构协同监管平台")
+
+# The key of the audit trail's HMAC chains (regulator.audit, docs/audit.md): kept in the environment, never in the
+# database. This default is for a laptop only; production settings refuse to start without AUDIT_HMAC_KEY.
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "dev-only-audit-hmac-key-not-for-production")
+# Refuse (instead of logging) an audit kind that no app registered; on wherever DEBUG is, and in tests.
+AUDIT_REQUIRE_REGISTERED_KINDS = env_bool("AUDIT_REQUIRE_REGISTERED_KINDS", DEBUG)
 
 # The dashboard summary's covering index (regulator.DailyFigure) has INCLUDE columns, which SQLite (the demo's
 # database) ignores: it is still an index there, only not an index-only one.

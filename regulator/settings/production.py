@@ -2,11 +2,19 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env_bool, env_list
 
 SECRET_KEY = os.environ["SECRET_KEY"]
+# The audit trail's HMAC key (docs/audit.md): required, and not the development default.
+AUDIT_HMAC_KEY = os.environ["AUDIT_HMAC_KEY"]
+if len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
 DEBUG = False
+# An unregistered audit kind is logged, never refused: the event is written rather than the change lost.
+AUDIT_REQUIRE_REGISTERED_KINDS = env_bool("AUDIT_REQUIRE_REGISTERED_KINDS", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -26,3 +26,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_FAILURE_LIMIT = 3
+AUDIT_HMAC_KEY = "test-audit-hmac-key"
+AUDIT_REQUIRE_REGISTERED_KINDS = True

@@ -45,7 +45,7 @@ def test_publishing_with_unfinished_visits_is_refused_and_writes_nothing(drawn, 
         draw_module.draw_publish(actor=users["joint_office"], draw_id=drawn.pk)
     drawn.refresh_from_db()
     assert drawn.published_at is None
-    assert not AuditEvent.objects.filter(kind="spot_check_published").exists()
+    assert not AuditEvent.objects.filter(kind="spot_check.published").exists()
 
 
 def test_publishing_before_outcomes_are_decided_is_refused(drawn, users):

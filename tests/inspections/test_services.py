@@ -36,7 +36,7 @@ def test_plan_opens_one_blank_answer_per_item(visit):
     assert visit.answers.count() == 11
     assert not visit.answers.exclude(result="").exists()
     assert visit.kind == "joint"
-    assert AuditEvent.objects.filter(kind="visit_planned", object_id=str(visit.pk)).exists()
+    assert AuditEvent.objects.filter(kind="visit.planned", object_id=str(visit.pk)).exists()
 
 
 def test_plan_refuses_same_inspector_twice_and_outsiders(users, departments, institution, checklist):
@@ -72,9 +72,9 @@ def test_answer_autosave_is_idempotent_and_starts_the_visit(visit, users):
     item = visit.answers.first().item
     inspector = users["education_inspector"]
     services.answer_save(actor=inspector, visit_id=visit.pk, item_id=item.pk, result="fail", remark="未公示")
-    events = AuditEvent.objects.filter(kind="answer_saved").count()
+    events = AuditEvent.objects.filter(kind="checklist_answer.saved").count()
     services.answer_save(actor=inspector, visit_id=visit.pk, item_id=item.pk, result="fail", remark="未公示")
-    assert AuditEvent.objects.filter(kind="answer_saved").count() == events == 1
+    assert AuditEvent.objects.filter(kind="checklist_answer.saved").count() == events == 1
     visit.refresh_from_db()
     assert visit.status == VisitStatus.IN_PROGRESS and visit.started_at is not None
 
@@ -189,7 +189,7 @@ def test_submit_creates_problem_items_once_and_locks_the_visit(visit, users):
     assert problems[0].institution_id == visit.institution_id
     assert problems[0].department_id == visit.lead_department_id
     assert problems[0].finding == "第3项情况" and problems[0].status == "open"
-    assert AuditEvent.objects.filter(kind="visit_submitted").count() == 1
+    assert AuditEvent.objects.filter(kind="visit.submitted").count() == 1
     assert list(selectors.problem_items_for_order(visit=visit)) == problems
     item_id = visit.answers.first().item_id
     with pytest.raises(ServiceError, match="已提交"):

@@ -53,7 +53,7 @@ def test_delete_child_records_history(education_head_client, institution):
         reverse("institutions:child_delete", args=[institution.pk, "teacher", teacher.pk]))
     assert response.status_code == 302
     assert not Teacher.objects.exists()
-    assert AuditEvent.objects.filter(institution_id=institution.pk, kind="deleted").exists()
+    assert AuditEvent.objects.filter(institution_id=institution.pk, kind="teacher.deleted").exists()
 
 
 def test_child_of_another_institution_is_404(education_head_client, institution, regions):

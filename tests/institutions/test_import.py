@@ -138,7 +138,7 @@ def test_one_audit_event_per_institution_and_chains_verify(education_inspector_c
            workbook_bytes([ledger_row() for _ in range(4)]))
     job = latest_job()
     confirm(education_inspector_client, on_commit, job)
-    created = AuditEvent.objects.filter(kind="created", object_type="institutions.institution",
+    created = AuditEvent.objects.filter(kind="institution.created", object_type="institutions.institution",
                                         actor=users["education_inspector"])
     assert created.count() == 4
     assert set(created.values_list("institution_id", flat=True)) == set(
@@ -146,7 +146,7 @@ def test_one_audit_event_per_institution_and_chains_verify(education_inspector_c
     event = created.first()
     assert event.before is None and event.after["name"].startswith("历下阳光艺术培训")
     assert {licence["kind"] for licence in event.after["licences"]} == {"school_running", "business"}
-    assert AuditEvent.objects.filter(kind="import_confirmed", object_id=str(job.pk)).count() == 1
+    assert AuditEvent.objects.filter(kind="import_job.confirmed", object_id=str(job.pk)).count() == 1
     assert list(verify_chains()) == []
 
 

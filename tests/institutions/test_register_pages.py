@@ -142,7 +142,7 @@ def test_create_institution_by_role(request, regions, client_fixture, allowed):
         assert response.status_code == 302
         institution = Institution.objects.get(name="新登记培训中心")
         assert institution.licence_standing == LicenceStanding.NONE
-        assert AuditEvent.objects.filter(institution_id=institution.pk, kind="created").exists()
+        assert AuditEvent.objects.filter(institution_id=institution.pk, kind="institution.created").exists()
     else:
         assert response.status_code == 403
         assert not Institution.objects.exists()
@@ -200,7 +200,7 @@ def test_edit_records_before_and_after(education_head_client, register, regions)
     data = _institution_post(regions, name="历下星光艺术中心", credit_code=target.credit_code)
     response = education_head_client.post(reverse("institutions:edit", args=[target.pk]), data)
     assert response.status_code == 302
-    event = AuditEvent.objects.filter(institution_id=target.pk, kind="updated").get()
+    event = AuditEvent.objects.filter(institution_id=target.pk, kind="institution.updated").get()
     assert event.before["name"] == "历下星光艺术培训" and event.after["name"] == "历下星光艺术中心"
     assert ("name", "历下星光艺术培训", "历下星光艺术中心") in event.changes
 

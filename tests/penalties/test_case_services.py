@@ -84,7 +84,7 @@ def test_full_procedure_with_revocation_changes_the_register(users, institution,
     institution.refresh_from_db()
     assert institution.licences.get(kind=LicenceKind.SCHOOL_RUNNING).state == LicenceState.REVOKED
     assert institution.licence_standing == LicenceStanding.BUSINESS_ONLY
-    assert AuditEvent.objects.filter(kind="licence_revoked", institution_id=institution.pk).exists()
+    assert AuditEvent.objects.filter(kind="licence.revoked", institution_id=institution.pk).exists()
     services.case_close(actor=head, case_id=case.pk)
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.closed_by == head
@@ -94,16 +94,16 @@ def test_full_procedure_with_revocation_changes_the_register(users, institution,
         .order_by("id")
     )
     assert kinds == [
-        "case_opened",
-        "case_reviewed",
-        "case_filed",
-        "case_investigation",
-        "case_rights_notified",
-        "case_statement_recorded",
-        "case_decided",
-        "case_served",
-        "case_executed",
-        "case_closed",
+        "case.opened",
+        "case.reviewed",
+        "case.filed",
+        "case.investigation_started",
+        "case.rights_notified",
+        "case.statement_recorded",
+        "case.decided",
+        "case.served",
+        "case.executed",
+        "case.closed",
     ]
 
 
@@ -294,4 +294,5 @@ def test_operating_state_change_is_recorded_once_and_idempotent(users, instituti
     institution_set_operating_state(actor=head, institution_id=institution.pk, state="banned", reason="测试")
     institution.refresh_from_db()
     assert institution.operating_state == "banned"
-    assert AuditEvent.objects.filter(kind="operating_state_changed", institution_id=institution.pk).count() == 1
+    assert AuditEvent.objects.filter(kind="institution.operating_state_changed",
+                                     institution_id=institution.pk).count() == 1

@@ -255,5 +255,5 @@ def test_two_chasers_at_once_notify_each_once(users, institution, departments, m
         chaser.chase_deadlines(now=timezone.now())  # the second run skipped while the first held the lock
     # 12 overdue × (inspector + head + re-inspection notice) + 12 reminders to the inspector
     assert Notification.objects.count() == 12 * 3 + 12
-    assert AuditEvent.objects.filter(kind="order_overdue").count() == 12
+    assert AuditEvent.objects.filter(kind="order.overdue").count() == 12
     assert RectificationOrder.objects.filter(status=OrderStatus.OVERDUE).count() == 12

@@ -72,7 +72,7 @@ def test_draft_defaults_to_30_days_and_records_event(users, institution):
         (1, "《价格法》第十三条"),
         (2, "《民办教育促进法》第二十九条"),
     ]
-    event = AuditEvent.objects.get(kind="order_drafted")
+    event = AuditEvent.objects.get(kind="order.drafted")
     assert event.institution_id == institution.pk and event.actor == users["education_inspector"]
 
 
@@ -255,8 +255,8 @@ def test_items_close_one_by_one_then_order_closes(users, served_order):
     second.refresh_from_db()
     assert served_order.status == OrderStatus.CLOSED and served_order.closed_at
     assert second.closed_by == users["education_head"] and second.evidence.name
-    assert AuditEvent.objects.filter(kind="order_item_closed").count() == 2
-    assert AuditEvent.objects.filter(kind="order_closed").count() == 1
+    assert AuditEvent.objects.filter(kind="order_item.closed").count() == 2
+    assert AuditEvent.objects.filter(kind="order.closed").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -323,7 +323,7 @@ def test_concurrent_close_of_the_same_item_one_wins_the_other_is_told(users, ser
         thread.join()
     assert results.count("closed") == 1
     assert any("已由" in r and "销号" in r for r in results if r != "closed")
-    assert AuditEvent.objects.filter(kind="order_item_closed").count() == 1
+    assert AuditEvent.objects.filter(kind="order_item.closed").count() == 1
     assert OrderItem.objects.get(pk=item.pk).status == ItemStatus.CLOSED
 
 

@@ -97,10 +97,11 @@ def test_order_detail_visibility_by_role(request, draft_order, client_name, stat
 )
 def test_only_issuing_head_approves_via_page(request, draft_order, client_name):
     client = request.getfixturevalue(client_name)
+    events = AuditEvent.objects.count()  # the client's sign-in is audited; the refused approval writes nothing
     response = client.post(f"/penalties/orders/{draft_order.pk}/approve/")
     assert response.status_code == 403
     draft_order.refresh_from_db()
-    assert draft_order.status == OrderStatus.DRAFT and not AuditEvent.objects.exists()
+    assert draft_order.status == OrderStatus.DRAFT and AuditEvent.objects.count() == events
 
 
 def test_head_approving_own_draft_gets_403_with_reason(

@@ -114,7 +114,7 @@ def test_standing_is_derived_from_licences_and_codes_are_valid(demo):
 
 def test_each_institution_has_its_created_event(demo):
     ids = set(Institution.objects.values_list("id", flat=True))
-    created = set(AuditEvent.objects.filter(kind="created", object_type="institutions.institution")
+    created = set(AuditEvent.objects.filter(kind="institution.created", object_type="institutions.institution")
                   .values_list("institution_id", flat=True))
     assert ids == created
 

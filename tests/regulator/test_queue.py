@@ -341,8 +341,8 @@ def test_head_assigns_several_rows_at_once(world, users, education_head_client):
     # The visit got its inspector through inspections.services and so leaves the "to assign" kind.
     assert list(world["visit_unassigned"].assignments.values_list("inspector_id", flat=True)) == [inspector.pk]
     assert ("visit_unassigned", world["visit_unassigned"].pk) not in keys(users["education_head"])
-    assert AuditEvent.objects.filter(kind="queue_assigned").count() == 4
-    assert AuditEvent.objects.filter(kind="visit_inspectors_assigned").count() == 1
+    assert AuditEvent.objects.filter(kind="queue_item.assigned").count() == 4
+    assert AuditEvent.objects.filter(kind="visit.inspectors_assigned").count() == 1
     page = education_head_client.get(response["Location"]).content.decode()
     assert "已将 4 条待办分派给" in page
     # The inspector's own queue ("我的待办") now holds them, and so does the count in the navigation.
@@ -357,14 +357,14 @@ def test_reassigning_moves_the_row_to_the_new_inspector(world, users, department
     work_queue.queue_assign(actor=head, rows=row, assignee=users["education_inspector"])
     work_queue.queue_assign(actor=head, rows=row, assignee=second)
     assert list(QueueAssignment.objects.values_list("assignee_id", flat=True)) == [second.pk]
-    event = AuditEvent.objects.filter(kind="queue_assigned").order_by("-id").first()
+    event = AuditEvent.objects.filter(kind="queue_item.assigned").order_by("-id").first()
     assert event.before == {"assignee": users["education_inspector"].pk}
 
 
 def _nothing_written():
     return (
         not QueueAssignment.objects.exists()
-        and not AuditEvent.objects.filter(kind__in=["queue_assigned", "visit_inspectors_assigned"]).exists()
+        and not AuditEvent.objects.filter(kind__in=["queue_item.assigned", "visit.inspectors_assigned"]).exists()
         and not VisitInspector.objects.filter(visit__assignments__isnull=True).exists()
     )
 

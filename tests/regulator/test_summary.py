@@ -142,7 +142,9 @@ def test_a_move_made_in_the_admin_also_takes_the_figures_along(seeded, users, re
 
     summary.refresh(today=AFTER_PERIOD)
     institution = Institution.objects.get(pk=seeded["lixia"].pk)
-    form = SimpleNamespace(initial={"region": institution.region_id})
+    # What the admin's form hands to save_model: the changed field and its cleaned value.
+    form = SimpleNamespace(initial={"region": institution.region_id}, changed_data=["region"],
+                           cleaned_data={"region": regions["other_township"]})
     institution.region = regions["other_township"]
     request = rf.post("/admin/")
     request.user = users["admin"]

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.fake import (
     CATEGORIES,
     OPERATING_STATES,
@@ -189,11 +190,12 @@ class Command(BaseCommand):
 
         # Each file page starts with its history: the institution, then each licence, as registered.
         for institution in institutions:
-            record_event(actor=admin, kind="created", obj=institution, institution_id=institution.pk,
-                         after=snapshot(institution), summary=f"登记机构：{institution.name}")
+            record_event(actor=admin, kind=InstitutionsAuditKind.INSTITUTION_CREATED, obj=institution,
+                         institution_id=institution.pk, after=snapshot(institution),
+                         summary=f"登记机构：{institution.name}")
         for licence in licences:
-            record_event(actor=admin, kind="created", obj=licence, institution_id=licence.institution_id,
-                         after=snapshot(licence), summary=f"新增证照：{licence}")
+            record_event(actor=admin, kind=InstitutionsAuditKind.LICENCE_CREATED, obj=licence,
+                         institution_id=licence.institution_id, after=snapshot(licence), summary=f"新增证照：{licence}")
         return {"institutions": len(institutions), "licences": len(licences), "sites": len(sites),
                 "teachers": len(teachers)}
 

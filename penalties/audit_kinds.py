@@ -1,0 +1,41 @@
+"""The audit event kinds of rectification and penalties (registered in apps.PenaltiesConfig.ready)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PenaltiesAuditKind(models.TextChoices):
+    ORDER_DRAFTED = "order.drafted", _("拟制整改通知书")
+    ORDER_APPROVED = "order.approved", _("批准整改通知书")
+    ORDER_SERVED = "order.served", _("送达整改通知书")
+    ORDER_EXTENDED = "order.extended", _("延长整改期限")
+    ORDER_CANCELLED = "order.cancelled", _("撤销整改通知书")
+    ORDER_OVERDUE = "order.overdue", _("整改逾期")
+    ORDER_ESCALATED = "order.escalated", _("逾期未整改转立案")
+    ORDER_CLOSED = "order.closed", _("整改销号完成")
+    ORDER_ITEM_CLOSED = "order_item.closed", _("整改事项销号")
+    SUSPENSION_DRAFTED = "suspension.drafted", _("拟制停办整改通知书")
+    SUSPENSION_APPROVED = "suspension.approved", _("批准停办整改通知书")
+    SUSPENSION_SERVED = "suspension.served", _("送达停办整改通知书")
+    SUSPENSION_COMPLETED = "suspension.completed", _("停办整改完成")
+    REFUND_RECORDED = "refund.recorded", _("记录退费")
+    CASE_OPENED = "case.opened", _("登记案件线索")
+    CASE_REVIEWED = "case.reviewed", _("初步审查")
+    CASE_FILED = "case.filed", _("立案")
+    CASE_DROPPED = "case.dropped", _("不予立案")
+    CASE_INVESTIGATION_STARTED = "case.investigation_started", _("开始调查取证")
+    CASE_EVIDENCE_ADDED = "case.evidence_added", _("提交证据")
+    CASE_RIGHTS_NOTIFIED = "case.rights_notified", _("告知权利")
+    CASE_STATEMENT_RECORDED = "case.statement_recorded", _("记录陈述申辩")
+    CASE_DECIDED = "case.decided", _("作出处罚决定")
+    CASE_SERVED = "case.served", _("送达处罚决定书")
+    CASE_EXECUTED = "case.executed", _("记录执行")
+    CASE_CLOSED = "case.closed", _("结案")
+
+
+# Keys of before/after that are not fields of the object's model.
+FIELD_LABELS = {
+    "service": _("送达记录"),
+    "items": _("整改事项"),
+    "penalties": _("处罚"),
+}

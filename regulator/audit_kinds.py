@@ -1,0 +1,39 @@
+"""The audit event kinds of the organisation (departments, staff accounts, sign-ins) and of the oversight floor.
+
+Every app declares its kinds in its own `audit_kinds.py` as `TextChoices` named `<object>.<what happened>` and
+registers them in `AppConfig.ready()` (regulator.audit.register_kinds); the label is what the history shows.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RegulatorAuditKind(models.TextChoices):
+    DEPARTMENT_CREATED = "department.created", _("新增部门")
+    DEPARTMENT_UPDATED = "department.updated", _("修改部门")
+    USER_CREATED = "user.created", _("新增账号")
+    USER_UPDATED = "user.updated", _("修改账号信息")
+    USER_ROLE_CHANGED = "user.role_changed", _("变更账号角色、部门或权限")
+    USER_DEACTIVATED = "user.deactivated", _("停用账号")
+    USER_ACTIVATED = "user.activated", _("启用账号")
+    USER_PASSWORD_CHANGED = "user.password_changed", _("修改本人密码")
+    USER_PASSWORD_SET = "user.password_set", _("管理员重设密码")
+    USER_LOGGED_IN = "user.logged_in", _("登录")
+    USER_LOGIN_FAILED = "user.login_failed", _("登录失败")
+    USER_LOGGED_OUT = "user.logged_out", _("退出登录")
+    QUEUE_ITEM_ASSIGNED = "queue_item.assigned", _("分派待办")
+    WEEKLY_REPORT_GENERATED = "weekly_report.generated", _("生成周报")
+
+
+# Keys of before/after that are not fields of the object's model.
+FIELD_LABELS = {
+    "assignee": _("承办人"),
+    "kind": _("类别"),
+    "username": _("用户名"),
+    "ip_address": _("IP 地址"),
+    "groups": _("权限组"),
+    "user_permissions": _("权限"),
+    "usable_password": _("可用密码登录"),
+    "week_start": _("周起始日"),
+    "headline": _("摘要数字"),
+}
