@@ -7,10 +7,12 @@ class PublicityConfig(AppConfig):
     verbose_name = _("公示与举报")
 
     def ready(self):
+        from regulator import hooks
         from regulator.audit import register_kinds
 
-        from . import oversight
+        from . import cache, oversight
         from .audit_kinds import FIELD_LABELS, PublicityAuditKind
 
         register_kinds(PublicityAuditKind, field_labels=FIELD_LABELS)
         oversight.register_all()  # what this app contributes to the oversight floor
+        hooks.connect(hooks.on_regions_changed, cache.bump_regions_version)

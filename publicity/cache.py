@@ -1,35 +1,43 @@
-"""Cache keys of the public pages: one version number, bumped when a batch is published or an entry removed.
+"""Cache of the public pages: version-free keys whose values carry the version they were built under.
 
-Every cached public page and download is keyed by the version, so publishing invalidates them all at
-once without scanning keys; the version is also part of each page's ETag.
+One version number, bumped when a batch is published or an entry removed, invalidates every cached public
+page and download at once without scanning keys, and is part of each page's ETag. A page is stored under a
+key of its own parts only, as (version, value); a request reads the current version and the page in one
+MGET and uses the page only if its version is the current one (regulator/cache.py), so a cached request
+costs one Redis read. The regions offered in the public filters are cached the same way under their own
+version, bumped when a region changes (regulator/hooks.py), so a publication does not throw them away.
 """
 
 import hashlib
-import time
 
-from django.core.cache import cache
+from regulator import cache as versioned
 
 VERSION_KEY = "publicity:public-version"
+REGIONS_VERSION_KEY = "publicity:regions-version"
 PAGE_TTL = 600
 
 
-def current_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A lost key must never bring back pages cached under an older version: start from the clock.
-        version = int(time.time() * 1000)
-        cache.add(VERSION_KEY, version, timeout=None)
-        version = cache.get(VERSION_KEY, version)
-    return version
+def current_version(version_key: str = VERSION_KEY) -> int:
+    return versioned.current_version(version_key)
 
 
-def bump_version() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, int(time.time() * 1000), timeout=None)
+def bump_version(version_key: str = VERSION_KEY) -> None:
+    versioned.bump_version(version_key)
+
+
+def bump_regions_version() -> None:
+    versioned.bump_version(REGIONS_VERSION_KEY)
 
 
 def page_key(name: str, *parts) -> str:
     digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
-    return f"publicity:{current_version()}:{name}:{digest}"
+    return f"publicity:page:{name}:{digest}"
+
+
+def read(key: str, version_key: str = VERSION_KEY) -> tuple[int, object | None]:
+    """(current version, the value stored under key if it was stored under that version, else None): one MGET."""
+    return versioned.read_versioned(key, version_key)
+
+
+def store(key: str, version: int, value, timeout: int = PAGE_TTL) -> None:
+    versioned.store_versioned(key, version, value, timeout)

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import hooks, services
 from .admin_services import ServiceAdminMixin, admin_service_call, adopt, form_data
 from .audit import describe_events, kind_label, registered_kinds
 from .models import (
@@ -27,6 +27,19 @@ class RegionAdmin(admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
+
+    # The public filters cache the region list (publicity/cache.py): a change here makes it stale.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(hooks.regions_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(hooks.regions_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(hooks.regions_changed)
 
 
 @admin.register(Department)

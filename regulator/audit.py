@@ -33,6 +33,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from . import hooks
 from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,7 @@ def record_event(*, actor, kind: models.TextChoices, obj: models.Model | None = 
         prev_hash=prev_hash, created_at=now, actor_id=actor_id, institution_id=institution_id,
         object_type=object_type, object_id=str(object_id), kind=kind, summary=summary, before=before, after=after,
     )
+    hooks.work_changed()  # what the navigation counts cache may be stale after this change (regulator/hooks.py)
     return AuditEvent.objects.create(
         created_at=now, actor_id=actor_id, actor_name=str(actor)[:80] if actor else "",
         institution_id=institution_id, object_type=object_type, object_id=str(object_id), kind=kind,
