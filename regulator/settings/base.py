@@ -222,7 +222,6 @@ PERMISSIONS_POLICY = {
     "screen-wake-lock": [],
     "xr-spatial-tracking": [],
     "browsing-topics": [],
-    "interest-cohort": [],
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
