@@ -11,9 +11,8 @@ from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from penalties import chaser, services
 from penalties.models import OrderStatus, RectificationOrder
 from regulator.errors import ActionForbidden, ServiceError
-from tests.inspections.conftest import answer_all, ensure_checklist, sign
-
-from .conftest import at
+from tests.factories import at, ensure_checklist
+from tests.inspections.conftest import answer_all, sign
 
 
 @pytest.fixture

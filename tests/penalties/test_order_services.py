@@ -19,9 +19,7 @@ from penalties.models import (
 )
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence, Role, VerificationRecord
-from tests.factories import UserFactory
-
-from .conftest import make_order
+from tests.factories import RectificationOrderFactory, UserFactory
 
 ITEMS = [
     {"text": "未在显著位置公示收费项目和标准", "legal_basis": "《价格法》第十三条"},
@@ -190,7 +188,7 @@ def test_serve_records_proof_and_refuses_second_time(users, draft_order):
 
 
 def test_refusal_needs_witness_and_left_with_witness(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -219,7 +217,7 @@ def test_refusal_needs_witness_and_left_with_witness(users, institution, departm
 
 
 def test_serve_in_the_future_is_refused(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -378,7 +376,7 @@ def test_extend_refusals(users, served_order):
 
 
 def test_extending_an_overdue_order_puts_it_back_to_served(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from publicity import services
 from publicity.models import EntryStatus, ListKind, Report, ReportAttachment
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, ListEntryFactory
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE, SECRET_REMARK
 
@@ -17,22 +17,22 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def world(institution, make_entry, users, departments, regions):
+def world(institution, users, departments, regions):
     """Published white and black entries with internal remarks, an unpublished one, a report with identity."""
-    white = make_entry(institution, EntryStatus.PUBLISHED, remark=SECRET_REMARK)
+    white = ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED, internal_remark=SECRET_REMARK)
     bad = InstitutionFactory(name="黑心补习班" + SCRIPT, region=regions["county"], address="地下室" + SCRIPT)
-    black = make_entry(
-        bad,
-        EntryStatus.APPROVED,
+    black = ListEntryFactory(
+        institution=bad,
+        status=EntryStatus.APPROVED,
         list_kind=ListKind.BLACK,
         reason="无证办学" + SCRIPT,
         black_category="unlicensed",
-        remark=SECRET_REMARK,
+        internal_remark=SECRET_REMARK,
         is_typical_case=True,
     )
     services.batch_publish(entry_ids=[black.pk], actor=users["joint_office"])
     draft_inst = InstitutionFactory(name="草稿机构甲乙丙", region=regions["county"])
-    draft = make_entry(draft_inst, EntryStatus.APPROVED, reason="草稿原因不应公开")
+    draft = ListEntryFactory(institution=draft_inst, status=EntryStatus.APPROVED, reason="草稿原因不应公开")
     report = services.report_file(
         region=None,
         institution=institution,
@@ -237,9 +237,7 @@ def test_batch_json_matches_published_hash(world):
 
 
 @pytest.mark.django_db
-def test_public_list_caching_headers_and_invalidation(
-    world, users, make_entry, regions, django_assert_num_queries
-):
+def test_public_list_caching_headers_and_invalidation(world, users, regions, django_assert_num_queries):
     client = Client()
     url = reverse("publicity:white_list")
     first = client.get(url)
@@ -250,29 +248,30 @@ def test_public_list_caching_headers_and_invalidation(
     with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
     newcomer = InstitutionFactory(name="新公示机构", region=regions["county"])
-    make_entry(newcomer, EntryStatus.APPROVED)
+    ListEntryFactory(institution=newcomer, status=EntryStatus.APPROVED)
     # Not published yet: still the cached page.
     assert "新公示机构" not in client.get(url).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publishing_invalidates_cached_pages(institution, make_entry, users, regions):
+def test_publishing_invalidates_cached_pages(institution, users, regions):
     client = Client()
     url = reverse("publicity:white_list")
     etag = client.get(url)["ETag"]
     newcomer = InstitutionFactory(name="新公示机构", region=regions["county"])
-    make_entry(newcomer, EntryStatus.PUBLISHED)
+    ListEntryFactory(institution=newcomer, status=EntryStatus.PUBLISHED)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
     assert "新公示机构" in client.get(url).content.decode()
 
 
 @pytest.mark.django_db
-def test_public_list_query_count_is_fixed(world, regions, make_entry, django_assert_num_queries):
+def test_public_list_query_count_is_fixed(world, regions, users, django_assert_num_queries):
     from django.core.cache import cache
 
     for index in range(5):
-        make_entry(
-            InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]), EntryStatus.PUBLISHED
+        ListEntryFactory(
+            institution=InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]),
+            status=EntryStatus.PUBLISHED,
         )
     cache.clear()
     # regions for the filter + one page of entries

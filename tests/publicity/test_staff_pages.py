@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from publicity import services
 from publicity.models import Batch, EntryStatus, ListEntry, Report, ReportStatus
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, ListEntryFactory
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE, SECRET_REMARK
 
@@ -54,8 +54,8 @@ def test_propose_review_approve_publish_through_pages(
 
 
 @pytest.mark.django_db
-def test_market_head_cannot_publish(institution, make_entry, market_head_client):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_market_head_cannot_publish(institution, users, market_head_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     response = market_head_client.post(reverse("publicity:batch_publish"), {"entry_ids": [entry.pk]})
     assert response.status_code == 403
     assert not Batch.objects.exists()
@@ -63,8 +63,8 @@ def test_market_head_cannot_publish(institution, make_entry, market_head_client)
 
 
 @pytest.mark.django_db
-def test_publishing_unapproved_through_page_shows_message(institution, make_entry, joint_office_client):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+def test_publishing_unapproved_through_page_shows_message(institution, users, joint_office_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     response = joint_office_client.post(
         reverse("publicity:batch_publish"), {"entry_ids": [entry.pk]}, follow=True
     )
@@ -74,9 +74,9 @@ def test_publishing_unapproved_through_page_shows_message(institution, make_entr
 
 @pytest.mark.django_db
 def test_inspector_cannot_approve_and_other_county_cannot_see(
-    institution, make_entry, education_inspector_client, other_county_client
+    institution, users, education_inspector_client, other_county_client
 ):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     response = education_inspector_client.post(
         reverse("publicity:entry_action", args=[entry.pk, "approve"]), {"decision": "approve"}
     )
@@ -89,8 +89,8 @@ def test_inspector_cannot_approve_and_other_county_cannot_see(
 
 
 @pytest.mark.django_db
-def test_remove_unpublished_through_page_is_a_message(institution, make_entry, education_inspector_client):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_remove_unpublished_through_page_is_a_message(institution, users, education_inspector_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     response = education_inspector_client.post(
         reverse("publicity:entry_action", args=[entry.pk, "removal"]), {"reason": "已整改"}, follow=True
     )
@@ -99,11 +99,11 @@ def test_remove_unpublished_through_page_is_a_message(institution, make_entry, e
 
 
 @pytest.mark.django_db
-def test_staff_queue_query_count_is_fixed(
-    institution, make_entry, regions, joint_office_client, django_assert_num_queries
-):
+def test_staff_queue_query_count_is_fixed(institution, users, regions, joint_office_client, django_assert_num_queries):
     for index in range(6):
-        make_entry(InstitutionFactory(name=f"机构{index}", region=regions["county"]), EntryStatus.APPROVED)
+        ListEntryFactory(
+            institution=InstitutionFactory(name=f"机构{index}", region=regions["county"]), status=EntryStatus.APPROVED
+        )
     with django_assert_num_queries(4):  # session, user, one page of entries with institutions and departments, nav
         joint_office_client.get(reverse("publicity:staff_home"))
 

@@ -8,11 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from publicity.models import Report
-from tests.factories import InstitutionFactory
-from tests.inspections.conftest import ensure_checklist
+from tests.factories import InstitutionFactory, ReportFactory, VisitFactory
 from tests.regulator import test_dashboard as oversight
-from tests.regulator.test_dashboard import IN_PERIOD, PERIOD, at, make_report, make_visit
+from tests.regulator.test_dashboard import IN_PERIOD, PERIOD, at
 
 seeded = oversight.seeded  # the shared fixture: activity in two counties of 济南市
 
@@ -80,10 +78,9 @@ def test_each_ledger_exports_with_filters(seeded, joint_office_client, kind, par
 
 
 def test_reports_export_has_no_reporter_identity_and_no_formulas(seeded, regions, departments, joint_office_client):
-    report = make_report(region=regions["township"], department=departments["education"], received=at(IN_PERIOD),
-                         deadline=IN_PERIOD)
-    Report.objects.filter(pk=report.pk).update(subject_name='=HYPERLINK("http://evil","x")',
-                                               reporter_name="举报人王秘密", reporter_phone="13912345678")
+    ReportFactory(region=regions["township"], department=departments["education"], assigned=True,
+                  now=at(IN_PERIOD), deadline=IN_PERIOD, subject_name='=HYPERLINK("http://evil","x")',
+                  reporter_name="举报人王秘密", reporter_phone="13912345678")
     response = joint_office_client.get("/ledger/reports/export.xlsx", PERIOD)
     content = b"".join(response.streaming_content)
     workbook = load_workbook(io.BytesIO(content))
@@ -135,11 +132,10 @@ def test_ledger_page_queries_do_not_grow(seeded, regions, departments, users, jo
         return len(captured)
 
     before = count()
-    template = ensure_checklist()
     for index in range(15):
-        make_visit(institution=InstitutionFactory(region=regions["township"], name=f"批量{index}"),
-                   department=departments["education"], user=users["education_inspector"], template=template,
-                   submitted=at(IN_PERIOD))
+        VisitFactory(institution=InstitutionFactory(region=regions["township"], name=f"批量{index}"),
+                     lead_department=departments["education"], inspectors=[users["education_inspector"]],
+                     submitted=True, now=at(IN_PERIOD))
     assert count() == before
 
 
