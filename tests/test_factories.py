@@ -24,6 +24,7 @@ from tests.factories import (
     PenaltyCaseFactory,
     RectificationOrderFactory,
     ReportFactory,
+    SpotCheckDrawFactory,
     SuspensionNoticeFactory,
     VisitFactory,
     at,
@@ -149,3 +150,11 @@ def test_report_with_a_past_deadline_is_filed_before_it(users, regions, institut
     report = ReportFactory(institution=institution, verifying=True, deadline=deadline)
     assert report.deadline == deadline and timezone.localdate(report.received_at) < deadline
     assert report.region == institution.region
+
+
+def test_published_draw(users, departments, regions):
+    InstitutionFactory.create_batch(3, region=regions["township"])
+    draw = SpotCheckDrawFactory(campaign__lead_department=departments["education"],
+                                campaign__departments=[departments["market"]], sample_size=2, published=True)
+    assert draw.published_at and draw.visits.count() == 2
+    assert set(draw.visits.values_list("status", "outcome")) == {(VisitStatus.SUBMITTED, VisitOutcome.NO_PROBLEM)}

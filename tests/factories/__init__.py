@@ -3,7 +3,15 @@
 Factories of rows that have a life cycle (visits, orders, notices, cases, list entries, reports) make them
 through the apps' services, trait by trait, so a test starts from a state the application can reach."""
 
-from .inspections import CampaignFactory, VisitFactory, answer_every_item, ensure_checklist, signature_data_url
+from .inspections import (
+    CampaignFactory,
+    SpotCheckDrawFactory,
+    VisitFactory,
+    answer_every_item,
+    carry_out,
+    ensure_checklist,
+    signature_data_url,
+)
 from .mix import create_mixed
 from .organisation import (
     DepartmentFactory,
@@ -31,12 +39,14 @@ __all__ = [
     "RegionFactory",
     "ReportFactory",
     "SiteFactory",
+    "SpotCheckDrawFactory",
     "SuspensionNoticeFactory",
     "TeacherFactory",
     "UserFactory",
     "VisitFactory",
     "answer_every_item",
     "at",
+    "carry_out",
     "create_mixed",
     "department_for",
     "ensure_checklist",

@@ -6,6 +6,7 @@
     VisitFactory(submitted=True)                      every item passed, signed, submitted (visit_submit)
     VisitFactory(with_problems=True)                  submitted with item 3 failed: one open ProblemItem
     VisitFactory(with_outcome=True)                   submitted and decided (visit_set_outcome)
+    SpotCheckDrawFactory(published=True)              a double-random draw, carried out and published
 
 Pass `now=` to move the clock (started, answered, signed, submitted and decided at `now`).
 """
@@ -21,12 +22,14 @@ from django.utils import timezone
 from PIL import Image
 
 from inspections import services
+from inspections.draw import draw_publish, spot_check_draw
 from inspections.models import (
     AnswerResult,
     Campaign,
     ChecklistAnswer,
     ChecklistTemplate,
     InspectionKind,
+    SpotCheckDraw,
     Visit,
     VisitOutcome,
     VisitStatus,
@@ -133,22 +136,57 @@ class VisitFactory(factory.django.DjangoModelFactory):
             visit.assignments.all().delete()
         if status == VisitStatus.PLANNED:
             return visit
-        inspector = inspectors[0]
-        services.visit_start(actor=inspector, visit_id=visit.pk, now=now)
-        if status == VisitStatus.IN_PROGRESS:
-            visit.refresh_from_db()
-            return visit
-        answer_every_item(visit, inspector, fail_positions=fail_positions, now=now)
-        services.signature_save(actor=inspector, visit_id=visit.pk, signer_name="张负责人", data_url=_SIGNATURE,
-                                now=now)
-        visit = services.visit_submit(actor=inspector, visit_id=visit.pk, now=now)
-        # TimeStampedModel stamps created_at with the wall clock whatever the service's `now`; the dashboard dates
-        # problems by it, so the problem items get the moment a submission at `now` would have given them.
-        visit.problem_items.update(created_at=now, updated_at=now)
-        if outcome:
-            if fail_positions and outcome == VisitOutcome.NO_PROBLEM:
-                outcome = VisitOutcome.RECTIFICATION
-            services.visit_set_outcome(actor=planner, visit_id=visit.pk, outcome=outcome,
-                                       referred_department=referred_department, now=now)
-            visit.refresh_from_db()
+        return carry_out(visit, inspectors[0], status=status, fail_positions=fail_positions, outcome=outcome,
+                         referred_department=referred_department, now=now)
+
+
+def carry_out(visit: Visit, inspector, *, status=VisitStatus.SUBMITTED, fail_positions=(), outcome=VisitOutcome.NONE,
+              referred_department=None, now=None) -> Visit:
+    """Take a planned visit on site with its inspector: started, and up to `status` — answered (item positions
+    in `fail_positions` failed), signed, submitted and, with an `outcome`, decided — at `now`."""
+    now = now or timezone.now()
+    services.visit_start(actor=inspector, visit_id=visit.pk, now=now)
+    if status == VisitStatus.IN_PROGRESS:
+        visit.refresh_from_db()
         return visit
+    answer_every_item(visit, inspector, fail_positions=fail_positions, now=now)
+    services.signature_save(actor=inspector, visit_id=visit.pk, signer_name="张负责人", data_url=_SIGNATURE, now=now)
+    visit = services.visit_submit(actor=inspector, visit_id=visit.pk, now=now)
+    # TimeStampedModel stamps created_at with the wall clock whatever the service's `now`; the dashboard dates
+    # problems by it, so the problem items get the moment a submission at `now` would have given them.
+    visit.problem_items.update(created_at=now, updated_at=now)
+    if outcome:
+        if fail_positions and outcome == VisitOutcome.NO_PROBLEM:
+            outcome = VisitOutcome.RECTIFICATION
+        services.visit_set_outcome(actor=inspector, visit_id=visit.pk, outcome=outcome,
+                                   referred_department=referred_department, now=now)
+        visit.refresh_from_db()
+    return visit
+
+
+class SpotCheckDrawFactory(factory.django.DjangoModelFactory):
+    """A double-random draw (inspections.draw.spot_check_draw) of a spot-check campaign by its joint office;
+    `published=True` carries out every drawn visit (all items passed, no problem found) and publishes it."""
+
+    class Meta:
+        model = SpotCheckDraw
+
+    class Params:
+        published = factory.Trait(publish=True)
+
+    campaign = factory.SubFactory(CampaignFactory, kind=InspectionKind.SPOT_CHECK)
+    actor = factory.LazyAttribute(lambda o: joint_office_for(o.campaign.lead_department.region_id))
+    sample_size = 1
+    inspectors_per_visit = 2  # the least a draw allows
+    planned_on = factory.LazyFunction(timezone.localdate)
+    seed = factory.Sequence(lambda n: f"seed-{n}")
+    publish = False
+
+    @classmethod
+    def _create(cls, model_class, *, actor, publish, **kwargs):
+        draw = spot_check_draw(actor=actor, **kwargs)
+        if publish:
+            for visit in draw.visits.prefetch_related("assignments__inspector"):
+                carry_out(visit, visit.assignments.all()[0].inspector, outcome=VisitOutcome.NO_PROBLEM)
+            draw = draw_publish(actor=actor, draw_id=draw.pk)
+        return draw

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, Signature, Visit, VisitStatus
-from tests.factories import CampaignFactory, VisitFactory, create_mixed
+from tests.factories import CampaignFactory, InstitutionFactory, SpotCheckDrawFactory, VisitFactory, create_mixed
 from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +287,19 @@ def test_campaign_create_and_draw_pages(
     InstitutionFactory(region=regions["township"])
     page = market_head_client.get(ok["Location"] + "?rerun=1").content.decode()
     assert "机构库已变化" in page
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_draw_page_lists_the_drawn_institutions_with_fixed_queries(
+    joint_office_client, users, departments, regions, rows, django_assert_num_queries
+):
+    InstitutionFactory.create_batch(rows, region=regions["township"])
+    drawn = SpotCheckDrawFactory(campaign__lead_department=departments["education"],
+                                 campaign__departments=[departments["market"]], sample_size=rows)
+    url = drawn.get_absolute_url()
+    joint_office_client.get(url)
+    # session, user, draw with campaign, the campaign and its scope check, drawn institutions, inspectors, nav
+    with django_assert_num_queries(8):
+        response = joint_office_client.get(url)
+    assert response.status_code == 200
+    assert all(name in response.content.decode() for name in drawn.visits.values_list("institution__name", flat=True))

@@ -85,7 +85,7 @@ def test_keyset_pages_never_repeat_or_skip(education_inspector_client, regions, 
     assert len(seen) == 7 == len(set(seen))
 
 
-@pytest.mark.parametrize("rows", [10, 60])
+@pytest.mark.parametrize("rows", [10, 200])
 def test_register_list_query_count_is_constant(education_inspector_client, regions, rows,
                                                django_assert_num_queries):
     InstitutionFactory.create_batch(rows, region=regions["county"])

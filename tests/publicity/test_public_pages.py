@@ -2,14 +2,22 @@
 
 import json
 
+import factory
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from publicity import services
 from publicity.models import EntryStatus, ListKind, Report, ReportAttachment
-from tests.factories import InstitutionFactory, ListEntryFactory
+from tests.factories import (
+    CampaignFactory,
+    InstitutionFactory,
+    ListEntryFactory,
+    SpotCheckDrawFactory,
+    create_mixed,
+)
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE, SECRET_REMARK
 
@@ -286,6 +294,65 @@ def test_public_list_query_count_is_fixed(world, regions, users, django_assert_n
             .status_code
             == 200
         )
+
+
+# Published entries of every public kind (white, black, typical case, removal pending), one batch each.
+PUBLIC_STATES = [{"published": True}, {"published": True, "black": True},
+                 {"published": True, "black": True, "is_typical_case": True}, {"removal_proposed": True},
+                 {"published": True, "black": True, "black_category": "safety_hazard"}]
+PUBLIC_PAGES = [  # (url name, query, queries): with an empty cache
+    ("public_home", {}, 1),  # the latest batches
+    ("white_list", {}, 2),  # regions for the filter, one page of entries
+    ("white_list", {"q": "机构", "region": "370102"}, 2),
+    ("black_list", {}, 2),
+    ("typical_cases", {}, 2),
+    ("batch_list", {}, 1),  # one page of batches
+    ("open_data_json", {}, 1),  # one page of entries
+    ("open_data_csv", {"list_kind": "black"}, 1),
+    ("report_pick", {"q": "培训学校"}, 1),  # institutions with a public page, by name (ten at most)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [10, 200])
+def test_public_lists_query_counts_do_not_grow(users, regions, rows, django_assert_num_queries):
+    """Half the entries published one batch each, half together in one batch; plus entries not (yet) public."""
+    create_mixed(ListEntryFactory, rows // 2, PUBLIC_STATES,
+                 institution=factory.SubFactory(InstitutionFactory, region=regions["township"]))
+    together = create_mixed(ListEntryFactory, rows // 2, [{"approved": True}, {"approved": True, "black": True}],
+                            institution=factory.SubFactory(InstitutionFactory, region=regions["county"]))
+    batch = services.batch_publish(entry_ids=[entry.pk for entry in together], actor=users["joint_office"])
+    create_mixed(ListEntryFactory, 5, [{}, {"reviewed": True}, {"approved": True}, {"removed": True}])
+    client = Client()
+    for name, query, queries in PUBLIC_PAGES:
+        cache.clear()
+        with django_assert_num_queries(queries):
+            response = client.get(reverse(f"publicity:{name}"), query)
+        assert response.status_code == 200, name
+    cache.clear()
+    with django_assert_num_queries(2):  # the batch, its verification record
+        response = client.get(reverse("publicity:batch_detail", args=[batch.pk]))
+    assert response.status_code == 200 and response.content.decode().count(together[-1].institution.name) >= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [10, 200])
+def test_public_spot_checks_query_counts_do_not_grow(users, departments, regions, rows, django_assert_num_queries):
+    InstitutionFactory.create_batch(rows, region=regions["township"])
+    campaign = CampaignFactory(kind="spot_check", lead_department=departments["education"],
+                               departments=[departments["market"]])
+    SpotCheckDrawFactory.create_batch(rows - 1, campaign=campaign, published=True)
+    drawn = SpotCheckDrawFactory(campaign=campaign, sample_size=rows, published=True)
+    SpotCheckDrawFactory(campaign=campaign)  # not published: not listed
+    client = Client()
+    cache.clear()
+    with django_assert_num_queries(1):  # one page of published draws with campaign, department, region
+        response = client.get(reverse("publicity:spot_checks"))
+    assert response.status_code == 200
+    cache.clear()
+    with django_assert_num_queries(2):  # the draw with its campaign, its visits with their institutions
+        response = client.get(reverse("publicity:spot_check_detail", args=[drawn.pk]))
+    assert response.status_code == 200 and response.content.decode().count("未发现问题") >= rows
 
 
 # ---- reports -------------------------------------------------------------------------------------

@@ -16,7 +16,17 @@ from regulator.models import DailyFigure, DailyFigureState
 from regulator.oversight import summary
 from regulator.oversight.dashboard import dashboard_figures
 from tests.factories import VisitFactory
-from tests.regulator.test_dashboard import END, IN_PERIOD, PERIOD, START, at, headline, seeded, table
+from tests.regulator.test_dashboard import (
+    END,
+    IN_PERIOD,
+    PERIOD,
+    START,
+    at,
+    headline,
+    more_activity,
+    seeded,
+    table,
+)
 
 __all__ = ["seeded"]  # the fixture, shared with the dashboard's tests
 
@@ -189,7 +199,10 @@ def test_the_command_and_the_beat_schedule(seeded, capsys):
     assert refresh_daily_figures.apply().get()["skipped"] == "False"
 
 
-def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client, django_assert_num_queries):
+@pytest.mark.parametrize("rows", [10, 200])
+def test_summarised_dashboard_queries_are_pinned(seeded, regions, departments, users, prefecture_head_client, rows,
+                                                 django_assert_num_queries):
+    more_activity(rows, regions=regions, departments=departments, users=users)
     summary.refresh(today=AFTER_PERIOD)
     # session, user, region check, summary state, region names, institutions, the summary (every summarised figure:
     # the twelve month rows of 2025), checklist item names, reports, region options, unread count
@@ -200,7 +213,7 @@ def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client,
     # days after it: visits, problems, orders, suspensions, penalties, entries
     with django_assert_num_queries(18):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
-    assert "每日夜间汇总" in response.content.decode()
+    assert response.status_code == 200 and "每日夜间汇总" in response.content.decode()
 
 
 def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, departments):
