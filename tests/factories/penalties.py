@@ -17,6 +17,7 @@ the first step's `now`. The chaser's own steps (overdue, escalated) happen at 01
 """
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -176,7 +177,7 @@ class SuspensionNoticeFactory(factory.django.DjangoModelFactory):
                                       now=served_at)
         if status == SuspensionStatus.COMPLETED:  # every group refunded: the service completes the notice
             services.refund_record(actor=drafted_by, notice_id=notice.pk, student_group="春季一班", students=20,
-                                   amount_due="12000", amount_refunded="12000", now=served_at)
+                                   amount_due=Decimal("12000"), amount_refunded=Decimal("12000"), now=served_at)
         if status == SuspensionStatus.CANCELLED:
             # No service cancels a notice yet: written as penalties.services.order_cancel writes an order's
             # cancellation (status, cancelled_at, cancelled_by), on the approved notice.

@@ -72,11 +72,11 @@ def seeded(regions, departments, users):
     # Penalties: 历下 a fine of 3,000 and a warning; 市中 a fine of 1,000.50.
     basis = "《民办教育促进法》第六十二条"
     PenaltyCaseFactory(institution=lixia, department=edu, decided=True, now=at(IN_PERIOD), penalties=[
-        {"kind": PenaltyKind.FINE, "amount": "3000", "legal_basis": basis},
+        {"kind": PenaltyKind.FINE, "amount": Decimal("3000"), "legal_basis": basis},
         {"kind": PenaltyKind.WARNING, "legal_basis": basis},
     ])
     PenaltyCaseFactory(institution=shizhong, department=other_edu, decided=True, now=at(IN_PERIOD), penalties=[
-        {"kind": PenaltyKind.FINE, "amount": "1000.50", "legal_basis": basis},
+        {"kind": PenaltyKind.FINE, "amount": Decimal("1000.50"), "legal_basis": basis},
     ])
 
     # Reports of 历下: 3 received; 1 replied in time, 1 replied late, 1 not yet assigned. 市中: 1 received.

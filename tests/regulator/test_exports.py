@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -150,7 +151,7 @@ def test_ledger_page_queries_do_not_grow(seeded, regions, departments, users, jo
 def _every_ledger_kind(rows, *, regions, departments, users):
     """`rows` things of 历下区教育局 on IN_PERIOD, one of each ledger's kind in turn."""
     education, inspector = departments["education"], users["education_inspector"]
-    fine = [{"kind": "fine", "amount": "2000", "legal_basis": "《民办教育促进法》第六十二条"}]
+    fine = [{"kind": "fine", "amount": Decimal("2000"), "legal_basis": "《民办教育促进法》第六十二条"}]
     kinds = [
         lambda inst: VisitFactory(institution=inst, lead_department=education, inspectors=[inspector],
                                   with_problems=True, now=at(IN_PERIOD)),  # a visit and its problem
