@@ -145,6 +145,7 @@ def campaign_create(
     licence_standing: str = "",
     checklist_template: ChecklistTemplate | None = None,
     description: str = "",
+    now: datetime | None = None,
 ) -> Campaign:
     if not permissions.can_create_campaign(actor) or not permissions.can_lead_campaign_as(
         actor, lead_department
@@ -179,6 +180,7 @@ def campaign_create(
         obj=campaign,
         after={**snapshot(campaign), "departments": sorted(d.pk for d in [lead_department, *others])},
         summary=_("创建检查行动：%(name)s") % {"name": name},
+        now=now,
     )
     return campaign
 
@@ -215,6 +217,7 @@ def visit_plan(
     template: ChecklistTemplate | None = None,
     carry_forward: list[ChecklistAnswer] | None = None,
     check_permission: bool = True,
+    now: datetime | None = None,
 ) -> Visit:
     """Plan a visit, assign its inspectors and open a blank answer for each of its items."""
     if check_permission and not permissions.can_plan_visit(actor, lead_department):
@@ -260,6 +263,7 @@ def visit_plan(
             "departments": [d.pk for d in departments],
         },
         summary=_("计划检查：%(date)s") % {"date": planned_on.isoformat()},
+        now=now,
     )
     return visit
 
@@ -291,7 +295,9 @@ def visit_assign_inspectors(*, actor, visit_id: int, inspectors) -> Visit:
 
 
 @transaction.atomic
-def reinspection_create(*, actor, previous_visit_id: int, planned_on: date, inspectors=None) -> Visit:
+def reinspection_create(
+    *, actor, previous_visit_id: int, planned_on: date, inspectors=None, now: datetime | None = None
+) -> Visit:
     """A re-inspection carries forward only the items that failed last time."""
     previous = Visit.objects.select_related("lead_department").get(pk=previous_visit_id)
     if not permissions.can_plan_reinspection(actor, previous):
@@ -315,6 +321,7 @@ def reinspection_create(*, actor, previous_visit_id: int, planned_on: date, insp
         previous_visit=previous,
         template=previous.checklist_template,
         carry_forward=failed,
+        now=now,
     )
 
 

@@ -146,6 +146,7 @@ def _schedule_reinspection(order: RectificationOrder, *, now, people, stats) -> 
                     actor=planner,
                     previous_visit_id=order.visit_id,
                     planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
+                    now=now,
                 )
         except ServiceError as error:
             logger.warning("re-inspection for order %s not planned: %s", order.pk, error)

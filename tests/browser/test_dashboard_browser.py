@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from inspections import services
 from tests.browser.conftest import login
-from tests.factories import InstitutionFactory
-from tests.inspections.conftest import answer_all, ensure_checklist, sign
+from tests.factories import InstitutionFactory, ensure_checklist
+from tests.inspections.conftest import answer_all, sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, ProblemItem, Visit, VisitStatus
 from tests.browser.conftest import login
-from tests.factories import InstitutionFactory
-from tests.inspections.conftest import ensure_checklist
+from tests.factories import InstitutionFactory, ensure_checklist
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,16 +6,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from penalties.models import RectificationOrder
 from tests.browser.conftest import login
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, RectificationOrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_head_approves_an_order_from_the_queue(live_server, page, users, regions, departments):
     institution = InstitutionFactory(name="阳光艺术培训学校", region=regions["township"])
-    order = RectificationOrder.objects.create(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],  # four-eyes: the head approves someone else's draft

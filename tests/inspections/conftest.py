@@ -1,25 +1,15 @@
 """Fixtures for inspections: the campaign checklist, an institution in 历下区, and a planned visit."""
 
-import importlib
 import io
 from datetime import date
 
 import pytest
-from django.apps import apps
 from PIL import Image
 
 from inspections import services
-from inspections.models import ChecklistTemplate
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, VisitFactory, ensure_checklist, signature_data_url
 
 TODAY = date(2025, 5, 20)
-
-
-def ensure_checklist() -> ChecklistTemplate:
-    """The data migration's template; transactional tests flush it, so load it again when missing."""
-    migration = importlib.import_module("inspections.migrations.0002_campaign_checklist")
-    migration.load(apps, None)
-    return ChecklistTemplate.objects.get(code="campaign", is_current=True)
 
 
 @pytest.fixture
@@ -35,8 +25,8 @@ def institution(regions):
 @pytest.fixture
 def visit(users, departments, institution, checklist):
     """A joint visit led by education, with market taking part; two assigned inspectors."""
-    return services.visit_plan(
-        actor=users["education_head"],
+    return VisitFactory(
+        planner=users["education_head"],
         institution=institution,
         lead_department=departments["education"],
         planned_on=TODAY,
@@ -72,17 +62,6 @@ def jpeg_bytes(*, with_gps: bool = False, size=(64, 48)) -> bytes:
     else:
         image.save(out, format="JPEG")
     return out.getvalue()
-
-
-def signature_data_url() -> str:
-    import base64
-
-    image = Image.new("RGBA", (120, 40), (0, 0, 0, 0))
-    for x in range(10, 110):
-        image.putpixel((x, 20), (0, 0, 0, 255))
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def sign(visit, user):

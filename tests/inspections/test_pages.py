@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, Signature, Visit, VisitStatus
+from tests.factories import CampaignFactory, InstitutionFactory, SpotCheckDrawFactory, VisitFactory, create_mixed
 from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign
 
 pytestmark = pytest.mark.django_db
@@ -60,42 +61,67 @@ def test_visit_page_per_role(request, visit, name, status, fill):
         assert (b'id="visit-app"' in response.content) is fill
 
 
+# Every state a visit list shows, each at least once in ten rows.
+VISIT_STATES = [{}, {}, {}, {}, {}, {"in_progress": True}, {"submitted": True}, {"with_problems": True},
+                {"with_outcome": True}, {"with_problems": True, "with_outcome": True}]
+
+
+@pytest.mark.parametrize("rows", [10, 200])
 def test_home_lists_department_visits_with_fixed_queries(
-    education_head_client, visit, users, departments, institution, django_assert_num_queries
+    education_head_client, visit, users, departments, rows, django_assert_num_queries
 ):
-    for _ in range(5):
-        services.visit_plan(
-            actor=users["education_head"],
-            institution=institution,
-            lead_department=departments["education"],
-            planned_on=TODAY,
-            inspectors=[users["education_inspector"]],
-        )
+    create_mixed(VisitFactory, rows - 1, VISIT_STATES, lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]])
     education_head_client.get(reverse("inspections:home"))  # warm the session
-    # user (with department), visits, assignments, nav counts: the same for 6 rows or 6 million (the session comes
-    # from the cache, cached_db; the nav counts are read live, the test's transaction holding the visits planned)
-    with django_assert_num_queries(4):
+    # session, user (with department), visits, assignments, nav counts: the same for 10 rows or 200 (or 6 million)
+    with django_assert_num_queries(5):
         response = education_head_client.get(reverse("inspections:home"))
-    assert response.content.count(b'class="visit-card"') == 6
+    assert response.status_code == 200
+    assert response.content.count(b'class="visit-card"') == min(rows, 30)
 
 
+@pytest.mark.parametrize("rows", [10, 200])
 def test_today_lists_only_my_visits_with_fixed_queries(
-    education_inspector_client, visit, users, departments, institution, django_assert_num_queries, monkeypatch
+    education_inspector_client, visit, users, departments, institution, rows, django_assert_num_queries
 ):
-    services.visit_plan(
-        actor=users["market_head"],
-        institution=institution,
-        lead_department=departments["market"],
-        planned_on=TODAY,
-        inspectors=[users["market_inspector"]],
-    )
-    from django.utils import timezone
-
-    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    VisitFactory(institution=institution, lead_department=departments["market"], planned_on=TODAY,
+                 inspectors=[users["market_inspector"]])
+    # Mine: the joint visit, planned visits up to today (the past ones stay until done) and started ones.
+    create_mixed(VisitFactory, rows - 1, [{}, {"in_progress": True}], lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]], planned_on=TODAY)
+    VisitFactory(lead_department=departments["education"], inspectors=[users["education_inspector"]],
+                 submitted=True)  # done: not on today's page
     education_inspector_client.get(reverse("inspections:today"))
     with django_assert_num_queries(4):  # as above
         response = education_inspector_client.get(reverse("inspections:today"))
-    assert response.content.count(b'class="visit-card"') == 1
+    assert response.status_code == 200
+    assert response.content.count(b'class="visit-card"') == rows
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_campaign_list_has_fixed_queries(joint_office_client, users, departments, rows, django_assert_num_queries):
+    CampaignFactory.create_batch(rows, lead_department=departments["education"])
+    joint_office_client.get(reverse("inspections:campaign_list"))
+    with django_assert_num_queries(4):  # session, user, campaigns with region and lead department, nav counts
+        response = joint_office_client.get(reverse("inspections:campaign_list"))
+    assert response.status_code == 200
+    assert response.content.count(b'class="visit-card"') == min(rows, 100)
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_campaign_page_lists_its_visits_with_fixed_queries(
+    joint_office_client, users, departments, rows, django_assert_num_queries
+):
+    campaign = CampaignFactory(lead_department=departments["education"])
+    create_mixed(VisitFactory, rows, VISIT_STATES, campaign=campaign, lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]])
+    url = campaign.get_absolute_url()
+    joint_office_client.get(url)
+    # session, user, campaign, its scope check, visits, their inspectors, draws, departments, nav counts
+    with django_assert_num_queries(9):
+        response = joint_office_client.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b'class="visit-card"') == rows
 
 
 def _post_answer(client, visit, item_id, result="pass", remark=""):
@@ -261,3 +287,19 @@ def test_campaign_create_and_draw_pages(
     InstitutionFactory(region=regions["township"])
     page = market_head_client.get(ok["Location"] + "?rerun=1").content.decode()
     assert "机构库已变化" in page
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_draw_page_lists_the_drawn_institutions_with_fixed_queries(
+    joint_office_client, users, departments, regions, rows, django_assert_num_queries
+):
+    InstitutionFactory.create_batch(rows, region=regions["township"])
+    drawn = SpotCheckDrawFactory(campaign__lead_department=departments["education"],
+                                 campaign__departments=[departments["market"]], sample_size=rows)
+    url = drawn.get_absolute_url()
+    joint_office_client.get(url)
+    # session, user, draw with campaign, the campaign and its scope check, drawn institutions, inspectors, nav
+    with django_assert_num_queries(8):
+        response = joint_office_client.get(url)
+    assert response.status_code == 200
+    assert all(name in response.content.decode() for name in drawn.visits.values_list("institution__name", flat=True))

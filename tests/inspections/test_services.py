@@ -20,7 +20,8 @@ from inspections.models import (
 from inspections.permissions import can_view_visit, visible_problem_items
 from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import AuditEvent
-from tests.inspections.conftest import TODAY, answer_all, sign, signature_data_url
+from tests.factories import signature_data_url
+from tests.inspections.conftest import TODAY, answer_all, sign
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from institutions.models import (
 )
 from regulator.audit import verify_chains
 from regulator.models import AuditEvent
-from tests.factories import InstitutionFactory, LicenceFactory, make_credit_code
+from tests.factories import InstitutionFactory, LicenceFactory, valid_credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def ledger_row(**overrides) -> dict:
     serial = next(_numbers)
     row = {
         "机构名称": f"历下阳光艺术培训{serial}号",
-        "统一社会信用代码": make_credit_code("370102", 700000 + serial),
+        "统一社会信用代码": valid_credit_code("370102", 700000 + serial),
         "举办者": "张三",
         "法定代表人/负责人": "李四",
         "联系电话": "0531-88888888",

@@ -13,9 +13,7 @@ from penalties.models import CaseStatus, Decision, PenaltyCase, SuspensionStatus
 from regulator.calendar import add_working_days
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent
-from tests.factories import LicenceFactory
-
-from .conftest import make_case, make_notice
+from tests.factories import LicenceFactory, PenaltyCaseFactory, SuspensionNoticeFactory
 
 
 def _serve_data():
@@ -182,7 +180,7 @@ def test_decision_waits_for_the_statement_period(users, case_at_rights):
 
 @pytest.mark.parametrize("who", ["police_inspector", "market_inspector"])
 def test_other_departments_cannot_work_the_case(users, institution, departments, who):
-    case = make_case(
+    case = PenaltyCaseFactory(
         institution=institution, department=departments["education"], opened_by=users["education_inspector"]
     )
     with pytest.raises(ActionForbidden):
@@ -191,7 +189,7 @@ def test_other_departments_cannot_work_the_case(users, institution, departments,
 
 
 def test_inspector_cannot_file(users, institution, departments):
-    case = make_case(
+    case = PenaltyCaseFactory(
         institution=institution,
         department=departments["education"],
         opened_by=users["education_inspector"],
@@ -251,7 +249,7 @@ def test_suspension_numbered_served_and_completed_by_refunds(users, institution)
     ],
 )
 def test_bad_refund_amounts_are_refused(users, institution, departments, due, refunded, message):
-    notice = make_notice(
+    notice = SuspensionNoticeFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -270,7 +268,7 @@ def test_bad_refund_amounts_are_refused(users, institution, departments, due, re
 
 
 def test_refund_by_police_is_forbidden(users, institution, departments):
-    notice = make_notice(
+    notice = SuspensionNoticeFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],

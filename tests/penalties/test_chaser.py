@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from penalties import chaser
+from penalties import chaser, conf
 from penalties.models import (
     CaseSource,
     CaseStatus,
@@ -21,8 +21,7 @@ from penalties.models import (
     SuspensionStatus,
 )
 from regulator.models import AuditEvent, Notification
-
-from .conftest import at, make_case, make_notice, make_order
+from tests.factories import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory, at
 
 
 def _black_list_proposed(order, head) -> bool:
@@ -116,7 +115,7 @@ def test_extension_restarts_reminders_for_the_new_deadline(users, served_order):
 def test_closed_orders_and_drafts_are_not_chased(users, institution, departments):
     past = timezone.localdate() - datetime.timedelta(days=3)
     for status in (OrderStatus.DRAFT, OrderStatus.CLOSED, OrderStatus.CANCELLED):
-        make_order(
+        RectificationOrderFactory(
             institution=institution,
             department=departments["education"],
             drafted_by=users["education_inspector"],
@@ -129,17 +128,16 @@ def test_closed_orders_and_drafts_are_not_chased(users, institution, departments
 
 
 def test_case_time_limits_and_refunds_are_chased(users, institution, departments):
-    case = make_case(
+    due = timezone.localdate() + datetime.timedelta(days=5)
+    case = PenaltyCaseFactory(  # filed 90 days before its decision is due, under investigation since
         institution=institution,
         department=departments["education"],
         opened_by=users["education_inspector"],
         status=CaseStatus.INVESTIGATION,
+        now=at(due - datetime.timedelta(days=conf.decision_limit_days())),
     )
-    due = timezone.localdate() + datetime.timedelta(days=5)
-    PenaltyCase.objects.filter(pk=case.pk).update(
-        decision_due=due, investigation_by=users["education_inspector"]
-    )
-    notice = make_notice(
+    assert (case.decision_due, case.investigation_by) == (due, users["education_inspector"])
+    notice = SuspensionNoticeFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -160,7 +158,7 @@ def test_case_time_limits_and_refunds_are_chased(users, institution, departments
 def test_batches_never_load_the_whole_table(users, institution, departments):
     past = timezone.localdate() - datetime.timedelta(days=1)
     orders = [
-        make_order(
+        RectificationOrderFactory(
             institution=institution,
             department=departments["education"],
             drafted_by=users["education_inspector"],
@@ -234,7 +232,7 @@ def test_two_chasers_at_once_notify_each_once(users, institution, departments, m
     past = timezone.localdate() - datetime.timedelta(days=1)
     soon = timezone.localdate() + datetime.timedelta(days=5)
     for _ in range(12):
-        make_order(
+        RectificationOrderFactory(
             institution=institution,
             department=departments["education"],
             drafted_by=users["education_inspector"],
@@ -242,7 +240,7 @@ def test_two_chasers_at_once_notify_each_once(users, institution, departments, m
             deadline=past,
             items=1,
         )
-        make_order(
+        RectificationOrderFactory(
             institution=institution,
             department=departments["education"],
             drafted_by=users["education_inspector"],

@@ -11,9 +11,9 @@ from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from penalties import chaser, services
 from penalties.models import OrderStatus, RectificationOrder
 from regulator.errors import ActionForbidden, ServiceError
-from tests.inspections.conftest import answer_all, ensure_checklist, sign
-
-from .conftest import at
+from regulator.models import AuditEvent
+from tests.factories import at, ensure_checklist
+from tests.inspections.conftest import answer_all, sign
 
 
 @pytest.fixture
@@ -106,9 +106,14 @@ def test_overdue_order_from_visit_plans_a_reinspection_or_tells_the_inspector(us
     )
     services.order_approve(actor=users["education_head"], order_id=order.pk)
     order.refresh_from_db()
-    stats = chaser.chase_deadlines(now=at(order.deadline + datetime.timedelta(days=1)))
+    moment = at(order.deadline + datetime.timedelta(days=1))
+    stats = chaser.chase_deadlines(now=moment)
     order.refresh_from_db()
     assert order.status == OrderStatus.OVERDUE
     planned = Visit.objects.filter(previous_visit=submitted_visit).count()
     assert planned == stats.get("reinspections_scheduled", 0) == 1
+    reinspection = Visit.objects.get(previous_visit=submitted_visit)
+    assert reinspection.planned_on == moment.date() + datetime.timedelta(days=7)
+    # Planned on the chaser's clock: its audit event is dated by `now`, not by the wall clock.
+    assert AuditEvent.objects.get(kind="visit_planned", object_id=str(reinspection.pk)).created_at == moment
     assert stats["reinspection_notices"] == 1

@@ -4,27 +4,26 @@ clear message on the page and writes nothing; the services then receive Decimals
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from penalties import forms
 from penalties.models import CaseStatus, Decision, PenaltyCase, Refund, SuspensionStatus
 from regulator.models import AuditEvent
+from tests.factories import PenaltyCaseFactory, SuspensionNoticeFactory
 
-from .conftest import decision_data, make_case, make_notice
+from .conftest import decision_data
 
 
 @pytest.fixture
 def deciding(users, institution, departments):
-    case = make_case(institution=institution, department=departments["education"],
-                     opened_by=users["education_inspector"], status=CaseStatus.NOTICE_OF_RIGHTS)
-    PenaltyCase.objects.filter(pk=case.pk).update(statement_recorded_at=timezone.now())
-    return case
+    return PenaltyCaseFactory(institution=institution, department=departments["education"],
+                              opened_by=users["education_inspector"], status=CaseStatus.NOTICE_OF_RIGHTS,
+                              statement_recorded=True)
 
 
 @pytest.fixture
 def served_notice(users, institution, departments):
-    return make_notice(institution=institution, department=departments["education"],
-                       drafted_by=users["education_inspector"], status=SuspensionStatus.SERVED)
+    return SuspensionNoticeFactory(institution=institution, department=departments["education"],
+                                   drafted_by=users["education_inspector"], status=SuspensionStatus.SERVED)
 
 
 def _messages(response):

@@ -19,9 +19,7 @@ from penalties.models import (
 )
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence, Role, VerificationRecord
-from tests.factories import UserFactory
-
-from .conftest import make_order
+from tests.factories import RectificationOrderFactory, UserFactory, at
 
 ITEMS = [
     {"text": "未在显著位置公示收费项目和标准", "legal_basis": "《价格法》第十三条"},
@@ -163,8 +161,11 @@ def test_only_head_of_issuing_department_approves(users, draft_order, who):
     assert _state(draft_order) == before
 
 
-def test_approve_refuses_draft_whose_deadline_has_passed(users, draft_order):
-    RectificationOrder.objects.filter(pk=draft_order.pk).update(deadline=timezone.localdate())
+def test_approve_refuses_draft_whose_deadline_has_passed(users, institution):
+    # Drafted yesterday with a deadline of today (one day, allowed then): approved today, it is too late.
+    today = timezone.localdate()
+    draft_order = RectificationOrderFactory(institution=institution, drafted_by=users["education_inspector"],
+                                            deadline=today, now=at(today - datetime.timedelta(days=1)))
     before = _state(draft_order)
     with pytest.raises(ServiceError, match="不能早于明天"):
         services.order_approve(actor=users["education_head"], order_id=draft_order.pk)
@@ -190,7 +191,7 @@ def test_serve_records_proof_and_refuses_second_time(users, draft_order):
 
 
 def test_refusal_needs_witness_and_left_with_witness(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -219,7 +220,7 @@ def test_refusal_needs_witness_and_left_with_witness(users, institution, departm
 
 
 def test_serve_in_the_future_is_refused(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -378,7 +379,7 @@ def test_extend_refusals(users, served_order):
 
 
 def test_extending_an_overdue_order_puts_it_back_to_served(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],

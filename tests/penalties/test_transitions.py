@@ -22,8 +22,7 @@ from penalties.models import (
 )
 from regulator.errors import TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence
-
-from .conftest import make_case, make_notice, make_order
+from tests.factories import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory
 
 
 def _serve_data():
@@ -92,7 +91,7 @@ ORDER_CASES = [
 @pytest.mark.parametrize("transition, status", ORDER_CASES)
 def test_order_transition_refused_from_wrong_status(users, institution, departments, transition, status):
     _allowed, who, call = ORDER_TRANSITIONS[transition]
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -137,7 +136,7 @@ NOTICE_CASES = [
 @pytest.mark.parametrize("transition, status", NOTICE_CASES)
 def test_suspension_transition_refused_from_wrong_status(users, institution, departments, transition, status):
     _allowed, who, call = NOTICE_TRANSITIONS[transition]
-    notice = make_notice(
+    notice = SuspensionNoticeFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -224,7 +223,7 @@ CASE_CASES = [
 @pytest.mark.parametrize("transition, status", CASE_CASES)
 def test_case_transition_refused_from_wrong_status(users, institution, departments, transition, status):
     _allowed, who, call = CASE_TRANSITIONS[transition]
-    case = make_case(
+    case = PenaltyCaseFactory(
         institution=institution,
         department=departments["education"],
         opened_by=users["education_inspector"],

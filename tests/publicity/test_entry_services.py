@@ -12,6 +12,7 @@ from publicity.cache import VERSION_KEY, current_version
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Removal, Statement
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, VerificationRecord
+from tests.factories import ListEntryFactory
 
 ALL_STATUSES = [
     EntryStatus.PROPOSED,
@@ -41,10 +42,10 @@ def _state(entry):
 
 
 @pytest.mark.django_db
-def test_full_lifecycle_publishes_a_verifiable_batch(institution, make_entry, users):
-    entry = make_entry(
-        institution,
-        EntryStatus.APPROVED,
+def test_full_lifecycle_publishes_a_verifiable_batch(institution, users):
+    entry = ListEntryFactory(
+        institution=institution,
+        status=EntryStatus.APPROVED,
         list_kind=ListKind.BLACK,
         reason="超范围培训",
         black_category="licensed_violating",
@@ -66,29 +67,27 @@ def test_full_lifecycle_publishes_a_verifiable_batch(institution, make_entry, us
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publish_bumps_public_cache_version_on_commit(institution, make_entry, users):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_publish_bumps_public_cache_version_on_commit(institution, users):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     before = current_version()
     services.batch_publish(entry_ids=[entry.pk], actor=users["joint_office"])
     assert cache.get(VERSION_KEY) == before + 1
 
 
 @pytest.mark.django_db
-def test_batch_numbers_are_sequential(institution, make_entry, users, regions):
-    from tests.factories import InstitutionFactory
+def test_batch_numbers_are_sequential(institution, users, regions):
+    from tests.factories import InstitutionFactory, ListEntryFactory
 
-    first = make_entry(institution, EntryStatus.PUBLISHED)
-    second = make_entry(InstitutionFactory(region=regions["county"]), EntryStatus.PUBLISHED)
+    first = ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED)
+    second = ListEntryFactory(institution=InstitutionFactory(region=regions["county"]), status=EntryStatus.PUBLISHED)
     assert first.batch.serial + 1 == second.batch.serial
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.APPROVED])
-def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(
-    institution, make_entry, users, status
-):
-    approved = make_entry(institution, EntryStatus.APPROVED)
-    other = make_entry(institution, status)
+def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(institution, users, status):
+    approved = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
+    other = ListEntryFactory(institution=institution, status=status)
     counts, approved_state, other_state = _counts(), _state(approved), _state(other)
     with pytest.raises(TransitionNotAllowed) as error:
         services.batch_publish(entry_ids=[approved.pk, other.pk], actor=users["joint_office"])
@@ -109,8 +108,8 @@ def test_publishing_an_entry_not_approved_is_refused_and_writes_nothing(
         "prefecture_head",
     ],
 )
-def test_only_the_joint_office_publishes(institution, make_entry, users, user_key):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_only_the_joint_office_publishes(institution, users, user_key):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     counts = _counts()
     with pytest.raises(ActionForbidden):
         services.batch_publish(entry_ids=[entry.pk], actor=users[user_key])
@@ -118,9 +117,9 @@ def test_only_the_joint_office_publishes(institution, make_entry, users, user_ke
 
 
 @pytest.mark.django_db
-def test_head_of_joint_office_seat_may_publish(institution, make_entry, users):
+def test_head_of_joint_office_seat_may_publish(institution, users):
     # The education department seats the joint office; its head counts as the joint office.
-    entry = make_entry(institution, EntryStatus.APPROVED)
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     batch = services.batch_publish(entry_ids=[entry.pk], actor=users["education_head"])
     entry.refresh_from_db()
     assert entry.batch == batch and entry.status == EntryStatus.PUBLISHED
@@ -128,8 +127,8 @@ def test_head_of_joint_office_seat_may_publish(institution, make_entry, users):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.PROPOSED])
-def test_review_only_from_proposed(institution, make_entry, users, status):
-    entry = make_entry(institution, status)
+def test_review_only_from_proposed(institution, users, status):
+    entry = ListEntryFactory(institution=institution, status=status)
     counts, state = _counts(), _state(entry)
     with pytest.raises(TransitionNotAllowed):
         services.list_entry_review(entry_id=entry.pk, actor=users["education_head"], approve=True)
@@ -140,8 +139,8 @@ def test_review_only_from_proposed(institution, make_entry, users, status):
 @pytest.mark.parametrize(
     "user_key", ["education_inspector", "market_head", "prefecture_head", "police_inspector"]
 )
-def test_review_only_by_head_of_proposing_department(institution, make_entry, users, user_key):
-    entry = make_entry(institution)
+def test_review_only_by_head_of_proposing_department(institution, users, user_key):
+    entry = ListEntryFactory(institution=institution)
     counts = _counts()
     with pytest.raises(ActionForbidden):
         services.list_entry_review(entry_id=entry.pk, actor=users[user_key], approve=True)
@@ -150,8 +149,8 @@ def test_review_only_by_head_of_proposing_department(institution, make_entry, us
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.REVIEWED])
-def test_approve_only_from_reviewed(institution, make_entry, users, status):
-    entry = make_entry(institution, status)
+def test_approve_only_from_reviewed(institution, users, status):
+    entry = ListEntryFactory(institution=institution, status=status)
     counts, state = _counts(), _state(entry)
     with pytest.raises(TransitionNotAllowed):
         services.list_entry_approve(entry_id=entry.pk, actor=users["joint_office"])
@@ -160,8 +159,8 @@ def test_approve_only_from_reviewed(institution, make_entry, users, status):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("user_key", ["education_inspector", "market_head", "police_inspector"])
-def test_approve_only_by_joint_office(institution, make_entry, users, user_key):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+def test_approve_only_by_joint_office(institution, users, user_key):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     counts = _counts()
     with pytest.raises(ActionForbidden):
         services.list_entry_approve(entry_id=entry.pk, actor=users[user_key])
@@ -170,8 +169,8 @@ def test_approve_only_by_joint_office(institution, make_entry, users, user_key):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.PUBLISHED])
-def test_removing_an_entry_not_published_is_refused(institution, make_entry, users, status):
-    entry = make_entry(institution, status)
+def test_removing_an_entry_not_published_is_refused(institution, users, status):
+    entry = ListEntryFactory(institution=institution, status=status)
     counts, state = _counts(), _state(entry)
     with pytest.raises(TransitionNotAllowed):
         services.removal_propose(entry_id=entry.pk, actor=users["education_inspector"], reason="已整改")
@@ -180,8 +179,8 @@ def test_removing_an_entry_not_published_is_refused(institution, make_entry, use
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [s for s in ALL_STATUSES if s != EntryStatus.REMOVAL_PROPOSED])
-def test_removal_approval_needs_a_pending_removal(institution, make_entry, users, status):
-    entry = make_entry(institution, status)
+def test_removal_approval_needs_a_pending_removal(institution, users, status):
+    entry = ListEntryFactory(institution=institution, status=status)
     counts, state = _counts(), _state(entry)
     with pytest.raises(TransitionNotAllowed):
         services.removal_approve(entry_id=entry.pk, actor=users["joint_office"])
@@ -189,8 +188,8 @@ def test_removal_approval_needs_a_pending_removal(institution, make_entry, users
 
 
 @pytest.mark.django_db(transaction=True)
-def test_removal_takes_entry_off_and_records_date(institution, make_entry, users):
-    entry = make_entry(institution, EntryStatus.REMOVAL_PROPOSED)
+def test_removal_takes_entry_off_and_records_date(institution, users):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REMOVAL_PROPOSED)
     with pytest.raises(ActionForbidden):
         services.removal_approve(entry_id=entry.pk, actor=users["market_head"])
     before = current_version()
@@ -202,8 +201,10 @@ def test_removal_takes_entry_off_and_records_date(institution, make_entry, users
 
 
 @pytest.mark.django_db
-def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, make_entry, users):
-    entry = make_entry(institution, EntryStatus.PUBLISHED, list_kind=ListKind.BLACK, reason="原因甲")
+def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, users):
+    entry = ListEntryFactory(
+        institution=institution, status=EntryStatus.PUBLISHED, list_kind=ListKind.BLACK, reason="原因甲"
+    )
     original = (entry.reason, entry.published_at, entry.batch_id, entry.status)
     correction = services.list_entry_correct(
         entry_id=entry.pk, actor=users["education_inspector"], reason="原因乙"
@@ -228,8 +229,8 @@ def test_correction_is_a_new_version_and_the_old_one_never_changes(institution, 
 @pytest.mark.parametrize(
     "status", [EntryStatus.APPROVED, EntryStatus.PUBLISHED, EntryStatus.REJECTED, EntryStatus.REMOVED]
 )
-def test_statement_only_before_decision(institution, make_entry, users, status):
-    entry = make_entry(institution, status)
+def test_statement_only_before_decision(institution, users, status):
+    entry = ListEntryFactory(institution=institution, status=status)
     counts = _counts()
     with pytest.raises(TransitionNotAllowed):
         services.statement_record(
@@ -242,8 +243,8 @@ def test_statement_only_before_decision(institution, make_entry, users, status):
 
 
 @pytest.mark.django_db
-def test_statement_recorded_with_answer(institution, make_entry, users):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+def test_statement_recorded_with_answer(institution, users):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     statement = services.statement_record(
         entry_id=entry.pk,
         actor=users["education_inspector"],

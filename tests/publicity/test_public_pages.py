@@ -2,14 +2,22 @@
 
 import json
 
+import factory
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from publicity import services
 from publicity.models import EntryStatus, ListKind, Report, ReportAttachment
-from tests.factories import InstitutionFactory
+from tests.factories import (
+    CampaignFactory,
+    InstitutionFactory,
+    ListEntryFactory,
+    SpotCheckDrawFactory,
+    create_mixed,
+)
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE, SECRET_REMARK
 
@@ -17,22 +25,22 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def world(institution, make_entry, users, departments, regions):
+def world(institution, users, departments, regions):
     """Published white and black entries with internal remarks, an unpublished one, a report with identity."""
-    white = make_entry(institution, EntryStatus.PUBLISHED, remark=SECRET_REMARK)
+    white = ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED, internal_remark=SECRET_REMARK)
     bad = InstitutionFactory(name="黑心补习班" + SCRIPT, region=regions["county"], address="地下室" + SCRIPT)
-    black = make_entry(
-        bad,
-        EntryStatus.APPROVED,
+    black = ListEntryFactory(
+        institution=bad,
+        status=EntryStatus.APPROVED,
         list_kind=ListKind.BLACK,
         reason="无证办学" + SCRIPT,
         black_category="unlicensed",
-        remark=SECRET_REMARK,
+        internal_remark=SECRET_REMARK,
         is_typical_case=True,
     )
     services.batch_publish(entry_ids=[black.pk], actor=users["joint_office"])
     draft_inst = InstitutionFactory(name="草稿机构甲乙丙", region=regions["county"])
-    draft = make_entry(draft_inst, EntryStatus.APPROVED, reason="草稿原因不应公开")
+    draft = ListEntryFactory(institution=draft_inst, status=EntryStatus.APPROVED, reason="草稿原因不应公开")
     report = services.report_file(
         region=None,
         institution=institution,
@@ -237,9 +245,7 @@ def test_batch_json_matches_published_hash(world):
 
 
 @pytest.mark.django_db
-def test_public_list_caching_headers_and_invalidation(
-    world, users, make_entry, regions, django_assert_num_queries
-):
+def test_public_list_caching_headers_and_invalidation(world, users, regions, django_assert_num_queries):
     client = Client()
     url = reverse("publicity:white_list")
     first = client.get(url)
@@ -250,29 +256,30 @@ def test_public_list_caching_headers_and_invalidation(
     with django_assert_num_queries(0):
         assert client.get(url).status_code == 200
     newcomer = InstitutionFactory(name="新公示机构", region=regions["county"])
-    make_entry(newcomer, EntryStatus.APPROVED)
+    ListEntryFactory(institution=newcomer, status=EntryStatus.APPROVED)
     # Not published yet: still the cached page.
     assert "新公示机构" not in client.get(url).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publishing_invalidates_cached_pages(institution, make_entry, users, regions):
+def test_publishing_invalidates_cached_pages(institution, users, regions):
     client = Client()
     url = reverse("publicity:white_list")
     etag = client.get(url)["ETag"]
     newcomer = InstitutionFactory(name="新公示机构", region=regions["county"])
-    make_entry(newcomer, EntryStatus.PUBLISHED)
+    ListEntryFactory(institution=newcomer, status=EntryStatus.PUBLISHED)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
     assert "新公示机构" in client.get(url).content.decode()
 
 
 @pytest.mark.django_db
-def test_public_list_query_count_is_fixed(world, regions, make_entry, django_assert_num_queries):
+def test_public_list_query_count_is_fixed(world, regions, users, django_assert_num_queries):
     from django.core.cache import cache
 
     for index in range(5):
-        make_entry(
-            InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]), EntryStatus.PUBLISHED
+        ListEntryFactory(
+            institution=InstitutionFactory(name=f"白名单机构{index}", region=regions["county"]),
+            status=EntryStatus.PUBLISHED,
         )
     cache.clear()
     # regions for the filter + one page of entries
@@ -287,6 +294,65 @@ def test_public_list_query_count_is_fixed(world, regions, make_entry, django_ass
             .status_code
             == 200
         )
+
+
+# Published entries of every public kind (white, black, typical case, removal pending), one batch each.
+PUBLIC_STATES = [{"published": True}, {"published": True, "black": True},
+                 {"published": True, "black": True, "is_typical_case": True}, {"removal_proposed": True},
+                 {"published": True, "black": True, "black_category": "safety_hazard"}]
+PUBLIC_PAGES = [  # (url name, query, queries): with an empty cache
+    ("public_home", {}, 1),  # the latest batches
+    ("white_list", {}, 2),  # regions for the filter, one page of entries
+    ("white_list", {"q": "机构", "region": "370102"}, 2),
+    ("black_list", {}, 2),
+    ("typical_cases", {}, 2),
+    ("batch_list", {}, 1),  # one page of batches
+    ("open_data_json", {}, 1),  # one page of entries
+    ("open_data_csv", {"list_kind": "black"}, 1),
+    ("report_pick", {"q": "培训学校"}, 1),  # institutions with a public page, by name (ten at most)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [10, 200])
+def test_public_lists_query_counts_do_not_grow(users, regions, rows, django_assert_num_queries):
+    """Half the entries published one batch each, half together in one batch; plus entries not (yet) public."""
+    create_mixed(ListEntryFactory, rows // 2, PUBLIC_STATES,
+                 institution=factory.SubFactory(InstitutionFactory, region=regions["township"]))
+    together = create_mixed(ListEntryFactory, rows // 2, [{"approved": True}, {"approved": True, "black": True}],
+                            institution=factory.SubFactory(InstitutionFactory, region=regions["county"]))
+    batch = services.batch_publish(entry_ids=[entry.pk for entry in together], actor=users["joint_office"])
+    create_mixed(ListEntryFactory, 5, [{}, {"reviewed": True}, {"approved": True}, {"removed": True}])
+    client = Client()
+    for name, query, queries in PUBLIC_PAGES:
+        cache.clear()
+        with django_assert_num_queries(queries):
+            response = client.get(reverse(f"publicity:{name}"), query)
+        assert response.status_code == 200, name
+    cache.clear()
+    with django_assert_num_queries(2):  # the batch, its verification record
+        response = client.get(reverse("publicity:batch_detail", args=[batch.pk]))
+    assert response.status_code == 200 and response.content.decode().count(together[-1].institution.name) >= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [10, 200])
+def test_public_spot_checks_query_counts_do_not_grow(users, departments, regions, rows, django_assert_num_queries):
+    InstitutionFactory.create_batch(rows, region=regions["township"])
+    campaign = CampaignFactory(kind="spot_check", lead_department=departments["education"],
+                               departments=[departments["market"]])
+    SpotCheckDrawFactory.create_batch(rows - 1, campaign=campaign, published=True)
+    drawn = SpotCheckDrawFactory(campaign=campaign, sample_size=rows, published=True)
+    SpotCheckDrawFactory(campaign=campaign)  # not published: not listed
+    client = Client()
+    cache.clear()
+    with django_assert_num_queries(1):  # one page of published draws with campaign, department, region
+        response = client.get(reverse("publicity:spot_checks"))
+    assert response.status_code == 200
+    cache.clear()
+    with django_assert_num_queries(2):  # the draw with its campaign, its visits with their institutions
+        response = client.get(reverse("publicity:spot_check_detail", args=[drawn.pk]))
+    assert response.status_code == 200 and response.content.decode().count("未发现问题") >= rows
 
 
 # ---- reports -------------------------------------------------------------------------------------

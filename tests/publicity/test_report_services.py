@@ -11,6 +11,7 @@ from publicity.tasks import chase_report_deadlines
 from regulator.calendar import add_working_days
 from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import AuditEvent, Notification
+from tests.factories import ReportFactory
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE
 
@@ -24,34 +25,8 @@ ORDER = [
 ]
 
 
-@pytest.fixture
-def make_report(users, departments, institution):
-    def make(status=ReportStatus.REGISTERED, **kwargs):
-        report = services.report_file(
-            region=None,
-            institution=institution,
-            content="周末在居民楼里上数学课",
-            reporter_name=REPORTER_NAME,
-            reporter_phone=REPORTER_PHONE,
-            **kwargs,
-        )
-        target = ORDER.index(status)
-        if target >= 1:
-            services.report_assign(
-                report_id=report.pk, actor=users["joint_office"], department=departments["education"]
-            )
-        if target >= 2:
-            services.report_verify(report_id=report.pk, actor=users["education_inspector"], note="现场核实")
-        if target >= 3:
-            services.report_handle(report_id=report.pk, actor=users["education_inspector"])
-        if target >= 4:
-            services.report_reply(report_id=report.pk, actor=users["education_inspector"], reply="已责令停止")
-        if target >= 5:
-            services.report_close(report_id=report.pk, actor=users["education_head"])
-        report.refresh_from_db()
-        return report
-
-    return make
+# Filed by a parent who gave a name and a phone number; ReportFactory walks it through the services.
+IDENTIFIED = {"reporter_name": REPORTER_NAME, "reporter_phone": REPORTER_PHONE}
 
 
 def _counts():
@@ -59,8 +34,8 @@ def _counts():
 
 
 @pytest.mark.django_db
-def test_filed_report_has_unguessable_number_and_deadline(make_report):
-    report = make_report()
+def test_filed_report_has_unguessable_number_and_deadline(institution, users):
+    report = ReportFactory(institution=institution, **IDENTIFIED)
     assert len(report.tracking_number) == services.TRACKING_LENGTH
     assert report.tracking_display.count("-") == 3
     assert services.normalize_tracking_number(report.tracking_display.lower()) == report.tracking_number
@@ -71,8 +46,8 @@ def test_filed_report_has_unguessable_number_and_deadline(make_report):
 
 
 @pytest.mark.django_db
-def test_full_ledger_walk(make_report):
-    report = make_report(ReportStatus.CLOSED)
+def test_full_ledger_walk(institution, users):
+    report = ReportFactory(institution=institution, status=ReportStatus.CLOSED, reply="已责令停止", **IDENTIFIED)
     assert report.status == ReportStatus.CLOSED and report.reply == "已责令停止" and report.closed_at
     assert list(report.steps.values_list("status", flat=True)) == ORDER
 
@@ -92,8 +67,8 @@ ALLOWED = {
     ("action", "status"),
     [(action, status) for action, allowed in ALLOWED.items() for status in ORDER if status not in allowed],
 )
-def test_disallowed_report_transitions_write_nothing(make_report, users, departments, status, action):
-    report = make_report(status)
+def test_disallowed_report_transitions_write_nothing(institution, users, departments, status, action):
+    report = ReportFactory(institution=institution, status=status, **IDENTIFIED)
     counts = _counts()
     calls = {
         "assign": lambda: services.report_assign(
@@ -117,8 +92,8 @@ def test_disallowed_report_transitions_write_nothing(make_report, users, departm
 
 
 @pytest.mark.django_db
-def test_only_assigned_department_works_and_sees_identity(make_report, users):
-    report = make_report(ReportStatus.ASSIGNED)
+def test_only_assigned_department_works_and_sees_identity(institution, users):
+    report = ReportFactory(institution=institution, status=ReportStatus.ASSIGNED, **IDENTIFIED)
     counts = _counts()
     for key in ("market_head", "police_inspector", "other_county_inspector"):
         with pytest.raises(ActionForbidden):
@@ -127,16 +102,16 @@ def test_only_assigned_department_works_and_sees_identity(make_report, users):
     assert permissions.can_see_reporter_identity(users["education_inspector"], report)
     assert not permissions.can_see_reporter_identity(users["market_head"], report)
     assert not permissions.can_see_reporter_identity(users["prefecture_head"], report)
-    unassigned = make_report()
+    unassigned = ReportFactory(institution=institution, **IDENTIFIED)
     assert not permissions.can_see_reporter_identity(users["education_inspector"], unassigned)
 
 
 @pytest.mark.django_db
-def test_inspector_cannot_close_and_assign_needs_rights(make_report, users, departments):
-    report = make_report(ReportStatus.REPLIED)
+def test_inspector_cannot_close_and_assign_needs_rights(institution, users, departments):
+    report = ReportFactory(institution=institution, status=ReportStatus.REPLIED, **IDENTIFIED)
     with pytest.raises(ActionForbidden):
         services.report_close(report_id=report.pk, actor=users["education_inspector"])
-    fresh = make_report()
+    fresh = ReportFactory(institution=institution, **IDENTIFIED)
     with pytest.raises(ActionForbidden):
         services.report_assign(
             report_id=fresh.pk, actor=users["education_inspector"], department=departments["education"]
@@ -148,8 +123,8 @@ def test_inspector_cannot_close_and_assign_needs_rights(make_report, users, depa
 
 
 @pytest.mark.django_db
-def test_reply_must_have_text(make_report, users):
-    report = make_report(ReportStatus.HANDLING)
+def test_reply_must_have_text(institution, users):
+    report = ReportFactory(institution=institution, status=ReportStatus.HANDLING, **IDENTIFIED)
     with pytest.raises(ServiceError):
         services.report_reply(report_id=report.pk, actor=users["education_inspector"], reply="   ")
     assert Report.objects.get(pk=report.pk).status == ReportStatus.HANDLING
@@ -169,8 +144,8 @@ def test_unregistered_report_needs_name_or_address(regions):
 
 
 @pytest.mark.django_db
-def test_deadline_chaser_notifies_heads_once(make_report, users):
-    report = make_report(ReportStatus.VERIFYING)
+def test_deadline_chaser_notifies_heads_once(institution, users):
+    report = ReportFactory(institution=institution, status=ReportStatus.VERIFYING, **IDENTIFIED)
     near = timezone.make_aware(
         datetime.datetime.combine(report.deadline - datetime.timedelta(days=1), datetime.time(9))
     )
@@ -185,8 +160,8 @@ def test_deadline_chaser_notifies_heads_once(make_report, users):
 
 
 @pytest.mark.django_db
-def test_deadline_chaser_ignores_closed_and_far_reports(make_report):
-    make_report(ReportStatus.CLOSED)
-    make_report(ReportStatus.ASSIGNED)
+def test_deadline_chaser_ignores_closed_and_far_reports(institution, users):
+    ReportFactory(institution=institution, status=ReportStatus.CLOSED, **IDENTIFIED)
+    ReportFactory(institution=institution, status=ReportStatus.ASSIGNED, **IDENTIFIED)
     assert services.chase_report_deadlines() == 0
     assert Notification.objects.count() == 0

@@ -1,11 +1,12 @@
 """Staff pages: the entry queue and the report ledger, by role; forbidden actions are 403, write nothing."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from publicity import services
 from publicity.models import Batch, EntryStatus, ListEntry, Report, ReportStatus
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, ListEntryFactory, ReportFactory
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE, SECRET_REMARK
 
@@ -54,8 +55,8 @@ def test_propose_review_approve_publish_through_pages(
 
 
 @pytest.mark.django_db
-def test_market_head_cannot_publish(institution, make_entry, market_head_client):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_market_head_cannot_publish(institution, users, market_head_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     response = market_head_client.post(reverse("publicity:batch_publish"), {"entry_ids": [entry.pk]})
     assert response.status_code == 403
     assert not Batch.objects.exists()
@@ -63,8 +64,8 @@ def test_market_head_cannot_publish(institution, make_entry, market_head_client)
 
 
 @pytest.mark.django_db
-def test_publishing_unapproved_through_page_shows_message(institution, make_entry, joint_office_client):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+def test_publishing_unapproved_through_page_shows_message(institution, users, joint_office_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     response = joint_office_client.post(
         reverse("publicity:batch_publish"), {"entry_ids": [entry.pk]}, follow=True
     )
@@ -74,9 +75,9 @@ def test_publishing_unapproved_through_page_shows_message(institution, make_entr
 
 @pytest.mark.django_db
 def test_inspector_cannot_approve_and_other_county_cannot_see(
-    institution, make_entry, education_inspector_client, other_county_client
+    institution, users, education_inspector_client, other_county_client
 ):
-    entry = make_entry(institution, EntryStatus.REVIEWED)
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)
     response = education_inspector_client.post(
         reverse("publicity:entry_action", args=[entry.pk, "approve"]), {"decision": "approve"}
     )
@@ -89,8 +90,8 @@ def test_inspector_cannot_approve_and_other_county_cannot_see(
 
 
 @pytest.mark.django_db
-def test_remove_unpublished_through_page_is_a_message(institution, make_entry, education_inspector_client):
-    entry = make_entry(institution, EntryStatus.APPROVED)
+def test_remove_unpublished_through_page_is_a_message(institution, users, education_inspector_client):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.APPROVED)
     response = education_inspector_client.post(
         reverse("publicity:entry_action", args=[entry.pk, "removal"]), {"reason": "已整改"}, follow=True
     )
@@ -98,15 +99,40 @@ def test_remove_unpublished_through_page_is_a_message(institution, make_entry, e
     assert not entry.removals.exists()
 
 
+ENTRY_STATES = [{}, {"reviewed": True}, {"approved": True}, {"approved": True, "black": True}, {"published": True},
+                {"rejected": True}, {"removal_proposed": True}, {"removed": True}, {"black": True}, {}]
+REPORT_STATES = [{}, {}, {"assigned": True}, {"verifying": True}, {"handling": True}, {"replied": True},
+                 {"closed": True}, {"assigned": True, "department": "market"}, {}, {"verifying": True}]
+
+
 @pytest.mark.django_db
-def test_staff_queue_query_count_is_fixed(
-    institution, make_entry, regions, joint_office_client, django_assert_num_queries
-):
-    for index in range(6):
-        make_entry(InstitutionFactory(name=f"机构{index}", region=regions["county"]), EntryStatus.APPROVED)
-    # user, one page of entries with institutions and departments, nav counts (the session from the cache)
-    with django_assert_num_queries(3):
-        joint_office_client.get(reverse("publicity:staff_home"))
+@pytest.mark.parametrize("rows", [10, 200])
+def test_staff_queue_query_count_is_fixed(users, regions, joint_office_client, rows, django_assert_num_queries):
+    for index in range(rows):
+        ListEntryFactory(institution=InstitutionFactory(name=f"机构{index}", region=regions["county"]),
+                         **ENTRY_STATES[index % len(ENTRY_STATES)])
+    joint_office_client.get(reverse("publicity:staff_home"))
+    for status, shown in (("", rows * 7 // 10), ("published", rows // 10), ("approved", rows * 2 // 10)):
+        with django_assert_num_queries(4):  # session, user, one page of entries with institutions and departments, nav
+            response = joint_office_client.get(reverse("publicity:staff_home"), {"status": status})
+        assert response.status_code == 200 and len(response.context["rows"]) == min(shown, settings.REGISTER_PAGE_SIZE)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [10, 200])
+def test_report_ledger_query_count_is_fixed(users, regions, departments, institution, education_head_client, rows,
+                                            django_assert_num_queries):
+    for index in range(rows):
+        state = dict(REPORT_STATES[index % len(REPORT_STATES)])
+        if "department" in state:
+            state["department"] = departments[state["department"]]
+        ReportFactory(institution=institution if index % 2 else None, region=regions["township"], **state)
+    education_head_client.get(reverse("publicity:report_ledger"))
+    for params, shown in (({}, rows), ({"status": "assigned"}, rows * 2 // 10), ({"mine": "1"}, rows * 6 // 10)):
+        # session, user, one page of reports with institution, region and department, nav counts
+        with django_assert_num_queries(4):
+            response = education_head_client.get(reverse("publicity:report_ledger"), params)
+        assert response.status_code == 200 and len(response.context["rows"]) == min(shown, settings.REGISTER_PAGE_SIZE)
 
 
 @pytest.mark.django_db

@@ -9,21 +9,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inspections.models import ChecklistItem, InspectionKind, ProblemItem, Visit, VisitStatus
+from inspections.models import ChecklistItem, VisitStatus
 from penalties.models import (
-    CaseSource,
-    CaseStatus,
-    Decision,
-    OrderStatus,
-    Penalty,
-    PenaltyCase,
     PenaltyKind,
 )
-from publicity.models import EntryStatus, ListEntry, ListKind, Report, ReportStatus
 from regulator.oversight.dashboard import dashboard_figures, week_of
-from tests.factories import InstitutionFactory
-from tests.inspections.conftest import ensure_checklist
-from tests.penalties.conftest import make_order
+from tests.factories import (
+    InstitutionFactory,
+    ListEntryFactory,
+    PenaltyCaseFactory,
+    RectificationOrderFactory,
+    ReportFactory,
+    VisitFactory,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START, END = datetime.date(2025, 1, 1), datetime.date(2025, 12, 31)
@@ -38,65 +36,10 @@ IN_PERIOD = datetime.date(2025, 5, 14)  # a Wednesday; its reporting week is Sat
 BEFORE = datetime.date(2024, 12, 20)
 
 
-def make_visit(*, institution, department, user, template, submitted: datetime.datetime | None):
-    return Visit.objects.create(
-        institution=institution, kind=InspectionKind.SWEEP, lead_department=department, checklist_template=template,
-        planned_on=(submitted or at(IN_PERIOD)).date(), status=VisitStatus.SUBMITTED if submitted else
-        VisitStatus.PLANNED, submitted_at=submitted, submitted_by=user if submitted else None,
-    )
-
-
-def make_problem(*, visit, position: int, created: datetime.datetime):
-    item = ChecklistItem.objects.get(template=visit.checklist_template, position=position)
-    problem = ProblemItem.objects.create(
-        institution=visit.institution, visit=visit, checklist_item=item, item_code=item.code, item_text=item.text,
-        department=visit.lead_department,
-    )
-    ProblemItem.objects.filter(pk=problem.pk).update(created_at=created)
-    return problem
-
-
-def make_penalty_case(*, institution, department, decided: datetime.datetime, penalties):
-    case = PenaltyCase.objects.create(
-        institution=institution, department=department, source=CaseSource.INSPECTION, summary="测试案件",
-        status=CaseStatus.DECIDED, opened_at=decided, decided_at=decided,
-    )
-    decision = Decision.objects.create(case=case, facts="经查", year=decided.year, serial=case.pk,
-                                       number=f"济教罚字〔{decided.year}〕第{case.pk}号", decided_at=decided,
-                                       decided_by=department.staff.first() or _any_user())
-    for position, (kind, amount) in enumerate(penalties, start=1):
-        Penalty.objects.create(decision=decision, position=position, kind=kind, amount=amount, legal_basis="第62条")
-    return case
-
-
-def _any_user():
-    from regulator.models import User
-
-    return User.objects.order_by("pk").first()
-
-
-def make_report(*, region, department, received: datetime.datetime, deadline: datetime.date,
-                replied: datetime.datetime | None = None, institution=None):
-    return Report.objects.create(
-        tracking_number=f"T{Report.objects.count() + 1:015d}", institution=institution, subject_name="某机构",
-        region=region, content="收费超过三个月", received_at=received, deadline=deadline, department=department,
-        status=ReportStatus.REPLIED if replied else ReportStatus.ASSIGNED, replied_at=replied,
-    )
-
-
-def make_entry(*, institution, department, user, list_kind, published: datetime.datetime | None):
-    return ListEntry.objects.create(
-        institution=institution, list_kind=list_kind, reason="测试", proposing_department=department,
-        proposed_by=user, proposed_at=published or at(IN_PERIOD),
-        status=EntryStatus.PUBLISHED if published else EntryStatus.PROPOSED, published_at=published,
-        black_category="unlicensed" if list_kind == ListKind.BLACK else "",
-    )
-
-
 @pytest.fixture
 def seeded(regions, departments, users):
-    """Activity in two counties of 济南市 in 2025 (and some in 2024, outside the period)."""
-    template = ensure_checklist()
+    """Activity in two counties of 济南市 in 2025 (and some in 2024, outside the period), made through the services
+    with their clock moved to the day each thing happened."""
     edu, other_edu, market = departments["education"], departments["other_education"], departments["market"]
     inspector, other_inspector = users["education_inspector"], users["other_county_inspector"]
     lixia = InstitutionFactory(name="历下甲培训", region=regions["township"], category="academic")
@@ -105,63 +48,51 @@ def seeded(regions, departments, users):
     qingdao = InstitutionFactory(name="青岛丁培训", region=regions["far_county"], category="arts")
 
     # Visits: 历下 3 done in 2025 (2 by education, 1 by market), 1 done in 2024, 1 planned; 市中 1 done; 青岛 1 done.
-    v1 = make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
-    make_visit(institution=lixia_2, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
-    make_visit(institution=lixia_2, department=market, user=users["market_inspector"], template=template,
-               submitted=at(IN_PERIOD))
-    make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=at(BEFORE))
-    make_visit(institution=lixia, department=edu, user=inspector, template=template, submitted=None)
-    v_shizhong = make_visit(institution=shizhong, department=other_edu, user=other_inspector, template=template,
-                            submitted=at(IN_PERIOD))
-    make_visit(institution=qingdao, department=edu, user=inspector, template=template, submitted=at(IN_PERIOD))
-
     # Problems: item 3 twice and item 6 once in 历下; item 3 once in 市中.
-    make_problem(visit=v1, position=3, created=at(IN_PERIOD))
-    make_problem(visit=v1, position=6, created=at(IN_PERIOD))
-    make_problem(visit=Visit.objects.filter(institution=lixia_2, lead_department=edu).first(), position=3,
-                 created=at(IN_PERIOD))
-    make_problem(visit=v_shizhong, position=3, created=at(IN_PERIOD))
+    done = {"status": VisitStatus.SUBMITTED, "now": at(IN_PERIOD)}
+    VisitFactory(institution=lixia, lead_department=edu, inspectors=[inspector], fail_positions=(3, 6), **done)
+    VisitFactory(institution=lixia_2, lead_department=edu, inspectors=[inspector], fail_positions=(3,), **done)
+    VisitFactory(institution=lixia_2, lead_department=market, inspectors=[users["market_inspector"]], **done)
+    VisitFactory(institution=lixia, lead_department=edu, inspectors=[inspector], submitted=True, now=at(BEFORE))
+    VisitFactory(institution=lixia, lead_department=edu, inspectors=[inspector], now=at(IN_PERIOD))
+    VisitFactory(institution=shizhong, lead_department=other_edu, inspectors=[other_inspector], fail_positions=(3,),
+                 **done)
+    VisitFactory(institution=qingdao, lead_department=edu, inspectors=[inspector], **done)
 
-    # Orders of 历下 education: issued 3 in 2025; one closed on time, one closed late, one overdue.
-    on_time = make_order(institution=lixia, department=edu, drafted_by=inspector, status=OrderStatus.CLOSED,
-                         deadline=datetime.date(2025, 6, 30))
-    late = make_order(institution=lixia, department=edu, drafted_by=inspector, status=OrderStatus.CLOSED,
-                      deadline=datetime.date(2025, 5, 1))
-    overdue = make_order(institution=lixia_2, department=edu, drafted_by=inspector, status=OrderStatus.OVERDUE,
-                         deadline=datetime.date(2025, 5, 10))
-    old = make_order(institution=lixia_2, department=edu, drafted_by=inspector, status=OrderStatus.SERVED,
-                     deadline=datetime.date(2025, 1, 30))
-    from penalties.models import RectificationOrder
-
-    RectificationOrder.objects.filter(pk__in=[on_time.pk, late.pk, overdue.pk]).update(approved_at=at(IN_PERIOD))
-    RectificationOrder.objects.filter(pk=old.pk).update(approved_at=at(BEFORE))
-    RectificationOrder.objects.filter(pk=on_time.pk).update(closed_at=at(datetime.date(2025, 6, 1)))
-    RectificationOrder.objects.filter(pk=late.pk).update(closed_at=at(datetime.date(2025, 5, 20)))
-    RectificationOrder.objects.filter(pk=overdue.pk).update(overdue_at=at(datetime.date(2025, 5, 11)))
+    # Orders of 历下 education: issued 3 in 2025; one closed on time, one closed late, one overdue (on 16 May).
+    issued = {"department": edu, "drafted_by": inspector, "approved_at": at(IN_PERIOD)}
+    RectificationOrderFactory(institution=lixia, closed=True, deadline=datetime.date(2025, 6, 30),
+                              closed_at=at(datetime.date(2025, 6, 1)), **issued)
+    RectificationOrderFactory(institution=lixia, closed=True, deadline=datetime.date(2025, 5, 15),
+                              closed_at=at(datetime.date(2025, 5, 20)), **issued)
+    RectificationOrderFactory(institution=lixia_2, overdue=True, deadline=datetime.date(2025, 5, 15), **issued)
+    RectificationOrderFactory(institution=lixia_2, served=True, deadline=datetime.date(2025, 1, 30),
+                              department=edu, drafted_by=inspector, approved_at=at(BEFORE))
 
     # Penalties: 历下 a fine of 3,000 and a warning; 市中 a fine of 1,000.50.
-    make_penalty_case(institution=lixia, department=edu, decided=at(IN_PERIOD),
-                      penalties=[(PenaltyKind.FINE, Decimal("3000")), (PenaltyKind.WARNING, None)])
-    make_penalty_case(institution=shizhong, department=other_edu, decided=at(IN_PERIOD),
-                      penalties=[(PenaltyKind.FINE, Decimal("1000.50"))])
+    basis = "《民办教育促进法》第六十二条"
+    PenaltyCaseFactory(institution=lixia, department=edu, decided=True, now=at(IN_PERIOD), penalties=[
+        {"kind": PenaltyKind.FINE, "amount": Decimal("3000"), "legal_basis": basis},
+        {"kind": PenaltyKind.WARNING, "legal_basis": basis},
+    ])
+    PenaltyCaseFactory(institution=shizhong, department=other_edu, decided=True, now=at(IN_PERIOD), penalties=[
+        {"kind": PenaltyKind.FINE, "amount": Decimal("1000.50"), "legal_basis": basis},
+    ])
 
-    # Reports of 历下: 3 received; 1 replied in time, 1 replied late, 1 open. 市中: 1 received.
-    make_report(region=regions["township"], department=edu, received=at(IN_PERIOD),
-                deadline=datetime.date(2025, 5, 30), replied=at(datetime.date(2025, 5, 20)))
-    make_report(region=regions["township"], department=edu, received=at(IN_PERIOD),
-                deadline=datetime.date(2025, 5, 15), replied=at(datetime.date(2025, 5, 20)))
-    make_report(region=regions["township"], department=None, received=at(IN_PERIOD),
-                deadline=datetime.date(2025, 5, 30))
-    make_report(region=regions["other_township"], department=other_edu, received=at(IN_PERIOD),
-                deadline=datetime.date(2025, 5, 30))
+    # Reports of 历下: 3 received; 1 replied in time, 1 replied late, 1 not yet assigned. 市中: 1 received.
+    ReportFactory(region=regions["township"], department=edu, replied=True, now=at(IN_PERIOD),
+                  deadline=datetime.date(2025, 5, 30), replied_at=at(datetime.date(2025, 5, 20)))
+    ReportFactory(region=regions["township"], department=edu, replied=True, now=at(IN_PERIOD),
+                  deadline=datetime.date(2025, 5, 15), replied_at=at(datetime.date(2025, 5, 20)))
+    ReportFactory(region=regions["township"], now=at(IN_PERIOD))
+    ReportFactory(region=regions["other_township"], department=other_edu, assigned=True, now=at(IN_PERIOD),
+                  deadline=datetime.date(2025, 5, 30))
 
     # List entries: 历下 1 white + 1 black published in 2025, 1 proposed; 市中 1 white.
-    make_entry(institution=lixia, department=edu, user=inspector, list_kind=ListKind.BLACK, published=at(IN_PERIOD))
-    make_entry(institution=lixia_2, department=edu, user=inspector, list_kind=ListKind.WHITE,
-               published=at(IN_PERIOD))
-    make_entry(institution=lixia_2, department=edu, user=inspector, list_kind=ListKind.WHITE, published=None)
-    make_entry(institution=shizhong, department=other_edu, user=other_inspector, list_kind=ListKind.WHITE,
-               published=at(IN_PERIOD))
+    ListEntryFactory(institution=lixia, proposed_by=inspector, black=True, published=True, now=at(IN_PERIOD))
+    ListEntryFactory(institution=lixia_2, proposed_by=inspector, published=True, now=at(IN_PERIOD))
+    ListEntryFactory(institution=lixia_2, proposed_by=inspector, now=at(IN_PERIOD))
+    ListEntryFactory(institution=shizhong, proposed_by=other_inspector, published=True, now=at(IN_PERIOD))
     return {"lixia": lixia, "lixia_2": lixia_2, "shizhong": shizhong, "qingdao": qingdao}
 
 
@@ -286,7 +217,26 @@ def test_heads_and_admin_see_the_dashboard(seeded, education_head_client, admin_
     assert "山东省" in response.content.decode()  # the whole country, province by province
 
 
-def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, users, prefecture_head_client,
+def more_activity(rows: int, *, regions, departments, users) -> None:
+    """`rows` more things done in 市中区 on IN_PERIOD, of every kind the dashboard counts, in turn."""
+    other_edu, inspector = departments["other_education"], users["other_county_inspector"]
+    kinds = [
+        lambda i, inst: VisitFactory(institution=inst, lead_department=other_edu, inspectors=[inspector],
+                                     status=VisitStatus.SUBMITTED, fail_positions=(1 + i % 11,), now=at(IN_PERIOD)),
+        lambda i, inst: VisitFactory(institution=inst, lead_department=other_edu, inspectors=[inspector],
+                                     submitted=True, now=at(IN_PERIOD)),
+        lambda i, inst: RectificationOrderFactory(institution=inst, department=other_edu, drafted_by=inspector,
+                                                  served=True, approved_at=at(IN_PERIOD)),
+        lambda i, inst: ReportFactory(institution=inst, now=at(IN_PERIOD)),
+        lambda i, inst: ListEntryFactory(institution=inst, proposed_by=inspector, published=True, now=at(IN_PERIOD)),
+    ]
+    for index in range(rows):
+        institution = InstitutionFactory(region=regions["other_township"], name=f"新增机构{index}")
+        kinds[index % len(kinds)](index, institution)
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, users, prefecture_head_client, rows,
                                                  django_assert_num_queries):
     def count():
         with CaptureQueriesContext(connection) as captured:
@@ -295,16 +245,11 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
 
     count()  # the first page caches the session and the navigation counts
     before = count()
-    template = ensure_checklist()
-    for index in range(20):
-        institution = InstitutionFactory(region=regions["other_township"], name=f"新增机构{index}")
-        visit = make_visit(institution=institution, department=departments["other_education"],
-                           user=users["other_county_inspector"], template=template, submitted=at(IN_PERIOD))
-        make_problem(visit=visit, position=1 + index % 11, created=at(IN_PERIOD))
+    more_activity(rows, regions=regions, departments=departments, users=users)
     assert count() == before
-    # no summary yet (regulator.oversight.summary): every figure counted live; the session and the nav counts cached
-    with django_assert_num_queries(14):
-        prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
+    with django_assert_num_queries(16):  # no summary yet (regulator.oversight.summary): every figure counted live
+        response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
+    assert response.status_code == 200
 
 
 def test_week_runs_saturday_to_friday():

@@ -2,17 +2,24 @@
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from publicity.models import Report
-from tests.factories import InstitutionFactory
-from tests.inspections.conftest import ensure_checklist
+from tests.factories import (
+    InstitutionFactory,
+    ListEntryFactory,
+    PenaltyCaseFactory,
+    RectificationOrderFactory,
+    ReportFactory,
+    SuspensionNoticeFactory,
+    VisitFactory,
+)
 from tests.regulator import test_dashboard as oversight
-from tests.regulator.test_dashboard import IN_PERIOD, PERIOD, at, make_report, make_visit
+from tests.regulator.test_dashboard import IN_PERIOD, PERIOD, at
 
 seeded = oversight.seeded  # the shared fixture: activity in two counties of 济南市
 
@@ -80,10 +87,9 @@ def test_each_ledger_exports_with_filters(seeded, joint_office_client, kind, par
 
 
 def test_reports_export_has_no_reporter_identity_and_no_formulas(seeded, regions, departments, joint_office_client):
-    report = make_report(region=regions["township"], department=departments["education"], received=at(IN_PERIOD),
-                         deadline=IN_PERIOD)
-    Report.objects.filter(pk=report.pk).update(subject_name='=HYPERLINK("http://evil","x")',
-                                               reporter_name="举报人王秘密", reporter_phone="13912345678")
+    ReportFactory(region=regions["township"], department=departments["education"], assigned=True,
+                  now=at(IN_PERIOD), deadline=IN_PERIOD, subject_name='=HYPERLINK("http://evil","x")',
+                  reporter_name="举报人王秘密", reporter_phone="13912345678")
     response = joint_office_client.get("/ledger/reports/export.xlsx", PERIOD)
     content = b"".join(response.streaming_content)
     workbook = load_workbook(io.BytesIO(content))
@@ -136,12 +142,55 @@ def test_ledger_page_queries_do_not_grow(seeded, regions, departments, users, jo
 
     count()  # the first page caches the session and the navigation counts
     before = count()
-    template = ensure_checklist()
     for index in range(15):
-        make_visit(institution=InstitutionFactory(region=regions["township"], name=f"批量{index}"),
-                   department=departments["education"], user=users["education_inspector"], template=template,
-                   submitted=at(IN_PERIOD))
+        VisitFactory(institution=InstitutionFactory(region=regions["township"], name=f"批量{index}"),
+                     lead_department=departments["education"], inspectors=[users["education_inspector"]],
+                     submitted=True, now=at(IN_PERIOD))
     assert count() == before
+
+
+def _every_ledger_kind(rows, *, regions, departments, users):
+    """`rows` things of 历下区教育局 on IN_PERIOD, one of each ledger's kind in turn."""
+    education, inspector = departments["education"], users["education_inspector"]
+    fine = [{"kind": "fine", "amount": Decimal("2000"), "legal_basis": "《民办教育促进法》第六十二条"}]
+    kinds = [
+        lambda inst: VisitFactory(institution=inst, lead_department=education, inspectors=[inspector],
+                                  with_problems=True, now=at(IN_PERIOD)),  # a visit and its problem
+        lambda inst: RectificationOrderFactory(institution=inst, department=education, drafted_by=inspector,
+                                               served=True, approved_at=at(IN_PERIOD)),
+        lambda inst: SuspensionNoticeFactory(institution=inst, department=education, drafted_by=inspector,
+                                             approved=True, approved_at=at(IN_PERIOD)),
+        lambda inst: PenaltyCaseFactory(institution=inst, department=education, opened_by=inspector, decided=True,
+                                        penalties=fine, now=at(IN_PERIOD)),  # a case and its penalty
+        lambda inst: ReportFactory(institution=inst, department=education, replied=True, now=at(IN_PERIOD)),
+        lambda inst: ListEntryFactory(institution=inst, proposed_by=inspector, published=True, now=at(IN_PERIOD)),
+    ]
+    for index in range(rows):
+        kinds[index % len(kinds)](InstitutionFactory(region=regions["township"], name=f"台账机构{index}"))
+
+
+LEDGER_PAGES = [  # kind, filter, queries: session, user, one page of rows (one query of values), nav counts
+    ("visits", {"measure": "done"}, 4),
+    ("problems", {"measure": "found"}, 5),  # …and the checklist items offered by its filter
+    ("orders", {"measure": "issued"}, 4),
+    ("suspensions", {"status": "approved"}, 4),
+    ("cases", {"measure": "decided"}, 4),
+    ("penalties", {"measure": "decided", "penalty_kind": "fine"}, 4),
+    ("reports", {"measure": "handled_in_time"}, 4),
+    ("entries", {"measure": "published", "list_kind": "white"}, 4),
+]
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_every_ledger_page_has_a_pinned_query_count(seeded, regions, departments, users, joint_office_client, rows,
+                                                    django_assert_num_queries):
+    _every_ledger_kind(rows, regions=regions, departments=departments, users=users)
+    joint_office_client.get("/ledger/visits/")
+    for kind, params, queries in LEDGER_PAGES:
+        with django_assert_num_queries(queries):
+            response = joint_office_client.get(f"/ledger/{kind}/", {**params, **PERIOD})
+        assert response.status_code == 200, kind
+        assert response.content.decode().count("<tr>") - 1 >= min(rows // 6, 50), kind
 
 
 def test_ledger_pages_keyset(seeded, regions, departments, users, joint_office_client, monkeypatch):

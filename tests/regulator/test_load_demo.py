@@ -25,7 +25,7 @@ from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, Re
 from regulator.demo.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
 from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
 from regulator.oversight import queue
-from tests.inspections.conftest import ensure_checklist
+from tests.factories import ensure_checklist
 
 pytestmark = pytest.mark.django_db
 

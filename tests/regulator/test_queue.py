@@ -8,13 +8,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inspections.models import Visit, VisitInspector
-from penalties.models import PenaltyCase, RectificationOrder, SuspensionNotice
-from publicity.models import ListEntry, Report
+from penalties import conf
+from penalties.models import PenaltyCase
 from regulator.errors import ServiceError
 from regulator.models import AuditEvent, QueueAssignment, Role
 from regulator.oversight import queue as work_queue
-from tests.factories import InstitutionFactory, UserFactory
-from tests.inspections.conftest import ensure_checklist
+from tests.factories import (
+    InstitutionFactory,
+    ListEntryFactory,
+    PenaltyCaseFactory,
+    RectificationOrderFactory,
+    ReportFactory,
+    SuspensionNoticeFactory,
+    UserFactory,
+    VisitFactory,
+    at,
+)
 
 URL = "/queue/"
 _numbers = itertools.count(1)
@@ -28,67 +37,6 @@ def days(n):
     return today() + datetime.timedelta(days=n)
 
 
-def make_order(institution, department, drafted_by, status="draft", deadline=None):
-    serial = next(_numbers)
-    issued = status != "draft"
-    return RectificationOrder.objects.create(
-        institution=institution,
-        department=department,
-        drafted_by=drafted_by,
-        status=status,
-        deadline=deadline or days(30),
-        number=f"测试〔2025〕整改第{serial}号" if issued else "",
-        serial=serial if issued else None,
-        year=2025 if issued else None,
-        approved_at=timezone.now() if issued else None,
-        served_at=timezone.now() if status in ("served", "overdue", "escalated") else None,
-        overdue_at=timezone.now() if status in ("overdue", "escalated") else None,
-        escalated_at=timezone.now() if status == "escalated" else None,
-    )
-
-
-def make_visit(institution, department, *, status="planned", inspectors=(), planned_on=None):
-    visit = Visit.objects.create(
-        institution=institution,
-        kind="sweep",
-        lead_department=department,
-        checklist_template=ensure_checklist(),
-        planned_on=planned_on or days(2),
-        status=status,
-        submitted_at=timezone.now() if status == "submitted" else None,
-    )
-    VisitInspector.objects.bulk_create(VisitInspector(visit=visit, inspector=user) for user in inspectors)
-    return visit
-
-
-def make_report(region, *, status="registered", department=None, deadline=None, institution=None):
-    return Report.objects.create(
-        tracking_number=f"Q{next(_numbers):015d}",
-        institution=institution,
-        subject_name="无名培训点",
-        region=region,
-        content="周末补习数学",
-        status=status,
-        received_at=timezone.now(),
-        deadline=deadline or days(15),
-        department=department,
-        assigned_at=timezone.now() if department else None,
-    )
-
-
-def make_entry(institution, department, proposer, status="proposed"):
-    return ListEntry.objects.create(
-        institution=institution,
-        list_kind="white",
-        reason="证照齐全",
-        proposing_department=department,
-        proposed_by=proposer,
-        proposed_at=timezone.now(),
-        status=status,
-        reviewed_at=timezone.now() if status == "reviewed" else None,
-    )
-
-
 @pytest.fixture
 def world(regions, departments, users):
     """One row of every kind for 历下区教育局, and rows of other departments that must not leak."""
@@ -96,40 +44,42 @@ def world(regions, departments, users):
     inspector = users["education_inspector"]
     inst = InstitutionFactory(name="阳光艺术培训学校", region=regions["township"])
     other_inst = InstitutionFactory(name="市中区某培训中心", region=regions["other_township"])
-    now = timezone.now()
+    orders = {"institution": inst, "department": education, "drafted_by": inspector}
+    escalated = RectificationOrderFactory(escalated=True, deadline=days(-30), **orders)
     rows = {
-        "visit_unassigned": make_visit(inst, education),
-        "visit_assigned": make_visit(inst, education, inspectors=[inspector]),  # not in the queue
-        "visit_outcome": make_visit(inst, education, status="submitted", inspectors=[inspector]),
-        "order_approval": make_order(inst, education, inspector),
-        "order_due_soon": make_order(inst, education, inspector, status="served", deadline=days(2)),
-        "order_later": make_order(inst, education, inspector, status="served", deadline=days(20)),  # not yet
-        "order_overdue": make_order(inst, education, inspector, status="overdue", deadline=days(-5)),
-        "order_escalated": make_order(inst, education, inspector, status="escalated", deadline=days(-30)),
-        "order_closed": make_order(inst, education, inspector, status="closed"),  # done
-        "refund_outstanding": SuspensionNotice.objects.create(
-            institution=inst, department=education, status="served", facts="无证办学", legal_basis="第六十四条",
-            refund_deadline=days(10), served_at=now, number="停办1", year=2025, serial=1,
-        ),
-        "case_step": PenaltyCase.objects.create(
-            institution=inst, department=education, source="inspection", summary="超前培训", opened_at=now
-        ),
-        "case_decision": PenaltyCase.objects.create(
-            institution=inst, department=education, source="inspection", summary="无证办学", opened_at=now,
-            status="notice_of_rights", rights_notified_at=now, decision_due=days(1),
-        ),
-        "report_assignment": make_report(regions["township"]),
-        "report_reply": make_report(regions["township"], status="verifying", department=education,
-                                    deadline=days(-1), institution=inst),
-        "entry_review": make_entry(inst, education, inspector),
-        "entry_approval": make_entry(inst, market, users["market_inspector"], status="reviewed"),
+        "visit_unassigned": VisitFactory(institution=inst, lead_department=education, planned_on=days(2),
+                                         unassigned=True),
+        "visit_assigned": VisitFactory(institution=inst, lead_department=education, planned_on=days(2),
+                                       inspectors=[inspector]),  # not in the queue
+        "visit_outcome": VisitFactory(institution=inst, lead_department=education, inspectors=[inspector],
+                                      submitted=True),
+        "order_approval": RectificationOrderFactory(**orders),
+        "order_due_soon": RectificationOrderFactory(served=True, deadline=days(2), **orders),
+        "order_later": RectificationOrderFactory(served=True, deadline=days(20), **orders),  # not yet
+        "order_overdue": RectificationOrderFactory(overdue=True, deadline=days(-5), **orders),
+        "order_escalated": escalated,
+        "order_closed": RectificationOrderFactory(closed=True, **orders),  # done
+        "refund_outstanding": SuspensionNoticeFactory(institution=inst, department=education, drafted_by=inspector,
+                                                      served=True, refund_deadline=days(10)),
+        # The lead the escalation opened (penalties.services.order_escalate) awaits its review.
+        "case_step": PenaltyCase.objects.get(source_order=escalated),
+        # Told of its rights; the decision is due tomorrow (filed 90 days before).
+        "case_decision": PenaltyCaseFactory(institution=inst, department=education, opened_by=inspector,
+                                            notice_of_rights=True,
+                                            now=at(days(1) - datetime.timedelta(days=conf.decision_limit_days()))),
+        "report_assignment": ReportFactory(region=regions["township"]),
+        "report_reply": ReportFactory(institution=inst, department=education, verifying=True, deadline=days(-1)),
+        "entry_review": ListEntryFactory(institution=inst, proposed_by=inspector),
+        "entry_approval": ListEntryFactory(institution=inst, proposed_by=users["market_inspector"], reviewed=True),
         # Other departments' work.
-        "market_order": make_order(inst, market, users["market_inspector"]),
-        "other_county_order": make_order(other_inst, departments["other_education"],
-                                         users["other_county_inspector"]),
-        "other_county_report": make_report(regions["other_township"]),
-        "other_county_entry": make_entry(other_inst, departments["other_education"],
-                                         users["other_county_inspector"], status="reviewed"),
+        "market_order": RectificationOrderFactory(institution=inst, department=market,
+                                                  drafted_by=users["market_inspector"]),
+        "other_county_order": RectificationOrderFactory(institution=other_inst,
+                                                        department=departments["other_education"],
+                                                        drafted_by=users["other_county_inspector"]),
+        "other_county_report": ReportFactory(region=regions["other_township"]),
+        "other_county_entry": ListEntryFactory(institution=other_inst, proposed_by=users["other_county_inspector"],
+                                               reviewed=True),
     }
     return rows
 
@@ -265,7 +215,8 @@ def test_filter_by_region(world, users, regions):
     head = users["joint_office"]
     assert keys(head, region="370102001") == keys(head)  # everything lies in 解放路街道
     elsewhere = InstitutionFactory(region=regions["county"])
-    order = make_order(elsewhere, world["order_approval"].department, users["education_inspector"])
+    order = RectificationOrderFactory(institution=elsewhere, department=world["order_approval"].department,
+                                      drafted_by=users["education_inspector"])
     assert ("order_approval", order.pk) not in keys(head, region="370102001")
     assert ("order_approval", order.pk) in keys(head, region="370102")
 
@@ -435,14 +386,35 @@ def test_assignment_is_all_or_nothing_when_the_visit_service_refuses(world, user
 def _many(world, users, n):
     inst = world["order_approval"].institution
     for i in range(n):
-        make_order(inst, world["order_approval"].department, users["education_inspector"],
-                   status="overdue", deadline=days(-1 - i % 9))
+        RectificationOrderFactory(institution=inst, department=world["order_approval"].department,
+                                  drafted_by=users["education_inspector"], overdue=True, deadline=days(-1 - i % 9))
 
 
-@pytest.mark.parametrize("extra", [0, 45])
-def test_queue_page_query_count_does_not_grow_with_rows(world, users, education_head_client, extra,
-                                                        django_assert_num_queries):
-    _many(world, users, extra)
+def _awaiting(world, users, departments, regions, n):
+    """`n` more rows awaiting 历下区教育局, of every kind in turn."""
+    education, inspector = departments["education"], users["education_inspector"]
+    inst = world["order_approval"].institution
+    orders = {"institution": inst, "department": education, "drafted_by": inspector}
+    kinds = [
+        lambda i: RectificationOrderFactory(overdue=True, deadline=days(-1 - i % 9), **orders),
+        lambda i: RectificationOrderFactory(served=True, deadline=days(1 + i % 6), **orders),
+        lambda i: RectificationOrderFactory(**orders),
+        lambda i: VisitFactory(institution=inst, lead_department=education, inspectors=[inspector], submitted=True),
+        lambda i: VisitFactory(institution=inst, lead_department=education, planned_on=days(3), unassigned=True),
+        lambda i: PenaltyCaseFactory(institution=inst, department=education, opened_by=inspector),
+        lambda i: PenaltyCaseFactory(institution=inst, department=education, opened_by=inspector, filed=True),
+        lambda i: ReportFactory(region=regions["township"]),
+        lambda i: ReportFactory(institution=inst, department=education, assigned=True),
+        lambda i: ListEntryFactory(institution=inst, proposed_by=inspector),
+    ]
+    for i in range(n):
+        kinds[i % len(kinds)](i)
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_queue_page_query_count_does_not_grow_with_rows(world, users, departments, regions, education_head_client,
+                                                        rows, django_assert_num_queries):
+    _awaiting(world, users, departments, regions, rows)
     work_queue.queue_assign(actor=users["education_head"], rows=[("case_step", world["case_step"].pk)],
                             assignee=users["education_inspector"])
     # user with department, regions (filter), inspectors (filter), the queue (one UNION), nav counts (the session
@@ -450,7 +422,10 @@ def test_queue_page_query_count_does_not_grow_with_rows(world, users, education_
     with django_assert_num_queries(5):
         response = education_head_client.get(URL)
     assert response.status_code == 200
-    assert response.content.decode().count('class="queue-row') == min(work_queue.PAGE_SIZE, 13 + extra)
+    assert response.content.decode().count('class="queue-row') == min(work_queue.PAGE_SIZE, 13 + rows)
+    with django_assert_num_queries(6):  # a later page, filtered: the same
+        response = education_head_client.get(URL, {"page": 2, "lateness": "due_soon", "sort": "since"})
+    assert response.status_code == 200
 
 
 def test_nav_counts_are_one_query(world, users, django_assert_num_queries):

@@ -32,7 +32,8 @@ from regulator.registry import (
     Registry,
     registry,
 )
-from tests.regulator.test_queue import make_visit, world
+from tests.factories import VisitFactory
+from tests.regulator.test_queue import world
 
 __all__ = ["world"]  # the fixture, shared with the queue's tests
 APPS = ("institutions", "inspections", "penalties", "publicity")
@@ -159,8 +160,8 @@ def test_the_registry_refuses_what_the_floor_could_not_draw():
 def test_a_kind_registered_by_an_app_appears_in_the_queue_and_the_navigation(scratch, world, users, departments):
     head = users["education_head"]
     institution = world["visit_unassigned"].institution
-    visit = make_visit(institution, departments["education"], status=VisitStatus.IN_PROGRESS)
-    make_visit(institution, departments["market"], status=VisitStatus.IN_PROGRESS)  # another department's
+    visit = VisitFactory(institution=institution, lead_department=departments["education"], in_progress=True)
+    VisitFactory(institution=institution, lead_department=departments["market"], in_progress=True)  # another's
     assert ("visit_in_progress", visit.pk) not in {(r["kind"], r["object_id"]) for r in
                                                    work_queue.queue_page(head, work_queue.Filters(), size=100).rows}
 

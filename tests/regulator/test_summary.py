@@ -15,8 +15,18 @@ from institutions.services import institution_update
 from regulator.models import DailyFigure, DailyFigureState
 from regulator.oversight import summary
 from regulator.oversight.dashboard import dashboard_figures
-from tests.inspections.conftest import ensure_checklist
-from tests.regulator.test_dashboard import END, IN_PERIOD, PERIOD, START, at, headline, make_visit, seeded, table
+from tests.factories import VisitFactory
+from tests.regulator.test_dashboard import (
+    END,
+    IN_PERIOD,
+    PERIOD,
+    START,
+    at,
+    headline,
+    more_activity,
+    seeded,
+    table,
+)
 
 __all__ = ["seeded"]  # the fixture, shared with the dashboard's tests
 
@@ -91,10 +101,8 @@ def test_month_rows_are_the_sums_of_their_days(seeded, users):
 
 def test_days_after_the_summary_are_counted_live(seeded, users, departments, regions):
     summary.refresh(today=MID_PERIOD)
-    template = ensure_checklist()
-    institution = seeded["lixia"]
-    make_visit(institution=institution, department=departments["education"], user=users["education_inspector"],
-               template=template, submitted=at(datetime.date(2025, 7, 1)))
+    VisitFactory(institution=seeded["lixia"], lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]], submitted=True, now=at(datetime.date(2025, 7, 1)))
     numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END))
     assert numbers["visits-done"] == 4  # 3 summarised + 1 live
 
@@ -111,9 +119,8 @@ def test_refresh_is_idempotent_and_the_nightly_run_rewrites_recent_days(seeded, 
     assert first["first"] is None  # the first run summarises every day
 
     # A visit recorded late for a day already summarised (two days ago): the next night's run counts it.
-    template = ensure_checklist()
-    make_visit(institution=seeded["lixia"], department=departments["education"], user=users["education_inspector"],
-               template=template, submitted=at(datetime.date(2025, 5, 13)))
+    VisitFactory(institution=seeded["lixia"], lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]], submitted=True, now=at(datetime.date(2025, 5, 13)))
     summary.refresh(today=MID_PERIOD + datetime.timedelta(days=1))
     numbers = headline(dashboard_figures(user=users["joint_office"], region_code="370102", start=START,
                                          end=datetime.date(2025, 5, 31)))
@@ -194,7 +201,10 @@ def test_the_command_and_the_beat_schedule(seeded, capsys):
     assert refresh_daily_figures.apply().get()["skipped"] == "False"
 
 
-def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client, django_assert_num_queries):
+@pytest.mark.parametrize("rows", [10, 200])
+def test_summarised_dashboard_queries_are_pinned(seeded, regions, departments, users, prefecture_head_client, rows,
+                                                 django_assert_num_queries):
+    more_activity(rows, regions=regions, departments=departments, users=users)
     summary.refresh(today=AFTER_PERIOD)
     # user, region check, summary state, region names, institutions, the summary (every summarised figure: the
     # twelve month rows of 2025), checklist item names, reports, region options, nav counts (the session comes
@@ -206,17 +216,16 @@ def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client,
     # days after it: visits, problems, orders, suspensions, penalties, entries; the nav counts now from the cache
     with django_assert_num_queries(16):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
-    assert "每日夜间汇总" in response.content.decode()
+    assert response.status_code == 200 and "每日夜间汇总" in response.content.decode()
 
 
 def test_summary_rows_are_bounded_by_groups_not_rows(seeded, users, regions, departments):
     summary.refresh(today=AFTER_PERIOD)
     before = DailyFigure.objects.filter(figure="visits.done").count()
     assert before > 0
-    template = ensure_checklist()
     for _index in range(15):
-        make_visit(institution=seeded["lixia"], department=departments["education"],
-                   user=users["education_inspector"], template=template, submitted=at(IN_PERIOD, hour=11))
+        VisitFactory(institution=seeded["lixia"], lead_department=departments["education"],
+                     inspectors=[users["education_inspector"]], submitted=True, now=at(IN_PERIOD, hour=11))
     summary.refresh(today=AFTER_PERIOD, full=True)
     assert DailyFigure.objects.filter(figure="visits.done").count() == before
     with CaptureQueriesContext(connection):

@@ -13,7 +13,7 @@ from regulator.errors import ServiceError
 from regulator.models import AuditEvent, Notification, Role, WeeklyReport
 from regulator.oversight.tasks import weekly_reports
 from regulator.oversight.weekly import render_pdf, weekly_report_generate, weekly_reports_run
-from tests.factories import UserFactory
+from tests.factories import RegionFactory, UserFactory
 from tests.regulator import test_dashboard as oversight
 from tests.regulator.test_dashboard import at
 
@@ -204,3 +204,22 @@ def test_status_page_refuses_bad_week_and_foreign_region(seeded, prefecture_head
     assert "无效" in prefecture_head_client.get("/weekly/status/", {"week": "2025-99-01"}).content.decode()
     response = prefecture_head_client.get("/weekly/status/", {"region": "3702"})
     assert response.status_code == 400 and "不在您的管辖范围内" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_weekly_pages_have_pinned_query_counts(regions, departments, users, joint_office_client,
+                                               prefecture_head_client, rows, django_assert_num_queries):
+    """`rows` weekly reports: 历下区's history of rows // 2 weeks, the rest spread over nine more counties."""
+    counties = [regions["county"], regions["other_county"]] + [
+        RegionFactory(code=f"3701{n:02d}", name=f"测试{n}区", parent=regions["prefecture"]) for n in range(4, 12)]
+    for index in range(rows):
+        county = counties[0] if index < rows // 2 else counties[1 + index % 9]
+        week = WEEK - datetime.timedelta(weeks=index // (1 if index < rows // 2 else 9))
+        weekly_report_generate(region=county, week_start=week, now=FRIDAY_EVENING)
+    joint_office_client.get("/weekly/")
+    with django_assert_num_queries(5):  # session, user, the region, nav counts, its reports
+        response = joint_office_client.get("/weekly/")
+    assert response.status_code == 200 and response.content.decode().count(" — ") >= min(rows // 2, 104)
+    with django_assert_num_queries(6):  # session, user, the region, its counties, their reports of the week, nav
+        response = prefecture_head_client.get("/weekly/status/", {"region": "3701", "week": "2025-05-13"})
+    assert response.status_code == 200 and "个县（区）" in response.content.decode()
