@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.models import Institution, OperatingState, StudentStage
+from publicity.cache import bump_version
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import Role, User
@@ -218,6 +219,5 @@ def draw_publish(*, actor, draw_id: int, now=None) -> SpotCheckDraw:
 
 
 def _refresh_public_pages() -> None:
-    from publicity.cache import bump_version
 
     bump_version()

@@ -3,9 +3,13 @@
 from datetime import date
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from institutions.models import Institution
+from institutions.permissions import visible_institutions
+from regulator.models import User
 from regulator.paging import keyset_page
 
 from . import conf, permissions
@@ -92,8 +96,6 @@ def campaign_visits(*, user, campaign, limit: int = 200) -> QuerySet:
 
 def draw_names(*, draw) -> dict:
     """Names for the draw's result table: institutions and inspectors by id (two queries)."""
-    from institutions.models import Institution
-    from regulator.models import User
 
     institution_ids = [row["institution"] for row in draw.result]
     user_ids = {u for row in draw.result for u in row["inspectors"]}
@@ -111,13 +113,11 @@ def draw_names(*, draw) -> dict:
 
 
 def visible_institution(*, user, pk: int):
-    from institutions.permissions import visible_institutions
 
     return visible_institutions(user).filter(pk=pk).first()
 
 
 def evidence_url(evidence: Evidence) -> str:
-    from django.urls import reverse
 
     return reverse("inspections:evidence_file", args=[evidence.pk])
 

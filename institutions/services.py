@@ -24,6 +24,7 @@ from .models import (
     Licence,
     LicenceStanding,
     LicenceState,
+    OperatingState,
     Site,
     Teacher,
 )
@@ -329,7 +330,6 @@ def licence_revoke(*, actor, licence_id: int, reason: str, today: date | None = 
 @transaction.atomic
 def institution_set_operating_state(*, actor, institution_id: int, state: str, reason: str) -> Institution:
     """停办整改 / 取缔 / back to operating, as ordered by a notice or decision. Idempotent."""
-    from .models import OperatingState
 
     if state not in OperatingState.values:
         raise ServiceError(_("经营状态无效。"))

@@ -1,29 +1,16 @@
-"""Thin Celery entry points for the register."""
+"""Thin Celery entry points for the register (the ledger import's two tasks live in ledger/tasks.py)."""
 
 from celery import shared_task
+
+from regulator.locks import advisory_lock
+
+from .ledger import tasks as ledger_tasks  # noqa: F401 - registers the import's tasks with Celery's autodiscovery
+from .services import expire_licences as run
 
 
 @shared_task(acks_late=True)
 def expire_licences() -> int:
-    from regulator.locks import advisory_lock
-
-    from .services import expire_licences as run
-
     with advisory_lock("institutions.expire_licences") as acquired:
         if not acquired:
             return 0
         return run()
-
-
-@shared_task(acks_late=True)
-def validate_import(job_id: int) -> None:
-    from .ledger.jobs import validate_job
-
-    validate_job(job_id)
-
-
-@shared_task(acks_late=True)
-def run_import(job_id: int) -> None:
-    from .ledger.jobs import import_job
-
-    import_job(job_id)

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspections import services as inspection_services
+from publicity import services as publicity_services
 from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Role, User
@@ -133,11 +135,7 @@ def _remind_orders(*, now, today, people, stats, size):
 def _schedule_reinspection(order: RectificationOrder, *, now, people, stats) -> None:
     """Plan a re-inspection visit (inspections.services.reinspection_create, a week ahead, by the order's
     drafter) when the order came from a visit; the inspector is told either way."""
-    try:
-        from inspections import services as inspection_services
-    except ImportError:
-        inspection_services = None
-    create = getattr(inspection_services, "reinspection_create", None)
+    create = inspection_services.reinspection_create
     planner = people.user(order.drafted_by_id)
     if create is not None and order.visit_id and planner is not None:
         try:
@@ -201,13 +199,9 @@ def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, peo
     """Draft a black-list proposal (逾期未整改) for the publicity app to review.
 
     publicity.services.list_entry_propose needs an acting member of staff: the order's drafter proposes,
-    else the department's first head. If publicity refuses (or is absent) the heads are told instead,
+    else the department's first head. If publicity refuses the heads are told instead,
     so the proposal is never silently lost."""
-    try:
-        from publicity import services as publicity_services
-    except ImportError:
-        publicity_services = None
-    propose = getattr(publicity_services, "list_entry_propose", None)
+    propose = publicity_services.list_entry_propose
     proposer = people.user(order.drafted_by_id) or next(iter(people.heads(order.department_id)), None)
     if propose is not None and proposer is not None:
         try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from inspections.models import ProblemItem, ProblemStatus, Visit
 from institutions.models import Institution
 from regulator.notifications import mark_read
 from regulator.paging import after_param
@@ -22,6 +23,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import conf, forms, permissions, selectors, services
 from .models import PenaltyCase, RectificationOrder, SuspensionNotice
+from .tasks import render_pdf
 
 
 def _visible(request, model, pk, related=("institution__region", "department")):
@@ -101,7 +103,6 @@ def order_new(request, institution_id):
 
 @staff_required
 def order_from_visit(request, visit_id):
-    from inspections.models import ProblemItem, ProblemStatus, Visit
 
     visit = get_object_or_404(Visit.objects.select_related("institution__region"), pk=visit_id)
     if not permissions.can_draft_for(request.user, visit.institution):
@@ -259,8 +260,6 @@ def order_serve(request, pk):
 def _pdf_response(request, obj, kind):
     if not obj.pdf:
         if obj.number:
-            from .tasks import render_pdf
-
             render_pdf.delay(kind, obj.pk)
             messages.info(request, _("PDF正在生成，请稍后刷新。"))
         else:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from inspections import selectors as inspection_selectors
 from institutions.models import Category, Institution, Licence, StudentStage
 from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
@@ -153,21 +154,13 @@ def public_institution(*, institution_id: int) -> Institution | None:
 
 
 def published_spot_checks(*, institution_id: int) -> list[dict]:
-    """Hook for the inspections issue: published double-random results (date, outcome) of the institution."""
-    try:
-        from inspections.selectors import published_spot_check_results  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(published_spot_check_results(institution_id=institution_id))
+    """Published double-random results (date, outcome) of the institution (inspections.selectors)."""
+    return list(inspection_selectors.published_spot_check_results(institution_id=institution_id))
 
 
 def last_inspection_date(*, institution_id: int) -> date | None:
-    """Hook for the inspections issue: the date of the institution's last completed inspection."""
-    try:
-        from inspections.selectors import last_inspection_date as last_date  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return last_date(institution_id=institution_id)
+    """The date of the institution's last completed inspection (inspections.selectors)."""
+    return inspection_selectors.last_inspection_date(institution_id=institution_id)
 
 
 def institution_public_page(*, institution: Institution, today: date | None = None) -> dict:

@@ -8,19 +8,24 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspections.services import visit_open_for_report
 from institutions.models import Institution
 from regulator.audit import record_event, snapshot
 from regulator.calendar import add_working_days
 from regulator.documents import next_document_number, register_document
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
+from regulator.models import Role, User
+from regulator.notifications import notify
 
 from . import permissions
 from .audit_kinds import PublicityAuditKind
+from .cache import bump_version
 from .models import (
     Batch,
     BlackCategory,
@@ -45,7 +50,6 @@ TRACKING_LENGTH = 16
 
 def bump_public_version() -> None:
     """Invalidate every cached public page and download (called on commit of a publish/removal)."""
-    from .cache import bump_version
 
     bump_version()
 
@@ -533,7 +537,6 @@ def report_file(
         received_at=now,
         deadline=add_working_days(timezone.localdate(now), REPORT_DEADLINE_WORKING_DAYS),
     )
-    from django.core.files.base import ContentFile
 
     for data, content_type, digest in attachments:
         attachment = ReportAttachment(report=report, content_type=content_type, size=len(data), sha256=digest)
@@ -696,11 +699,7 @@ def report_identity_reveal(*, report_id: int, actor, now=None) -> dict:
 
 
 def create_verification_visit(report: Report, actor):
-    """Hook for the inspections issue: return the id of an inspection visit opened to verify the report."""
-    try:
-        from inspections.services import visit_open_for_report  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """The id of an inspection visit opened (inspections.services) to verify the report, or None."""
     visit = visit_open_for_report(report=report, actor=actor)
     return getattr(visit, "pk", None)
 
@@ -793,8 +792,6 @@ def report_close(*, report_id: int, actor, note: str = "", now=None) -> Report:
 
 def chase_report_deadlines(*, now=None, warn_days: int = 3) -> int:
     """Notify the assigned department's heads of reports due within `warn_days` days or overdue."""
-    from regulator.models import Role, User
-    from regulator.notifications import notify
 
     now = now or timezone.now()
     today = timezone.localdate(now)

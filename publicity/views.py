@@ -15,7 +15,7 @@ from institutions.models import Institution
 from institutions.permissions import visible_institutions
 from institutions.validators import normalize_credit_code
 from regulator.audit import describe_events
-from regulator.models import AuditEvent, Department
+from regulator.models import AuditEvent
 from regulator.paging import after_param, keyset_page
 from regulator.params import parse_id, parse_ids
 from regulator.views_helpers import service_call, staff_required

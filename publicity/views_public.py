@@ -21,8 +21,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from inspections.models import SpotCheckDraw
+from inspections.selectors import published_draw_results, published_draws
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
+from regulator.models import Region, VerificationRecord
 from regulator.paging import BadPageParameter, after_param
 from regulator.params import parse_id
 from regulator.spreadsheets import csv_cell
@@ -32,6 +35,7 @@ from . import cache as public_cache
 from . import selectors, services
 from .forms import OpenDataForm, PageForm, PublicListForm, ReportForm
 from .models import Batch, ListKind, ReportStatus
+from .openapi import openapi_document
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
@@ -222,7 +226,6 @@ def _batch_or_404(pk: int) -> Batch:
 
 @public_cached("batch", IMMUTABLE_CACHE)
 def batch_detail(request, pk: int):
-    from regulator.models import VerificationRecord
 
     batch = _batch_or_404(pk)
     content = json.loads(batch.canonical_json)
@@ -306,7 +309,6 @@ def open_data_csv(request):
 
 @public_cached("openapi", DATA_CACHE)
 def openapi(request):
-    from .openapi import openapi_document
 
     return JsonResponse(openapi_document(request), json_dumps_params={"ensure_ascii": False})
 
@@ -375,7 +377,6 @@ def report_form(request):
             data = form.cleaned_data
             region = None
             if institution is None:
-                from regulator.models import Region
 
                 region = Region.objects.get(pk=data["region"])
             with service_call(request, form) as call:
@@ -447,7 +448,6 @@ def institution_search_for_report(request):
 @public_cached("spot_checks")
 def spot_checks(request):
     """Published double-random draws (双随机、一公开), newest first."""
-    from inspections.selectors import published_draws
 
     try:
         after = after_param(request.GET, strict=True)
@@ -460,8 +460,6 @@ def spot_checks(request):
 
 @public_cached("spot_check")
 def spot_check_detail(request, pk: int):
-    from inspections.models import SpotCheckDraw
-    from inspections.selectors import published_draw_results
 
     draw = SpotCheckDraw.objects.filter(pk=pk, published_at__isnull=False).select_related(
         "campaign", "campaign__lead_department").first()

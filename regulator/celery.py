@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regulator.settings.base")
 app = Celery("regulator")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Beat jobs live apart from the tasks that services queue (so neither module imports the other): periodic.py.
+app.autodiscover_tasks(related_name="periodic")
 
 
 def ensure_broker_folders() -> None:

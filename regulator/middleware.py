@@ -4,9 +4,11 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils import translation
 
 from .clientaddr import client_ip
+from .views import bad_request, uri_too_long
 
 logger = logging.getLogger("regulator.access")
 
@@ -78,18 +80,14 @@ class RequestLimitsMiddleware:
         # WSGI strings hold the bytes as sent, one character each.
         length = len(request.META.get("PATH_INFO", "")) + len(request.META.get("QUERY_STRING", ""))
         if length > self.limit:
-            from .views import uri_too_long
 
             return uri_too_long(request)
         if self._form_too_large(request):
-            from django.core.exceptions import RequestDataTooBig
 
-            from .views import bad_request
 
             with translation.override(translation.get_language_from_request(request)):
                 return bad_request(request, RequestDataTooBig())
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.META.get("PATH_INFO", ""):
-            from .views import bad_request
 
             with translation.override(translation.get_language_from_request(request)):
                 return bad_request(request)

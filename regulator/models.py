@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -286,7 +287,6 @@ class VerificationRecord(models.Model):
         return f"{self.number} {self.title}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
 
         return reverse("verify", args=[self.token])
 
@@ -352,7 +352,6 @@ class WeeklyReport(models.Model):
         return f"{self.region_id} {self.week_start:%Y-%m-%d}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
 
         return reverse("weekly_detail", args=[self.pk])
 

@@ -3,13 +3,12 @@
 from celery import shared_task
 
 from .audit_checkpoints import checkpoint_run
+from .mail import send_email
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(notification_id: int) -> None:
-    """E-mail one inbox notification at most once (regulator.notifications.send_email claims the row first)."""
-    from .notifications import send_email
-
+    """E-mail one inbox notification at most once (regulator.mail.send_email claims the row first)."""
     send_email(notification_id)
 
 

@@ -9,11 +9,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.utils import translation
 
 from . import services
+from .models import VerificationRecord
 
 logger = logging.getLogger("regulator.errors")
 
@@ -80,9 +81,7 @@ def uri_too_long(request):
 
 def verify_document(request, token: str):
     """Public page reached by a document's QR code: what was issued, by whom, when, and its SHA-256."""
-    from django.shortcuts import get_object_or_404
 
-    from .models import VerificationRecord
 
     record = get_object_or_404(VerificationRecord, token=token)
     return render(request, "regulator/verify.html", {"record": record})
@@ -90,7 +89,6 @@ def verify_document(request, token: str):
 
 def verify_lookup(request):
     """Typing the number printed on a paper notice finds its verification page."""
-    from .models import VerificationRecord
 
     number = request.GET.get("number", "").strip()[:80]
     record = VerificationRecord.objects.filter(number=number).first() if number else None

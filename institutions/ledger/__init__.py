@@ -11,5 +11,5 @@ Two phases, each a Celery task that calls in here:
 
 Modules: `columns` (the ledger's columns and choice labels), `template` (workbooks we write: the import
 template, ledgers of rows), `reader` (an uploaded workbook, refused or streamed row by row), `rows`
-(validation of rows, in the file and against the database), `jobs` (the services and task bodies).
+(validation of rows, in the file and against the database), `jobs` (the services), `work` (the task bodies).
 """

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from institutions import services as institution_services
 from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
+from institutions.services import institution_set_operating_state
 from regulator.audit import record_event
 from regulator.calendar import add_working_days
 from regulator.documents import register_document
@@ -421,7 +423,6 @@ def case_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
 def _revoke_licences(*, case: PenaltyCase, actor, now) -> int:
     """吊销办学许可证: institutions.services has no revocation call yet, so the state change is made here
     on locked rows, recorded, and the register standing re-derived through institutions.services."""
-    from institutions import services as institution_services
 
     revoke = getattr(institution_services, "licence_revoke", None)
     licences = list(
@@ -470,7 +471,6 @@ def case_execute(*, actor, case_id: int, note: str, now=None) -> PenaltyCase:
     if PenaltyKind.LICENCE_REVOCATION in kinds:
         _revoke_licences(case=case, actor=actor, now=now)
     if PenaltyKind.BAN in kinds:
-        from institutions.services import institution_set_operating_state
 
         institution_set_operating_state(actor=actor, institution_id=case.institution_id, state="banned",
                                         reason=str(_("处罚决定 %(number)s 取缔") % {"number": case.decision.number}))

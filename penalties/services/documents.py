@@ -12,13 +12,12 @@ from regulator.documents import register_document
 from regulator.errors import ServiceError, TransitionNotAllowed
 
 from ..models import ServiceMethod, ServiceRecord
+from ..tasks import render_pdf
 from .common import _now, _snap
 from .numbering import _assign_number
 
 
 def _queue_pdf(kind: str, object_id: int) -> None:
-    from ..tasks import render_pdf
-
     transaction.on_commit(lambda: render_pdf.delay(kind, object_id))
 
 

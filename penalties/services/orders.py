@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspections import services as inspection_services
+from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from institutions.models import Institution
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
@@ -122,7 +124,6 @@ def order_draft_from_visit(
     now=None,
 ) -> RectificationOrder:
     """Draft an order from open problem items of one submitted visit, for the actor's own department."""
-    from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 
     visit = Visit.objects.select_related("institution").get(pk=visit_id)
     require_status(visit, (VisitStatus.SUBMITTED,), message=_("检查尚未提交，不能据此下达整改通知。"))
@@ -216,8 +217,6 @@ def order_serve(*, actor, order_id: int, data: dict, now=None) -> ServiceRecord:
 
 def _close_problem_item(problem_item_id, *, actor, now) -> None:
     """Close the inspections ProblemItem behind an order item through inspections' own service."""
-    from inspections import services as inspection_services
-    from inspections.models import ProblemItem, ProblemStatus
 
     if ProblemItem.objects.filter(pk=problem_item_id, status=ProblemStatus.OPEN).exists():
         inspection_services.problem_item_close(actor=actor, problem_item_id=problem_item_id, now=now)

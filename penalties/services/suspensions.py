@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from institutions.models import Institution
+from institutions.services import institution_set_operating_state
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
@@ -135,7 +136,6 @@ def suspension_serve(*, actor, notice_id: int, data: dict, now=None) -> ServiceR
         summary=_("送达停办通知书（%(method)s）"),
     )
     # Served: the institution stops running (停办整改) on the register.
-    from institutions.services import institution_set_operating_state
 
     institution_set_operating_state(actor=actor, institution_id=notice.institution_id, state="suspended",
                                     reason=str(_("停办通知书 %(number)s") % {"number": notice.number}))

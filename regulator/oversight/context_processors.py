@@ -15,6 +15,8 @@ from django.utils.functional import SimpleLazyObject
 from regulator import cache as versioned
 from regulator import hooks
 
+from .queue import nav_counts as queue_nav_counts
+
 VERSION_KEY = "oversight:nav-version"
 
 
@@ -28,7 +30,6 @@ def _key(user) -> str:
 
 
 def cached_counts(user) -> dict:
-    from .queue import nav_counts as queue_nav_counts
 
     timeout = getattr(settings, "NAV_COUNTS_CACHE_SECONDS", 60)
     if timeout <= 0 or hooks.work_pending():

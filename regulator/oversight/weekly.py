@@ -10,14 +10,10 @@ from the beat job, a retry, or a user pressing the button twice — return the r
 """
 
 import datetime
-import hashlib
-import io
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from regulator.audit import record_event
@@ -26,11 +22,10 @@ from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
 from regulator.notifications import notify
-from regulator.pdf import write_pdf
 from regulator.scope import in_region
-from regulator.spreadsheets import write_xlsx
 
 from .dashboard import can_view_dashboard, dashboard_figures, week_of
+from .tasks import render_weekly_report
 
 # ---- permissions ---------------------------------------------------------------------------------------
 
@@ -93,8 +88,6 @@ def weekly_report_generate(*, region: Region, week_start: datetime.date, actor=N
 
 
 def _queue_render(report_id: int) -> None:
-    from .tasks import render_weekly_report
-
     render_weekly_report.delay(report_id)
 
 
@@ -128,68 +121,6 @@ def weekly_reports_run(*, now: datetime.datetime | None = None) -> int:
             _report, made = weekly_report_generate(region=county, week_start=week_start, now=now)
             created += made
     return created
-
-
-# ---- files ---------------------------------------------------------------------------------------------
-
-
-def render_pdf(report: WeeklyReport) -> bytes:
-    with translation.override("zh-hans"):
-        html = render_to_string("oversight/weekly_pdf.html", {"report": report, "figures": report.figures})
-    return write_pdf(html)
-
-
-def render_xlsx(report: WeeklyReport) -> bytes:
-    """One sheet of headline figures, then one sheet per section with its tables one under another."""
-    figures = report.figures
-    with translation.override("zh-hans"):
-        title = str(_("%(region)s周报（%(start)s至%(end)s）") % {
-            "region": figures["region_name"], "start": figures["start"], "end": figures["end"]})
-        headline = (str(_("主要数据")), [str(_("指标")), str(_("数值"))],
-                    iter([[label, _numeric(value)] for label, value in figures["headline"]]))
-
-    def section_rows(section):
-        for table in section["tables"]:
-            yield [table["caption"]]
-            yield [table["head"], *table["columns"]]
-            for row in table["rows"]:
-                yield [row[0], *[_numeric(value) for value in row[1:]]]
-            yield []
-
-    sheets = [headline] + [(section["title"], [title], section_rows(section)) for section in figures["sections"]]
-    buffer = io.BytesIO()
-    write_xlsx(buffer, sheets=sheets)
-    return buffer.getvalue()
-
-
-def _numeric(value):
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-def weekly_report_render(*, report_id: int) -> WeeklyReport:
-    """Render and store the PDF and the workbook once (idempotent: a report with both files is left alone)."""
-    from django.core.files.storage import default_storage
-
-    report = WeeklyReport.objects.select_related("region").get(pk=report_id)
-    if report.pdf and report.xlsx:
-        return report
-    stem = f"weekly/{report.region_id}/{report.week_start:%Y%m%d}"
-    stored = {}
-    for suffix, content in (("pdf", render_pdf(report)), ("xlsx", render_xlsx(report))):
-        name = f"{stem}.{suffix}"
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        stored[suffix] = (default_storage.save(name, ContentFile(content)), hashlib.sha256(content).hexdigest())
-    WeeklyReport.objects.filter(pk=report.pk).update(
-        pdf=stored["pdf"][0], pdf_sha256=stored["pdf"][1], xlsx=stored["xlsx"][0], xlsx_sha256=stored["xlsx"][1]
-    )
-    report.refresh_from_db()
-    return report
 
 
 # ---- reading -------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from institutions.ledger import columns, jobs, template
+from institutions.ledger import columns, jobs, template, work
 from institutions.ledger import rows as row_parser
 from institutions.models import (
     ImportJob,
@@ -159,7 +159,7 @@ def test_reconfirming_a_done_job_does_nothing(education_inspector_client, region
     response = confirm(education_inspector_client, on_commit, job)
     assert response.status_code == 302
     assert Institution.objects.count() == 2  # rows without a credit code would be duplicated if it ran again
-    jobs.import_job(job.pk)  # a redelivered task also does nothing
+    work.import_job(job.pk)  # a redelivered task also does nothing
     assert Institution.objects.count() == 2
     job.refresh_from_db()
     assert (job.state, job.imported_rows) == (ImportJobState.DONE, 2)
@@ -526,7 +526,7 @@ def test_validation_of_a_cancelled_job_does_nothing(users, regions):
     job = _stored_job(users["education_inspector"], [ledger_row()])
     job.state = ImportJobState.CANCELLED
     job.save()
-    jobs.validate_job(job.pk)
+    work.validate_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.total_rows, job.report) == (ImportJobState.CANCELLED, 0, [])
 
@@ -574,11 +574,11 @@ def _stored_job(user, rows) -> ImportJob:
 def _validate_and_import(user, rows, on_commit) -> tuple[ImportJob, int, int]:
     job = _stored_job(user, rows)
     with CaptureQueriesContext(connection) as validation:
-        jobs.validate_job(job.pk)
+        work.validate_job(job.pk)
     with on_commit(execute=False):
         jobs.import_confirm(actor=user, job_id=job.pk)
     with CaptureQueriesContext(connection) as writing:
-        jobs.import_job(job.pk)
+        work.import_job(job.pk)
     job.refresh_from_db()
     return job, len(validation), len(writing)
 
@@ -619,10 +619,10 @@ def test_an_interrupted_import_resumes_without_importing_a_row_twice(users, regi
                           "办学许可证有效期至": None, "营业执照号": "", "营业执照发证日期": None})
             for _ in range(12)]
     job = _stored_job(user, rows)
-    jobs.validate_job(job.pk)
+    work.validate_job(job.pk)
     with on_commit(execute=False):
         jobs.import_confirm(actor=user, job_id=job.pk)
-    real_write, calls = jobs._write_rows, []
+    real_write, calls = work._write_rows, []
 
     def dying_write(*args, **kwargs):
         calls.append(1)
@@ -630,14 +630,14 @@ def test_an_interrupted_import_resumes_without_importing_a_row_twice(users, regi
             raise WorkerKilled
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "_write_rows", dying_write)
+    monkeypatch.setattr(work, "_write_rows", dying_write)
     with pytest.raises(WorkerKilled):
-        jobs.import_job(job.pk)
+        work.import_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.processed_rows, job.imported_rows) == (ImportJobState.IMPORTING, 5, 5)
     assert Institution.objects.count() == 5
-    monkeypatch.setattr(jobs, "_write_rows", real_write)
-    jobs.import_job(job.pk)  # the redelivered task
+    monkeypatch.setattr(work, "_write_rows", real_write)
+    work.import_job(job.pk)  # the redelivered task
     job.refresh_from_db()
     assert (job.state, job.imported_rows) == (ImportJobState.DONE, 12)
     assert sorted(Institution.objects.values_list("name", flat=True)) == sorted(r["机构名称"] for r in rows)

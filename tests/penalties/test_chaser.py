@@ -189,7 +189,7 @@ def test_management_command_takes_now(users, served_order):
 
 
 def test_celery_task_runs_the_chaser(users, served_order):
-    from penalties.tasks import chase_deadlines
+    from penalties.periodic import chase_deadlines
 
     chase_deadlines.delay(
         (served_order.deadline + datetime.timedelta(days=1)).isoformat() + "T09:00:00+08:00"

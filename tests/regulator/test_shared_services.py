@@ -28,7 +28,7 @@ def test_notify_once_per_key_and_email_once(users, django_capture_on_commit_call
     assert len(mail.outbox) == 1 and mail.outbox[0].subject == "整改逾期"
     first.refresh_from_db()
     assert first.emailed_at is not None
-    from regulator.notifications import send_email
+    from regulator.mail import send_email
 
     send_email(first.pk)
     assert len(mail.outbox) == 1

@@ -196,7 +196,7 @@ def test_the_command_and_the_beat_schedule(seeded, capsys):
     assert DailyFigureState.objects.get().refreshed_from == datetime.date(2025, 5, 1)
     schedule = settings.CELERY_BEAT_SCHEDULE["refresh-daily-figures"]
     assert schedule["task"] == "regulator.tasks.refresh_daily_figures"
-    from regulator.oversight.tasks import refresh_daily_figures
+    from regulator.oversight.periodic import refresh_daily_figures
 
     assert refresh_daily_figures.apply().get()["skipped"] == "False"
 

@@ -15,8 +15,8 @@ from django.core import mail
 from django.db import connection
 
 from regulator.celery import app
+from regulator.mail import send_email
 from regulator.models import Notification
-from regulator.notifications import send_email
 
 ROOT = Path(settings.BASE_DIR)
 LONG_TASKS = {
@@ -51,12 +51,12 @@ def notification(users):
 
 @pytest.mark.django_db
 def test_a_failed_send_releases_the_claim_so_the_retry_sends(notification, monkeypatch):
-    from regulator import notifications
+    from regulator import mail
 
     def refused(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(notifications, "send_mail", refused)
+    monkeypatch.setattr(mail, "send_mail", refused)
     with pytest.raises(OSError):
         send_email(notification.pk)
     notification.refresh_from_db()

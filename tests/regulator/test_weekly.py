@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 
 from regulator.errors import ServiceError
 from regulator.models import AuditEvent, Notification, Role, WeeklyReport
-from regulator.oversight.tasks import weekly_reports
-from regulator.oversight.weekly import render_pdf, weekly_report_generate, weekly_reports_run
+from regulator.oversight.periodic import weekly_reports
+from regulator.oversight.weekly import weekly_report_generate, weekly_reports_run
+from regulator.oversight.weekly_files import render_pdf
 from tests.factories import RegionFactory, UserFactory
 from tests.regulator import test_dashboard as oversight
 from tests.regulator.test_dashboard import at
