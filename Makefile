@@ -45,6 +45,7 @@ services:
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 
 test: $(STAMP) messages services
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true \
 		$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
@@ -57,3 +58,4 @@ bench-oversight: $(STAMP) messages services
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
