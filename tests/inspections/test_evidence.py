@@ -1,5 +1,6 @@
 """Evidence uploads: type by content, size limits, EXIF/GPS stripped from the display copy, retries."""
 
+import hashlib
 import io
 
 import pytest
@@ -9,6 +10,8 @@ from PIL import Image
 from inspections import services
 from inspections.models import Evidence
 from regulator.errors import ActionForbidden, ServiceError
+from regulator.models import AuditEvent
+from tests import upload_samples as samples
 from tests.inspections.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -63,15 +66,10 @@ def test_oversize_video_is_refused(visit, users, settings):
 
 
 def test_pdf_and_video_accepted_by_content_whatever_the_name(visit, users):
-    pdf = _upload(visit, users["education_inspector"], b"%PDF-1.7\n%...", name="scan.jpg", client_id="p")
+    # Real files now: a PDF that pypdf parses, an MP4 whose boxes are whole (regulator/uploads.py).
+    pdf = _upload(visit, users["education_inspector"], samples.pdf(), name="scan.jpg", client_id="p")
     assert pdf.kind == "document" and pdf.content_type == "application/pdf" and not pdf.display
-    mp4 = _upload(
-        visit,
-        users["education_inspector"],
-        b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64,
-        name="x.txt",
-        client_id="v",
-    )
+    mp4 = _upload(visit, users["education_inspector"], samples.mp4(), name="x.txt", client_id="v")
     assert mp4.kind == "video"
 
 
@@ -81,8 +79,16 @@ def test_gps_is_stripped_from_the_display_copy_and_kept_in_the_original(visit, u
         assert original.getexif().get_ifd(0x8825)  # the fixture really carries GPS
     evidence = _upload(visit, users["education_inspector"], data)
     assert evidence.kind == "photo"
+    # The original is re-encoded now (issue 11: whatever was appended to an upload is dropped), keeping its
+    # EXIF and GPS for the lead department; what the phone sent is identified by its hash in the audit event.
     with evidence.original.open("rb") as handle:
-        assert handle.read() == data
+        kept = handle.read()
+    with Image.open(io.BytesIO(kept)) as original:
+        assert original.getexif().get_ifd(0x8825)[2] == (36.0, 40.0, 12.5) and original.size == (64, 48)
+    assert b"PhoneMaker" in kept
+    event = AuditEvent.objects.get(kind="evidence_uploaded")
+    assert event.after["received_sha256"] == hashlib.sha256(data).hexdigest()
+    assert event.after["sha256"] == evidence.sha256 == hashlib.sha256(kept).hexdigest()
     with evidence.display.open("rb") as handle:
         shown = handle.read()
     with Image.open(io.BytesIO(shown)) as display:
