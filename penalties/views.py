@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
+from regulator import uploads
 from regulator.notifications import mark_read
 from regulator.paging import after_param
 from regulator.views_helpers import service_call, staff_required
@@ -267,9 +268,7 @@ def _pdf_response(request, obj, kind):
         return redirect(obj)
     if not default_storage.exists(obj.pdf.name):
         raise Http404
-    return FileResponse(
-        default_storage.open(obj.pdf.name, "rb"), content_type="application/pdf", filename=f"{obj.number}.pdf"
-    )
+    return uploads.file_response(obj.pdf, content_type="application/pdf", filename=f"{obj.number}.pdf", inline=True)
 
 
 @staff_required

@@ -1,5 +1,6 @@
 """Real files to upload in tests: photos with GPS, HEIC, a decompression bomb, a PDF, MP4 videos, polyglots."""
 
+import functools
 import io
 import struct
 
@@ -42,6 +43,7 @@ def heic(*, with_gps: bool = False, size=(64, 48)) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def png_bomb() -> bytes:
     """20000 x 20000 pixels in about 48 KB: 400 megapixels once decoded."""
     out = io.BytesIO()
