@@ -167,3 +167,44 @@ def test_service_photo_must_be_a_photo(users, institution, departments):
         actor=users["education_inspector"], order_id=order.pk, data={**data, "photo": _file(samples.jpeg(), "p")}
     )
     assert record.photo.name.endswith(".jpg")
+
+
+def test_files_are_served_to_who_may_see_the_document_with_safe_headers(
+    users, case, institution, departments, education_head_client, other_county_client
+):
+    from django.test import Client
+
+    evidence = services.case_evidence_add(
+        actor=users["education_inspector"], case_id=case.pk, description="笔录", file=_file(samples.pdf(), "a.html")
+    )
+    order = make_order(
+        institution=institution,
+        department=departments["education"],
+        drafted_by=users["education_inspector"],
+        status=OrderStatus.APPROVED,
+    )
+    record = services.order_serve(
+        actor=users["education_inspector"],
+        order_id=order.pk,
+        data={
+            "served_at": timezone.now(),
+            "method": "in_person",
+            "receiver_name": "王某",
+            "photo": _file(samples.jpeg(), "p.jpg"),
+        },
+    )
+    pdf_url = reverse("penalties:stored_file", args=["case", evidence.pk])
+    response = education_head_client.get(pdf_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="case-{evidence.pk}.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == samples.pdf()
+    photo_url = reverse("penalties:stored_file", args=["service", record.pk])
+    response = education_head_client.get(photo_url)
+    assert response["Content-Type"] == "image/jpeg" and response["Content-Disposition"].startswith("inline;")
+    page = education_head_client.get(order.get_absolute_url())
+    assert photo_url in page.content.decode()
+    for url in (pdf_url, photo_url):
+        assert other_county_client.get(url).status_code == 403
+        assert Client().get(url).status_code == 302
+    assert education_head_client.get(reverse("penalties:stored_file", args=["nothing", 1])).status_code == 404
