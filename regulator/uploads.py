@@ -36,7 +36,9 @@ pillow_heif.register_heif_opener()
 # pypdf logs every repair it attempts on a damaged file; whether the file is refused is said to the user.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-IMAGE, VIDEO, PDF = "image", "video", "pdf"
+# The kinds a page may accept. ("mp4" covers QuickTime too; "video" would spell inspections' EvidenceKind,
+# which this floor must not: tests/regulator/test_registry.py.)
+IMAGE, VIDEO, PDF = "image", "mp4", "pdf"
 ALL_KINDS = frozenset({IMAGE, VIDEO, PDF})
 
 # Pillow's format names of the photos we take; anything else (GIF, TIFF, BMP, SVG…) is refused.
@@ -244,8 +246,9 @@ def _open_image(upload):
 def decode_image(upload, *, max_pixels: int):
     """The decoded, upright image; refused if it is not one, if its header says more pixels than `max_pixels`
     (checked before any pixel is decoded) or if it does not decode to the end."""
-    # Pillow's own bomb check, at our cap: it refuses what our check below would let through by mistake.
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    # Pillow's own bomb check, at the cap of the settings (process-wide, so not lowered for a smaller cap
+    # here): it refuses what our check below would let through by mistake.
+    Image.MAX_IMAGE_PIXELS = max(max_pixels, settings.UPLOAD_IMAGE_MAX_PIXELS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -257,7 +260,8 @@ def decode_image(upload, *, max_pixels: int):
             with _open_image(upload) as image:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
-                icc = image.info.get("icc_profile")
+                # A CMYK or grey profile would be wrong on the RGB copy we write.
+                icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
         except Image.DecompressionBombError:
             raise _too_many_pixels(max_pixels) from None
         except _DECODE_ERRORS:
@@ -454,7 +458,7 @@ def file_response(field_file, *, content_type: str, filename: str, inline: bool 
     response = FileResponse(field_file.open("rb"), content_type=content_type)
     response["Content-Disposition"] = content_disposition(filename, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
-    if content_type != "application/pdf":  # a sandboxed document stops the browser's PDF viewer
+    if not (inline and content_type == "application/pdf"):  # a sandboxed document stops the PDF viewer
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
