@@ -136,7 +136,7 @@ def test_refused_evidence_leaves_no_row_and_no_file(visit, users, data, message)
     from django.core.files.storage import default_storage
 
     before = _stored_names(default_storage)
-    with pytest.raises(services.InspectionError, match=message):
+    with pytest.raises(ServiceError, match=message):
         _upload(visit, users["education_inspector"], data)
     assert not Evidence.objects.exists() and _stored_names(default_storage) == before
     assert not AuditEvent.objects.filter(kind="evidence_uploaded").exists()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, Signature, Visit, VisitStatus
+from regulator.errors import ServiceError
 from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign
 
 pytestmark = pytest.mark.django_db
@@ -314,7 +315,7 @@ def test_a_signature_that_is_a_decompression_bomb_is_refused(visit, users):
     from tests import upload_samples as samples
 
     data_url = "data:image/png;base64," + base64.b64encode(samples.png_bomb()).decode()
-    with pytest.raises(services.InspectionError, match="签名无效"):
+    with pytest.raises(ServiceError, match="签名无效"):
         services.signature_save(
             actor=users["education_inspector"], visit_id=visit.pk, signer_name="张负责人", data_url=data_url
         )

@@ -14,6 +14,7 @@ from PIL import Image
 
 from penalties import services
 from penalties.models import CaseEvidence, CaseStatus, ItemStatus, OrderStatus, ServiceRecord, SuspensionStatus
+from regulator.errors import ServiceError
 from regulator.models import AuditEvent
 from tests import upload_samples as samples
 
@@ -87,7 +88,7 @@ def test_case_evidence_video_is_probed(users, case):
 )
 def test_refused_case_evidence_writes_nothing(users, case, data, message):
     events, files = AuditEvent.objects.count(), _files_under("penalties")
-    with pytest.raises(services.PenaltiesError, match=message) as caught:
+    with pytest.raises(ServiceError, match=message) as caught:
         services.case_evidence_add(
             actor=users["education_inspector"], case_id=case.pk, description="证据", file=_file(data, "x.pdf")
         )
@@ -114,7 +115,7 @@ def test_closing_documents_take_photos_and_pdfs_only(users, institution, departm
         status=OrderStatus.SERVED,
     )
     item = order.items.first()
-    with pytest.raises(services.PenaltiesError, match="只能上传 JPEG、PNG、WebP、HEIC 照片或 PDF") as caught:
+    with pytest.raises(ServiceError, match="只能上传 JPEG、PNG、WebP、HEIC 照片或 PDF") as caught:
         services.order_item_close(
             actor=users["education_head"], item_id=item.pk, method="documents", evidence=_file(samples.mp4(), "a")
         )
@@ -138,7 +139,7 @@ def test_refund_proof_is_checked(users, institution, departments):
         drafted_by=users["education_inspector"],
         status=SuspensionStatus.SERVED,
     )
-    with pytest.raises(services.PenaltiesError, match="照片无法识别"):
+    with pytest.raises(ServiceError, match="照片无法识别"):
         services.refund_record(
             actor=users["education_inspector"],
             notice_id=notice.pk,
@@ -158,7 +159,7 @@ def test_service_photo_must_be_a_photo(users, institution, departments):
         status=OrderStatus.APPROVED,
     )
     data = {"served_at": timezone.now(), "method": "in_person", "receiver_name": "王某"}
-    with pytest.raises(services.PenaltiesError, match="只能上传 JPEG、PNG、WebP 或 HEIC 照片"):
+    with pytest.raises(ServiceError, match="只能上传 JPEG、PNG、WebP 或 HEIC 照片"):
         services.order_serve(
             actor=users["education_inspector"], order_id=order.pk, data={**data, "photo": _file(samples.pdf(), "p")}
         )
