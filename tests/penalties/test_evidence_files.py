@@ -4,6 +4,7 @@ file leaves no row, no audit event and no file."""
 
 import hashlib
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
@@ -144,8 +145,8 @@ def test_refund_proof_is_checked(users, institution, departments):
             actor=users["education_inspector"],
             notice_id=notice.pk,
             student_group="一班",
-            amount_due="100",
-            amount_refunded="100",
+            amount_due=Decimal("100"),
+            amount_refunded=Decimal("100"),
             evidence=_file(b"\xff\xd8\xff\xe0" + samples.HTML, "收据.jpg"),
         )
     assert not notice.refunds.exists()
