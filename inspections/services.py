@@ -3,7 +3,6 @@ records its audit event, and raises regulator.errors.ServiceError (a message for
 
 import base64
 import binascii
-import hashlib
 import io
 import uuid
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from institutions.models import Institution
+from regulator import uploads
 from regulator.audit import record_event, snapshot
 from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.models import Department, Role
@@ -441,65 +441,60 @@ def evidence_upload(
         return existing
     if item_id is not None and not visit.answers.filter(item_id=item_id).exists():
         raise ServiceError(_("该检查项不属于本次检查所用的清单版本。"))
-    size = upload.size
-    upload.seek(0)
-    sniffed = files.sniff(upload.read(32))
-    if sniffed is None:
-        raise ServiceError(
-            _("文件类型不被接受：只能上传 JPEG、PNG、WebP、HEIC 照片，MP4 视频或 PDF 文件。")
-        )
-    limit = files.max_bytes(sniffed.kind)
-    if size > limit:
-        raise ServiceError(
-            _("文件过大：%(kind)s不能超过 %(mb)s MB。")
-            % {"kind": dict(files.EvidenceKind.choices)[sniffed.kind], "mb": round(limit / 1024 / 1024, 1)}
-        )
-    upload.seek(0)
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise ServiceError(_("文件过大。"))
-    display = None
-    if sniffed.kind == files.EvidenceKind.PHOTO:
-        display = files.stripped_copy(data, sniffed.content_type)
-        if display is None and sniffed.content_type != "image/heic":
-            raise ServiceError(_("照片无法识别或已损坏，请重新拍摄。"))
-    digest = hashlib.sha256(data).hexdigest()
+    try:
+        checked = files.check(upload)
+    except uploads.UploadRefused as error:
+        raise ServiceError(error.message) from None
     evidence = Evidence(
         visit=visit,
         item_id=item_id,
-        kind=sniffed.kind,
+        kind=files.EVIDENCE_KIND[checked.kind],
         client_id=client_id,
-        content_type=sniffed.content_type,
-        size=len(data),
-        sha256=digest,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         original_name=(getattr(upload, "name", "") or "")[:200],
         uploaded_at=now,
         uploaded_by=actor,
     )
     stem = uuid.uuid4().hex
-    evidence.original.save(f"{stem}.{sniffed.extension}", ContentFile(data), save=False)
-    if display is not None:
-        extension = "png" if display.startswith(b"\x89PNG") else "jpg"
-        evidence.display.save(f"{stem}.{extension}", ContentFile(display), save=False)
-    try:
-        with transaction.atomic():
-            evidence.save()
-    except IntegrityError:
-        return Evidence.objects.get(visit=visit, client_id=client_id)
-    record_event(
-        actor=actor,
-        kind=InspectionsAuditKind.EVIDENCE_UPLOADED,
-        obj=evidence,
-        institution_id=visit.institution_id,
-        now=now,
-        after={"kind": evidence.kind, "sha256": digest, "size": evidence.size, "item": item_id},
-        summary=_("上传证据"),
-    )
+    with uploads.stored_files() as store:
+        store(evidence.original, checked.content, f"{stem}.{checked.extension}")
+        if checked.display is not None:
+            store(evidence.display, checked.display, f"{stem}.{checked.display_extension}")
+        try:
+            with transaction.atomic():
+                evidence.save()
+        except IntegrityError:
+            # A retry with the same client_id won the race: its row stands, our copies go.
+            evidence.original.delete(save=False)
+            if evidence.display:
+                evidence.display.delete(save=False)
+            return Evidence.objects.get(visit=visit, client_id=client_id)
+        record_event(
+            actor=actor,
+            kind=InspectionsAuditKind.EVIDENCE_UPLOADED,
+            obj=evidence,
+            institution_id=visit.institution_id,
+            now=now,
+            after={
+                "kind": evidence.kind,
+                "sha256": checked.sha256,
+                "size": evidence.size,
+                "item": item_id,
+                # What the phone sent, before photos were re-encoded.
+                "received_sha256": checked.received_sha256,
+                "received_size": checked.received_size,
+            },
+            summary=_("上传证据"),
+        )
     return evidence
 
 
 _DATA_URL_PREFIX = "data:image/png;base64,"
 _MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+# A phone's signature canvas at three device pixels per CSS pixel is about 2 megapixels.
+_MAX_SIGNATURE_PIXELS = 8_000_000
 
 
 @transaction.atomic
@@ -536,7 +531,8 @@ def signature_save(
             png = base64.b64decode(data_url[len(_DATA_URL_PREFIX) :], validate=True)
         except (binascii.Error, ValueError) as error:
             raise ServiceError(_("签名无效：请在签名框内签字。")) from error
-        if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > _MAX_SIGNATURE_BYTES or not _has_ink(png):
+        png = _clean_signature(png)
+        if png is None:
             raise ServiceError(_("签名无效：请在签名框内签字。"))
         signature.refusal_reason = ""
         signature.image.save(f"{uuid.uuid4().hex}.png", ContentFile(png), save=False)
@@ -560,18 +556,26 @@ def _signature_snapshot(signature: Signature) -> dict:
     return {**data, "image": signature.image.name or ""}
 
 
-def _has_ink(png: bytes) -> bool:
-    """A blank canvas is no signature."""
-    from PIL import Image
-
+def _clean_signature(png: bytes) -> bytes | None:
+    """The signature decoded (within a pixel cap, regulator.uploads) and re-encoded as a fresh PNG, or None if
+    it is not a PNG, does not decode, or is a blank canvas."""
+    if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > _MAX_SIGNATURE_BYTES:
+        return None
     try:
-        with Image.open(io.BytesIO(png)) as image:
-            image = image.convert("LA")
-            alpha_extrema = image.getchannel("A").getextrema()
-            lum_extrema = image.getchannel("L").getextrema()
-            return alpha_extrema[1] > 0 and (alpha_extrema[0] < 255 or lum_extrema[0] < lum_extrema[1])
-    except (OSError, ValueError):
-        return False
+        image, _icc = uploads.decode_image(io.BytesIO(png), max_pixels=_MAX_SIGNATURE_PIXELS)
+    except uploads.UploadRefused:
+        return None
+    if not _has_ink(image):
+        return None
+    return uploads.encode_image(image, lossless=True)[0]
+
+
+def _has_ink(image) -> bool:
+    """A blank canvas is no signature."""
+    image = image.convert("LA")
+    alpha_extrema = image.getchannel("A").getextrema()
+    lum_extrema = image.getchannel("L").getextrema()
+    return alpha_extrema[1] > 0 and (alpha_extrema[0] < 255 or lum_extrema[0] < lum_extrema[1])
 
 
 @transaction.atomic

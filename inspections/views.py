@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from regulator import uploads
 from regulator.errors import ServiceError
 from regulator.paging import after_param
 from regulator.params import parse_id
@@ -319,15 +320,11 @@ def evidence_file(request, pk: int):
             raise Http404(_("该文件仅限牵头部门查看原件。"))
         want_original = False
     field = evidence.original if want_original else evidence.display
-    content_type = (
-        evidence.content_type
-        if want_original
-        else ("image/png" if field.name.endswith(".png") else "image/jpeg")
-    )
-    response = FileResponse(field.open("rb"), content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline" if content_type.startswith("image/") else "attachment"
-    return response
+    # The original's type is the one its content was found to be; the display copy's is in the name we gave it.
+    content_type = evidence.content_type if want_original else uploads.content_type_for(field.name)
+    extension = field.name.rsplit(".", 1)[-1]
+    filename = uploads.download_name(evidence.original_name, extension, f"evidence-{evidence.pk}")
+    return uploads.file_response(field, content_type=content_type, filename=filename)
 
 
 @staff_required(message=_NO_DEPARTMENT)

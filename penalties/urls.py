@@ -26,6 +26,7 @@ urlpatterns = [
     path("cases/<id:pk>/serve/", views.case_serve, name="case_serve"),
     path("cases/<id:pk>/decision.pdf", views.decision_pdf, name="decision_pdf"),
     path("cases/<id:pk>/<slug:step>/", views.case_step, name="case_step"),
+    path("files/<slug:kind>/<id:pk>/", views.stored_file, name="stored_file"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_mark_read, name="inbox_mark_read"),
 ]

@@ -16,13 +16,24 @@ from django.views.decorators.http import require_POST
 
 from inspections.models import ProblemItem, ProblemStatus, Visit
 from institutions.models import Institution
+from regulator import uploads
 from regulator.notifications import mark_read
 from regulator.paging import after_param
 from regulator.params import parse_ids
 from regulator.views_helpers import service_call, staff_required
 
 from . import conf, forms, permissions, selectors, services
-from .models import PenaltyCase, RectificationOrder, SuspensionNotice
+from .models import (
+    CaseEvidence,
+    Decision,
+    OrderItem,
+    PenaltyCase,
+    RectificationOrder,
+    Refund,
+    ServedDocument,
+    ServiceRecord,
+    SuspensionNotice,
+)
 from .tasks import render_pdf
 
 
@@ -267,8 +278,44 @@ def _pdf_response(request, obj, kind):
         return redirect(obj)
     if not default_storage.exists(obj.pdf.name):
         raise Http404
-    return FileResponse(
-        default_storage.open(obj.pdf.name, "rb"), content_type="application/pdf", filename=f"{obj.number}.pdf"
+    return uploads.file_response(obj.pdf, content_type="application/pdf", filename=f"{obj.number}.pdf", inline=True)
+
+
+def _stored_file_parent(kind: str, pk: int):
+    """(the document whose page shows the file, the file) for a file uploaded in the procedure."""
+    if kind == "item":
+        row = get_object_or_404(OrderItem, pk=pk)
+        return RectificationOrder, row.order_id, row.evidence
+    if kind == "refund":
+        row = get_object_or_404(Refund, pk=pk)
+        return SuspensionNotice, row.notice_id, row.evidence
+    if kind == "case":
+        row = get_object_or_404(CaseEvidence, pk=pk)
+        return PenaltyCase, row.case_id, row.file
+    if kind == "service":
+        row = get_object_or_404(ServiceRecord, pk=pk)
+        if row.document_type == ServedDocument.RECTIFICATION_ORDER:
+            return RectificationOrder, row.document_id, row.photo
+        if row.document_type == ServedDocument.SUSPENSION_NOTICE:
+            return SuspensionNotice, row.document_id, row.photo
+        if row.document_type == ServedDocument.PENALTY_DECISION:
+            case_id = Decision.objects.filter(pk=row.document_id).values_list("case_id", flat=True).first()
+            return PenaltyCase, case_id, row.photo
+    raise Http404
+
+
+@staff_required
+def stored_file(request, kind, pk):
+    """A file uploaded in the procedure, to whoever may see its document (regulator.uploads.file_response)."""
+    model, parent_id, field = _stored_file_parent(kind, pk)
+    if parent_id is None:
+        raise Http404
+    _visible(request, model, parent_id)
+    if not field:
+        raise Http404
+    extension = field.name.rsplit(".", 1)[-1] if "." in field.name else "bin"
+    return uploads.file_response(
+        field, content_type=uploads.content_type_for(field.name), filename=f"{kind}-{pk}.{extension}"
     )
 
 

@@ -1,12 +1,11 @@
 """Forms of the public site and the staff pages; they parse and validate, and never change state."""
 
-import hashlib
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Category, StudentStage
+from regulator import uploads
 from regulator.models import Department
 
 from .models import BlackCategory, ListKind
@@ -14,22 +13,6 @@ from .selectors import OPEN_DATA_MAX_PAGE, PUBLIC_MAX_PAGE
 
 MAX_PHOTOS = getattr(settings, "REPORT_MAX_PHOTOS", 3)
 MAX_PHOTO_BYTES = getattr(settings, "REPORT_MAX_PHOTO_BYTES", 5 * 1024 * 1024)
-
-# Accepted by their first bytes, whatever the browser claims.
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_image(head: bytes) -> str | None:
-    for magic, content_type in _MAGIC:
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
 
 def _blank(choices):
     return [("", _("全部")), *choices]
@@ -96,10 +79,15 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultiplePhotoField(forms.FileField):
+    """Up to MAX_PHOTOS photos, each decoded and re-encoded without EXIF/GPS (regulator.uploads): what cleans to
+    is the stripped copy, never the upload, so the reporter's location is not stored anywhere."""
+
     widget = MultipleFileInput
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"})
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -113,14 +101,23 @@ class MultiplePhotoField(forms.FileField):
                     _("照片“%(name)s”超过%(mb)dMB。")
                     % {"name": upload.name[:60], "mb": MAX_PHOTO_BYTES // 1048576}
                 )
-            data_bytes = upload.read(MAX_PHOTO_BYTES + 1)
-            content_type = sniff_image(data_bytes[:16])
-            if content_type is None:
-                raise forms.ValidationError(
-                    _("文件“%(name)s”不是JPEG、PNG或WebP图片。") % {"name": upload.name[:60]}
+            try:
+                cleaned.append(
+                    uploads.check(upload, accept={uploads.IMAGE}, limits={uploads.IMAGE: MAX_PHOTO_BYTES})
                 )
-            cleaned.append((data_bytes, content_type, hashlib.sha256(data_bytes).hexdigest()))
+            except uploads.UploadRefused as error:
+                message = error.message
+                if uploads.kind_of(_head(upload)) != uploads.IMAGE:
+                    message = _("文件“%(name)s”不是JPEG、PNG、WebP或HEIC图片。") % {"name": upload.name[:60]}
+                raise forms.ValidationError(message) from None
         return cleaned
+
+
+def _head(upload) -> bytes:
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    return head
 
 
 class ReportForm(forms.Form):

@@ -8,7 +8,6 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from inspections.services import visit_open_for_report
 from institutions.models import Institution
+from regulator import uploads
 from regulator.audit import record_event, snapshot
 from regulator.calendar import add_working_days
 from regulator.documents import next_document_number, register_document
@@ -514,7 +514,8 @@ def report_file(
     attachments=(),
     now=None,
 ) -> Report:
-    """A report from the public. `attachments` are already-checked (content, content_type, sha256) tuples."""
+    """A report from the public. `attachments` are photos already checked and re-encoded without any metadata
+    (regulator.uploads.CheckedFile, from ReportForm): the uploads themselves are never stored."""
     now = now or timezone.now()
     content = (content or "").strip()
     if not content:
@@ -537,27 +538,30 @@ def report_file(
         received_at=now,
         deadline=add_working_days(timezone.localdate(now), REPORT_DEADLINE_WORKING_DAYS),
     )
-
-    for data, content_type, digest in attachments:
-        attachment = ReportAttachment(report=report, content_type=content_type, size=len(data), sha256=digest)
-        attachment.file.save("upload", ContentFile(data), save=False)
-        attachment.save()
-    _step(
-        report,
-        status=ReportStatus.REGISTERED,
-        actor=None,
-        now=now,
-        public_note=_("举报已登记，将在%(date)s前办理。") % {"date": report.deadline.isoformat()},
-    )
-    # The audit trail keeps no reporter identity either.
-    record_event(
-        actor=None,
-        kind=PublicityAuditKind.REPORT_FILED,
-        obj=report,
-        institution_id=institution.pk if institution else None,
-        after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
-        now=now,
-    )
+    # A photo's file goes if anything after it fails: no stored file without its row.
+    with uploads.stored_files() as store:
+        for checked in attachments:
+            attachment = ReportAttachment(
+                report=report, content_type=checked.content_type, size=checked.size, sha256=checked.sha256
+            )
+            store(attachment.file, checked.content, "upload")
+            attachment.save()
+        _step(
+            report,
+            status=ReportStatus.REGISTERED,
+            actor=None,
+            now=now,
+            public_note=_("举报已登记，将在%(date)s前办理。") % {"date": report.deadline.isoformat()},
+        )
+        # The audit trail keeps no reporter identity either.
+        record_event(
+            actor=None,
+            kind=PublicityAuditKind.REPORT_FILED,
+            obj=report,
+            institution_id=institution.pk if institution else None,
+            after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
+            now=now,
+        )
     return report
 
 

@@ -4,7 +4,7 @@ permission, call one service."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from institutions.models import Institution
 from institutions.permissions import visible_institutions
 from institutions.validators import normalize_credit_code
+from regulator import uploads
 from regulator.audit import describe_events
 from regulator.models import AuditEvent
 from regulator.paging import after_param, keyset_page
@@ -355,10 +356,11 @@ def report_identity(request, pk: int):
 def report_attachment(request, pk: int, attachment_id: int):
     report = _report_or_404(request, pk)
     attachment = get_object_or_404(report.attachments, pk=attachment_id)
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.file_response(
+        attachment.file,
+        content_type=attachment.content_type,
+        filename=f"举报附件-{attachment.pk}{attachment.extension}",
+    )
 
 
 @staff_required(message=_NO_DEPARTMENT)

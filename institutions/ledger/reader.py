@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from regulator.errors import ServiceError
+from regulator.uploads import OversizedUpload
 
 from .columns import COLUMN_NAMES, EXPORT_EXTRA_COLUMNS, normalize_header
 
@@ -52,9 +53,28 @@ def check_upload(uploaded_file) -> None:
                               "“另存为” .xlsx。"))
     if uploaded_file.size == 0:
         raise WorkbookError(_("文件是空的。"))
-    if uploaded_file.size > settings.IMPORT_MAX_BYTES:
+    # An OversizedUpload was cut off while streaming in (regulator/uploads.py): past any limit, kept nothing.
+    if uploaded_file.size > settings.IMPORT_MAX_BYTES or isinstance(uploaded_file, OversizedUpload):
         raise WorkbookError(_("文件超过 %(mb)d MB 的上限，请拆分后分批导入。")
                             % {"mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)})
+    _check_archive(uploaded_file)
+
+
+def _check_archive(uploaded_file) -> None:
+    """Read the zip's directory (not its content) and refuse what it would unpack to past
+    IMPORT_MAX_UNPACKED_BYTES, so a zip bomb never reaches the worker's XML parser. A file that is no zip at
+    all is stored and refused by validation, which says what it is (`_check_file_kind`)."""
+    uploaded_file.seek(0)
+    try:
+        with zipfile.ZipFile(uploaded_file) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        unpacked = 0
+    finally:
+        uploaded_file.seek(0)
+    if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES:
+        raise WorkbookError(_("工作簿解压后超过 %(mb)d MB，无法导入，请拆分后分批导入。")
+                            % {"mb": settings.IMPORT_MAX_UNPACKED_BYTES // (1024 * 1024)})
 
 
 def _check_file_kind(content: bytes) -> None:

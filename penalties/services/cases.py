@@ -3,7 +3,6 @@ decision (numbered 罚字, PDF after commit) → service → execution → closu
 Revocations and bans take effect on the register at execution."""
 
 import datetime
-import hashlib
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +13,7 @@ from institutions import services as institution_services
 from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
 from institutions.services import institution_set_operating_state
+from regulator import uploads
 from regulator.audit import record_event
 from regulator.calendar import add_working_days
 from regulator.documents import register_document
@@ -34,7 +34,7 @@ from ..models import (
     ServedDocument,
     ServiceRecord,
 )
-from .common import _now, _snap, _today
+from .common import _checked_file, _now, _snap, _today
 from .documents import _queue_pdf, _record_service, _validate_service
 from .numbering import _assign_number
 
@@ -206,17 +206,14 @@ def case_evidence_add(*, actor, case_id: int, description: str, file=None, now=N
     description = (description or "").strip()
     if not description:
         raise ServiceError(_("请填写证据名称。"), field="description")
+    checked = _checked_file(file, accept=uploads.ALL_KINDS, field="file")
     position = (case.evidence.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     evidence = CaseEvidence(
         case=case, position=position, description=description[:200], added_at=_now(now), added_by=actor
     )
-    if file:
-        digest = hashlib.sha256()
-        for chunk in file.chunks():
-            digest.update(chunk)
-        evidence.sha256 = digest.hexdigest()
-        file.seek(0)
-        evidence.file.save(file.name, file, save=False)
+    if checked:
+        evidence.sha256 = checked.sha256
+        evidence.file.save(uploads.new_name(checked.extension), checked.content, save=False)
     evidence.save()
     record_event(
         actor=actor,

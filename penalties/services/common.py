@@ -8,10 +8,22 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from regulator import uploads
 from regulator.audit import snapshot
 from regulator.errors import ServiceError
 
 from .. import conf
+
+
+def _checked_file(upload, *, accept, field: str):
+    """An uploaded file decoded by regulator.uploads (images re-encoded, their EXIF kept: staff-only evidence),
+    before anything is written; None when there is none."""
+    if not upload:
+        return None
+    try:
+        return uploads.check(upload, accept=accept, keep_metadata=True)
+    except uploads.UploadRefused as error:
+        raise ServiceError(error.message, field=field) from None
 
 
 def _snap(instance) -> dict:

@@ -7,13 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from regulator import uploads
 from regulator.audit import record_event
 from regulator.documents import register_document
 from regulator.errors import ServiceError, TransitionNotAllowed
 
 from ..models import ServiceMethod, ServiceRecord
 from ..tasks import render_pdf
-from .common import _now, _snap
+from .common import _checked_file, _now, _snap
 from .numbering import _assign_number
 
 
@@ -54,7 +55,7 @@ def _validate_service(*, data: dict, issued_at, now) -> dict:
         "receiver_relation": (data.get("receiver_relation") or "").strip(),
         "place": (data.get("place") or "").strip(),
         "remarks": (data.get("remarks") or "").strip(),
-        "photo": data.get("photo"),
+        "photo": _checked_file(data.get("photo"), accept={uploads.IMAGE}, field="photo"),
     }
 
 
@@ -76,8 +77,9 @@ def _record_service(*, actor, document_type, document_id, number, institution, d
     except IntegrityError:
         raise TransitionNotAllowed(_("该文书已送达，不能重复送达。")) from None
     if photo:
-        record.photo.save(photo.name, photo, save=False)
-        record.save(update_fields=["photo"])
+        with uploads.stored_files() as store:
+            store(record.photo, photo.content, uploads.new_name(photo.extension))
+            record.save(update_fields=["photo"])
     return record
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from inspections import services as inspection_services
 from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from institutions.models import Institution
+from regulator import uploads
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 from regulator.models import VerificationRecord
@@ -32,7 +33,7 @@ from ..models import (
     ServiceRecord,
 )
 from .cases import case_open
-from .common import _now, _snap, _today, validate_deadline
+from .common import _checked_file, _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
@@ -246,12 +247,13 @@ def order_item_close(
         raise ServiceError(_("书面材料核实须上传机构提交的整改材料。"), field="evidence")
     if method == ClosingMethod.REINSPECTION and not note:
         raise ServiceError(_("请填写复查核实情况。"), field="note")
+    evidence = _checked_file(evidence, accept={uploads.IMAGE, uploads.PDF}, field="evidence")
     now = _now(now)
     before = _snap(item)
     item.status, item.closed_at, item.closed_by = ItemStatus.CLOSED, now, actor
     item.closing_method, item.closing_note = method, note
     if evidence:
-        item.evidence.save(evidence.name, evidence, save=False)
+        item.evidence.save(uploads.new_name(evidence.extension), evidence.content, save=False)
     item.save(
         update_fields=["status", "closed_at", "closed_by", "closing_method", "closing_note", "evidence"]
     )

@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 
 from institutions.models import Institution
 from institutions.services import institution_set_operating_state
+from regulator import uploads
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
 
 from .. import conf, permissions
 from ..audit_kinds import PenaltiesAuditKind
 from ..models import DocumentKind, Refund, ServedDocument, ServiceRecord, SuspensionNotice, SuspensionStatus
-from .common import _now, _snap, _today, validate_deadline
+from .common import _checked_file, _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
@@ -179,6 +180,7 @@ def refund_record(
         raise ServiceError(_("学员人数必须是整数。"), field="students") from None
     if students < 0:
         raise ServiceError(_("学员人数不能为负数。"), field="students")
+    evidence = _checked_file(evidence, accept={uploads.IMAGE, uploads.PDF}, field="evidence")
     now = _now(now)
     refund = Refund.objects.select_for_update().filter(notice=notice, student_group=group).first()
     before = _snap(refund) if refund else None
@@ -192,7 +194,7 @@ def refund_record(
     refund.students, refund.amount_due, refund.amount_refunded = students, due, refunded
     refund.updated_at, refund.updated_by = now, actor
     if evidence:
-        refund.evidence.save(evidence.name, evidence, save=False)
+        refund.evidence.save(uploads.new_name(evidence.extension), evidence.content, save=False)
     refund.save()
     record_event(
         actor=actor,

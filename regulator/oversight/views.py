@@ -8,7 +8,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from regulator import uploads
 from regulator.models import Region, RegionLevel, WeeklyReport
 from regulator.paging import after_param
 from regulator.scope import in_region
@@ -257,5 +257,4 @@ def weekly_file(request, pk: int, fmt: str):
         return redirect(report.get_absolute_url())
     filename = f"{report.region.name}周报-{report.week_start:%Y%m%d}.{fmt}"
     content_type = "application/pdf" if fmt == "pdf" else XLSX_TYPE
-    return FileResponse(default_storage.open(stored.name, "rb"), as_attachment=fmt == "xlsx", filename=filename,
-                        content_type=content_type)
+    return uploads.file_response(stored, content_type=content_type, filename=filename, inline=fmt == "pdf")

@@ -180,6 +180,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A request whose body is larger than this spools its files to disk (FILE_UPLOAD_TEMP_DIR) instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Form fields (not files) over 20 MB, more than 1,000 fields or 100 files in one request are refused with the
 # Chinese 413 page (regulator.views.bad_request; a url-encoded body already from its Content-Length, in
@@ -227,6 +228,23 @@ PERMISSIONS_POLICY = {
     "xr-spatial-tracking": [],
     "browsing-topics": [],
 }
+# regulator.uploads.StreamingLimitUploadHandler goes first: it stops keeping a file's bytes once they pass
+# the limit of the file's kind, so an oversized upload never fills the disk or memory.
+FILE_UPLOAD_HANDLERS = [
+    "regulator.uploads.StreamingLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Limits per kind of uploaded file, in bytes, checked while the upload streams in and again before storing
+# (regulator/uploads.py); a page may set a lower one (report photos, ledger workbooks, visit evidence).
+UPLOAD_IMAGE_MAX_BYTES = 15 * 1024 * 1024
+UPLOAD_VIDEO_MAX_BYTES = 200 * 1024 * 1024
+UPLOAD_PDF_MAX_BYTES = 20 * 1024 * 1024
+# Any other file (a ledger workbook): its own page checks it further.
+UPLOAD_OTHER_MAX_BYTES = 20 * 1024 * 1024
+# Decoded size cap of an image (width x height): 50 megapixels takes every phone's default photo; a
+# decompression bomb (a 48 KB PNG of 20000 x 20000) is refused before it is decoded.
+UPLOAD_IMAGE_MAX_PIXELS = 50_000_000
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -303,6 +321,8 @@ FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 REGISTER_PAGE_SIZE = 50
 IMPORT_MAX_ROWS = 10_000
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
+IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from inspections import services
 from inspections.models import ChecklistAnswer, Evidence, Signature, Visit, VisitStatus
+from regulator.errors import ServiceError
 from tests.factories import CampaignFactory, InstitutionFactory, SpotCheckDrawFactory, VisitFactory, create_mixed
 from tests.inspections.conftest import TODAY, answer_all, jpeg_bytes, sign
 
@@ -303,3 +304,79 @@ def test_draw_page_lists_the_drawn_institutions_with_fixed_queries(
         response = joint_office_client.get(url)
     assert response.status_code == 200
     assert all(name in response.content.decode() for name in drawn.visits.values_list("institution__name", flat=True))
+
+
+def test_evidence_is_served_with_its_stored_kind_and_safe_headers(visit, users, education_head_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests import upload_samples as samples
+
+    photo = services.evidence_upload(
+        actor=users["education_inspector"],
+        visit_id=visit.pk,
+        client_id="photo",
+        upload=SimpleUploadedFile("门头照片.HEIC", samples.heic()),
+    )
+    document = services.evidence_upload(
+        actor=users["education_inspector"],
+        visit_id=visit.pk,
+        client_id="pdf",
+        upload=SimpleUploadedFile("收费公示.html", samples.pdf(), content_type="text/html"),
+    )
+    url = reverse("inspections:evidence_file", args=[photo.pk])
+    for response in (education_head_client.get(url), education_head_client.get(url + "?original=1")):
+        assert response["Content-Type"] == "image/jpeg" and response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Disposition"] == (
+            "inline; filename=\"____.jpg\"; filename*=UTF-8''%E9%97%A8%E5%A4%B4%E7%85%A7%E7%89%87.jpg"
+        )
+    response = education_head_client.get(reverse("inspections:evidence_file", args=[document.pk]))
+    assert response["Content-Type"] == "application/pdf"  # from the content, not the ".html" name
+    assert response["Content-Disposition"].startswith('attachment; filename="____.pdf"')
+    assert response["X-Content-Type-Options"] == "nosniff" and "sandbox" in response["Content-Security-Policy"]
+
+
+def test_an_upload_past_its_kinds_limit_is_cut_off_while_streaming(
+    visit, education_inspector_client, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests import upload_samples as samples
+
+    settings.UPLOAD_VIDEO_MAX_BYTES = 64 * 1024
+    video = SimpleUploadedFile("clip.mp4", samples.mp4(b"\0" * 512 * 1024), content_type="video/mp4")
+    response = education_inspector_client.post(
+        reverse("inspections:evidence_upload", args=[visit.pk]), {"file": video, "client_id": "big"}
+    )
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == "文件过大：视频不能超过 0.1 MB。"
+    assert not Evidence.objects.exists()
+
+
+def test_a_signature_that_is_a_decompression_bomb_is_refused(visit, users):
+    import base64
+
+    from tests import upload_samples as samples
+
+    data_url = "data:image/png;base64," + base64.b64encode(samples.png_bomb()).decode()
+    with pytest.raises(ServiceError, match="签名无效"):
+        services.signature_save(
+            actor=users["education_inspector"], visit_id=visit.pk, signer_name="张负责人", data_url=data_url
+        )
+    assert not Signature.objects.exists()
+
+
+def test_a_signature_is_stored_re_encoded(visit, users):
+    import base64
+
+    from tests.inspections.conftest import signature_data_url
+
+    data_url = signature_data_url()
+    services.signature_save(
+        actor=users["education_inspector"],
+        visit_id=visit.pk,
+        signer_name="张负责人",
+        data_url=data_url + base64.b64encode(b"<script>alert(1)</script>").decode(),
+    )
+    with Signature.objects.get().image.open("rb") as handle:
+        stored = handle.read()
+    assert stored.startswith(b"\x89PNG") and b"<script>" not in stored

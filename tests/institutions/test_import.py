@@ -435,6 +435,27 @@ def test_oversized_upload_is_refused(education_inspector_client, regions, settin
     assert not ImportJob.objects.exists()
 
 
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_storing(education_inspector_client, regions,
+                                                                           settings, on_commit):
+    import zipfile
+
+    settings.IMPORT_MAX_UNPACKED_BYTES = 1024 * 1024
+    buffer = io.BytesIO(workbook_bytes([ledger_row()]))
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (2 * 1024 * 1024))  # 2 MB that packs to a few KB
+    assert len(buffer.getvalue()) < 64 * 1024
+    response = upload(education_inspector_client, on_commit, buffer.getvalue())
+    assert response.status_code == 200 and "工作簿解压后超过 1 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_an_upload_cut_off_while_streaming_is_refused(education_inspector_client, regions, settings, on_commit):
+    settings.UPLOAD_OTHER_MAX_BYTES = 4096  # the streaming limit of a file that is no photo, video or PDF
+    response = upload(education_inspector_client, on_commit, workbook_bytes([ledger_row() for _ in range(50)]))
+    assert response.status_code == 200 and "超过" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
 # ---- permissions ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("client_fixture", ["police_inspector_client", "admin_client_"])

@@ -19,6 +19,7 @@ from penalties.models import (
 )
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence, Role, VerificationRecord
+from tests import upload_samples as samples
 from tests.factories import RectificationOrderFactory, UserFactory, at
 
 ITEMS = [
@@ -248,7 +249,7 @@ def test_items_close_one_by_one_then_order_closes(users, served_order):
     )
     served_order.refresh_from_db()
     assert served_order.status == OrderStatus.SERVED
-    evidence = SimpleUploadedFile("资格证.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    evidence = SimpleUploadedFile("资格证.pdf", samples.pdf(), content_type="application/pdf")
     services.order_item_close(
         actor=users["education_head"], item_id=second.pk, method="documents", evidence=evidence
     )
