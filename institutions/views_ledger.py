@@ -20,7 +20,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import exporter, permissions, selectors
 from .forms import ImportUploadForm
-from .ledger import jobs, reader, template
+from .ledger import jobs, reader, template, work
 from .ledger.columns import LEDGER_COLUMNS
 from .models import ImportJob, ImportJobState
 
@@ -104,7 +104,7 @@ def import_detail(request, job_id: int):
         "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"],
         "import_errors": [entry for entry in report if entry.get("phase") == "import"],
         "invalid_rows": max(job.total_rows - job.valid_rows, 0),
-        "report_limit": jobs.REPORT_LIMIT,
+        "report_limit": work.REPORT_LIMIT,
         "can_confirm": job.state == ImportJobState.VALIDATED and job.valid_rows > 0,
         "can_cancel": job.state in jobs.CANCELLABLE,
     })
