@@ -45,7 +45,7 @@ def test_visit_traits(users, institution):
     planned = VisitFactory(institution=institution)
     assert planned.status == VisitStatus.PLANNED and planned.lead_department.name == "历下区教育局"
     assert [a.inspector for a in planned.assignments.all()] == [users["education_inspector"]]
-    assert planned.answers.count() == 11 and _events(planned) == ["visit_planned"]
+    assert planned.answers.count() == 11 and _events(planned) == ["visit.planned"]
     started = VisitFactory(institution=institution, in_progress=True)
     assert started.status == VisitStatus.IN_PROGRESS and started.started_by == users["education_inspector"]
     clean = VisitFactory(institution=institution, submitted=True)
@@ -64,7 +64,7 @@ def test_visit_clock_is_now(users, institution):
     visit = VisitFactory(institution=institution, with_problems=True, now=moment)
     assert visit.planned_on == datetime.date(2025, 5, 14)
     assert visit.started_at == visit.submitted_at == moment
-    assert AuditEvent.objects.filter(object_id=str(visit.pk), kind="visit_submitted").get().created_at == moment
+    assert AuditEvent.objects.filter(object_id=str(visit.pk), kind="visit.submitted").get().created_at == moment
 
 
 def test_campaign_is_created_by_the_joint_office(users, departments):
@@ -89,7 +89,7 @@ def test_order_reaches_every_status(users, institution, status):
     assert PenaltyCase.objects.filter(source_order=order).exists() is (status == OrderStatus.ESCALATED)
     closed = status == OrderStatus.CLOSED
     assert all((item.status == ItemStatus.CLOSED) is closed for item in order.items.all())
-    assert _events(order)[0] == "order_drafted"
+    assert _events(order)[0] == "order.drafted"
 
 
 def test_order_moments_are_the_services_clock(users, institution):

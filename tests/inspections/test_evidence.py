@@ -86,7 +86,7 @@ def test_gps_is_stripped_from_the_display_copy_and_kept_in_the_original(visit, u
     with Image.open(io.BytesIO(kept)) as original:
         assert original.getexif().get_ifd(0x8825)[2] == (36.0, 40.0, 12.5) and original.size == (64, 48)
     assert b"PhoneMaker" in kept
-    event = AuditEvent.objects.get(kind="evidence_uploaded")
+    event = AuditEvent.objects.get(kind="evidence.uploaded")
     assert event.after["received_sha256"] == hashlib.sha256(data).hexdigest()
     assert event.after["sha256"] == evidence.sha256 == hashlib.sha256(kept).hexdigest()
     with evidence.display.open("rb") as handle:
@@ -139,7 +139,7 @@ def test_refused_evidence_leaves_no_row_and_no_file(visit, users, data, message)
     with pytest.raises(ServiceError, match=message):
         _upload(visit, users["education_inspector"], data)
     assert not Evidence.objects.exists() and _stored_names(default_storage) == before
-    assert not AuditEvent.objects.filter(kind="evidence_uploaded").exists()
+    assert not AuditEvent.objects.filter(kind="evidence.uploaded").exists()
 
 
 def test_an_iphone_heic_photo_becomes_a_jpeg_with_a_display_copy(visit, users):

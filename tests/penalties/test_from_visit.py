@@ -115,5 +115,5 @@ def test_overdue_order_from_visit_plans_a_reinspection_or_tells_the_inspector(us
     reinspection = Visit.objects.get(previous_visit=submitted_visit)
     assert reinspection.planned_on == moment.date() + datetime.timedelta(days=7)
     # Planned on the chaser's clock: its audit event is dated by `now`, not by the wall clock.
-    assert AuditEvent.objects.get(kind="visit_planned", object_id=str(reinspection.pk)).created_at == moment
+    assert AuditEvent.objects.get(kind="visit.planned", object_id=str(reinspection.pk)).created_at == moment
     assert stats["reinspection_notices"] == 1

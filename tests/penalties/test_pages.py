@@ -48,7 +48,7 @@ def test_home_queues_have_pinned_query_count(
     education_head_client.get("/penalties/")
     for queue in ("all", "awaiting_approval", "due_soon", "overdue", "escalated"):
         # session, user, one page of orders with institution and department, nav counts
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             response = education_head_client.get("/penalties/", {"queue": queue})
         assert response.status_code == 200
     response = education_head_client.get("/penalties/", {"queue": "awaiting_approval"})
@@ -69,7 +69,7 @@ def test_suspension_tab_has_pinned_query_count(
     create_mixed(SuspensionNoticeFactory, rows, NOTICE_STATES, institution=institution,
                  department=departments["education"], drafted_by=users["education_inspector"])
     education_head_client.get("/penalties/")
-    with django_assert_num_queries(4):  # session, user, one page of notices with institution and department, nav
+    with django_assert_num_queries(3):  # user, one page of notices with institution and department, nav
         response = education_head_client.get("/penalties/", {"tab": "suspensions"})
     assert response.status_code == 200 and len(response.context["rows"]) == min(rows, 30)
 
@@ -82,7 +82,7 @@ def test_case_tab_queues_have_pinned_query_count(
                  opened_by=users["education_inspector"])
     education_head_client.get("/penalties/")
     for queue in ("all", "awaiting_decision", "open"):
-        with django_assert_num_queries(4):  # session, user, one page of cases with institution and department, nav
+        with django_assert_num_queries(3):  # user, one page of cases with institution and department, nav
             response = education_head_client.get("/penalties/", {"tab": "cases", "queue": queue})
         assert response.status_code == 200
     assert len(response.context["rows"]) == min(rows * 8 // 10, 30)  # open: not closed, not dropped
@@ -249,7 +249,7 @@ def test_inbox_lists_own_notifications_and_marks_read(
 ):
     mine = notify(recipient=users["education_inspector"], key="t:1", subject="逾期未整改：测试机构")
     notify(recipient=users["education_head"], key="t:2", subject="别人的通知")
-    with django_assert_num_queries(4):  # session, user, one page of notifications, nav counts
+    with django_assert_num_queries(3):  # user, one page of notifications, nav counts
         response = education_inspector_client.get("/penalties/inbox/")
     assert response.status_code == 200
     content = response.content.decode()
@@ -265,6 +265,6 @@ def test_inbox_query_count_does_not_grow(users, education_inspector_client, rows
     NotificationFactory.create_batch(3, recipient=users["education_head"])
     education_inspector_client.get("/penalties/inbox/")
     for params, shown in (({}, min(rows, 50)), ({"unread": "1"}, min(rows // 2, 50))):
-        with django_assert_num_queries(4):  # session, user, one page of notifications, nav counts
+        with django_assert_num_queries(3):  # user, one page of notifications, nav counts
             response = education_inspector_client.get("/penalties/inbox/", params)
         assert response.status_code == 200 and len(response.context["rows"]) == shown

@@ -12,7 +12,7 @@ from django.urls import reverse
 from publicity import cache as public_cache
 from publicity.models import EntryStatus
 from regulator import hooks
-from tests.factories import InstitutionFactory
+from tests.factories import InstitutionFactory, ListEntryFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -37,8 +37,9 @@ def redis_commands(monkeypatch):
 
 
 @pytest.fixture
-def published(make_entry, regions):
-    return make_entry(InstitutionFactory(name="缓存测试机构", region=regions["county"]), EntryStatus.PUBLISHED)
+def published(regions):
+    return ListEntryFactory(institution=InstitutionFactory(name="缓存测试机构", region=regions["county"]),
+                            status=EntryStatus.PUBLISHED)
 
 
 def test_a_cached_public_page_is_one_redis_read(published, redis_commands, django_assert_num_queries):
@@ -68,13 +69,14 @@ def test_a_cached_download_is_one_redis_read(published, redis_commands):
 
 
 def test_a_page_stored_under_an_older_version_is_not_served(
-    published, make_entry, regions, django_capture_on_commit_callbacks
+    published, regions, django_capture_on_commit_callbacks
 ):
     client = Client()
     url = reverse("publicity:white_list")
     etag = client.get(url)["ETag"]
     with django_capture_on_commit_callbacks(execute=True):  # the version is bumped on commit
-        make_entry(InstitutionFactory(name="新近公示机构", region=regions["county"]), EntryStatus.PUBLISHED)
+        ListEntryFactory(institution=InstitutionFactory(name="新近公示机构", region=regions["county"]),
+                            status=EntryStatus.PUBLISHED)
     response = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and response["ETag"] != etag
     assert "新近公示机构" in response.content.decode()

@@ -17,7 +17,7 @@ from publicity.models import EntryStatus, Report, ReportStatus, ReportStep, Stat
 from publicity.selectors import public_report_steps
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, Notification, Role
-from tests.factories import UserFactory
+from tests.factories import ListEntryFactory, UserFactory
 
 from .conftest import REPORTER_NAME, REPORTER_PHONE
 
@@ -279,8 +279,8 @@ def test_identity_never_reaches_ledgers_notifications_mail_audit_or_the_public(
 
 
 @pytest.mark.django_db
-def test_other_department_cannot_record_a_statement(institution, make_entry, market_head_client, users):
-    entry = make_entry(institution, EntryStatus.REVIEWED)  # proposed by the education bureau
+def test_other_department_cannot_record_a_statement(institution, market_head_client, users):
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.REVIEWED)  # proposed by the education bureau
     before = (Statement.objects.count(), AuditEvent.objects.count())
     response = market_head_client.post(
         reverse("publicity:entry_action", args=[entry.pk, "statement"]),
@@ -299,9 +299,9 @@ def test_other_department_cannot_record_a_statement(institution, make_entry, mar
 
 
 @pytest.mark.django_db
-def test_other_department_cannot_correct_or_remove_a_published_entry(institution, make_entry, users,
+def test_other_department_cannot_correct_or_remove_a_published_entry(institution, users,
                                                                       market_head_client):
-    entry = make_entry(institution, EntryStatus.PUBLISHED)
+    entry = ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED)
     before = AuditEvent.objects.count()
     assert market_head_client.post(reverse("publicity:entry_action", args=[entry.pk, "correct"]),
                                    {"reason": "更正"}).status_code == 403

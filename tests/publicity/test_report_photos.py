@@ -13,14 +13,15 @@ from PIL import Image
 
 from publicity.models import EntryStatus, Report, ReportAttachment
 from tests import upload_samples as samples
+from tests.factories import ListEntryFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def institution(institution, make_entry):
+def institution(institution):
     """The fixture's institution on the published white list, so the public report form offers it."""
-    make_entry(institution, EntryStatus.PUBLISHED)
+    ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED)
     return institution
 
 

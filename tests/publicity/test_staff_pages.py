@@ -113,7 +113,7 @@ def test_staff_queue_query_count_is_fixed(users, regions, joint_office_client, r
                          **ENTRY_STATES[index % len(ENTRY_STATES)])
     joint_office_client.get(reverse("publicity:staff_home"))
     for status, shown in (("", rows * 7 // 10), ("published", rows // 10), ("approved", rows * 2 // 10)):
-        with django_assert_num_queries(4):  # session, user, one page of entries with institutions and departments, nav
+        with django_assert_num_queries(3):  # user, one page of entries with institutions and departments, nav
             response = joint_office_client.get(reverse("publicity:staff_home"), {"status": status})
         assert response.status_code == 200 and len(response.context["rows"]) == min(shown, settings.REGISTER_PAGE_SIZE)
 
@@ -130,7 +130,7 @@ def test_report_ledger_query_count_is_fixed(users, regions, departments, institu
     education_head_client.get(reverse("publicity:report_ledger"))
     for params, shown in (({}, rows), ({"status": "assigned"}, rows * 2 // 10), ({"mine": "1"}, rows * 6 // 10)):
         # session, user, one page of reports with institution, region and department, nav counts
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3):
             response = education_head_client.get(reverse("publicity:report_ledger"), params)
         assert response.status_code == 200 and len(response.context["rows"]) == min(shown, settings.REGISTER_PAGE_SIZE)
 
