@@ -8,7 +8,7 @@ from institutions.audit_kinds import InstitutionsAuditKind as Kind
 from institutions.models import Institution, Licence, OperatingState, Site, Teacher
 from regulator.models import AuditEvent
 from tests.admin_forms import admin_form
-from tests.factories import InstitutionFactory, LicenceFactory, SiteFactory, TeacherFactory, make_credit_code
+from tests.factories import InstitutionFactory, LicenceFactory, SiteFactory, TeacherFactory, valid_credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_admin_move_to_another_region_is_an_institution_moved(admin_client_, reg
 def test_admin_add_and_delete_of_an_institution_are_audited(admin_client_, regions):
     url = reverse("admin:institutions_institution_add")
     data = admin_form(admin_client_, url, "institution_form", name="后台新增培训", address="文化路1号",
-                      credit_code=make_credit_code("370102", 4242), region=regions["township"].code,
+                      credit_code=valid_credit_code("370102", 4242), region=regions["township"].code,
                       category="arts")
     assert admin_client_.post(url, data).status_code == 302
     institution = Institution.objects.get(name="后台新增培训")

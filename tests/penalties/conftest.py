@@ -3,7 +3,8 @@ and cases in any other status come from tests.factories)."""
 
 import pytest
 
-from tests.factories import InstitutionFactory, RectificationOrderFactory
+from penalties.models import CaseStatus, OrderStatus, SuspensionStatus
+from tests.factories import InstitutionFactory, PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory
 
 
 @pytest.fixture
@@ -39,3 +40,21 @@ def decision_data(*rows, facts="事实") -> dict:
     for i, (kind, amount, basis) in enumerate(rows):
         data.update({f"penalties-{i}-kind": kind, f"penalties-{i}-amount": amount, f"penalties-{i}-legal_basis": basis})
     return data
+
+
+def make_order(*, institution, department, drafted_by, status=OrderStatus.DRAFT, **kwargs):
+    """An order walked to `status` through the services (tests.factories.RectificationOrderFactory)."""
+    return RectificationOrderFactory(institution=institution, department=department, drafted_by=drafted_by,
+                                     status=status, **kwargs)
+
+
+def make_notice(*, institution, department, drafted_by, status=SuspensionStatus.DRAFT, **kwargs):
+    """A suspension notice walked to `status` through the services (tests.factories.SuspensionNoticeFactory)."""
+    return SuspensionNoticeFactory(institution=institution, department=department, drafted_by=drafted_by,
+                                   status=status, **kwargs)
+
+
+def make_case(*, institution, department, opened_by, status=CaseStatus.LEAD, **kwargs):
+    """A penalty case walked to `status` through the services (tests.factories.PenaltyCaseFactory)."""
+    return PenaltyCaseFactory(institution=institution, department=department, opened_by=opened_by, status=status,
+                              **kwargs)
