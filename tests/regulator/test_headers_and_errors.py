@@ -79,6 +79,7 @@ def test_check_deploy_is_clean_with_production_settings_and_a_real_key():
         **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # tests only
         "DJANGO_SETTINGS_MODULE": "regulator.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "regulator.example.gov.cn",
         "CSRF_TRUSTED_ORIGINS": "https://regulator.example.gov.cn",
     }

@@ -51,12 +51,12 @@ def notification(users):
 
 @pytest.mark.django_db
 def test_a_failed_send_releases_the_claim_so_the_retry_sends(notification, monkeypatch):
-    from regulator import mail
+    from regulator import mail as regulator_mail
 
     def refused(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(mail, "send_mail", refused)
+    monkeypatch.setattr(regulator_mail, "send_mail", refused)
     with pytest.raises(OSError):
         send_email(notification.pk)
     notification.refresh_from_db()
