@@ -221,6 +221,6 @@ def test_weekly_pages_have_pinned_query_counts(regions, departments, users, join
     with django_assert_num_queries(4):  # user, the region, nav counts, its reports (the session from the cache)
         response = joint_office_client.get("/weekly/")
     assert response.status_code == 200 and response.content.decode().count(" — ") >= min(rows // 2, 104)
-    with django_assert_num_queries(6):  # session, user, the region, its counties, their reports of the week, nav
+    with django_assert_num_queries(5):  # user, the region, its counties, their reports of the week, nav
         response = prefecture_head_client.get("/weekly/status/", {"region": "3701", "week": "2025-05-13"})
     assert response.status_code == 200 and "个县（区）" in response.content.decode()
