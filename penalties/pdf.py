@@ -1,5 +1,6 @@
-"""Chinese PDF notices by WeasyPrint from Django templates (A4, Noto Sans CJK SC, QR code to the public
-verification page). Called from the render_pdf task, never in a request (docs/pitfalls.md)."""
+"""Chinese PDF notices by WeasyPrint from Django templates (A4, Noto Sans CJK SC subset per document by
+regulator/pdf.py, QR code to the public verification page). Called from the render_pdf task, never in a request
+(docs/pitfalls.md)."""
 
 import base64
 import hashlib
@@ -13,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from regulator.documents import register_document
+from regulator.pdf import write_pdf
 
 from . import conf
 from .models import Decision, RectificationOrder, ServedDocument, ServiceRecord, SuspensionNotice
@@ -78,13 +80,11 @@ def _context(kind: str, obj) -> dict:
 
 
 def render_document(kind: str, obj, *, verify_url: str) -> bytes:
-    from weasyprint import HTML
-
     with translation.override("zh-hans"):
         html = render_to_string(
             KINDS[kind][2], {**_context(kind, obj), "verify_url": verify_url, "qr": qr_data_uri(verify_url)}
         )
-    return HTML(string=html, base_url=str(conf.public_base_url())).write_pdf()
+    return write_pdf(html, base_url=str(conf.public_base_url()))
 
 
 def render_and_store(*, kind: str, object_id: int) -> str:

@@ -25,6 +25,7 @@ from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Region, RegionLevel, Role, User, WeeklyReport
 from regulator.notifications import notify
+from regulator.pdf import write_pdf
 from regulator.scope import in_region
 from regulator.spreadsheets import write_xlsx
 
@@ -132,11 +133,9 @@ def weekly_reports_run(*, now: datetime.datetime | None = None) -> int:
 
 
 def render_pdf(report: WeeklyReport) -> bytes:
-    from weasyprint import HTML
-
     with translation.override("zh-hans"):
         html = render_to_string("oversight/weekly_pdf.html", {"report": report, "figures": report.figures})
-    return HTML(string=html).write_pdf()
+    return write_pdf(html)
 
 
 def render_xlsx(report: WeeklyReport) -> bytes:

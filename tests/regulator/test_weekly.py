@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from regulator.errors import ServiceError
 from regulator.models import AuditEvent, Notification, Role, WeeklyReport
 from regulator.oversight.tasks import weekly_reports
-from regulator.oversight.weekly import weekly_report_generate, weekly_reports_run
+from regulator.oversight.weekly import render_pdf, weekly_report_generate, weekly_reports_run
 from tests.factories import UserFactory
 from tests.regulator import test_dashboard as oversight
 from tests.regulator.test_dashboard import at
@@ -75,6 +75,16 @@ def test_pdf_and_xlsx(seeded, regions, django_capture_on_commit_callbacks):
     headline = {row[0]: row[1] for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert headline["完成检查"] == 3
     assert len(workbook.worksheets) == 1 + len(report.figures["sections"])
+
+
+def test_pdf_fonts_are_the_documents_subsets(seeded, regions, tmp_path):
+    from tests.penalties.test_pdf_fonts import pdffonts
+
+    report, _created = generate(regions)
+    fonts = pdffonts(render_pdf(report), tmp_path)
+    assert fonts
+    for font in fonts:  # embedded and subset, cut from the document's text by regulator/pdf.py
+        assert (font["emb"], font["sub"]) == ("yes", "yes") and "Noto-Sans-CJK-SC-Subset" in font["name"], font
 
 
 def test_beat_job_makes_one_report_per_county_and_is_idempotent(seeded, regions):
