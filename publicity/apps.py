@@ -7,6 +7,9 @@ class PublicityConfig(AppConfig):
     verbose_name = _("公示与举报")
 
     def ready(self):
-        from . import oversight
+        from regulator import hooks
+
+        from . import cache, oversight
 
         oversight.register_all()  # what this app contributes to the oversight floor
+        hooks.connect(hooks.on_regions_changed, cache.bump_regions_version)

@@ -27,8 +27,8 @@ from regulator.paging import BadPageParameter, after_param
 from regulator.spreadsheets import csv_cell
 from regulator.views_helpers import service_call
 
+from . import cache as public_cache
 from . import selectors, services
-from .cache import PAGE_TTL, current_version, page_key
 from .forms import OpenDataForm, PageForm, PublicListForm, ReportForm
 from .models import Batch, ListKind, ReportStatus
 
@@ -51,7 +51,8 @@ def _refuse(request, message, status=400):
 
 
 def public_cached(name: str, caching: dict | None = None):
-    """Serve from cache (keyed by the public version, language and full path); add ETag and Cache-Control."""
+    """Serve from cache (by language, day and full path, if stored under the current public version); add
+    ETag and Cache-Control."""
 
     caching = caching or HTML_CACHE
 
@@ -60,17 +61,17 @@ def public_cached(name: str, caching: dict | None = None):
         def wrapper(request, *args, **kwargs):
             if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
                 return _refuse(request, _("查询条件过长，请缩短后重试。"), status=414)
-            version = current_version()
-            parts = (version, get_language(), timezone.localdate().isoformat(), request.get_full_path())
-            digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+            parts = (get_language(), timezone.localdate().isoformat(), request.get_full_path())
+            # One Redis read: the public version and the page stored under it, if any (publicity/cache.py).
+            key = public_cache.page_key(name, *parts)
+            version, stored = public_cache.read(key)
+            digest = hashlib.sha256("|".join(map(str, (version, *parts))).encode()).hexdigest()[:32]
             etag = f'"{digest}"'
             if request.headers.get("If-None-Match") == etag:
                 response = HttpResponseNotModified()
                 response["ETag"] = etag
                 patch_cache_control(response, public=True, **caching)
                 return response
-            key = page_key(name, *parts[1:])
-            stored = cache.get(key)
             if stored is not None:
                 status, headers, body = stored
                 response = HttpResponse(body, status=status)
@@ -84,7 +85,7 @@ def public_cached(name: str, caching: dict | None = None):
                 headers = {
                     h: response[h] for h in ("Content-Type", "Content-Disposition", "Link") if h in response
                 }
-                cache.set(key, (response.status_code, headers, response.content), PAGE_TTL)
+                public_cache.store(key, version, (response.status_code, headers, response.content))
             response["ETag"] = etag
             patch_cache_control(response, public=True, **caching)
             return response
@@ -95,11 +96,12 @@ def public_cached(name: str, caching: dict | None = None):
 
 
 def _regions():
-    key = page_key("regions")
-    regions = cache.get(key)
+    """The regions of the public filters, cached under their own version (not the public one)."""
+    key = public_cache.page_key("regions")
+    version, regions = public_cache.read(key, public_cache.REGIONS_VERSION_KEY)
     if regions is None:
         regions = selectors.public_regions()
-        cache.set(key, regions, PAGE_TTL)
+        public_cache.store(key, version, regions)
     return regions
 
 

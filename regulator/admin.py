@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import hooks, services
 from .models import (
     AuditEvent,
     DailyFigureState,
@@ -21,6 +22,19 @@ class RegionAdmin(admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
+
+    # The public filters cache the region list (publicity/cache.py): a change here makes it stale.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(hooks.regions_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(hooks.regions_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(hooks.regions_changed)
 
 
 @admin.register(Department)

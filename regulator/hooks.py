@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 # (institution_id, old_region_code, new_region_code) -> rows rewritten
 on_institution_moved: list[Callable[[int, str, str], int]] = []
+# () -> None: regions were added, renamed or removed (what an app caches of the region list is stale)
+on_regions_changed: list[Callable[[], None]] = []
 
 
 def connect(hook: list, callback: Callable) -> None:
@@ -21,3 +23,9 @@ def connect(hook: list, callback: Callable) -> None:
 def institution_moved(institution_id: int, old_region: str, new_region: str) -> int:
     """An institution changed region: every callback rewrites what it keeps of it; returns the rows rewritten."""
     return sum(callback(institution_id, old_region, new_region) or 0 for callback in on_institution_moved)
+
+
+def regions_changed() -> None:
+    """Regions were added, renamed or removed: every callback drops what it caches of them (call on commit)."""
+    for callback in on_regions_changed:
+        callback()

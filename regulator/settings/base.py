@@ -186,7 +186,8 @@ UPLOAD_IMAGE_MAX_PIXELS = 50_000_000
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's RedisCache with one pool and one client object per process (regulator/cache.py)
+    CACHES = {"default": {"BACKEND": "regulator.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

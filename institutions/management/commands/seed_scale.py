@@ -31,6 +31,7 @@ from institutions.models import (
     Site,
     Teacher,
 )
+from regulator import hooks
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.services import department_create
 
@@ -329,7 +330,8 @@ class Command(BaseCommand):
                 wanted += [Region(code=code, name=name, level=RegionLevel.TOWNSHIP, parent_id=county["code"])
                            for code, name in county["townships"]]
         present = set(Region.objects.filter(code__startswith=province_code).values_list("code", flat=True))
-        Region.objects.bulk_create([region for region in wanted if region.code not in present])
+        if Region.objects.bulk_create([region for region in wanted if region.code not in present]):
+            transaction.on_commit(hooks.regions_changed)
 
         existing = {(d.region_id, d.kind): d
                     for d in Department.objects.filter(region__code__startswith=province_code)}

@@ -21,6 +21,7 @@ from institutions.fake import (
     InstitutionFaker,
 )
 from institutions.models import Institution, Licence, Site, Teacher
+from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
 from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
@@ -124,6 +125,7 @@ class Command(BaseCommand):
             areas.append(Area(county_code=code, county_name=name, city_name=PREFECTURE["city"],
                               townships=tuple(code + suffix for suffix, _ in townships), roads=tuple(roads),
                               province_abbreviation=PROVINCE["abbreviation"]))
+        transaction.on_commit(hooks.regions_changed)
         return areas
 
     def _departments(self) -> dict[tuple[str, str], Department]:

@@ -1,0 +1,46 @@
+"""Django's Redis cache backend with one connection pool and one client object per process.
+
+Django's RedisCacheClient builds a new `redis.Redis` object on every call (about as costly as the GET itself,
+measured with redis-py 8), and each thread's backend instance its own pool. Here both are made once per
+server and options and shared by every backend instance of the process; redis-py's pool is thread-safe and
+resets its connections in a forked child, and the client object keeps no state of its own beyond the pool.
+"""
+
+import threading
+
+from django.core.cache.backends import redis as django_redis
+
+
+class SharedRedisCacheClient(django_redis.RedisCacheClient):
+    _shared: dict = {}  # (server, options) -> (pool, client), for the whole process
+    _lock = threading.Lock()
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._options_key = repr(sorted(options.items()))
+
+    def _shared_pair(self, write: bool):
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, self._options_key)
+        pair = self._shared.get(key)
+        if pair is None:
+            with self._lock:
+                pair = self._shared.get(key)
+                if pair is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    pair = self._shared[key] = (pool, self._client(connection_pool=pool))
+        return pair
+
+    def _get_connection_pool(self, write):
+        return self._shared_pair(write)[0]
+
+    def get_client(self, key=None, *, write=False):
+        return self._shared_pair(write)[1]
+
+
+class RedisCache(django_redis.RedisCache):
+    """`CACHES["default"]["BACKEND"] = "regulator.cache.RedisCache"`: Django's, with the shared pool and client."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedRedisCacheClient
