@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from . import hooks
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -94,6 +95,7 @@ def record_event(*, actor, kind: str, obj: models.Model | None = None, object_ty
         prev_hash=prev_hash, created_at=now, actor_id=actor_id, institution_id=institution_id,
         object_type=object_type, object_id=str(object_id), kind=kind, summary=summary, before=before, after=after,
     )
+    hooks.work_changed()  # what the navigation counts cache may be stale after this change (regulator/hooks.py)
     return AuditEvent.objects.create(
         created_at=now, actor_id=actor_id, actor_name=str(actor) if actor else "", institution_id=institution_id,
         object_type=object_type, object_id=str(object_id), kind=kind, summary=summary[:200],

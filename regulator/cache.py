@@ -1,4 +1,4 @@
-"""Django's Redis cache backend with one connection pool and one client object per process.
+"""Django's Redis cache backend with one connection pool and one client object per process, and versioned values.
 
 Django's RedisCacheClient builds a new `redis.Redis` object on every call (about as costly as the GET itself,
 measured with redis-py 8), and each thread's backend instance its own pool. Here both are made once per
@@ -7,7 +7,9 @@ resets its connections in a forked child, and the client object keeps no state o
 """
 
 import threading
+import time
 
+from django.core.cache import cache
 from django.core.cache.backends import redis as django_redis
 
 
@@ -44,3 +46,44 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedRedisCacheClient
+
+
+# ---- versioned values --------------------------------------------------------------------------------------
+# A family of cached values (the public pages, the navigation counts) is invalidated at once by bumping one
+# version number. The values are stored under version-free keys as (version, value), and read together with
+# the version in one MGET: a value stored under another version is a miss. A lost version restarts from the
+# clock, above every number handed out before, so it never brings back values stored under an older one.
+
+
+def _start_version(version_key: str) -> int:
+    version = int(time.time() * 1000)
+    cache.add(version_key, version, timeout=None)
+    return cache.get(version_key, version)
+
+
+def current_version(version_key: str) -> int:
+    version = cache.get(version_key)
+    return _start_version(version_key) if version is None else version
+
+
+def bump_version(version_key: str) -> None:
+    try:
+        cache.incr(version_key)
+    except ValueError:
+        cache.set(version_key, int(time.time() * 1000), timeout=None)
+
+
+def read_versioned(key: str, version_key: str) -> tuple[int, object | None]:
+    """(current version, the value stored under `key` if it was stored under that version, else None): one MGET."""
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        return _start_version(version_key), None
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return version, stored[1]
+    return version, None
+
+
+def store_versioned(key: str, version: int, value, timeout: int) -> None:
+    cache.set(key, (version, value), timeout)

@@ -5,6 +5,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import hooks
 from .models import Notification
 
 
@@ -24,6 +25,7 @@ def notify(*, recipient, key: str, subject: str, body: str = "", link: str = "",
         row = cursor.fetchone()
     if row is None:
         return None
+    hooks.work_changed()  # the recipient's unread count
     notification = Notification(id=row[0], recipient=recipient, key=key, subject=subject, body=body, link=link,
                                 created_at=now)
     if recipient.email:
@@ -51,5 +53,8 @@ def send_email(notification_id: int) -> None:
 
 
 def mark_read(*, user, notification_ids) -> int:
-    return Notification.objects.filter(recipient=user, pk__in=notification_ids, read_at__isnull=True).update(
+    count = Notification.objects.filter(recipient=user, pk__in=notification_ids, read_at__isnull=True).update(
         read_at=timezone.now())
+    if count:
+        hooks.work_changed()
+    return count

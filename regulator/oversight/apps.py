@@ -12,7 +12,9 @@ class OversightConfig(AppConfig):
     def ready(self):
         from regulator import hooks
 
-        from . import summary
+        from . import context_processors, summary
 
         # An institution that moves to another region takes its summarised past figures along.
         hooks.connect(hooks.on_institution_moved, summary.institution_moved)
+        # Every committed change of work makes the cached navigation counts stale.
+        hooks.connect(hooks.on_work_changed, context_processors.bump_version)

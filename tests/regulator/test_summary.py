@@ -194,14 +194,15 @@ def test_the_command_and_the_beat_schedule(seeded, capsys):
 
 def test_summarised_dashboard_queries_are_pinned(seeded, prefecture_head_client, django_assert_num_queries):
     summary.refresh(today=AFTER_PERIOD)
-    # session, user, region check, summary state, region names, institutions, the summary (every summarised figure:
-    # the twelve month rows of 2025), checklist item names, reports, region options, unread count
-    with django_assert_num_queries(11):
+    # user, region check, summary state, region names, institutions, the summary (every summarised figure: the
+    # twelve month rows of 2025), checklist item names, reports, region options, nav counts (the session comes
+    # from the cache: cached_db)
+    with django_assert_num_queries(10):
         assert prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).status_code == 200
     summary.refresh(today=MID_PERIOD)
     # …the summary in two ranges (month rows of January-April, day rows of 1-14 May), plus the live count of the
-    # days after it: visits, problems, orders, suspensions, penalties, entries
-    with django_assert_num_queries(18):
+    # days after it: visits, problems, orders, suspensions, penalties, entries; the nav counts now from the cache
+    with django_assert_num_queries(16):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert "每日夜间汇总" in response.content.decode()
 

@@ -1,0 +1,99 @@
+"""The navigation counts are cached per user and invalidated by every committed change of work (regulator/hooks.py)."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from penalties import services as penalties
+from regulator import hooks
+from regulator.notifications import mark_read, notify
+from regulator.oversight import context_processors
+from tests.factories import InstitutionFactory
+
+# Transactions really commit here: the invalidation runs on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _draft(users, institution, text="消防通道堵塞"):
+    return penalties.order_draft(actor=users["education_inspector"], institution_id=institution.pk,
+                                 items=[{"text": text, "legal_basis": "《消防法》第二十八条"}])
+
+
+def _approval_count(counts) -> int:
+    return next((row["count"] for row in counts["queue"] if row["kind"] == "order_approval"), 0)
+
+
+@pytest.fixture
+def institution(regions):
+    return InstitutionFactory(name="阳光艺术培训学校", region=regions["township"])
+
+
+def test_counts_are_cached_until_a_service_changes_them(users, institution, django_assert_num_queries):
+    head = users["education_head"]
+    head.department  # noqa: B018 - loaded once per request by the page anyway
+    _draft(users, institution)
+    with django_assert_num_queries(1):
+        assert _approval_count(context_processors.cached_counts(head)) == 1
+    with django_assert_num_queries(0):  # cached
+        assert _approval_count(context_processors.cached_counts(head)) == 1
+    _draft(users, institution, "未公示收费项目")  # a service commits: the next page shows it
+    with django_assert_num_queries(1):
+        assert _approval_count(context_processors.cached_counts(head)) == 2
+    with django_assert_num_queries(0):
+        assert _approval_count(context_processors.cached_counts(head)) == 2
+
+
+def test_a_notification_and_reading_it_show_at_once(users):
+    head = users["education_head"]
+    assert context_processors.cached_counts(head)["unread"] == 0
+    notification = notify(recipient=head, key="nav-test", subject="整改逾期")
+    assert context_processors.cached_counts(head)["unread"] == 1
+    mark_read(user=head, notification_ids=[notification.pk])
+    assert context_processors.cached_counts(head)["unread"] == 0
+
+
+def test_the_page_shows_a_change_made_through_a_service_on_the_next_request(users, institution):
+    client = Client()
+    client.force_login(users["education_head"])
+    url = reverse("institutions:list")
+    assert "整改通知书待批准" not in client.get(url).content.decode()
+    _draft(users, institution)
+    html = client.get(url).content.decode()
+    assert "整改通知书待批准 <span class=\"badge\">1</span>" in html
+
+
+def test_an_uncommitted_change_is_read_live(users, institution, django_assert_num_queries):
+    from django.db import transaction
+
+    head = users["education_head"]
+    head.department  # noqa: B018
+    context_processors.cached_counts(head)
+    with transaction.atomic():
+        _draft(users, institution)
+        assert hooks.work_pending()
+        with django_assert_num_queries(1):  # not from the cache: it holds the counts before this change
+            assert _approval_count(context_processors.cached_counts(head)) == 1
+    assert not hooks.work_pending()
+
+
+def test_a_rolled_back_change_announces_nothing(users, institution, monkeypatch):
+    from django.db import transaction
+
+    bumps = []
+    monkeypatch.setattr(context_processors, "bump_version", lambda: bumps.append(1))
+    monkeypatch.setattr(hooks, "on_work_changed", [context_processors.bump_version])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _draft(users, institution)
+        raise RuntimeError
+    assert bumps == []
+    _draft(users, institution)  # one service, one announcement after its commit
+    assert bumps == [1]
+
+
+def test_caching_can_be_switched_off(users, settings, django_assert_num_queries):
+    settings.NAV_COUNTS_CACHE_SECONDS = 0
+    head = users["education_head"]
+    head.department  # noqa: B018
+    context_processors.cached_counts(head)
+    with django_assert_num_queries(1):
+        context_processors.cached_counts(head)
