@@ -1,9 +1,10 @@
 """Benchmarks at scale: `python -m bench.run --institutions N [--suite S]` (what `make bench` runs).
 
---suite register (the default) measures the register as described below; inspections, penalties and
-publicity run bench/inspections.py, bench/penalties.py and bench/publicity.py (issues 3, 4 and 5); all runs
-the four in turn. Each suite writes its figures into bench/results.json: the register at the top level (the
-structure it always had), every other suite under its own key; a run keeps what the other suites wrote.
+--suite register (the default) measures the register as described below; inspections, penalties,
+publicity and speed run bench/inspections.py, bench/penalties.py, bench/publicity.py and bench/speed.py
+(issues 3, 4, 5 and 13); all runs the five in turn. Each suite writes its figures into bench/results.json:
+the register at the top level (the structure it always had), every other suite under its own key; a run
+keeps what the other suites wrote.
 
 Creates the database if it is missing, migrates, seeds 广东省 until it holds N institutions
 (`seed_scale`), then measures in-process with django.test.Client and DEBUG off, for a county head, a
@@ -36,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-SUITES = ("register", "inspections", "penalties", "publicity")
+SUITES = ("register", "inspections", "penalties", "publicity", "speed")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
