@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from regulator import uploads
 from regulator.errors import ServiceError
 from regulator.paging import after_param
+from regulator.params import parse_id
 from regulator.views_helpers import json_refusal, service_call, staff_required
 
 from . import draw as draw_service
@@ -262,14 +263,14 @@ def visit_start(request, pk: int):
 @require_POST
 def answer_save(request, pk: int):
     visit = _editable_visit(request, pk)
-    item = request.POST.get("item", "")
-    if not item.isdigit():
+    item = parse_id(request.POST.get("item", ""))
+    if item is None:
         return JsonResponse({"error": _("检查项无效。")}, status=400)
     try:
         answer = services.answer_save(
             actor=request.user,
             visit_id=visit.pk,
-            item_id=int(item),
+            item_id=item,
             result=request.POST.get("result", ""),
             remark=request.POST.get("remark", ""),
         )
@@ -292,7 +293,7 @@ def evidence_upload(request, pk: int):
             visit_id=visit.pk,
             upload=upload,
             client_id=request.POST.get("client_id", ""),
-            item_id=int(item) if item.isdigit() else None,
+            item_id=parse_id(item),
         )
     except ServiceError as error:
         return json_refusal(error)

@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 from guardian.admin import GuardedModelAdmin
 
 from regulator.hooks import institution_moved
@@ -38,6 +39,16 @@ class InstitutionAdmin(GuardedModelAdmin):
     readonly_fields = ["licence_standing", *AUDIT_FIELDS]
     inlines = [LicenceInline, SiteInline, TeacherInline]
     show_full_result_count = False
+
+    def get_deleted_objects(self, objs, request):
+        """The delete page (one or several) lists what still refers to an institution and refuses; say what to do
+        instead, as institutions.services.institution_delete does."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            messages.warning(request, _(
+                "被检查、整改、处罚、公示等记录引用的机构不能删除，这些记录须完整保留。如机构已停止办学，请将经营状态改为"
+                "“已关停”（注销）或“停办整改”。"))
+        return deleted, model_count, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         """As institutions.services.institution_update: a move to another region takes its past figures along."""

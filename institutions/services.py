@@ -1,9 +1,11 @@
 """Writes to the register. Each function is one transaction that validates, saves and records its audit event."""
 
+from collections import Counter
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -126,11 +128,38 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     return institution
 
 
+def referencing_records(instance: models.Model) -> dict[str, int]:
+    """What still refers to `instance` through a protected (or restricted) foreign key, as {"检查记录": 2, …}
+    (verbose names, counted); empty when it can be deleted. Asks the same collector that delete() uses."""
+    collector = Collector(using=router.db_for_write(type(instance)), origin=instance)
+    try:
+        collector.collect([instance])
+    except (ProtectedError, RestrictedError) as error:
+        blocking = error.protected_objects if isinstance(error, ProtectedError) else error.restricted_objects
+        counts: Counter = Counter(str(obj._meta.verbose_name) for obj in blocking)
+        return dict(sorted(counts.items()))
+    return {}
+
+
+def _refuse_if_referenced(instance: models.Model, what: str) -> None:
+    records = referencing_records(instance)
+    if records:
+        listed = _("、").join(
+            _("%(name)s %(count)d 条") % {"name": name, "count": count} for name, count in records.items())
+        raise ServiceError(
+            _("%(what)s仍被以下记录引用，不能删除：%(records)s。这些记录须完整保留；如机构已停止办学，请在“修改”中将"
+              "经营状态改为“已关停”（注销）或“停办整改”。") % {"what": what, "records": listed}
+        )
+
+
 @transaction.atomic
 def institution_delete(*, actor, institution_id: int) -> None:
+    """Deletes an institution entered by mistake. One that visits, orders, cases or list entries refer to is refused
+    with a ServiceError naming them: such an institution is closed (注销: operating state 已关停), not deleted."""
     institution = Institution.objects.select_for_update().get(pk=institution_id)
     if not permissions.can_delete_institution(actor, institution):
         raise ActionForbidden(_("您无权删除该机构。"))
+    _refuse_if_referenced(institution, _("该机构"))
     before = snapshot(institution)
     pk = institution.pk
     institution.delete()
@@ -168,6 +197,7 @@ def _save_child(*, actor, institution: Institution, instance: models.Model, data
 
 
 def _delete_child(*, actor, institution: Institution, instance: models.Model, label: str) -> None:
+    _refuse_if_referenced(instance, label)
     before = snapshot(instance)
     pk = instance.pk
     instance.delete()

@@ -18,6 +18,7 @@ from institutions.models import Institution
 from regulator import uploads
 from regulator.notifications import mark_read
 from regulator.paging import after_param
+from regulator.params import parse_ids
 from regulator.views_helpers import service_call, staff_required
 
 from . import conf, forms, permissions, selectors, services
@@ -124,7 +125,7 @@ def order_from_visit(request, visit_id):
     default = timezone.localdate() + datetime.timedelta(days=conf.default_deadline_days())
     form = forms.OrderDraftForm(request.POST or None, initial={"deadline": default})
     if request.method == "POST" and form.is_valid():
-        chosen = [int(pk) for pk in request.POST.getlist("problem") if pk.isdigit()]
+        chosen = parse_ids(request.POST.getlist("problem"))
         bases = {p.pk: request.POST.get(f"basis_{p.pk}", "") for p in problems}
         with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft_from_visit(
@@ -568,7 +569,7 @@ def inbox(request):
 @login_required
 @require_POST
 def inbox_mark_read(request):
-    ids = [int(pk) for pk in request.POST.getlist("id") if pk.isdigit()]
+    ids = parse_ids(request.POST.getlist("id"))
     if request.POST.get("all") == "1":
         ids = list(selectors.inbox(user=request.user, unread_only=True).values_list("pk", flat=True)[:500])
     count = mark_read(user=request.user, notification_ids=ids)

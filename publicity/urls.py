@@ -12,12 +12,12 @@ public_patterns = [
     path("white/", views_public.white_list, name="white_list"),
     path("black/", views_public.black_list, name="black_list"),
     path("cases/", views_public.typical_cases, name="typical_cases"),
-    path("institutions/<int:pk>/", views_public.institution_page, name="institution_page"),
+    path("institutions/<id:pk>/", views_public.institution_page, name="institution_page"),
     path("batches/", views_public.batch_list, name="batch_list"),
-    path("batches/<int:pk>/", views_public.batch_detail, name="batch_detail"),
-    path("batches/<int:pk>.json", views_public.batch_json, name="batch_json"),
+    path("batches/<id:pk>/", views_public.batch_detail, name="batch_detail"),
+    path("batches/<id:pk>.json", views_public.batch_json, name="batch_json"),
     path("spot-checks/", views_public.spot_checks, name="spot_checks"),
-    path("spot-checks/<int:pk>/", views_public.spot_check_detail, name="spot_check_detail"),
+    path("spot-checks/<id:pk>/", views_public.spot_check_detail, name="spot_check_detail"),
     path("data/entries.json", views_public.open_data_json, name="open_data_json"),
     path("data/entries.csv", views_public.open_data_csv, name="open_data_csv"),
     path("openapi.json", views_public.openapi, name="openapi"),
@@ -29,16 +29,16 @@ public_patterns = [
 staff_patterns = [
     path("", views.staff_home, name="staff_home"),
     path("entries/new/", views.entry_propose, name="entry_propose"),
-    path("entries/<int:pk>/", views.entry_detail, name="entry_detail"),
-    path("entries/<int:pk>/<str:action>/", views.entry_action, name="entry_action"),
+    path("entries/<id:pk>/", views.entry_detail, name="entry_detail"),
+    path("entries/<id:pk>/<str:action>/", views.entry_action, name="entry_action"),
     path("batches/publish/", views.batch_publish, name="batch_publish"),
     path("reports/", views.report_ledger, name="report_ledger"),
-    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("reports/<id:pk>/", views.report_detail, name="report_detail"),
     path(
-        "reports/<int:pk>/attachments/<int:attachment_id>/", views.report_attachment, name="report_attachment"
+        "reports/<id:pk>/attachments/<id:attachment_id>/", views.report_attachment, name="report_attachment"
     ),
-    path("reports/<int:pk>/identity/", views.report_identity, name="report_identity"),
-    path("reports/<int:pk>/<str:action>/", views.report_action, name="report_action"),
+    path("reports/<id:pk>/identity/", views.report_identity, name="report_identity"),
+    path("reports/<id:pk>/<str:action>/", views.report_action, name="report_action"),
 ]
 
 urlpatterns = [

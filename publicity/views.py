@@ -17,6 +17,7 @@ from institutions.validators import normalize_credit_code
 from regulator import uploads
 from regulator.models import AuditEvent
 from regulator.paging import after_param, keyset_page
+from regulator.params import parse_id, parse_ids
 from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, services
@@ -80,7 +81,7 @@ def _institution_for_proposal(request, form) -> Institution | None:
 def entry_propose(request):
     initial = (
         {"institution_id": request.GET.get("institution")}
-        if request.GET.get("institution", "").isdigit()
+        if parse_id(request.GET.get("institution", ""))
         else {}
     )
     form = EntryProposeForm(request.POST or None, initial=initial)
@@ -239,8 +240,8 @@ def entry_action(request, pk: int, action: str):
 def batch_publish(request):
     if not permissions.can_publish_batch(request.user):
         raise PermissionDenied(_("只有专项治理办公室可以发布名单批次。"))
-    ids = [value for value in request.POST.getlist("entry_ids") if value.isdigit() and len(value) < 19]
-    form = BatchPublishForm(request.POST, entry_choices=[(int(value), value) for value in ids])
+    ids = parse_ids(request.POST.getlist("entry_ids"))
+    form = BatchPublishForm(request.POST, entry_choices=[(value, str(value)) for value in ids])
     if not form.is_valid():
         messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("publicity:staff_home")

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
 from regulator.paging import BadPageParameter, after_param
+from regulator.params import parse_id
 from regulator.spreadsheets import csv_cell
 from regulator.views_helpers import service_call
 
@@ -350,9 +351,10 @@ def report_rate_limit(view):
 
 
 def _report_institution(value):
-    if not value or not str(value).isdigit():
+    institution_id = parse_id(value)
+    if institution_id is None:
         return None
-    return selectors.public_institution(institution_id=int(value))
+    return selectors.public_institution(institution_id=institution_id)
 
 
 @report_rate_limit

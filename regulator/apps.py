@@ -9,3 +9,10 @@ class RegulatorConfig(AppConfig):
     def ready(self):
         # django-axes calls its admin section "Axes"; administrators unlock accounts there (regulator/login_throttle.py)
         apps.get_app_config("axes").verbose_name = _("登录限制")
+
+        from django.urls import register_converter
+
+        from .params import IdConverter
+
+        # Before any urls module is imported: every route's ids are `<id:…>`, bounded to a bigint.
+        register_converter(IdConverter, "id")

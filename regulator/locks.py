@@ -1,16 +1,30 @@
-"""Session-level advisory locks so that a periodic job never runs twice at once."""
+"""Locks so that a periodic job never runs twice at once: a session-level advisory lock on PostgreSQL, an exclusive
+lock on a file beside the database on SQLite (the demo: every process that writes to it runs on the same
+machine), so a second chaser skips cleanly on both."""
 
+import hashlib
+import os
+import tempfile
 import zlib
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt's byte-range lock instead
+    fcntl = None
+    import msvcrt
 
 
 @contextmanager
 def advisory_lock(name: str):
-    """Yield True if this process holds the lock named `name`; False if another one does. SQLite: always True."""
+    """Yield True if this process holds the lock named `name`; False if another one does."""
     if connection.vendor != "postgresql":
-        yield True
+        with file_lock(name) as acquired:
+            yield acquired
         return
     key = zlib.crc32(name.encode())
     with connection.cursor() as cursor:
@@ -22,3 +36,41 @@ def advisory_lock(name: str):
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def lock_path(name: str) -> Path:
+    """The lock file of `name` for the current database: beside the SQLite file (in a `.locks` folder), or in the
+    temporary directory for an in-memory database. The operating system releases it when the process dies."""
+    database = str(connection.settings_dict.get("NAME") or "")
+    if database and os.path.isabs(database) and "mode=memory" not in database:
+        folder = Path(f"{database}.locks")
+    else:
+        digest = hashlib.sha256(f"{settings.BASE_DIR}|{database}".encode()).hexdigest()[:16]
+        folder = Path(tempfile.gettempdir()) / f"regulator-locks-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (hashlib.sha256(name.encode()).hexdigest()[:24] + ".lock")
+
+
+@contextmanager
+def file_lock(name: str):
+    """Yield True while this process holds an exclusive, non-blocking lock on the file of `name`, else False."""
+    handle = open(lock_path(name), "a+b")  # noqa: SIM115 - closed in finally
+    acquired = False
+    try:
+        try:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            acquired = True
+        except OSError:
+            acquired = False
+        yield acquired
+    finally:
+        if acquired:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            else:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        handle.close()

@@ -1,6 +1,9 @@
-"""Log every refused access (403) with who, what and from where."""
+"""Request-wide middleware: log every refused access (403), the Permissions-Policy header, and the Chinese
+414 answer to an over-long URL."""
 
 import logging
+
+from django.conf import settings
 
 from .clientaddr import client_ip
 
@@ -23,3 +26,44 @@ class ForbiddenLogMiddleware:
                 client_ip(request) or "",
             )
         return response
+
+
+def permissions_policy_header(policy: dict[str, list[str]]) -> str:
+    """{"camera": ["self"], "usb": []} → 'camera=(self), usb=()' (origins other than self/* are quoted)."""
+
+    def origin(value: str) -> str:
+        return value if value in {"self", "*", "src"} else f'"{value}"'
+
+    return ", ".join(f"{feature}=({' '.join(origin(v) for v in allowed)})" for feature, allowed in policy.items())
+
+
+class PermissionsPolicyMiddleware:
+    """Sends settings.PERMISSIONS_POLICY on every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = permissions_policy_header(getattr(settings, "PERMISSIONS_POLICY", {}))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header and "Permissions-Policy" not in response:
+            response.headers["Permissions-Policy"] = self.header
+        return response
+
+
+class RequestLimitsMiddleware:
+    """Answers a URL (path and query string as sent) longer than settings.REQUEST_MAX_URL_BYTES with the Chinese
+    414 page before any view parses it, e.g. a search of 10,000 characters."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.REQUEST_MAX_URL_BYTES
+
+    def __call__(self, request):
+        # WSGI strings hold the bytes as sent, one character each.
+        length = len(request.META.get("PATH_INFO", "")) + len(request.META.get("QUERY_STRING", ""))
+        if length > self.limit:
+            from .views import uri_too_long
+
+            return uri_too_long(request)
+        return self.get_response(request)

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from . import views
 
+handler400 = "regulator.views.bad_request"
 handler403 = "regulator.views.forbidden"
 handler404 = "regulator.views.not_found"
 handler500 = "regulator.views.server_error"

@@ -1,7 +1,22 @@
 """Home, accounts and error pages."""
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils import translation
+
+logger = logging.getLogger("regulator.errors")
+
+# Said when even the standalone template cannot be rendered (a broken installation): Chinese, no template.
+_BARE_500 = (
+    '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>服务器错误</title></head>'
+    "<body><h1>服务器暂时无法处理请求</h1><p>您的数据未被修改。请稍后再试。</p></body></html>"
+)
 
 
 @login_required
@@ -18,8 +33,34 @@ def not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def _standalone(template: str, status: int, context: dict | None = None) -> HttpResponse:
+    """An error page rendered without the request: no context processor (navigation counts, the user, messages)
+    runs, so the page still appears when the database or the cache is what failed."""
+    return HttpResponse(loader.get_template(template).render(context or {}), status=status)
+
+
 def server_error(request):
-    return render(request, "500.html", status=500)
+    try:
+        return _standalone("500.html", 500)
+    except Exception:  # noqa: BLE001 - the last resort must not fail in its turn
+        logger.exception("500 page could not be rendered")
+        return HttpResponse(_BARE_500, status=500)
+
+
+def bad_request(request, exception=None):
+    """400, and 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (raised while the form is read)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return _standalone("413.html", 413, {"limit_mb": limit_mb})
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return _standalone("413.html", 413, {"too_many_fields": True})
+    return _standalone("400.html", 400)
+
+
+def uri_too_long(request):
+    """414 from regulator.middleware.RequestLimitsMiddleware, which runs before the language is chosen."""
+    with translation.override(translation.get_language_from_request(request)):
+        return _standalone("414.html", 414)
 
 
 def verify_document(request, token: str):

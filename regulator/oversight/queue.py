@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError
 from regulator.models import CODE_LENGTH, Notification, QueueAssignment, Region, Role, User
+from regulator.params import parse_id, parse_page
 from regulator.registry import QueueKind, registry
 from regulator.scope import is_staff_member
 
@@ -174,7 +175,7 @@ def parse_filters(user, data, options: Options) -> tuple[Filters, list[str]]:
     else:
         filters.sort = sort
     page = (data.get("page") or "1").strip()
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+    if parse_page(page, maximum=MAX_PAGE) is None:
         errors.append(str(_("页码无效（1–%(max)s）。") % {"max": MAX_PAGE}))
     else:
         filters.page = int(page)
@@ -371,9 +372,9 @@ def parse_row_keys(values) -> list[tuple[str, int]]:
     rows = []
     for value in values:
         kind, _sep, object_id = (value or "").partition(":")
-        if kind not in kinds() or not object_id.isdigit():
+        if kind not in kinds() or parse_id(object_id) is None:
             raise ServiceError(_("待办条目无效：%(value)s") % {"value": (value or "")[:40]})
-        rows.append((kind, int(object_id)))
+        rows.append((kind, parse_id(object_id)))
     return rows
 
 

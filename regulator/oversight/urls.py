@@ -12,6 +12,6 @@ urlpatterns = [
     path("weekly/", views.weekly_list, name="weekly_list"),
     path("weekly/status/", views.weekly_status, name="weekly_status"),
     path("weekly/generate/", views.weekly_generate, name="weekly_generate"),
-    path("weekly/<int:pk>/", views.weekly_detail, name="weekly_detail"),
-    path("weekly/<int:pk>/<slug:fmt>/", views.weekly_file, name="weekly_file"),
+    path("weekly/<id:pk>/", views.weekly_detail, name="weekly_detail"),
+    path("weekly/<id:pk>/<slug:fmt>/", views.weekly_file, name="weekly_file"),
 ]

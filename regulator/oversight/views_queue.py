@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regulator.models import Role, User
+from regulator.params import parse_id
 from regulator.views_helpers import service_call, staff_required
 
 from . import queue as work_queue
@@ -50,7 +51,7 @@ def _assign(request):
     back = request.get_full_path()
     assignee_id = request.POST.get("assignee", "")
     assignee = (
-        User.objects.filter(pk=int(assignee_id), role=Role.INSPECTOR).first() if assignee_id.isdigit() else None
+        User.objects.filter(pk=parse_id(assignee_id), role=Role.INSPECTOR).first() if parse_id(assignee_id) else None
     )
     with service_call(request) as call:
         rows = work_queue.parse_row_keys(request.POST.getlist("rows"))

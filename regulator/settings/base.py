@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -53,6 +54,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "regulator.middleware.PermissionsPolicyMiddleware",
+    "regulator.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -77,6 +81,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -96,8 +101,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Chinese trigram search needs a UTF-8 LC_CTYPE (docs/pitfalls.md): build test databases from template0.
     DATABASES["default"]["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
 else:
+    # The demo's SQLite takes concurrent writers (an inspector's quick taps, a worker, a second chaser): every
+    # transaction takes the write lock when it begins (IMMEDIATE), so a writer waits up to `timeout` seconds for
+    # another instead of failing at once with "database is locked" when a deferred read upgrades to a write.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"})
+    DATABASES["default"]["OPTIONS"].update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_TIMEOUT", "30")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -169,7 +181,54 @@ STORAGES = {
 }
 # A request whose body is larger than this spools its files to disk (FILE_UPLOAD_TEMP_DIR) instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A request body that is not a file (form fields) above 20 MB, or with more than 2,000 fields, is refused with
+# the Chinese 400/413 page (regulator.views.bad_request / request_too_large) before anything reads it further.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+# Path plus query string, as sent (percent-encoded): longer is answered by the Chinese 414 page
+# (regulator.middleware.RequestLimitsMiddleware). The front servers must let such a line through to say so in
+# Chinese: gunicorn's --limit-request-line 0 (README, capped at 1 MB by its parser) and the dev server's 64 KB.
+REQUEST_MAX_URL_BYTES = int(os.environ.get("REQUEST_MAX_URL_BYTES", "8192"))
+
+# Content-Security-Policy (Django's own middleware): scripts and styles from this site only; the few inline
+# <script> blocks carry the request's nonce ({{ csp_nonce }}), no inline event handler or style attribute is
+# allowed. Images may be data:/blob: URLs (the signature pad and photo previews on the visit page).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy (regulator.middleware.PermissionsPolicyMiddleware): the visit page uses the camera (photo
+# evidence) and the position (start of a visit) on this site only; every other feature is off.
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "geolocation": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "hid": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "screen-wake-lock": [],
+    "xr-spatial-tracking": [],
+    "browsing-topics": [],
+    "interest-cohort": [],
+}
+
 # regulator.uploads.StreamingLimitUploadHandler goes first: it stops keeping a file's bytes once they pass
 # the limit of the file's kind, so an oversized upload never fills the disk or memory.
 FILE_UPLOAD_HANDLERS = [
@@ -218,6 +277,27 @@ else:
     }
     CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Every task has a soft limit (SoftTimeLimitExceeded is raised inside it, so it can roll back and stop) and a hard
+# one (the worker process is killed and replaced). PDFs, imports and the nightly jobs get longer ones. The Redis
+# visibility timeout (6 h, above) stays longer than the longest hard limit, so no running task is redelivered.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "60"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "90"))
+_LONG_TASK_LIMITS = {"soft_time_limit": 15 * 60, "time_limit": 16 * 60}
+_BATCH_TASK_LIMITS = {"soft_time_limit": 2 * 3600, "time_limit": 2 * 3600 + 300}
+CELERY_TASK_ANNOTATIONS = {
+    "penalties.tasks.render_pdf": _LONG_TASK_LIMITS,
+    "regulator.tasks.render_weekly_report": _LONG_TASK_LIMITS,
+    "institutions.tasks.validate_import": _LONG_TASK_LIMITS,
+    "institutions.tasks.run_import": {"soft_time_limit": 3600, "time_limit": 3600 + 120},
+    "institutions.tasks.expire_licences": _LONG_TASK_LIMITS,
+    "regulator.tasks.weekly_reports": _LONG_TASK_LIMITS,
+    "regulator.tasks.refresh_institution_figures": _LONG_TASK_LIMITS,
+    # The chasers and the nightly summary work through every open case of the country (≈ 16 min per 100,000
+    # overdue orders, README): two hours, and the next night's run continues where this one stopped.
+    "penalties.tasks.chase_deadlines": _BATCH_TASK_LIMITS,
+    "publicity.tasks.chase_report_deadlines": _BATCH_TASK_LIMITS,
+    "regulator.tasks.refresh_daily_figures": _BATCH_TASK_LIMITS,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat process; every periodic job also takes an advisory lock (regulator.locks) so overlaps are harmless.
 # The oversight floor's tasks (regulator/oversight/tasks.py) keep the names they had in regulator/tasks.py.

@@ -9,7 +9,6 @@
   var storeKey = "visit-answers-" + visitId;
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var stateEl = document.getElementById("save-state");
-  var timers = {};
   var uploading = 0;
   var failedUploads = 0;
 
@@ -35,10 +34,18 @@
     fieldset.querySelector("textarea").value = value.remark;
   }
 
+  // One answer in flight at a time: quick taps on several items are sent one after another, never in parallel
+  // (the demo's SQLite takes one writer at a time), and a failed attempt is retried after 1 s, 2 s, 4 s … 30 s.
+  var busy = null;
+  var failures = 0;
+  var retryTimer = null;
+  var debounce = null;
+
+  // Resolves true when the server confirmed the value or refused it for good, false when it should be retried.
   function save(item) {
     var pending = load();
     var value = pending[item];
-    if (!value) { return Promise.resolve(); }
+    if (!value) { return Promise.resolve(true); }
     var body = new FormData();
     body.append("item", item);
     body.append("result", value.result);
@@ -56,22 +63,50 @@
           fieldset.classList.remove("unsaved");
           fieldset.querySelector(".item-state").textContent = T.saved;
           setState(Object.keys(load()).length ? T.saving : T.saved);
+          return true;
         } else if (response.status === 400 || response.status === 403) {
           // Refused for good (e.g. submitted elsewhere): show why and stop retrying this value.
           var left = load(); delete left[item]; store(left);
           fieldset.querySelector(".item-state").textContent = data.error || "";
           setState(data.error || "");
-        } else { throw new Error("server"); }
+          return true;
+        }
+        throw new Error("server");
       });
     }).catch(function () {
       var fieldset = app.querySelector('fieldset[data-item="' + item + '"]');
       if (fieldset) { fieldset.classList.add("unsaved"); }
       setState(T.offline);
+      return false;
     });
   }
 
+  function scheduleRetry() {
+    clearTimeout(retryTimer);
+    var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(failures, 6) - 1)) * (0.75 + Math.random() * 0.5);
+    retryTimer = setTimeout(function () { retryTimer = null; pump(); }, delay);
+  }
+
+  // Send the waiting answers one by one; resolves true once none is left, false when a retry was scheduled.
+  function pump() {
+    if (busy) { return busy; }
+    var items = Object.keys(load());
+    if (!items.length) { failures = 0; return Promise.resolve(true); }
+    busy = save(items[0]).then(function (ok) {
+      busy = null;
+      if (ok) { failures = 0; return pump(); }
+      failures += 1;
+      scheduleRetry();
+      return false;
+    });
+    return busy;
+  }
+
+  // Now, without waiting for a scheduled retry (coming back online, the submit button).
   function flush() {
-    return Promise.all(Object.keys(load()).map(save));
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    return pump();
   }
 
   function changed(fieldset) {
@@ -80,8 +115,9 @@
     pending[item] = readItem(fieldset);
     store(pending);
     fieldset.classList.add("unsaved");
-    clearTimeout(timers[item]);
-    timers[item] = setTimeout(function () { save(item); }, 500);
+    clearTimeout(debounce);
+    // While a retry is scheduled the new value waits for it (it is sent with the others, in turn).
+    debounce = setTimeout(function () { if (!retryTimer) { pump(); } }, 500);
   }
 
   app.querySelectorAll("fieldset.item").forEach(function (fieldset) {
@@ -106,8 +142,8 @@
   });
   store(restored);
   flush();
-  window.addEventListener("online", flush);
-  setInterval(function () { if (Object.keys(load()).length) { flush(); } }, 10000);
+  window.addEventListener("online", function () { failures = 0; flush(); });
+  setInterval(function () { if (Object.keys(load()).length && !busy && !retryTimer) { pump(); } }, 10000);
 
   function newId() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }

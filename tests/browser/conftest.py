@@ -33,3 +33,22 @@ def login(page, live_server, username, password="pass-word-123"):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/register/**")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Every browser test fails if Chromium reports a Content-Security-Policy violation on any page it opened (an
+    inline script without the nonce, an inline event handler or style attribute, a resource from elsewhere)."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    yield
+    assert violations == []

@@ -38,7 +38,9 @@ def planned_visit(users, departments, regions):
 
 
 def _wait_saved(page):
-    page.wait_for_function("window.visitApp && window.visitApp.pending() === 0")
+    # A function, not an expression string: Playwright evaluates a string with eval(), which the page's
+    # Content-Security-Policy refuses (no 'unsafe-eval').
+    page.wait_for_function("() => window.visitApp && window.visitApp.pending() === 0")
 
 
 def test_inspector_completes_visit_on_a_phone_and_reinspection_carries_forward(
