@@ -4,6 +4,7 @@
 import logging
 
 from django.conf import settings
+from django.utils import translation
 
 from .clientaddr import client_ip
 
@@ -53,7 +54,8 @@ class PermissionsPolicyMiddleware:
 
 class RequestLimitsMiddleware:
     """Answers a URL (path and query string as sent) longer than settings.REQUEST_MAX_URL_BYTES with the Chinese
-    414 page before any view parses it, e.g. a search of 10,000 characters."""
+    414 page before any view parses it, e.g. a search of 10,000 characters; and one with a NUL character, which no
+    address or search has a use for and PostgreSQL refuses in any string, with the Chinese 400 page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -66,4 +68,9 @@ class RequestLimitsMiddleware:
             from .views import uri_too_long
 
             return uri_too_long(request)
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.META.get("PATH_INFO", ""):
+            from .views import bad_request
+
+            with translation.override(translation.get_language_from_request(request)):
+                return bad_request(request)
         return self.get_response(request)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "regulator.devserver",  # before staticfiles: its runserver answers over-long requests in Chinese
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",

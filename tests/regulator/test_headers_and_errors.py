@@ -166,36 +166,36 @@ def test_an_uncaught_error_is_answered_with_the_chinese_500_page(education_inspe
 
 def test_deleting_an_institution_that_a_visit_refers_to_explains_and_offers_closure(
         education_head_client, visit):  # noqa: F811
-    institution = visit.institution
+    target = visit.institution
     events = AuditEvent.objects.count()
-    response = education_head_client.post(reverse("institutions:delete", args=[institution.pk]), follow=True)
+    response = education_head_client.post(reverse("institutions:delete", args=[target.pk]), follow=True)
     assert response.status_code == 200
     text = response.content.decode()
     assert "仍被以下记录引用，不能删除" in text and "检查" in text and "1 条" in text
     assert "已关停" in text and "注销" in text
-    assert Institution.objects.filter(pk=institution.pk).exists()
+    assert Institution.objects.filter(pk=target.pk).exists()
     assert AuditEvent.objects.count() == events
 
 
 def test_an_institution_nothing_refers_to_is_still_deleted(education_head_client, regions):
     from tests.factories import InstitutionFactory
 
-    institution = InstitutionFactory(region=regions["township"])
-    response = education_head_client.post(reverse("institutions:delete", args=[institution.pk]))
-    assert response.status_code == 302 and not Institution.objects.filter(pk=institution.pk).exists()
+    target = InstitutionFactory(region=regions["township"])
+    response = education_head_client.post(reverse("institutions:delete", args=[target.pk]))
+    assert response.status_code == 302 and not Institution.objects.filter(pk=target.pk).exists()
 
 
 def test_admin_delete_of_a_referred_institution_explains_and_offers_closure(admin_client_, visit):  # noqa: F811
-    institution = visit.institution
+    target = visit.institution
     for response in (
-        admin_client_.post(reverse("admin:institutions_institution_delete", args=[institution.pk]), {"post": "yes"}),
+        admin_client_.post(reverse("admin:institutions_institution_delete", args=[target.pk]), {"post": "yes"}),
         admin_client_.post(reverse("admin:institutions_institution_changelist"),
-                           {"action": "delete_selected", "_selected_action": [institution.pk], "post": "yes"}),
+                           {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"}),
     ):
         assert response.status_code == 200
         text = response.content.decode()
         assert "已关停" in text and "注销" in text
-    assert Institution.objects.filter(pk=institution.pk).exists()
+    assert Institution.objects.filter(pk=target.pk).exists()
 
 
 # ---- bounded integers ---------------------------------------------------------------------------------------
@@ -238,4 +238,10 @@ def test_huge_or_odd_ids_and_cursors_are_404_or_ignored_never_500(education_head
                  reverse("publicity:staff_home")):
         assert education_head_client.get(path, {"after": value}).status_code == 200
     assert client.get(reverse("publicity:spot_checks"), {"after": value}).status_code in (200, 400, 414)
-    assert client.get(reverse("publicity:report_form"), {"institution": value}).status_code == 200
+    assert client.get(reverse("publicity:report_form"), {"institution": value}).status_code in (200, 414)
+
+
+def test_a_nul_character_in_the_query_string_gets_the_chinese_400_page(client):
+    for path in (reverse("verify_lookup"), reverse("publicity:white_list"), reverse("publicity:report_track")):
+        response = client.get(path, {"number": "历下\x00", "q": "\x00"})
+        assert response.status_code == 400 and "请求无效" in response.content.decode()
