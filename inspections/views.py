@@ -53,6 +53,13 @@ def _visible_campaign_or_404(request, pk: int) -> Campaign:
     return campaign
 
 
+def _posted(request, name: str, default: str | None = "") -> str | None:
+    """A text field of a page that posts without a Django form (the visit page's autosave): a NUL character, which
+    PostgreSQL refuses in any string, is dropped rather than answered with a 500."""
+    value = request.POST.get(name, default)
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 
 
 # ---- lists -------------------------------------------------------------------------------------------
@@ -271,8 +278,8 @@ def answer_save(request, pk: int):
             actor=request.user,
             visit_id=visit.pk,
             item_id=item,
-            result=request.POST.get("result", ""),
-            remark=request.POST.get("remark", ""),
+            result=_posted(request, "result"),
+            remark=_posted(request, "remark"),
         )
     except ServiceError as error:
         return json_refusal(error)
@@ -292,7 +299,7 @@ def evidence_upload(request, pk: int):
             actor=request.user,
             visit_id=visit.pk,
             upload=upload,
-            client_id=request.POST.get("client_id", ""),
+            client_id=_posted(request, "client_id"),
             item_id=parse_id(item),
         )
     except ServiceError as error:
@@ -328,11 +335,11 @@ def signature_save(request, pk: int):
         services.signature_save(
             actor=request.user,
             visit_id=visit.pk,
-            signer_name=request.POST.get("signer_name", ""),
-            signer_role=request.POST.get("signer_role", ""),
-            data_url=request.POST.get("data_url", ""),
+            signer_name=_posted(request, "signer_name"),
+            signer_role=_posted(request, "signer_role"),
+            data_url=_posted(request, "data_url"),
             refused=request.POST.get("refused") == "1",
-            refusal_reason=request.POST.get("refusal_reason", ""),
+            refusal_reason=_posted(request, "refusal_reason"),
         )
     except ServiceError as error:
         return json_refusal(error)
@@ -344,7 +351,7 @@ def signature_save(request, pk: int):
 def visit_submit(request, pk: int):
     visit = _editable_visit(request, pk)
     with service_call(request, success=_("检查已提交。")):
-        services.visit_submit(actor=request.user, visit_id=visit.pk, summary=request.POST.get("summary", ""))
+        services.visit_submit(actor=request.user, visit_id=visit.pk, summary=_posted(request, "summary"))
     return redirect(visit)
 
 
@@ -360,8 +367,8 @@ def visit_amend(request, pk: int):
     form = AmendForm(request.POST)
     changes = {}
     for answer in visit.answers.only("item_id", "result", "remark"):
-        result = request.POST.get(f"result-{answer.item_id}")
-        remark = request.POST.get(f"remark-{answer.item_id}")
+        result = _posted(request, f"result-{answer.item_id}", None)
+        remark = _posted(request, f"remark-{answer.item_id}", None)
         if result is not None or remark is not None:
             changes[answer.item_id] = {
                 "result": result if result is not None else answer.result,

@@ -126,7 +126,7 @@ def order_from_visit(request, visit_id):
     form = forms.OrderDraftForm(request.POST or None, initial={"deadline": default})
     if request.method == "POST" and form.is_valid():
         chosen = parse_ids(request.POST.getlist("problem"))
-        bases = {p.pk: request.POST.get(f"basis_{p.pk}", "") for p in problems}
+        bases = {p.pk: request.POST.get(f"basis_{p.pk}", "").replace("\x00", "") for p in problems}
         with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft_from_visit(
                 actor=request.user,

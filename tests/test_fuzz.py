@@ -1,7 +1,7 @@
-"""Property-based fuzz (hypothesis) of every public form and filter and of the staff register, list and queue
-filters: whatever the parameters — text of any script, NUL and control characters, numbers past 2**63, odd
-digits, repeated keys — no response is a 5xx. Example counts are bounded so the module runs in well under a
-minute."""
+"""Property-based fuzz (hypothesis) of every public form and filter, of the staff register, list and queue
+filters and of the visit page's autosave: whatever the parameters (text of any script, NUL and control characters,
+numbers past 2**63, odd digits, repeated keys) no response is a 5xx. Example counts are bounded so the module
+runs in about half a minute on an idle machine."""
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import InstitutionFactory
+from tests.inspections.conftest import checklist, institution, visit  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -145,4 +146,24 @@ def test_verify_and_tracking_lookups_never_answer_5xx(world):
         _assert_no_5xx(client.get(f"/verify/{quote(token)}/"), f"verify {token!r}")
         _assert_no_5xx(client.post("/public/report/track/", {"number": token}), f"track {token!r}")
 
+    run()
+
+
+def test_the_visit_pages_autosave_never_answers_5xx(users, visit):  # noqa: F811 - fixture
+    client = Client(raise_request_exception=False)
+    client.force_login(users["education_inspector"])
+    answer_url, signature_url = f"/inspections/visits/{visit.pk}/answer/", f"/inspections/visits/{visit.pk}/signature/"
+    items = [str(pk) for pk in visit.answers.values_list("item_id", flat=True)]
+
+    @settings(FUZZ, max_examples=25)
+    @given(item=st.one_of(st.sampled_from(items), values), result=st.one_of(st.sampled_from(["pass", "fail"]), values),
+           remark=values, signature=params("signer_name", "signer_role", "data_url", "refused", "refusal_reason"))
+    def run(item, result, remark, signature):
+        response = client.post(answer_url, {"item": item, "result": result, "remark": remark})
+        _assert_no_5xx(response, f"answer {item!r} {result!r} {remark!r}")
+        _assert_no_5xx(client.post(signature_url, signature), f"signature {signature!r}")
+
+    for value in SHARP:
+        _assert_no_5xx(client.post(answer_url, {"item": items[0], "result": "pass", "remark": value}), repr(value))
+        _assert_no_5xx(client.post(signature_url, {"refused": "1", "refusal_reason": value}), repr(value))
     run()
