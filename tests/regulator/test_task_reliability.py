@@ -6,10 +6,10 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.core import mail
 from django.db import connection
@@ -78,10 +78,11 @@ def test_a_claimed_row_is_not_sent_again(notification):
 # ---- a real worker killed after the send ---------------------------------------------------------------------
 
 
-def _worker(name: str, env: dict, log: Path) -> subprocess.Popen:
+def _worker(name: str, queue: str, env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "regulator", "worker", "--pool", "prefork", "--concurrency", "1",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"],
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h",
+         "--queues", queue],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -108,27 +109,28 @@ def _stop(process: subprocess.Popen, sig=signal.SIGTERM):
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # send_task always goes to Redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_after_sending_does_not_make_the_next_worker_send_again(notification, tmp_path):
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no message left by an earlier run
+    queue = f"kill-test-{uuid.uuid4().hex}"  # a queue of its own: no message of an earlier run is in it
     db = connection.settings_dict
     env = {
-        **os.environ,
+        # the Redis database is given as is: settings.test must not derive it again from the xdist worker's name
+        **{key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"},
         "DJANGO_SETTINGS_MODULE": "tests.regulator.worker_settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "TEST_MAIL_DIR": str(tmp_path),
     }
     sent = lambda: sorted(tmp_path.glob("*.eml"))  # noqa: E731
-    first = _worker("first", {**env, "TEST_MAIL_BLOCK": "1"}, tmp_path / "first.log")
+    first = _worker("first", queue, {**env, "TEST_MAIL_BLOCK": "1"}, tmp_path / "first.log")
     second = None
     try:
-        result = app.send_task("regulator.tasks.send_notification_email", args=[notification.pk])
+        result = app.send_task("regulator.tasks.send_notification_email", args=[notification.pk], queue=queue)
         _wait_for(lambda: (tmp_path / "blocked").exists(), "the first worker to send and block")
         notification.refresh_from_db()
         assert notification.emailed_at is not None  # claimed (committed) before the mail was handed over
         _stop(first, signal.SIGKILL)  # the whole worker, main process and child: the message stays unacknowledged
         assert len(sent()) == 1
 
-        second = _worker("second", env, tmp_path / "second.log")
+        second = _worker("second", queue, env, tmp_path / "second.log")
         done = f"send_notification_email[{result.id}] succeeded"
         _wait_for(lambda: done in (tmp_path / "second.log").read_text(errors="replace"),
                   "the second worker to run the redelivered task")
