@@ -54,12 +54,25 @@ class PermissionsPolicyMiddleware:
 
 class RequestLimitsMiddleware:
     """Answers a URL (path and query string as sent) longer than settings.REQUEST_MAX_URL_BYTES with the Chinese
-    414 page before any view parses it, e.g. a search of 10,000 characters; and one with a NUL character, which no
-    address or search has a use for and PostgreSQL refuses in any string, with the Chinese 400 page."""
+    414 page before any view parses it, e.g. a search of 10,000 characters; a url-encoded form over the body limit
+    with the Chinese 413 page; and a URL with a NUL character, which no address or search has a use for and
+    PostgreSQL refuses in any string, with the Chinese 400 page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.limit = settings.REQUEST_MAX_URL_BYTES
+
+    @staticmethod
+    def _form_too_large(request) -> bool:
+        """A url-encoded form body over DATA_UPLOAD_MAX_MEMORY_SIZE, known from its Content-Length before it is read
+        (Django would refuse it when the form is read, with the debug page when DEBUG is on, as in the demo)."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or not request.META.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            return False
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+        except ValueError:
+            return False
 
     def __call__(self, request):
         # WSGI strings hold the bytes as sent, one character each.
@@ -68,6 +81,13 @@ class RequestLimitsMiddleware:
             from .views import uri_too_long
 
             return uri_too_long(request)
+        if self._form_too_large(request):
+            from django.core.exceptions import RequestDataTooBig
+
+            from .views import bad_request
+
+            with translation.override(translation.get_language_from_request(request)):
+                return bad_request(request, RequestDataTooBig())
         if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.META.get("PATH_INFO", ""):
             from .views import bad_request
 

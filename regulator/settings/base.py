@@ -227,7 +227,6 @@ PERMISSIONS_POLICY = {
     "screen-wake-lock": [],
     "xr-spatial-tracking": [],
     "browsing-topics": [],
-    "interest-cohort": [],
 }
 
 # regulator.uploads.StreamingLimitUploadHandler goes first: it stops keeping a file's bytes once they pass

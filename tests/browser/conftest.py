@@ -38,7 +38,8 @@ def login(page, live_server, username, password="pass-word-123"):
 @pytest.fixture(autouse=True)
 def _no_csp_violations(request):
     """Every browser test fails if Chromium reports a Content-Security-Policy violation on any page it opened (an
-    inline script without the nonce, an inline event handler or style attribute, a resource from elsewhere)."""
+    inline script without the nonce, an inline event handler or style attribute, a resource from elsewhere), or a
+    Permissions-Policy it does not understand or that refused a feature the page uses (camera, position)."""
     if "page" not in request.fixturenames:
         yield
         return
@@ -46,7 +47,8 @@ def _no_csp_violations(request):
     violations = []
 
     def on_console(message):
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+        if any(name in message.text for name in ("Content Security Policy", "Content-Security-Policy",
+                                                 "Permissions-Policy", "Permissions policy")):
             violations.append(f"{page.url}: {message.text}")
 
     page.on("console", on_console)

@@ -22,7 +22,7 @@ from tests.inspections.conftest import checklist, institution, visit  # noqa: F4
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
-PDF_TEMPLATES = ("templates/penalties/pdf/", "templates/regulator/weekly_pdf.html")  # WeasyPrint, not a browser
+PDF_TEMPLATES = ("templates/penalties/pdf/", "templates/oversight/weekly_pdf.html")  # WeasyPrint, not a browser
 
 
 # ---- Content-Security-Policy and Permissions-Policy -------------------------------------------------------
@@ -245,3 +245,15 @@ def test_a_nul_character_in_the_query_string_gets_the_chinese_400_page(client):
     for path in (reverse("verify_lookup"), reverse("publicity:white_list"), reverse("publicity:report_track")):
         response = client.get(path, {"number": "历下\x00", "q": "\x00"})
         assert response.status_code == 400 and "请求无效" in response.content.decode()
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024 * 1024, DEBUG=True)
+def test_an_url_encoded_form_over_the_limit_is_refused_in_chinese_before_it_is_read_even_with_debug(
+        education_head_client, regions):
+    from urllib.parse import urlencode
+
+    before = Institution.objects.count()
+    response = education_head_client.post(reverse("institutions:create"), urlencode({"name": "x" * 2 * 1024 * 1024}),
+                                          content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413 and "提交的内容过大" in response.content.decode()
+    assert Institution.objects.count() == before
