@@ -42,7 +42,8 @@ def send_email(notification_id: int, *, now=None) -> bool:
     The row is claimed first — locked with skip_locked, `emailed_at` set, committed — and only then is the mail
     handed to the server. A redelivered or concurrent task (acks_late: a worker killed mid-task has its message
     delivered again) finds `emailed_at` set and sends nothing, whether the first worker died before, during or
-    after the send. The choice is at-most-once: a worker killed between the claim and the end of the send loses
+    after the send (a worker that died before the claim was committed left the row unclaimed: the next one sends).
+    The choice is at-most-once: a worker killed between the claim and the end of the send loses
     that e-mail (the notification itself stays in the in-app inbox, which is the record), where at-least-once
     (send, then mark) would e-mail the same reminder twice. A send that fails with an error of its own (connection
     refused, timeout: OSError, of which smtplib's errors are subclasses) releases the claim and re-raises, so the

@@ -182,10 +182,11 @@ STORAGES = {
 }
 # A request whose body is larger than this spools its files to disk (FILE_UPLOAD_TEMP_DIR) instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# A request body that is not a file (form fields) above 20 MB, or with more than 2,000 fields, is refused with
-# the Chinese 400/413 page (regulator.views.bad_request / request_too_large) before anything reads it further.
+# Form fields (not files) over 20 MB, more than 1,000 fields or 100 files in one request are refused with the
+# Chinese 413 page (regulator.views.bad_request; a url-encoded body already from its Content-Length, in
+# regulator.middleware.RequestLimitsMiddleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # Path plus query string, as sent (percent-encoded): longer is answered by the Chinese 414 page
 # (regulator.middleware.RequestLimitsMiddleware). The front servers must let such a line through to say so in
