@@ -31,4 +31,5 @@ FIELD_LABELS = {
     "anonymous": _("匿名"),
     "attachments": _("附件数"),
     "entries": _("名单条目"),
+    "fields": _("查看的信息"),
 }
