@@ -3,8 +3,7 @@ and cases in any other status come from tests.factories)."""
 
 import pytest
 
-from penalties.models import CaseStatus, OrderStatus, SuspensionStatus
-from tests.factories import InstitutionFactory, PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory
+from tests.factories import InstitutionFactory, RectificationOrderFactory
 
 
 @pytest.fixture
@@ -41,20 +40,3 @@ def decision_data(*rows, facts="事实") -> dict:
         data.update({f"penalties-{i}-kind": kind, f"penalties-{i}-amount": amount, f"penalties-{i}-legal_basis": basis})
     return data
 
-
-def make_order(*, institution, department, drafted_by, status=OrderStatus.DRAFT, **kwargs):
-    """An order walked to `status` through the services (tests.factories.RectificationOrderFactory)."""
-    return RectificationOrderFactory(institution=institution, department=department, drafted_by=drafted_by,
-                                     status=status, **kwargs)
-
-
-def make_notice(*, institution, department, drafted_by, status=SuspensionStatus.DRAFT, **kwargs):
-    """A suspension notice walked to `status` through the services (tests.factories.SuspensionNoticeFactory)."""
-    return SuspensionNoticeFactory(institution=institution, department=department, drafted_by=drafted_by,
-                                   status=status, **kwargs)
-
-
-def make_case(*, institution, department, opened_by, status=CaseStatus.LEAD, **kwargs):
-    """A penalty case walked to `status` through the services (tests.factories.PenaltyCaseFactory)."""
-    return PenaltyCaseFactory(institution=institution, department=department, opened_by=opened_by, status=status,
-                              **kwargs)

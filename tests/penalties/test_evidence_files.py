@@ -18,8 +18,7 @@ from penalties.models import CaseEvidence, CaseStatus, ItemStatus, OrderStatus, 
 from regulator.errors import ServiceError
 from regulator.models import AuditEvent
 from tests import upload_samples as samples
-
-from .conftest import make_case, make_notice, make_order
+from tests.factories import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +39,7 @@ def _files_under(top: str) -> set[str]:
 
 @pytest.fixture
 def case(users, institution, departments):
-    return make_case(
+    return PenaltyCaseFactory(
         institution=institution,
         department=departments["education"],
         opened_by=users["education_inspector"],
@@ -109,7 +108,7 @@ def test_refused_case_evidence_is_explained_on_the_page(users, case, education_i
 
 
 def test_closing_documents_take_photos_and_pdfs_only(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -134,7 +133,7 @@ def test_closing_documents_take_photos_and_pdfs_only(users, institution, departm
 
 
 def test_refund_proof_is_checked(users, institution, departments):
-    notice = make_notice(
+    notice = SuspensionNoticeFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -153,7 +152,7 @@ def test_refund_proof_is_checked(users, institution, departments):
 
 
 def test_service_photo_must_be_a_photo(users, institution, departments):
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
@@ -179,7 +178,7 @@ def test_files_are_served_to_who_may_see_the_document_with_safe_headers(
     evidence = services.case_evidence_add(
         actor=users["education_inspector"], case_id=case.pk, description="笔录", file=_file(samples.pdf(), "a.html")
     )
-    order = make_order(
+    order = RectificationOrderFactory(
         institution=institution,
         department=departments["education"],
         drafted_by=users["education_inspector"],
