@@ -8,6 +8,18 @@ from tests.factories import DepartmentFactory, RegionFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language: LocaleMiddleware leaves a request's language (say
+    English from a cookie) active in the thread, and a later test on the same xdist worker would inherit it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache (Redis keeps keys across tests otherwise)."""
     cache.clear()
