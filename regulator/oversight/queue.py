@@ -235,14 +235,14 @@ def _reduce(kind: QueueKind, queryset: QuerySet) -> QuerySet:
     ).values(*COLUMNS)
 
 
-def _ordering(sort: str) -> list[str]:
-    # Plain column names, so the ORDER BY of the UNION refers to its columns; PostgreSQL sorts NULLs last
-    # in ascending order, so undated rows come after every dated one.
+def _ordering(sort: str) -> list:
+    # The ORDER BY of the UNION refers to its columns. Undated rows (无期限) go after every dated one, said
+    # explicitly: PostgreSQL sorts NULLs last in ascending order but SQLite (the demo) sorts them first.
     if sort == "since":
         return ["q_since", "q_kind", "q_id"]
     if sort == "-since":
         return ["-q_since", "q_kind", "q_id"]
-    return ["q_due", "q_since", "q_kind", "q_id"]
+    return [F("q_due").asc(nulls_last=True), "q_since", "q_kind", "q_id"]
 
 
 def branches(user, filters: Filters | None = None,

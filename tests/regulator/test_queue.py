@@ -459,3 +459,15 @@ def test_navigation_shows_the_queue_count_on_every_page(world, education_head_cl
 def test_inspector_nav_says_my_queue(world, education_inspector_client):
     html = education_inspector_client.get(reverse("institutions:list")).content.decode()
     assert "我的待办" in html
+
+
+def test_undated_rows_sort_last_on_sqlite_too(world, users):
+    """SQLite (the demo) sorts NULLs first in ascending order: the urgency sort says NULLS LAST explicitly."""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    sqlite = DatabaseWrapper({"NAME": ":memory:", "ENGINE": "django.db.backends.sqlite3", "OPTIONS": {},
+                              "TIME_ZONE": None, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False,
+                              "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False}, alias="sqlite-check")
+    queryset = work_queue.queue_queryset(users["education_head"], work_queue.Filters(kind="order_overdue"))
+    sql, _params = queryset.query.get_compiler(connection=sqlite).as_sql()
+    assert "NULLS LAST" in sql.rpartition("ORDER BY")[2]
