@@ -27,7 +27,8 @@ _BARE_500 = (
 
 @login_required
 def home(request):
-    return redirect("institutions:list")
+    """Each role lands on its own day's work (settings.LANDING_BY_ROLE)."""
+    return redirect(settings.LANDING_BY_ROLE.get(request.user.role, settings.LANDING_DEFAULT))
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

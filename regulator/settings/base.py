@@ -131,6 +131,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Where each role lands after signing in (regulator.views.home): an inspector on today's visits, a head on the
+# queue, the joint office on the dashboard; anyone else (administrators) on the register.
+LANDING_BY_ROLE = {
+    "inspector": "inspections:today",
+    "head": "queue",
+    "joint_office": "dashboard",
+}
+LANDING_DEFAULT = "institutions:list"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions expire: 8 hours of absolute life, and at browser close.

@@ -80,7 +80,7 @@ def _log_in(page, url: str) -> None:
     page.fill("input[name=username]", "edu_inspector")
     page.fill("input[name=password]", "pass-word-123")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/register/**")
+    page.wait_for_url(f"{url}/inspections/today/**")  # an inspector lands on today's visits
 
 
 def test_fast_taps_on_the_demo_sqlite_save_every_answer_with_no_500(page, sqlite_demo):
