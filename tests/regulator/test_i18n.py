@@ -98,3 +98,29 @@ def test_default_language_is_chinese(users):
 
     public = Client(HTTP_ACCEPT_LANGUAGE="zh-CN").get(reverse("publicity:white_list")).content.decode()
     assert "<h1>白名单</h1>" in public and "White list" not in public
+
+
+def test_django_own_strings_read_in_plain_chinese():
+    """Django's blank choice label (new in 6.1, missing from its catalog) and its form errors are the project's
+    plain Chinese, not English and not Django's translation-ese ("确保该变量包含不超过…")."""
+    from django import forms
+    from django.db import models
+    from django.utils import translation
+
+    class Choice(models.TextChoices):
+        A = "a", "甲"
+
+    class Probe(forms.Form):
+        name = forms.CharField(max_length=3)
+        kind = models.CharField(max_length=1, choices=Choice.choices, blank=True).formfield()  # as a ModelForm
+        count = forms.IntegerField(max_value=5)
+
+    with translation.override("zh-hans"):
+        form = Probe({"name": "四个汉字", "kind": "z", "count": "9"})
+        assert not form.is_valid()
+        html = str(form["kind"])
+        errors = {field: " ".join(messages) for field, messages in form.errors.items()}
+    assert "- 请选择 -" in html and "Select" not in html
+    assert errors["name"] == "最多填写 3 个字（现在是 4 个）。"
+    assert errors["kind"] == "“z”不是可选的选项，请重新选择。"
+    assert errors["count"] == "不能大于 5。"
