@@ -37,6 +37,8 @@ SECTIONS = [
             ("operating_state", OperatingState.choices, _("经营状态")),
         ],
         chart_dimension="licence_standing", chart_title=_("各地机构证照情况"),
+        chart_tones={LicenceStanding.BOTH: "ok", LicenceStanding.BUSINESS_ONLY: "warn",
+                     LicenceStanding.SCHOOL_ONLY: "warn", LicenceStanding.NONE: "danger"},
         headline=Headline("institutions", _("机构总数")),
         link=register_link,
     ),

@@ -228,6 +228,7 @@ class StateSection:
     chart_title: object
     headline: Headline
     link: Callable  # (user, region_code, {field: value}) -> URL of the register's rows
+    chart_tones: dict = field(default_factory=dict)  # chart value -> a tone of oversight.charts.TONES (its meaning)
 
 
 # ---- the registry ------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
+# Colours that carry meaning, as the badges do everywhere else: compliant green, partial amber, non-compliant red.
+TONES = {"ok": "#16a34a", "warn": "#f59e0b", "danger": "#dc2626", "neutral": "#94a3b8"}
 WIDTH = 640
 LABEL_WIDTH = 150
 VALUE_ROOM = 64
@@ -30,6 +32,14 @@ def _truncate(text: str, limit: int = 11) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _colours(count: int, tones) -> list[str]:
+    """One colour per series: its tone's where it has one; the palette's in order, skipping the tones' own
+    colours, for the rest (so a plain series never looks like a compliant or a failing one)."""
+    tones = list(tones or []) + [None] * count
+    plain = iter([colour for colour in PALETTE if colour not in TONES.values()] * (count + 1))
+    return [TONES[tones[index]] if tones[index] in TONES else next(plain) for index in range(count)]
+
+
 def _bar(x, y, width, height, color, url, tip) -> str:
     rect = (f'<rect x="{x:.1f}" y="{y}" width="{max(width, 0):.1f}" height="{height}" fill="{color}">'
             f"<title>{escape(tip)}</title></rect>")
@@ -37,8 +47,10 @@ def _bar(x, y, width, height, color, url, tip) -> str:
 
 
 def bar_chart(groups: list[tuple[str, list[tuple[object, str]]]], *, series: list[str], stacked: bool = False,
-              title: str = "") -> str:
-    """groups: [(label, [(value, url) per series])]. Grouped bars, or one stacked bar per group."""
+              title: str = "", tones: list[str | None] | None = None) -> str:
+    """groups: [(label, [(value, url) per series])]. Grouped bars, or one stacked bar per group.
+    tones: per series, a name of TONES (its meaning) or None for the next palette colour."""
+    colours = _colours(len(series), tones)
     if not groups or not any(value for _label, values in groups for value, _url in values):
         return mark_safe(
             f'<svg class="chart chart-empty" viewBox="0 0 {WIDTH} 40" role="img" aria-label="{escape(title)}">'
@@ -58,7 +70,7 @@ def bar_chart(groups: list[tuple[str, list[tuple[object, str]]]], *, series: lis
             text_width = 14 + FONT * len(name) + 12
             if x + text_width > WIDTH:
                 x, y = 0, y + 18
-            parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{PALETTE[index % len(PALETTE)]}"/>'
+            parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colours[index]}"/>'
                          f'<text x="{x + 14}" y="{y + 10}" font-size="{FONT}">{escape(name)}</text>')
             x += text_width
         y += 22
@@ -71,7 +83,7 @@ def bar_chart(groups: list[tuple[str, list[tuple[object, str]]]], *, series: lis
             for index, (value, url) in enumerate(values):
                 width = scale_room * (value or 0) / largest
                 if value:
-                    parts.append(_bar(x, y, width, height, PALETTE[index % len(PALETTE)], url,
+                    parts.append(_bar(x, y, width, height, colours[index], url,
                                       f"{label} · {series[index]}：{_number(value)}"))
                 x += width
             total = sum(value or 0 for value, _url in values)
@@ -81,7 +93,7 @@ def bar_chart(groups: list[tuple[str, list[tuple[object, str]]]], *, series: lis
             for index, (value, url) in enumerate(values):
                 bar_y = y + index * (BAR + GAP)
                 width = scale_room * (value or 0) / largest
-                parts.append(_bar(LABEL_WIDTH, bar_y, width, BAR, PALETTE[index % len(PALETTE)], url,
+                parts.append(_bar(LABEL_WIDTH, bar_y, width, BAR, colours[index], url,
                                   f"{label} · {series[index]}：{_number(value or 0)}"))
                 parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{bar_y + BAR - 3}" font-size="{FONT - 1}">'
                              f"{_number(value or 0)}</text>")

@@ -347,13 +347,13 @@ class _Builder:
         ))
         return tables
 
-    def _chart_by_area(self, folded: _Folded, columns, url_for, *, stacked=False, title="") -> str:
+    def _chart_by_area(self, folded: _Folded, columns, url_for, *, stacked=False, title="", tones=None) -> str:
         groups = [
             (label, [(folded.by_area[code][col], url_for(col, area=code)) for col, _l in columns])
             for code, label in self._area_rows(folded)
         ]
         return charts.bar_chart(groups, series=[str(label) for _c, label in columns], stacked=stacked,
-                                title=str(title))
+                                title=str(title), tones=[(tones or {}).get(col) for col, _l in columns])
 
     # -- sections -----------------------------------------------------------------------------------------
 
@@ -403,7 +403,7 @@ class _Builder:
             ))
             if dimension == spec.chart_dimension:
                 section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True,
-                                                          title=spec.chart_title))
+                                                          title=spec.chart_title, tones=spec.chart_tones))
                 total = sum(folded.total.values())
         self.headline.append((spec.headline.key, str(spec.headline.label), Cell(total, self.links.state(spec))))
         return section

@@ -278,3 +278,18 @@ def test_departments_of_the_same_name_keep_one_order(seeded, users, departments)
                                              end=END).sections[1].tables[1].rows if not row.is_total]
     assert [row.label for row in rows] == ["历下区教育局", "历下区教育局"]
     assert [row.cells[0].value for row in rows] == [2, 1]  # 历下 (created first) before 市中
+
+
+def test_licence_chart_colours_carry_their_meaning(seeded, prefecture_head_client):
+    """有证有照 is green and 无证无照 red, as the badges everywhere else; plain series never take those colours."""
+    from regulator.oversight.charts import TONES, bar_chart
+
+    page = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).content.decode()
+    chart = re.search(r'<svg class="chart"[^>]*aria-label="各地机构证照情况".*?</svg>', page, re.S).group(0)
+    legend = dict((label, colour) for colour, label in
+                  re.findall(r'<rect x="\d+" y="\d+" width="10" height="10" fill="([^"]+)"/><text[^>]*>([^<]+)</text>',
+                             chart))
+    assert legend["有证有照"] == TONES["ok"] and legend["无证无照"] == TONES["danger"]
+    assert legend["有照无证"] == legend["有证无照"] == TONES["warn"]
+    plain = bar_chart([("甲", [(1, ""), (2, "")])], series=["一", "二"], title="t")
+    assert not any(colour in plain for colour in TONES.values())
