@@ -90,4 +90,4 @@ class LicenceForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("台账文件（.xlsx）"))
+    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.ods）"))

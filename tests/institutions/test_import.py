@@ -2,6 +2,7 @@
 
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -371,8 +372,8 @@ BAD_FILES = [
     ("wrong headers", _wrong_headers, ["表头与导入模板不一致", "缺少列：机构名称", "无法识别的列：单位名称"]),
     ("title row above headers", _title_row_above_headers, ["表头与导入模板不一致", "第1行应为表头"]),
     ("merged cells", _merged_workbook, ["合并单元格", "G2:G3"]),
-    ("csv renamed to xlsx", lambda: "机构名称,区划代码\n甲,370102\n".encode(), ["不是 Excel 工作簿"]),
-    ("old xls renamed", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, ["旧版 Excel（.xls）"]),
+    ("csv renamed to xlsx", lambda: "机构名称,区划代码\n甲,370102\n".encode(), ["不是 Excel 或 WPS 工作簿"]),
+    ("damaged or encrypted xls", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, ["设置了打开密码"]),
     ("zip that is not a workbook", _not_a_workbook_zip, ["无法读取该工作簿"]),
     ("no data rows", _only_headers, ["没有任何数据行"]),
 ]
@@ -413,8 +414,8 @@ def test_more_than_the_row_limit_is_rejected(education_inspector_client, regions
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("台账.csv", "机构名称\n甲\n".encode(), "只能导入 Excel 工作簿（.xlsx）"),
-    ("台账.xls", b"\xd0\xcf\x11\xe0", "只能导入 Excel 工作簿（.xlsx）"),
+    ("台账.csv", "机构名称\n甲\n".encode(), "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
+    ("台账.et", b"\xd0\xcf\x11\xe0", "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
     ("台账.xlsx", b"", "空"),
 ])
 def test_wrong_kind_of_upload_is_refused_before_storing(name, content, message, education_inspector_client,
@@ -678,3 +679,72 @@ def test_a_prefecture_user_may_import_into_any_county_below(users, regions, on_c
     job, _v, _w = _validate_and_import(users["prefecture_head"], rows, on_commit)
     assert job.imported_rows == 1
     assert [(e["row"], e["column"]) for e in job.report] == [(3, "区划代码")]
+
+
+# ---- other formats: the old binary .xls and OpenDocument (.ods) ------------------------------------------
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def ods_bytes(rows: list[dict]) -> bytes:
+    """A minimal OpenDocument spreadsheet (as LibreOffice and WPS save them): the template's headers, then rows."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value) -> str:
+        if value in (None, ""):
+            return "<table:table-cell/>"
+        if isinstance(value, date):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{value.isoformat()}">'
+                    f"<text:p>{value.isoformat()}</text:p></table:table-cell>")
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+
+    lines = ["<table:table-row>" + "".join(cell(name) for name in columns.COLUMNS) + "</table:table-row>"]
+    for values in rows:
+        lines.append("<table:table-row>" + "".join(cell(values.get(name.rstrip("*"))) for name in columns.COLUMNS)
+                     + "</table:table-row>")
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="台账">' + "".join(lines)
+        + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return buffer.getvalue()
+
+
+def test_an_old_binary_xls_ledger_is_imported(education_inspector_client, regions, on_commit):
+    upload(education_inspector_client, on_commit, (FIXTURES / "ledger.xls").read_bytes(), name="旧台账.xls")
+    job = latest_job()
+    assert job.state == ImportJobState.VALIDATED, job.file_error
+    assert errors_of(job) == []
+    confirm(education_inspector_client, on_commit, job)
+    institution = Institution.objects.get(name="历下旧版工作簿培训学校")
+    assert institution.credit_code == "52370102000700001W"
+    assert institution.licences.get(kind="school_running").issued_on == date(2022, 3, 1)
+
+
+def test_an_opendocument_ledger_is_imported(education_inspector_client, regions, on_commit):
+    rows = [ledger_row(), ledger_row(**{"备注": "WPS 另存为 .ods"})]
+    upload(education_inspector_client, on_commit, ods_bytes(rows), name="台账.ods")
+    job = latest_job()
+    assert job.state == ImportJobState.VALIDATED, job.file_error
+    confirm(education_inspector_client, on_commit, job)
+    assert set(Institution.objects.values_list("name", flat=True)) == {row["机构名称"] for row in rows}
+    licence = Licence.objects.get(institution__name=rows[0]["机构名称"], kind="school_running")
+    assert licence.valid_until == date(2099, 2, 28)
