@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from regulator.models import Region, RegionLevel
+from regulator.textnorm import name_key
 
 from .. import permissions
 from ..models import Institution, Licence, StudentStage
@@ -205,7 +206,9 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
 
 
 def _unregistered_key(data: dict) -> tuple[str, str, str]:
-    return (data["name"], data.get("region_id", ""), re.sub(r"\s+", "", data["address"]))
+    """Name and address as they read (regulator.textnorm.name_key: Traditional or Simplified script, full- or
+    half-width punctuation, spaces), in one region."""
+    return (name_key(data["name"]), data.get("region_id", ""), name_key(data["address"]))
 
 
 def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
@@ -217,12 +220,13 @@ def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
     numbers = {licence["number"] for row in rows for licence in row.licences}
     taken_numbers = set(Licence.objects.filter(number__in=numbers).values_list("kind", "number"))
     unregistered = [row for row in rows if row.valid and not row.data["credit_code"]]
+    # Names are compared folded (a Traditional-script copy of a list is the same institutions), so the candidates
+    # are every institution without a credit code in the chunk's regions, folded here: one query.
     taken_unregistered = {
         _unregistered_key({"name": name, "region_id": region, "address": address})
         for name, region, address in Institution.objects.filter(
             region_id__in={row.data["region_id"] for row in unregistered},
-            name__in={row.data["name"] for row in unregistered},
-        ).values_list("name", "region_id", "address")
+        ).values_list("name", "region_id", "address").iterator(chunk_size=2000)
     } if unregistered else set()
     scope = actor.region_code
     for row in rows:

@@ -293,6 +293,27 @@ def test_institutions_without_credit_code_are_recognised_by_name_region_and_addr
     assert "已在台账中登记" in job.report[0]["reason"] and "与本文件第 3 行" in job.report[1]["reason"]
 
 
+def test_a_traditional_script_copy_is_recognised_as_the_same_institutions(
+        education_inspector_client, regions, on_commit):
+    """A real white list republished in Traditional script, with full-width brackets and spaces, named the same
+    institutions: each row is caught as a duplicate of the register's Simplified entry, or of an earlier row."""
+    InstitutionFactory(name="阳光艺术培训学校(文化路)", address="文化路9号", region=regions["township"],
+                       credit_code="")
+    bare = {"统一社会信用代码": "", "办学许可证号": "", "办学许可证发证日期": None,
+            "办学许可证有效期至": None, "营业执照号": "", "营业执照发证日期": None}
+    rows = [
+        ledger_row(**bare, **{"机构名称": "陽光藝術培訓學校（文化路）", "办学地址": "文化路９號"}),
+        ledger_row(**bare, **{"机构名称": "星光舞蹈培訓中心", "办学地址": "經十路1號"}),
+        ledger_row(**bare, **{"机构名称": "星光 舞蹈培训中心", "办学地址": "经十路1号"}),
+    ]
+    upload(education_inspector_client, on_commit, workbook_bytes(rows))
+    job = latest_job()
+    assert [(row, column) for row, column, _reason in errors_of(job)] == [(2, "机构名称"), (4, "机构名称")]
+    assert "已在台账中登记" in job.report[0]["reason"] and "与本文件第 3 行" in job.report[1]["reason"]
+    confirm(education_inspector_client, on_commit, job)
+    assert Institution.objects.filter(region=regions["township"]).count() == 2  # the register's and 星光's
+
+
 def test_a_file_with_only_bad_rows_cannot_be_confirmed(education_inspector_client, regions,
                                                        on_commit):
     upload(education_inspector_client, on_commit,
