@@ -11,6 +11,7 @@ from inspections import selectors as inspection_selectors
 from institutions.models import Category, Institution, Licence, StudentStage
 from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
+from regulator.textnorm import search_text
 
 from .models import PUBLIC_STATUSES, Batch, BlackCategory, EntryStatus, ListEntry, ListKind, ReportStep
 
@@ -76,9 +77,13 @@ def public_entries_filtered(
         if len(code) == 18 and code.isalnum():
             queryset = queryset.filter(institution__credit_code=code)
         else:
-            queryset = queryset.filter(
-                Q(institution__name__contains=term) | Q(institution__address__contains=term)
-            )
+            # A Traditional-script or full-width query finds the register's Simplified names (and, typed as
+            # stored, the names kept in Traditional script too).
+            terms = {term, search_text(term)}
+            match = Q()
+            for each in terms:
+                match |= Q(institution__name__contains=each) | Q(institution__address__contains=each)
+            queryset = queryset.filter(match)
     if region:
         queryset = queryset.filter(institution__region__code__startswith=region)
     if category:

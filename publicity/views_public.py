@@ -12,6 +12,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from regulator.models import Region, VerificationRecord
 from regulator.paging import BadPageParameter, after_param
 from regulator.params import parse_id
 from regulator.spreadsheets import csv_cell
+from regulator.textnorm import search_text
 from regulator.views_helpers import service_call
 
 from . import cache as public_cache
@@ -437,7 +439,8 @@ def institution_search_for_report(request):
     if len(term) >= 2:
         rows = list(
             Institution.objects.filter(
-                name__contains=term, pk__in=selectors.published_entries().values("institution_id")
+                Q(name__contains=term) | Q(name__contains=search_text(term)),
+                pk__in=selectors.published_entries().values("institution_id"),
             )
             .order_by("name")
             .values("id", "name", "address")[:10]

@@ -463,3 +463,17 @@ def test_tracking_page_escapes_nothing_staff(world):
         Client().get(reverse("publicity:report_track"), {"number": world["report"].tracking_number}).content
     )
     assert "内部核查记录秘密".encode() not in body
+
+
+@pytest.mark.django_db
+def test_a_traditional_script_query_finds_the_simplified_name(world):
+    """A parent in Hong Kong or Taiwan, or a phone set to Traditional input, types 星光美術培訓: the register's
+    Simplified 星光美术培训中心 is found; full-width letters and digits are folded too."""
+    body = Client().get(reverse("publicity:white_list"), {"q": "星光美術培訓"}).content.decode()
+    assert "星光美术培训中心" in body
+    black = Client().get(reverse("publicity:black_list"), {"q": "黑心補習班"}).content.decode()
+    assert "黑心补习班" in black
+    picked = Client().get(reverse("publicity:report_pick"), {"q": "美術培訓"}).content.decode()
+    assert "星光美术培训中心" in picked
+    nothing = Client().get(reverse("publicity:white_list"), {"q": "月亮舞蹈"}).content.decode()
+    assert "星光美术培训中心" not in nothing
