@@ -183,3 +183,31 @@ def published_draw_results(*, draw: SpotCheckDraw) -> list[dict]:
         }
         for visit in visits
     ]
+
+
+# ---- for the public search (publicity): what the public may know of an institution's inspections --------------
+
+
+def publicly_inspected_institutions() -> QuerySet:
+    """Institutions with a published double-random result (双随机、一公开): they have a public page."""
+    return Visit.objects.filter(status=VisitStatus.SUBMITTED, draw__published_at__isnull=False).values(
+        "institution_id")
+
+
+def last_inspection_annotations() -> dict:
+    """Annotations for an Institution queryset: the last completed inspection's time (any visit, as the public
+    institution page states it) and the last published spot-check result's time and outcome code."""
+    from django.db.models import OuterRef, Subquery
+
+    submitted = Visit.objects.filter(institution_id=OuterRef("pk"), status=VisitStatus.SUBMITTED).order_by(
+        "-submitted_at")
+    published = submitted.filter(draw__published_at__isnull=False)
+    return {
+        "last_inspected_at": Subquery(submitted.values("submitted_at")[:1]),
+        "last_check_at": Subquery(published.values("submitted_at")[:1]),
+        "last_check_outcome": Subquery(published.values("outcome")[:1]),
+    }
+
+
+def public_outcome(outcome: str | None) -> str:
+    return str(PUBLIC_OUTCOME_WORDING.get(outcome, "")) if outcome else ""

@@ -46,6 +46,29 @@ class PublicListForm(forms.Form):
             del self.fields["black_category"]
 
 
+class PublicSearchForm(forms.Form):
+    """One search over every institution with a public page: white-listed, black-listed or neither."""
+
+    LIST_CHOICES = [("", _("全部")), ("white", _("在白名单中")), ("black", _("在黑名单中")),
+                    ("none", _("不在白名单或黑名单中"))]
+    q = forms.CharField(label=_("机构名称、地址或统一社会信用代码"), required=False, max_length=60)
+    region = forms.ChoiceField(label=_("区划"), required=False)
+    category = forms.ChoiceField(label=_("类别"), required=False, choices=_blank(Category.choices))
+    list_status = forms.ChoiceField(label=_("名单"), required=False, choices=LIST_CHOICES)
+    page = forms.IntegerField(
+        label=_("页码"), required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
+        error_messages={
+            "min_value": _("页码须为1到%(limit_value)s之间的整数。"),
+            "max_value": _("页码超出范围：最多显示前%(limit_value)s页，请缩小搜索条件。"),
+            "invalid": _("页码须为整数。"),
+        },
+    )
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _blank(list(regions))
+
+
 class OpenDataForm(forms.Form):
     list_kind = forms.ChoiceField(label=_("名单"), required=False, choices=_blank(ListKind.choices))
     page = forms.IntegerField(

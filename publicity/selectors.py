@@ -186,7 +186,9 @@ def institution_public_page(*, institution: Institution, today: date | None = No
         .values("list_kind", "published_at", "removed_at")
     )
     last_inspection = last_inspection_date(institution_id=institution.pk)
+    white_since = next((row["published_at"] for row in current if row["list_kind"] == ListKind.WHITE), None)
     return {
+        "white_since": white_since,
         "licences": licences,
         "current_entries": current,
         "removed_entries": removed,
@@ -228,3 +230,70 @@ def public_report_steps(*, tracking_number: str) -> list[ReportStep]:
         )
         .order_by("at", "id")
     )
+
+
+# ---- one public search over every institution with a public page ------------------------------------------
+
+SEARCH_PAGE_SIZE = 20
+
+
+class ListStatus:
+    WHITE = "white"
+    BLACK = "black"
+    NONE = "none"
+
+
+def public_institution_ids():
+    """Institutions with a public page: a list entry once published (current, corrected or removed), or a
+    published spot-check result. Nothing else of the register is public."""
+    entries = ListEntry.objects.filter(status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED)).values("institution_id")
+    return Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
+
+
+def public_search(*, q: str = "", region: str = "", category: str = "", list_status: str = "") -> QuerySet:
+    """Every institution with a public page matching the filters, with its list status and last inspection."""
+    from django.db.models import Exists, OuterRef
+
+    current = published_entries().filter(institution_id=OuterRef("pk"))
+    queryset = (
+        Institution.objects.filter(public_institution_ids())
+        .select_related("region")
+        .only("id", "name", "credit_code", "address", "region__name", "category", "licence_standing",
+              "operating_state")
+        .annotate(on_white=Exists(current.filter(list_kind=ListKind.WHITE)),
+                  on_black=Exists(current.filter(list_kind=ListKind.BLACK)),
+                  **inspection_selectors.last_inspection_annotations())
+    )
+    term = q.strip()
+    if term:
+        code = normalize_credit_code(term)
+        if len(code) == 18 and code.isalnum():
+            queryset = queryset.filter(credit_code=code)
+        else:
+            match = Q()
+            for each in {term, search_text(term)}:
+                match |= Q(name__contains=each) | Q(address__contains=each)
+            queryset = queryset.filter(match)
+    if region:
+        queryset = queryset.filter(region__code__startswith=region)
+    if category:
+        queryset = queryset.filter(category=category)
+    if list_status == ListStatus.WHITE:
+        queryset = queryset.filter(on_white=True)
+    elif list_status == ListStatus.BLACK:
+        queryset = queryset.filter(on_black=True)
+    elif list_status == ListStatus.NONE:
+        queryset = queryset.filter(on_white=False, on_black=False)
+    return queryset
+
+
+def public_search_page(queryset: QuerySet, *, page: int, size: int = SEARCH_PAGE_SIZE) -> tuple[list, bool]:
+    """One page of search results by name (one query), each labelled for the page."""
+    offset = (page - 1) * size
+    rows = list(queryset.order_by("name", "id")[offset: offset + size + 1])
+    for row in rows[:size]:
+        row.list_status = ListStatus.BLACK if row.on_black else ListStatus.WHITE if row.on_white else ListStatus.NONE
+        row.last_inspected_on = timezone.localdate(row.last_inspected_at) if row.last_inspected_at else None
+        row.last_check_on = timezone.localdate(row.last_check_at) if row.last_check_at else None
+        row.last_check_result = inspection_selectors.public_outcome(row.last_check_outcome)
+    return rows[:size], len(rows) > size

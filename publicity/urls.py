@@ -9,6 +9,7 @@ app_name = "publicity"
 
 public_patterns = [
     path("", views_public.public_home, name="public_home"),
+    path("search/", views_public.public_search, name="public_search"),
     path("white/", views_public.white_list, name="white_list"),
     path("black/", views_public.black_list, name="black_list"),
     path("cases/", views_public.typical_cases, name="typical_cases"),

@@ -35,7 +35,7 @@ from regulator.views_helpers import service_call
 
 from . import cache as public_cache
 from . import selectors, services
-from .forms import OpenDataForm, PageForm, PublicListForm, ReportForm
+from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
 from .models import Batch, ListKind, ReportStatus
 from .openapi import openapi_document
 
@@ -173,6 +173,25 @@ def _list_view(request, list_kind: str | None, template_title, *, typical_only=F
             **_page_links(request, page, has_next),
         },
     )
+
+
+@public_cached("search")
+def public_search(request):
+    """Every institution with a public page — white-listed, black-listed or neither — by name (Simplified or
+    Traditional), address or credit code, with its standing, list status and last inspection."""
+    form = PublicSearchForm(request.GET or None, regions=_regions())
+    if request.GET and not form.is_valid():
+        return render(request, "publicity/public_search.html", {"form": form, "rows": [], "invalid": True},
+                      status=400)
+    data = form.cleaned_data if request.GET else {}
+    page = data.get("page") or 1
+    queryset = selectors.public_search(q=data.get("q", ""), region=data.get("region", ""),
+                                       category=data.get("category", ""), list_status=data.get("list_status", ""))
+    rows, has_next = selectors.public_search_page(queryset, page=page)
+    return render(request, "publicity/public_search.html", {
+        "form": form, "rows": rows, "page": page, "searched": bool(request.GET), "q": data.get("q", ""),
+        **_page_links(request, page, has_next),
+    })
 
 
 @public_cached("white")

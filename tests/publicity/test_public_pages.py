@@ -154,6 +154,9 @@ def test_institution_page_shows_licences_entries_and_stale_inspection_warning(wo
     assert "教民137010270000001号" in body
     assert "证照齐全，经营规范" in body
     assert 'id="inspection-warning"' in body
+    # The warning agrees with the white-list entry beside it: listed on review, no site check within a year.
+    assert "经审核列入白名单" in body and "近一年内暂无现场检查记录" in body
+    assert "暂无该机构近一年内的检查记录" not in body
 
 
 @pytest.mark.django_db
