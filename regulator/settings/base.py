@@ -1,6 +1,7 @@
 """Settings read from the environment, with defaults that run on a laptop (SQLite, no servers)."""
 
 import ipaddress
+import json
 import os
 from pathlib import Path
 
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "regulator.oversight.context_processors.nav_counts",
+                "publicity.context_processors.public_site",
             ],
         },
     },
@@ -354,3 +356,16 @@ AUDIT_REQUIRE_REGISTERED_KINDS = env_bool("AUDIT_REQUIRE_REGISTERED_KINDS", DEBU
 # The dashboard summary's covering index (regulator.DailyFigure) has INCLUDE columns, which SQLite (the demo's
 # database) ignores: it is still an index there, only not an index-only one.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+
+# ---- the public site's masthead and contacts (a government site names its sponsor and how to reach it) ----
+PUBLIC_SITE = {
+    "sponsor": os.environ.get("PUBLIC_SITE_SPONSOR", "校外培训机构治理专项工作领导小组办公室"),
+    "phone": os.environ.get("PUBLIC_SITE_PHONE", "12345"),
+    "address": os.environ.get("PUBLIC_SITE_ADDRESS", ""),
+    "icp": os.environ.get("PUBLIC_SITE_ICP", ""),  # ICP filing number shown in the footer, where there is one
+}
+# Where the public may report by phone, letter or in person, per county: a JSON list of
+# {"region": "370102", "name": "历下区教育局", "phone": "...", "address": "...", "hours": "..."}. 12345, the
+# citizens' service hotline, takes reports everywhere.
+REPORT_HOTLINES = json.loads(os.environ.get("REPORT_HOTLINES_JSON", "[]"))

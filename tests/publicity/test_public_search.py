@@ -81,3 +81,18 @@ def test_one_query_a_page_however_many_institutions(world, regions, users, rows,
     with django_assert_num_queries(2):  # the page (institutions, list status, last inspection), the regions
         response = Client().get(URL, {"q": "批量"})
     assert response.status_code == 200 and response.content.decode().count("批量培训") == min(rows, 20)
+
+
+def test_every_public_page_names_its_sponsor_and_contacts_and_has_share_metadata(world, settings):
+    settings.PUBLIC_SITE = {**settings.PUBLIC_SITE, "sponsor": "济南市历下区校外培训治理办公室", "phone": "0531-12345678"}
+    settings.REPORT_HOTLINES = [{"region": "370102", "name": "历下区教育局", "phone": "0531-87654321",
+                                 "address": "历下区文化路1号", "hours": "工作日 9:00—17:00"}]
+    cache.clear()
+    for name in ("public_search", "white_list", "report_form"):
+        body = Client().get(reverse(f"publicity:{name}")).content.decode()
+        assert "主办单位：济南市历下区校外培训治理办公室" in body, name
+        assert 'href="tel:0531-12345678"' in body, name
+        assert '<meta property="og:title"' in body and '<meta property="og:description"' in body, name
+    form = Client().get(reverse("publicity:report_form")).content.decode()
+    assert "也可以电话、信件或当面举报" in form
+    assert "历下区教育局" in form and 'href="tel:0531-87654321"' in form and "历下区文化路1号" in form
