@@ -84,7 +84,8 @@ def test_one_query_a_page_however_many_institutions(world, regions, users, rows,
 
 
 def test_every_public_page_names_its_sponsor_and_contacts_and_has_share_metadata(world, settings):
-    settings.PUBLIC_SITE = {**settings.PUBLIC_SITE, "sponsor": "济南市历下区校外培训治理办公室", "phone": "0531-12345678"}
+    settings.PUBLIC_SITE = {**settings.PUBLIC_SITE, "sponsor": "济南市历下区校外培训治理办公室",
+                            "phone": "0531-12345678"}
     settings.REPORT_HOTLINES = [{"region": "370102", "name": "历下区教育局", "phone": "0531-87654321",
                                  "address": "历下区文化路1号", "hours": "工作日 9:00—17:00"}]
     cache.clear()
