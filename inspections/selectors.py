@@ -211,3 +211,11 @@ def last_inspection_annotations() -> dict:
 
 def public_outcome(outcome: str | None) -> str:
     return str(PUBLIC_OUTCOME_WORDING.get(outcome, "")) if outcome else ""
+
+
+def published_spot_check_visits() -> QuerySet:
+    """Completed visits of published draws with their institution and draw (the open-data dataset)."""
+    return (Visit.objects.filter(status=VisitStatus.SUBMITTED, draw__published_at__isnull=False)
+            .select_related("institution", "draw")
+            .only("id", "draw_id", "institution_id", "submitted_at", "outcome", "updated_at", "institution__name",
+                  "institution__credit_code", "institution__region_id", "draw__published_at"))

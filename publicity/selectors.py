@@ -27,7 +27,7 @@ _STAGE_FIELD = {
     StudentStage.SENIOR_HIGH: "institution__serves_senior_high",
 }
 
-# The public columns of an entry, in the order of the open-data schema (documented in openapi.json).
+# The public columns of an entry, in the order of the legacy open-data files (entries.json/.csv).
 PUBLIC_ENTRY_FIELDS = {
     "entry_id": "id",
     "version": "version",
