@@ -17,8 +17,8 @@ from django.db.models import F, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
-from pydantic import field_validator
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import field_validator
 
 from inspections import selectors as inspection_selectors
 from institutions.models import Institution

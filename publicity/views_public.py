@@ -35,9 +35,9 @@ from regulator.views_helpers import service_call
 
 from . import cache as public_cache
 from . import selectors, services
+from .api import openapi_document
 from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
 from .models import Batch, ListKind, ReportStatus
-from .api import openapi_document
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
