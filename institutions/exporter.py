@@ -79,9 +79,10 @@ def iter_rows(queryset: QuerySet) -> Iterator[dict[str, object]]:
             yield institution_row(institution)
 
 
-def xlsx_file(queryset: QuerySet):
-    """A temporary file holding the workbook, rewound; the caller streams and closes it."""
-    return workbook_file(iter_rows(queryset), columns=EXPORT_COLUMNS)
+def xlsx_file(queryset: QuerySet, *, caption=()):
+    """A temporary file holding the workbook (under its title block, which the importer skips), rewound; the
+    caller streams and closes it."""
+    return workbook_file(iter_rows(queryset), columns=EXPORT_COLUMNS, caption=caption)
 
 
 class _Echo:

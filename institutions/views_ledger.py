@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from regulator.views_helpers import service_call, staff_required
+from regulator.views_helpers import export_caption, service_call, staff_required
 
 from . import exporter, permissions, selectors
 from .forms import ImportUploadForm
@@ -48,7 +48,8 @@ def register_export(request, fmt: str):
         return HttpResponseRedirect(_list_url(request))
     filename = f"机构台账-{timezone.localdate():%Y%m%d}.{fmt}"
     if fmt == "xlsx":
-        return FileResponse(exporter.xlsx_file(queryset), as_attachment=True, filename=filename,
+        return FileResponse(exporter.xlsx_file(queryset, caption=export_caption(request, register.form)),
+                            as_attachment=True, filename=filename,
                             content_type=XLSX_TYPE)
     response = StreamingHttpResponse(exporter.csv_lines(queryset), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -51,37 +51,71 @@ def _cell(sheet, value):
     return cell
 
 
-def write_xlsx(target, *, sheets: Iterable[Sheet]) -> None:
-    """A write-only workbook (rows streamed, constant memory), one sheet per (title, headers, rows): headers
-    bold, the header row frozen, dates as date cells, datetimes naive local time to the minute."""
+# The title block above an export's header (制表单位, 制表时间, 筛选条件): each line's first cell starts with one
+# of these; the register's importer skips such lines, so an export with its title block imports again.
+CAPTION_PREFIXES = ("制表单位：", "制表时间：", "筛选条件：")
+MIN_WIDTH, MAX_WIDTH = 8, 48
+
+
+def display_width(text) -> int:
+    """Columns of a spreadsheet a text takes: CJK and full-width characters two, others one."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text or ""))
+
+
+def caption_lines(*, unit: str, filters: str, at: datetime.datetime) -> list[str]:
+    """The three lines of an export's title block."""
+    return [f"制表单位：{unit or '—'}", f"制表时间：{at:%Y-%m-%d %H:%M}", f"筛选条件：{filters or '全部'}"]
+
+
+def write_xlsx(target, *, sheets: Iterable[Sheet], caption: Sequence[str] = ()) -> None:
+    """A write-only workbook (rows streamed, constant memory), one sheet per (title, headers, rows): the title
+    block (`caption` lines, then a blank line) above the header, headers bold, the header row frozen, an
+    autofilter over header and rows, columns as wide as their header (within reason), dates as date cells,
+    datetimes naive local time to the minute."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for title, headers, rows in sheets:
         sheet = workbook.create_sheet(str(title)[:31])  # Excel's limit for a sheet name
-        sheet.freeze_panes = "A2"
+        headers = [str(header) for header in headers]
+        for position, header in enumerate(headers, start=1):
+            width = min(max(display_width(header) + 4, MIN_WIDTH), MAX_WIDTH)
+            sheet.column_dimensions[get_column_letter(position)].width = width
+        header_row = len(caption) + 2 if caption else 1
+        sheet.freeze_panes = f"A{header_row + 1}"
+        for line in caption:
+            sheet.append([_cell(sheet, line)])
+        if caption:
+            sheet.append([])
         header_cells = []
         for header in headers:
             cell = _cell(sheet, header)
             cell.font = bold
             header_cells.append(cell)
         sheet.append(header_cells)
+        count = 0
         for row in rows:
             sheet.append([_cell(sheet, value) for value in row])
+            count += 1
+        if headers:
+            sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{header_row + count}"
     workbook.save(target)
 
 
-def xlsx_bytes(*, sheets: Iterable[Sheet]) -> bytes:
+def xlsx_bytes(*, sheets: Iterable[Sheet], caption: Sequence[str] = ()) -> bytes:
     buffer = io.BytesIO()
-    write_xlsx(buffer, sheets=sheets)
+    write_xlsx(buffer, sheets=sheets, caption=caption)
     return buffer.getvalue()
 
 
-def xlsx_file(*, sheets: Iterable[Sheet]):
+def xlsx_file(*, sheets: Iterable[Sheet], caption: Sequence[str] = ()):
     """A temporary file holding the workbook (in memory up to 8 MB), rewound; the caller streams and closes it."""
     target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    write_xlsx(target, sheets=sheets)
+    write_xlsx(target, sheets=sheets, caption=caption)
     target.seek(0)
     return target

@@ -84,3 +84,33 @@ def service_call(request, form=None, *, success=None):
 def json_refusal(error: ServiceError) -> JsonResponse:
     """The JSON answer of a refused call: {"error": message}, 403 if forbidden, else 400."""
     return JsonResponse({"error": error.message}, status=403 if isinstance(error, ActionForbidden) else 400)
+
+
+def filter_summary(form) -> str:
+    """A filter form's chosen values in words (类别：学科类；区划：历下区), for an export's title block; in Chinese."""
+    from django.utils import translation
+
+    parts = []
+    with translation.override("zh-hans"):
+        for name, field in form.fields.items():
+            value = form.cleaned_data.get(name)
+            if value in (None, "", [], ()) or name in ("page", "after", "sort"):
+                continue
+            choices = dict(getattr(field, "choices", []) or [])
+            if isinstance(value, list | tuple):
+                shown = "、".join(str(choices.get(item, item)) for item in value)
+            else:
+                shown = str(choices.get(value, value)) if choices else str(value)
+            parts.append(f"{field.label}：{shown}")
+    return "；".join(parts)
+
+
+def export_caption(request, form) -> list[str]:
+    """The title block of an export made by this request's user with this filter form."""
+    from django.utils import timezone
+
+    from .spreadsheets import caption_lines
+
+    department = getattr(request.user, "department", None)
+    return caption_lines(unit=str(department) if department else str(request.user), filters=filter_summary(form),
+                         at=timezone.localtime())

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from regulator.errors import ServiceError
+from regulator.spreadsheets import CAPTION_PREFIXES
 from regulator.uploads import OversizedUpload
 
 from .columns import COLUMN_NAMES, EXPORT_EXTRA_COLUMNS, normalize_header
@@ -41,6 +42,7 @@ class LedgerSheet:
     # column name -> 0-based index in the row
     index: dict[str, int] = field(default_factory=dict)
     width: int = 0
+    header_number: int = 1  # the header's Excel row: 1, or below an export's title block
 
     def close(self):
         self.workbook.close()
@@ -152,8 +154,7 @@ def open_ledger(content: bytes) -> LedgerSheet:
         raise WorkbookError(_("工作表“%(sheet)s”含有 %(count)d 处合并单元格（%(ranges)s）。"
                               "合并单元格会使数据错行，请取消所有合并、在每一行填写完整后重新上传。") % {
             "sheet": ledger.title, "count": len(merged), "ranges": shown})
-    first = next(iter_sheet_rows(ledger), None)
-    header_row = first[1] if first and first[0] == 1 else ()
+    header_number, header_row = _header(ledger)
     index, unknown, repeated = {}, [], []
     for position, value in enumerate(header_row):
         name = normalize_header(value)
@@ -179,8 +180,26 @@ def open_ledger(content: bytes) -> LedgerSheet:
             problems.append(_("重复的列：%(names)s。") % {"names": "、".join(repeated)})
         raise WorkbookError(_("表头与导入模板不一致：") + "".join(problems)
                             + _("请下载导入模板，第1行使用模板中的列名（带或不带*均可）。"))
-    ledger.index, ledger.width = index, len(header_row)
+    ledger.index, ledger.width, ledger.header_number = index, len(header_row), header_number
     return ledger
+
+
+def _header(ledger: LedgerSheet) -> tuple[int, tuple]:
+    """(Excel row number, values) of the header: row 1, or the row after an export's title block (lines of
+    制表单位/制表时间/筛选条件 and a blank line: regulator.spreadsheets.CAPTION_PREFIXES)."""
+    captioned = False
+    for number, values in iter_sheet_rows(ledger):
+        first = values[0] if values else None
+        if isinstance(first, str) and first.startswith(CAPTION_PREFIXES) and (captioned or number == 1):
+            captioned = True
+            continue
+        if captioned and all(is_blank(value) for value in values):
+            continue
+        if number == 1 or captioned:
+            return number, values
+        break  # row 1 is empty: no header where it must be
+    return 1, ()  # row 1 is empty or something else: no header where it must be
+    return 1, ()
 
 
 def is_blank(value) -> bool:
@@ -191,7 +210,7 @@ def iter_data_rows(ledger: LedgerSheet) -> Iterator[tuple[int, tuple]]:
     """(Excel row number, values) of the non-empty rows below the header, at most IMPORT_MAX_ROWS of them."""
     limit, count = settings.IMPORT_MAX_ROWS, 0
     for number, values in iter_sheet_rows(ledger, ledger.width):
-        if number < 2 or all(is_blank(value) for value in values):
+        if number <= ledger.header_number or all(is_blank(value) for value in values):
             continue
         count += 1
         if count > limit:

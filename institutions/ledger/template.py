@@ -47,9 +47,9 @@ def save_workbook(target, rows: Iterable[dict[str, object]], *, columns: list[st
     write_xlsx(target, sheets=[(SHEET_TITLE, columns, ordered_rows(rows, columns))])
 
 
-def workbook_file(rows: Iterable[dict[str, object]], *, columns: list[str]):
+def workbook_file(rows: Iterable[dict[str, object]], *, columns: list[str], caption=()):
     """The ledger in a rewound temporary file, for a streamed download."""
-    return xlsx_file(sheets=[(SHEET_TITLE, columns, ordered_rows(rows, columns))])
+    return xlsx_file(sheets=[(SHEET_TITLE, columns, ordered_rows(rows, columns))], caption=caption)
 
 
 def template_workbook() -> io.BytesIO:

@@ -179,9 +179,10 @@ def exceeds_limit(queryset: QuerySet, limit: int = EXPORT_MAX_ROWS) -> bool:
     return queryset.order_by().values("pk")[limit : limit + 1].exists()
 
 
-def ledger_xlsx(queryset: QuerySet, ledger: Ledger):
-    """A temporary file holding the ledger workbook, rewound; the caller streams and closes it."""
+def ledger_xlsx(queryset: QuerySet, ledger: Ledger, *, caption=()):
+    """A temporary file holding the ledger workbook (under its title block), rewound; the caller streams and
+    closes it."""
     with translation.override("zh-hans"):
         headers = [str(header) for header, _path in ledger.columns]
         title = str(ledger.title)
-    return xlsx_file(sheets=[(title, headers, iter_rows(queryset, ledger))])
+    return xlsx_file(sheets=[(title, headers, iter_rows(queryset, ledger))], caption=caption)

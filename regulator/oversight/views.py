@@ -21,7 +21,7 @@ from regulator import uploads
 from regulator.models import Region, RegionLevel, WeeklyReport
 from regulator.paging import after_param
 from regulator.scope import in_region
-from regulator.views_helpers import service_call, staff_required
+from regulator.views_helpers import export_caption, service_call, staff_required
 
 from . import exports, weekly
 from .dashboard import DashboardForm, can_view_dashboard, dashboard_figures, region_options, week_of
@@ -126,7 +126,8 @@ def export_ledger(request, kind: str):
                        % {"limit": f"{exports.EXPORT_MAX_ROWS:,}"})
         return HttpResponseRedirect(back)
     filename = f"{ledger_spec.title}-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(exports.ledger_xlsx(queryset, ledger_spec), as_attachment=True, filename=filename,
+    return FileResponse(exports.ledger_xlsx(queryset, ledger_spec, caption=export_caption(request, form)),
+                        as_attachment=True, filename=filename,
                         content_type=XLSX_TYPE)
 
 

@@ -44,8 +44,12 @@ def register(regions):
 
 
 def xlsx_rows(response) -> list[list]:
+    """The sheet's rows from its header down (below the title block: 制表单位, 制表时间, 筛选条件, a blank row)."""
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    assert [str(row[0]).split("：")[0] for row in rows[:3]] == ["制表单位", "制表时间", "筛选条件"]
+    assert all(value is None for value in rows[3])
+    return rows[4:]
 
 
 def csv_rows(response) -> tuple[str, list[list[str]]]:
@@ -75,6 +79,18 @@ def test_xlsx_export_has_the_ledger_columns_and_only_the_users_scope(education_i
     assert maths["统一社会信用代码"] in (None, "") and maths["办学许可证号"] is None
 
 
+def test_xlsx_export_has_a_title_block_widths_and_an_autofilter(education_inspector_client, register):
+    response = education_inspector_client.get(reverse("institutions:export", args=["xlsx"]),
+                                              {"category": "academic"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    assert sheet["A1"].value == "制表单位：历下区教育局"
+    assert sheet["A2"].value.startswith("制表时间：20")
+    assert sheet["A3"].value == "筛选条件：类别：学科类"
+    assert sheet["A5"].value == "机构名称*" and sheet.freeze_panes == "A6"
+    assert sheet.auto_filter.ref == f"A5:{sheet.cell(row=5, column=sheet.max_column).column_letter}6"
+    assert sheet.column_dimensions["A"].width >= 12 and sheet.column_dimensions["B"].width >= 20
+
+
 def test_export_takes_the_list_filters(education_inspector_client, register):
     url = reverse("institutions:export", args=["xlsx"])
     response = education_inspector_client.get(url, {"category": "academic"})
@@ -100,7 +116,7 @@ def test_csv_and_xlsx_never_turn_text_into_formulas(education_inspector_client, 
     assert rows[1][0].startswith("'=") and rows[1][2] == "'+123"
     response = education_inspector_client.get(reverse("institutions:export", args=["xlsx"]))
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    cell = workbook.worksheets[0]["A2"]
+    cell = workbook.worksheets[0]["A6"]  # the first row below the title block and the header
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
 
@@ -215,7 +231,7 @@ def test_another_county_cannot_import_our_export(education_inspector_client, oth
     job = _import(other_county_client, on_commit, content)
     assert (job.state, job.valid_rows) == (ImportJobState.VALIDATED, 0)
     columns = {(entry["row"], entry["column"]) for entry in job.report}
-    assert {(2, "区划代码"), (3, "区划代码")} <= columns  # outside their county
+    assert {(6, "区划代码"), (7, "区划代码")} <= columns  # outside their county (rows below the title block)
     assert any(column == "统一社会信用代码" and "已在台账中登记" in entry["reason"]
                for entry in job.report for column in [entry["column"]])  # and duplicates refused
     with on_commit(execute=True):

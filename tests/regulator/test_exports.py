@@ -30,7 +30,11 @@ def sheet_rows(response) -> list[tuple]:
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == XLSX
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    return list(workbook.worksheets[0].iter_rows(values_only=True))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    # The title block: who made it, when, with which filters; a blank row; then the header.
+    assert [str(row[0]).split("：")[0] for row in rows[:3]] == ["制表单位", "制表时间", "筛选条件"]
+    assert all(value is None for value in rows[3])
+    return rows[4:]
 
 
 def names(rows, column: str) -> set:
