@@ -3,6 +3,7 @@
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "regulator.db_router.ReplicaReadsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "regulator.middleware.PermissionsPolicyMiddleware",
     "regulator.middleware.RequestLimitsMiddleware",
@@ -112,6 +114,30 @@ else:
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     })
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# A streaming replica of the primary (regulator/db_router.py): the public site, open data, the dashboard and the
+# ledger exports read from it when it is set and at most REPLICA_MAX_LAG_SECONDS behind; all else reads and
+# writes the primary. Without REPLICA_DATABASE_URL every read goes to `default`.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    # A replica that is down costs a page two seconds once per lag check, not a hung worker.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    # Tests read the primary's test database through the replica's server (it replicates the whole cluster).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["regulator.db_router.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "2"))
+# The views (URL names) whose GET may read from the replica. Not the report form's tracking page: a reporter
+# looks up the report of a moment ago, which a replica may not have yet.
+REPLICA_READ_VIEWS = frozenset({
+    "publicity:public_home", "publicity:white_list", "publicity:black_list", "publicity:typical_cases",
+    "publicity:institution_page", "publicity:batch_list", "publicity:batch_detail", "publicity:batch_json",
+    "publicity:spot_checks", "publicity:spot_check_detail", "publicity:open_data_json",
+    "publicity:open_data_csv", "publicity:openapi",
+    "dashboard", "ledger", "export_ledger", "institutions:export",
+})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "regulator.User"
@@ -180,6 +206,44 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+def s3_storage(bucket: str) -> dict:
+    """Evidence, report photos, case evidence, import workbooks and generated PDFs in an S3-compatible object store
+    (MinIO, Alibaba OSS, Tencent COS, Huawei OBS, AWS) through django-storages: every web and worker host reads
+    the same files. The bucket stays private (no ACL is set on an object, so it inherits the bucket's private
+    default); a file leaves only through regulator.uploads.file_response, after the view's permission check."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("FILE_URL_SECONDS", "300")),
+            # The file system's rule: a new file never replaces another of the same name.
+            "file_overwrite": False,
+        },
+    }
+
+
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage(S3_BUCKET)
+# How a stored file reaches the browser once its view has checked the permission (regulator/uploads.py):
+# "stream" — this process reads the storage and sends the bytes (the demo and the tests);
+# "signed-url" — a redirect to a URL of the object store signed for FILE_URL_SECONDS (S3 only);
+# "x-accel" — an X-Accel-Redirect to FILE_ACCEL_PREFIX, an `internal` location of nginx (docs/deploy/nginx.conf)
+# that serves MEDIA_ROOT, or proxies to the object store with the signed URL's path and query.
+FILE_SERVING = os.environ.get("FILE_SERVING", "signed-url" if S3_BUCKET else "stream")
+FILE_URL_SECONDS = int(os.environ.get("FILE_URL_SECONDS", "300"))
+FILE_ACCEL_PREFIX = os.environ.get("FILE_ACCEL_PREFIX", "/_protected/")
 # A request whose body is larger than this spools its files to disk (FILE_UPLOAD_TEMP_DIR) instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Form fields (not files) over 20 MB, more than 1,000 fields or 100 files in one request are refused with the
@@ -209,6 +273,26 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+
+def _signed_url_origin() -> str:
+    """Where a signed file URL points (the object store's origin, seen by the browser), for the CSP below."""
+    if os.environ.get("FILE_URL_ORIGIN"):
+        return os.environ["FILE_URL_ORIGIN"]
+    endpoint = urlsplit(os.environ.get("S3_ENDPOINT_URL", ""))
+    if not endpoint.netloc:
+        return "https://*.amazonaws.com"
+    host = endpoint.netloc
+    if os.environ.get("S3_ADDRESSING_STYLE", "path") == "virtual":
+        host = f"{S3_BUCKET}.{host}"
+    return f"{endpoint.scheme}://{host}"
+
+
+if FILE_SERVING == "signed-url":
+    # A photo shown in a page (<img src> of its checked view) is redirected there: let the page load it.
+    SECURE_CSP["img-src"].append(_signed_url_origin())
+    SECURE_CSP["media-src"].append(_signed_url_origin())
+
 # Permissions-Policy (regulator.middleware.PermissionsPolicyMiddleware): the visit page uses the camera (photo
 # evidence) and the position (start of a visit) on this site only; every other feature is off.
 PERMISSIONS_POLICY = {

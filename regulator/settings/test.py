@@ -13,6 +13,17 @@ if _worker.startswith("gw") and _worker[2:].isdigit():
     if _db.isdigit():
         os.environ["REDIS_URL"] = f"{_base}/{max(int(_db) - int(_worker[2:]), 0)}"
 
+# TEST_STORAGE=s3 (make test's storage run): the default storage is the S3 server at TEST_S3_ENDPOINT_URL
+# (moto's, started by tests/ops/servers.py), one bucket per xdist worker, created by tests/conftest.py.
+if os.environ.get("TEST_STORAGE") == "s3":
+    os.environ["S3_BUCKET"] = f"regulator-test-{_worker or 'main'}"
+    os.environ["S3_ENDPOINT_URL"] = os.environ["TEST_S3_ENDPOINT_URL"]
+    os.environ.setdefault("S3_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("S3_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("S3_REGION", "us-east-1")
+else:
+    os.environ.pop("S3_BUCKET", None)
+
 from .base import *  # noqa: E402,F403
 from .base import BASE_DIR  # noqa: E402
 
@@ -22,9 +33,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "default": STORAGES["default"] if S3_BUCKET else {"BACKEND": "django.core.files.storage.InMemoryStorage"},  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The tests read what a view sends; the signed-URL and X-Accel ways are tests/ops' own.
+FILE_SERVING = "stream"
 AXES_FAILURE_LIMIT = 3
 AUDIT_HMAC_KEY = "test-audit-hmac-key"
 AUDIT_REQUIRE_REGISTERED_KINDS = True
