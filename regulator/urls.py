@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import observability, views
 
 handler400 = "regulator.views.bad_request"
 handler403 = "regulator.views.forbidden"
@@ -28,4 +28,8 @@ urlpatterns = [
     path("verify/", views.verify_lookup, name="verify_lookup"),
     path("verify/<str:token>/", views.verify_document, name="verify"),
     path("admin/", admin.site.urls),
+    # For the load balancer and the monitoring host only (regulator/observability.py); a 404 to anyone else.
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),
 ]

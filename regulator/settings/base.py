@@ -9,6 +9,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "regulator.observability.RequestIdMiddleware",
     "regulator.db_router.ReplicaReadsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "regulator.middleware.PermissionsPolicyMiddleware",
@@ -381,6 +383,26 @@ CELERY_TASK_ANNOTATIONS = {
     "publicity.tasks.chase_report_deadlines": _BATCH_TASK_LIMITS,
     "regulator.tasks.refresh_daily_figures": _BATCH_TASK_LIMITS,
 }
+# Queues by kind of work, so that worker hosts can be sized per kind (docs/operations.md): a long PDF batch or a
+# 10,000-row import never holds up a notification mail. A worker started without -Q (the demo) consumes them all.
+CELERY_QUEUE_NAMES = ("default", "pdf", "import", "chaser", "mail")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_ROUTES = {
+    "penalties.tasks.render_pdf": {"queue": "pdf"},
+    "regulator.tasks.render_weekly_report": {"queue": "pdf"},
+    "regulator.tasks.weekly_reports": {"queue": "pdf"},
+    "institutions.tasks.validate_import": {"queue": "import"},
+    "institutions.tasks.run_import": {"queue": "import"},
+    "penalties.tasks.chase_deadlines": {"queue": "chaser"},
+    "publicity.tasks.chase_report_deadlines": {"queue": "chaser"},
+    "institutions.tasks.expire_licences": {"queue": "chaser"},
+    "regulator.tasks.refresh_daily_figures": {"queue": "chaser"},
+    "regulator.tasks.refresh_institution_figures": {"queue": "chaser"},
+    "regulator.tasks.audit_checkpoint": {"queue": "chaser"},
+    "regulator.tasks.send_notification_email": {"queue": "mail"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat process; every periodic job also takes an advisory lock (regulator.locks) so overlaps are harmless.
 # The oversight floor's tasks (regulator/oversight/tasks.py) keep the names they had in regulator/tasks.py.
@@ -408,11 +430,19 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 # What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
 IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
+# LOG_FORMAT=json: one JSON object a line (regulator.observability.JsonFormatter) with the request id (X-Request-ID
+# from nginx, or made here), the user id and department id of a staff request; nothing of a reporter's identity.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "regulator.observability.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "regulator.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
         "regulator.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -420,6 +450,14 @@ LOGGING = {
 }
 
 SITE_TITLE = _("校外培训机构协同监管平台")
+
+# /healthz (the process answers), /readyz (database, replica, Redis, broker, storage) and /metrics (Prometheus
+# text) answer only these networks (the load balancer, the monitoring host), or a request with
+# `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets 404 (regulator/observability.py).
+OPS_ALLOWED_CIDRS = [
+    str(ipaddress.ip_network(cidr, strict=False)) for cidr in env_list("OPS_ALLOWED_CIDRS", "127.0.0.1/32,::1/128")
+]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # The key of the audit trail's HMAC chains (regulator.audit, docs/audit.md): kept in the environment, never in the
 # database. This default is for a laptop only; production settings refuse to start without AUDIT_HMAC_KEY.
