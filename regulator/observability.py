@@ -5,8 +5,9 @@
   failing checks named otherwise.
 - `/metrics`: the Prometheus text format, written here rather than through django-prometheus: what it shows is
   read at scrape time from the shared services (queue lengths, replica lag, reachability), so it is the same
-  whichever gunicorn worker or host answers, with no multiprocess directory and no extra dependency. Request
-  rates and latencies come from nginx's access log (docs/operations.md), where the proxy measures them.
+  whichever gunicorn worker or host answers, with no multiprocess directory and no extra dependency; the Celery
+  task counts, durations and the periodic jobs' last figures are counted in Redis by every worker. Request rates
+  and latencies come from nginx's access log (docs/operations.md), where the proxy measures them.
 - All three answer only the networks of OPS_ALLOWED_CIDRS (the client address as regulator.clientaddr sees it,
   behind the trusted proxies) or a bearer METRICS_TOKEN; anyone else gets a plain 404.
 - `RequestIdMiddleware` keeps the request id (nginx's X-Request-ID, or a new one), echoed in the response; the
@@ -190,6 +191,78 @@ def readyz(request):
     return JsonResponse({"ready": ready, "checks": results}, status=200 if ready else 503)
 
 
+# ---- task metrics, counted in Redis ----------------------------------------------------------------------
+# Every worker of every host adds to the same Redis hashes (one pipelined round trip at a task's end), so /metrics
+# shows the deployment's totals whichever process answers. A periodic job's numeric result (the chaser's counts)
+# is kept as its last run's figures.
+
+TASK_COUNTS_KEY = "regulator:metrics:task_counts"
+TASK_SECONDS_KEY = "regulator:metrics:task_seconds"
+TASK_RESULT_KEY = "regulator:metrics:task_last_result"
+_started: dict[str, float] = {}
+
+
+def _metrics_redis():
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        return None
+    from celery import current_app
+
+    return current_app.pool.acquire(block=True)
+
+
+def _task_started(task_id=None, **kwargs):
+    if task_id:
+        _started[task_id] = time.monotonic()
+
+
+def _task_finished(task_id=None, task=None, state=None, retval=None, **kwargs):
+    began = _started.pop(task_id, None) if task_id else None
+    if task is None or state is None:
+        return
+    try:
+        conn = _metrics_redis()
+        if conn is None:
+            return
+        with conn:
+            pipe = conn.default_channel.client.pipeline()
+            pipe.hincrby(TASK_COUNTS_KEY, f"{task.name}|{state}", 1)
+            if began is not None:
+                pipe.hincrbyfloat(TASK_SECONDS_KEY, task.name, time.monotonic() - began)
+            if state == "SUCCESS" and task.name in settings.CELERY_BEAT_TASKS:
+                figures = retval if isinstance(retval, dict) else {"result": retval}
+                for key, value in figures.items():
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        pipe.hset(TASK_RESULT_KEY, f"{task.name}|{key}", value)
+            pipe.execute()
+    except Exception:  # metrics never fail a task
+        logging.getLogger(__name__).warning("task metrics not recorded", exc_info=True)
+
+
+def connect_task_metrics() -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    task_prerun.connect(_task_started, weak=False, dispatch_uid="regulator.observability.task_started")
+    task_postrun.connect(_task_finished, weak=False, dispatch_uid="regulator.observability.task_finished")
+
+
+def _task_metrics() -> tuple[dict, dict, dict] | None:
+    conn = _metrics_redis()
+    if conn is None:
+        return None
+    with conn:
+        client = conn.default_channel.client
+        pipe = client.pipeline()
+        pipe.hgetall(TASK_COUNTS_KEY)
+        pipe.hgetall(TASK_SECONDS_KEY)
+        pipe.hgetall(TASK_RESULT_KEY)
+        counts, seconds, results = pipe.execute()
+
+    def text(raw):
+        return {(k.decode() if isinstance(k, bytes) else k): float(v) for k, v in raw.items()}
+
+    return text(counts), text(seconds), text(results)
+
+
 # ---- metrics ----------------------------------------------------------------------------------------------
 
 
@@ -240,4 +313,28 @@ def metrics(request):
     if lengths is not None:
         gauge("regulator_celery_queue_length", "Tasks waiting in each Celery queue.",
               [({"queue": name}, count) for name, count in lengths.items()])
+    try:
+        tasks = _task_metrics()
+    except Exception:
+        logging.getLogger(__name__).warning("task metrics unavailable", exc_info=True)
+        tasks = None
+    if tasks is not None:
+        counts, seconds, results = tasks
+
+        def split(key):
+            name, _sep, rest = key.partition("|")
+            return name, rest
+
+        lines.append("# HELP regulator_celery_tasks_total Tasks finished, by task and final state.")
+        lines.append("# TYPE regulator_celery_tasks_total counter")
+        for key, value in sorted(counts.items()):
+            name, state = split(key)
+            lines.append(f"regulator_celery_tasks_total{_labels(task=name, state=state)} {int(value)}")
+        lines.append("# HELP regulator_celery_task_seconds_total Seconds spent in each task, summed.")
+        lines.append("# TYPE regulator_celery_task_seconds_total counter")
+        for name, value in sorted(seconds.items()):
+            lines.append(f"regulator_celery_task_seconds_total{_labels(task=name)} {value:.3f}")
+        gauge("regulator_periodic_last_result", "The figures of a periodic job's last successful run "
+              "(the chasers: orders made overdue, notices sent...).",
+              [({"task": split(key)[0], "figure": split(key)[1]}, value) for key, value in sorted(results.items())])
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8")

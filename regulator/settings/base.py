@@ -420,6 +420,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
 
+# The periodic tasks, whose last figures /metrics shows (regulator/observability.py).
+CELERY_BEAT_TASKS = frozenset(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values())
+
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@regulator.local")
 

@@ -140,3 +140,15 @@ def test_a_worker_without_queues_consumes_them_all():
     from celery import current_app
 
     assert set(current_app.amqp.queues) == {"default", "pdf", "import", "chaser", "mail"}
+
+
+@pytest.mark.django_db
+def test_task_counts_durations_and_the_chasers_figures(client):
+    from publicity.tasks import chase_report_deadlines
+
+    chase_report_deadlines.delay()  # eager in the tests; the signals count it as a worker would
+    chase_report_deadlines.delay()
+    text = client.get(reverse("metrics")).content.decode()
+    assert 'regulator_celery_tasks_total{task="publicity.tasks.chase_report_deadlines",state="SUCCESS"} 2' in text
+    assert 'regulator_celery_task_seconds_total{task="publicity.tasks.chase_report_deadlines"}' in text
+    assert 'regulator_periodic_last_result{task="publicity.tasks.chase_report_deadlines",figure="result"} 0' in text
