@@ -116,3 +116,20 @@ def test_an_unreachable_replica_is_not_read(monkeypatch, published_entry, client
     with CaptureQueriesContext(connections["default"]) as primary:
         assert client.get(url).status_code == 200
     assert primary.captured_queries
+
+
+def test_streamed_register_export_reads_the_replica_to_its_last_row(regions, users, education_inspector_client):
+    for number in range(3):
+        InstitutionFactory(region=regions["township"], name=f"导出测试机构{number}")
+    _wait_for_replay()
+    with CaptureQueriesContext(connections["default"]) as primary, \
+            CaptureQueriesContext(connections["replica"]) as replica:
+        response = education_inspector_client.get(reverse("institutions:export", args=["csv"]))
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert all(f"导出测试机构{number}" in body for number in range(3))
+    assert any("institutions_institution" in query["sql"] for query in replica.captured_queries)
+    assert not any("institutions_institution" in query["sql"] for query in primary.captured_queries)
+    # Once the response is closed, this thread reads the primary again.
+    with CaptureQueriesContext(connections["default"]) as after:
+        assert ListEntry.objects.count() == 0
+    assert after.captured_queries
