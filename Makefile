@@ -44,10 +44,31 @@ services:
 		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 
+# make test runs the suite, then the tests of stored files again with the default storage on moto's S3 server,
+# then the read-replica tests on a primary and streaming replica of their own (tests/ops/servers.py starts moto
+# and the two clusters unless TEST_S3_ENDPOINT_URL / TEST_REPLICA_PRIMARY_URL+TEST_REPLICA_URL are given, and
+# stops what it started, also when a run fails or is interrupted). OPS_RUNS=0 runs the suite only.
+STORAGE_TESTS ?= tests/regulator/test_uploads.py tests/institutions/test_import.py tests/penalties/test_pdf.py \
+	tests/penalties/test_evidence_files.py tests/publicity/test_report_photos.py tests/inspections/test_evidence.py \
+	tests/regulator/test_weekly.py
+REPLICA_TESTS ?= tests/ops/test_replica.py
+OPS_RUNS ?= 1
+SERVERS_ENV := var/test-servers.env
+
 test: $(STAMP) messages services
 	$(VENV)/bin/lint-imports --no-cache
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true \
-		$(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@mkdir -p var
+	@trap '$(PY) -m tests.ops.servers stop $(SERVERS_ENV)' EXIT; \
+	$(PY) -m tests.ops.servers start $(SERVERS_ENV) && set -a && . ./$(SERVERS_ENV) && set +a && \
+	export REDIS_URL=$(TEST_REDIS_URL) DJANGO_ALLOW_ASYNC_UNSAFE=true && \
+	echo "== the suite" && DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS) && \
+	if [ "$(OPS_RUNS)" != 0 ]; then \
+		echo "== stored files on the S3 server ($$TEST_S3_ENDPOINT_URL)" && \
+		DATABASE_URL=$(TEST_DATABASE_URL) TEST_STORAGE=s3 $(PY) -m pytest -q -n 0 $(STORAGE_TESTS) && \
+		echo "== the read replica ($$TEST_REPLICA_URL of $$TEST_REPLICA_PRIMARY_URL)" && \
+		DATABASE_URL=$$TEST_REPLICA_PRIMARY_URL REPLICA_DATABASE_URL=$$TEST_REPLICA_URL \
+			$(PY) -m pytest -q -n 0 $(REPLICA_TESTS); \
+	fi
 
 bench: $(STAMP) messages services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --institutions $(BENCH_INSTITUTIONS) $(BENCH_ARGS)

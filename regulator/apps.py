@@ -22,3 +22,8 @@ class RegulatorConfig(AppConfig):
 
         # Before any urls module is imported: every route's ids are `<id:…>`, bounded to a bigint.
         register_converter(IdConverter, "id")
+
+        from .observability import connect_task_metrics
+
+        # Task counts, durations and the periodic jobs' figures, for /metrics (regulator/observability.py).
+        connect_task_metrics()

@@ -10,7 +10,8 @@ signatures and ledger workbooks.
   stored in chunks, and a whole upload is never read into memory: a 200 MB video costs the same memory as a
   small one.
 - Files are served by `file_response` only, after the caller's permission check: the content type is the
-  stored kind's, with `Content-Disposition` and `nosniff`.
+  stored kind's, with `Content-Disposition` and `nosniff`; streamed, or handed to the object store by a signed URL
+  of a few minutes, or to nginx by `X-Accel-Redirect` (settings.FILE_SERVING, docs/operations.md).
 """
 
 import hashlib
@@ -21,14 +22,14 @@ import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -450,18 +451,63 @@ def content_disposition(filename: str, *, inline: bool) -> str:
     return value
 
 
-def file_response(field_file, *, content_type: str, filename: str, inline: bool | None = None) -> FileResponse:
+def file_response(field_file, *, content_type: str, filename: str, inline: bool | None = None) -> HttpResponse:
     """Serve a stored file after the caller's permission check: the stored kind's content type, inline only
-    for images, never sniffed by the browser, never cached by a proxy, scripts in it never run."""
+    for images, never sniffed by the browser, never cached by a proxy, scripts in it never run.
+
+    How the bytes travel is settings.FILE_SERVING's choice: streamed by this process ("stream"), a redirect to
+    an object-store URL signed for FILE_URL_SECONDS ("signed-url", which carries the type, disposition and
+    caching in its signed query), or an X-Accel-Redirect that nginx serves from an `internal` location
+    ("x-accel"). Either way the permission was checked before, and nothing is reachable without it."""
     if inline is None:
         inline = content_type in _INLINE_TYPES
-    response = FileResponse(field_file.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = content_disposition(filename, inline=inline)
+    disposition = content_disposition(filename, inline=inline)
+    mode = settings.FILE_SERVING
+    storage = field_file.storage
+    if mode == "signed-url" and _signs_urls(storage):
+        response = HttpResponseRedirect(_signed_url(field_file, content_type, disposition))
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"  # the signed URL is a bearer token for its minutes
+        return response
+    if mode == "x-accel":
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = accel_target(field_file, content_type, disposition)
+        response["X-Accel-Buffering"] = "no"
+    else:
+        response = FileResponse(field_file.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     if not (inline and content_type == "application/pdf"):  # a sandboxed document stops the PDF viewer
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _signs_urls(storage) -> bool:
+    """An object store that signs its URLs (django-storages' S3 backend with querystring_auth)."""
+    return bool(getattr(storage, "querystring_auth", False)) and hasattr(storage, "bucket_name")
+
+
+def _signed_url(field_file, content_type: str, disposition: str) -> str:
+    return field_file.storage.url(
+        field_file.name,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+            "ResponseCacheControl": "private, no-store",
+        },
+        expire=settings.FILE_URL_SECONDS,
+    )
+
+
+def accel_target(field_file, content_type: str, disposition: str) -> str:
+    """The internal URI nginx serves for an X-Accel-Redirect: `<prefix>media/<name>` (an alias of MEDIA_ROOT), or
+    `<prefix>s3/<bucket>/<key>?<signature>` (proxied to the object store, whose host the signature names)."""
+    prefix = settings.FILE_ACCEL_PREFIX.rstrip("/") + "/"
+    if _signs_urls(field_file.storage):
+        signed = urlsplit(_signed_url(field_file, content_type, disposition))
+        return f"{prefix}s3{signed.path}?{signed.query}"
+    return f"{prefix}media/{quote(field_file.name)}"
 
 
 def download_name(original_name: str, extension: str, fallback: str) -> str:

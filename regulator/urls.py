@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from publicity.api import api as open_data_api
 
-from . import views
+from . import observability, views
 
 handler400 = "regulator.views.bad_request"
 handler403 = "regulator.views.forbidden"
@@ -31,4 +31,8 @@ urlpatterns = [
     path("verify/", views.verify_lookup, name="verify_lookup"),
     path("verify/<str:token>/", views.verify_document, name="verify"),
     path("admin/", admin.site.urls),
+    # For the load balancer and the monitoring host only (regulator/observability.py); a 404 to anyone else.
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),
 ]

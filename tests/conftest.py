@@ -7,6 +7,19 @@ from regulator.models import DepartmentKind, RegionLevel, Role
 from tests.factories import DepartmentFactory, RegionFactory, UserFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _s3_bucket():
+    """Under TEST_STORAGE=s3 the default storage is a bucket of the local S3 server: create it, private."""
+    from django.core.files.storage import default_storage
+
+    bucket = getattr(default_storage, "bucket_name", None)
+    if bucket:
+        client = default_storage.connection.meta.client
+        if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+            client.create_bucket(Bucket=bucket)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts and ends in the default language: LocaleMiddleware leaves a request's language (say

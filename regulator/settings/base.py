@@ -4,11 +4,13 @@ import ipaddress
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "regulator.observability.RequestIdMiddleware",
+    "regulator.db_router.ReplicaReadsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "regulator.middleware.PermissionsPolicyMiddleware",
     "regulator.middleware.RequestLimitsMiddleware",
@@ -114,6 +118,31 @@ else:
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     })
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# A streaming replica of the primary (regulator/db_router.py): the public site, open data, the dashboard and the
+# ledger exports read from it when it is set and at most REPLICA_MAX_LAG_SECONDS behind; all else reads and
+# writes the primary. Without REPLICA_DATABASE_URL every read goes to `default`.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    # A replica that is down costs a page two seconds once per lag check, not a hung worker.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+    # Tests read the primary's test database through the replica's server (it replicates the whole cluster).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["regulator.db_router.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "2"))
+# The views (URL names) whose GET may read from the replica. Not the report form's tracking page: a reporter
+# looks up the report of a moment ago, which a replica may not have yet.
+REPLICA_READ_VIEWS = frozenset({
+    "publicity:public_home", "publicity:white_list", "publicity:black_list", "publicity:typical_cases",
+    "publicity:institution_page", "publicity:batch_list", "publicity:batch_detail", "publicity:batch_json",
+    "publicity:spot_checks", "publicity:spot_check_detail", "publicity:open_data_json",
+    "publicity:open_data_csv", "publicity:openapi", "publicity:public_search",
+    "open-data:entries", "open-data:institutions", "open-data:spot_checks",
+    "dashboard", "ledger", "export_ledger", "institutions:export",
+})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "regulator.User"
@@ -190,6 +219,44 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+def s3_storage(bucket: str) -> dict:
+    """Evidence, report photos, case evidence, import workbooks and generated PDFs in an S3-compatible object store
+    (MinIO, Alibaba OSS, Tencent COS, Huawei OBS, AWS) through django-storages: every web and worker host reads
+    the same files. The bucket stays private (no ACL is set on an object, so it inherits the bucket's private
+    default); a file leaves only through regulator.uploads.file_response, after the view's permission check."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": int(os.environ.get("FILE_URL_SECONDS", "300")),
+            # The file system's rule: a new file never replaces another of the same name.
+            "file_overwrite": False,
+        },
+    }
+
+
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage(S3_BUCKET)
+# How a stored file reaches the browser once its view has checked the permission (regulator/uploads.py):
+# "stream" — this process reads the storage and sends the bytes (the demo and the tests);
+# "signed-url" — a redirect to a URL of the object store signed for FILE_URL_SECONDS (S3 only);
+# "x-accel" — an X-Accel-Redirect to FILE_ACCEL_PREFIX, an `internal` location of nginx (docs/deploy/nginx.conf)
+# that serves MEDIA_ROOT, or proxies to the object store with the signed URL's path and query.
+FILE_SERVING = os.environ.get("FILE_SERVING", "signed-url" if S3_BUCKET else "stream")
+FILE_URL_SECONDS = int(os.environ.get("FILE_URL_SECONDS", "300"))
+FILE_ACCEL_PREFIX = os.environ.get("FILE_ACCEL_PREFIX", "/_protected/")
 # A request whose body is larger than this spools its files to disk (FILE_UPLOAD_TEMP_DIR) instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Form fields (not files) over 20 MB, more than 1,000 fields or 100 files in one request are refused with the
@@ -219,6 +286,26 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+
+def _signed_url_origin() -> str:
+    """Where a signed file URL points (the object store's origin, seen by the browser), for the CSP below."""
+    if os.environ.get("FILE_URL_ORIGIN"):
+        return os.environ["FILE_URL_ORIGIN"]
+    endpoint = urlsplit(os.environ.get("S3_ENDPOINT_URL", ""))
+    if not endpoint.netloc:
+        return "https://*.amazonaws.com"
+    host = endpoint.netloc
+    if os.environ.get("S3_ADDRESSING_STYLE", "path") == "virtual":
+        host = f"{S3_BUCKET}.{host}"
+    return f"{endpoint.scheme}://{host}"
+
+
+if FILE_SERVING == "signed-url":
+    # A photo shown in a page (<img src> of its checked view) is redirected there: let the page load it.
+    SECURE_CSP["img-src"].append(_signed_url_origin())
+    SECURE_CSP["media-src"].append(_signed_url_origin())
+
 # Permissions-Policy (regulator.middleware.PermissionsPolicyMiddleware): the visit page uses the camera (photo
 # evidence) and the position (start of a visit) on this site only; every other feature is off.
 PERMISSIONS_POLICY = {
@@ -307,6 +394,26 @@ CELERY_TASK_ANNOTATIONS = {
     "publicity.tasks.chase_report_deadlines": _BATCH_TASK_LIMITS,
     "regulator.tasks.refresh_daily_figures": _BATCH_TASK_LIMITS,
 }
+# Queues by kind of work, so that worker hosts can be sized per kind (docs/operations.md): a long PDF batch or a
+# 10,000-row import never holds up a notification mail. A worker started without -Q (the demo) consumes them all.
+CELERY_QUEUE_NAMES = ("default", "pdf", "import", "chaser", "mail")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_ROUTING_KEY = "default"
+CELERY_TASK_ROUTES = {
+    "penalties.tasks.render_pdf": {"queue": "pdf"},
+    "regulator.tasks.render_weekly_report": {"queue": "pdf"},
+    "regulator.tasks.weekly_reports": {"queue": "pdf"},
+    "institutions.tasks.validate_import": {"queue": "import"},
+    "institutions.tasks.run_import": {"queue": "import"},
+    "penalties.tasks.chase_deadlines": {"queue": "chaser"},
+    "publicity.tasks.chase_report_deadlines": {"queue": "chaser"},
+    "institutions.tasks.expire_licences": {"queue": "chaser"},
+    "regulator.tasks.refresh_daily_figures": {"queue": "chaser"},
+    "regulator.tasks.refresh_institution_figures": {"queue": "chaser"},
+    "regulator.tasks.audit_checkpoint": {"queue": "chaser"},
+    "regulator.tasks.send_notification_email": {"queue": "mail"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One beat process; every periodic job also takes an advisory lock (regulator.locks) so overlaps are harmless.
 # The oversight floor's tasks (regulator/oversight/tasks.py) keep the names they had in regulator/tasks.py.
@@ -324,6 +431,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
 
+# The periodic tasks, whose last figures /metrics shows (regulator/observability.py).
+CELERY_BEAT_TASKS = frozenset(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values())
+
 MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@regulator.local")
 
@@ -334,11 +444,19 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 # What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
 IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
+# LOG_FORMAT=json: one JSON object a line (regulator.observability.JsonFormatter) with the request id (X-Request-ID
+# from nginx, or made here), the user id and department id of a staff request; nothing of a reporter's identity.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "regulator.observability.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "regulator.observability.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
         "regulator.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -346,6 +464,14 @@ LOGGING = {
 }
 
 SITE_TITLE = _("校外培训机构协同监管平台")
+
+# /healthz (the process answers), /readyz (database, replica, Redis, broker, storage) and /metrics (Prometheus
+# text) answer only these networks (the load balancer, the monitoring host), or a request with
+# `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets 404 (regulator/observability.py).
+OPS_ALLOWED_CIDRS = [
+    str(ipaddress.ip_network(cidr, strict=False)) for cidr in env_list("OPS_ALLOWED_CIDRS", "127.0.0.1/32,::1/128")
+]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # The key of the audit trail's HMAC chains (regulator.audit, docs/audit.md): kept in the environment, never in the
 # database. This default is for a laptop only; production settings refuse to start without AUDIT_HMAC_KEY.

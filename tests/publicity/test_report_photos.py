@@ -42,9 +42,10 @@ def _new_report() -> Report:
 
 
 def _all_report_files() -> list[str]:
-    if not default_storage.exists("reports"):
+    try:  # an object store has no directories: listdir of a missing prefix is empty there, an error on disk
+        directories, _files = default_storage.listdir("reports")
+    except FileNotFoundError:
         return []
-    directories, _files = default_storage.listdir("reports")
     return [
         f"reports/{directory}/{name}"
         for directory in directories
