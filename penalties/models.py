@@ -552,9 +552,13 @@ class PenaltyKind(models.TextChoices):
     WARNING = "warning", _("警告/通报批评")
     FINE = "fine", _("罚款")
     CONFISCATION = "confiscation", _("没收违法所得")
-    REFUND_ORDER = "refund_order", _("责令退还违规收费")
+    CONFISCATE_PROPERTY = "confiscate_property", _("没收非法财物")
     STOP_ENROLMENT = "stop_enrolment", _("责令停止招收学员")
-    LICENCE_REVOCATION = "licence_revocation", _("吊销办学许可证")
+    STOP_RUNNING = "stop_running", _("责令停止举办")
+    LICENCE_REVOCATION = "licence_revocation", _("吊销许可证件")
+    TRADE_RESTRICTION = "trade_restriction", _("限制从业")
+    # Kept only until the data migration of issue 12 moves them out of the penalties (see 0007).
+    REFUND_ORDER = "refund_order", _("责令退还违规收费")
     BAN = "ban", _("取缔")
     TALK = "talk", _("约谈")
     CREDIT_SANCTION = "credit_sanction", _("联合信用惩戒")
@@ -595,3 +599,113 @@ class Penalty(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class ProvisionRole(models.TextChoices):
+    PENALTY = "penalty", _("罚则条款")
+    OBLIGATION = "obligation", _("义务/依据条款")
+
+
+class FineBasis(models.TextChoices):
+    NONE = "none", _("不设罚款")
+    AMOUNT = "amount", _("固定金额（元）")
+    INCOME_MULTIPLE = "income_multiple", _("违法所得倍数")
+
+
+class Provision(TimeStampedModel):
+    """One article of a law in the library of provisions (法律条款库), kept in admin.
+
+    A penalty article (罚则) says which penalty kinds it allows and the range of its fine: an amount in yuan
+    or a multiple of the illegal income, with the 'especially serious' (情节特别严重) range where the article
+    has one. An obligation article (义务条款) is what a party breached; it names the penalty articles that
+    apply to it. The seed (migration 0005) must be checked by the legal office: see docs/provisions.md."""
+
+    law = models.CharField(_("法律法规名称"), max_length=100, help_text=_("不含书名号，如：民办教育促进法"))
+    article = models.CharField(_("条"), max_length=30, help_text=_("如：第十七条"))
+    paragraph = models.CharField(_("款项"), max_length=40, blank=True, help_text=_("如：第一款第（三）项"))
+    gist = models.CharField(_("要旨"), max_length=120, blank=True)
+    text = models.TextField(_("条文"))
+    role = models.CharField(_("条款类别"), max_length=20, choices=ProvisionRole.choices)
+    allowed_kinds = models.JSONField(_("可适用的处罚种类"), default=list, blank=True)
+    fine_basis = models.CharField(
+        _("罚款计算方式"), max_length=20, choices=FineBasis.choices, default=FineBasis.NONE
+    )
+    fine_min = models.DecimalField(
+        _("罚款下限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("元，或违法所得的倍数（按计算方式）；空为不设下限"),
+    )
+    fine_max = models.DecimalField(
+        _("罚款上限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("元，或违法所得的倍数（按计算方式）"),
+    )
+    serious_fine_min = models.DecimalField(
+        _("情节特别严重的罚款下限"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    serious_fine_max = models.DecimalField(
+        _("情节特别严重的罚款上限"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    competent_authority = models.CharField(
+        _("实施机关"), max_length=100, blank=True, help_text=_("如：县级以上教育行政部门；市场监督管理部门")
+    )
+    penalty_articles = models.ManyToManyField(
+        "self", verbose_name=_("适用的罚则条款"), symmetrical=False, blank=True, related_name="obligation_articles"
+    )
+    checklist_codes = models.JSONField(
+        _("对应检查项代码"), default=list, blank=True, help_text=_("检查清单中适用本条的检查项，如 [\"C04\"]")
+    )
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+    checked = models.BooleanField(_("已经法制机构核对"), default=False)
+
+    class Meta:
+        verbose_name = _("法律条款")
+        verbose_name_plural = _("法律条款库")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["law", "article", "paragraph"], name="provision_unique_article"),
+            models.CheckConstraint(
+                condition=models.Q(fine_min__isnull=True)
+                | models.Q(fine_max__isnull=True)
+                | models.Q(fine_min__lte=models.F("fine_max")),
+                name="provision_fine_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(serious_fine_min__isnull=True)
+                | models.Q(serious_fine_max__isnull=True)
+                | models.Q(serious_fine_min__lte=models.F("serious_fine_max")),
+                name="provision_serious_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.citation
+
+    @property
+    def citation(self) -> str:
+        """《民办教育促进法》第六十二条 (with the paragraph where there is one)."""
+        return f"《{self.law}》{self.article}{self.paragraph}"
+
+    @property
+    def has_fine(self) -> bool:
+        return self.fine_basis != FineBasis.NONE
+
+    @property
+    def has_serious_range(self) -> bool:
+        return self.serious_fine_min is not None or self.serious_fine_max is not None
+
+    def allows(self, kind: str) -> bool:
+        return kind in (self.allowed_kinds or [])
+
+    def fine_range(self, *, especially_serious: bool = False, illegal_income=None):
+        """(minimum, maximum) in yuan of the fine this article allows; either may be None (no bound).
+        For a multiple of the illegal income, the income must be given (a Decimal in yuan)."""
+        from decimal import Decimal
+
+        low, high = self.fine_min, self.fine_max
+        if especially_serious and self.has_serious_range:
+            low, high = self.serious_fine_min, self.serious_fine_max
+        if self.fine_basis == FineBasis.INCOME_MULTIPLE:
+            income = Decimal(illegal_income or 0)
+            low = None if low is None else (low * income).quantize(Decimal("0.01"))
+            high = None if high is None else (high * income).quantize(Decimal("0.01"))
+        return low, high
