@@ -341,7 +341,8 @@ class PenaltyCaseFactory(factory.django.DjangoModelFactory):
         if status == CaseStatus.DROPPED:
             services.case_drop(actor=head, case_id=case.pk, reason="证据不足，不予立案", now=now)
         if status == CaseStatus.WITHDRAWN:
-            services.case_adjudicate(actor=head, case_id=case.pk, outcome="withdraw", reason="违法事实不能成立", now=now)
+            services.case_adjudicate(actor=head, case_id=case.pk, outcome="withdraw", reason="违法事实不能成立",
+                                     now=now)
         if status == CaseStatus.REFERRED:
             services.case_adjudicate(actor=head, case_id=case.pk, outcome="refer", reason="涉嫌非法吸收公众存款",
                                      referred_to="历下区公安分局", now=now)
