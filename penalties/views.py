@@ -597,6 +597,15 @@ def case_actions(user, case) -> list[dict]:
     return rows
 
 
+def _form_errors(form) -> list[str]:
+    """Each refusal of a form, named by its field ("听证时间：请输入一个有效的日期/时间。")."""
+    errors = []
+    for name, field_errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        errors += [f"{label}：{e}" if label and str(label) not in str(e) else str(e) for e in field_errors]
+    return errors
+
+
 @staff_required
 def case_detail(request, pk):
     case = _visible(request, PenaltyCase, pk, related=("institution__region", "department__region"))
@@ -629,7 +638,7 @@ def case_step(request, pk, step):
     data = {}
     if action.form is not None:
         form = _action_form(action, case, request.POST, request.FILES)
-        errors = [] if form.is_valid() else [str(e) for errors in form.errors.values() for e in errors]
+        errors = [] if form.is_valid() else _form_errors(form)
         if action.penalties:
             penalties = forms.PenaltyFormSet(request.POST, prefix=forms.PENALTY_PREFIX)
             errors += [] if penalties.is_valid() else penalties.error_list()

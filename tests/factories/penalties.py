@@ -17,9 +17,11 @@ the first step's `now`. The chaser's own steps (overdue, escalated) happen at 01
 """
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import factory
+from django.apps import apps
 from django.utils import timezone
 
 from penalties import conf, services
@@ -226,7 +228,16 @@ DEFAULT_PROVISIONS = {
 }
 
 
+def ensure_provisions() -> None:
+    """The data migration's library of provisions; transactional tests flush it, so load it again when missing
+    (loading is idempotent)."""
+    if not Provision.objects.exists():
+        migration = importlib.import_module("penalties.migrations.0005_seed_provisions")
+        migration.load(apps, None)
+
+
 def provision(law: str, article: str) -> Provision:
+    ensure_provisions()
     return Provision.objects.get(law=law, article=article, paragraph="")
 
 

@@ -21,7 +21,6 @@ from penalties.models import (
     Payment,
     PenaltyCase,
     PenaltyKind,
-    Provision,
 )
 from penalties.services.execution import outstanding, surcharge
 from regulator.calendar import add_working_days
@@ -29,14 +28,14 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, Role
 from tests.factories import PenaltyCaseFactory, UserFactory
 from tests.factories.organisation import at
-from tests.factories.penalties import serve_data
+from tests.factories.penalties import provision, serve_data
 
 MON = datetime.date(2026, 3, 2)
 T0 = at(MON, hour=10)
 
 
 def _art(law, article):
-    return Provision.objects.get(law=law, article=article, paragraph="")
+    return provision(law, article)
 
 
 def p62():
@@ -534,3 +533,36 @@ def test_credit_sanction_recorded_after_the_decision(fined, people):
     decision = services.decision_record_credit_sanction(actor=people["head"], case_id=fined.pk,
                                                         note="推送信用平台，列入失信名单", now=T0)
     assert decision.credit_sanction_at == T0
+
+
+# ---- the documents' contexts (rendered by the documents helper) ------------------------------------------
+
+
+def test_every_document_context_reads_a_case_at_its_step(requested, people, fined):
+    from penalties.services import case_documents as docs
+
+    _notify(requested, people)
+    hearing_day = at(datetime.date(2026, 3, 20), hour=9)
+    services.hearing_hold(actor=people["inspector"], case_id=requested.pk, record="笔录", party_signed=True,
+                          now=hearing_day)
+    services.hearing_report(actor=people["chair"], case_id=requested.pk, report="报告", now=hearing_day)
+    services.legal_review_record(actor=people["reviewer"], case_id=requested.pk, conclusion="agree", opinion="同意",
+                                 now=hearing_day)
+    services.discussion_record(actor=people["head"], case_id=requested.pk, held_at=hearing_day, attendees="局长",
+                               conclusion="同意", now=hearing_day)
+    case = PenaltyCase.objects.get(pk=requested.pk)
+    assert docs.filing_approval_context(case)["limitation_ends"] == datetime.date(2028, 1, 31)
+    assert docs.rights_notice_context(case)["hearing_request_due"] == datetime.date(2026, 3, 9)
+    assert [p["kind"] for p in docs.rights_notice_context(case)["proposed"]] == ["警告/通报批评", "吊销许可证件"]
+    assert docs.hearing_notice_context(case)["chair"] == "李主持"
+    assert docs.hearing_record_context(case)["party_signed"] is True
+    assert docs.hearing_report_context(case)["report"] == "报告"
+    assert docs.legal_review_context(case)["conclusion"] == "同意"
+    assert docs.discussion_context(case)["attendees"] == "局长"
+    assert docs.investigation_report_context(case)["evidence"][0]["number"] == 1
+    record = case.records.first()
+    assert docs.investigation_record_context(case, record.pk)["title"] == "询问笔录"
+    owed = docs.reminder_context(fined, on=datetime.date(2026, 3, 18))
+    assert (owed["fine"], owed["surcharge"], owed["outstanding"]) == (Decimal("20000"), Decimal("600.00"),
+                                                                      Decimal("20600.00"))
+    assert set(docs.CASE_DOCUMENTS) == set(docs.CaseDocumentKind)

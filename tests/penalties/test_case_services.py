@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from institutions.models import LicenceKind, LicenceStanding, LicenceState
 from penalties import services
-from penalties.models import CaseStatus, Decision, LegalQualification, PenaltyCase, Provision, SuspensionStatus
+from penalties.models import CaseStatus, Decision, LegalQualification, PenaltyCase, SuspensionStatus
 from regulator.calendar import add_working_days
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, Role
 from tests.factories import LicenceFactory, PenaltyCaseFactory, SuspensionNoticeFactory, UserFactory
+from tests.factories.penalties import provision
 
 
 def _serve_data():
@@ -44,7 +45,7 @@ def case_at_rights(users, institution, departments):
 
 
 def _art(law, article):
-    return Provision.objects.get(law=law, article=article, paragraph="")
+    return provision(law, article)
 
 
 def PROPOSED():  # noqa: N802 - a constant built on demand (the provisions exist only inside a test)

@@ -7,8 +7,14 @@ import pytest
 from penalties.models import Provision, ProvisionRole
 from penalties.services.provisions import illegal_income, provision_check_penalty, provisions_for_checklist
 from regulator.errors import ServiceError
+from tests.factories import ensure_provisions
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _seeded(db):
+    ensure_provisions()
 
 
 def _article(law, article):

@@ -22,7 +22,6 @@ from penalties.models import (
     OrderStatus,
     Payment,
     PenaltyCase,
-    Provision,
     RectificationOrder,
     Refund,
     ServiceRecord,
@@ -32,6 +31,7 @@ from penalties.models import (
 from regulator.errors import TransitionNotAllowed
 from regulator.models import AuditEvent, DocumentSequence, Role
 from tests.factories import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory, UserFactory
+from tests.factories.penalties import provision
 
 
 def _serve_data():
@@ -221,7 +221,7 @@ CASE_CASES = [
 
 
 def _p62():
-    return Provision.objects.get(law="民办教育促进法", article="第六十二条")
+    return provision("民办教育促进法", "第六十二条")
 
 
 def _case_written():
