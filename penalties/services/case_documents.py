@@ -137,7 +137,8 @@ def legal_review_context(case: PenaltyCase) -> dict:
     review = case.legal_reviews.select_related("reviewer").first()
     return {**_base(case), "proposed": _proposed(case), "reviewer": _name(review.reviewer) if review else "",
             "reviewed_at": review.reviewed_at if review else None,
-            "conclusion": review.get_conclusion_display() if review else "", "opinion": review.opinion if review else ""}
+            "conclusion": review.get_conclusion_display() if review else "",
+            "opinion": review.opinion if review else ""}
 
 
 def discussion_context(case: PenaltyCase) -> dict:
