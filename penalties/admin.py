@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Provision
+from .models import Interview, LegalQualification, Provision
 
 
 @admin.register(Provision)
@@ -19,3 +19,32 @@ class ProvisionAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(LegalQualification)
+class LegalQualificationAdmin(admin.ModelAdmin):
+    """Who may do the 法制审核 (行政处罚法 Art 58): granted here by the administrator."""
+
+    list_display = ("user", "certificate", "granted_on", "active")
+    list_filter = ("active",)
+    search_fields = ("user__username", "user__full_name", "certificate")
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Interview)
+class InterviewAdmin(admin.ModelAdmin):
+    """约谈 records are made on the staff pages (penalties.services.interview_record); admin only reads them."""
+
+    list_display = ("held_at", "institution", "department", "interviewees", "case")
+    list_filter = ("department",)
+    search_fields = ("institution__name", "interviewees", "said")
+    date_hierarchy = "held_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
