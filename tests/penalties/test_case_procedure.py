@@ -620,3 +620,27 @@ def test_hearing_steps_refused_from_every_disallowed_hearing_status(users, insti
             if Hearing.objects.filter(case=case).values().get() != hearing or _audits() != count:
                 failures.append(f"{name} from {status}: wrote something")
     assert not failures, "\n".join(failures)
+
+
+def test_migration_moves_the_old_kinds_out_of_the_penalties(users, institution, departments):
+    import importlib
+
+    from django.apps import apps
+
+    from penalties.models import Penalty
+
+    case = PenaltyCaseFactory(institution=institution, department=departments["education"],
+                              opened_by=users["education_inspector"], status=CaseStatus.DECIDED)
+    decision = case.decision
+    for position, (kind, amount, note) in enumerate(
+        [("refund_order", Decimal("500"), ""), ("credit_sanction", None, "列入失信名单"), ("talk", None, "约谈负责人"),
+         ("ban", None, "")], start=10,
+    ):
+        Penalty.objects.create(decision=decision, position=position, kind=kind, amount=amount, legal_basis="依据",
+                               note=note)
+    importlib.import_module("penalties.migrations.0007_move_old_penalty_kinds").forward(apps, None)
+    decision.refresh_from_db()
+    assert sorted(decision.penalties.values_list("kind", flat=True)) == ["stop_running", "warning"]
+    assert decision.refund_ordered and decision.refund_amount == Decimal("500")
+    assert decision.credit_sanction_at == decision.decided_at and "失信" in decision.credit_sanction_note
+    assert Interview.objects.get(case=case).said == "约谈负责人"
