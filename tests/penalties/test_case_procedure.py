@@ -644,3 +644,17 @@ def test_migration_moves_the_old_kinds_out_of_the_penalties(users, institution, 
     assert decision.refund_ordered and decision.refund_amount == Decimal("500")
     assert decision.credit_sanction_at == decision.decided_at and "失信" in decision.credit_sanction_note
     assert Interview.objects.get(case=case).said == "约谈负责人"
+
+
+def test_the_chaser_reminds_of_unpaid_fines_only(fined, people, users, institution, departments):
+    from penalties import chaser
+    from regulator.models import Notification
+
+    late = at(datetime.date(2026, 3, 19), hour=1)
+    chaser.chase_deadlines(now=late)
+    assert Notification.objects.filter(key__startswith=f"case:{fined.pk}:payment_overdue:").exists()
+    Notification.objects.all().delete()
+    services.payment_record(actor=people["inspector"], case_id=fined.pk, amount=Decimal("20000"),
+                            paid_on=datetime.date(2026, 3, 16), receipt="R1", now=at(datetime.date(2026, 3, 16)))
+    chaser.chase_deadlines(now=at(datetime.date(2026, 3, 20), hour=1))
+    assert not Notification.objects.filter(key__startswith=f"case:{fined.pk}:payment_overdue:").exists()
