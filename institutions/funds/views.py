@@ -13,7 +13,8 @@ from regulator.views_helpers import service_call, staff_required
 from . import permissions, rules, selectors, services
 from .forms import AccountForm, AssignForm, ChargeForm, CloseForm, CourseForm, CourseReviewForm, UploadForm
 from .models import AlertStatus, Course, CourseStatus, FundAccount, FundAlert
-from .services import course_import, courses
+from .services import courses
+from .services.course_import import REQUIRED_COLUMNS
 
 _NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看备案与资金监管。")
 LIST_SIZE = 100
@@ -112,7 +113,7 @@ def course_import_view(request, pk: int):
         "institution": institution, "form": form, "refused_rows": refused_rows, "title": _("导入班次备案"),
         "help": _("第一行为列名：%(cols)s（另可有：年级、培训方式、停课日期、每期收费（元）、授课教师、"
                   "使用境外课程）。")
-        % {"cols": "、".join(course_import.REQUIRED_COLUMNS)},
+        % {"cols": "、".join(REQUIRED_COLUMNS)},
     }, status=400 if request.method == "POST" else 200)
 
 
