@@ -2,6 +2,7 @@
 on the public institution page, in Chromium."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
@@ -41,7 +42,7 @@ def test_course_filed_reviewed_and_public(live_server, page, users, regions):
     page.check("input[name=decision][value=filed]")
     page.click("#review button[type=submit]")
     expect(page.locator("#course-status")).to_have_text("已备案")
-    page.goto(f"{live_server.url}/institutions/{institution.pk}/")
+    page.goto(live_server.url + reverse("publicity:institution_page", args=[institution.pk]))
     courses = page.locator("#public-courses")
     expect(courses).to_contain_text("初二数学提高班")
     expect(courses).to_contain_text("60.00")
