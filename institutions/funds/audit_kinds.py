@@ -23,7 +23,7 @@ class FundsAuditKind(models.TextChoices):
 
 FIELD_LABELS = {
     "violations": _("不符合的规定"),
-    "reason": _("理由"),
+    "reason": _("原因"),
     "rows": _("记录数"),
     "new_rows": _("新增记录数"),
     "skipped_rows": _("已导入过的记录数"),
