@@ -109,7 +109,7 @@ def test_a_reference_already_stored_with_other_values_is_refused(users, account)
     assert FundTransaction.objects.count() == 3
 
 
-@pytest.mark.parametrize("column,value", [(1, "2025/13/01"), (2, "abc"), (3, "")])
+@pytest.mark.parametrize("column,value", [(1, "2025/13/01"), (2, "abc"), (2, "NaN"), (2, "1e400"), (3, "")])
 def test_unreadable_cells_are_refused(users, account, column, value):
     rows = statement_rows(3)
     rows[0][column] = value
@@ -165,7 +165,8 @@ def test_charges_checked_against_the_prepayment_rules(users, institution, accoun
     assert kinds == {AlertKind.PREPAYMENT, AlertKind.OFF_ACCOUNT}
 
 
-@pytest.mark.parametrize("field,value", [("amount", "-5"), ("class_hours", "x"), ("covers_until", "2025-01-01")])
+@pytest.mark.parametrize("field,value", [("amount", "-5"), ("amount", "NaN"), ("class_hours", "x"),
+                                         ("covers_until", "2025-01-01")])
 def test_bad_charges_are_refused(users, institution, field, value):
     data = {"paid_on": datetime.date(2025, 9, 1), "amount": "3000", "class_hours": 40,
             "covers_from": datetime.date(2025, 9, 1), "covers_until": datetime.date(2025, 11, 30)}

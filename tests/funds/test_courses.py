@@ -52,7 +52,8 @@ def test_the_most_specific_guided_price_applies(users, institution, regions):
 
 
 @pytest.mark.parametrize("field,value", [("name", ""), ("lesson_minutes", "abc"), ("fee_per_hour", "x"),
-                                         ("starts_on", "2025-13-01"), ("category", "magic"), ("schedule", "周八")])
+                                         ("starts_on", "2025-13-01"), ("category", "magic"), ("schedule", "周八"),
+                                         ("fee_per_hour", "NaN"), ("class_size", "0")])
 def test_bad_fields_are_refused_on_their_field(users, institution, field, value):
     with pytest.raises(ServiceError) as error:
         submitted_course(actor=users["education_inspector"], institution=institution, **{field: value})

@@ -31,7 +31,8 @@ _ACCOUNT_NUMBER = re.compile(r"^[0-9]{8,32}$")
 
 def _money(value, field, *, allow_negative=False) -> Decimal:
     try:
-        amount = Decimal(str(value).replace(",", "").strip()).quantize(Decimal("0.01"))
+        amount = Decimal(str(value).replace(",", "").strip())
+        amount = amount.quantize(Decimal("0.01")) if amount.is_finite() else amount
     except (InvalidOperation, ValueError):
         raise ServiceError(_("金额“%(v)s”无法识别。") % {"v": value}, field=field) from None
     if not amount.is_finite() or (amount < 0 and not allow_negative) or abs(amount) >= Decimal("1e12"):
@@ -152,7 +153,10 @@ def _date(value, fmt: str) -> datetime.date:
 def _amount_or_zero(value) -> Decimal:
     if value is None or str(value).strip() in ("", "-"):
         return Decimal(0)
-    return Decimal(str(value).replace(",", "").strip()).quantize(Decimal("0.01"))
+    amount = Decimal(str(value).replace(",", "").strip())
+    if not amount.is_finite():
+        raise ValueError(value)
+    return amount.quantize(Decimal("0.01"))
 
 
 def parse_statement(bank: BankFormat, header: list[str], rows: list[list]) -> tuple[list[dict], list]:

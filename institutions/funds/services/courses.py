@@ -103,7 +103,10 @@ def _clean(data: dict, institution: Institution) -> dict:
     for field in ("fee_per_hour", "fee_total"):
         value = data.get(field)
         try:
-            amount = Decimal(str(value)).quantize(Decimal("0.01")) if value not in (None, "") else None
+            amount = Decimal(str(value).strip()) if value not in (None, "") else None
+            if amount is not None and not amount.is_finite():
+                raise ValueError(value)
+            amount = amount.quantize(Decimal("0.01")) if amount is not None else None
         except (InvalidOperation, ValueError):
             amount = None
             fail(field, _("请填写金额（元）。"))
@@ -113,7 +116,10 @@ def _clean(data: dict, institution: Institution) -> dict:
     if clean["fee_total"] is None and clean["fee_per_hour"] is not None and clean["class_hours"]:
         clean["fee_total"] = clean["fee_per_hour"] * clean["class_hours"]
     clean["foreign_curriculum"] = bool(data.get("foreign_curriculum"))
-    teacher_ids = [int(t) for t in (data.get("teachers") or [])]
+    try:
+        teacher_ids = [int(t) for t in (data.get("teachers") or [])]
+    except (TypeError, ValueError):
+        teacher_ids = [0]
     teachers = list(Teacher.objects.filter(institution=institution, pk__in=teacher_ids))
     if len(teachers) != len(set(teacher_ids)):
         fail("teachers", _("授课教师须是本机构登记的培训人员。"))
