@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from institutions.models import Institution
+from publicity.cache import bump_version
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError
 
@@ -76,6 +77,8 @@ def account_bind(*, actor, institution_id: int, bank_format_id: int, account_num
     account.minimum_balance = minimum
     account.updated_by = actor
     account.save()
+    if before is None:
+        transaction.on_commit(bump_version)  # the public institution page says whether it has an account
     record_event(actor=actor, kind=FundsAuditKind.ACCOUNT_UPDATED if before else FundsAuditKind.ACCOUNT_BOUND,
                  obj=account, institution_id=institution.pk, before=_masked(before), after=_masked(snap(account)),
                  summary=_("资金监管账户：%(bank)s %(number)s") % {"bank": bank, "number": account.masked_number},

@@ -115,7 +115,12 @@ def alerts_compute(*, today: datetime.date | None = None, now=None) -> int | Non
             return None
         raised = 0
         for candidate in _candidates(today):
-            if alert_raise(actor=None, now=now, **candidate) is not None:
+            try:
+                alert = alert_raise(actor=None, now=now, **candidate)
+            except ServiceError:  # no department to handle it: logged, the other alerts still raised
+                logger.warning("fund alert %s: no department to handle it", candidate["key"])
+                continue
+            if alert is not None:
                 raised += 1
         return raised
 

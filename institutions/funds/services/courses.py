@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from institutions.models import Category, Institution, StudentStage, Teacher
+from publicity.cache import bump_version
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, require_status
 
@@ -221,6 +222,8 @@ def course_review(*, actor, course_id: int, decision: str, reason: str = "", mat
     course.save(update_fields=["status", "review_reason", "materials_opinion", "reviewed_at", "reviewed_by",
                                "updated_by", "updated_at"])
     kind, label = REVIEW_KINDS[decision]
+    if decision == CourseStatus.FILED:
+        transaction.on_commit(bump_version)  # the public institution page lists the filed classes
     record_event(actor=actor, kind=kind, obj=course, institution_id=course.institution_id, before=before,
                  after={**snap(course, ["status", "review_reason", "materials_opinion"]), "reason": reason},
                  summary=_("班次“%(name)s”%(what)s") % {"name": course.name, "what": label}, now=now)
