@@ -24,8 +24,8 @@ from regulator.registry import (
     within,
 )
 
-from .models import AlertKind, AlertStatus, Course, CourseStatus, FundAlert
-from .permissions import visible_alerts, visible_courses
+from .models import AlertKind, AlertStatus, Course, CourseStatus, FundAccount, FundAlert, SupervisionMode
+from .permissions import visible_accounts, visible_alerts, visible_courses
 
 # An alert is closed on time within this many days of being raised (a setting of the handling rules; verify).
 ALERT_HANDLING_DAYS = 10
@@ -65,6 +65,15 @@ def _alerts(user):
     return FundAlert.objects.all() if user is None else visible_alerts(user)
 
 
+def _accounts(user):
+    return FundAccount.objects.all() if user is None else visible_accounts(user)
+
+
+def _bound_by(low, high) -> Q:
+    """Accounts under supervision at the end of the period: bound before it ends (an account is never unbound)."""
+    return Q(created_at__lt=high) if high is not None else Q()
+
+
 LEDGERS = [
     Ledger(
         kind="course_filings", title=_("班次备案台账"), scoped=_courses,
@@ -99,6 +108,17 @@ LEDGERS = [
     ),
 ]
 
+LEDGERS.append(Ledger(
+    kind="fund_accounts", title=_("资金监管账户台账"), scoped=_accounts,
+    region_field="institution__region__code", department_field="department_id",
+    measures={"supervised": Measure(_("监管账户"), _bound_by)},
+    filters={"mode": ChoiceFilter("mode", _("监管方式"), lambda: SupervisionMode.choices)},
+    columns=[(_("机构"), "institution__name"), (_("区划"), "institution__region__name"),
+             (_("监管银行"), "bank_format__bank"), (_("监管方式"), "mode"), (_("最低余额（元）"), "minimum_balance"),
+             (_("当前余额（元）"), "balance"), (_("余额日期"), "balance_on")],
+    choice_labels={"mode": choice_labels(SupervisionMode)},
+))
+
 FIGURES = [
     Figure("course_filings", "received"),
     Figure("fund_alerts", "raised"),
@@ -112,10 +132,12 @@ SECTIONS = [
         columns=[
             Column("filings_received", _("收到班次备案"), "course_filings", "received"),
             Column("filings_decided", _("审核办结"), "course_filings", "decided"),
+            Column("accounts", _("资金监管账户"), "fund_accounts", "supervised"),
             Column("alerts_raised", _("资金风险预警"), "fund_alerts", "raised"),
             Column("alerts_closed_on_time", _("预警按期办结"), "fund_alerts", "closed_on_time"),
         ],
         chart_title=_("备案与资金预警"),
+        chart_columns=("filings_received", "filings_decided", "alerts_raised", "alerts_closed_on_time"),
         headline=(Headline("funds-alerts", column="alerts_raised"),),
     ),
 ]

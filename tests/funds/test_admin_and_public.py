@@ -56,3 +56,11 @@ def test_filing_refreshes_the_cached_public_page(users, institution, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         filed_course(actor=users["education_inspector"], reviewer=users["education_head"], institution=institution)
     assert "初二数学提高班" in Client().get(url).content.decode()
+
+
+def test_dashboard_shows_the_funds_section(education_head_client, users, institution):
+    bound_account(actor=users["education_head"], institution=institution)
+    response = education_head_client.get("/dashboard/", {"region": "370102"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "备案与资金监管" in page and "资金监管账户" in page

@@ -222,3 +222,20 @@ def test_pending_list_query_count(education_head_client, institution, users, dja
     with django_assert_num_queries(3):  # session, user with department, rows with institution
         response = education_head_client.get(reverse("funds:course_list"))
     assert response.content.decode().count("班") >= 3
+
+
+def test_materials_must_be_a_pdf_or_an_image(users, institution, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(ServiceError) as error:
+        services.course_submit(actor=users["education_inspector"], institution_id=institution.pk, data=course_data(),
+                               materials=SimpleUploadedFile("a.exe", b"MZ\x90\x00" * 10), now=NOW)
+    assert error.value.field == "materials" and not Course.objects.exists()
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    course = services.course_submit(actor=users["education_inspector"], institution_id=institution.pk,
+                                    data=course_data(), materials=SimpleUploadedFile("a.pdf", out.getvalue()), now=NOW)
+    assert course.materials.name.endswith(".pdf")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from institutions.models import Category, Institution, StudentStage, Teacher
 from publicity.cache import bump_version
+from regulator import uploads
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, require_status
 
@@ -162,6 +163,12 @@ def course_submit(*, actor, institution_id: int, data: dict, course_id: int | No
     now = now_or(now)
     clean = _clean(data, institution)
     refuse_violations(_violations(clean, institution, timezone.localdate(now)))
+    checked = None
+    if materials:
+        try:  # decoded before anything is written: a PDF or an image (re-encoded without its metadata)
+            checked = uploads.check(materials, accept=frozenset({uploads.PDF, uploads.IMAGE}))
+        except uploads.UploadRefused as error:
+            raise ServiceError(error.message, field="materials") from None
     teachers = clean.pop("teachers")
     if course_id is None:
         course = Course(institution=institution, department=acting_department(actor, institution),
@@ -173,8 +180,8 @@ def course_submit(*, actor, institution_id: int, data: dict, course_id: int | No
         before = snap(course)
     for field, value in clean.items():
         setattr(course, field, value)
-    if materials is not None:
-        course.materials = materials
+    if checked is not None:
+        course.materials.save(uploads.new_name(checked.extension), checked.content, save=False)
     course.status = CourseStatus.SUBMITTED
     course.submitted_at = now
     course.updated_by = actor
