@@ -15,6 +15,9 @@ _DEFAULTS = {
     "INSPECTIONS_DISPLAY_MAX_EDGE": 2048,
     # Inspectors drawn per visit in a double-random draw (at least two by rule).
     "INSPECTIONS_MIN_INSPECTORS_PER_VISIT": 2,
+    # A draw weighted by risk level still draws at least this share of each level's institutions (一单两库: at
+    # least 5% of subjects a year by default; verify).
+    "INSPECTIONS_DRAW_MIN_STRATUM_SHARE": 0.05,
     # The checklist template code a new campaign uses unless another is chosen.
     "INSPECTIONS_DEFAULT_TEMPLATE_CODE": "campaign",
     "INSPECTIONS_PAGE_SIZE": 30,

@@ -1,7 +1,14 @@
 """Double random, one public (双随机、一公开): draw institutions from a scoped pool and inspectors from the
 departments' rosters, reproducibly. The draw stores its seed, pool (ordered ids) and roster, so `draw_rerun`
-gives the identical result from them, and tells whether today's pool still matches the stored one."""
+gives the identical result from them, and tells whether today's pool still matches the stored one.
 
+A draw may be weighted by risk level (institutions.funds): `risk_weights` gives each level its percentage of the
+sample (they must sum to 100), each non-empty level still gets at least the legal minimum share of its own
+institutions (INSPECTIONS_DRAW_MIN_STRATUM_SHARE), and the institutions of each level are drawn with the seed. The
+weights and each pooled institution's level at the time of the draw are stored in `criteria` (`risk_weights`,
+`risk_strata`), so the draw replays from seed, pool, weights, strata and roster."""
+
+import math
 import random
 import secrets
 from dataclasses import dataclass
@@ -11,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from institutions.funds.selectors import RISK_LEVEL_ORDER, risk_level_label, risk_levels
 from institutions.models import Institution, OperatingState, StudentStage
 from publicity.cache import bump_version
 from regulator.audit import record_event
@@ -60,8 +68,78 @@ def roster_ids(department_ids) -> list[int]:
     )
 
 
+def parse_risk_weights(text: str) -> dict[str, float] | None:
+    """"重点:40, 高:30, 中:20, 低:10" (labels or codes) as {level: percent}; None for an empty text."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    codes = {str(risk_level_label(code)): code for code in RISK_LEVEL_ORDER} | {c: c for c in RISK_LEVEL_ORDER}
+    weights = {}
+    for part in text.replace("，", ",").replace("；", ",").replace("：", ":").split(","):
+        if not part.strip():
+            continue
+        name, _sep, value = part.partition(":")
+        code = codes.get(name.strip())
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if code is None or number is None or not math.isfinite(number):
+            raise ServiceError(_("风险权重“%(part)s”无法识别，请写成“重点:40,高:30,中:20,低:10”。")
+                               % {"part": part.strip()}, field="risk_weights")
+        weights[code] = number
+    return weights
+
+
+def _allocate(groups: dict[str, list[int]], weights: dict, sample_size: int) -> dict[str, int]:
+    """How many institutions each level gets: its weight's share of the sample, at least the legal minimum share of
+    the level's own institutions, at most all of them. Deterministic (largest remainder, then level order)."""
+    unknown = [level for level in weights if level not in RISK_LEVEL_ORDER]
+    if unknown or any(value < 0 for value in weights.values()):
+        raise ServiceError(_("风险权重只能用于“重点、高、中、低”四个等级，且不能为负数。"), field="risk_weights")
+    if abs(sum(weights.values()) - 100) > 1e-6:
+        raise ServiceError(_("各风险等级的权重之和应为 100（现为 %(sum)s）。")
+                           % {"sum": round(sum(weights.values()), 2)}, field="risk_weights")
+    empty = [level for level, value in weights.items() if value > 0 and not groups.get(level)]
+    if empty:
+        raise ServiceError(_("风险等级“%(levels)s”在机构库中没有机构，不能为其分配权重。")
+                           % {"levels": "、".join(str(risk_level_label(level)) for level in empty)},
+                           field="risk_weights")
+    share = conf.get("INSPECTIONS_DRAW_MIN_STRATUM_SHARE")
+    minimum = {level: min(len(ids), math.ceil(share * len(ids))) for level, ids in groups.items() if ids}
+    if sum(minimum.values()) > sample_size:
+        raise ServiceError(_("抽取数量至少为 %(n)s，才能从每个风险等级抽取法定最低比例（%(p)s%%）。")
+                           % {"n": sum(minimum.values()), "p": round(share * 100, 2)}, field="sample_size")
+    target = {level: weights.get(level, 0) / 100 * sample_size for level in groups}
+    allocation = {level: min(len(groups[level]), max(minimum.get(level, 0), math.floor(target[level])))
+                  for level in groups}
+    order = {level: position for position, level in enumerate(RISK_LEVEL_ORDER)}
+    while sum(allocation.values()) < sample_size:
+        room = [level for level in groups if allocation[level] < len(groups[level])]
+        level = max(room, key=lambda lv: (target[lv] - allocation[lv], -order[lv]))
+        allocation[level] += 1
+    while sum(allocation.values()) > sample_size:
+        spare = [level for level in groups if allocation[level] > minimum.get(level, 0)]
+        level = max(spare, key=lambda lv: (allocation[lv] - target[lv], order[lv]))
+        allocation[level] -= 1
+    return allocation
+
+
+def _weighted_institutions(rng, pool: list[int], sample_size: int, weights: dict, strata: dict) -> list[int]:
+    groups: dict[str, list[int]] = {level: [] for level in RISK_LEVEL_ORDER}
+    for institution_id in sorted(pool):
+        groups[strata.get(str(institution_id), strata.get(institution_id, RISK_LEVEL_ORDER[-1]))].append(
+            institution_id)
+    allocation = _allocate(groups, weights, sample_size)
+    drawn = []
+    for level in RISK_LEVEL_ORDER:
+        drawn.extend(rng.sample(groups[level], allocation[level]))
+    return drawn
+
+
 def compute(
-    *, seed: str, pool: list[int], roster: list[int], conflicts: list, sample_size: int, per_visit: int
+    *, seed: str, pool: list[int], roster: list[int], conflicts: list, sample_size: int, per_visit: int,
+    risk_weights: dict | None = None, risk_strata: dict | None = None,
 ) -> list[dict]:
     """The pure draw: the same inputs always give the same result."""
     if sample_size < 1:
@@ -77,7 +155,10 @@ def compute(
         )
     blocked = {(int(user_id), int(institution_id)) for user_id, institution_id in conflicts}
     rng = random.Random(seed)
-    institutions = rng.sample(sorted(pool), sample_size)
+    if risk_weights:
+        institutions = _weighted_institutions(rng, pool, sample_size, risk_weights, risk_strata or {})
+    else:
+        institutions = rng.sample(sorted(pool), sample_size)
     result = []
     for institution_id in institutions:
         eligible = [u for u in sorted(roster) if (u, institution_id) not in blocked]
@@ -101,8 +182,11 @@ def spot_check_draw(
     departments=None,
     conflicts=(),
     seed: str | None = None,
+    risk_weights: dict | None = None,
 ) -> SpotCheckDraw:
-    """Draw, store the draw, and plan one visit per drawn institution. Refusal writes nothing."""
+    """Draw, store the draw, and plan one visit per drawn institution. Refusal writes nothing.
+
+    `risk_weights` ({level: percent}, summing to 100) weights the draw by the institutions' current risk levels."""
     if not permissions.can_draw(actor, campaign):
         raise ActionForbidden(_("只有专项治理办公室或牵头部门负责人可以抽取。"))
     department_list = list(departments) if departments is not None else list(campaign.departments.all())
@@ -113,6 +197,10 @@ def spot_check_draw(
     roster = roster_ids([d.pk for d in department_list])
     conflicts = sorted([int(u), int(i)] for u, i in conflicts)
     seed = seed or secrets.token_hex(16)
+    weighting = {}
+    if risk_weights:
+        strata = {str(pk): level for pk, level in risk_levels(pool).items()}
+        weighting = {"risk_weights": dict(risk_weights), "risk_strata": strata}
     result = compute(
         seed=seed,
         pool=pool,
@@ -120,13 +208,15 @@ def spot_check_draw(
         conflicts=conflicts,
         sample_size=sample_size,
         per_visit=inspectors_per_visit,
+        risk_weights=weighting.get("risk_weights"),
+        risk_strata=weighting.get("risk_strata"),
     )
     draw = SpotCheckDraw.objects.create(
         campaign=campaign,
         seed=seed,
         sample_size=sample_size,
         inspectors_per_visit=inspectors_per_visit,
-        criteria={**criteria, "departments": sorted(d.pk for d in department_list)},
+        criteria={**criteria, "departments": sorted(d.pk for d in department_list), **weighting},
         pool=pool,
         roster=roster,
         conflicts=conflicts,
@@ -156,7 +246,8 @@ def spot_check_draw(
         actor=actor,
         kind=InspectionsAuditKind.SPOT_CHECK_DRAWN,
         obj=draw,
-        after={"seed": seed, "pool_size": len(pool), "roster_size": len(roster), "result": result},
+        after={"seed": seed, "pool_size": len(pool), "roster_size": len(roster), "result": result,
+               **({"risk_weights": weighting["risk_weights"]} if weighting else {})},
         summary=_("双随机抽取 %(n)s 家（机构库 %(p)s 家）") % {"n": sample_size, "p": len(pool)},
     )
     return draw
@@ -181,6 +272,8 @@ def draw_rerun(*, draw: SpotCheckDraw) -> RerunReport:
         conflicts=draw.conflicts,
         sample_size=draw.sample_size,
         per_visit=draw.inspectors_per_visit,
+        risk_weights=draw.criteria.get("risk_weights"),
+        risk_strata=draw.criteria.get("risk_strata"),
     )
     current = pool_ids(draw.criteria)
     stored = set(draw.pool)

@@ -88,6 +88,13 @@ class DrawForm(forms.Form):
             pairs.append([user.pk, int(parts[1])])
         return pairs
 
+    risk_weights = forms.CharField(
+        label=_("按风险等级加权（可选）"),
+        max_length=200,
+        required=False,
+        help_text=_("如“重点:40,高:30,中:20,低:10”，各等级所占抽取比例之和为 100；留空则等概率抽取"),
+    )
+
 
 class VisitPlanForm(forms.Form):
     institution_id = forms.IntegerField(label=_("机构编号"), min_value=1)

@@ -160,6 +160,7 @@ def draw_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with service_call(request, form, success=_("抽取完成，已生成检查任务。")) as call:
+            weights = draw_service.parse_risk_weights(data.get("risk_weights", ""))
             drawn = draw_service.spot_check_draw(
                 actor=request.user,
                 campaign=campaign,
@@ -168,6 +169,7 @@ def draw_create(request, pk: int):
                 planned_on=data["planned_on"],
                 conflicts=data["conflicts"],
                 seed=data["seed"] or None,
+                risk_weights=weights,
             )
         if call.ok:
             return redirect(drawn)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("register/", include("institutions.urls")),
+    path("funds/", include("institutions.funds.urls")),
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
     path("public/api/v1/", open_data_api.urls),  # open data v1 (publicity/api.py); its OpenAPI at /public/openapi.json

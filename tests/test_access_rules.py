@@ -31,7 +31,7 @@ from tests.factories import InstitutionFactory, UserFactory
 from tests.inspections.conftest import ensure_checklist
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("institutions", "inspections", "penalties", "publicity", "regulator")
+APPS = ("institutions", "inspections", "penalties", "publicity", "regulator")  # institutions/funds/ included
 
 ACTORS = (
     "inspector",  # 历下区教育局 inspector
@@ -360,6 +360,35 @@ RULES: dict[str, dict[str, set[str]]] = {
         "region_prefecture": {"prefecture_joint_office", "admin"},
     },
     "can_assign": {"no_object": {"head", "joint_office", "other_head", "other_county_head"} | PREFECTURE},
+    # -- filings and funds (institutions.funds): education files and reviews; education (or the financial
+    # regulator) keeps accounts and handles alerts, in its region --------------------------------------------
+    "can_view_funds": {
+        "inst_county": COUNTY | PREFECTURE | {"admin"},
+        "inst_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "inst_shared": EDUCATION | {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_submit_course": {
+        "inst_county": EDUCATION | PREFECTURE | {"admin"},
+        "inst_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "inst_shared": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_keep_account": {
+        "inst_county": EDUCATION | PREFECTURE | {"admin"},
+        "inst_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "inst_shared": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_review_course": {
+        "course_county": {"head", "joint_office"} | PREFECTURE | {"admin"},
+        "course_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_assign_alert": {
+        "alert_county": {"head", "joint_office"} | PREFECTURE | {"admin"},
+        "alert_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_handle_alert": {
+        "alert_county": {"inspector", "head", "joint_office"} | PREFECTURE | {"admin"},  # the assignee too
+        "alert_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
 }
 
 
@@ -581,6 +610,35 @@ class World:
             report_other_county=report(other, d["other_education"]),
             report_prefecture=report(county, d["prefecture_education"]),
         )
+
+
+    def _build_course(self):
+        from institutions.funds.models import Course
+
+        def course(institution, department):
+            return (Course.objects.create(
+                institution=institution, department=department, name="数学班", subject="数学", category="academic",
+                stage="compulsory", syllabus="同步", starts_on=datetime.date(2025, 9, 8),
+                ends_on=datetime.date(2025, 12, 17), lesson_minutes=45, class_hours=40, class_size=20,
+                fee_per_hour=50, fee_total=2000, submitted_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC)),)
+
+        d = self.departments
+        self.objects.update(course_county=course(self._inst("inst_county"), d["education"]),
+                            course_other_county=course(self._inst("inst_other_county"), d["other_education"]))
+
+    def _build_alert(self):
+        from institutions.funds.models import AlertStatus, FundAlert
+
+        def alert(institution, department, key, assignee=None):
+            return (FundAlert.objects.create(
+                institution=institution, department=department, kind="low_balance", key=key, detail="余额不足",
+                raised_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC), assigned_to=assignee,
+                status=AlertStatus.ASSIGNED if assignee else AlertStatus.OPEN),)
+
+        d = self.departments
+        self.objects.update(
+            alert_county=alert(self._inst("inst_county"), d["education"], "a1", self.users["education_inspector"]),
+            alert_other_county=alert(self._inst("inst_other_county"), d["other_education"], "a2"))
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "regulator",
     "institutions",
+    "institutions.funds",  # course and fee filing, supervised fund accounts and alerts, risk levels (label funds)
     "inspections",
     "penalties",
     "publicity",
@@ -427,6 +428,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-institution-figures": {
         "task": "regulator.tasks.refresh_institution_figures", "schedule": crontab(minute="*/10")},
     "audit-checkpoint-daily": {"task": "regulator.tasks.audit_checkpoint", "schedule": crontab(hour=3, minute=30)},
+    "fund-alerts-daily": {"task": "funds.periodic.compute_fund_alerts", "schedule": crontab(hour=2, minute=0)},
+    "risk-levels-nightly": {"task": "funds.periodic.assess_risk_levels", "schedule": crontab(hour=2, minute=15)},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }

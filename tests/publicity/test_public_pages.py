@@ -290,8 +290,10 @@ def test_public_list_query_count_is_fixed(world, regions, users, django_assert_n
     with django_assert_num_queries(2):
         assert Client().get(reverse("publicity:white_list") + "?q=机构").status_code == 200
     cache.clear()
-    # the institution, its licences, current entries, removed entries, published spot checks, last inspection
-    with django_assert_num_queries(6):
+    # the institution, its licences, current entries, removed entries, published spot checks, last inspection,
+    # its filed classes and whether it has a supervised account (institutions.funds; + the classes' teachers
+    # when it has filed classes)
+    with django_assert_num_queries(8):
         assert (
             Client()
             .get(reverse("publicity:institution_page", args=[world["white"].institution_id]))

@@ -229,3 +229,13 @@ def test_second_run_creates_nothing_and_prints_the_accounts(demo):
     call_command("load_demo", stdout=output)
     assert [m.objects.count() for m in models] == counts
     assert "edu_inspector" in output.getvalue() and DEMO_PASSWORD in output.getvalue()
+
+
+def test_filed_courses_accounts_and_every_kind_of_fund_alert(demo):
+    from institutions.funds.models import AlertKind, Course, CourseStatus, FundAccount, FundAlert, RiskAssessment
+
+    assert Course.objects.filter(status=CourseStatus.FILED).count() >= 6
+    assert Course.objects.filter(status=CourseStatus.RETURNED).exists()
+    assert FundAccount.objects.filter(transactions__isnull=False).distinct().count() == 3
+    assert set(FundAlert.objects.values_list("kind", flat=True)) == set(AlertKind.values)
+    assert RiskAssessment.objects.filter(is_current=True).count() > 0

@@ -25,6 +25,7 @@ from institutions.models import Institution, Licence, Site, Teacher
 from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
+from regulator.demo.funds import load_funds
 from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.oversight.summary import refresh as refresh_daily_figures
@@ -105,6 +106,7 @@ class Command(BaseCommand):
         admin = self._accounts(departments)
         counts = self._institutions(areas, departments, admin=admin, seed=seed)
         counts.update(load_cases(seed=seed))
+        counts.update(load_funds())
         refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat jobs would have left it
         refresh_institutions()
         return counts

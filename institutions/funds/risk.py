@@ -1,0 +1,144 @@
+"""Risk classification (风险分级): every institution's level (低 / 中 / 高 / 重点) from named, explainable factors,
+each with its count, weight and points (weights and caps are settings, conf.py). Recomputed nightly; a new
+assessment row is written only when the score or the level changes, so the rows are the level's history.
+
+Annual-inspection results (年检) are not held by the register yet, so they are not a factor.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from inspections.models import Visit, VisitStatus
+from institutions.models import Institution, LicenceStanding, OperatingState
+from penalties.models import ORDER_RUNNING, OrderStatus, PenaltyCase, RectificationOrder
+from publicity.models import Report
+from regulator.audit import record_event
+from regulator.locks import advisory_lock
+
+from . import conf
+from .audit_kinds import FundsAuditKind
+from .models import FundAlert, RiskAssessment, RiskLevel
+
+FACTOR_LABELS = {
+    "standing_none": _lazy("无证无照"),
+    "standing_business_only": _lazy("有照无证"),
+    "open_order": _lazy("未销号的整改通知书"),
+    "overdue_order": _lazy("逾期未整改的通知书"),
+    "penalty_2y": _lazy("两年内行政处罚决定"),
+    "report_90d": _lazy("90日内投诉举报"),
+    "fund_alert": _lazy("90日内资金风险预警"),
+    "no_inspection_365d": _lazy("一年以上未检查"),
+}
+LOCK_NAME = "funds.risk_assess"
+
+
+def level_for(score: int) -> str:
+    thresholds = conf.get("FUNDS_RISK_THRESHOLDS")
+    if score >= thresholds["key"]:
+        return RiskLevel.KEY
+    if score >= thresholds["high"]:
+        return RiskLevel.HIGH
+    if score >= thresholds["medium"]:
+        return RiskLevel.MEDIUM
+    return RiskLevel.LOW
+
+
+def score_factors(counts: dict[str, int]) -> tuple[int, list[dict]]:
+    """(score, factors) from the count of each factor: points = count × weight, capped per factor."""
+    weights, caps = conf.get("FUNDS_RISK_WEIGHTS"), conf.get("FUNDS_RISK_CAPS")
+    factors, total = [], 0
+    for code, weight in weights.items():
+        count = counts.get(code, 0)
+        points = min(count * weight, caps.get(code, count * weight))
+        total += points
+        factors.append({"code": code, "label": str(FACTOR_LABELS.get(code, code)), "count": count,
+                        "weight": weight, "points": points})
+    return total, factors
+
+
+def _grouped(queryset, field="institution_id") -> dict[int, int]:
+    return dict(queryset.values(field).annotate(n=Count("*")).values_list(field, "n"))
+
+
+def factor_counts(institution_ids: list[int], now) -> dict[int, dict[str, int]]:
+    """Each factor's count for each institution, in a few grouped queries for the whole batch."""
+    today = timezone.localdate(now)
+    ids = list(institution_ids)
+    standing = dict(Institution.objects.filter(pk__in=ids).values_list("pk", "licence_standing"))
+    orders = RectificationOrder.objects.filter(institution_id__in=ids)
+    open_orders = _grouped(orders.filter(status__in=ORDER_RUNNING))
+    overdue = _grouped(orders.filter(status__in=(OrderStatus.OVERDUE, OrderStatus.ESCALATED)))
+    penalties = _grouped(PenaltyCase.objects.filter(institution_id__in=ids, decided_at__isnull=False,
+                                                    decided_at__gte=now - datetime.timedelta(days=730)))
+    days_90 = now - datetime.timedelta(days=90)
+    reports = _grouped(Report.objects.filter(institution_id__in=ids, received_at__gte=days_90))
+    alerts = _grouped(FundAlert.objects.filter(institution_id__in=ids, raised_at__gte=days_90))
+    last_visit = dict(Visit.objects.filter(institution_id__in=ids, status=VisitStatus.SUBMITTED)
+                      .values("institution_id").annotate(last=Max("submitted_at"))
+                      .values_list("institution_id", "last"))
+    result = {}
+    for pk in ids:
+        last = last_visit.get(pk)
+        result[pk] = {
+            "standing_none": int(standing.get(pk) == LicenceStanding.NONE),
+            "standing_business_only": int(standing.get(pk) == LicenceStanding.BUSINESS_ONLY),
+            "open_order": open_orders.get(pk, 0),
+            "overdue_order": overdue.get(pk, 0),
+            "penalty_2y": penalties.get(pk, 0),
+            "report_90d": reports.get(pk, 0),
+            "fund_alert": alerts.get(pk, 0),
+            "no_inspection_365d": int(last is None or (today - timezone.localdate(last)).days > 365),
+        }
+    return result
+
+
+def _assess_batch(ids: list[int], now) -> int:
+    counts = factor_counts(ids, now)
+    current = {r.institution_id: r for r in RiskAssessment.objects.filter(institution_id__in=ids, is_current=True)}
+    changed = 0
+    with transaction.atomic():
+        for pk in ids:
+            score, factors = score_factors(counts[pk])
+            level = level_for(score)
+            old = current.get(pk)
+            if old is not None and old.score == score and old.level == level:
+                continue
+            if old is not None:
+                RiskAssessment.objects.filter(pk=old.pk).update(is_current=False)
+            row = RiskAssessment.objects.create(institution_id=pk, assessed_at=now, score=score, level=level,
+                                                factors=factors)
+            record_event(actor=None, kind=FundsAuditKind.RISK_ASSESSED, obj=row, institution_id=pk,
+                         before={"level": old.level, "score": old.score} if old else None,
+                         after={"level": level, "score": score, "factors": factors},
+                         summary=_("风险等级：%(level)s（%(score)s 分）") % {"level": row.get_level_display(),
+                                                                      "score": score}, now=now)
+            changed += 1
+    return changed
+
+
+def risk_assess(*, institution_ids=None, now=None, batch_size: int = 500) -> int | None:
+    """Recompute the levels (all institutions still running, or the given ones); the number changed, or None if
+    another run holds the lock."""
+    now = now or timezone.now()
+    with advisory_lock(LOCK_NAME) as acquired:
+        if not acquired:
+            return None
+        queryset = Institution.objects.exclude(operating_state__in=[OperatingState.CLOSED, OperatingState.BANNED])
+        if institution_ids is not None:
+            queryset = Institution.objects.filter(pk__in=list(institution_ids))
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        changed = 0
+        for start in range(0, len(ids), batch_size):
+            changed += _assess_batch(ids[start:start + batch_size], now)
+        return changed
+
+
+def level_counts(region_code: str = "") -> dict[str, int]:
+    rows = (RiskAssessment.objects.filter(is_current=True, institution__region__code__startswith=region_code)
+            .values("level").annotate(n=Count("*")).values_list("level", "n"))
+    return {level: dict(rows).get(level, 0) for level in RiskLevel.values}

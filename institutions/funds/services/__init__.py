@@ -1,0 +1,23 @@
+"""Writes of filings, fund supervision and risk levels; callers import from here."""
+
+from .accounts import StatementRefused, account_bind, charge_record, statement_import
+from .alerts import alert_assign, alert_close, alert_open_case, alert_raise, alerts_compute
+from .course_import import CourseImportRefused, course_import
+from .courses import course_review, course_submit, guided_price
+
+__all__ = [
+    "CourseImportRefused",
+    "StatementRefused",
+    "account_bind",
+    "alert_assign",
+    "alert_close",
+    "alert_open_case",
+    "alert_raise",
+    "alerts_compute",
+    "charge_record",
+    "course_import",
+    "course_review",
+    "course_submit",
+    "guided_price",
+    "statement_import",
+]

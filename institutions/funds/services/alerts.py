@@ -1,0 +1,194 @@
+"""Fund-risk alerts (资金风险预警): raised once per key, by the daily job (alerts_compute, under an advisory lock)
+or when a charge is recorded; assigned, handled and closed by the heads; able to open a penalty case whose
+source is the alert (CaseSource.FUND_ALERT)."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from penalties.models import CaseSource
+from penalties.services import case_open
+from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError, require_status
+from regulator.locks import advisory_lock
+from regulator.models import User
+
+from .. import conf, permissions, rules
+from ..audit_kinds import FundsAuditKind
+from ..models import AlertKind, AlertStatus, Charge, FundAccount, FundAlert, FundTransaction, SupervisionMode
+from .common import acting_department, now_or
+
+logger = logging.getLogger(__name__)
+LOCK_NAME = "funds.alerts_compute"
+
+
+def alert_raise(*, actor, institution, kind: str, key: str, detail: str, amount=None, now=None) -> FundAlert | None:
+    """Create the alert of `key` unless it exists; None when it did (a second run, a concurrent run)."""
+    from regulator.models import DepartmentKind
+
+    if FundAlert.objects.filter(key=key).exists():
+        return None
+    now = now_or(now)
+    account = FundAccount.objects.filter(institution=institution).only("department").first()
+    department = account.department if account else acting_department(actor, institution, DepartmentKind.EDUCATION)
+    try:
+        with transaction.atomic():
+            alert = FundAlert.objects.create(institution=institution, department=department, kind=kind, key=key,
+                                             detail=detail, amount=amount, raised_at=now)
+            record_event(actor=actor, kind=FundsAuditKind.ALERT_RAISED, obj=alert, institution_id=institution.pk,
+                         after={"kind": kind, "key": key, "detail": detail, "amount": amount},
+                         summary=_("资金风险预警：%(kind)s") % {"kind": alert.get_kind_display()}, now=now)
+    except IntegrityError:  # raised by a concurrent run between the check and the insert
+        return None
+    return alert
+
+
+def charge_alerts(charge: Charge) -> list[dict]:
+    """The alerts a charge calls for (the same keys whether raised at once or by the daily job)."""
+    alerts = []
+    rule_breaches = rules.prepayment_breaches(amount=charge.amount, class_hours=charge.class_hours,
+                                              covers_from=charge.covers_from, covers_until=charge.covers_until,
+                                              into_supervised_account=True)
+    if rule_breaches:
+        alerts.append({"institution": charge.institution, "kind": AlertKind.PREPAYMENT,
+                       "key": f"prepayment:charge:{charge.pk}", "amount": charge.amount,
+                       "detail": _("%(day)s 收费 %(amount)s 元（%(hours)s 课时，%(start)s 至 %(end)s）：%(list)s")
+                       % {"day": charge.paid_on, "amount": charge.amount, "hours": charge.class_hours,
+                          "start": charge.covers_from, "end": charge.covers_until, "list": "".join(rule_breaches)}})
+    if not charge.into_supervised_account:
+        alerts.append({"institution": charge.institution, "kind": AlertKind.OFF_ACCOUNT,
+                       "key": f"off_account:charge:{charge.pk}", "amount": charge.amount,
+                       "detail": _("%(day)s 收费 %(amount)s 元未缴入资金监管账户（%(source)s）。")
+                       % {"day": charge.paid_on, "amount": charge.amount, "source": charge.get_source_display()}})
+    return alerts
+
+
+
+def _candidates(today: datetime.date):
+    """Every alert the data calls for today, as keyword arguments of alert_raise."""
+    accounts = FundAccount.objects.select_related("institution")
+    for account in accounts.filter(balance__lt=F("minimum_balance"), balance_on__isnull=False):
+        yield {"institution": account.institution, "kind": AlertKind.LOW_BALANCE,
+               "key": f"low_balance:{account.pk}:{account.balance_on.isoformat()}", "amount": account.balance,
+               "detail": _("%(day)s 账户余额 %(bal)s 元，低于最低余额 %(min)s 元。")
+               % {"day": account.balance_on, "bal": account.balance, "min": account.minimum_balance}}
+    absolute = Decimal(conf.get("FUNDS_LARGE_OUTFLOW_AMOUNT"))
+    share = Decimal(str(conf.get("FUNDS_LARGE_OUTFLOW_SHARE")))
+    since = today - datetime.timedelta(days=31)
+    outflows = (FundTransaction.objects.filter(amount__lt=0, booked_on__gte=since, is_release=False)
+                .select_related("account__institution"))
+    for tx in outflows.iterator(chunk_size=2000):
+        before = tx.balance_after - tx.amount
+        if -tx.amount >= absolute or (before > 0 and -tx.amount >= share * before):
+            yield {"institution": tx.account.institution, "kind": AlertKind.LARGE_OUTFLOW,
+                   "key": f"large_outflow:tx:{tx.pk}", "amount": -tx.amount,
+                   "detail": _("%(day)s 流出 %(amount)s 元（流水号 %(ref)s，对方 %(to)s），占流出前余额 %(share)s%%。")
+                   % {"day": tx.booked_on, "amount": -tx.amount, "ref": tx.reference, "to": tx.counterparty or "—",
+                      "share": (Decimal(100) * -tx.amount / before).quantize(Decimal("1")) if before > 0 else 100}}
+    charges = Charge.objects.filter(~Q(breaches=[]) | Q(into_supervised_account=False)).select_related(
+        "institution")
+    for charge in charges.iterator(chunk_size=2000):
+        yield from charge_alerts(charge)
+    stop_days = conf.get("FUNDS_CONSUMPTION_STOP_DAYS")
+    custody = (FundAccount.objects.filter(mode=SupervisionMode.CUSTODY, balance__gt=0)
+               .annotate(last_release=Max("transactions__booked_on", filter=Q(transactions__is_release=True)))
+               .filter(last_release__lt=today - datetime.timedelta(days=stop_days)).select_related("institution"))
+    for account in custody:
+        yield {"institution": account.institution, "kind": AlertKind.CONSUMPTION_STOP,
+               "key": f"consumption_stop:{account.pk}:{account.last_release.isoformat()}", "amount": account.balance,
+               "detail": _("自 %(day)s 起 %(n)s 天无课消划拨，账户仍有预收余额 %(bal)s 元。")
+               % {"day": account.last_release, "n": (today - account.last_release).days, "bal": account.balance}}
+
+
+def alerts_compute(*, today: datetime.date | None = None, now=None) -> int | None:
+    """The daily job: raise every alert the data calls for. None if another run holds the lock."""
+    now = now_or(now)
+    today = today or timezone.localdate(now)
+    with advisory_lock(LOCK_NAME) as acquired:
+        if not acquired:
+            logger.info("fund alert job already running; skipped")
+            return None
+        raised = 0
+        for candidate in _candidates(today):
+            try:
+                alert = alert_raise(actor=None, now=now, **candidate)
+            except ServiceError:  # no department to handle it: logged, the other alerts still raised
+                logger.warning("fund alert %s: no department to handle it", candidate["key"])
+                continue
+            if alert is not None:
+                raised += 1
+        return raised
+
+
+def _locked_alert(alert_id: int) -> FundAlert:
+    return FundAlert.objects.select_for_update().select_related("institution").get(pk=alert_id)
+
+
+@transaction.atomic
+def alert_assign(*, actor, alert_id: int, assignee_id: int, now=None) -> FundAlert:
+    alert = _locked_alert(alert_id)
+    if not permissions.can_assign_alert(actor, alert):
+        raise ActionForbidden(_("只有部门负责人可以分派预警。"))
+    require_status(alert, (AlertStatus.OPEN, AlertStatus.ASSIGNED), _("分派"))
+    assignee = User.objects.filter(pk=assignee_id, is_active=True, department_id=alert.department_id).first()
+    if assignee is None:
+        raise ServiceError(_("承办人须是本部门在职人员。"), field="assignee")
+    now = now_or(now)
+    before = {"status": alert.status, "assigned_to": alert.assigned_to_id}
+    alert.status, alert.assigned_to, alert.assigned_at, alert.updated_by = AlertStatus.ASSIGNED, assignee, now, actor
+    alert.save(update_fields=["status", "assigned_to", "assigned_at", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=FundsAuditKind.ALERT_ASSIGNED, obj=alert, institution_id=alert.institution_id,
+                 before=before, after={"status": alert.status, "assigned_to": assignee.pk},
+                 summary=_("分派预警给 %(name)s") % {"name": assignee.full_name or assignee.username}, now=now)
+    return alert
+
+
+def queue_assign(actor, object_id, assignee) -> None:
+    """The heads' queue assigns an alert (QueueKind.on_assign)."""
+    alert_assign(actor=actor, alert_id=object_id, assignee_id=assignee.pk)
+
+
+@transaction.atomic
+def alert_close(*, actor, alert_id: int, note: str, now=None) -> FundAlert:
+    alert = _locked_alert(alert_id)
+    if not permissions.can_handle_alert(actor, alert):
+        raise ActionForbidden(_("您无权办结该预警。"))
+    require_status(alert, (AlertStatus.OPEN, AlertStatus.ASSIGNED), _("办结"))
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("请填写办理情况。"), field="note")
+    now = now_or(now)
+    before = {"status": alert.status}
+    alert.status, alert.handling_note, alert.closed_at, alert.closed_by = AlertStatus.CLOSED, note, now, actor
+    alert.updated_by = actor
+    alert.save(update_fields=["status", "handling_note", "closed_at", "closed_by", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=FundsAuditKind.ALERT_CLOSED, obj=alert, institution_id=alert.institution_id,
+                 before=before, after={"status": alert.status, "note": note}, summary=_("办结资金风险预警"), now=now)
+    return alert
+
+
+@transaction.atomic
+def alert_open_case(*, actor, alert_id: int, now=None):
+    """Open a penalty case lead whose source is this alert (once per alert)."""
+    alert = _locked_alert(alert_id)
+    if not permissions.can_assign_alert(actor, alert):
+        raise ActionForbidden(_("只有部门负责人可以将预警转为案件线索。"))
+    if alert.case_id:
+        raise ServiceError(_("该预警已转为案件线索。"))
+    require_status(alert, (AlertStatus.OPEN, AlertStatus.ASSIGNED), _("转为案件线索"))
+    now = now_or(now)
+    case = case_open(actor=actor, institution_id=alert.institution_id, source=CaseSource.FUND_ALERT,
+                     summary=_("资金风险预警：%(kind)s。%(detail)s") % {"kind": alert.get_kind_display(),
+                                                                   "detail": alert.detail},
+                     source_reference=_("预警%(n)s") % {"n": alert.pk}, now=now)
+    alert.case = case
+    alert.updated_by = actor
+    alert.save(update_fields=["case", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=FundsAuditKind.ALERT_CASE_OPENED, obj=alert, institution_id=alert.institution_id,
+                 after={"case": case.pk}, summary=_("预警转为处罚案件线索"), now=now)
+    return case
