@@ -1,0 +1,180 @@
+"""Issue 18 in Chromium with the network cut (context.set_offline): the service worker controls the pages and the
+manifest is valid; the today list and the visit page open offline; the inspector starts, fills every item, takes a
+photo, has the representative sign and submits offline; reloads offline and finds it all waiting (待同步 n 项);
+closes the tab; back online in a new tab the outbox syncs, the first photo chunk's connection dropping once,
+and the server holds every item exactly once."""
+
+import io
+import threading
+
+import pytest
+from django.core.signals import request_started
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
+
+from inspections import services
+from inspections.models import (
+    ChecklistAnswer,
+    Evidence,
+    ProblemItem,
+    Signature,
+    SyncedMutation,
+    Visit,
+    VisitStatus,
+)
+from regulator.models import AuditEvent
+from tests.browser.conftest import login
+from tests.factories import InstitutionFactory, ensure_checklist
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), (20, 120, 200)).save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+@pytest.fixture
+def planned_visit(users, departments, regions):
+    ensure_checklist()
+    institution = InstitutionFactory(name="地下室英语培训", region=regions["township"])
+    return services.visit_plan(
+        actor=users["education_head"],
+        institution=institution,
+        lead_department=departments["education"],
+        planned_on=timezone.localdate(),
+        inspectors=[users["education_inspector"], users["market_inspector"]],
+        departments=[departments["market"]],
+    )
+
+
+class _ServerHits:
+    """The live server runs in this process: count the requests it receives while the phone is 'offline'."""
+
+    def __init__(self):
+        self.paths = []
+        self.lock = threading.Lock()
+
+    def __call__(self, sender, environ=None, **kwargs):
+        with self.lock:
+            self.paths.append((environ or {}).get("PATH_INFO", ""))
+
+
+def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
+    live_server, page, planned_visit
+):
+    context = page.context
+    page.set_viewport_size({"width": 375, "height": 740})
+    context.grant_permissions(["geolocation"], origin=live_server.url)
+    context.set_geolocation({"latitude": 36.6512, "longitude": 117.1201, "accuracy": 12})
+    login(page, live_server, "edu_inspector")
+    today_url = f"{live_server.url}/inspections/today/"
+    visit_url = f"{live_server.url}{planned_visit.get_absolute_url()}"
+
+    # Online once: the service worker installs, takes control and keeps the inspector's visits.
+    page.goto(today_url)
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=30000)
+    manifest_href = page.locator("link[rel=manifest]").get_attribute("href")
+    manifest = page.request.get(f"{live_server.url}{manifest_href}")
+    assert manifest.ok and manifest.headers["content-type"].startswith("application/manifest+json")
+    data = manifest.json()
+    assert data["start_url"] == "/inspections/today/" and data["display"] == "standalone"
+    assert data["name"] and data["icons"] and all(page.request.get(f"{live_server.url}{i['src']}").ok
+                                                  for i in data["icons"])
+
+    hits = _ServerHits()
+    request_started.connect(hits)
+    try:
+        context.set_offline(True)
+        # The today list starts with the network cut, and the visit page opens from it.
+        page.goto(today_url)
+        expect(page.locator("#visit-list")).to_contain_text("地下室英语培训")
+        page.click("text=地下室英语培训")
+        expect(page.locator("#visit-title")).to_have_text("地下室英语培训")
+        expect(page.locator("#institution-summary")).to_be_attached()
+
+        page.click("#start-visit")
+        expect(page.locator("#save-state")).to_have_text("已开始检查")
+        items = page.locator("fieldset.item")
+        expect(items).to_have_count(11)
+        for index in range(11):
+            fieldset = items.nth(index)
+            if index == 2:
+                fieldset.locator("label.choice-fail").click()
+                fieldset.locator("textarea").fill("地下室无安全出口")
+            else:
+                fieldset.locator("label.choice-pass").click()
+        items.nth(2).locator(".photo-input").set_input_files(
+            {"name": "exit.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
+        )
+        expect(items.nth(2).locator(".pending li.queued-photo")).to_have_count(1)
+
+        page.fill("#signer-name", "王负责人")
+        canvas = page.locator("#signature-pad")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 20, box["y"] + 40)
+        page.mouse.down()
+        for step in range(1, 12):
+            page.mouse.move(box["x"] + 20 + step * 20, box["y"] + 40 + (step % 3) * 15)
+        page.mouse.up()
+        page.click("#signature-save")
+        expect(page.locator("#signature-state")).to_have_text("已签字（待同步）")
+        # start + 11 answers + photo + signature
+        expect(page.locator("#outbox-state")).to_contain_text("待同步 14 项")
+
+        # Reloaded without a connection: the page comes from the service worker, the outbox puts it all back.
+        page.reload()
+        expect(page.locator("#outbox-state")).to_contain_text("待同步 14 项")
+        expect(items.nth(2).locator("input[value=fail]")).to_be_checked()
+        expect(items.nth(2).locator("textarea")).to_have_value("地下室无安全出口")
+        expect(items.nth(10).locator("input[value=pass]")).to_be_checked()
+        expect(items.nth(2).locator(".pending li.queued-photo img")).to_have_count(1)
+        expect(page.locator("#start-visit")).to_have_count(0)
+
+        page.fill("#id_summary", "地下室检查，离线填写")
+        page.click("#submit-visit")
+        expect(page.locator("#save-state")).to_contain_text("已提交，待同步")
+        expect(page.locator("#outbox-state")).to_contain_text("待同步 15 项")
+        assert page.evaluate("navigator.onLine") is False
+        page.close()
+    finally:
+        request_started.disconnect(hits)
+    assert hits.paths == []  # nothing reached the server while offline
+    visit = Visit.objects.get(pk=planned_visit.pk)
+    assert visit.status == VisitStatus.PLANNED and not ChecklistAnswer.objects.filter(visit=visit).exclude(result="")
+
+    # Back online in a new tab; the first photo chunk's connection drops once and the upload resumes.
+    context.set_offline(False)
+    tab = context.new_page()
+    dropped = []
+
+    def drop_first_chunk(route):
+        if route.request.method == "POST" and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    tab.route("**/inspections/sync/uploads/**", drop_first_chunk)
+    tab.goto(visit_url)
+    expect(tab.locator("#read-only-note")).to_be_visible(timeout=60000)
+    assert dropped
+
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SUBMITTED and visit.summary == "地下室检查，离线填写"
+    assert visit.latitude is not None
+    answers = ChecklistAnswer.objects.filter(visit=visit)
+    assert answers.exclude(result="").count() == 11
+    assert answers.get(item__position=3).remark == "地下室无安全出口"
+    assert Evidence.objects.filter(visit=visit).count() == 1
+    assert ProblemItem.objects.filter(visit=visit).count() == 1
+    assert Signature.objects.filter(visit=visit).count() == 1
+    assert SyncedMutation.objects.filter(visit_id=visit.pk, verdict="accepted").count() == 15
+    assert AuditEvent.objects.filter(kind="checklist_answer.saved").count() == 11
+    assert AuditEvent.objects.filter(kind="evidence.uploaded").count() == 1
+    assert AuditEvent.objects.filter(kind="visit.submitted").count() == 1
+    assert tab.evaluate("window.Outbox ? window.Outbox.counts().pending : 0") == 0
