@@ -247,6 +247,8 @@ def visit_detail(request, pk: int):
             "photo_edge": conf.get("INSPECTIONS_OFFLINE_PHOTO_MAX_EDGE"),
         },
     }
+    # The read-only page shows the inspector's outbox too: refused items stay visible after the visit is submitted.
+    context["is_assigned"] = any(a.inspector_id == user.pk for a in context["assignments"])
     if context["can_amend"]:
         context["amend_form"] = AmendForm()
         context["outcome_form"] = OutcomeForm(initial={"outcome": visit.outcome or None}, visit=visit)

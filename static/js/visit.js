@@ -231,7 +231,10 @@
     outboxEl.className = counts.pending ? "outbox-waiting" : "outbox-clear";
   }
 
+  var lastAccepted = "";
   Outbox.onChange(function (event, rows) {
+    if (event.type === "accepted") { lastAccepted = event.row.kind; }
+    if (event.type === "idle" && lastAccepted === "answer" && !Object.keys(typing).length) { setState(T.saved); }
     if (event.type === "accepted" && mine(event.row)) {
       var row = event.row, verdict = event.verdict;
       if (row.kind === "answer") {
@@ -257,9 +260,11 @@
         }
       } else if (row.kind === "signature") {
         var sig = document.getElementById("signature-state");
-        sig.textContent = row.payload.refused ? T.refused : T.signed;
-        sig.className = "msg-success";
-      } else if (row.kind === "submit") {
+        if (sig) {
+          sig.textContent = row.payload.refused ? T.refused : T.signed;
+          sig.className = "msg-success";
+        }
+      } else if (row.kind === "submit" && submitForm) {
         window.location.assign(app.dataset.visitUrl);
       }
     }
@@ -269,7 +274,8 @@
     }
     if (event.type === "refused" && mine(event.row) && event.row.kind === "submit") {
       submitQueued = false;
-      document.getElementById("submit-visit").disabled = false;
+      var submitButton = document.getElementById("submit-visit");
+      if (submitButton) { submitButton.disabled = false; }
     }
     if (rows) { renderProblems(rows); }
     renderState();
@@ -293,7 +299,7 @@
         setState(T.started);
       } else if (row.kind === "signature" && row.state === "pending") {
         var sig = document.getElementById("signature-state");
-        sig.textContent = (row.payload.refused ? T.refused : T.signed) + T.notYetSynced;
+        if (sig) sig.textContent = (row.payload.refused ? T.refused : T.signed) + T.notYetSynced;
       } else if (row.kind === "submit" && row.state === "pending") {
         showSubmitQueued();
       }
@@ -301,7 +307,7 @@
   }
 
   Outbox.configure({syncUrl: app.dataset.syncUrl, chunkUrl: app.dataset.chunkUrl, user: app.dataset.user,
-    csrf: app.querySelector("input[name=csrfmiddlewaretoken]").value, chunkBytes: Number(app.dataset.chunkBytes)})
+    csrf: (app.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "", chunkBytes: Number(app.dataset.chunkBytes)})
     .then(function (rows) { restore(rows); return Outbox.flush(); });
   window.addEventListener("online", renderState);
   window.addEventListener("offline", renderState);

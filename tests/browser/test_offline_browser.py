@@ -178,3 +178,66 @@ def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
     assert AuditEvent.objects.filter(kind="evidence.uploaded").count() == 1
     assert AuditEvent.objects.filter(kind="visit.submitted").count() == 1
     assert tab.evaluate("window.Outbox ? window.Outbox.counts().pending : 0") == 0
+
+
+def _answer_all_but(visit, user, skip_positions):
+    for answer in visit.answers.select_related("item"):
+        if answer.item.position not in skip_positions:
+            services.answer_save(actor=user, visit_id=visit.pk, item_id=answer.item_id, result="pass", remark="")
+
+
+def test_conflicts_and_refusals_are_shown_and_the_offline_copies_go_at_logout(
+    live_server, page, planned_visit, users
+):
+    other = users["market_inspector"]
+    login(page, live_server, "edu_inspector")
+    page.goto(f"{live_server.url}{planned_visit.get_absolute_url()}")
+    page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=30000)
+    items = page.locator("fieldset.item")
+
+    # Offline, the inspector records item 1 as failed while the other inspector, online, records it as passed.
+    page.context.set_offline(True)
+    items.nth(0).locator("label.choice-fail").click()
+    items.nth(0).locator("textarea").fill("无办学许可证")
+    items.nth(1).locator("label.choice-pass").click()
+    expect(page.locator("#outbox-state")).to_contain_text("待同步 2 项")
+    first = planned_visit.answers.get(item__position=1)
+    services.answer_save(actor=other, visit_id=planned_visit.pk, item_id=first.item_id, result="pass",
+                         remark="许可证已公示")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+    conflict = page.locator("#outbox-problems li.outbox-conflict")
+    expect(conflict).to_contain_text("无办学许可证")
+    expect(conflict).to_contain_text("许可证已公示")
+    expect(page.locator("#outbox-state")).to_contain_text("已全部同步")
+    assert ChecklistAnswer.objects.get(pk=first.pk).remark == "许可证已公示"
+    conflict.locator("button.keep-mine").click()
+    expect(conflict).to_have_count(0)
+    page.wait_for_function("() => window.visitApp.pending() === 0")
+    assert ChecklistAnswer.objects.get(pk=first.pk).remark == "无办学许可证"
+
+    # Offline again; meanwhile the other inspector finishes and submits: the change is refused, and says why.
+    page.context.set_offline(True)
+    items.nth(2).locator("label.choice-na").click()
+    expect(page.locator("#outbox-state")).to_contain_text("待同步 1 项")
+    _answer_all_but(planned_visit, other, skip_positions={1})
+    services.signature_save(actor=other, visit_id=planned_visit.pk, refused=True, refusal_reason="负责人不在")
+    services.visit_submit(actor=other, visit_id=planned_visit.pk)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    refused = page.locator("#outbox-problems li.outbox-refused")
+    expect(refused).to_contain_text("已由")
+    assert ChecklistAnswer.objects.get(visit=planned_visit, item__position=3).result == "pass"
+    page.reload()
+    expect(refused).to_contain_text("已由")  # refused items stay until the inspector has seen them
+    refused.locator("button.dismiss").click()
+    expect(refused).to_have_count(0)
+
+    # Logout drops the offline copies of the inspector's pages.
+    names = page.evaluate("() => caches.keys()")
+    assert any(name.startswith("regulator-data-") for name in names)
+    page.click("form.inline button:has-text('退出')")
+    page.wait_for_url(lambda url: "/inspections/" not in url)
+    names = page.evaluate("() => caches.keys()")
+    assert not any(name.startswith("regulator-data-") for name in names)
