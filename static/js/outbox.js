@@ -32,6 +32,8 @@
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
     });
+    // Ask the browser not to evict the outbox when the phone runs short of space (it may still say no).
+    if (navigator.storage && navigator.storage.persist) { navigator.storage.persist().catch(function () {}); }
     return dbPromise;
   }
 

@@ -235,6 +235,11 @@
   Outbox.onChange(function (event, rows) {
     if (event.type === "accepted") { lastAccepted = event.row.kind; }
     if (event.type === "idle" && lastAccepted === "answer" && !Object.keys(typing).length) { setState(T.saved); }
+    if (event.type === "idle" && lastAccepted && navigator.serviceWorker && navigator.serviceWorker.controller) {
+      // Keep the offline copy of this page in step with what the server now holds.
+      navigator.serviceWorker.controller.postMessage({type: "page", url: app.dataset.visitUrl});
+      lastAccepted = "";
+    }
     if (event.type === "accepted" && mine(event.row)) {
       var row = event.row, verdict = event.verdict;
       if (row.kind === "answer") {

@@ -79,10 +79,27 @@ self.addEventListener("message", function (event) {
   if (data.type === "refresh") {
     event.waitUntil(refresh().then(function (count) { reply({type: "refreshed", count: count}); },
       function () { reply({type: "refreshed", count: -1}); }));
+  } else if (data.type === "page" && data.url) {
+    // The visit page after its outbox was sent: the copy should show what the server now holds.
+    event.waitUntil(refreshPage(new URL(data.url, self.location.origin).href));
   } else if (data.type === "clear") {
     event.waitUntil(clearData(null).then(function () { reply({type: "cleared"}); }));
   }
 });
+
+function refreshPage(url) {
+  return dataCaches().then(function (names) {
+    if (!names.length) { return; }
+    return caches.open(names[0]).then(function (cache) {
+      return cache.match(url, {ignoreVary: true}).then(function (old) {
+        if (!old) { return; }
+        return fetch(url, {credentials: "same-origin", cache: "no-store"}).then(function (page) {
+          if (page.ok && !page.redirected) { return cache.put(url, page); }
+        });
+      });
+    });
+  }).catch(function () { /* offline again: the outbox still holds what the copy lacks */ });
+}
 
 function fromData(request) {
   return dataCaches().then(function (names) {
