@@ -16,6 +16,9 @@
       event.preventDefault();
       form.dataset.cleared = "1";
       var done = function () { form.submit(); };
+      Object.keys(localStorage).forEach(function (key) {
+        if (key.indexOf("offline-refreshed-") === 0) { localStorage.removeItem(key); }
+      });
       caches.keys().then(function (names) {
         return Promise.all(names.filter(function (name) { return name.indexOf("regulator-data-") === 0; })
           .map(function (name) { return caches.delete(name); }));

@@ -7,14 +7,20 @@
   if (!root || !("serviceWorker" in navigator)) { return; }
   var stateEl = document.getElementById("offline-state");
   var T = window.OFFLINE_I18N || {};
+  // The today list refreshes every time (the inspector opens it before leaving); a visit page at most every ten
+  // minutes: the list and its pages are a dozen requests on a phone's connection.
+  var stamp = "offline-refreshed-" + root.dataset.user;
   function ask(worker) {
     if (!navigator.onLine || !worker) { return; }
+    var last = Number(localStorage.getItem(stamp) || 0);
+    if (!root.dataset.always && Date.now() - last < 10 * 60 * 1000) { document.documentElement.dataset.offlineReady = "1"; return; }
     worker.postMessage({type: "refresh"});
   }
   navigator.serviceWorker.addEventListener("message", function (event) {
     var data = event.data || {};
-    if (data.type === "refreshed" && stateEl) {
-      stateEl.textContent = data.count >= 0 ? T.ready : T.failed;
+    if (data.type === "refreshed") {
+      if (data.count >= 0) { localStorage.setItem(stamp, String(Date.now())); }
+      if (stateEl) { stateEl.textContent = data.count >= 0 ? T.ready : T.failed; }
       document.documentElement.dataset.offlineReady = data.count >= 0 ? "1" : "0";
     }
   });
