@@ -14,6 +14,7 @@ which one stands. ``retry`` tells the phone the refusal was not stored and the s
 Photos arrive in chunks (`chunk_store`) before their mutation; the mutation assembles them.
 """
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from regulator.errors import ServiceError
+from regulator.params import MAX_ID, parse_id
 
 from . import conf, permissions, services
 from .models import (
@@ -68,8 +70,38 @@ def _uuid(value) -> uuid.UUID:
         raise MutationInvalid(_("同步记录缺少有效的编号。")) from error
 
 
+def _id(value) -> int | None:
+    """A database id from JSON (a number or a string of digits), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    return parse_id(value) if isinstance(value, str) else None
+
+
+def _text(value, limit: int = 4000) -> str:
+    """A string field of a payload: PostgreSQL refuses NUL in text, so it goes; so does what is not a string."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    return str(value).replace("\x00", "")[:limit]
+
+
+def _number(value) -> float | None:
+    """A finite coordinate or accuracy, or None (a NaN or an infinity from a broken phone would not compare)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and abs(number) < 1e7 else None
+
+
 def _time(value) -> datetime:
-    parsed = parse_datetime(str(value or ""))
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise MutationInvalid(_("同步记录缺少有效的时间。"))
     if timezone.is_naive(parsed):
@@ -99,10 +131,9 @@ def mutation_apply(*, actor, envelope: dict, now: datetime | None = None) -> tup
     kind = envelope.get("kind")
     if kind not in SyncKind.values:
         raise MutationInvalid(_("同步记录的类别无效。"))
-    try:
-        visit_id = int(envelope.get("visit"))
-    except (TypeError, ValueError) as error:
-        raise MutationInvalid(_("同步记录缺少检查编号。")) from error
+    visit_id = _id(envelope.get("visit"))
+    if visit_id is None:
+        raise MutationInvalid(_("同步记录缺少检查编号。"))
     device_time = _time(envelope.get("device_time"))
     sent_at = _time(envelope.get("sent_at") or envelope.get("device_time"))
     payload = envelope.get("payload") or {}
@@ -124,7 +155,7 @@ def mutation_apply(*, actor, envelope: dict, now: datetime | None = None) -> tup
         refusal = _clock_refusal(sent_at, device_time, now)
         if refusal is not None and refusal.retry:
             return client_id, refusal
-        item_id = _int_or_none(payload.get("item")) if kind in (SyncKind.ANSWER, SyncKind.PHOTO) else None
+        item_id = _id(payload.get("item")) if kind in (SyncKind.ANSWER, SyncKind.PHOTO) else None
         if refusal is None:
             refusal = _visit_refusal(actor, visit, kind)
         if refusal is None:
@@ -145,13 +176,6 @@ def mutation_apply(*, actor, envelope: dict, now: datetime | None = None) -> tup
             seen = SyncedMutation.objects.get(client_id=client_id)
             return client_id, Verdict(seen.verdict, seen.reason, replay=True, data=seen.result)
     return client_id, verdict
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _visit_refusal(actor, visit: Visit | None, kind: str) -> Verdict | None:
@@ -177,8 +201,9 @@ def _apply(actor, visit: Visit, kind: str, payload: dict, item_id, device_time, 
         with transaction.atomic():
             if kind == SyncKind.START:
                 services.visit_start(
-                    actor=actor, visit_id=visit.pk, latitude=payload.get("latitude"),
-                    longitude=payload.get("longitude"), accuracy=payload.get("accuracy"), now=now, offline=offline,
+                    actor=actor, visit_id=visit.pk, latitude=_number(payload.get("latitude")),
+                    longitude=_number(payload.get("longitude")), accuracy=_number(payload.get("accuracy")), now=now,
+                    offline=offline,
                 )
                 return Verdict(ACCEPTED)
             if kind == SyncKind.ANSWER:
@@ -187,14 +212,15 @@ def _apply(actor, visit: Visit, kind: str, payload: dict, item_id, device_time, 
                 return _apply_photo(actor, visit, payload, item_id, now, offline)
             if kind == SyncKind.SIGNATURE:
                 services.signature_save(
-                    actor=actor, visit_id=visit.pk, signer_name=str(payload.get("signer_name") or ""),
-                    signer_role=str(payload.get("signer_role") or ""), data_url=str(payload.get("data_url") or ""),
-                    refused=bool(payload.get("refused")), refusal_reason=str(payload.get("refusal_reason") or ""),
+                    actor=actor, visit_id=visit.pk, signer_name=_text(payload.get("signer_name"), 40),
+                    signer_role=_text(payload.get("signer_role"), 40),
+                    data_url=_text(payload.get("data_url"), 4 * 1024 * 1024),
+                    refused=payload.get("refused") is True, refusal_reason=_text(payload.get("refusal_reason")),
                     now=now, offline=offline,
                 )
                 return Verdict(ACCEPTED)
             services.visit_submit(
-                actor=actor, visit_id=visit.pk, summary=str(payload.get("summary") or ""), now=now, offline=offline
+                actor=actor, visit_id=visit.pk, summary=_text(payload.get("summary")), now=now, offline=offline
             )
             return Verdict(ACCEPTED)
     except ServiceError as error:
@@ -212,11 +238,11 @@ def _apply_answer(actor, visit, payload, item_id, device_time, now, offline) -> 
     if later:
         # Arrived out of order: a later change of the same item is already in, this one is superseded.
         return Verdict(ACCEPTED, _("该检查项已有更新的填写，本条未覆盖。"), data={"superseded": True})
-    result = str(payload.get("result") or "")
-    remark = str(payload.get("remark") or "").replace("\x00", "")
+    result = _text(payload.get("result"), 10)
+    remark = _text(payload.get("remark"))
     current = ChecklistAnswer.objects.filter(visit=visit, item_id=item_id).select_related("answered_by").first()
     if current is not None and not payload.get("force"):
-        base = str(payload.get("base") or "")
+        base = _text(payload.get("base"), 100)
         changed_by_other = current.answered_by_id not in (None, actor.pk)
         differs = (current.result, current.remark) != (result, remark)
         if changed_by_other and differs and answer_version(current) != base:
@@ -239,9 +265,11 @@ def _apply_answer(actor, visit, payload, item_id, device_time, now, offline) -> 
 
 def _apply_photo(actor, visit, payload, item_id, now, offline) -> Verdict:
     try:
-        upload_id = uuid.UUID(str(payload.get("upload")))
-        chunks = int(payload.get("chunks"))
-    except (TypeError, ValueError):
+        upload_id = uuid.UUID(_text(payload.get("upload"), 40))
+    except ValueError:
+        return Verdict(REFUSED, _("照片记录无效。"))
+    chunks = _id(payload.get("chunks"))
+    if chunks is None or chunks > _MAX_CHUNKS:
         return Verdict(REFUSED, _("照片记录无效。"))
     rows = list(
         UploadChunk.objects.filter(upload_id=upload_id, user=actor, visit_id=visit.pk).order_by("index")
@@ -249,8 +277,8 @@ def _apply_photo(actor, visit, payload, item_id, now, offline) -> Verdict:
     if [row.index for row in rows] != list(range(chunks)):
         return Verdict(REFUSED, _("照片尚未完整上传，将继续上传。"), retry=True, data={"missing_chunks": True})
     content = b"".join(bytes(row.data) for row in rows)
-    name = str(payload.get("name") or "photo.jpg")[:200]
-    upload = SimpleUploadedFile(name, content, content_type=str(payload.get("content_type") or "image/jpeg"))
+    name = _text(payload.get("name"), 200) or "photo.jpg"
+    upload = SimpleUploadedFile(name, content, content_type=_text(payload.get("content_type"), 60) or "image/jpeg")
     evidence = services.evidence_upload(
         actor=actor, visit_id=visit.pk, upload=upload, client_id=str(upload_id), item_id=item_id, now=now,
         offline=offline,

@@ -42,7 +42,7 @@ def mutation(request):
         return refusal
     try:
         envelope = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return JsonResponse({"error": _("同步内容无效。")}, status=400)
     if not isinstance(envelope, dict):
         return JsonResponse({"error": _("同步内容无效。")}, status=400)

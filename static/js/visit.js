@@ -5,7 +5,8 @@
    still waiting. Photos are compressed here to the size the server sets before they are queued. */
 (function () {
   "use strict";
-  var app = document.getElementById("visit-app");
+  // The read-only page of a submitted visit has only the outbox part (#visit-outbox): what it still holds or refused.
+  var app = document.getElementById("visit-app") || document.getElementById("visit-outbox");
   if (!app || !window.Outbox) { return; }
   var T = window.VISIT_I18N || {};
   var visitId = Number(app.dataset.visit);

@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inspections import services
 from inspections.models import (
@@ -379,3 +381,36 @@ def test_the_visit_page_offers_the_outbox_and_the_institution_summary(
     html = education_inspector_client.get(visit.get_absolute_url()).content.decode()
     assert 'id="outbox-state"' in html and "data-sync-url" in html and 'rel="manifest"' in html
     assert 'id="last-failed"' in html and "机构档案摘要" in html
+
+
+# ---- whatever a broken phone sends: never a 5xx --------------------------------------------------------------
+
+_ODD = ["", "0", "-1", "²", "NaN", "Infinity", "\x00", "null", "9" * 40, str(2**63), "2026-02-30T10:00:00",
+        "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "pass", "fail", "na"]
+_json_values = st.one_of(
+    st.sampled_from(_ODD), st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_odd_mutations_never_answer_5xx(inspector_client, inspector, visit, data):
+    item = visit.answers.values_list("item_id", flat=True).first()
+    envelope = _envelope(visit, inspector, data.draw(st.sampled_from(["start", "answer", "photo", "signature",
+                                                                      "submit", "other"])))
+    envelope["payload"] = {"item": item, "upload": str(uuid.uuid4()), "chunks": 1}
+    for key in data.draw(st.lists(st.sampled_from(["id", "user", "visit", "device_time", "sent_at", "payload"]),
+                                  max_size=3, unique=True)):
+        envelope[key] = data.draw(_json_values)
+    if isinstance(envelope.get("payload"), dict):
+        for key in data.draw(st.lists(st.sampled_from(
+                ["item", "result", "remark", "base", "latitude", "longitude", "accuracy", "signer_name", "data_url",
+                 "refused", "refusal_reason", "summary", "upload", "chunks", "name", "content_type"]),
+                max_size=4, unique=True)):
+            envelope["payload"][key] = data.draw(_json_values)
+    response = inspector_client.post(reverse("inspections:sync"), data=json.dumps(envelope),
+                                     content_type="application/json")
+    assert response.status_code < 500, envelope
