@@ -535,10 +535,10 @@ class ProblemItemGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class SyncKind(models.TextChoices):
-    START = "start", _("开始检查")
+    START = "begin", _("开始检查")
     ANSWER = "answer", _("检查项")
     PHOTO = "photo", _("照片")
-    SIGNATURE = "signature", _("签字或拒签")
+    SIGNATURE = "sign", _("签字或拒签")
     SUBMIT = "submit", _("提交检查")
 
 

@@ -7,6 +7,7 @@ anything else (5xx, no connection) is retried by the phone with backoff.
 """
 
 import json
+import re
 from datetime import timedelta
 
 from django.http import HttpResponse, JsonResponse
@@ -54,8 +55,8 @@ def mutation(request):
 
 
 @require_http_methods(["GET", "POST"])
-def upload_chunk(request, upload_id, index: int):
-    """POST: one chunk of a photo as the raw body (?visit=&total=); GET (index 0 ignored): the chunks received."""
+def upload_chunk(request, upload_id):
+    """POST: one chunk of a photo as the raw body (?index=&visit=&total=); GET: the indexes received so far."""
     refusal = _signed_out(request)
     if refusal:
         return refusal
@@ -64,7 +65,8 @@ def upload_chunk(request, upload_id, index: int):
             return JsonResponse({"received": sync.chunks_received(actor=request.user, upload_id=upload_id)})
         visit_id = parse_id(request.GET.get("visit", ""))
         total = parse_id(request.GET.get("total", ""))
-        if visit_id is None or total is None:
+        index = _chunk_index(request.GET.get("index", ""))
+        if visit_id is None or total is None or index is None:
             return JsonResponse({"error": _("照片分块无效。")}, status=400)
         received = sync.chunk_store(
             actor=request.user, visit_id=visit_id, upload_id=upload_id, index=index, total=total,
@@ -73,6 +75,11 @@ def upload_chunk(request, upload_id, index: int):
     except ServiceError as error:
         return JsonResponse({"error": error.message}, status=400)
     return JsonResponse({"received": received})
+
+
+def _chunk_index(value: str) -> int | None:
+    """0, 1, 2 …: a chunk's place in its photo (a few hundred at most), or None."""
+    return int(value) if re.fullmatch(r"[0-9]{1,4}", value or "") else None
 
 
 @require_GET

@@ -29,5 +29,5 @@ urlpatterns = [
     path("manifest.webmanifest", sync_api.manifest, name="manifest"),
     path("offline/", sync_api.offline_list, name="offline_list"),
     path("sync/", sync_api.mutation, name="sync"),
-    path("sync/uploads/<uuid:upload_id>/<int:index>/", sync_api.upload_chunk, name="sync_chunk"),
+    path("sync/uploads/<uuid:upload_id>/", sync_api.upload_chunk, name="sync_chunk"),
 ]

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('client_id', models.UUIDField(unique=True, verbose_name='客户端编号')),
                 ('visit_id', models.PositiveBigIntegerField(verbose_name='检查编号')),
-                ('kind', models.CharField(choices=[('start', '开始检查'), ('answer', '检查项'), ('photo', '照片'), ('signature', '签字或拒签'), ('submit', '提交检查')], max_length=20, verbose_name='类别')),
+                ('kind', models.CharField(choices=[('begin', '开始检查'), ('answer', '检查项'), ('photo', '照片'), ('sign', '签字或拒签'), ('submit', '提交检查')], max_length=20, verbose_name='类别')),
                 ('item_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='检查项编号')),
                 ('verdict', models.CharField(choices=[('accepted', '已采用'), ('refused', '未采用')], max_length=10, verbose_name='结果')),
                 ('reason', models.TextField(blank=True, verbose_name='未采用原因')),

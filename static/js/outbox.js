@@ -123,7 +123,7 @@
     return fetch(url, {method: "POST", body: body, credentials: "same-origin", headers: headers});
   }
 
-  function chunkUrl(upload, index) { return config.chunkUrl.replace("00000000-0000-0000-0000-000000000000", upload).replace(/0\/$/, index + "/"); }
+  function chunkUrl(upload) { return config.chunkUrl.replace("00000000-0000-0000-0000-000000000000", upload); }
 
   // Upload the chunks the server does not have yet; resolves when all are there.
   function uploadChunks(row) {
@@ -131,7 +131,7 @@
     return open().then(function (db) { return req(db.transaction("blobs").objectStore("blobs").get(upload)); })
       .then(function (stored) {
         if (!stored) { throw {refused: true, reason: (window.OUTBOX_I18N || {}).photoLost || "photo lost"}; }
-        return fetch(chunkUrl(upload, 0), {credentials: "same-origin"}).then(function (response) {
+        return fetch(chunkUrl(upload), {credentials: "same-origin"}).then(function (response) {
           if (response.status === 401) { throw {signedOut: true}; }
           if (!response.ok) { throw new Error("status"); }
           return response.json();
@@ -144,7 +144,7 @@
             (function (i) {
               chain = chain.then(function () {
                 var piece = stored.blob.slice(i * config.chunkBytes, (i + 1) * config.chunkBytes);
-                var url = chunkUrl(upload, i) + "?visit=" + row.visit + "&total=" + row.payload.chunks;
+                var url = chunkUrl(upload) + "?index=" + i + "&visit=" + row.visit + "&total=" + row.payload.chunks;
                 return post(url, piece, "application/octet-stream").then(function (response) {
                   if (response.status === 401) { throw {signedOut: true}; }
                   if (response.status === 400) {

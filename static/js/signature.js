@@ -40,7 +40,7 @@
   // Queued in the outbox (static/js/outbox.js) like every other change; checked here first so that an obvious
   // mistake is said at once rather than after the sync.
   function queue(payload, text) {
-    return window.Outbox.add("signature", Number(app.dataset.visit), payload).then(function () {
+    return window.Outbox.add("sign", Number(app.dataset.visit), payload).then(function () {
       stateEl.textContent = text + T.notYetSynced;
       stateEl.className = "msg-success";
     });

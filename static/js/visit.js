@@ -128,7 +128,7 @@
       payload = {latitude: position.coords.latitude, longitude: position.coords.longitude,
         accuracy: Math.round(position.coords.accuracy)};
     }
-    return Outbox.add("start", visitId, payload).then(function () {
+    return Outbox.add("begin", visitId, payload).then(function () {
       setState(T.started);
       if (startButton) { startButton.remove(); }
     });
@@ -264,7 +264,7 @@
           li.appendChild(img);
           target.querySelector(".thumbs").appendChild(li);
         }
-      } else if (row.kind === "signature") {
+      } else if (row.kind === "sign") {
         var sig = document.getElementById("signature-state");
         if (sig) {
           sig.textContent = row.payload.refused ? T.refused : T.signed;
@@ -300,10 +300,10 @@
       } else if (row.kind === "photo" && row.state === "pending") {
         var target = fieldsetOf(row.payload.item);
         if (target) { Outbox.blob(row.payload.upload).then(function (blob) { pendingThumb(target, row, blob); }); }
-      } else if (row.kind === "start") {
+      } else if (row.kind === "begin") {
         if (startButton) { startButton.remove(); startButton = null; }
         setState(T.started);
-      } else if (row.kind === "signature" && row.state === "pending") {
+      } else if (row.kind === "sign" && row.state === "pending") {
         var sig = document.getElementById("signature-state");
         if (sig) sig.textContent = (row.payload.refused ? T.refused : T.signed) + T.notYetSynced;
       } else if (row.kind === "submit" && row.state === "pending") {

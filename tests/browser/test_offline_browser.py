@@ -6,6 +6,7 @@ and the server holds every item exactly once."""
 
 import io
 import threading
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.signals import request_started
@@ -161,7 +162,7 @@ def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
 
     def drop_second_chunk(route):
         if route.request.method == "POST":
-            chunk_posts.append(route.request.url.split("?")[0])
+            chunk_posts.append(parse_qs(urlsplit(route.request.url).query)["index"][0])
             if len(chunk_posts) == 2 and not dropped:
                 dropped.append(chunk_posts[-1])
                 route.abort("connectionreset")
@@ -171,7 +172,7 @@ def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
     tab.route("**/inspections/sync/uploads/**", drop_second_chunk)
     tab.goto(visit_url)
     expect(tab.locator("#read-only-note")).to_be_visible(timeout=60000)
-    assert dropped and dropped[0].endswith("/1/")
+    assert dropped == ["1"]
     assert chunk_posts.count(chunk_posts[0]) == 1 and chunk_posts.count(dropped[0]) == 2
     assert len(set(chunk_posts)) >= 3
 

@@ -69,7 +69,7 @@ def inspector_client(education_inspector_client):
 
 
 def _chunk(client, visit, upload, index, total, data):
-    url = reverse("inspections:sync_chunk", args=[upload, index]) + f"?visit={visit.pk}&total={total}"
+    url = reverse("inspections:sync_chunk", args=[upload]) + f"?index={index}&visit={visit.pk}&total={total}"
     return client.post(url, data=data, content_type="application/octet-stream")
 
 
@@ -121,7 +121,7 @@ def test_an_answer_arriving_after_a_later_change_of_the_same_item_is_superseded(
 def _whole_outbox(visit, inspector, captured):
     """Start, every item (item 3 failed), a photo of item 3, the signature and the submit, as a phone queues them."""
     items = _items(visit)
-    outbox = [_envelope(visit, inspector, "start", {"latitude": 36.65, "longitude": 117.12, "accuracy": 10},
+    outbox = [_envelope(visit, inspector, "begin", {"latitude": 36.65, "longitude": 117.12, "accuracy": 10},
                         device_time=captured)]
     for answer in items:
         failed = answer.item.position == 3
@@ -132,7 +132,7 @@ def _whole_outbox(visit, inspector, captured):
     outbox.append(_envelope(visit, inspector, "photo", {
         "item": items[2].item_id, "upload": upload, "name": "door.jpg", "content_type": "image/jpeg",
         "size": len(jpeg_bytes()), "chunks": 1}, device_time=captured))
-    outbox.append(_envelope(visit, inspector, "signature", {"signer_name": "张负责人", "signer_role": "校长",
+    outbox.append(_envelope(visit, inspector, "sign", {"signer_name": "张负责人", "signer_role": "校长",
                                                             "data_url": signature_data_url()}, device_time=captured))
     outbox.append(_envelope(visit, inspector, "submit", {"summary": "离线检查"}, device_time=captured))
     return outbox, upload
@@ -303,7 +303,7 @@ def test_a_photo_upload_resumes_after_a_dropped_connection(inspector_client, ins
     assert _chunk(inspector_client, visit, upload, 0, 2, content[:half]).json() == {"received": [0]}
     verdict = _send(inspector_client, photo)  # the connection dropped before the second chunk
     assert verdict["verdict"] == "refused" and verdict["retry"] and verdict["missing_chunks"]
-    status = inspector_client.get(reverse("inspections:sync_chunk", args=[upload, 0])).json()
+    status = inspector_client.get(reverse("inspections:sync_chunk", args=[upload])).json()
     assert status == {"received": [0]}
 
     assert _chunk(inspector_client, visit, upload, 0, 2, content[:half]).json() == {"received": [0]}  # resent
@@ -399,7 +399,7 @@ _json_values = st.one_of(
 @given(data=st.data())
 def test_odd_mutations_never_answer_5xx(inspector_client, inspector, visit, data):
     item = visit.answers.values_list("item_id", flat=True).first()
-    envelope = _envelope(visit, inspector, data.draw(st.sampled_from(["start", "answer", "photo", "signature",
+    envelope = _envelope(visit, inspector, data.draw(st.sampled_from(["begin", "answer", "photo", "sign",
                                                                       "submit", "other"])))
     envelope["payload"] = {"item": item, "upload": str(uuid.uuid4()), "chunks": 1}
     for key in data.draw(st.lists(st.sampled_from(["id", "user", "visit", "device_time", "sent_at", "payload"]),
