@@ -6,6 +6,7 @@ and tells the inspector to sign in again; a mutation's verdict is always 200 (se
 anything else (5xx, no connection) is retried by the phone with backoff.
 """
 
+import hashlib
 import json
 import re
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,8 +26,12 @@ from regulator.scope import is_staff_member
 
 from . import conf, selectors, sync
 
-# Bumped when the app shell (the static files the service worker keeps) changes shape.
-SHELL_VERSION = "1"
+# The app shell the service worker keeps. Its cache is named after these files' URLs, which carry a content hash
+# in production (ManifestStaticFilesStorage): a new release gets a new cache and the old one is dropped.
+SHELL_FILES = (
+    "css/app.css", "css/inspections.css", "js/app.js", "js/offline.js", "js/outbox.js", "js/visit.js",
+    "js/signature.js", "img/inspect-icon.svg", "img/inspect-icon-192.png",
+)
 
 
 def _signed_out(request) -> JsonResponse | None:
@@ -103,8 +109,14 @@ def offline_list(request):
 @require_GET
 def service_worker(request):
     """The service worker, served under /inspections/ so that its scope covers the today list and visit pages."""
+    shell = [static(name) for name in SHELL_FILES]
+    version = hashlib.sha256("\n".join(shell).encode()).hexdigest()[:12]
     response = render(
-        request, "inspections/sw.js", {"shell_version": SHELL_VERSION}, content_type="text/javascript"
+        request,
+        "inspections/sw.js",
+        # Our own static URLs, as a JavaScript array (json.dumps escapes nothing HTML would need here).
+        {"shell_version": version, "shell_json": mark_safe(json.dumps(shell))},
+        content_type="text/javascript",
     )
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = reverse("inspections:home")

@@ -12,11 +12,7 @@
 var SHELL = "regulator-shell-{{ shell_version }}";
 var DATA_PREFIX = "regulator-data-";
 var OFFLINE_LIST = "{% url 'inspections:offline_list' %}";
-var SHELL_URLS = [
-  "{% static 'css/app.css' %}", "{% static 'css/inspections.css' %}", "{% static 'js/app.js' %}",
-  "{% static 'js/offline.js' %}", "{% static 'js/outbox.js' %}", "{% static 'js/visit.js' %}",
-  "{% static 'js/signature.js' %}", "{% static 'img/inspect-icon.svg' %}", "{% static 'img/inspect-icon-192.png' %}"
-];
+var SHELL_URLS = {{ shell_json }};
 var STATIC_PREFIX = "{% get_static_prefix %}";
 var PAGE = /^\/inspections\/(today\/|visits\/\d+\/|evidence\/\d+\/)$/;
 

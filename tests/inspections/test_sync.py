@@ -414,3 +414,18 @@ def test_odd_mutations_never_answer_5xx(inspector_client, inspector, visit, data
     response = inspector_client.post(reverse("inspections:sync"), data=json.dumps(envelope),
                                      content_type="application/json")
     assert response.status_code < 500, envelope
+
+
+def test_the_today_list_shows_the_next_days_the_phone_keeps(
+    inspector_client, inspector, users, departments, institution, checklist
+):
+    today = timezone.localdate()
+    soon, later = (
+        VisitFactory(planner=users["education_head"], institution=institution, lead_department=departments["education"],
+                     planned_on=today + timedelta(days=days), inspectors=[inspector])
+        for days in (2, 10)
+    )
+    html = inspector_client.get(reverse("inspections:today")).content.decode()
+    upcoming = html[html.index('id="upcoming-list"'):]
+    assert soon.get_absolute_url() in upcoming and later.get_absolute_url() not in html
+    assert 'rel="manifest"' in html and 'id="offline-root"' in html
