@@ -194,6 +194,12 @@ def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
     assert AuditEvent.objects.filter(kind="visit.submitted").count() == 1
     assert tab.evaluate("window.Outbox ? window.Outbox.counts().pending : 0") == 0
 
+    # Chromium's own reading of the manifest: no parse errors or warnings (asked last: a CDP session of its own
+    # would disturb the offline emulation above).
+    tab.goto(today_url)
+    parsed = context.new_cdp_session(tab).send("Page.getAppManifest")
+    assert parsed["url"].endswith(manifest_href) and parsed["errors"] == []
+
 
 def _answer_all_but(visit, user, skip_positions):
     for answer in visit.answers.select_related("item"):
