@@ -225,7 +225,7 @@
   function renderState() {
     var counts = Outbox.counts();
     var blocked = Outbox.blocked();
-    var text = counts.pending ? T.pending.replace("%(n)s", counts.pending) : T.allSynced;
+    var text = counts.pending ? T.pending.replace("{n}", counts.pending) : T.allSynced;
     if (counts.pending && !navigator.onLine) { text += " · " + T.offline; }
     if (blocked) { text += " · " + blocked; }
     outboxEl.textContent = text;

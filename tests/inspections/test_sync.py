@@ -429,3 +429,12 @@ def test_the_today_list_shows_the_next_days_the_phone_keeps(
     upcoming = html[html.index('id="upcoming-list"'):]
     assert soon.get_absolute_url() in upcoming and later.get_absolute_url() not in html
     assert 'rel="manifest"' in html and 'id="offline-root"' in html
+
+
+def test_the_offline_strings_have_their_english(inspector_client, inspector, visit):
+    inspector_client.post(reverse("set_language"), {"language": "en"})
+    html = inspector_client.get(visit.get_absolute_url()).content.decode()
+    assert "{n} waiting to sync" in html and "Keep mine" in html and "Institution file summary" in html
+    item = _items(visit)[0]
+    verdict = _send(inspector_client, _envelope(visit, inspector, "answer", {"item": item.item_id, "result": "x"}))
+    assert verdict["verdict"] == "refused" and verdict["reason"]
