@@ -26,6 +26,8 @@ _DEFAULTS = {
     "INSPECTIONS_OFFLINE_PHOTO_MAX_EDGE": 1600,
     "INSPECTIONS_SYNC_CHUNK_BYTES": 256 * 1024,
     "INSPECTIONS_SYNC_MAX_CLOCK_SKEW_SECONDS": 600,
+    # Unfinished photo chunks one inspector may leave on the server (400 × 256 KB = 100 MB).
+    "INSPECTIONS_SYNC_MAX_CHUNKS_PER_USER": 400,
 }
 
 

@@ -597,6 +597,7 @@ class UploadChunk(models.Model):
         verbose_name_plural = _("照片分块")
         ordering = ["upload_id", "index"]
         constraints = [models.UniqueConstraint(fields=["upload_id", "index"], name="upload_chunk_unique")]
+        indexes = [models.Index(fields=["user", "received_at"], name="upload_chunk_user_received")]
 
     def __str__(self):
         return f"{self.upload_id}#{self.index}"

@@ -44,6 +44,7 @@ ACCEPTED = SyncVerdict.ACCEPTED.value
 REFUSED = SyncVerdict.REFUSED.value
 CONFLICT = "conflict"
 _MAX_CHUNKS = 200
+_CHUNK_DAYS = 7
 
 
 @dataclass
@@ -300,6 +301,10 @@ def chunk_store(*, actor, visit_id: int, upload_id, index: int, total: int, data
         raise ServiceError(_("照片分块无效。"))
     if not data or len(data) > conf.get("INSPECTIONS_SYNC_CHUNK_BYTES"):
         raise ServiceError(_("照片分块大小无效。"))
+    # Chunks of photos abandoned for a week go; a phone holding very many unsent chunks is told to sync first.
+    UploadChunk.objects.filter(user=actor, received_at__lt=now - timedelta(days=_CHUNK_DAYS)).delete()
+    if UploadChunk.objects.filter(user=actor).count() >= conf.get("INSPECTIONS_SYNC_MAX_CHUNKS_PER_USER"):
+        raise ServiceError(_("待完成的照片上传过多，请稍后再试。"))
     owner = UploadChunk.objects.filter(upload_id=upload_id).values_list("user_id", "visit_id").first()
     if owner is not None and owner != (actor.pk, visit.pk):
         raise ServiceError(_("该上传编号已被使用。"))

@@ -438,3 +438,16 @@ def test_the_offline_strings_have_their_english(inspector_client, inspector, vis
     item = _items(visit)[0]
     verdict = _send(inspector_client, _envelope(visit, inspector, "answer", {"item": item.item_id, "result": "x"}))
     assert verdict["verdict"] == "refused" and verdict["reason"]
+
+
+def test_chunks_abandoned_for_a_week_go_and_unfinished_uploads_are_capped(inspector, visit, settings):
+    from inspections import sync
+
+    old = timezone.now() - timedelta(days=8)
+    sync.chunk_store(actor=inspector, visit_id=visit.pk, upload_id=uuid.uuid4(), index=0, total=1, data=b"x", now=old)
+    sync.chunk_store(actor=inspector, visit_id=visit.pk, upload_id=uuid.uuid4(), index=0, total=1, data=b"y")
+    assert UploadChunk.objects.count() == 1
+    settings.INSPECTIONS_SYNC_MAX_CHUNKS_PER_USER = 1
+    with pytest.raises(sync.ServiceError, match="过多"):
+        sync.chunk_store(actor=inspector, visit_id=visit.pk, upload_id=uuid.uuid4(), index=0, total=1, data=b"z")
+    assert UploadChunk.objects.count() == 1
