@@ -21,6 +21,16 @@ _DEFAULTS = {
     # The checklist template code a new campaign uses unless another is chosen.
     "INSPECTIONS_DEFAULT_TEMPLATE_CODE": "campaign",
     "INSPECTIONS_PAGE_SIZE": 30,
+    # Offline visit page (issue 18): the days ahead whose visits a phone keeps for offline use, the size a photo
+    # is compressed to on the phone before it is queued, the chunk size of its upload, and how far the phone's
+    # clock may be from the server's before its outbox is refused until the clock is set.
+    "INSPECTIONS_OFFLINE_DAYS": 3,
+    "INSPECTIONS_OFFLINE_PHOTO_BYTES": 600 * 1024,
+    "INSPECTIONS_OFFLINE_PHOTO_MAX_EDGE": 1600,
+    "INSPECTIONS_SYNC_CHUNK_BYTES": 256 * 1024,
+    "INSPECTIONS_SYNC_MAX_CLOCK_SKEW_SECONDS": 600,
+    # Unfinished photo chunks one inspector may leave on the server (400 × 256 KB = 100 MB).
+    "INSPECTIONS_SYNC_MAX_CHUNKS_PER_USER": 400,
 }
 
 

@@ -529,3 +529,75 @@ class ProblemItemUserObjectPermission(UserObjectPermissionBase):
 
 class ProblemItemGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ProblemItem, on_delete=models.CASCADE)
+
+
+# ---- offline sync (issue 18) ----------------------------------------------------------------------------
+
+
+class SyncKind(models.TextChoices):
+    START = "begin", _("开始检查")
+    ANSWER = "answer", _("检查项")
+    PHOTO = "photo", _("照片")
+    SIGNATURE = "sign", _("签字或拒签")
+    SUBMIT = "submit", _("提交检查")
+
+
+class SyncVerdict(models.TextChoices):
+    ACCEPTED = "accepted", _("已采用")
+    REFUSED = "refused", _("未采用")
+
+
+class SyncedMutation(models.Model):
+    """One change the visit page queued on the phone (offline or not), applied once: its client-generated id is
+    unique here, so a replay finds its row and gets the same verdict back without touching anything again.
+
+    Only verdicts that cannot change are kept (accepted, or refused because the visit was cancelled, reassigned
+    or submitted, or the content was refused); a refusal that may pass later (clock, wrong account, missing photo
+    chunks) is answered without a row, so the same mutation can be sent again."""
+
+    client_id = models.UUIDField(_("客户端编号"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("检查人员"), on_delete=models.PROTECT, related_name="+"
+    )
+    # No foreign key: the verdict outlives a visit deleted (cancelled) while the phone was offline.
+    visit_id = models.PositiveBigIntegerField(_("检查编号"))
+    kind = models.CharField(_("类别"), max_length=20, choices=SyncKind.choices)
+    item_id = models.PositiveBigIntegerField(_("检查项编号"), null=True, blank=True)
+    verdict = models.CharField(_("结果"), max_length=10, choices=SyncVerdict.choices)
+    reason = models.TextField(_("未采用原因"), blank=True)
+    device_time = models.DateTimeField(_("手机记录时间"))
+    received_at = models.DateTimeField(_("服务器接收时间"))
+    result = models.JSONField(_("返回内容"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("离线同步记录")
+        verbose_name_plural = _("离线同步记录")
+        ordering = ["visit_id", "id"]
+        indexes = [models.Index(fields=["visit_id", "kind", "item_id"], name="synced_mutation_visit_item")]
+
+    def __str__(self):
+        return f"{self.kind} {self.client_id}: {self.verdict}"
+
+
+class UploadChunk(models.Model):
+    """One chunk of a photo uploaded from the outbox; the photo mutation assembles them once all have arrived,
+    so a dropped connection resumes at the first missing chunk."""
+
+    upload_id = models.UUIDField(_("上传编号"))
+    index = models.PositiveIntegerField(_("序号"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
+    )
+    visit_id = models.PositiveBigIntegerField(_("检查编号"))
+    data = models.BinaryField(_("内容"))
+    received_at = models.DateTimeField(_("接收时间"))
+
+    class Meta:
+        verbose_name = _("照片分块")
+        verbose_name_plural = _("照片分块")
+        ordering = ["upload_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["upload_id", "index"], name="upload_chunk_unique")]
+        indexes = [models.Index(fields=["user", "received_at"], name="upload_chunk_user_received")]
+
+    def __str__(self):
+        return f"{self.upload_id}#{self.index}"

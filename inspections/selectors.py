@@ -33,15 +33,34 @@ def _list_columns(queryset: QuerySet) -> QuerySet:
     )
 
 
-def todays_visits(*, user, today: date) -> QuerySet:
-    """An inspector's visits for today, plus any started and not yet submitted."""
+def todays_visits(*, user, today: date, until: date | None = None) -> QuerySet:
+    """An inspector's visits for today (and up to `until`, the days the phone keeps for offline use), plus any
+    planned earlier and not yet submitted."""
     mine = VisitInspector.objects.filter(inspector_id=user.pk).values("visit_id")
     return _list_columns(
         Visit.objects.filter(pk__in=mine)
         .exclude(status=VisitStatus.SUBMITTED)
-        .filter(planned_on__lte=today)
+        .filter(planned_on__lte=until or today)
         .order_by("planned_on", "pk")
     )
+
+
+def offline_visits(*, user, until: date) -> list[tuple[int, list[int]]]:
+    """The inspector's own open visits planned up to `until` (and any started earlier), with the ids of their
+    photos that have a display copy: what the service worker keeps for offline use. Two queries."""
+    mine = VisitInspector.objects.filter(inspector_id=user.pk).values("visit_id")
+    ids = list(
+        Visit.objects.filter(pk__in=mine, planned_on__lte=until)
+        .exclude(status=VisitStatus.SUBMITTED)
+        .order_by("planned_on", "pk")
+        .values_list("pk", flat=True)[:50]
+    )
+    photos: dict[int, list[int]] = {pk: [] for pk in ids}
+    for visit_id, pk in (
+        Evidence.objects.filter(visit_id__in=ids).exclude(display="").order_by("pk").values_list("visit_id", "pk")
+    ):
+        photos[visit_id].append(pk)
+    return list(photos.items())
 
 
 def department_visits(*, user, status: str = "", after: int | None = None, size: int | None = None):
@@ -66,7 +85,9 @@ def visit_page(*, visit: Visit) -> dict:
         by_item.setdefault(row.item_id, []).append(row)
     for answer in answers:
         answer.evidence_list = by_item.get(answer.item_id, [])
+        answer.version = answer_version(answer)
     return {
+        "last_failed": _last_failed(visit),
         "answers": answers,
         "loose_evidence": by_item.get(None, []),
         "assignments": list(visit.assignments.select_related("inspector", "inspector__department")),
@@ -75,6 +96,32 @@ def visit_page(*, visit: Visit) -> dict:
         "amendments": list(visit.amendments.select_related("created_by")),
         "problem_items": list(visit.problem_items.order_by("pk")),
     }
+
+
+def answer_version(answer: ChecklistAnswer) -> str:
+    """What the page knew of an answer (who saved it last and when; empty while blank): the offline outbox sends
+    it back with a change, so the server can tell when another inspector changed the item meanwhile."""
+    if answer.answered_at is None:
+        return ""
+    return f"{answer.answered_by_id}@{answer.answered_at.isoformat()}"
+
+
+def _last_failed(visit: Visit) -> list[ChecklistAnswer]:
+    """The failed items of the institution's last submitted visit before this one, for the inspector on site
+    (a re-inspection shows them on its own items instead). One query."""
+    if visit.previous_visit_id is not None or visit.status == VisitStatus.SUBMITTED:
+        return []
+    last = (
+        Visit.objects.filter(institution_id=visit.institution_id, status=VisitStatus.SUBMITTED)
+        .exclude(pk=visit.pk)
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    return list(
+        ChecklistAnswer.objects.filter(visit_id__in=last, result="fail")
+        .select_related("item", "visit")
+        .order_by("item__position")
+    )
 
 
 def problem_items_for_order(*, visit: Visit) -> QuerySet:

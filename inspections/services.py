@@ -33,6 +33,9 @@ from .models import (
     ProblemItem,
     ProblemStatus,
     Signature,
+    SyncedMutation,
+    SyncKind,
+    SyncVerdict,
     Visit,
     VisitAmendment,
     VisitInspector,
@@ -338,7 +341,9 @@ def _decimal_or_none(value, low, high):
     return number if low <= number <= high else None
 
 
-def _start(visit: Visit, actor, now: datetime, latitude=None, longitude=None, accuracy=None) -> None:
+def _start(
+    visit: Visit, actor, now: datetime, latitude=None, longitude=None, accuracy=None, offline: dict | None = None
+) -> None:
     visit.status = VisitStatus.IN_PROGRESS
     visit.started_at = now
     visit.started_by = actor
@@ -369,28 +374,36 @@ def _start(visit: Visit, actor, now: datetime, latitude=None, longitude=None, ac
         obj=visit,
         institution_id=visit.institution_id,
         now=now,
-        after=snapshot(visit, ["status", "started_at", "latitude", "longitude"]),
+        after={
+            **snapshot(visit, ["status", "started_at", "latitude", "longitude"]),
+            **({"offline": offline} if offline else {}),
+        },
         summary=_("开始检查"),
     )
 
 
 @transaction.atomic
 def visit_start(
-    *, actor, visit_id: int, latitude=None, longitude=None, accuracy=None, now: datetime | None = None
+    *, actor, visit_id: int, latitude=None, longitude=None, accuracy=None, now: datetime | None = None,
+    offline: dict | None = None,
 ) -> Visit:
     """Record the start time (and the position when the browser granted it). Idempotent."""
     visit = _lock_visit(visit_id)
     _require_editable(actor, visit)
     if visit.status == VisitStatus.PLANNED:
-        _start(visit, actor, now or timezone.now(), latitude, longitude, accuracy)
+        _start(visit, actor, now or timezone.now(), latitude, longitude, accuracy, offline=offline)
     return visit
 
 
 @transaction.atomic
 def answer_save(
-    *, actor, visit_id: int, item_id: int, result: str, remark: str, now: datetime | None = None
+    *, actor, visit_id: int, item_id: int, result: str, remark: str, now: datetime | None = None,
+    offline: dict | None = None,
 ) -> ChecklistAnswer:
-    """Autosave one answer. Saving the same values again writes nothing (idempotent)."""
+    """Autosave one answer. Saving the same values again writes nothing (idempotent).
+
+    `offline` (from the outbox sync, inspections/sync.py) is kept in the audit event: the phone's time and the
+    server's receipt time of the change."""
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
     _require_editable(actor, visit)
@@ -415,7 +428,7 @@ def answer_save(
         institution_id=visit.institution_id,
         now=now,
         before=before,
-        after={"result": result, "remark": remark},
+        after={"result": result, "remark": remark, **({"offline": offline} if offline else {})},
         summary=_("填写检查项 %(code)s") % {"code": answer.item.code},
     )
     return answer
@@ -430,6 +443,7 @@ def evidence_upload(
     client_id: str = "",
     item_id: int | None = None,
     now: datetime | None = None,
+    offline: dict | None = None,
 ) -> Evidence:
     """Store a photo/video/document checked by its content. Same client_id: same row."""
     now = now or timezone.now()
@@ -485,6 +499,7 @@ def evidence_upload(
                 # What the phone sent, before photos were re-encoded.
                 "received_sha256": checked.received_sha256,
                 "received_size": checked.received_size,
+                **({"offline": offline} if offline else {}),
             },
             summary=_("上传证据"),
         )
@@ -508,6 +523,7 @@ def signature_save(
     refused: bool = False,
     refusal_reason: str = "",
     now: datetime | None = None,
+    offline: dict | None = None,
 ) -> Signature:
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
@@ -544,7 +560,7 @@ def signature_save(
         institution_id=visit.institution_id,
         now=now,
         before=before,
-        after=_signature_snapshot(signature),
+        after={**_signature_snapshot(signature), **({"offline": offline} if offline else {})},
         summary=_("记录拒签") if refused else _("现场签字"),
     )
     return signature
@@ -579,10 +595,13 @@ def _has_ink(image) -> bool:
 
 
 @transaction.atomic
-def visit_submit(*, actor, visit_id: int, summary: str = "", now: datetime | None = None) -> Visit:
+def visit_submit(
+    *, actor, visit_id: int, summary: str = "", now: datetime | None = None, offline: dict | None = None
+) -> Visit:
     """Submit: every item answered, signed or refusal recorded; each failed item becomes a problem item.
 
-    A second submit (double tap) returns the same visit and writes nothing.
+    A second submit (double tap) returns the same visit and writes nothing. The audit event lists the items
+    whose answers came from the phone's outbox later than they were captured (offline), with both times.
     """
     now = now or timezone.now()
     visit = _lock_visit(visit_id)
@@ -627,10 +646,32 @@ def visit_submit(*, actor, visit_id: int, summary: str = "", now: datetime | Non
             "status": visit.status,
             "failed_items": [a.item.code for a in failed],
             "problem_items": [p.pk for p in problems],
+            "offline_items": _offline_items(visit, answers),
+            **({"offline": offline} if offline else {}),
         },
         summary=_("提交检查，不符合项 %(n)s 个") % {"n": len(failed)},
     )
     return visit
+
+
+# An answer received this long after the phone recorded it was captured without a connection.
+OFFLINE_DELAY_SECONDS = 60
+
+
+def _offline_items(visit: Visit, answers: list[ChecklistAnswer]) -> list[dict]:
+    """The items whose current answer came through the outbox late: code, the phone's and the server's time."""
+    codes = {a.item_id: a.item.code for a in answers}
+    rows = (
+        SyncedMutation.objects.filter(visit_id=visit.pk, kind=SyncKind.ANSWER, verdict=SyncVerdict.ACCEPTED)
+        .order_by("item_id", "-device_time")
+        .distinct("item_id")
+        .values_list("item_id", "device_time", "received_at")
+    )
+    return [
+        {"item": codes.get(item_id, item_id), "device_time": device_time, "received_at": received_at}
+        for item_id, device_time, received_at in rows
+        if (received_at - device_time).total_seconds() > OFFLINE_DELAY_SECONDS
+    ]
 
 
 def _problem_for(visit: Visit, answer: ChecklistAnswer, actor) -> ProblemItem:

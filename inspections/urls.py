@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sync_api, views
 
 app_name = "inspections"
 
@@ -24,4 +24,10 @@ urlpatterns = [
     path("visits/<id:pk>/outcome/", views.visit_outcome, name="visit_outcome"),
     path("visits/<id:pk>/reinspection/", views.reinspection_create, name="reinspection_create"),
     path("evidence/<id:pk>/", views.evidence_file, name="evidence_file"),
+    # The offline visit page (issue 18): the service worker must sit under /inspections/ for its scope.
+    path("sw.js", sync_api.service_worker, name="service_worker"),
+    path("manifest.webmanifest", sync_api.manifest, name="manifest"),
+    path("offline/", sync_api.offline_list, name="offline_list"),
+    path("sync/", sync_api.mutation, name="sync"),
+    path("sync/uploads/<uuid:upload_id>/", sync_api.upload_chunk, name="sync_chunk"),
 ]

@@ -4,6 +4,7 @@ The visit page's autosave, upload and signature calls answer JSON: {"ok": true, 
 with 400 (refused, nothing written) or 403 (not allowed).
 """
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,8 +22,8 @@ from regulator.paging import after_param
 from regulator.params import parse_id
 from regulator.views_helpers import json_refusal, service_call, staff_required
 
+from . import conf, permissions, selectors, services
 from . import draw as draw_service
-from . import permissions, selectors, services
 from .forms import AmendForm, CampaignForm, DrawForm, OutcomeForm, ReinspectionForm, VisitPlanForm
 from .models import AnswerResult, Campaign, Evidence, SpotCheckDraw, Visit, VisitStatus
 
@@ -86,8 +87,13 @@ def home(request):
 
 @staff_required(message=_NO_DEPARTMENT)
 def today(request):
-    rows = list(selectors.todays_visits(user=request.user, today=timezone.localdate()))
-    return render(request, "inspections/today.html", {"rows": rows})
+    today = timezone.localdate()
+    # The next days' visits too, in the same query: the phone keeps them for offline use (inspections/sync_api.py).
+    until = today + timedelta(days=conf.get("INSPECTIONS_OFFLINE_DAYS"))
+    visits = list(selectors.todays_visits(user=request.user, today=today, until=until))
+    rows = [v for v in visits if v.planned_on <= today]
+    upcoming = [v for v in visits if v.planned_on > today]
+    return render(request, "inspections/today.html", {"rows": rows, "upcoming": upcoming})
 
 
 @staff_required(message=_NO_DEPARTMENT)
@@ -237,7 +243,14 @@ def visit_detail(request, pk: int):
         "can_set_outcome": permissions.can_set_outcome(user, visit),
         "can_reinspect": permissions.can_plan_reinspection(user, visit),
         "results": AnswerResult.choices,
+        "offline": {
+            "chunk_bytes": conf.get("INSPECTIONS_SYNC_CHUNK_BYTES"),
+            "photo_bytes": conf.get("INSPECTIONS_OFFLINE_PHOTO_BYTES"),
+            "photo_edge": conf.get("INSPECTIONS_OFFLINE_PHOTO_MAX_EDGE"),
+        },
     }
+    # The read-only page shows the inspector's outbox too: refused items stay visible after the visit is submitted.
+    context["is_assigned"] = any(a.inspector_id == user.pk for a in context["assignments"])
     if context["can_amend"]:
         context["amend_form"] = AmendForm()
         context["outcome_form"] = OutcomeForm(initial={"outcome": visit.outcome or None}, visit=visit)

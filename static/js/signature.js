@@ -1,11 +1,11 @@
-/* The representative signs on the screen: pointer events draw on a canvas, saved as a PNG data URL. */
+/* The representative signs on the screen: pointer events draw on a canvas, queued as a PNG data URL (or the
+   refusal and its reason) in the visit page's outbox. */
 (function () {
   "use strict";
   var app = document.getElementById("visit-app");
   var canvas = document.getElementById("signature-pad");
   if (!app || !canvas) { return; }
   var T = window.VISIT_I18N || {};
-  var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var ctx = canvas.getContext("2d");
   var drawing = false, inked = false, last = null;
   var stateEl = document.getElementById("signature-state");
@@ -37,26 +37,25 @@
     ctx.clearRect(0, 0, canvas.width, canvas.height); inked = false;
   });
 
-  function send(body, okText) {
-    return fetch(app.dataset.signatureUrl, {method: "POST", body: body, credentials: "same-origin",
-      headers: {"X-CSRFToken": csrf}}).then(function (response) {
-      return response.json().then(function (data) {
-        stateEl.textContent = response.ok ? okText : (data.error || "");
-        stateEl.className = response.ok ? "msg-success" : "msg-error";
-      });
-    }).catch(function () { stateEl.textContent = T.offline; stateEl.className = "msg-error"; });
+  // Queued in the outbox (static/js/outbox.js) like every other change; checked here first so that an obvious
+  // mistake is said at once rather than after the sync.
+  function queue(payload, text) {
+    return window.Outbox.add("sign", Number(app.dataset.visit), payload).then(function () {
+      stateEl.textContent = text + T.notYetSynced;
+      stateEl.className = "msg-success";
+    });
   }
+  function refuse(text) { stateEl.textContent = text; stateEl.className = "msg-error"; }
   document.getElementById("signature-save").addEventListener("click", function () {
-    var body = new FormData();
-    body.append("signer_name", document.getElementById("signer-name").value);
-    body.append("signer_role", document.getElementById("signer-role").value);
-    body.append("data_url", canvas.toDataURL("image/png"));
-    send(body, T.signed);
+    var name = document.getElementById("signer-name").value.trim();
+    if (!name) { refuse(T.signerMissing); return; }
+    if (!inked) { refuse(T.inkMissing); return; }
+    queue({signer_name: name, signer_role: document.getElementById("signer-role").value,
+      data_url: canvas.toDataURL("image/png")}, T.signed);
   });
   document.getElementById("refusal-save").addEventListener("click", function () {
-    var body = new FormData();
-    body.append("refused", "1");
-    body.append("refusal_reason", document.getElementById("refusal-reason").value);
-    send(body, T.refused);
+    var reason = document.getElementById("refusal-reason").value.trim();
+    if (!reason) { refuse(T.reasonMissing); return; }
+    queue({refused: true, refusal_reason: reason}, T.refused);
   });
 })();

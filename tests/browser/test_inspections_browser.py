@@ -1,5 +1,6 @@
 """On a phone (375×740) in Chromium: an inspector completes a visit with a failed item, a photo and a
-signature, survives a dropped connection and a failed upload; the re-inspection carries the failed item."""
+signature, survives a dropped connection and a failed upload (both wait in the outbox, static/js/outbox.js); the
+re-inspection carries the failed item."""
 
 import io
 
@@ -66,27 +67,27 @@ def test_inspector_completes_visit_on_a_phone_and_reinspection_carries_forward(
             fieldset.locator("label.choice-pass").click()
     _wait_saved(page)
 
-    # A dropped connection: the change waits in localStorage and is sent when the phone is back online.
+    # A dropped connection: the change waits in the outbox (IndexedDB) and is sent when the phone is back online.
     page.context.set_offline(True)
     items.nth(4).locator("label.choice-na").click()
-    page.wait_for_timeout(800)
-    expect(page.locator("#save-state")).to_contain_text("未能保存")
+    expect(page.locator("#outbox-state")).to_contain_text("待同步 1 项")
     assert page.evaluate("window.visitApp.pending()") == 1
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     _wait_saved(page)
 
-    # A photo whose upload fails is kept on the page and can be retried.
-    upload_url = f"**/inspections/visits/{planned_visit.pk}/evidence/"
+    # A photo whose upload fails stays queued on the page (and in the outbox) and is sent once it can be.
+    upload_url = "**/inspections/sync/uploads/**"
     page.route(upload_url, lambda route: route.abort())
     items.nth(2).locator(".photo-input").set_input_files(
         {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
     )
-    retry = items.nth(2).locator("button.retry")
-    expect(retry).to_be_visible()
+    expect(items.nth(2).locator(".pending li.queued-photo")).to_have_count(1)
+    expect(page.locator("#outbox-state")).to_contain_text("待同步 1 项")
     page.unroute(upload_url)
-    retry.click()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(items.nth(2).locator(".thumbs img")).to_have_count(1)
+    expect(items.nth(2).locator(".pending li.queued-photo")).to_have_count(0)
 
     # The representative signs on the canvas with a finger (mouse here).
     page.fill("#signer-name", "张负责人")
