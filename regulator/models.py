@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -461,3 +462,62 @@ class DailyFigureState(models.Model):
 
     def __str__(self):
         return f"through {self.through}"
+
+
+class CalendarArrangement(TimeStampedModel):
+    """One year's official arrangement of holidays (国务院办公厅关于…部分节假日安排的通知), as entered here.
+
+    A year with an arrangement counts its holidays and adjusted working days (调休) from its CalendarDay rows;
+    a year without one falls back to Monday–Friday, and every period reaching into it is flagged
+    (regulator.calendar.uncovered_years) so nobody relies on the fallback silently.
+    """
+
+    class Source(models.TextChoices):
+        PACKAGE = "chinesecalendar", _("chinesecalendar 软件包")
+        MANUAL = "manual", _("人工录入")
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    notice = models.CharField(
+        _("通知文号"), max_length=100, blank=True, help_text=_("如：国办发明电〔2025〕7号"),
+    )
+
+    class Meta:
+        verbose_name = _("年度节假日安排")
+        verbose_name_plural = _("年度节假日安排")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("法定节假日（放假）")
+    WORKDAY = "workday", _("调休上班")
+
+
+class CalendarDay(models.Model):
+    """A day that differs from Monday–Friday: a holiday on a weekday, or a weekend day worked (调休)."""
+
+    arrangement = models.ForeignKey(
+        CalendarArrangement, verbose_name=_("年度安排"), on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("节日"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日或调休日")
+        verbose_name_plural = _("节假日或调休日")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}"
+
+    def clean(self):
+        try:
+            arrangement = self.arrangement  # set, unsaved, when the admin adds the year with its days
+        except CalendarArrangement.DoesNotExist:
+            arrangement = None
+        if self.date and arrangement is not None and arrangement.year and self.date.year != arrangement.year:
+            raise ValidationError({"date": _("日期须在%(year)s年内。") % {"year": arrangement.year}})
