@@ -10,6 +10,7 @@ class PublicityAuditKind(models.TextChoices):
     LIST_ENTRY_APPROVED = "list_entry.approved", _("批准名单")
     LIST_ENTRY_REJECTED = "list_entry.rejected", _("退回名单")
     LIST_ENTRY_STATEMENT_RECORDED = "list_entry.statement_recorded", _("记录机构陈述")
+    LIST_ENTRY_NOTIFIED = "list_entry.notified", _("告知机构拟列入黑名单")
     LIST_ENTRY_PUBLISHED = "list_entry.published", _("公示名单")
     LIST_ENTRY_CORRECTION_PROPOSED = "list_entry.correction_proposed", _("提出更正")
     LIST_ENTRY_REMOVAL_PROPOSED = "list_entry.removal_proposed", _("提出移出名单")

@@ -72,6 +72,11 @@ class ListEntry(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
     )
     proposed_at = models.DateTimeField(_("提出时间"))
+    # 告知: a first black-list version is approved only after the institution was told (with its right to state
+    # and defend) and the statement period (BLACK_LIST_STATEMENT_WORKING_DAYS working days) has run out.
+    notified_on = models.DateField(_("告知机构日期"), null=True, blank=True)
+    notice_method = models.CharField(_("告知方式"), max_length=100, blank=True)
+    statement_due = models.DateField(_("陈述申辩期限"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("审核人"),
@@ -141,6 +146,11 @@ class ListEntry(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_list_kind_display()} · {self.institution_id} · v{self.version}"
+
+    @property
+    def needs_statement_period(self) -> bool:
+        """A new black-list entry (not a correction of a published one) waits for the institution's statement."""
+        return self.list_kind == ListKind.BLACK and self.version == 1
 
     @property
     def corrected_at(self):
