@@ -315,11 +315,19 @@ def weekly_report_upload_to(instance, filename):
     return f"weekly/{instance.region_id}/{instance.week_start:%Y%m%d}-{filename}"
 
 
-class WeeklyReport(models.Model):
-    """周报: one county's figures for one week, sent to its prefecture; generated once (unique per week).
+class WeeklyReportStatus(models.TextChoices):
+    DRAFT = "draft", _("填报中")
+    SUBMITTED = "submitted", _("已填报，待审核")
+    SENT = "sent", _("已审核报送")
 
-    A week runs Saturday to Friday: `week_start` is the Saturday, and the Friday-evening beat job
-    (regulator/oversight/tasks.py weekly_reports) reports the week that ends that day.
+
+class WeeklyReport(models.Model):
+    """周报: one county's figures and narrative for one week, sent to its prefecture; one per week.
+
+    A week runs Saturday to Friday: `week_start` is the Saturday. The Friday-evening beat job
+    (regulator/oversight/tasks.py weekly_reports) opens the draft of the week that ends that day; the figures are
+    frozen when the 填报人 submits it, which is refused before the week is over (a part week is never the
+    report), and it goes to the prefecture when a different person, the 审核人, approves it.
     """
 
     region = models.ForeignKey(
@@ -337,6 +345,24 @@ class WeeklyReport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("生成人"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", help_text=_("空表示由每周五定时任务生成"),
     )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=WeeklyReportStatus.choices, default=WeeklyReportStatus.DRAFT
+    )
+    reporting_unit = models.CharField(_("填报单位"), max_length=100, blank=True)
+    progress = models.TextField(_("工作进展"), blank=True)
+    problems = models.TextField(_("存在问题"), blank=True)
+    next_steps = models.TextField(_("下步工作"), blank=True)
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    filled_at = models.DateTimeField(_("填报时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核报送时间"), null=True, blank=True)
+    return_reason = models.CharField(_("退回意见"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("周报")
@@ -346,6 +372,10 @@ class WeeklyReport(models.Model):
             models.UniqueConstraint(fields=["region", "week_start"], name="weekly_report_one_per_week"),
             models.CheckConstraint(condition=models.Q(week_end__gt=models.F("week_start")),
                                    name="weekly_report_week_valid"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_by__isnull=True) | ~models.Q(reviewed_by=models.F("filled_by")),
+                name="weekly_report_reviewer_not_filler",
+            ),
         ]
         indexes = [models.Index(fields=["week_start", "region"], name="weekly_report_week")]
 
