@@ -37,3 +37,30 @@ def register_all() -> None:
 
     sources.register("penalty_decision", penalty_decision_ripe)
     sources.register("overdue_order", overdue_order_ripe)
+    sources.register_decision_provider(decision_for_publication)
+
+
+def decision_for_publication(case_id) -> dict | None:
+    """What publicity.publications publishes of a case's decision (Art 48): None when there is no decision."""
+    from .models import Decision
+
+    decision = (Decision.objects.select_related("case__institution").prefetch_related("penalties")
+                .filter(case_id=_pk(case_id)).first())
+    if decision is None:
+        return None
+    case = decision.case
+    penalties = "；".join(
+        f"{penalty.get_kind_display()}{f' {penalty.amount}元' if penalty.amount is not None else ''}"
+        f"（{penalty.legal_basis}）" for penalty in decision.penalties.all()
+    )
+    text = "\n".join([
+        _("当事人：%(name)s") % {"name": case.institution.name},
+        _("违法事实：%(facts)s") % {"facts": decision.facts},
+        _("处罚内容及依据：%(penalties)s") % {"penalties": penalties or "—"},
+        _("作出处罚决定的机关：%(department)s") % {"department": case.department.name},
+    ])
+    return {
+        "institution": case.institution, "department_id": case.department_id, "number": decision.number,
+        "decided_at": decision.decided_at, "text": text,
+        "title": _("%(name)s行政处罚决定（%(number)s）") % {"name": case.institution.name, "number": decision.number},
+    }

@@ -36,3 +36,15 @@ def require_ripe(source_type: str, source_id) -> None:
     refusal = check(source_id)
     if refusal:
         raise ServiceError(refusal)
+
+
+# case id -> {institution, department_id, number, decided_at, title, text} of its decision, or None
+_decision_provider: list[Callable] = []
+
+
+def register_decision_provider(provider: Callable) -> None:
+    _decision_provider[:] = [provider]
+
+
+def decision_for_publication(case_id) -> dict | None:
+    return _decision_provider[0](case_id) if _decision_provider else None

@@ -316,8 +316,8 @@ def weekly_report_upload_to(instance, filename):
 
 
 class WeeklyReportStatus(models.TextChoices):
-    DRAFT = "draft", _("填报中")
-    SUBMITTED = "submitted", _("已填报，待审核")
+    DRAFT = "writing", _("填报中")
+    SUBMITTED = "to_review", _("已填报，待审核")
     SENT = "sent", _("已审核报送")
 
 
@@ -504,7 +504,7 @@ class CalendarArrangement(TimeStampedModel):
 
     class Source(models.TextChoices):
         PACKAGE = "chinesecalendar", _("chinesecalendar 软件包")
-        MANUAL = "manual", _("人工录入")
+        MANUAL = "by_hand", _("人工录入")
 
     year = models.PositiveSmallIntegerField(_("年度"), unique=True)
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL)

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
                 ('year', models.PositiveSmallIntegerField(unique=True, verbose_name='年度')),
-                ('source', models.CharField(choices=[('chinesecalendar', 'chinesecalendar 软件包'), ('manual', '人工录入')], default='manual', max_length=20, verbose_name='来源')),
+                ('source', models.CharField(choices=[('chinesecalendar', 'chinesecalendar 软件包'), ('by_hand', '人工录入')], default='by_hand', max_length=20, verbose_name='来源')),
                 ('notice', models.CharField(blank=True, help_text='如：国办发明电〔2025〕7号', max_length=100, verbose_name='通知文号')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='更新人')),

@@ -61,12 +61,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='weeklyreport',
             name='status',
-            field=models.CharField(choices=[('draft', '填报中'), ('submitted', '已填报，待审核'), ('sent', '已审核报送')], default='sent', max_length=10, verbose_name='状态'),
+            field=models.CharField(choices=[('writing', '填报中'), ('to_review', '已填报，待审核'), ('sent', '已审核报送')], default='sent', max_length=10, verbose_name='状态'),
         ),
         migrations.AlterField(
             model_name='weeklyreport',
             name='status',
-            field=models.CharField(choices=[('draft', '填报中'), ('submitted', '已填报，待审核'), ('sent', '已审核报送')], default='draft', max_length=10, verbose_name='状态'),
+            field=models.CharField(choices=[('writing', '填报中'), ('to_review', '已填报，待审核'), ('sent', '已审核报送')], default='writing', max_length=10, verbose_name='状态'),
         ),
         migrations.AddConstraint(
             model_name='weeklyreport',

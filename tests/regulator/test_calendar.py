@@ -73,7 +73,7 @@ def test_admin_entering_a_year_is_audited_and_counted_at_once(admin_client_, use
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     arrangement = CalendarArrangement.objects.get(year=2027)
-    assert arrangement.source == "manual" and arrangement.created_by == admin
+    assert arrangement.source == "by_hand" and arrangement.created_by == admin
     assert not calendar.is_working_day(D(2027, 2, 8))
     assert calendar.is_working_day(D(2027, 2, 20))  # a Saturday worked
     event = AuditEvent.objects.get(kind="calendar_arrangement.saved", object_id=str(arrangement.pk))
