@@ -16,7 +16,6 @@ from the beat job, a retry, or a user pressing the button twice — return the r
 """
 
 import datetime
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -73,37 +72,37 @@ def _week_bounds(week_start: datetime.date) -> tuple[datetime.datetime, datetime
     return low, low + datetime.timedelta(days=7)
 
 
-def enforcement_figures(*, region_code: str, week_start: datetime.date) -> dict:
-    """Penalty decisions of the week counted per case, and the money of each monetary kind apart.
+def _money_figure():
+    """The summary figure counted by a dimension with an amount (the penalties app's penalties by kind)."""
+    return next((figure for figure in registry.figures.values() if figure.dimension and figure.amount), None)
 
-    Read through the ledgers the penalties app registers (cases: measure `decided`; penalties: by `kind` with
-    `amount`), so the oversight floor needs none of its models. Empty when the app registers no such ledger."""
-    low, high = _week_bounds(week_start)
-    cases, penalties = registry.ledgers.get("cases"), registry.ledgers.get("penalties")
-    if cases is None or penalties is None or "decided" not in cases.measures:
+
+def enforcement_figures(*, region_code: str, week_start: datetime.date) -> dict:
+    """Penalty decisions of the week counted per case, and the money of each kind apart.
+
+    Read through what the penalties app registers — its figure of penalties by kind with an amount, and that
+    ledger's rows — so the oversight floor needs none of its models nor spells its values. A case is the
+    object the ledger scopes by department (`department_field` less its `__department_id`)."""
+    figure = _money_figure()
+    if figure is None:
         return {"decided_cases": 0, "kinds": []}
-    decided_cases = (cases.scoped(None).filter(Q(**{f"{cases.region_field}__startswith": region_code}))
-                     .filter(cases.measure_q("decided", low, high)).count())
+    ledger = registry.ledgers[figure.ledger]
+    low, high = _week_bounds(week_start)
+    rows = (ledger.scoped(None).filter(Q(**{f"{ledger.region_field}__startswith": region_code}))
+            .filter(ledger.measure_q(figure.measure, low, high)))
+    case_path = ledger.department_field.removesuffix("_id").removesuffix("__department")
+    decided_cases = rows.aggregate(cases=Count(case_path, distinct=True))["cases"]
     labels = {}
-    kind_filter = penalties.filters.get("penalty_kind")
-    if kind_filter is not None:
-        labels = {value: str(label) for value, label in kind_filter.choices()}
-    rows = (penalties.scoped(None).filter(Q(**{f"{penalties.region_field}__startswith": region_code}))
-            .filter(penalties.measure_q("decided", low, high))
-            .values("kind").annotate(count=Count("*"), total=Sum("amount")).order_by("kind"))
+    for choice_filter in ledger.filters.values():
+        if choice_filter.field == figure.dimension:
+            labels = {value: str(label) for value, label in choice_filter.choices()}
     kinds = [
-        {"kind": row["kind"], "label": labels.get(row["kind"], row["kind"]), "count": row["count"],
-         "amount": f"{row['total']:.2f}" if row["total"] is not None else None}
-        for row in rows
+        {"kind": row[figure.dimension], "label": labels.get(row[figure.dimension], row[figure.dimension]),
+         "count": row["count"], "amount": f"{row['total']:.2f}" if row["total"] is not None else None}
+        for row in rows.values(figure.dimension).annotate(count=Count("*"), total=Sum(figure.amount))
+        .order_by(figure.dimension)
     ]
     return {"decided_cases": decided_cases, "kinds": kinds}
-
-
-def _amount(enforcement: dict, kind: str) -> str:
-    for row in enforcement["kinds"]:
-        if row["kind"] == kind and row["amount"] is not None:
-            return row["amount"]
-    return f"{Decimal(0):.2f}"
 
 
 def weekly_figures(*, region_code: str, week_start: datetime.date) -> dict:
@@ -113,10 +112,11 @@ def weekly_figures(*, region_code: str, week_start: datetime.date) -> dict:
         figures = dashboard_figures(user=None, region_code=region_code, start=week_start,
                                     end=week_start + datetime.timedelta(days=6)).as_json()
         enforcement = enforcement_figures(region_code=region_code, week_start=week_start)
+        # one amount per kind of money (罚款, 没收违法所得, …), never their sum
         figures["headline"] = [pair for pair in figures["headline"] if pair[0] not in HIDDEN_HEADLINE] + [
             [str(_("作出处罚决定（件）")), enforcement["decided_cases"]],
-            [str(_("罚款（元）")), _amount(enforcement, "fine")],
-            [str(_("没收违法所得（元）")), _amount(enforcement, "confiscation")],
+            *[[str(_("%(kind)s（元）") % {"kind": row["label"]}), row["amount"]]
+              for row in enforcement["kinds"] if row["amount"] is not None],
         ]
         figures["enforcement"] = enforcement
     return figures
