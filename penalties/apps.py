@@ -9,8 +9,9 @@ class PenaltiesConfig(AppConfig):
     def ready(self):
         from regulator.audit import register_kinds
 
-        from . import oversight
+        from . import oversight, publicity_sources
         from .audit_kinds import FIELD_LABELS, PenaltiesAuditKind
 
         register_kinds(PenaltiesAuditKind, field_labels=FIELD_LABELS)
         oversight.register_all()  # what this app contributes to the oversight floor
+        publicity_sources.register_all()  # when a case or an order may give a black-list proposal

@@ -229,6 +229,13 @@ class StatementForm(forms.Form):
     )
 
 
+class NoticeForm(forms.Form):
+    """告知: when and how the institution was told of a black-list proposal and its right to state and defend."""
+
+    notified_on = forms.DateField(label=_("告知日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.CharField(label=_("告知方式"), max_length=100, help_text=_("如：直接送达告知书、邮寄送达"))
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 

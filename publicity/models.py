@@ -7,6 +7,7 @@ and when the new version is published the old one is stamped `superseded_at` (me
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Institution
@@ -72,6 +73,11 @@ class ListEntry(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT, related_name="+"
     )
     proposed_at = models.DateTimeField(_("提出时间"))
+    # 告知: a first black-list version is approved only after the institution was told (with its right to state
+    # and defend) and the statement period (BLACK_LIST_STATEMENT_WORKING_DAYS working days) has run out.
+    notified_on = models.DateField(_("告知机构日期"), null=True, blank=True)
+    notice_method = models.CharField(_("告知方式"), max_length=100, blank=True)
+    statement_due = models.DateField(_("陈述申辩期限"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("审核人"),
@@ -141,6 +147,11 @@ class ListEntry(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_list_kind_display()} · {self.institution_id} · v{self.version}"
+
+    @property
+    def needs_statement_period(self) -> bool:
+        """A new black-list entry (not a correction of a published one) waits for the institution's statement."""
+        return self.list_kind == ListKind.BLACK and self.version == 1
 
     @property
     def corrected_at(self):
@@ -378,3 +389,81 @@ class ReportStep(models.Model):
 
     def __str__(self):
         return f"{self.report_id} {self.status}"
+
+
+class PublicationSource(models.TextChoices):
+    PENALTY_DECISION = "penalty_decision", _("行政处罚决定")
+    ORDER_RESULT = "order_result", _("整改结果")
+
+
+class PublicationStatus(models.TextChoices):
+    PENDING = "pending", _("待公开")
+    PUBLISHED = "published", _("已公开")
+    WITHDRAWAL_DUE = "withdrawal_due", _("待撤回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class WithdrawalReason(models.TextChoices):
+    CHANGED = "changed", _("决定已变更")
+    ANNULLED_ON_REVIEW = "annulled_on_review", _("经行政复议被撤销或确认违法")
+    ANNULLED_BY_COURT = "annulled_by_court", _("经行政诉讼被撤销或确认违法")
+
+
+class DecisionPublication(TimeStampedModel):
+    """A decision published on the public site (行政处罚法 Art 48): a decision with social impact within
+    DECISION_PUBLICATION_WORKING_DAYS (7) working days of the decision, a rectification result when its order
+    closes; withdrawn within 3 working days when the decision is changed or annulled on review or by a court.
+
+    `party_name` and `text` are stored as published: names of natural persons, ID and phone numbers masked.
+    """
+
+    source_type = models.CharField(_("来源"), max_length=20, choices=PublicationSource.choices)
+    source_id = models.CharField(_("来源编号"), max_length=40)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("当事人"), on_delete=models.PROTECT, related_name="publications"
+    )
+    department = models.ForeignKey(Department, verbose_name=_("作出部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+    party_name = models.CharField(_("当事人（公开）"), max_length=120)
+    document_number = models.CharField(_("文书编号"), max_length=60, blank=True)
+    title = models.CharField(_("标题"), max_length=200)
+    text = models.TextField(_("公开内容"))
+    decided_on = models.DateField(_("决定日期"))
+    publish_due = models.DateField(_("公开期限"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PublicationStatus.choices, default=PublicationStatus.PENDING
+    )
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("公开人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    withdrawal_reason = models.CharField(
+        _("撤回原因"), max_length=30, choices=WithdrawalReason.choices, blank=True
+    )
+    withdrawal_note = models.CharField(_("撤回说明"), max_length=300, blank=True)
+    withdrawal_ordered_on = models.DateField(_("变更或撤销决定日期"), null=True, blank=True)
+    withdraw_due = models.DateField(_("撤回期限"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("撤回人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("决定公开")
+        verbose_name_plural = _("决定公开")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_type", "source_id"], name="publication_one_per_source"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="publication_public"),
+            models.Index(fields=["department", "status"], name="publication_department"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("publicity:publication_detail", args=[self.pk])

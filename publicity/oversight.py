@@ -25,7 +25,7 @@ from regulator.registry import (
     within,
 )
 
-from .models import EntryStatus, ListEntry, ListKind, Report, ReportStatus
+from .models import DecisionPublication, EntryStatus, ListEntry, ListKind, PublicationStatus, Report, ReportStatus
 from .permissions import is_joint_office_user, visible_entries, visible_reports
 
 # ---- the heads' queue ------------------------------------------------------------------------------------
@@ -60,6 +60,14 @@ def _entries_to_approve(user, today):
     )
 
 
+def _publications_due(user, today):
+    """Decisions to publish (7 working days) or to take down (3 working days) for the deciding department."""
+    return DecisionPublication.objects.filter(
+        department_id=user.department_id,
+        status__in=(PublicationStatus.PENDING, PublicationStatus.WITHDRAWAL_DUE),
+    )
+
+
 _REPORT_NAME = Coalesce(F("institution__name"), F("subject_name"))
 
 QUEUE_KINDS = [
@@ -78,6 +86,11 @@ QUEUE_KINDS = [
     QueueKind("entry_review", _("名单条目待审核"), "entry", QueueKind.DEPARTMENT, _entries_to_review,
               since=F("proposed_at"), detail_url="publicity:entry_detail",
               awaited={EntryStatus.PROPOSED: _("待提出部门负责人审核")}),
+    QueueKind("publication_due", _("决定待公开或撤回"), "publication", QueueKind.DEPARTMENT, _publications_due,
+              since=F("created_at"), due=Coalesce(F("withdraw_due"), F("publish_due")),
+              detail_url="publicity:publication_detail",
+              awaited={PublicationStatus.PENDING: _("待公开（决定之日起7个工作日内）"),
+                       PublicationStatus.WITHDRAWAL_DUE: _("决定已变更或撤销，待撤回（3个工作日内）")}),
     QueueKind("entry_approval", _("名单条目待批准"), "entry", QueueKind.JOINT_OFFICE, _entries_to_approve,
               since=Coalesce(F("reviewed_at"), F("proposed_at")), detail_url="publicity:entry_detail",
               admits=_joint_office_head, awaited={EntryStatus.REVIEWED: _("待专项治理办公室批准")}),

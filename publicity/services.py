@@ -23,7 +23,7 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import Role, User
 from regulator.notifications import notify
 
-from . import permissions
+from . import permissions, sources
 from .audit_kinds import PublicityAuditKind
 from .cache import bump_version
 from .models import (
@@ -42,6 +42,11 @@ from .models import (
 )
 
 REPORT_DEADLINE_WORKING_DAYS = getattr(settings, "REPORT_DEADLINE_WORKING_DAYS", 15)
+
+
+def black_list_statement_days() -> int:
+    """Working days the institution has to state and defend after it was told of a black-list proposal."""
+    return int(getattr(settings, "BLACK_LIST_STATEMENT_WORKING_DAYS", 5))
 BATCH_DOCUMENT_KIND = "publicity_batch"
 # Tracking numbers: 16 characters from an alphabet without look-alikes (0/O, 1/I/L), about 78 bits.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -101,6 +106,7 @@ def list_entry_propose(
         black_category = ""
     if actor.department_id is None:
         raise ActionForbidden(_("您的账号未分配部门，无法提出名单条目。"))
+    sources.require_ripe(source_type, source_id)
     entry = ListEntry.objects.create(
         institution=institution,
         list_kind=list_kind,
@@ -168,6 +174,8 @@ def list_entry_approve(
     require_status(
         entry, (EntryStatus.REVIEWED,), message=_("条目当前状态为“%(status)s”，须经部门负责人审核后才能批准。")
     )
+    if approve and entry.needs_statement_period:
+        _require_statement_period_over(entry, timezone.localdate(now))
     before = snapshot(entry)
     entry.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
     entry.approved_by, entry.approved_at = actor, now
@@ -194,6 +202,59 @@ def list_entry_approve(
         institution_id=entry.institution_id,
         before=before,
         after=snapshot(entry),
+        now=now,
+    )
+    return entry
+
+
+def _require_statement_period_over(entry: ListEntry, today: date) -> None:
+    if entry.notified_on is None:
+        raise TransitionNotAllowed(
+            _("尚未告知机构拟列入黑名单的事实、理由及其陈述申辩的权利，不能批准。")
+        )
+    if today <= entry.statement_due:
+        raise TransitionNotAllowed(
+            _("陈述申辩期限（%(days)s个工作日，至%(due)s）尚未届满，期满后才能批准列入黑名单。")
+            % {"days": black_list_statement_days(), "due": f"{entry.statement_due:%Y-%m-%d}"}
+        )
+
+
+@transaction.atomic
+def list_entry_notify(*, entry_id: int, actor, notified_on: date, method: str, now=None) -> ListEntry:
+    """Record that the institution was told of the black-list proposal and its right to state and defend
+    (告知): the statement period runs from that day. Told again (say, served anew), the period starts again."""
+    now = now or timezone.now()
+    entry = _lock_entry(entry_id)
+    if not permissions.can_record_statement(actor, entry):
+        raise ActionForbidden(_("您无权记录该条目的告知情况。"))
+    require_status(
+        entry, (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
+        message=_("条目当前状态为“%(status)s”：告知须在批准之前记录。"),
+    )
+    if not entry.needs_statement_period:
+        raise ServiceError(_("只有新提出的黑名单条目需要告知机构。"))
+    method = (method or "").strip()
+    if not method:
+        raise ServiceError(_("请填写告知方式（如：直接送达告知书）。"), field="method")
+    if notified_on is None:
+        raise ServiceError(_("请填写告知日期。"), field="notified_on")
+    if notified_on > timezone.localdate(now):
+        raise ServiceError(_("告知日期不能晚于今天。"), field="notified_on")
+    if notified_on < timezone.localdate(entry.proposed_at):
+        raise ServiceError(_("告知日期不能早于提出日期。"), field="notified_on")
+    before = snapshot(entry)
+    entry.notified_on, entry.notice_method = notified_on, method[:100]
+    entry.statement_due = add_working_days(notified_on, black_list_statement_days())
+    entry.updated_by = actor
+    entry.save(update_fields=["notified_on", "notice_method", "statement_due", "updated_by", "updated_at"])
+    record_event(
+        actor=actor,
+        kind=PublicityAuditKind.LIST_ENTRY_NOTIFIED,
+        obj=entry,
+        institution_id=entry.institution_id,
+        before=before,
+        after=snapshot(entry),
+        summary=_("陈述申辩期限至%(due)s") % {"due": f"{entry.statement_due:%Y-%m-%d}"},
         now=now,
     )
     return entry

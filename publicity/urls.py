@@ -3,7 +3,7 @@ site under public/ (see the report of issue 5 for the one-line change in regulat
 
 from django.urls import include, path
 
-from . import views, views_public
+from . import views, views_public, views_publications
 
 app_name = "publicity"
 
@@ -22,6 +22,7 @@ public_patterns = [
     path("data/entries.json", views_public.open_data_json, name="open_data_json"),
     path("data/entries.csv", views_public.open_data_csv, name="open_data_csv"),
     path("openapi.json", views_public.openapi, name="openapi"),
+    path("decisions/", views_publications.public_decisions, name="public_decisions"),
     path("report/", views_public.report_form, name="report_form"),
     path("report/pick/", views_public.institution_search_for_report, name="report_pick"),
     path("report/track/", views_public.report_track, name="report_track"),
@@ -33,6 +34,10 @@ staff_patterns = [
     path("entries/<id:pk>/", views.entry_detail, name="entry_detail"),
     path("entries/<id:pk>/<str:action>/", views.entry_action, name="entry_action"),
     path("batches/publish/", views.batch_publish, name="batch_publish"),
+    path("publications/", views_publications.publication_list, name="publications"),
+    path("publications/open/", views_publications.publication_open, name="publication_open"),
+    path("publications/<id:pk>/", views_publications.publication_detail, name="publication_detail"),
+    path("publications/<id:pk>/<str:action>/", views_publications.publication_action, name="publication_action"),
     path("reports/", views.report_ledger, name="report_ledger"),
     path("reports/<id:pk>/", views.report_detail, name="report_detail"),
     path(

@@ -27,6 +27,7 @@ from .forms import (
     CorrectionForm,
     DecisionForm,
     EntryProposeForm,
+    NoticeForm,
     ReasonForm,
     ReportAssignForm,
     ReportStepForm,
@@ -148,6 +149,10 @@ def entry_detail(request, pk: int):
             and entry.status == EntryStatus.REVIEWED,
             "can_statement": permissions.can_record_statement(user, entry)
             and entry.status in (EntryStatus.PROPOSED, EntryStatus.REVIEWED),
+            "can_notify": permissions.can_record_statement(user, entry)
+            and entry.status in (EntryStatus.PROPOSED, EntryStatus.REVIEWED)
+            and entry.needs_statement_period,
+            "notice_form": NoticeForm(),
             "can_remove": permissions.can_propose_removal(user, entry)
             and entry.status == EntryStatus.PUBLISHED
             and not entry.superseded_at,
@@ -209,6 +214,12 @@ def entry_action(request, pk: int, action: str):
             messages.error(request, _("请填写收到日期和陈述申辩内容。"))
             return redirect("publicity:entry_detail", pk=pk)
         done = _run(request, lambda: services.statement_record(entry_id=pk, actor=user, **form.cleaned_data))
+    elif action == "notify":
+        form = NoticeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请填写告知日期和告知方式。"))
+            return redirect("publicity:entry_detail", pk=pk)
+        done = _run(request, lambda: services.list_entry_notify(entry_id=pk, actor=user, **form.cleaned_data))
     elif action == "removal":
         form = ReasonForm(request.POST)
         if not form.is_valid():

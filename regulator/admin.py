@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +11,8 @@ from .audit import describe_events, kind_label, registered_kinds
 from .models import (
     AuditCheckpoint,
     AuditEvent,
+    CalendarArrangement,
+    CalendarDay,
     DailyFigureState,
     Department,
     DocumentSequence,
@@ -195,3 +197,58 @@ class DailyFigureStateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 3
+    fields = ["date", "kind", "name"]
+
+
+@admin.register(CalendarArrangement)
+class CalendarArrangementAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """A year's State Council arrangement: its holidays and adjusted working days (调休), entered the day the
+    notice is published. Saving is audited and every legal period counts the new days at once."""
+
+    list_display = ["year", "source", "notice", "holiday_count", "workday_count", "updated_at"]
+    inlines = [CalendarDayInline]
+    readonly_fields = ["source"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            holidays=models.Count("days", filter=models.Q(days__kind="holiday")),
+            workdays=models.Count("days", filter=models.Q(days__kind="workday")),
+        )
+
+    @admin.display(description=_("放假天数"), ordering="holidays")
+    def holiday_count(self, obj):
+        return obj.holidays
+
+    @admin.display(description=_("调休上班天数"), ordering="workdays")
+    def workday_count(self, obj):
+        return obj.workdays
+
+    def save_model(self, request, obj, form, change):
+        request._calendar_before = (
+            services.calendar_arrangement_snapshot(CalendarArrangement.objects.get(pk=obj.pk)) if change else None
+        )
+        if not change:
+            obj.source = CalendarArrangement.Source.MANUAL
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        with admin_service_call():
+            services.calendar_arrangement_record(
+                actor=request.user, arrangement=form.instance, before=getattr(request, "_calendar_before", None)
+            )
+
+    def delete_model(self, request, obj):
+        with admin_service_call():
+            services.calendar_arrangement_delete(actor=request.user, arrangement=obj)
+
+    def delete_queryset(self, request, queryset):
+        for arrangement in queryset:
+            self.delete_model(request, arrangement)

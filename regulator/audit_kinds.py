@@ -23,6 +23,12 @@ class RegulatorAuditKind(models.TextChoices):
     USER_LOGGED_OUT = "user.logged_out", _("退出登录")
     QUEUE_ITEM_ASSIGNED = "queue_item.assigned", _("分派待办")
     WEEKLY_REPORT_GENERATED = "weekly_report.generated", _("生成周报")
+    WEEKLY_REPORT_SAVED = "weekly_report.saved", _("保存周报内容")
+    WEEKLY_REPORT_SUBMITTED = "weekly_report.submitted", _("填报周报")
+    WEEKLY_REPORT_RETURNED = "weekly_report.returned", _("退回周报")
+    WEEKLY_REPORT_SENT = "weekly_report.sent", _("审核并报送周报")
+    CALENDAR_ARRANGEMENT_SAVED = "calendar_arrangement.saved", _("录入或修改年度节假日安排")
+    CALENDAR_ARRANGEMENT_DELETED = "calendar_arrangement.deleted", _("删除年度节假日安排")
 
 
 # Keys of before/after that are not fields of the object's model.
@@ -36,4 +42,6 @@ FIELD_LABELS = {
     "usable_password": _("可用密码登录"),
     "week_start": _("周起始日"),
     "headline": _("摘要数字"),
+    "holidays": _("放假日期"),
+    "workdays": _("调休上班日期"),
 }

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -314,11 +315,19 @@ def weekly_report_upload_to(instance, filename):
     return f"weekly/{instance.region_id}/{instance.week_start:%Y%m%d}-{filename}"
 
 
-class WeeklyReport(models.Model):
-    """周报: one county's figures for one week, sent to its prefecture; generated once (unique per week).
+class WeeklyReportStatus(models.TextChoices):
+    DRAFT = "writing", _("填报中")
+    SUBMITTED = "to_review", _("已填报，待审核")
+    SENT = "sent", _("已审核报送")
 
-    A week runs Saturday to Friday: `week_start` is the Saturday, and the Friday-evening beat job
-    (regulator/oversight/tasks.py weekly_reports) reports the week that ends that day.
+
+class WeeklyReport(models.Model):
+    """周报: one county's figures and narrative for one week, sent to its prefecture; one per week.
+
+    A week runs Saturday to Friday: `week_start` is the Saturday. The Friday-evening beat job
+    (regulator/oversight/tasks.py weekly_reports) opens the draft of the week that ends that day; the figures are
+    frozen when the 填报人 submits it, which is refused before the week is over (a part week is never the
+    report), and it goes to the prefecture when a different person, the 审核人, approves it.
     """
 
     region = models.ForeignKey(
@@ -336,6 +345,24 @@ class WeeklyReport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("生成人"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", help_text=_("空表示由每周五定时任务生成"),
     )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=WeeklyReportStatus.choices, default=WeeklyReportStatus.DRAFT
+    )
+    reporting_unit = models.CharField(_("填报单位"), max_length=100, blank=True)
+    progress = models.TextField(_("工作进展"), blank=True)
+    problems = models.TextField(_("存在问题"), blank=True)
+    next_steps = models.TextField(_("下步工作"), blank=True)
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    filled_at = models.DateTimeField(_("填报时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核报送时间"), null=True, blank=True)
+    return_reason = models.CharField(_("退回意见"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("周报")
@@ -345,6 +372,10 @@ class WeeklyReport(models.Model):
             models.UniqueConstraint(fields=["region", "week_start"], name="weekly_report_one_per_week"),
             models.CheckConstraint(condition=models.Q(week_end__gt=models.F("week_start")),
                                    name="weekly_report_week_valid"),
+            models.CheckConstraint(
+                condition=models.Q(reviewed_by__isnull=True) | ~models.Q(reviewed_by=models.F("filled_by")),
+                name="weekly_report_reviewer_not_filler",
+            ),
         ]
         indexes = [models.Index(fields=["week_start", "region"], name="weekly_report_week")]
 
@@ -461,3 +492,62 @@ class DailyFigureState(models.Model):
 
     def __str__(self):
         return f"through {self.through}"
+
+
+class CalendarArrangement(TimeStampedModel):
+    """One year's official arrangement of holidays (国务院办公厅关于…部分节假日安排的通知), as entered here.
+
+    A year with an arrangement counts its holidays and adjusted working days (调休) from its CalendarDay rows;
+    a year without one falls back to Monday–Friday, and every period reaching into it is flagged
+    (regulator.calendar.uncovered_years) so nobody relies on the fallback silently.
+    """
+
+    class Source(models.TextChoices):
+        PACKAGE = "chinesecalendar", _("chinesecalendar 软件包")
+        MANUAL = "by_hand", _("人工录入")
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    notice = models.CharField(
+        _("通知文号"), max_length=100, blank=True, help_text=_("如：国办发明电〔2025〕7号"),
+    )
+
+    class Meta:
+        verbose_name = _("年度节假日安排")
+        verbose_name_plural = _("年度节假日安排")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("法定节假日（放假）")
+    WORKDAY = "workday", _("调休上班")
+
+
+class CalendarDay(models.Model):
+    """A day that differs from Monday–Friday: a holiday on a weekday, or a weekend day worked (调休)."""
+
+    arrangement = models.ForeignKey(
+        CalendarArrangement, verbose_name=_("年度安排"), on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("节日"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日或调休日")
+        verbose_name_plural = _("节假日或调休日")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}"
+
+    def clean(self):
+        try:
+            arrangement = self.arrangement  # set, unsaved, when the admin adds the year with its days
+        except CalendarArrangement.DoesNotExist:
+            arrangement = None
+        if self.date and arrangement is not None and arrangement.year and self.date.year != arrangement.year:
+            raise ValidationError({"date": _("日期须在%(year)s年内。") % {"year": arrangement.year}})

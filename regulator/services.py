@@ -4,9 +4,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from . import calendar
 from .audit import record_event, snapshot
 from .audit_kinds import RegulatorAuditKind
-from .models import Department, Region, Role, User
+from .models import CalendarArrangement, CalendarDayKind, Department, Region, Role, User
 
 # What an account's audit events show of it (never its password hash).
 USER_AUDIT_FIELDS = ("username", "full_name", "first_name", "last_name", "email", "department", "role",
@@ -138,3 +139,43 @@ def login_failure_record(*, username: str, ip_address: str | None) -> None:
     record_event(actor=None, kind=RegulatorAuditKind.USER_LOGIN_FAILED, object_type=User._meta.label_lower,
                  object_id=account_id or "", after={"username": username, "ip_address": ip_address},
                  summary=_("登录失败：%(username)s") % {"username": username})
+
+
+def _arrangement_snapshot(arrangement: CalendarArrangement) -> dict:
+    days = list(arrangement.days.order_by("date").values_list("date", "kind", "name"))
+    return {
+        "year": arrangement.year,
+        "source": arrangement.source,
+        "notice": arrangement.notice,
+        "holidays": [f"{date:%Y-%m-%d} {name}" for date, kind, name in days if kind == CalendarDayKind.HOLIDAY],
+        "workdays": [f"{date:%Y-%m-%d} {name}" for date, kind, name in days if kind == CalendarDayKind.WORKDAY],
+    }
+
+
+def calendar_arrangement_snapshot(arrangement: CalendarArrangement) -> dict:
+    """What the audit event of a change to a year's arrangement keeps (call before the change for `before`)."""
+    return _arrangement_snapshot(arrangement)
+
+
+@transaction.atomic
+def calendar_arrangement_record(*, actor, arrangement: CalendarArrangement, before: dict | None = None) -> None:
+    """A year's arrangement or its days were saved (admin): audited, and every period is computed anew."""
+    record_event(
+        actor=actor, kind=RegulatorAuditKind.CALENDAR_ARRANGEMENT_SAVED, obj=arrangement, before=before,
+        after=_arrangement_snapshot(arrangement), summary=f"{arrangement.year}年节假日安排",
+    )
+    calendar.calendar_changed()
+
+
+@transaction.atomic
+def calendar_arrangement_delete(*, actor, arrangement: CalendarArrangement) -> None:
+    """Delete a year's arrangement: that year falls back to Monday–Friday and its periods are flagged."""
+    before = _arrangement_snapshot(arrangement)
+    object_id = arrangement.pk
+    arrangement.delete()
+    record_event(
+        actor=actor, kind=RegulatorAuditKind.CALENDAR_ARRANGEMENT_DELETED,
+        object_type=CalendarArrangement._meta.label_lower, object_id=object_id, before=before,
+        summary=f"{before['year']}年节假日安排",
+    )
+    calendar.calendar_changed()

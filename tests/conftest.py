@@ -1,5 +1,7 @@
 """Fixtures: a small prefecture with two counties, departments, and a client per role."""
 
+import datetime
+
 import pytest
 from django.core.cache import cache
 
@@ -38,6 +40,29 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _official_calendar(request):
+    """The holiday arrangements of migration 0012 are in the database, and read afresh by each test.
+
+    A transactional test's flush empties every table, the migration's rows with them: they are entered again
+    (outside the test's transaction, so they stay). The calendar is loaded here, before the test, so that the
+    first working-day count inside a test costs no query of its own (pages pin their query counts)."""
+    from regulator import calendar
+
+    calendar.forget()
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_db:
+        from regulator.models import CalendarArrangement, CalendarDay
+
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            if not CalendarArrangement.objects.filter(source=CalendarArrangement.Source.PACKAGE).exists():
+                calendar.seed_from_package(CalendarArrangement, CalendarDay)
+            calendar.is_working_day(datetime.date(2026, 1, 1))
+    yield
+    calendar.forget()
 
 
 @pytest.fixture

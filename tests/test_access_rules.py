@@ -302,6 +302,20 @@ RULES: dict[str, dict[str, set[str]]] = {
         "entry_other_county": {"other_county_head", "admin"},
         "entry_prefecture": PREFECTURE | {"admin"},
     },
+    # -- publicity: decisions published (Art 48) -------------------------------------------------------------
+    "can_view_publication": {
+        "publication_own": COUNTY | PREFECTURE | {"admin"},
+        "publication_other_dept": COUNTY | PREFECTURE | {"admin"},
+        "publication_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "publication_prefecture": COUNTY | PREFECTURE | {"admin"},
+    },
+    # The deciding department's head, or the joint office of the region.
+    "can_manage_publication": {
+        "publication_own": {"head", "joint_office", "prefecture_joint_office", "admin"},
+        "publication_other_dept": {"other_head", "joint_office", "prefecture_joint_office", "admin"},
+        "publication_other_county": {"other_county_head", "prefecture_joint_office", "admin"},
+        "publication_prefecture": {"prefecture_head", "joint_office", "prefecture_joint_office", "admin"},
+    },
     # -- publicity: reports -----------------------------------------------------------------------------------
     "can_view_report": {
         "report_unassigned": COUNTY | PREFECTURE | {"admin"},
@@ -389,6 +403,10 @@ RULES: dict[str, dict[str, set[str]]] = {
         "alert_county": {"inspector", "head", "joint_office"} | PREFECTURE | {"admin"},  # the assignee too
         "alert_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
     },
+    # 填报人: the county's own joint office; 审核人: a head or joint office of the county (not the prefecture)
+    "can_fill_weekly": {"weekly_county": {"joint_office"}, "weekly_other_county": NOBODY},
+    "can_review_weekly": {"weekly_county": {"head", "joint_office", "other_head"},
+                          "weekly_other_county": {"other_county_head"}},
 }
 
 
@@ -589,6 +607,26 @@ class World:
             self.objects[f"entry_{owner}"] = (
                 ListEntry(institution=institution, proposing_department=department, list_kind="black"),
             )
+
+    def _build_weekly(self):
+        from django.utils import timezone
+
+        from regulator.models import WeeklyReport
+
+        week = datetime.date(2025, 5, 10)
+        for key, code in (("weekly_county", "370102"), ("weekly_other_county", "370103")):
+            self.objects[key] = (WeeklyReport.objects.create(
+                region_id=code, week_start=week, week_end=week + datetime.timedelta(days=6),
+                generated_at=timezone.now()),)
+
+    def _build_publication(self):
+        from publicity.models import DecisionPublication
+
+        for owner, (department, institution) in self._owners().items():
+            self.objects[f"publication_{owner}"] = (DecisionPublication.objects.create(
+                source_type="penalty_decision", source_id=f"access-{owner}", institution=institution,
+                department=department, party_name=institution.name, title="决定", text="内容",
+                decided_on=datetime.date(2025, 5, 10), publish_due=datetime.date(2025, 5, 21)),)
 
     def _build_report(self):
         county, other = self._inst("inst_county"), self._inst("inst_other_county")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from inspections import services as inspection_services
 from inspections.models import ProblemItem, ProblemStatus, Visit, VisitStatus
 from institutions.models import Institution
+from publicity import publications
 from regulator import uploads
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
@@ -284,7 +285,17 @@ def order_item_close(
             summary=_("全部事项已销号，整改通知书办结"),
             now=now,
         )
+        _publish_result(order, actor=actor)
     return item
+
+
+def _publish_result(order: RectificationOrder, *, actor) -> None:
+    """A closed order's rectification result goes on the public site (publicity.publications)."""
+    publications.order_result_publish(
+        order_id=order.pk, institution=order.institution, department_id=order.department_id,
+        number=order.number, closed_at=order.closed_at, actor=actor,
+        items=list(order.items.order_by("position").values_list("text", flat=True)),
+    )
 
 
 @transaction.atomic
@@ -380,6 +391,7 @@ def order_mark_overdue(*, order: RectificationOrder, now) -> bool:
             summary=_("全部事项已销号，整改通知书办结"),
             now=now,
         )
+        _publish_result(order, actor=None)
         return False
     order.status, order.overdue_at = OrderStatus.OVERDUE, now
     order.save(update_fields=["status", "overdue_at", "updated_at"])

@@ -432,10 +432,15 @@ class _Cases:
             reason = ("证照齐全，检查未发现问题。" if kind == ListKind.WHITE
                       else "无证无照擅自开展培训，拒不整改。")
             for institution in institutions:
+                # a black entry waits for the institution's statement period: proposed and told two weeks before
+                proposed = self.ago(17) if kind == ListKind.BLACK else at
                 entry = publicity.list_entry_propose(
-                    institution=institution, list_kind=kind, actor=inspector, now=at, reason=reason,
+                    institution=institution, list_kind=kind, actor=inspector, now=proposed, reason=reason,
                     black_category=BlackCategory.UNLICENSED if kind == ListKind.BLACK else "",
                 )
+                if kind == ListKind.BLACK:
+                    publicity.list_entry_notify(entry_id=entry.pk, actor=inspector, now=proposed,
+                                                notified_on=proposed.date(), method="直接送达告知书")
                 publicity.list_entry_review(entry_id=entry.pk, actor=head, approve=True, now=at)
                 publicity.list_entry_approve(entry_id=entry.pk, actor=office, now=at)
                 ids.append(entry.pk)

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from regulator import calendar
 from regulator.audit import record_event
 from regulator.audit_kinds import RegulatorAuditKind
 from regulator.errors import ActionForbidden, ServiceError
@@ -327,6 +328,8 @@ def describe(row: dict, today: datetime.date, names: dict) -> dict:
         "region": row["q_region"],
         "lateness_class": css,
         "lateness": words,
+        # the deadline lies in a year with no holiday arrangement entered: counted Monday–Friday, to be checked
+        "calendar_guess": bool(row["q_due"] and calendar.uncovered_years(today, row["q_due"])),
         "assignee_id": assignee,
         "assignee_name": names.get(assignee, f"#{assignee}") if assignee else "",
         "link": link(kind, row["q_id"]),

@@ -13,5 +13,6 @@ urlpatterns = [
     path("weekly/status/", views.weekly_status, name="weekly_status"),
     path("weekly/generate/", views.weekly_generate, name="weekly_generate"),
     path("weekly/<id:pk>/", views.weekly_detail, name="weekly_detail"),
+    path("weekly/<id:pk>/do/<slug:action>/", views.weekly_action, name="weekly_action"),
     path("weekly/<id:pk>/<slug:fmt>/", views.weekly_file, name="weekly_file"),
 ]

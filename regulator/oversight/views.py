@@ -5,6 +5,7 @@ Thin views: parse the form, check permission, call one selector or service, rend
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from regulator import uploads
-from regulator.models import Region, RegionLevel, WeeklyReport
+from regulator.models import Region, RegionLevel, WeeklyReport, WeeklyReportStatus
 from regulator.paging import after_param
 from regulator.scope import in_region
 from regulator.views_helpers import export_caption, service_call, staff_required
@@ -204,7 +205,7 @@ def weekly_status(request):
             "next_week": week_start + datetime.timedelta(days=7) if week_start + datetime.timedelta(days=7) <= today
             else None,
             "rows": rows,
-            "reported": sum(1 for row in rows if row["report"]),
+            "reported": sum(1 for row in rows if row["report"] and row["report"].status == WeeklyReportStatus.SENT),
         },
     )
 
@@ -235,16 +236,73 @@ def weekly_generate(request):
 
 def _visible_report(request, pk: int) -> WeeklyReport:
     _oversight_required(request)
-    report = get_object_or_404(WeeklyReport.objects.select_related("region", "generated_by"), pk=pk)
+    report = get_object_or_404(
+        WeeklyReport.objects.select_related("region", "generated_by", "filled_by", "reviewed_by"), pk=pk)
     if not weekly.can_view_weekly(request.user, report.region_id):
         raise Http404
     return report
 
 
+class WeeklyNarrativeForm(forms.Form):
+    reporting_unit = forms.CharField(label=_lazy("填报单位"), max_length=100)
+    progress = forms.CharField(label=_lazy("工作进展"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    problems = forms.CharField(label=_lazy("存在问题"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    next_steps = forms.CharField(label=_lazy("下步工作"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WeeklyReturnForm(forms.Form):
+    reason = forms.CharField(label=_lazy("退回意见"), max_length=300)
+
+
+def _weekly_context(request, report, narrative_form=None):
+    user = request.user
+    can_fill = weekly.can_fill_weekly(user, report) and report.status == WeeklyReportStatus.DRAFT
+    can_review = (weekly.can_review_weekly(user, report) and report.status == WeeklyReportStatus.SUBMITTED
+                  and report.filled_by_id != user.pk)
+    return {
+        "report": report, "figures": report.figures, "can_fill": can_fill, "can_review": can_review,
+        "narrative_form": narrative_form or (WeeklyNarrativeForm(initial={
+            name: getattr(report, name) for name in weekly.NARRATIVE_FIELDS}) if can_fill else None),
+        "return_form": WeeklyReturnForm() if can_review else None,
+        "week_over": timezone.localdate() > report.week_end,
+    }
+
+
 @login_required
 def weekly_detail(request, pk: int):
     report = _visible_report(request, pk)
-    return render(request, "oversight/weekly_detail.html", {"report": report, "figures": report.figures})
+    return render(request, "oversight/weekly_detail.html", _weekly_context(request, report))
+
+
+@login_required
+@require_POST
+def weekly_action(request, pk: int, action: str):
+    """填报 (save the narrative, submit) and 审核 (approve and send, return) of a weekly report."""
+    report = _visible_report(request, pk)
+    user = request.user
+    if action == "save":
+        form = WeeklyNarrativeForm(request.POST)
+        if not form.is_valid():
+            return render(request, "oversight/weekly_detail.html", _weekly_context(request, report, form),
+                          status=400)
+        with service_call(request, form, success=_("已保存。")):
+            weekly.weekly_report_save(report_id=pk, actor=user, **form.cleaned_data)
+    elif action == "submit":
+        with service_call(request, success=_("已填报，待审核人审核。")):
+            weekly.weekly_report_submit(report_id=pk, actor=user)
+    elif action == "approve":
+        with service_call(request, success=_("已审核，周报已报送上级专项治理办公室。")):
+            weekly.weekly_report_approve(report_id=pk, actor=user)
+    elif action == "return":
+        form = WeeklyReturnForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请填写退回意见。"))
+            return redirect(report.get_absolute_url())
+        with service_call(request, success=_("已退回填报人。")):
+            weekly.weekly_report_return(report_id=pk, actor=user, reason=form.cleaned_data["reason"])
+    else:
+        raise Http404
+    return redirect(report.get_absolute_url())
 
 
 @login_required

@@ -4,6 +4,7 @@
     ListEntryFactory(reviewed=True | approved=True | published=True | removal_proposed=True | removed=True
                      | rejected=True)
     ListEntryFactory(black=True, published=True)             black (无证无照), published in a batch of its own
+                                                             (proposed and told 14 days before `now`)
     ReportFactory(region=…)                                  filed by the public (registered)
     ReportFactory(assigned=True | verifying=True | handling=True | replied=True | closed=True)
 """
@@ -64,7 +65,15 @@ class ListEntryFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *, status, proposed_by, reviewer, approver, batch_title, now, **kwargs):
-        entry = services.list_entry_propose(actor=proposed_by, now=now, **kwargs)
+        told = None
+        if kwargs.get("list_kind") == ListKind.BLACK and status in ENTRY_PATH[2:]:
+            # A black entry is approved only after the institution was told and its statement period ran out:
+            # proposed and told two weeks before `now`, approved at `now`.
+            told = (now or timezone.now()) - datetime.timedelta(days=14)
+        entry = services.list_entry_propose(actor=proposed_by, now=told or now, **kwargs)
+        if told is not None:
+            services.list_entry_notify(entry_id=entry.pk, actor=proposed_by, notified_on=timezone.localdate(told),
+                                       method="直接送达告知书", now=told)
         if status == EntryStatus.REJECTED:
             return services.list_entry_review(entry_id=entry.pk, actor=reviewer, approve=False, now=now)
         steps = {

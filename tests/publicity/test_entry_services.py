@@ -7,12 +7,13 @@ import json
 import pytest
 from django.core.cache import cache
 
+from penalties.models import CaseStatus
 from publicity import services
 from publicity.cache import VERSION_KEY, current_version
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Removal, Statement
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from regulator.models import AuditEvent, VerificationRecord
-from tests.factories import ListEntryFactory
+from tests.factories import ListEntryFactory, PenaltyCaseFactory
 
 ALL_STATUSES = [
     EntryStatus.PROPOSED,
@@ -290,17 +291,18 @@ def test_propose_refused_outside_region_and_with_bad_input(institution, users):
 
 @pytest.mark.django_db
 def test_propose_from_penalty_decision_keeps_source(institution, users):
+    case = PenaltyCaseFactory(institution=institution, status=CaseStatus.DECIDED)
     entry = services.list_entry_propose(
         institution=institution,
         list_kind="black",
         reason="处罚决定",
         source_type="penalty_decision",
-        source_id=42,
-        actor=users["market_head"],
+        source_id=case.pk,
+        actor=users["education_head"],
     )
     assert (entry.source_type, entry.source_object_type, entry.source_object_id) == (
         "penalty_decision",
         "penalty_decision",
-        "42",
+        str(case.pk),
     )
     assert entry.black_category == "other"

@@ -67,7 +67,7 @@ def test_every_app_registered_its_contributions_in_order():
     assert list(registry.queue_kinds) == [
         "visit_unassigned", "visit_outcome", "order_approval", "order_due_soon", "order_overdue", "order_escalated",
         "refund_outstanding", "case_step", "case_decision", "report_assignment", "report_reply", "entry_review",
-        "entry_approval",
+        "publication_due", "entry_approval",
     ]
     assert list(registry.ledgers) == ["visits", "problems", "orders", "suspensions", "cases", "penalties",
                                       "reports", "entries"]

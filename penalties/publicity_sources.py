@@ -1,0 +1,66 @@
+"""The penalties app's answer to publicity.sources: is this case decided, is this order escalated?"""
+
+from django.utils.translation import gettext as _
+
+from .models import OrderStatus, PenaltyCase, RectificationOrder
+
+
+def _pk(source_id):
+    try:
+        return int(source_id)
+    except (TypeError, ValueError):
+        return None
+
+
+def penalty_decision_ripe(source_id) -> str | None:
+    """A black-list proposal from a case only after the case's decision (行政处罚决定)."""
+    case = PenaltyCase.objects.filter(pk=_pk(source_id)).only("id", "decided_at").first()
+    if case is None:
+        return _("来源处罚案件不存在。")
+    if case.decided_at is None:
+        return _("案件尚未作出行政处罚决定，不能提请列入黑名单。")
+    return None
+
+
+def overdue_order_ripe(source_id) -> str | None:
+    """A black-list proposal from an order only once it was escalated as overdue (逾期未整改，升级处理)."""
+    order = RectificationOrder.objects.filter(pk=_pk(source_id)).only("id", "status", "escalated_at").first()
+    if order is None:
+        return _("来源整改通知书不存在。")
+    if order.status != OrderStatus.ESCALATED and order.escalated_at is None:
+        return _("整改通知书尚未逾期升级处理，不能提请列入黑名单。")
+    return None
+
+
+def register_all() -> None:
+    from publicity import sources
+
+    sources.register("penalty_decision", penalty_decision_ripe)
+    sources.register("overdue_order", overdue_order_ripe)
+    sources.register_decision_provider(decision_for_publication)
+
+
+def decision_for_publication(case_id) -> dict | None:
+    """What publicity.publications publishes of a case's decision (Art 48): None when there is no decision."""
+    from .models import Decision
+
+    decision = (Decision.objects.select_related("case__institution").prefetch_related("penalties")
+                .filter(case_id=_pk(case_id)).first())
+    if decision is None:
+        return None
+    case = decision.case
+    penalties = "；".join(
+        f"{penalty.get_kind_display()}{f' {penalty.amount}元' if penalty.amount is not None else ''}"
+        f"（{penalty.legal_basis}）" for penalty in decision.penalties.all()
+    )
+    text = "\n".join([
+        _("当事人：%(name)s") % {"name": case.institution.name},
+        _("违法事实：%(facts)s") % {"facts": decision.facts},
+        _("处罚内容及依据：%(penalties)s") % {"penalties": penalties or "—"},
+        _("作出处罚决定的机关：%(department)s") % {"department": case.department.name},
+    ])
+    return {
+        "institution": case.institution, "department_id": case.department_id, "number": decision.number,
+        "decided_at": decision.decided_at, "text": text,
+        "title": _("%(name)s行政处罚决定（%(number)s）") % {"name": case.institution.name, "number": decision.number},
+    }

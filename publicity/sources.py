@@ -1,0 +1,50 @@
+"""Where a black-list proposal may come from: the apps that own the sources say whether one is ripe.
+
+A proposal from a penalty decision is made only once the decision exists; one from an overdue order only once
+the order has been escalated under the rules (penalties.chaser). The penalties app registers its checks in its
+AppConfig.ready() (publicity cannot import penalties, which imports publicity); a source type listed in
+CHECKED with no check registered is refused rather than taken on trust.
+"""
+
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
+
+from regulator.errors import ServiceError
+
+from .models import EntrySource
+
+CHECKED = (EntrySource.PENALTY_DECISION, EntrySource.OVERDUE_ORDER)
+
+# source_type -> callable(source_id) -> a Chinese message saying why not, or None when the source is ripe
+_checks: dict[str, Callable] = {}
+
+
+def register(source_type: str, check: Callable) -> None:
+    _checks[source_type] = check
+
+
+def require_ripe(source_type: str, source_id) -> None:
+    """Raise ServiceError unless the source of a proposal allows it now."""
+    if source_type not in CHECKED:
+        return
+    if source_id in (None, ""):
+        raise ServiceError(_("请指明名单条目来源的处罚案件或整改通知书。"))
+    check = _checks.get(source_type)
+    if check is None:
+        raise ServiceError(_("无法核实名单条目的来源，不能提出。"))
+    refusal = check(source_id)
+    if refusal:
+        raise ServiceError(refusal)
+
+
+# case id -> {institution, department_id, number, decided_at, title, text} of its decision, or None
+_decision_provider: list[Callable] = []
+
+
+def register_decision_provider(provider: Callable) -> None:
+    _decision_provider[:] = [provider]
+
+
+def decision_for_publication(case_id) -> dict | None:
+    return _decision_provider[0](case_id) if _decision_provider else None
