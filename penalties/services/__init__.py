@@ -39,6 +39,7 @@ from .orders import (
     order_mark_overdue,
     order_serve,
 )
+from .overdue import orders_mark_overdue_batch
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "order_item_close",
     "order_mark_overdue",
     "order_serve",
+    "orders_mark_overdue_batch",
     "refund_record",
     "suspension_approve",
     "suspension_draft",
