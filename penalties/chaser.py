@@ -175,6 +175,13 @@ def _mark_overdue(*, now, today, people, stats, size):
     events in one bulk append, every notice of the batch in one INSERT (regulator.notifications.notify_many).
     Re-inspections are planned one by one, for the orders that came from a visit."""
     grace = conf.escalation_grace_days()
+    # Translated and resolved once a run, not once an order.
+    overdue_subject, overdue_body = _("逾期未整改：%(name)s %(number)s"), _(
+        "整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。"
+    )
+    reinspect_subject = _("请安排复查：%(name)s %(number)s 逾期未整改")
+    reinspect_body = _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。")
+    link = reverse("penalties:order_detail", args=[987654321]).replace("987654321", "{}")
     while True:
         with transaction.atomic():
             marked = services.orders_mark_overdue_batch(today=today, now=now, size=size)
@@ -186,22 +193,20 @@ def _mark_overdue(*, now, today, people, stats, size):
             )
             notices, kinds = [], {}
             for row in overdue:
-                order, name = row.order, row.institution_name
-                link = order.get_absolute_url()
+                order = row.order
+                names = {"name": row.institution_name, "number": order.number}
+                url = link.format(order.pk)
                 stats["orders_overdue"] += 1
-                subject = _("逾期未整改：%(name)s %(number)s") % {"name": name, "number": order.number}
-                body = _(
-                    "整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。"
-                ) % {"deadline": order.deadline, "grace": grace}
+                subject = overdue_subject % names
+                body = overdue_body % {"deadline": order.deadline, "grace": grace}
                 for user in people.collect(order.department_id, order.drafted_by_id):
                     key = f"order:{order.pk}:overdue:u{user.pk}"
-                    notices.append((user, key, subject, body, link))
+                    notices.append((user, key, subject, body, url))
                     kinds[key] = "overdue_notices"
-                subject = _("请安排复查：%(name)s %(number)s 逾期未整改") % {"name": name, "number": order.number}
-                body = _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。") % {"deadline": order.deadline}
+                subject, body = reinspect_subject % names, reinspect_body % {"deadline": order.deadline}
                 for user in people.collect(order.department_id, order.drafted_by_id, heads=False):
                     key = f"order:{order.pk}:reinspect:u{user.pk}"
-                    notices.append((user, key, subject, body, link))
+                    notices.append((user, key, subject, body, url))
                     kinds[key] = "reinspection_notices"
             for key in notify_many(notices, now=now):
                 stats[kinds[key]] += 1

@@ -14,11 +14,10 @@ from django.db import connection
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils.translation import gettext as _
 
-from regulator.audit import PendingEvent, json_safe, record_events
+from regulator.audit import PendingEvent, record_events
 
 from ..audit_kinds import PenaltiesAuditKind
 from ..models import ORDER_RUNNING, ItemStatus, OrderItem, OrderStatus, RectificationOrder
-from .common import _snap
 
 
 @dataclass(frozen=True)
@@ -99,6 +98,22 @@ def _batch_other(*, today, now, size) -> list[tuple[RectificationOrder, dict, st
     ]
 
 
+_NOT_SNAPSHOT = {"created_at", "updated_at", "created_by", "updated_by"}  # as regulator.audit.snapshot
+
+
+def _snapshot(order: RectificationOrder) -> dict:
+    """penalties.services.common._snap of the row, before its JSON round trip (record_events makes that once for
+    the whole batch): every concrete field by name, foreign keys by id, files by their stored name."""
+    data = {}
+    for field in RectificationOrder._meta.concrete_fields:
+        if field.name in _NOT_SNAPSHOT:
+            continue
+        value = order.__dict__.get(field.attname)
+        data[field.name] = str(getattr(value, "name", value) or "") if field.get_internal_type() == "FileField" \
+            else value
+    return data
+
+
 def orders_mark_overdue_batch(*, today, now, size: int) -> list[MarkedOrder]:
     """Chaser step over the next `size` running orders whose deadline has passed, in the caller's transaction:
     those with items open go overdue, the others are closed (all items were closed by hand); one audit event
@@ -109,19 +124,18 @@ def orders_mark_overdue_batch(*, today, now, size: int) -> list[MarkedOrder]:
         today=today, now=now, size=size
     )
     events, marked = [], []
+    overdue_summary, closed_summary = _("整改期限（%(d)s）已过，逾期未整改"), _("全部事项已销号，整改通知书办结")
+    object_type = RectificationOrder._meta.label_lower
     for order, old, name in batch:
         overdue = order.status == OrderStatus.OVERDUE
-        after = _snap(order)
-        before = {**after, **json_safe(old)}  # the snapshot as it was: only these three fields changed
+        after = _snapshot(order)
+        before = {**after, **old}  # only these three fields changed
         if overdue:
-            kind = PenaltiesAuditKind.ORDER_OVERDUE
-            summary = _("整改期限（%(d)s）已过，逾期未整改") % {"d": order.deadline}
+            kind, summary = PenaltiesAuditKind.ORDER_OVERDUE, overdue_summary % {"d": order.deadline}
         else:
-            kind, summary = PenaltiesAuditKind.ORDER_CLOSED, _("全部事项已销号，整改通知书办结")
-        events.append(PendingEvent(kind=kind, institution_id=order.institution_id,
-                                   object_type=order._meta.label_lower, object_id=order.pk, before=before,
-                                   after=after, summary=summary))
+            kind, summary = PenaltiesAuditKind.ORDER_CLOSED, closed_summary
+        events.append(PendingEvent(kind=kind, institution_id=order.institution_id, object_type=object_type,
+                                   object_id=order.pk, before=before, after=after, summary=summary))
         marked.append(MarkedOrder(order=order, institution_name=name, overdue=overdue))
     record_events(actor=None, events=events, now=now)
     return marked
-

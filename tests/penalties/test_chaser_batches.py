@@ -11,6 +11,7 @@ from django.utils import timezone
 from penalties import chaser, services
 from penalties.audit_kinds import PenaltiesAuditKind
 from penalties.models import ClosingMethod, ItemStatus, OrderItem, OrderStatus, RectificationOrder
+from penalties.services.common import _snap
 from regulator.audit import GENESIS_HASH, PendingEvent, record_event, record_events, verify_chains
 from regulator.models import AuditEvent, Notification
 from tests.factories import InstitutionFactory, RectificationOrderFactory
@@ -77,6 +78,7 @@ def test_bulk_append_keeps_every_chain_whole(users, institution, departments):
     assert event.before["status"] == OrderStatus.SERVED and event.before["overdue_at"] is None
     assert event.after["status"] == OrderStatus.OVERDUE and event.after["overdue_at"] is not None
     assert event.summary == f"整改期限（{order.deadline}）已过，逾期未整改"
+    assert event.after == _snap(order)  # what order_mark_overdue would have recorded
     # a later single append continues the chain the bulk one wrote
     with transaction.atomic():
         record_event(actor=users["education_head"], kind=PenaltiesAuditKind.ORDER_OVERDUE, obj=order,
@@ -86,12 +88,14 @@ def test_bulk_append_keeps_every_chain_whole(users, institution, departments):
 
 def test_bulk_append_links_in_order_within_a_batch(users, institution):
     with transaction.atomic():
-        rows = record_events(
+        ids = record_events(
             actor=None,
             events=[PendingEvent(kind=PenaltiesAuditKind.ORDER_OVERDUE, institution_id=chain,
                                  object_type="penalties.test", object_id=i, summary=str(i))
                     for i, chain in enumerate([institution.pk, None, institution.pk, None])],
         )
+    rows = list(AuditEvent.objects.filter(pk__in=ids).order_by("id"))
+    assert [row.summary for row in rows] == ["0", "1", "2", "3"]
     assert rows[2].prev_hash == rows[0].hash and rows[3].prev_hash == rows[1].hash
     assert rows[1].prev_hash in {GENESIS_HASH, *AuditEvent.objects.values_list("hash", flat=True)}
     assert list(verify_chains()) == []
