@@ -10,7 +10,7 @@ a ratio to its baseline measured in the same run.
    round); medians over --chaser-rounds, the ratio of the rates (goal ≥ 1/15). Memory: peak Python
    allocations (tracemalloc) of the chaser at --orders / 4 and --orders: equal peaks mean memory flat in n.
    The bench orders are deleted afterwards with their audit events and notifications.
-2. **two-character search**: the staff register of the bench county's head (institutions/ ?q=…) for the
+2. **two-character search**: the staff register of the bench county's head (/register/?q=…) for the
    two-character terms 英语, 数学, 舞蹈 against four-character terms (培训学校, 艺术培训, 教育咨询),
    interleaved, server time (django.test.Client) and the SQL floor (bench.run.Bench); the ratio of the
    2-character median to the 4-character median (goal ≤ 1.5×).
@@ -155,7 +155,7 @@ def measure_search(bench: Bench, rounds: int) -> dict:
         for two, four in zip(TWO_CHARACTER, FOUR_CHARACTER, strict=True):
             for term in (two, four):
                 rows[term].append(bench.page(f"register ?q={term}", "county head", client,
-                                             f"/institutions/?q={quote(term)}", runs=max(5, bench.args.runs // 3)))
+                                             f"/register/?q={quote(term)}", runs=max(5, bench.args.runs // 3)))
     two = _median([row["median_ms"] for term in TWO_CHARACTER for row in rows[term]])
     four = _median([row["median_ms"] for term in FOUR_CHARACTER for row in rows[term]])
     two_floor = _median([row["floor_ms"] for term in TWO_CHARACTER for row in rows[term]])
@@ -177,7 +177,7 @@ def measure_register(bench: Bench, rounds: int) -> dict:
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
     pages, admins = [], []
     for _ in range(rounds):
-        pages.append(bench.page("register", "county head", client, "/institutions/"))
+        pages.append(bench.page("register", "county head", client, "/register/"))
         if admin is not None:
             admins.append(bench.page("admin changelist", "superuser", client_for(admin),
                                      "/admin/institutions/institution/"))
