@@ -11,6 +11,7 @@ from regulator.models import Region, RegionLevel
 
 from .models import Category, Delivery, Institution, LicenceStanding, OperatingState, PremisesType, StudentStage
 from .validators import normalize_credit_code
+from .widgets import FastSelect as Select
 
 _STAGE_FIELD = {
     StudentStage.PRESCHOOL: "serves_preschool",
@@ -58,13 +59,14 @@ def search_q(term: str) -> Q:
 
 class InstitutionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_q", max_length=60)
-    region = django_filters.ChoiceFilter(label=_("区划"), method="filter_region")
-    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices)
-    students = django_filters.ChoiceFilter(label=_("培训对象"), choices=StudentStage.choices, method="filter_students")
-    licence_standing = django_filters.ChoiceFilter(label=_("证照情况"), choices=LicenceStanding.choices)
-    operating_state = django_filters.ChoiceFilter(label=_("经营状态"), choices=OperatingState.choices)
-    premises_type = django_filters.ChoiceFilter(label=_("场所类型"), choices=PremisesType.choices)
-    delivery = django_filters.ChoiceFilter(label=_("培训方式"), choices=Delivery.choices)
+    region = django_filters.ChoiceFilter(label=_("区划"), method="filter_region", widget=Select)
+    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices, widget=Select)
+    students = django_filters.ChoiceFilter(label=_("培训对象"), choices=StudentStage.choices, method="filter_students",
+                                           widget=Select)
+    licence_standing = django_filters.ChoiceFilter(label=_("证照情况"), choices=LicenceStanding.choices, widget=Select)
+    operating_state = django_filters.ChoiceFilter(label=_("经营状态"), choices=OperatingState.choices, widget=Select)
+    premises_type = django_filters.ChoiceFilter(label=_("场所类型"), choices=PremisesType.choices, widget=Select)
+    delivery = django_filters.ChoiceFilter(label=_("培训方式"), choices=Delivery.choices, widget=Select)
 
     class Meta:
         model = Institution
