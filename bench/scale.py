@@ -156,8 +156,8 @@ def measure_search(bench: Bench, rounds: int) -> dict:
             for term in (two, four):
                 rows[term].append(bench.page(f"register ?q={term}", "county head", client,
                                              f"/register/?q={quote(term)}", runs=max(5, bench.args.runs // 3)))
-    two = _median([row["median_ms"] for term in TWO_CHARACTER for row in rows[term]])
-    four = _median([row["median_ms"] for term in FOUR_CHARACTER for row in rows[term]])
+    two = round(_median([row["median_ms"] for term in TWO_CHARACTER for row in rows[term]]), 1)
+    four = round(_median([row["median_ms"] for term in FOUR_CHARACTER for row in rows[term]]), 1)
     two_floor = _median([row["floor_ms"] for term in TWO_CHARACTER for row in rows[term]])
     four_floor = _median([row["floor_ms"] for term in FOUR_CHARACTER for row in rows[term]])
     result = {"two_character_ms": two, "four_character_ms": four, "ratio": round(two / four, 2),

@@ -4,6 +4,7 @@ from html import escape  # what django.utils.html.escape calls, without its lazy
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from institutions.models import Category, LicenceStanding, OperatingState, PremisesType
@@ -51,3 +52,28 @@ def register_rows(rows, detail_prefix) -> str:
                                                  _("状态"), _("场所")))
     prefix = escape(detail_prefix)
     return mark_safe("".join(_row(inst, prefix, labels) for inst in rows))  # noqa: S308 - every value escaped
+
+
+# (form class name, field, its id, language) -> the <label> HTML, static per language. By name: django-filter
+# builds a new form class for every FilterSet, so the class itself would make a new key on every request.
+_LABEL_TAGS: dict[tuple, str] = {}
+
+
+@register.simple_tag
+def filter_fields(form) -> str:
+    """The filter form's fields as the template loop wrote them (label, widget, errors), the labels rendered once
+    per language: BoundField.label_tag renders a template through the form renderer, 8 of them a page."""
+    language = get_language()
+    parts = []
+    for field in form:
+        key = (type(form).__name__, field.name, field.auto_id, language)
+        label = _LABEL_TAGS.get(key)
+        if label is None:
+            label = _LABEL_TAGS[key] = str(field.label_tag())
+        errors = field.errors
+        parts.append(
+            f'\n  <div class="field{" has-error" if errors else ""}">{label} {field}\n    '
+            + "".join(f'<p class="error" role="alert">{escape(str(error))}</p>' for error in errors)
+            + "</div>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - labels and widgets are Django's own safe HTML, errors escaped
