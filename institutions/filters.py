@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from regulator.models import Region, RegionLevel
 
 from .models import Category, Delivery, Institution, LicenceStanding, OperatingState, PremisesType, StudentStage
+from .permissions import search_region
 from .validators import normalize_credit_code
 from .widgets import FastSelect as Select
 
@@ -32,24 +33,31 @@ def regions_for(user):
 
 
 class Bigrams(Func):
-    """institution_bigrams(name, address): the distinct two-character substrings of both (PostgreSQL; the GIN
-    index inst_bigrams of migration 0008 is on this very expression)."""
+    """institution_bigrams(name, address, region_id): the distinct two-character substrings of name and address,
+    and '#' + every prefix of the region code (PostgreSQL; the GIN index inst_bigrams of migration 0008 is on this
+    very expression)."""
 
     function = "institution_bigrams"
     output_field = ArrayField(TextField())
 
 
-def search_q(term: str) -> Q:
+def search_q(term: str, *, region: str = "") -> Q:
     """Exact match for credit codes and licence-like numbers, substring for Chinese text: a two-character term
     through the bigram index on PostgreSQL (the trigram index cannot serve it), longer ones through the trigram
-    indexes, LIKE elsewhere. The credit-code prefix only for a term a credit code can start with."""
+    indexes, LIKE elsewhere. The credit-code prefix only for a term a credit code can start with.
+
+    `region`: a region code every row searched lies under (the caller's scope or chosen region), which the
+    bigram index then intersects with the term inside one index scan; "" when there is none."""
     term = term.strip()
     code = normalize_credit_code(term)
     if len(code) == 18 and code.isalnum():
         return Q(credit_code=code)
     if len(term) == 2 and connection.vendor == "postgresql":
-        # For two characters, "one of the bigrams of name or address" is exactly "name or address contains it".
-        text = Q(DataContains(Bigrams("name", "address"), Value([term], output_field=ArrayField(TextField()))))
+        # For two characters, "one of the bigrams of name or address" is exactly "name or address contains it";
+        # '#<region>' is in the array of every row under that region.
+        grams = [term, f"#{region}"] if region else [term]
+        text = Q(DataContains(Bigrams("name", "address", "region_id"),
+                              Value(grams, output_field=ArrayField(TextField()))))
     else:
         text = Q(name__contains=term) | Q(address__contains=term)
     if code.isascii() and code.isalnum():
@@ -82,7 +90,10 @@ class InstitutionFilter(django_filters.FilterSet):
         ]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(search_q(value)) if value.strip() else queryset
+        if not value.strip():
+            return queryset
+        region = self.form.cleaned_data.get("region") or search_region(self.request.user)
+        return queryset.filter(search_q(value, region=region))
 
     def filter_region(self, queryset, name, value):
         return queryset.filter(region__code__startswith=value)

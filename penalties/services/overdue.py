@@ -91,7 +91,7 @@ def _batch_other(*, today, now, size) -> list[tuple[RectificationOrder, dict, st
         updated_at=now,
     )
     old = {row["pk"]: row for row in picked}
-    orders = RectificationOrder.objects.filter(pk__in=ids).select_related("institution").order_by("pk")
+    orders = RectificationOrder.objects.filter(pk__in=ids).select_related("institution").order_by("pk")[:size]
     return [
         (order, {key: old[order.pk][key] for key in ("status", "overdue_at", "closed_at")}, order.institution.name)
         for order in orders

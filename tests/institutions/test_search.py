@@ -77,3 +77,32 @@ def test_register_page_two_character_search(education_head_client, named):
     response = education_head_client.get(reverse("institutions:list"), {"q": "舞蹈"})
     assert response.status_code == 200
     assert {inst.name for inst in response.context["rows"]} == {"历下舞蹈艺术学校"}
+
+
+def _page_names(client, **params):
+    response = client.get(reverse("institutions:list"), params)
+    assert response.status_code == 200
+    return {inst.name for inst in response.context["rows"]}
+
+
+def test_two_character_search_keeps_to_the_region(regions, education_head_client, prefecture_head_client):
+    InstitutionFactory(name="历下英语学校", region=regions["township"])
+    InstitutionFactory(name="历下区英语中心", region=regions["county"])
+    InstitutionFactory(name="市中英语学校", region=regions["other_township"])
+    InstitutionFactory(name="青岛英语学校", region=regions["far_county"])
+    assert _page_names(education_head_client, q="英语") == {"历下英语学校", "历下区英语中心"}
+    assert _page_names(prefecture_head_client, q="英语") == {"历下英语学校", "历下区英语中心", "市中英语学校"}
+    assert _page_names(prefecture_head_client, q="英语", region="370103") == {"市中英语学校"}
+    assert _page_names(education_head_client, q="英语", region="370102001") == {"历下英语学校"}
+
+
+def test_two_character_search_finds_institutions_shared_from_another_region(users, departments, regions,
+                                                                            other_county_client):
+    from institutions import services
+
+    shared = InstitutionFactory(region=regions["township"], name="历下共享英语学校")
+    InstitutionFactory(region=regions["township"], name="历下未共享英语学校")
+    InstitutionFactory(region=regions["other_township"], name="市中英语学校")
+    services.institution_share(actor=users["education_head"], institution=shared,
+                               department=departments["other_education"])
+    assert _page_names(other_county_client, q="英语") == {"历下共享英语学校", "市中英语学校"}
