@@ -158,8 +158,8 @@ def measure_search(bench: Bench, rounds: int) -> dict:
                                              f"/register/?q={quote(term)}", runs=max(5, bench.args.runs // 3)))
     two = round(_median([row["median_ms"] for term in TWO_CHARACTER for row in rows[term]]), 1)
     four = round(_median([row["median_ms"] for term in FOUR_CHARACTER for row in rows[term]]), 1)
-    two_floor = _median([row["floor_ms"] for term in TWO_CHARACTER for row in rows[term]])
-    four_floor = _median([row["floor_ms"] for term in FOUR_CHARACTER for row in rows[term]])
+    two_floor = round(_median([row["floor_ms"] for term in TWO_CHARACTER for row in rows[term]]), 1)
+    four_floor = round(_median([row["floor_ms"] for term in FOUR_CHARACTER for row in rows[term]]), 1)
     result = {"two_character_ms": two, "four_character_ms": four, "ratio": round(two / four, 2),
               "two_character_floor_ms": two_floor, "four_character_floor_ms": four_floor,
               "terms": {term: [{k: row[k] for k in ("median_ms", "p95_ms", "floor_ms", "queries")}
