@@ -1,10 +1,10 @@
 """Benchmarks at scale: `python -m bench.run --institutions N [--suite S]` (what `make bench` runs).
 
 --suite register (the default) measures the register as described below; inspections, penalties,
-publicity and speed run bench/inspections.py, bench/penalties.py, bench/publicity.py and bench/speed.py
-(issues 3, 4, 5 and 13); all runs the five in turn. Each suite writes its figures into bench/results.json:
-the register at the top level (the structure it always had), every other suite under its own key; a run
-keeps what the other suites wrote.
+publicity, speed and scale run bench/inspections.py, bench/penalties.py, bench/publicity.py, bench/speed.py and
+bench/scale.py (issues 3, 4, 5 and 13); all runs them in turn. Each suite writes its figures into
+bench/results.json: the register at the top level (the structure it always had), every other suite under its
+own key; a run keeps what the other suites wrote.
 
 Creates the database if it is missing, migrates, seeds 广东省 until it holds N institutions
 (`seed_scale`), then measures in-process with django.test.Client and DEBUG off, for a county head, a
@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-SUITES = ("register", "inspections", "penalties", "publicity", "speed")
+SUITES = ("register", "inspections", "penalties", "publicity", "speed", "scale")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -62,6 +62,7 @@ def parse_args(argv=None):
     # penalties
     parser.add_argument("--orders", type=int, default=10_000, help="overdue orders for the chaser")
     parser.add_argument("--pdf-runs", type=int, default=5)
+    parser.add_argument("--chaser-rounds", type=int, default=3, help="scale: chaser vs bare UPDATE rounds")
     # publicity
     parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
                         help="requests/second of the public list through gunicorn and wrk")

@@ -41,7 +41,19 @@ def institution_scope_q(user) -> Q:
     # A literal list (usually empty), not a subquery: `OR id IN (subquery)` stops PostgreSQL from using the
     # region and trigram indexes and makes it walk the whole table (docs/bench.md, finding 2).
     shared = list(shared_institution_ids(user).values_list("content_object_id", flat=True)[:1000])
+    user._shared_institution_ids = shared  # for search_region, on this request's user object
     return region_q(user) | Q(pk__in=shared) if shared else region_q(user)
+
+
+def search_region(user) -> str:
+    """The region code every institution the user sees lies under, once institution_scope_q has run for this
+    user object: what the register's two-character search may require of its rows (the bigram index holds the
+    region's prefixes too). "" when it cannot say — no region, or institutions shared from elsewhere."""
+    shared = getattr(user, "_shared_institution_ids", None)
+    code = user.region_code
+    if shared is None or shared or len(code) < 2 or not code.isdigit():
+        return ""
+    return code
 
 
 def visible_institutions(user) -> QuerySet:

@@ -5,6 +5,8 @@ Safe to run twice, twice at once, or again after a worker died mid-run:
 - state changes in small transactions over rows taken with select_for_update(skip_locked=True), each
   change moving the row out of the filter that found it;
 - every notification has a unique key (regulator.notifications.notify never writes a key twice);
+- overdue orders are changed set-based: per batch one UPDATE … RETURNING, one bulk audit append and one
+  INSERT of every notice (penalties/services/overdue.py), a few queries a batch whatever its size;
 - rows are read in batches by id (keyset), so 100,000 orders cost the same memory as 500.
 """
 
@@ -25,7 +27,7 @@ from publicity import services as publicity_services
 from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Role, User
-from regulator.notifications import notify
+from regulator.notifications import notify, notify_many
 
 from . import conf, services
 from .models import (
@@ -68,6 +70,21 @@ class _Recipients:
         if user_id not in self._users:
             self._users[user_id] = User.objects.filter(pk=user_id, is_active=True).first()
         return self._users[user_id]
+
+    def prefetch(self, department_ids, user_ids) -> None:
+        """Load the heads and users a batch needs that no earlier batch loaded: at most two queries."""
+        departments = {pk for pk in department_ids if pk not in self._heads}
+        if departments:
+            for pk in departments:
+                self._heads[pk] = []
+            heads = User.objects.filter(department_id__in=departments, role=Role.HEAD, is_active=True)
+            for head in heads.order_by("id"):
+                self._heads[head.department_id].append(head)
+        users = {pk for pk in user_ids if pk is not None and pk not in self._users}
+        if users:
+            found = {user.pk: user for user in User.objects.filter(pk__in=users, is_active=True)}
+            for pk in users:
+                self._users[pk] = found.get(pk)
 
     def collect(self, department_id: int, *user_ids, heads: bool = True) -> list[User]:
         people = {}
@@ -138,67 +155,69 @@ def _remind_orders(*, now, today, people, stats, size):
                     )
 
 
-def _schedule_reinspection(order: RectificationOrder, *, now, people, stats) -> None:
+def _plan_reinspection(order: RectificationOrder, *, now, people, stats) -> None:
     """Plan a re-inspection visit (inspections.services.reinspection_create, a week ahead, by the order's
-    drafter) when the order came from a visit; the inspector is told either way."""
+    drafter) when the order came from a visit; the inspector is told either way (_mark_overdue's notices)."""
     create = inspection_services.reinspection_create
     planner = people.user(order.drafted_by_id)
-    if create is not None and order.visit_id and planner is not None:
-        try:
-            with transaction.atomic():
-                create(
-                    actor=planner,
-                    previous_visit_id=order.visit_id,
-                    planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
-                    now=now,
-                )
-        except ServiceError as error:
-            logger.warning("re-inspection for order %s not planned: %s", order.pk, error)
-        else:
-            stats["reinspections_scheduled"] += 1
-    _send(
-        people.collect(order.department_id, order.drafted_by_id, heads=False),
-        f"order:{order.pk}:reinspect",
-        _("请安排复查：%(name)s %(number)s 逾期未整改")
-        % {"name": order.institution.name, "number": order.number},
-        _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。") % {"deadline": order.deadline},
-        order.get_absolute_url(),
-        now,
-        stats,
-        "reinspection_notices",
-    )
+    if create is None or not order.visit_id or planner is None:
+        return
+    try:
+        with transaction.atomic():
+            create(
+                actor=planner,
+                previous_visit_id=order.visit_id,
+                planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
+                now=now,
+            )
+    except ServiceError as error:
+        logger.warning("re-inspection for order %s not planned: %s", order.pk, error)
+    else:
+        stats["reinspections_scheduled"] += 1
 
 
 def _mark_overdue(*, now, today, people, stats, size):
+    """Set-based, per batch (penalties.services.orders_mark_overdue_batch): one UPDATE … RETURNING, the audit
+    events in one bulk append, every notice of the batch in one INSERT (regulator.notifications.notify_many).
+    Re-inspections are planned one by one, for the orders that came from a visit."""
+    grace = conf.escalation_grace_days()
+    # Translated and resolved once a run, not once an order.
+    overdue_subject, overdue_body = _("逾期未整改：%(name)s %(number)s"), _(
+        "整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。"
+    )
+    reinspect_subject = _("请安排复查：%(name)s %(number)s 逾期未整改")
+    reinspect_body = _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。")
+    link = reverse("penalties:order_detail", args=[987654321]).replace("987654321", "{}")
     while True:
         with transaction.atomic():
-            batch = list(
-                RectificationOrder.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("institution")
-                .filter(status__in=ORDER_RUNNING, deadline__lt=today)
-                .order_by("id")[:size]
-            )
-            if not batch:
+            marked = services.orders_mark_overdue_batch(today=today, now=now, size=size)
+            if not marked:
                 return
-            for order in batch:
-                if not services.order_mark_overdue(order=order, now=now):
-                    continue
+            overdue = [row for row in marked if row.overdue]
+            people.prefetch(
+                {row.order.department_id for row in overdue}, {row.order.drafted_by_id for row in overdue}
+            )
+            notices, kinds = [], {}
+            for row in overdue:
+                order = row.order
+                names = {"name": row.institution_name, "number": order.number}
+                url = link.format(order.pk)
                 stats["orders_overdue"] += 1
-                _send(
-                    people.collect(order.department_id, order.drafted_by_id),
-                    f"order:{order.pk}:overdue",
-                    _("逾期未整改：%(name)s %(number)s")
-                    % {"name": order.institution.name, "number": order.number},
-                    _(
-                        "整改期限%(deadline)s已过，仍有事项未销号。宽限%(grace)d天后仍未整改的，将升级为处罚案件。"
-                    )
-                    % {"deadline": order.deadline, "grace": conf.escalation_grace_days()},
-                    order.get_absolute_url(),
-                    now,
-                    stats,
-                    "overdue_notices",
-                )
-                _schedule_reinspection(order, now=now, people=people, stats=stats)
+                subject = overdue_subject % names
+                body = overdue_body % {"deadline": order.deadline, "grace": grace}
+                for user in people.collect(order.department_id, order.drafted_by_id):
+                    key = f"order:{order.pk}:overdue:u{user.pk}"
+                    notices.append((user, key, subject, body, url))
+                    kinds[key] = "overdue_notices"
+                subject, body = reinspect_subject % names, reinspect_body % {"deadline": order.deadline}
+                for user in people.collect(order.department_id, order.drafted_by_id, heads=False):
+                    key = f"order:{order.pk}:reinspect:u{user.pk}"
+                    notices.append((user, key, subject, body, url))
+                    kinds[key] = "reinspection_notices"
+            for key in notify_many(notices, now=now):
+                stats[kinds[key]] += 1
+            for row in overdue:
+                _plan_reinspection(row.order, now=now, people=people, stats=stats)
 
 
 def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, people, stats) -> None:

@@ -52,6 +52,7 @@ from .orders import (
     order_mark_overdue,
     order_serve,
 )
+from .overdue import orders_mark_overdue_batch
 from .provisions import illegal_income, provision_check_penalty
 from .records import case_record_add
 from .reviews import discussion_record, legal_review_record
@@ -103,6 +104,7 @@ __all__ = [
     "order_serve",
     "payment_record",
     "provision_check_penalty",
+    "orders_mark_overdue_batch",
     "refund_record",
     "suspension_approve",
     "suspension_draft",

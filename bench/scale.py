@@ -1,0 +1,230 @@
+"""Benchmark of issue 13, second part: the set-based chaser, two-character search and the register's rows, each
+a ratio to its baseline measured in the same run.
+
+`python -m bench.run --suite scale` (or `make bench BENCH_ARGS="--suite scale"`), on the bench database:
+
+1. **chaser vs bare UPDATE**: --orders served orders whose deadline was yesterday (one open item each,
+   penalties.bench.seed_due_orders, in 荔湾区 as bench/penalties.py), per round: one bare
+   `UPDATE … SET status = 'overdue' … WHERE status IN (…) AND deadline < today` of those rows, timed, the rows
+   put back (untimed), then `chase_deadlines` over the same rows, timed (every second round the other way
+   round); medians over --chaser-rounds, the ratio of the rates (goal ≥ 1/15). Memory: peak Python
+   allocations (tracemalloc) of the chaser at --orders / 4 and --orders: equal peaks mean memory flat in n.
+   The bench orders are deleted afterwards with their audit events and notifications.
+2. **two-character search**: the staff register of the bench county's head (/register/?q=…) for the
+   two-character terms 英语, 数学, 舞蹈 against four-character terms (培训学校, 艺术培训, 教育咨询),
+   interleaved, server time (django.test.Client) and the SQL floor (bench.run.Bench); the ratio of the
+   2-character median to the 4-character median (goal ≤ 1.5×).
+3. **register rows vs their SQL floor**: the county head's register page, server time / bare SQL (goal ≤ 2×),
+   and the same through the Django admin changelist for reference.
+"""
+
+import os
+import statistics
+import time
+import tracemalloc
+
+from bench.run import Bench, client_for
+
+TWO_CHARACTER = ("英语", "数学", "舞蹈")
+FOUR_CHARACTER = ("培训学校", "艺术培训", "教育咨询")
+
+
+def _median(values):
+    return statistics.median(values)
+
+
+# ---- 1. the chaser ----------------------------------------------------------------------------------------
+
+def _bare_update(department, today) -> tuple[float, int]:
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE penalties_rectificationorder SET status = 'overdue', overdue_at = now(), updated_at = now() "
+            "WHERE status IN ('approved', 'served') AND deadline < %s AND department_id = %s",
+            [today, department.pk],
+        )
+        rows = cursor.rowcount
+    return time.perf_counter() - started, rows
+
+
+def _put_back(department) -> None:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE penalties_rectificationorder SET status = 'served', overdue_at = NULL "
+                       "WHERE department_id = %s AND number LIKE 'BENCH%%'", [department.pk])
+
+
+def _vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE penalties_rectificationorder")
+
+
+def _chase(now) -> tuple[float, int]:
+    from penalties.chaser import chase_deadlines
+
+    started = time.perf_counter()
+    stats = chase_deadlines(now=now)
+    return time.perf_counter() - started, stats.get("orders_overdue", 0)
+
+
+def measure_chaser(orders: int, rounds: int) -> dict:
+    from django.utils import timezone
+
+    from bench.penalties import CHASER_COUNTY, _department_and_people, remove_bench_orders
+    from institutions.models import Institution
+    from penalties import conf
+    from penalties.bench import seed_due_orders
+
+    department, _head, inspector = _department_and_people()
+    remove_bench_orders(department)
+    institution_ids = list(Institution.objects.filter(region__code__startswith=CHASER_COUNTY)
+                           .order_by("pk").values_list("pk", flat=True))
+    people = {"institution_ids": institution_ids, "department": department, "inspector": inspector}
+    runs = []
+    try:
+        for index in range(rounds):
+            seed_due_orders(n=orders, **people)
+            _vacuum()
+            now = timezone.now()
+            today = timezone.localdate(now)
+            order = ("bare", "chaser") if index % 2 == 0 else ("chaser", "bare")
+            run = {}
+            for what in order:
+                if what == "bare":
+                    if "chaser_seconds" in run:
+                        _put_back(department)
+                        _vacuum()
+                    run["bare_seconds"], rows = _bare_update(department, today)
+                    if rows != orders:
+                        raise SystemExit(f"the bare UPDATE changed {rows} of {orders} rows")
+                    _put_back(department)
+                    _vacuum()
+                else:
+                    run["chaser_seconds"], overdue = _chase(now)
+                    if overdue != orders:
+                        raise SystemExit(f"the chaser marked {overdue} of {orders} orders overdue")
+            run["bare_rows_per_second"] = round(orders / run["bare_seconds"])
+            run["chaser_orders_per_second"] = round(orders / run["chaser_seconds"])
+            run["ratio"] = round(run["chaser_orders_per_second"] / run["bare_rows_per_second"], 4)
+            print(f"chaser round {index + 1}: {run['chaser_orders_per_second']:,} orders/s, bare UPDATE "
+                  f"{run['bare_rows_per_second']:,} rows/s: 1/{1 / run['ratio']:.1f}", flush=True)
+            runs.append(run)
+            remove_bench_orders(department)
+        peaks = {}
+        for n in (max(1, orders // 4), orders):
+            seed_due_orders(n=n, **people)
+            _vacuum()
+            tracemalloc.start()
+            _seconds, overdue = _chase(timezone.now())
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            peaks[n] = round(peak / 2**20, 1)
+            remove_bench_orders(department)
+        print(f"chaser peak Python allocations: {peaks} MB", flush=True)
+    finally:
+        remove_bench_orders(department)
+    chaser = _median([run["chaser_orders_per_second"] for run in runs])
+    bare = _median([run["bare_rows_per_second"] for run in runs])
+    return {"orders": orders, "rounds": runs, "batch_size": conf.chaser_batch_size(),
+            "chaser_orders_per_second": chaser, "bare_rows_per_second": bare,
+            "ratio": round(_median([run["ratio"] for run in runs]), 4),
+            "peak_python_mb": {f"{n}": mb for n, mb in peaks.items()}}
+
+
+# ---- 2. two-character search, 3. register rows ---------------------------------------------------------------
+
+def _head():
+    from institutions.management.commands.seed_scale import BENCH_COUNTY, username_for
+    from regulator.models import User
+
+    return User.objects.get(username=username_for(BENCH_COUNTY, "edu_head"))
+
+
+def measure_search(bench: Bench, rounds: int) -> dict:
+    """The register for the county head with 2- and 4-character terms, interleaved over `rounds`."""
+    from urllib.parse import quote
+
+    client = client_for(_head())
+    rows = {term: [] for term in TWO_CHARACTER + FOUR_CHARACTER}
+    for _ in range(rounds):
+        for two, four in zip(TWO_CHARACTER, FOUR_CHARACTER, strict=True):
+            for term in (two, four):
+                rows[term].append(bench.page(f"register ?q={term}", "county head", client,
+                                             f"/register/?q={quote(term)}", runs=max(5, bench.args.runs // 3)))
+    two = round(_median([row["median_ms"] for term in TWO_CHARACTER for row in rows[term]]), 1)
+    four = round(_median([row["median_ms"] for term in FOUR_CHARACTER for row in rows[term]]), 1)
+    two_floor = round(_median([row["floor_ms"] for term in TWO_CHARACTER for row in rows[term]]), 1)
+    four_floor = round(_median([row["floor_ms"] for term in FOUR_CHARACTER for row in rows[term]]), 1)
+    result = {"two_character_ms": two, "four_character_ms": four, "ratio": round(two / four, 2),
+              "two_character_floor_ms": two_floor, "four_character_floor_ms": four_floor,
+              "terms": {term: [{k: row[k] for k in ("median_ms", "p95_ms", "floor_ms", "queries")}
+                               for row in found] for term, found in rows.items()}}
+    print(f"register search: 2 characters {two} ms (SQL {two_floor}), 4 characters {four} ms (SQL {four_floor}): "
+          f"{result['ratio']}×", flush=True)
+    return result
+
+
+def measure_register(bench: Bench, rounds: int) -> dict:
+    """The county head's register page (50 rows) against its own SQL run bare, and the admin changelist."""
+    from regulator.models import User
+
+    client = client_for(_head())
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    pages, admins = [], []
+    for _ in range(rounds):
+        pages.append(bench.page("register", "county head", client, "/register/"))
+        if admin is not None:
+            admins.append(bench.page("admin changelist", "superuser", client_for(admin),
+                                     "/admin/institutions/institution/"))
+    server = _median([row["median_ms"] for row in pages])
+    floor = _median([row["floor_ms"] for row in pages])
+    result = {"server_ms": server, "floor_ms": floor, "ratio": round(server / floor, 2),
+              "queries": pages[-1]["queries"],
+              "admin_changelist_ms": _median([row["median_ms"] for row in admins]) if admins else None}
+    print(f"register page: {server} ms on a {floor} ms SQL floor: {result['ratio']}×", flush=True)
+    return result
+
+
+def run_suite(args) -> dict:
+    from django.urls import reverse
+
+    reverse("institutions:list")  # the URL resolver loaded before the first timed request
+    load_at_start = [round(value, 2) for value in os.getloadavg()]
+    bench = Bench(args)
+    register = measure_register(bench, 3)
+    search = measure_search(bench, 2)
+    chaser = measure_chaser(args.orders, args.chaser_rounds) if args.orders else None
+    return {"runs": args.runs, "chaser": chaser, "search": search, "register": register,
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": [round(value, 2) for value in os.getloadavg()]}
+
+
+def markdown(result: dict) -> str:
+    lines = [
+        f"Measured {result.get('date', '')} on {result.get('institutions', 0):,} institutions; load average "
+        f"{result['load_average_at_start']} at the start, {result['load_average_at_end']} at the end.",
+        "",
+        "| measure | now | baseline in the same run | ratio | goal |",
+        "| --- | --- | --- | ---: | --- |",
+    ]
+    register = result["register"]
+    lines.append(f"| county head's register page, server time vs its SQL run bare | {register['server_ms']} ms "
+                 f"({register['queries']} queries) | SQL floor {register['floor_ms']} ms | {register['ratio']}× | "
+                 f"≤ 2× |")
+    search = result["search"]
+    lines.append(f"| register search, 2-character terms ({'、'.join(TWO_CHARACTER)}) | {search['two_character_ms']} ms "
+                 f"(SQL {search['two_character_floor_ms']} ms) | 4-character terms: {search['four_character_ms']} ms "
+                 f"(SQL {search['four_character_floor_ms']} ms) | {search['ratio']}× | ≤ 1.5× |")
+    chaser = result.get("chaser")
+    if chaser:
+        peaks = ", ".join(f"{int(n):,} orders: {mb} MB" for n, mb in chaser["peak_python_mb"].items())
+        lines.append(f"| deadline chaser, {chaser['orders']:,} overdue orders, batches of {chaser['batch_size']} | "
+                     f"{chaser['chaser_orders_per_second']:,} orders/s (peak Python allocations {peaks}) | bare "
+                     f"UPDATE of the same rows: {chaser['bare_rows_per_second']:,} rows/s | "
+                     f"1/{1 / chaser['ratio']:.1f} | ≥ 1/15 |")
+    return "\n".join(lines)
