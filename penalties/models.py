@@ -5,6 +5,7 @@ polls the deadline columns every day, so no deadline lives in a Celery ETA.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -28,11 +29,73 @@ def _user_fk(verbose_name, **kwargs):
 
 
 class DocumentKind(models.TextChoices):
-    """Numbered documents: the value is the DocumentSequence kind, the label the word in the number."""
+    """Numbered documents: the value is the DocumentSequence kind (one gap-free sequence per department, year
+    and kind); the word inside the number (罚字) comes from the department's DocumentNumberPattern."""
 
-    RECTIFICATION_ORDER = "rectification", _("整改")
-    SUSPENSION_NOTICE = "suspension", _("停办")
-    PENALTY_DECISION = "penalty", _("罚字")
+    RECTIFICATION_ORDER = "rectification", _("限期整改通知书")
+    SUSPENSION_NOTICE = "suspension", _("停办通知书")
+    PENALTY_DECISION = "penalty", _("行政处罚决定书")
+    RIGHTS_NOTICE = "rights_notice", _("行政处罚事先告知书")
+    HEARING_NOTICE = "hearing_notice", _("听证通知书")
+    NO_PENALTY_DECISION = "no_penalty", _("不予行政处罚决定书")
+    CASE_TRANSFER = "transfer", _("案件移送书")
+    PAYMENT_REMINDER = "reminder", _("催告书")
+    ENFORCEMENT_APPLICATION = "enforcement", _("强制执行申请书")
+
+
+class DocumentNumberPattern(models.Model):
+    """文号格式 of one department for one kind of document, as in 济教罚字〔2022〕第1号: the issuer's
+    abbreviation (机关代字, 济教), the kind word (文书代字, 罚字), then 〔year〕 and 第N号 without padding.
+    Kept in admin; a department without a row uses its short name and the default word of the kind."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("文书种类"), max_length=20, choices=DocumentKind.choices)
+    abbreviation = models.CharField(_("机关代字"), max_length=20, help_text=_("如“济教”“历下教”"))
+    kind_word = models.CharField(_("文书代字"), max_length=10, help_text=_("如“罚字”“责改字”"))
+
+    class Meta:
+        verbose_name = _("文号格式")
+        verbose_name_plural = _("文号格式")
+        ordering = ["department_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "kind"], name="number_pattern_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(abbreviation="") & ~models.Q(kind_word=""), name="number_pattern_filled"
+            ),
+        ]
+
+    def __str__(self):
+        return self.format(year=2026, serial=1)
+
+    def clean(self):
+        # The year brackets and 第…号 are added by format(): typed into a part they would print twice.
+        for field in ("abbreviation", "kind_word"):
+            value = getattr(self, field)
+            if any(character in value for character in "〔〕[]()（）第号0123456789 "):
+                raise ValidationError({field: _("只填写代字本身，年份、〔〕和“第…号”由系统生成。")})
+
+    def format(self, *, year: int, serial: int) -> str:
+        return f"{self.abbreviation}{self.kind_word}〔{year}〕第{serial}号"
+
+
+class DocumentLetterhead(models.Model):
+    """The office's contact line printed at the foot of its documents (地址、邮编、联系电话), kept in admin."""
+
+    department = models.OneToOneField(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    address = models.CharField(_("机关地址"), max_length=200, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=10, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("文书落款信息")
+        verbose_name_plural = _("文书落款信息")
+
+    def __str__(self):
+        return str(self.department_id)
 
 
 class OrderStatus(models.TextChoices):

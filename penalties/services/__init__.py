@@ -1,6 +1,6 @@
 """Writes for rectification orders, suspension notices and penalty cases, one module per concept:
 
-- `numbering`: gap-free document numbers;
+- `numbering`: gap-free document numbers after each department's pattern (济教罚字〔2022〕第1号);
 - `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
 - `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
 - `common`: the audit snapshot, clock and validators they share.
@@ -27,7 +27,7 @@ from .cases import (
     case_serve,
 )
 from .common import validate_deadline
-from .numbering import NUMBER_LABELS
+from .numbering import DEFAULT_KIND_WORDS, format_number, number_pattern
 from .orders import (
     order_approve,
     order_cancel,
@@ -42,7 +42,7 @@ from .orders import (
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
-    "NUMBER_LABELS",
+    "DEFAULT_KIND_WORDS",
     "REVOCABLE_LICENCE_KINDS",
     "case_close",
     "case_decide",
@@ -56,6 +56,8 @@ __all__ = [
     "case_record_statement",
     "case_review",
     "case_serve",
+    "format_number",
+    "number_pattern",
     "order_approve",
     "order_cancel",
     "order_draft",

@@ -151,7 +151,9 @@ def order_draft_from_visit(
         )
     items = []
     for problem in problems:
-        text = problem.item_text + (f"（{problem.finding}）" if problem.finding else "")
+        # The violation found (the inspector's finding), not the checklist's standard; the standard only
+        # where the inspector wrote nothing.
+        text = problem.finding.strip() or problem.item_text
         items.append(
             {
                 "text": text,

@@ -131,8 +131,8 @@ def test_approve_assigns_gap_free_number_and_registers_document(users, instituti
     first.refresh_from_db()
     second.refresh_from_db()
     year = timezone.localdate().year
-    assert first.number == f"历下教〔{year}〕整改第0001号"
-    assert second.number == f"历下教〔{year}〕整改第0002号"
+    assert first.number == f"历下教责改字〔{year}〕第1号"
+    assert second.number == f"历下教责改字〔{year}〕第2号"
     assert first.approved_by == users["education_head"] and first.approved_at
     assert VerificationRecord.objects.get(object_id=str(first.pk)).number == first.number
 
