@@ -41,6 +41,7 @@ class DocumentKind(models.TextChoices):
     CASE_TRANSFER = "transfer", _("案件移送书")
     PAYMENT_REMINDER = "reminder", _("催告书")
     ENFORCEMENT_APPLICATION = "enforcement", _("强制执行申请书")
+    SERVICE_PROOF = "service_proof", _("送达回证")
 
 
 class DocumentNumberPattern(models.Model):
@@ -289,8 +290,92 @@ class ServiceMethod(models.TextChoices):
     PUBLIC_NOTICE = "public_notice", _("公告送达")
 
 
+class ElectronicServiceConsent(models.Model):
+    """电子送达确认书: the addressee agreed to be served electronically (行政处罚法 Art 61): who agreed for it,
+    when, and the address to serve to. Electronic service without one is refused; a withdrawn one no longer counts."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    consented_by = models.CharField(
+        _("同意人"), max_length=40, help_text=_("签署确认书的人及其身份，如：法定代表人王某")
+    )
+    consented_at = models.DateTimeField(_("同意时间"))
+    address = models.CharField(_("电子送达地址"), max_length=200, help_text=_("电子邮箱、手机号码或其他电子地址"))
+    recorded_at = models.DateTimeField(_("登记时间"))
+    recorded_by = models.ForeignKey(USER, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("电子送达确认书")
+        verbose_name_plural = _("电子送达确认书")
+        ordering = ["-consented_at"]
+        indexes = [models.Index(fields=["institution", "-consented_at"], name="service_consent_institution")]
+
+    def __str__(self):
+        return f"{self.consented_by} → {self.address}"
+
+
+class ServiceProof(models.Model):
+    """送达回证 as printed before service: one or several documents of one department to one addressee, numbered
+    and verifiable like the documents; the service of all of them is recorded on it at once."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("送达机关"), on_delete=models.PROTECT, related_name="service_proofs"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("编号"), max_length=80)
+    created_at = models.DateTimeField(_("制作时间"))
+    created_by = models.ForeignKey(USER, verbose_name=_("制作人"), on_delete=models.PROTECT, related_name="+")
+    served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="penalties/proofs/", blank=True, max_length=200)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("送达回证")
+        verbose_name_plural = _("送达回证")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year", "serial"], name="service_proof_number_unique"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("penalties:proof_detail", args=[self.pk])
+
+
+class ServiceProofItem(models.Model):
+    """One document listed on a proof of service (its name and number as printed)."""
+
+    proof = models.ForeignKey(ServiceProof, verbose_name=_("送达回证"), on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    document_type = models.CharField(_("文书"), max_length=30, choices=ServedDocument.choices)
+    document_id = models.BigIntegerField(_("文书编号"))
+    document_number = models.CharField(_("文号"), max_length=80)
+
+    class Meta:
+        verbose_name = _("送达文书")
+        verbose_name_plural = _("送达文书")
+        ordering = ["proof_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["proof", "position"], name="service_proof_item_position_unique"),
+            models.UniqueConstraint(fields=["proof", "document_type", "document_id"], name="service_proof_item_once"),
+        ]
+        indexes = [models.Index(fields=["document_type", "document_id"], name="service_proof_item_document")]
+
+    def __str__(self):
+        return f"{self.get_document_type_display()} {self.document_number}"
+
+
 class ServiceRecord(models.Model):
-    """送达回证: one per served document (serving twice is refused by the unique constraint too)."""
+    """送达回证 as filled in: one per served document (serving twice is refused by the unique constraint too);
+    the documents served together share their `proof`."""
 
     document_type = models.CharField(_("文书"), max_length=30, choices=ServedDocument.choices)
     document_id = models.BigIntegerField(_("文书编号"))
@@ -298,7 +383,11 @@ class ServiceRecord(models.Model):
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
     )
-    served_at = models.DateTimeField(_("送达时间"))
+    proof = models.ForeignKey(
+        ServiceProof, verbose_name=_("送达回证"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="records",
+    )
+    served_at = models.DateTimeField(_("送达时间"), help_text=_("公告送达：公告期满之时"))
     place = models.CharField(_("送达地点"), max_length=200, blank=True)
     method = models.CharField(_("送达方式"), max_length=20, choices=ServiceMethod.choices)
     receiver_name = models.CharField(_("签收人"), max_length=40, blank=True)
@@ -306,13 +395,21 @@ class ServiceRecord(models.Model):
     refused = models.BooleanField(_("拒绝签收"), default=False)
     witness_name = models.CharField(_("见证人"), max_length=40, blank=True)
     server = models.ForeignKey(USER, verbose_name=_("送达人"), on_delete=models.PROTECT, related_name="+")
+    co_server_name = models.CharField(_("其他送达人"), max_length=80, blank=True)
     remarks = models.TextField(_("备注"), blank=True)
     photo = models.FileField(_("送达照片"), upload_to="penalties/service/%Y/%m/", blank=True, max_length=200)
+    notice_published_at = models.DateTimeField(_("公告时间"), null=True, blank=True)
+    notice_medium = models.CharField(_("公告载体"), max_length=200, blank=True)
+    consent = models.ForeignKey(
+        ElectronicServiceConsent, verbose_name=_("电子送达确认书"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="+",
+    )
+    electronic_address = models.CharField(_("电子送达地址"), max_length=200, blank=True)
     recorded_at = models.DateTimeField(_("记录时间"))
 
     class Meta:
-        verbose_name = _("送达回证")
-        verbose_name_plural = _("送达回证")
+        verbose_name = _("送达记录")
+        verbose_name_plural = _("送达记录")
         ordering = ["-served_at"]
         constraints = [
             models.UniqueConstraint(
@@ -321,6 +418,10 @@ class ServiceRecord(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refused=False) | ~models.Q(witness_name=""),
                 name="service_refusal_has_witness",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(method="public_notice") | models.Q(notice_published_at__isnull=False),
+                name="service_public_notice_dated",
             ),
         ]
 

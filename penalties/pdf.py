@@ -28,10 +28,13 @@ from regulator.pdf import font_stack, write_pdf
 from . import conf
 from .models import (
     Decision,
+    DocumentKind,
     DocumentLetterhead,
     PenaltyKind,
     RectificationOrder,
     ServedDocument,
+    ServiceMethod,
+    ServiceProof,
     ServiceRecord,
     SuspensionNotice,
 )
@@ -129,6 +132,24 @@ def _decision_context(decision) -> dict:
     }
 
 
+def _proof_context(proof) -> dict:
+    items = list(proof.items.all())
+    records = {
+        (record.document_type, record.document_id): record
+        for record in ServiceRecord.objects.filter(proof=proof).select_related("server", "consent")
+    }
+    record = next(iter(records.values()), None)
+    return {
+        "items": items,
+        "record": record,
+        "methods": [(value, label, record is not None and record.method == value) for value, label in
+                    ServiceMethod.choices],
+        "public_notice_days": conf.public_notice_days(),
+        "issued_on": timezone.localdate(proof.created_at),
+        "contact_phone": proof.created_by.phone,
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class CaseDocumentSpec(DocumentSpec):
     """A document of a case: its party and department are the case's."""
@@ -163,6 +184,13 @@ KINDS: dict[str, DocumentSpec] = {
         _decision_context,
         document_word="决定书",
     ),
+    "proof": DocumentSpec(
+        ServiceProof,
+        ("institution", "department__region", "created_by"),
+        "penalties/pdf/proof.html",
+        DocumentKind.SERVICE_PROOF,
+        _proof_context,
+    ),
 }
 
 
@@ -193,6 +221,8 @@ def _context(kind: str, obj) -> dict:
         "review_body": review_body(department),
         "document_word": spec.document_word,
         "fonts": document_fonts(),
+        "officers": [],
+        "contact_phone": "",
         **spec.context(obj),
     }
 

@@ -12,6 +12,7 @@ from . import permissions
 from .models import (
     ORDER_RUNNING,
     CaseStatus,
+    ElectronicServiceConsent,
     OrderStatus,
     PenaltyCase,
     RectificationOrder,
@@ -119,3 +120,8 @@ def inbox(*, user, unread_only: bool = False) -> QuerySet:
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
     return queryset
+
+
+def electronic_consents(*, institution_id: int) -> list:
+    """The institution's consents to electronic service (电子送达确认书), newest first, withdrawn ones included."""
+    return list(ElectronicServiceConsent.objects.filter(institution_id=institution_id).order_by("-consented_at")[:10])

@@ -2,6 +2,7 @@
 
 - `numbering`: gap-free document numbers after each department's pattern (济教罚字〔2022〕第1号);
 - `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
+- `proofs`: the 送达回证 printed before service for one or several documents, and consent to electronic service;
 - `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
 - `common`: the audit snapshot, clock and validators they share.
 
@@ -39,6 +40,13 @@ from .orders import (
     order_mark_overdue,
     order_serve,
 )
+from .proofs import (
+    servable_documents,
+    service_consent_record,
+    service_consent_withdraw,
+    service_proof_prepare,
+    service_proof_serve,
+)
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
@@ -68,6 +76,11 @@ __all__ = [
     "order_mark_overdue",
     "order_serve",
     "refund_record",
+    "servable_documents",
+    "service_consent_record",
+    "service_consent_withdraw",
+    "service_proof_prepare",
+    "service_proof_serve",
     "suspension_approve",
     "suspension_draft",
     "suspension_serve",

@@ -18,6 +18,7 @@ DEFAULT_KIND_WORDS = {
     DocumentKind.CASE_TRANSFER: "移字",
     DocumentKind.PAYMENT_REMINDER: "催字",
     DocumentKind.ENFORCEMENT_APPLICATION: "强执字",
+    DocumentKind.SERVICE_PROOF: "送字",
 }
 
 

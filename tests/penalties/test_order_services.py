@@ -212,12 +212,21 @@ def test_refusal_needs_witness_and_left_with_witness(users, institution, departm
             data=_serve_data(refused=True, witness_name="社区李某"),
         )
     assert _state(order) == before
+    with pytest.raises(ServiceError, match="拍照"):
+        services.order_serve(
+            actor=users["education_inspector"],
+            order_id=order.pk,
+            data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name=""),
+        )
+    assert _state(order) == before
     services.order_serve(
         actor=users["education_inspector"],
         order_id=order.pk,
-        data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name=""),
+        data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name="",
+                         photo=SimpleUploadedFile("留置.jpg", samples.jpeg(), content_type="image/jpeg")),
     )
-    assert ServiceRecord.objects.get().refused
+    record = ServiceRecord.objects.get()
+    assert record.refused and record.photo
 
 
 def test_serve_in_the_future_is_refused(users, institution, departments):
