@@ -35,6 +35,26 @@ class PenaltiesAuditKind(models.TextChoices):
     SERVICE_PROOF_SERVED = "service_proof.served", _("按送达回证送达")
     SERVICE_CONSENT_RECORDED = "service_consent.recorded", _("登记电子送达确认书")
     SERVICE_CONSENT_WITHDRAWN = "service_consent.withdrawn", _("撤回电子送达同意")
+    CASE_INVESTIGATION_CLOSED = "case.investigation_closed", _("提交调查终结报告")
+    CASE_RECORD_ADDED = "case.record_added", _("制作调查笔录")
+    CASE_ADJUDICATED = "case.adjudicated", _("案件审理")
+    CASE_RIGHTS_SERVED = "case.rights_served", _("送达事先告知书")
+    CASE_HEARING_REQUESTED = "case.hearing_requested", _("申请听证")
+    CASE_HEARING_NOTIFIED = "case.hearing_notified", _("送达听证通知书")
+    CASE_HEARING_RECUSAL = "case.hearing_recusal", _("听证回避申请")
+    CASE_HEARING_HELD = "case.hearing_held", _("举行听证")
+    CASE_HEARING_WAIVED = "case.hearing_waived", _("视为放弃听证")
+    CASE_HEARING_REPORTED = "case.hearing_reported", _("提交听证报告")
+    CASE_LEGAL_REVIEWED = "case.legal_reviewed", _("法制审核")
+    CASE_DISCUSSED = "case.discussed", _("集体讨论")
+    CASE_PAYMENT_RECORDED = "case.payment_recorded", _("记录缴款")
+    CASE_REMINDED = "case.reminded", _("送达催告书")
+    CASE_ENFORCEMENT_APPLIED = "case.enforcement_applied", _("申请法院强制执行")
+    CASE_PERIOD_EXTENDED = "case.period_extended", _("延长办案期限")
+    CASE_PERIOD_SUSPENDED = "case.period_suspended", _("中止办案期限")
+    CASE_PERIOD_RESUMED = "case.period_resumed", _("恢复办案期限")
+    CASE_CREDIT_SANCTION = "case.credit_sanction", _("记录联合信用惩戒")
+    INTERVIEW_RECORDED = "interview.recorded", _("记录约谈")
 
 
 # Keys of before/after that are not fields of the object's model.
@@ -42,4 +62,6 @@ FIELD_LABELS = {
     "service": _("送达记录"),
     "items": _("整改事项"),
     "penalties": _("处罚"),
+    "period_change": _("期限变更"),
+    "hearing": _("听证"),
 }

@@ -282,7 +282,8 @@ def _chase_cases(*, now, today, people, stats, size):
         "payment_due",
     )
     link = lambda row: reverse("penalties:case_detail", args=[row["pk"]])  # noqa: E731
-    pending = (CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.NOTICE_OF_RIGHTS)
+    pending = (CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.INVESTIGATED, CaseStatus.PROPOSED,
+               CaseStatus.NOTICE_OF_RIGHTS)
     for threshold, first, last in _windows(today):
         queryset = PenaltyCase.objects.filter(
             status__in=pending, decision_due__gte=first, decision_due__lte=last

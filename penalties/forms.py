@@ -7,7 +7,19 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from .models import CaseSource, ClosingMethod, PenaltyKind, ServiceMethod
+from .models import (
+    Adjudication,
+    CaseSource,
+    ClosingMethod,
+    DecisionKind,
+    NoPenaltyGround,
+    PenaltyKind,
+    Provision,
+    ProvisionRole,
+    RecordKind,
+    ReviewConclusion,
+    ServiceMethod,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -123,18 +135,144 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(label=_("文件"), required=False)
 
 
-class RightsForm(forms.Form):
-    findings = forms.CharField(
-        label=_("调查终结报告（查明的事实）"), widget=forms.Textarea(attrs={"rows": 3})
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+def _datetime_field(label, **kwargs):
+    return forms.DateTimeField(label=label, widget=_DATETIME, input_formats=_DATETIME_FORMATS, **kwargs)
+
+
+def _text(label, rows=3, required=True, **kwargs):
+    return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+class FileForm(forms.Form):
+    violation_ended_on = forms.DateField(
+        label=_("违法行为发生（终了）日期"), widget=_DATE,
+        help_text=_("连续或者继续状态的，填行为终了之日；超过二年（涉及生命健康、金融安全的五年）不能立案"),
     )
-    proposed_penalties = forms.CharField(label=_("拟作出的处罚"), widget=forms.Textarea(attrs={"rows": 2}))
+    endangers_safety = forms.BooleanField(
+        label=_("涉及公民生命健康安全、金融安全且有危害后果"), required=False
+    )
+
+
+class RecordForm(forms.Form):
+    kind = forms.ChoiceField(label=_("笔录类别"), choices=RecordKind.choices)
+    started_at = _datetime_field(_("开始时间"))
+    ended_at = _datetime_field(_("结束时间"))
+    place = forms.CharField(label=_("地点"), max_length=200)
+    officers = forms.CharField(label=_("执法人员及执法证号"), max_length=200)
+    subject_name = forms.CharField(label=_("被检查人/被询问人"), max_length=60)
+    subject_role = forms.CharField(label=_("身份（职务、与当事人关系）"), max_length=60, required=False)
+    content = _text(_("笔录内容"), rows=6)
+    signed = forms.BooleanField(label=_("被检查人/被询问人已签名"), required=False, initial=True)
+    refusal_note = forms.CharField(label=_("拒绝签名情况"), max_length=200, required=False)
+
+
+class ConcludeForm(forms.Form):
+    report = _text(_("调查终结报告（查明的事实、证据、违法所得计算）"), rows=5)
+    income_taken = money_field(_("收取费用（元）"), name=_("收取费用"), required=False)
+    refunds_made = money_field(_("已退还费用（元）"), name=_("已退还费用"), required=False)
+
+
+class AdjudicateForm(forms.Form):
+    """审理; the proposed penalties come in PenaltyFormSet."""
+
+    outcome = forms.ChoiceField(label=_("审理意见"), choices=Adjudication.choices)
+    reason = _text(_("理由"), rows=2, required=False)
+    referred_to = forms.CharField(label=_("移送机关"), max_length=100, required=False,
+                                  help_text=_("移送司法机关时填写，如：历下区公安分局"))
 
 
 class StatementForm(forms.Form):
-    statement = forms.CharField(
-        label=_("当事人陈述申辩"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    hearing_requested = forms.BooleanField(label=_("要求听证"), required=False)
+    statement = _text(_("当事人陈述申辩"), required=False)
+    waived = forms.BooleanField(label=_("当事人明确放弃陈述申辩和听证"), required=False)
+
+
+class HearingRequestForm(forms.Form):
+    requested_on = forms.DateField(label=_("申请听证日期"), widget=_DATE)
+
+
+class HearingNotifyForm(forms.Form):
+    scheduled_for = _datetime_field(_("听证时间"))
+    place = forms.CharField(label=_("听证地点"), max_length=200)
+    chair = forms.ModelChoiceField(label=_("听证主持人"), queryset=None)
+    members = forms.CharField(label=_("听证员、记录员"), max_length=200, required=False)
+    notice_served_on = forms.DateField(label=_("听证通知书送达日期"), widget=_DATE)
+    public = forms.BooleanField(label=_("公开举行"), required=False, initial=True)
+
+    def __init__(self, *args, department=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regulator.models import User
+
+        self.fields["chair"].queryset = User.objects.filter(department=department, is_active=True).order_by("pk")
+
+
+class RecusalForm(forms.Form):
+    note = _text(_("回避申请及决定"), rows=2)
+    new_chair = forms.ModelChoiceField(label=_("更换听证主持人"), queryset=None, required=False)
+
+    def __init__(self, *args, department=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regulator.models import User
+
+        self.fields["new_chair"].queryset = User.objects.filter(department=department, is_active=True).order_by("pk")
+
+
+class HearingHoldForm(forms.Form):
+    record = _text(_("听证笔录"), rows=6)
+    party_signed = forms.BooleanField(label=_("当事人已签字"), required=False, initial=True)
+    signature_refusal = forms.CharField(label=_("拒绝签字情况"), max_length=200, required=False)
+
+
+class NoteForm(forms.Form):
+    note = _text(_("情况说明"), rows=2)
+
+
+class ReportForm(forms.Form):
+    report = _text(_("报告"), rows=5)
+
+
+class LegalReviewForm(forms.Form):
+    conclusion = forms.ChoiceField(label=_("审核结论"), choices=ReviewConclusion.choices)
+    opinion = _text(_("审核意见"), rows=4)
+
+
+class DiscussionForm(forms.Form):
+    held_at = _datetime_field(_("讨论时间"))
+    attendees = _text(_("参加人员"), rows=2)
+    opinions = _text(_("讨论意见"), rows=3, required=False)
+    conclusion = _text(_("讨论结论"), rows=2)
+
+
+class PaymentForm(forms.Form):
+    amount = money_field(_("缴款金额（元）"), name=_("缴款金额"))
+    paid_on = forms.DateField(label=_("缴款日期"), widget=_DATE)
+    receipt = forms.CharField(label=_("缴款凭证号"), max_length=60)
+
+
+class RemindForm(forms.Form):
+    served_on = forms.DateField(label=_("催告书送达日期"), widget=_DATE)
+
+
+class EnforcementForm(forms.Form):
+    court = forms.CharField(label=_("受理申请的人民法院"), max_length=100)
+
+
+class ExtendPeriodForm(forms.Form):
+    new_due = forms.DateField(label=_("延长后的决定期限"), widget=_DATE)
+    reason = _text(_("理由"), rows=2)
+
+
+class InterviewForm(forms.Form):
+    held_at = _datetime_field(_("约谈时间"))
+    place = forms.CharField(label=_("约谈地点"), max_length=200)
+    staff = forms.CharField(label=_("约谈人"), max_length=200, help_text=_("执法人员姓名"))
+    interviewees = forms.CharField(label=_("被约谈人"), max_length=200, help_text=_("姓名及职务"))
+    said = _text(_("约谈内容"), rows=4)
+    promised = _text(_("被约谈方承诺"), rows=2, required=False)
+    case = forms.IntegerField(label=_("关联案件编号"), required=False, min_value=1)
 
 
 class ExecuteForm(forms.Form):
@@ -144,21 +282,45 @@ class ExecuteForm(forms.Form):
 PENALTY_ROWS = 4
 
 
-class DecisionForm(forms.Form):
-    """The facts of a decision; its penalties come in PenaltyFormSet."""
+_ADOPTED = [("", "—"), ("yes", _("采纳")), ("no", _("不予采纳"))]
 
-    facts = forms.CharField(label=_("经查明的事实"), widget=forms.Textarea(attrs={"rows": 4}))
+
+class DecisionForm(forms.Form):
+    """The decision; its penalties come in PenaltyFormSet."""
+
+    kind = forms.ChoiceField(label=_("决定类别"), choices=DecisionKind.choices)
+    facts = _text(_("经查明的事实"), rows=4)
+    no_penalty_ground = forms.ChoiceField(
+        label=_("不予处罚理由"), required=False, choices=[("", "—"), *NoPenaltyGround.choices]
+    )
+    statement_adopted = forms.ChoiceField(label=_("陈述申辩意见"), required=False, choices=_ADOPTED)
+    statement_reasons = _text(_("采纳或不予采纳的理由"), rows=2, required=False)
+    correction_order = _text(_("责令改正内容"), rows=2, required=False)
+    refund_ordered = forms.BooleanField(label=_("责令退还所收费用"), required=False)
+    refund_amount = money_field(_("应退还费用（元）"), name=_("应退还费用"), required=False)
+
+    def clean_statement_adopted(self):
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("statement_adopted"))
+
+
+def _penalty_provisions():
+    return Provision.objects.filter(active=True, role=ProvisionRole.PENALTY).order_by("position", "id")
 
 
 class PenaltyForm(forms.Form):
-    """One penalty of a decision. A row without a kind is left out; the service checks what rows need."""
+    """One penalty: its kind, the penalty article cited, the amount. A row without a kind is left out; the
+    service checks the kind against the article and the fine against its range."""
 
     kind = forms.ChoiceField(label=_("处罚种类"), required=False, choices=[("", "—"), *PenaltyKind.choices])
+    provision = forms.ModelChoiceField(label=_("依据条款"), required=False, queryset=Provision.objects.none())
     amount = money_field(_("金额（元）"), name=_("金额"), required=False)
-    legal_basis = forms.CharField(label=_("法律依据"), required=False, max_length=300)
+    especially_serious = forms.BooleanField(label=_("情节特别严重"), required=False)
+    period_months = forms.IntegerField(label=_("限制期限（月）"), required=False, min_value=1, max_value=600)
+    legal_basis = forms.CharField(label=_("补充依据"), required=False, max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["provision"].queryset = _penalty_provisions()
         kind = self.data.get(self.add_prefix("kind")) if self.is_bound else None
         if kind in PenaltyKind.values:
             # "罚款金额必须是数字。" rather than "金额必须是数字。": the refusal names the penalty.
@@ -174,12 +336,18 @@ class BasePenaltyFormSet(forms.BaseFormSet):
     }
 
     def penalties(self) -> list[dict]:
-        """(kind, amount, legal_basis) of every row, in order, for penalties.services.case_decide."""
-        return [
-            {"kind": form.cleaned_data.get("kind") or "", "amount": form.cleaned_data.get("amount"),
-             "legal_basis": form.cleaned_data.get("legal_basis") or ""}
-            for form in self.forms
-        ]
+        """The rows, in order, for penalties.services.case_adjudicate and case_decide."""
+        rows = []
+        for form in self.forms:
+            data = form.cleaned_data
+            provision = data.get("provision")
+            rows.append({
+                "kind": data.get("kind") or "", "amount": data.get("amount"),
+                "provision_id": provision.pk if provision else None,
+                "especially_serious": bool(data.get("especially_serious")),
+                "period_months": data.get("period_months"), "legal_basis": data.get("legal_basis") or "",
+            })
+        return rows
 
     def error_list(self) -> list[str]:
         """Every refusal of the formset and its rows, for one message."""

@@ -554,12 +554,35 @@ class CaseStatus(models.TextChoices):
     PRELIMINARY_REVIEW = "preliminary_review", _("初核")
     FILED = "filed", _("已立案")
     INVESTIGATION = "investigation", _("调查取证")
+    INVESTIGATED = "investigated", _("调查终结，待审理")
+    PROPOSED = "proposed", _("拟处罚，待事先告知")
     NOTICE_OF_RIGHTS = "notice_of_rights", _("告知陈述申辩/听证")
     DECIDED = "decided", _("已作出决定")
     SERVED = "served", _("已送达")
+    ENFORCEMENT = "enforcement", _("已申请强制执行")
     EXECUTED = "executed", _("已执行")
     CLOSED = "closed", _("已结案")
     DROPPED = "dropped", _("不予立案")
+    WITHDRAWN = "withdrawn", _("已撤销立案")
+    REFERRED = "referred", _("已移送司法机关")
+
+
+class Adjudication(models.TextChoices):
+    """审理: what the head decides once the investigation is closed (行政处罚法 Art 57)."""
+
+    PENALTY = "penalty", _("拟给予行政处罚")
+    NO_PENALTY = "no_penalty", _("不予行政处罚")
+    WITHDRAW = "withdraw", _("撤销立案")
+    REFER = "refer", _("移送司法机关")
+
+
+class NoPenaltyGround(models.TextChoices):
+    """行政处罚法 Art 33 (and Art 57 ¶1 (2), (3)): why no penalty is given."""
+
+    MINOR_CORRECTED = "minor_corrected", _("违法行为轻微并及时改正，没有造成危害后果")
+    FIRST_MINOR = "first_minor", _("初次违法且危害后果轻微并及时改正")
+    NO_FAULT = "no_fault", _("当事人有证据足以证明没有主观过错")
+    NOT_ESTABLISHED = "not_established", _("违法事实不能成立")
 
 
 class CaseSource(models.TextChoices):
@@ -614,6 +637,38 @@ class PenaltyCase(TimeStampedModel):
     investigation_at = models.DateTimeField(_("调查开始时间"), null=True, blank=True)
     investigation_by = _user_fk(_("调查人"))
     investigation_findings = models.TextField(_("调查终结报告"), blank=True)
+    violation_ended_on = models.DateField(
+        _("违法行为发生（终了）日期"), null=True, blank=True,
+        help_text=_("连续或者继续状态的，为行为终了之日（行政处罚法第三十六条）"),
+    )
+    endangers_safety = models.BooleanField(
+        _("涉及公民生命健康安全、金融安全且有危害后果"), default=False,
+        help_text=_("追责期限延长至五年（行政处罚法第三十六条）"),
+    )
+    party_is_person = models.BooleanField(_("当事人为自然人"), default=False)
+    legal_review_marked = models.BooleanField(_("部门确定须法制审核"), default=False)
+    discussion_marked = models.BooleanField(_("情节复杂或重大，须集体讨论"), default=False)
+    investigation_closed_at = models.DateTimeField(_("调查终结时间"), null=True, blank=True)
+    investigation_closed_by = _user_fk(_("调查终结报告人"))
+    income_taken = models.DecimalField(_("收取费用（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
+    refunds_made = models.DecimalField(_("已退还费用（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
+    illegal_income = models.DecimalField(_("违法所得（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
+    adjudicated_at = models.DateTimeField(_("审理时间"), null=True, blank=True)
+    adjudicated_by = _user_fk(_("审理人"))
+    adjudication = models.CharField(_("审理意见"), max_length=20, choices=Adjudication.choices, blank=True)
+    adjudication_reason = models.TextField(_("审理理由"), blank=True)
+    proposed = models.JSONField(_("拟处罚（结构化）"), default=list, blank=True)
+    hearing_right = models.BooleanField(_("告知听证权利"), default=False)
+    rights_served_at = models.DateTimeField(_("事先告知书送达时间"), null=True, blank=True)
+    rights_waived = models.BooleanField(_("当事人明确放弃陈述申辩和听证"), default=False)
+    referred_to = models.CharField(_("移送机关"), max_length=100, blank=True)
+    withdrawn_at = models.DateTimeField(_("撤销立案时间"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("移送时间"), null=True, blank=True)
+    reminder_served_on = models.DateField(_("催告书送达日期"), null=True, blank=True)
+    reminder_by = _user_fk(_("催告人"))
+    enforcement_applied_on = models.DateField(_("申请强制执行日期"), null=True, blank=True)
+    enforcement_court = models.CharField(_("申请执行法院"), max_length=100, blank=True)
+    closure_report = models.TextField(_("结案报告"), blank=True)
     rights_notified_at = models.DateTimeField(_("告知时间"), null=True, blank=True)
     rights_notified_by = _user_fk(_("告知人"))
     proposed_penalties = models.TextField(_("拟处罚内容"), blank=True)
@@ -677,13 +732,30 @@ class CaseEvidence(models.Model):
         return self.description
 
 
+class DecisionKind(models.TextChoices):
+    PENALTY = "penalty", _("行政处罚决定书")
+    NO_PENALTY = "no_penalty", _("不予行政处罚决定书")
+
+
 class Decision(models.Model):
-    """行政处罚决定书 of a case: numbered on the decision, with its penalties and their legal bases."""
+    """行政处罚决定书 (or 不予行政处罚决定书) of a case: numbered on the decision, with its penalties and their
+    legal bases, the party's statement and why it was or was not adopted, and the orders that accompany it
+    (责令改正, 责令退还所收费用: orders, not penalties). Joint credit sanctions are recorded after it."""
 
     case = models.OneToOneField(
         PenaltyCase, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="decision"
     )
+    kind = models.CharField(_("决定类别"), max_length=20, choices=DecisionKind.choices, default=DecisionKind.PENALTY)
     facts = models.TextField(_("经查明的事实"))
+    no_penalty_ground = models.CharField(_("不予处罚理由"), max_length=30, choices=NoPenaltyGround.choices, blank=True)
+    statement_summary = models.TextField(_("当事人陈述申辩意见"), blank=True)
+    statement_adopted = models.BooleanField(_("陈述申辩意见是否采纳"), null=True, blank=True)
+    statement_reasons = models.TextField(_("采纳或不予采纳的理由"), blank=True)
+    correction_order = models.TextField(_("责令改正内容"), blank=True)
+    refund_ordered = models.BooleanField(_("责令退还所收费用"), default=False)
+    refund_amount = models.DecimalField(_("应退还费用（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
+    credit_sanction_at = models.DateTimeField(_("联合信用惩戒记录时间"), null=True, blank=True)
+    credit_sanction_note = models.TextField(_("联合信用惩戒措施"), blank=True)
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
     number = models.CharField(_("文号"), max_length=80)
@@ -716,16 +788,20 @@ class PenaltyKind(models.TextChoices):
     WARNING = "warning", _("警告/通报批评")
     FINE = "fine", _("罚款")
     CONFISCATION = "confiscation", _("没收违法所得")
-    REFUND_ORDER = "refund_order", _("责令退还违规收费")
+    CONFISCATE_PROPERTY = "confiscate_property", _("没收非法财物")
     STOP_ENROLMENT = "stop_enrolment", _("责令停止招收学员")
-    LICENCE_REVOCATION = "licence_revocation", _("吊销办学许可证")
-    BAN = "ban", _("取缔")
-    TALK = "talk", _("约谈")
-    CREDIT_SANCTION = "credit_sanction", _("联合信用惩戒")
+    STOP_RUNNING = "stop_running", _("责令停止举办")
+    LICENCE_REVOCATION = "licence_revocation", _("吊销许可证件")
+    TRADE_RESTRICTION = "trade_restriction", _("限制从业")
 
 
 # Penalties that carry an amount of money.
-MONETARY_PENALTIES = frozenset({PenaltyKind.FINE, PenaltyKind.CONFISCATION, PenaltyKind.REFUND_ORDER})
+MONETARY_PENALTIES = frozenset({PenaltyKind.FINE, PenaltyKind.CONFISCATION, PenaltyKind.CONFISCATE_PROPERTY})
+# Penalties that give the party the right to a hearing whatever the amount (行政处罚法 Art 63 ¶1 (2)-(4)).
+HEARING_KINDS = frozenset(
+    {PenaltyKind.STOP_ENROLMENT, PenaltyKind.STOP_RUNNING, PenaltyKind.LICENCE_REVOCATION,
+     PenaltyKind.TRADE_RESTRICTION}
+)
 
 
 class Penalty(models.Model):
@@ -743,6 +819,11 @@ class Penalty(models.Model):
         validators=[MinValueValidator(0)],
     )
     legal_basis = models.CharField(_("法律依据"), max_length=300)
+    provision = models.ForeignKey(
+        "Provision", verbose_name=_("依据条款"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    especially_serious = models.BooleanField(_("情节特别严重"), default=False)
+    period_months = models.PositiveSmallIntegerField(_("限制期限（月）"), null=True, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -759,3 +840,366 @@ class Penalty(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class ProvisionRole(models.TextChoices):
+    PENALTY = "penalty", _("罚则条款")
+    OBLIGATION = "obligation", _("义务/依据条款")
+
+
+class FineBasis(models.TextChoices):
+    NONE = "none", _("不设罚款")
+    AMOUNT = "amount", _("固定金额（元）")
+    INCOME_MULTIPLE = "income_multiple", _("违法所得倍数")
+
+
+class Provision(TimeStampedModel):
+    """One article of a law in the library of provisions (法律条款库), kept in admin.
+
+    A penalty article (罚则) says which penalty kinds it allows and the range of its fine: an amount in yuan
+    or a multiple of the illegal income, with the 'especially serious' (情节特别严重) range where the article
+    has one. An obligation article (义务条款) is what a party breached; it names the penalty articles that
+    apply to it. The seed (migration 0005) must be checked by the legal office: see docs/provisions.md."""
+
+    law = models.CharField(_("法律法规名称"), max_length=100, help_text=_("不含书名号，如：民办教育促进法"))
+    article = models.CharField(_("条"), max_length=30, help_text=_("如：第十七条"))
+    paragraph = models.CharField(_("款项"), max_length=40, blank=True, help_text=_("如：第一款第（三）项"))
+    gist = models.CharField(_("要旨"), max_length=120, blank=True)
+    text = models.TextField(_("条文"))
+    role = models.CharField(_("条款类别"), max_length=20, choices=ProvisionRole.choices)
+    allowed_kinds = models.JSONField(_("可适用的处罚种类"), default=list, blank=True)
+    fine_basis = models.CharField(
+        _("罚款计算方式"), max_length=20, choices=FineBasis.choices, default=FineBasis.NONE
+    )
+    fine_min = models.DecimalField(
+        _("罚款下限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("元，或违法所得的倍数（按计算方式）；空为不设下限"),
+    )
+    fine_max = models.DecimalField(
+        _("罚款上限"), max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text=_("元，或违法所得的倍数（按计算方式）"),
+    )
+    serious_fine_min = models.DecimalField(
+        _("情节特别严重的罚款下限"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    serious_fine_max = models.DecimalField(
+        _("情节特别严重的罚款上限"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    competent_authority = models.CharField(
+        _("实施机关"), max_length=100, blank=True, help_text=_("如：县级以上教育行政部门；市场监督管理部门")
+    )
+    penalty_articles = models.ManyToManyField(
+        "self", verbose_name=_("适用的罚则条款"), symmetrical=False, blank=True, related_name="obligation_articles"
+    )
+    checklist_codes = models.JSONField(
+        _("对应检查项代码"), default=list, blank=True, help_text=_("检查清单中适用本条的检查项，如 [\"C04\"]")
+    )
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+    checked = models.BooleanField(_("已经法制机构核对"), default=False)
+
+    class Meta:
+        verbose_name = _("法律条款")
+        verbose_name_plural = _("法律条款库")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["law", "article", "paragraph"], name="provision_unique_article"),
+            models.CheckConstraint(
+                condition=models.Q(fine_min__isnull=True)
+                | models.Q(fine_max__isnull=True)
+                | models.Q(fine_min__lte=models.F("fine_max")),
+                name="provision_fine_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(serious_fine_min__isnull=True)
+                | models.Q(serious_fine_max__isnull=True)
+                | models.Q(serious_fine_min__lte=models.F("serious_fine_max")),
+                name="provision_serious_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.citation
+
+    @property
+    def citation(self) -> str:
+        """《民办教育促进法》第六十二条 (with the paragraph where there is one)."""
+        return f"《{self.law}》{self.article}{self.paragraph}"
+
+    @property
+    def has_fine(self) -> bool:
+        return self.fine_basis != FineBasis.NONE
+
+    @property
+    def has_serious_range(self) -> bool:
+        return self.serious_fine_min is not None or self.serious_fine_max is not None
+
+    def allows(self, kind: str) -> bool:
+        return kind in (self.allowed_kinds or [])
+
+    def fine_range(self, *, especially_serious: bool = False, illegal_income=None):
+        """(minimum, maximum) in yuan of the fine this article allows; either may be None (no bound).
+        For a multiple of the illegal income, the income must be given (a Decimal in yuan)."""
+        from decimal import Decimal
+
+        low, high = self.fine_min, self.fine_max
+        if especially_serious and self.has_serious_range:
+            low, high = self.serious_fine_min, self.serious_fine_max
+        if self.fine_basis == FineBasis.INCOME_MULTIPLE:
+            income = Decimal(illegal_income or 0)
+            low = None if low is None else (low * income).quantize(Decimal("0.01"))
+            high = None if high is None else (high * income).quantize(Decimal("0.01"))
+        return low, high
+
+
+# ---- the steps of a case (issue 12): records, hearing, review, discussion, payments, periods, interviews ----
+
+
+class RecordKind(models.TextChoices):
+    ON_SITE = "on_site", _("现场检查笔录")
+    INQUIRY = "inquiry", _("询问笔录")
+
+
+class InvestigationRecord(models.Model):
+    """现场检查笔录 or 询问笔录 recorded in the app; each is also an entry of the numbered evidence list."""
+
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="records"
+    )
+    kind = models.CharField(_("笔录类别"), max_length=20, choices=RecordKind.choices)
+    evidence = models.OneToOneField(
+        CaseEvidence, verbose_name=_("证据"), on_delete=models.PROTECT, related_name="record"
+    )
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"))
+    place = models.CharField(_("地点"), max_length=200)
+    officers = models.CharField(_("执法人员及执法证号"), max_length=200)
+    subject_name = models.CharField(_("被检查人/被询问人"), max_length=60)
+    subject_role = models.CharField(_("身份（职务、与当事人关系）"), max_length=60, blank=True)
+    content = models.TextField(_("笔录内容"))
+    signed = models.BooleanField(_("被检查人/被询问人已签名"), default=False)
+    refusal_note = models.CharField(_("拒绝签名情况"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"))
+    recorded_by = models.ForeignKey(USER, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("调查笔录")
+        verbose_name_plural = _("调查笔录")
+        ordering = ["case_id", "started_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gte=models.F("started_at")), name="record_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(signed=True) | ~models.Q(refusal_note=""), name="record_signed_or_refusal"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}（{self.subject_name}，{self.started_at:%Y-%m-%d}）"
+
+
+class HearingStatus(models.TextChoices):
+    REQUESTED = "requested", _("已申请")
+    NOTIFIED = "notified", _("已通知")
+    HELD = "held", _("已举行")
+    REPORTED = "reported", _("已提交听证报告")
+    WAIVED = "waived", _("视为放弃")
+
+
+class Hearing(models.Model):
+    """听证 (行政处罚法 Arts 63–65): asked for within 5 working days of service of the 事先告知书, announced
+    (听证通知书) at least 7 working days ahead, chaired by someone who did not investigate; record and report."""
+
+    case = models.OneToOneField(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="hearing"
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=HearingStatus.choices, default=HearingStatus.REQUESTED)
+    requested_on = models.DateField(_("申请日期"))
+    public = models.BooleanField(_("公开举行"), default=True)
+    scheduled_for = models.DateTimeField(_("听证时间"), null=True, blank=True)
+    place = models.CharField(_("听证地点"), max_length=200, blank=True)
+    notice_served_on = models.DateField(_("听证通知书送达日期"), null=True, blank=True)
+    chair = _user_fk(_("听证主持人"))
+    members = models.CharField(_("听证员、记录员"), max_length=200, blank=True)
+    recusal_requested = models.BooleanField(_("当事人申请回避"), default=False)
+    recusal_note = models.TextField(_("回避申请及决定"), blank=True)
+    attended = models.BooleanField(_("当事人到场"), null=True, blank=True)
+    record = models.TextField(_("听证笔录"), blank=True)
+    party_signed = models.BooleanField(_("当事人已签字"), default=False)
+    signature_refusal = models.CharField(_("拒绝签字情况"), max_length=200, blank=True)
+    held_at = models.DateTimeField(_("举行时间"), null=True, blank=True)
+    report = models.TextField(_("听证报告"), blank=True)
+    reported_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
+    waived_reason = models.CharField(_("视为放弃的情况"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+    updated_by = models.ForeignKey(USER, verbose_name=_("更新人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("听证")
+        verbose_name_plural = _("听证")
+
+    def __str__(self):
+        return str(_("听证（%(case)s）") % {"case": self.case_id})
+
+    @property
+    def concluded(self) -> bool:
+        return self.status in (HearingStatus.REPORTED, HearingStatus.WAIVED)
+
+
+class LegalQualification(models.Model):
+    """A staff member who may do the 法制审核 (行政处罚法 Art 58: 初次从事法制审核的人员应当通过国家统一法律职业
+    资格考试取得法律职业资格): granted in admin."""
+
+    user = models.OneToOneField(
+        USER, verbose_name=_("工作人员"), on_delete=models.CASCADE, related_name="legal_qualification"
+    )
+    certificate = models.CharField(_("法律职业资格证书编号"), max_length=40, blank=True)
+    active = models.BooleanField(_("有效"), default=True)
+    granted_on = models.DateField(_("登记日期"))
+
+    class Meta:
+        verbose_name = _("法制审核资格")
+        verbose_name_plural = _("法制审核资格")
+
+    def __str__(self):
+        return f"{self.user} {self.certificate}"
+
+
+class ReviewConclusion(models.TextChoices):
+    AGREE = "agree", _("同意")
+    AMEND = "amend", _("建议修改后作出决定")
+    DISAGREE = "disagree", _("不同意")
+
+
+class LegalReview(models.Model):
+    """法制审核意见书 (Art 58)."""
+
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="legal_reviews"
+    )
+    reviewer = models.ForeignKey(USER, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("审核时间"))
+    conclusion = models.CharField(_("审核结论"), max_length=20, choices=ReviewConclusion.choices)
+    opinion = models.TextField(_("审核意见"))
+
+    class Meta:
+        verbose_name = _("法制审核")
+        verbose_name_plural = _("法制审核")
+        ordering = ["case_id", "-reviewed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_conclusion_display()} {self.reviewed_at:%Y-%m-%d}"
+
+
+class CollectiveDiscussion(models.Model):
+    """集体讨论 by the heads of the department (Art 57 ¶2): who attended and what was concluded."""
+
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="discussions"
+    )
+    held_at = models.DateTimeField(_("讨论时间"))
+    attendees = models.TextField(_("参加人员"))
+    opinions = models.TextField(_("讨论意见"), blank=True)
+    conclusion = models.TextField(_("讨论结论"))
+    recorded_by = models.ForeignKey(USER, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("集体讨论")
+        verbose_name_plural = _("集体讨论")
+        ordering = ["case_id", "-held_at", "-id"]
+
+    def __str__(self):
+        return f"{self.held_at:%Y-%m-%d} {self.conclusion[:30]}"
+
+
+class Payment(models.Model):
+    """A payment of the fine (and of the 加处罚款 once due): amount, date, receipt."""
+
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="payments"
+    )
+    amount = models.DecimalField(_("缴款金额（元）"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("缴款日期"))
+    receipt = models.CharField(_("缴款凭证号"), max_length=60)
+    recorded_at = models.DateTimeField(_("记录时间"))
+    recorded_by = models.ForeignKey(USER, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("缴款记录")
+        verbose_name_plural = _("缴款记录")
+        ordering = ["case_id", "paid_on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive")]
+
+    def __str__(self):
+        return f"{self.paid_on} ¥{self.amount}"
+
+
+class PeriodChangeKind(models.TextChoices):
+    SUSPEND = "suspend", _("中止计算")
+    EXTEND = "extend", _("延长")
+
+
+class CasePeriodChange(models.Model):
+    """The decision period (Art 60) suspended (中止: resumed later, the days added) or extended, with a reason."""
+
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="period_changes"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=PeriodChangeKind.choices)
+    reason = models.TextField(_("理由"))
+    started_on = models.DateField(_("起始日期"))
+    ended_on = models.DateField(_("恢复日期"), null=True, blank=True)
+    old_due = models.DateField(_("原期限"))
+    new_due = models.DateField(_("新期限"), null=True, blank=True)
+    approved_by = models.ForeignKey(USER, verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("办案期限中止/延长")
+        verbose_name_plural = _("办案期限中止/延长")
+        ordering = ["case_id", "started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(kind="suspend", ended_on__isnull=True),
+                name="case_one_open_suspension",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.started_on}"
+
+
+class Interview(TimeStampedModel):
+    """约谈: not a penalty but its own record (who, when, with whom, what was said, what was promised), with or
+    without a case."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("约谈部门"), on_delete=models.PROTECT, related_name="interviews"
+    )
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("约谈机构"), on_delete=models.PROTECT,
+        related_name="interviews",
+    )
+    case = models.ForeignKey(
+        PenaltyCase, verbose_name=_("关联案件"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="interviews",
+    )
+    held_at = models.DateTimeField(_("约谈时间"))
+    place = models.CharField(_("约谈地点"), max_length=200)
+    staff = models.CharField(_("约谈人"), max_length=200, help_text=_("执法人员姓名"))
+    interviewees = models.CharField(_("被约谈人"), max_length=200, help_text=_("姓名及职务"))
+    said = models.TextField(_("约谈内容"))
+    promised = models.TextField(_("被约谈方承诺"), blank=True)
+
+    class Meta:
+        verbose_name = _("约谈记录")
+        verbose_name_plural = _("约谈记录")
+        ordering = ["-held_at", "-id"]
+        indexes = [models.Index(fields=["department", "-held_at"], name="interview_department")]
+
+    def __str__(self):
+        return str(_("约谈 %(name)s %(day)s") % {"name": self.institution.name, "day": f"{self.held_at:%Y-%m-%d}"})
+
+    def get_absolute_url(self):
+        return reverse("penalties:interview_detail", args=[self.pk])

@@ -61,26 +61,31 @@ def _orders_due_soon(user, today):
 
 
 # Penalty cases: which step each status waits for, when it began and which legal time limit runs.
-CASE_STEP_STATUSES = (CaseStatus.LEAD, CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.DECIDED,
-                      CaseStatus.SERVED)
-CASE_DECISION_STATUSES = (CaseStatus.PRELIMINARY_REVIEW, CaseStatus.NOTICE_OF_RIGHTS, CaseStatus.EXECUTED)
+CASE_STEP_STATUSES = (CaseStatus.LEAD, CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.PROPOSED,
+                      CaseStatus.DECIDED, CaseStatus.SERVED, CaseStatus.ENFORCEMENT)
+CASE_DECISION_STATUSES = (CaseStatus.PRELIMINARY_REVIEW, CaseStatus.INVESTIGATED, CaseStatus.NOTICE_OF_RIGHTS,
+                          CaseStatus.EXECUTED)
 _CASE_SINCE = Coalesce(
     Case(
         When(status=CaseStatus.LEAD, then=F("opened_at")),
         When(status=CaseStatus.PRELIMINARY_REVIEW, then=F("reviewed_at")),
         When(status=CaseStatus.FILED, then=F("filed_at")),
         When(status=CaseStatus.INVESTIGATION, then=F("investigation_at")),
+        When(status=CaseStatus.INVESTIGATED, then=F("investigation_closed_at")),
+        When(status=CaseStatus.PROPOSED, then=F("adjudicated_at")),
         When(status=CaseStatus.NOTICE_OF_RIGHTS,
              then=Coalesce(F("statement_recorded_at"), F("rights_notified_at"))),
         When(status=CaseStatus.DECIDED, then=F("decided_at")),
         When(status=CaseStatus.SERVED, then=F("served_at")),
         When(status=CaseStatus.EXECUTED, then=F("executed_at")),
+        When(status=CaseStatus.ENFORCEMENT, then=F("updated_at")),
         output_field=DateTimeField(),
     ),
     F("created_at"),
 )
 _CASE_DUE = Case(
-    When(status__in=(CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.NOTICE_OF_RIGHTS),
+    When(status__in=(CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.INVESTIGATED, CaseStatus.PROPOSED,
+                     CaseStatus.NOTICE_OF_RIGHTS),
          then=F("decision_due")),  # 行政处罚法 Art 60
     When(status=CaseStatus.DECIDED, then=F("service_due")),  # Art 61
     When(status=CaseStatus.SERVED, then=F("payment_due")),  # Art 67
@@ -116,7 +121,9 @@ QUEUE_KINDS = [
               awaited={
                   CaseStatus.LEAD: _("待初核"),
                   CaseStatus.FILED: _("已立案，待调查取证"),
-                  CaseStatus.INVESTIGATION: _("调查中，待告知陈述申辩"),
+                  CaseStatus.INVESTIGATION: _("调查中，待提交调查终结报告"),
+                  CaseStatus.PROPOSED: _("已审理，待制作并送达事先告知书"),
+                  CaseStatus.ENFORCEMENT: _("已申请法院强制执行，待执行结果"),
                   CaseStatus.DECIDED: _("已决定，待送达决定书"),
                   CaseStatus.SERVED: _("已送达，待执行"),
               }),
@@ -125,6 +132,7 @@ QUEUE_KINDS = [
               detail_url="penalties:case_detail",
               awaited={
                   CaseStatus.PRELIMINARY_REVIEW: _("初核完毕，待决定是否立案"),
+                  CaseStatus.INVESTIGATED: _("调查终结，待负责人审理"),
                   CaseStatus.NOTICE_OF_RIGHTS: _("已告知，待作出处罚决定"),
                   CaseStatus.EXECUTED: _("已执行，待结案"),
               }),

@@ -48,12 +48,15 @@ def case_queue(*, user, queue: str) -> QuerySet:
             status__in=(
                 CaseStatus.LEAD,
                 CaseStatus.PRELIMINARY_REVIEW,
+                CaseStatus.INVESTIGATED,
                 CaseStatus.NOTICE_OF_RIGHTS,
                 CaseStatus.EXECUTED,
             ),
         )
     if queue == "open":
-        return queryset.exclude(status__in=(CaseStatus.CLOSED, CaseStatus.DROPPED))
+        return queryset.exclude(
+            status__in=(CaseStatus.CLOSED, CaseStatus.DROPPED, CaseStatus.WITHDRAWN, CaseStatus.REFERRED)
+        )
     return queryset
 
 

@@ -2,6 +2,8 @@
 service or selector, render or redirect. Refusals become a message on the page; forbidden is 403."""
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,10 +24,14 @@ from regulator.paging import after_param
 from regulator.params import parse_ids
 from regulator.views_helpers import service_call, staff_required
 
-from . import conf, forms, permissions, selectors, services
+from . import case_progress, conf, forms, permissions, selectors, services
 from .models import (
     CaseEvidence,
+    CaseStatus,
     Decision,
+    DecisionKind,
+    HearingStatus,
+    Interview,
     OrderItem,
     PenaltyCase,
     RectificationOrder,
@@ -442,9 +448,181 @@ def case_new(request, institution_id):
     )
 
 
+S = CaseStatus
+WORK, DECIDE, REVIEW = "work", "decide", "review"
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """One step a user may take on the case page: its form, who may take it, in which statuses, the service."""
+
+    step: str
+    title: str
+    who: str
+    statuses: tuple
+    call: Callable
+    success: str
+    form: type | None = None
+    penalties: bool = False
+    style: str = "primary"
+    when: Callable = lambda case: True  # noqa: E731
+    department_form: bool = False
+
+
+def _hearing_status(case):
+    hearing = getattr(case, "hearing", None)
+    return hearing.status if hearing else None
+
+
+CASE_ACTIONS = [
+    CaseAction("review", _lazy("开始初核"), WORK, (S.LEAD,),
+               lambda u, pk, d: services.case_review(actor=u, case_id=pk), _lazy("已进入初核。")),
+    CaseAction("file", _lazy("批准立案（立案审批表）"), DECIDE, (S.PRELIMINARY_REVIEW,),
+               lambda u, pk, d: services.case_file(actor=u, case_id=pk, **d), _lazy("已立案。"), forms.FileForm),
+    CaseAction("drop", _lazy("不予立案"), DECIDE, (S.LEAD, S.PRELIMINARY_REVIEW),
+               lambda u, pk, d: services.case_drop(actor=u, case_id=pk, reason=d["reason"]),
+               _lazy("已决定不予立案。"), forms.ReasonForm, style="danger"),
+    CaseAction("investigate", _lazy("开始调查取证"), WORK, (S.FILED,),
+               lambda u, pk, d: services.case_investigate(actor=u, case_id=pk), _lazy("已开始调查取证。")),
+    CaseAction("record", _lazy("制作现场检查笔录/询问笔录"), WORK, (S.FILED, S.INVESTIGATION),
+               lambda u, pk, d: services.case_record_add(actor=u, case_id=pk, **d), _lazy("笔录已记录并编入证据。"),
+               forms.RecordForm, style=""),
+    CaseAction("evidence", _lazy("提交其他证据"), WORK, (S.FILED, S.INVESTIGATION),
+               lambda u, pk, d: services.case_evidence_add(actor=u, case_id=pk, description=d["description"],
+                                                           file=d["file"]),
+               _lazy("证据已提交。"), forms.EvidenceForm, style=""),
+    CaseAction("conclude", _lazy("提交调查终结报告"), WORK, (S.INVESTIGATION,),
+               lambda u, pk, d: services.case_conclude_investigation(actor=u, case_id=pk, **d),
+               _lazy("调查终结报告已提交，待负责人审理。"), forms.ConcludeForm),
+    CaseAction("adjudicate", _lazy("审理（负责人）"), DECIDE, (S.INVESTIGATED,),
+               lambda u, pk, d: services.case_adjudicate(actor=u, case_id=pk, **d), _lazy("审理意见已记录。"),
+               forms.AdjudicateForm, penalties=True),
+    CaseAction("rights", _lazy("制作行政处罚事先告知书"), WORK, (S.PROPOSED,),
+               lambda u, pk, d: services.case_notify_rights(actor=u, case_id=pk),
+               _lazy("事先告知书已制作，请送达当事人。")),
+    CaseAction("statement", _lazy("记录当事人陈述申辩"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.case_record_statement(actor=u, case_id=pk, **d), _lazy("陈述申辩已记录。"),
+               forms.StatementForm, style="", when=lambda c: c.rights_served_at is not None),
+    CaseAction("hearing_request", _lazy("登记听证申请"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_request(actor=u, case_id=pk, **d), _lazy("听证申请已登记。"),
+               forms.HearingRequestForm, style="",
+               when=lambda c: c.hearing_right and c.rights_served_at is not None and _hearing_status(c) is None),
+    CaseAction("hearing_notify", _lazy("送达听证通知书"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_notify(actor=u, case_id=pk, **d), _lazy("听证通知已记录。"),
+               forms.HearingNotifyForm, when=lambda c: _hearing_status(c) == HearingStatus.REQUESTED,
+               department_form=True),
+    CaseAction("hearing_recusal", _lazy("记录回避申请"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_recusal(actor=u, case_id=pk, **d), _lazy("回避申请已记录。"),
+               forms.RecusalForm, style="",
+               when=lambda c: _hearing_status(c) in (HearingStatus.REQUESTED, HearingStatus.NOTIFIED),
+               department_form=True),
+    CaseAction("hearing_hold", _lazy("记录听证笔录"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_hold(actor=u, case_id=pk, **d), _lazy("听证笔录已记录。"),
+               forms.HearingHoldForm, when=lambda c: _hearing_status(c) == HearingStatus.NOTIFIED),
+    CaseAction("hearing_absent", _lazy("当事人未到场（视为放弃听证）"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_absent(actor=u, case_id=pk, note=d["note"]),
+               _lazy("已记录当事人未到场。"), forms.NoteForm, style="danger",
+               when=lambda c: _hearing_status(c) == HearingStatus.NOTIFIED),
+    CaseAction("hearing_report", _lazy("提交听证报告"), WORK, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.hearing_report(actor=u, case_id=pk, report=d["report"]),
+               _lazy("听证报告已提交。"), forms.ReportForm, when=lambda c: _hearing_status(c) == HearingStatus.HELD),
+    CaseAction("legal_review", _lazy("法制审核"), REVIEW, (S.PROPOSED, S.NOTICE_OF_RIGHTS),
+               lambda u, pk, d: services.legal_review_record(actor=u, case_id=pk, **d), _lazy("法制审核意见已记录。"),
+               forms.LegalReviewForm, style=""),
+    CaseAction("discussion", _lazy("记录集体讨论"), DECIDE, (S.PROPOSED, S.NOTICE_OF_RIGHTS),
+               lambda u, pk, d: services.discussion_record(actor=u, case_id=pk, **d), _lazy("集体讨论已记录。"),
+               forms.DiscussionForm, style=""),
+    CaseAction("decide", _lazy("作出决定（负责人）"), DECIDE, (S.NOTICE_OF_RIGHTS,),
+               lambda u, pk, d: services.case_decide(actor=u, case_id=pk, **d),
+               _lazy("决定已作出并编号，PDF正在生成。"), forms.DecisionForm, penalties=True,
+               when=lambda c: c.rights_served_at is not None),
+    CaseAction("payment", _lazy("记录缴款"), WORK, (S.SERVED, S.ENFORCEMENT),
+               lambda u, pk, d: services.payment_record(actor=u, case_id=pk, **d), _lazy("缴款已记录。"),
+               forms.PaymentForm, when=lambda c: c.payment_due is not None),
+    CaseAction("remind", _lazy("送达催告书"), WORK, (S.SERVED,),
+               lambda u, pk, d: services.case_remind(actor=u, case_id=pk, **d), _lazy("催告书送达已记录。"),
+               forms.RemindForm, style="",
+               when=lambda c: c.payment_due is not None and c.reminder_served_on is None
+               and timezone.localdate() > c.payment_due),
+    CaseAction("enforce", _lazy("申请人民法院强制执行"), WORK, (S.SERVED,),
+               lambda u, pk, d: services.case_apply_enforcement(actor=u, case_id=pk, court=d["court"]),
+               _lazy("已记录强制执行申请。"), forms.EnforcementForm, style="danger",
+               when=lambda c: c.reminder_served_on is not None),
+    CaseAction("execute", _lazy("记录执行完毕"), WORK, (S.SERVED, S.ENFORCEMENT),
+               lambda u, pk, d: services.case_execute(actor=u, case_id=pk, note=d["note"]),
+               _lazy("执行情况已记录。"), forms.ExecuteForm,
+               when=lambda c: c.decision.kind == DecisionKind.PENALTY),
+    CaseAction("close", _lazy("结案报告与结案"), DECIDE, (S.EXECUTED, S.SERVED),
+               lambda u, pk, d: services.case_close(actor=u, case_id=pk, report=d["report"]), _lazy("已结案。"),
+               forms.ReportForm,
+               when=lambda c: c.status == S.EXECUTED or c.decision.kind == DecisionKind.NO_PENALTY),
+    CaseAction("credit", _lazy("记录联合信用惩戒"), DECIDE, (S.DECIDED, S.SERVED, S.ENFORCEMENT, S.EXECUTED, S.CLOSED),
+               lambda u, pk, d: services.decision_record_credit_sanction(actor=u, case_id=pk, note=d["note"]),
+               _lazy("联合信用惩戒已记录。"), forms.NoteForm, style="",
+               when=lambda c: c.decision.kind == DecisionKind.PENALTY and c.decision.credit_sanction_at is None),
+    CaseAction("extend", _lazy("延长办案期限"), DECIDE, services.cases.PERIOD_RUNNING,
+               lambda u, pk, d: services.case_period_extend(actor=u, case_id=pk, **d), _lazy("办案期限已延长。"),
+               forms.ExtendPeriodForm, style=""),
+    CaseAction("suspend", _lazy("中止计算办案期限"), DECIDE, services.cases.PERIOD_RUNNING,
+               lambda u, pk, d: services.case_period_suspend(actor=u, case_id=pk, reason=d["reason"]),
+               _lazy("办案期限已中止计算。"), forms.ReasonForm, style=""),
+    CaseAction("resume", _lazy("恢复计算办案期限"), DECIDE, services.cases.PERIOD_RUNNING,
+               lambda u, pk, d: services.case_period_resume(actor=u, case_id=pk), _lazy("办案期限已恢复计算。"),
+               style=""),
+]
+CASE_ACTIONS_BY_STEP = {a.step: a for a in CASE_ACTIONS}
+
+
+def _may(user, case, who) -> bool:
+    if who == WORK:
+        return permissions.can_work_case(user, case)
+    if who == DECIDE:
+        return permissions.can_decide_case(user, case)
+    return user.department_id == case.department_id and services.reviews.is_legal_reviewer(user)
+
+
+def _action_form(action, case, data=None, files=None):
+    if action.form is None:
+        return None
+    kwargs = {"department": case.department} if action.department_form else {}
+    initial = {}
+    if action.step == "decide":
+        initial = {"facts": case.investigation_findings,
+                   "kind": "no_penalty" if case.adjudication == "no_penalty" else "penalty"}
+    if action.step == "conclude":
+        initial = {"report": case.investigation_findings}
+    return action.form(data, files, initial=initial, **kwargs) if data is not None else action.form(
+        initial=initial, **kwargs)
+
+
+def case_actions(user, case) -> list[dict]:
+    """The steps open to `user` on `case` now, each with an unbound form (the services still guard each)."""
+    rows = []
+    suspended = case.period_changes.filter(kind="suspend", ended_on__isnull=True).exists()
+    for action in CASE_ACTIONS:
+        if case.status not in action.statuses or not _may(user, case, action.who) or not action.when(case):
+            continue
+        if action.step == "resume" and not suspended or action.step in ("extend", "suspend") and suspended:
+            continue
+        rows.append({
+            "action": action, "form": _action_form(action, case),
+            "penalty_formset": forms.PenaltyFormSet(prefix=forms.PENALTY_PREFIX) if action.penalties else None,
+        })
+    return rows
+
+
+def _form_errors(form) -> list[str]:
+    """Each refusal of a form, named by its field ("听证时间：请输入一个有效的日期/时间。")."""
+    errors = []
+    for name, field_errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        errors += [f"{label}：{e}" if label and str(label) not in str(e) else str(e) for e in field_errors]
+    return errors
+
+
 @staff_required
 def case_detail(request, pk):
-    case = _visible(request, PenaltyCase, pk)
+    case = _visible(request, PenaltyCase, pk, related=("institution__region", "department__region"))
     user = request.user
     return render(
         request,
@@ -452,95 +630,39 @@ def case_detail(request, pk):
         {
             "case": case,
             **selectors.case_page(case=case),
+            **case_progress.case_records(case),
+            "clock": case_progress.case_clock(case),
+            "money": case_progress.case_money(case),
+            "actions": case_actions(user, case),
             "can_work": permissions.can_work_case(user, case),
             "can_decide": permissions.can_decide_case(user, case),
-            "evidence_form": forms.EvidenceForm(),
-            "rights_form": forms.RightsForm(),
-            "statement_form": forms.StatementForm(
-                initial={"statement": case.statement, "hearing_requested": case.hearing_requested}
-            ),
-            "decision_form": forms.DecisionForm(initial={"facts": case.investigation_findings}),
-            "penalty_formset": forms.PenaltyFormSet(prefix=forms.PENALTY_PREFIX),
-            "execute_form": forms.ExecuteForm(),
-            "reason_form": forms.ReasonForm(),
         },
     )
-
-
-# step → (form class or None, service call (user, case_id, cleaned data), success message)
-_CASE_STEPS = {
-    "review": (None, lambda u, pk, d: services.case_review(actor=u, case_id=pk), _lazy("已进入初核。")),
-    "file": (None, lambda u, pk, d: services.case_file(actor=u, case_id=pk), _lazy("已立案。")),
-    "drop": (
-        forms.ReasonForm,
-        lambda u, pk, d: services.case_drop(actor=u, case_id=pk, reason=d["reason"]),
-        _lazy("已决定不予立案。"),
-    ),
-    "investigate": (
-        None,
-        lambda u, pk, d: services.case_investigate(actor=u, case_id=pk),
-        _lazy("已开始调查取证。"),
-    ),
-    "evidence": (
-        forms.EvidenceForm,
-        lambda u, pk, d: services.case_evidence_add(
-            actor=u, case_id=pk, description=d["description"], file=d["file"]
-        ),
-        _lazy("证据已提交。"),
-    ),
-    "rights": (
-        forms.RightsForm,
-        lambda u, pk, d: services.case_notify_rights(
-            actor=u, case_id=pk, findings=d["findings"], proposed_penalties=d["proposed_penalties"]
-        ),
-        _lazy("已告知陈述申辩/听证权利。"),
-    ),
-    "statement": (
-        forms.StatementForm,
-        lambda u, pk, d: services.case_record_statement(
-            actor=u, case_id=pk, statement=d["statement"], hearing_requested=d["hearing_requested"]
-        ),
-        _lazy("陈述申辩已记录。"),
-    ),
-    "decide": (
-        forms.DecisionForm,
-        lambda u, pk, d: services.case_decide(
-            actor=u, case_id=pk, facts=d["facts"], penalties=d["penalties"]
-        ),
-        _lazy("处罚决定已作出并编号，PDF正在生成。"),
-    ),
-    "execute": (
-        forms.ExecuteForm,
-        lambda u, pk, d: services.case_execute(actor=u, case_id=pk, note=d["note"]),
-        _lazy("执行情况已记录。"),
-    ),
-    "close": (None, lambda u, pk, d: services.case_close(actor=u, case_id=pk), _lazy("已结案。")),
-}
 
 
 @staff_required
 @require_POST
 def case_step(request, pk, step):
-    case = _visible(request, PenaltyCase, pk)
-    if step not in _CASE_STEPS:
+    case = _visible(request, PenaltyCase, pk, related=("institution__region", "department__region"))
+    action = CASE_ACTIONS_BY_STEP.get(step)
+    if action is None:
         raise Http404
-    form_class, call, success = _CASE_STEPS[step]
+    if not _may(request.user, case, action.who):
+        raise PermissionDenied(_("您不能办理该步骤。"))
     data = {}
-    if step == "decide" and not permissions.can_decide_case(request.user, case):
-        raise PermissionDenied(_("只有承办部门负责人可以作出处罚决定。"))
-    if form_class is not None:
-        form = form_class(request.POST, request.FILES)
-        errors = [] if form.is_valid() else [str(e) for errors in form.errors.values() for e in errors]
-        if step == "decide":
+    if action.form is not None:
+        form = _action_form(action, case, request.POST, request.FILES)
+        errors = [] if form.is_valid() else _form_errors(form)
+        if action.penalties:
             penalties = forms.PenaltyFormSet(request.POST, prefix=forms.PENALTY_PREFIX)
             errors += [] if penalties.is_valid() else penalties.error_list()
         if errors:
             messages.error(request, "；".join(errors))
             return redirect(case)
         data = dict(form.cleaned_data)
-        if step == "decide":
+        if action.penalties:
             data["penalties"] = penalties.penalties()
-    return _act(request, case, lambda: call(request.user, case.pk, data), success)
+    return _act(request, case, lambda: action.call(request.user, case.pk, data), action.success)
 
 
 @staff_required
@@ -550,10 +672,62 @@ def case_serve(request, pk):
         request,
         case,
         allowed=permissions.can_work_case(request.user, case),
-        title=_("送达行政处罚决定书"),
+        title=_("送达%(title)s") % {"title": case.decision.get_kind_display()} if case.decided_at
+        else _("送达行政处罚决定书"),
         serve=lambda data: services.case_serve(actor=request.user, case_id=case.pk, data=data),
         served=(ServedDocument.PENALTY_DECISION, case.decision.pk) if hasattr(case, "decision") else None,
     )
+
+
+@staff_required
+def case_serve_rights(request, pk):
+    case = _visible(request, PenaltyCase, pk)
+    return _serve_page(
+        request,
+        case,
+        allowed=permissions.can_work_case(request.user, case),
+        title=_("送达行政处罚事先告知书"),
+        serve=lambda data: services.case_serve_rights_notice(actor=request.user, case_id=case.pk, data=data),
+    )
+
+
+# ---- interviews (约谈) ---------------------------------------------------------------------------------
+
+
+@staff_required
+def interview_list(request):
+    rows = (
+        Interview.objects.filter(department_id=request.user.department_id)
+        .select_related("institution", "case")
+        .order_by("-held_at", "-id")[:100]
+    )
+    return render(request, "penalties/interview_list.html", {"rows": rows})
+
+
+@staff_required
+def interview_new(request, institution_id):
+    institution = _institution_for_drafting(request, institution_id)
+    form = forms.InterviewForm(request.POST or None, initial={"case": request.GET.get("case")})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        case_id = data.pop("case")
+        with service_call(request, form, success=_("约谈记录已保存。")) as call:
+            interview = services.interview_record(
+                actor=request.user, institution_id=institution.pk, case_id=case_id, **data
+            )
+        if call.ok:
+            return redirect(interview)
+    return render(
+        request, "penalties/simple_form.html", {"form": form, "title": _("记录约谈"), "institution": institution}
+    )
+
+
+@staff_required
+def interview_detail(request, pk):
+    interview = get_object_or_404(Interview.objects.select_related("institution__region", "department", "case"), pk=pk)
+    if not permissions.can_view(request.user, interview):
+        raise PermissionDenied(_("该记录不在您的管辖范围内。"))
+    return render(request, "penalties/interview_detail.html", {"interview": interview})
 
 
 @staff_required

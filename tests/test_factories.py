@@ -118,7 +118,8 @@ def test_notice_reaches_every_status(users, institution, status):
 def test_case_reaches_every_status(users, institution, status):
     case = PenaltyCaseFactory(institution=institution, status=status)
     assert case.status == status and case.opened_by == users["education_inspector"]
-    decided = status in (CaseStatus.DECIDED, CaseStatus.SERVED, CaseStatus.EXECUTED, CaseStatus.CLOSED)
+    decided = status in (CaseStatus.DECIDED, CaseStatus.SERVED, CaseStatus.ENFORCEMENT, CaseStatus.EXECUTED,
+                         CaseStatus.CLOSED)
     assert Decision.objects.filter(case=case).exists() is decided
     assert (case.statement_recorded_at is not None) is decided
 

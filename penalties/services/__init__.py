@@ -4,6 +4,9 @@
 - `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
 - `proofs`: the 送达回证 printed before service for one or several documents, and consent to electronic service;
 - `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
+- the steps of a penalty case apart from `cases`: `records` (笔录), `hearings` (听证), `reviews` (法制审核,
+  集体讨论), `execution` (payments, surcharge, reminder, court), `interviews` (约谈), `provisions` (the library
+  of provisions: kinds and fine ranges, illegal income); `case_documents` gives each new document's context;
 - `common`: the audit snapshot, clock and validators they share.
 
 Each transition is one function: it locks the row (select_for_update), checks the allowed source statuses, sets
@@ -14,7 +17,9 @@ Callers import from here: `from penalties.services import order_approve`.
 
 from .cases import (
     REVOCABLE_LICENCE_KINDS,
+    case_adjudicate,
     case_close,
+    case_conclude_investigation,
     case_decide,
     case_drop,
     case_evidence_add,
@@ -23,11 +28,19 @@ from .cases import (
     case_investigate,
     case_notify_rights,
     case_open,
+    case_period_extend,
+    case_period_resume,
+    case_period_suspend,
     case_record_statement,
     case_review,
     case_serve,
+    case_serve_rights_notice,
+    decision_record_credit_sanction,
 )
 from .common import validate_deadline
+from .execution import case_apply_enforcement, case_remind, payment_record
+from .hearings import hearing_absent, hearing_hold, hearing_notify, hearing_recusal, hearing_report, hearing_request
+from .interviews import interview_record
 from .numbering import DEFAULT_KIND_WORDS, format_number, number_pattern
 from .orders import (
     order_approve,
@@ -47,12 +60,18 @@ from .proofs import (
     service_proof_prepare,
     service_proof_serve,
 )
+from .provisions import illegal_income, provision_check_penalty
+from .records import case_record_add
+from .reviews import discussion_record, legal_review_record
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
     "DEFAULT_KIND_WORDS",
     "REVOCABLE_LICENCE_KINDS",
+    "case_adjudicate",
+    "case_apply_enforcement",
     "case_close",
+    "case_conclude_investigation",
     "case_decide",
     "case_drop",
     "case_evidence_add",
@@ -61,11 +80,28 @@ __all__ = [
     "case_investigate",
     "case_notify_rights",
     "case_open",
+    "case_period_extend",
+    "case_period_resume",
+    "case_period_suspend",
+    "case_record_add",
     "case_record_statement",
+    "case_remind",
     "case_review",
     "case_serve",
     "format_number",
     "number_pattern",
+    "case_serve_rights_notice",
+    "decision_record_credit_sanction",
+    "discussion_record",
+    "hearing_absent",
+    "hearing_hold",
+    "hearing_notify",
+    "hearing_recusal",
+    "hearing_report",
+    "hearing_request",
+    "illegal_income",
+    "interview_record",
+    "legal_review_record",
     "order_approve",
     "order_cancel",
     "order_draft",
@@ -75,6 +111,8 @@ __all__ = [
     "order_item_close",
     "order_mark_overdue",
     "order_serve",
+    "payment_record",
+    "provision_check_penalty",
     "refund_record",
     "servable_documents",
     "service_consent_record",

@@ -21,9 +21,10 @@ from inspections import services as inspections
 from inspections.models import AnswerResult, InspectionKind, ProblemItem, Visit, VisitOutcome
 from institutions.models import Institution, LicenceStanding, OperatingState
 from penalties import services as penalties
-from penalties.models import CaseSource, ClosingMethod, ServiceMethod
+from penalties.models import CaseSource, ClosingMethod, LegalQualification, Provision, ServiceMethod
 from publicity import services as publicity
 from publicity.models import BlackCategory, ListKind
+from regulator.calendar import add_working_days
 from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Department, DepartmentKind, Region, User
 
@@ -251,8 +252,168 @@ class _Cases:
                                    source_visit=visit, summary="检查发现超前超标培训、违规收费，拟立案查处。",
                                    now=opened)
         penalties.case_review(actor=inspector, case_id=case.pk, now=opened + datetime.timedelta(hours=1))
-        penalties.case_file(actor=head, case_id=case.pk, now=opened + datetime.timedelta(days=1))
+        penalties.case_file(actor=head, case_id=case.pk, violation_ended_on=timezone.localdate(at),
+                            now=opened + datetime.timedelta(days=1))
         penalties.case_investigate(actor=inspector, case_id=case.pk, now=opened + datetime.timedelta(days=2))
+        self.penalty_cases()
+
+    # ---- penalty cases at every step of the procedure (issue 12) --------------------------------------
+    def _case(self, *, target: str, days_ago: int, penalties_rows, summary: str, outcome="penalty", hearing=False,
+              income=None, source=CaseSource.COMPLAINT):
+        """A case opened `days_ago` days ago and walked through the services to `target` on a realistic
+        timeline: filed the next day, investigated for a week, told, served, decided after the statement period."""
+        inspector, head = self.user("edu_inspector"), self.user("edu_head")
+        institution = self.pick()
+        self.used.add(institution.pk)
+        t = self.ago(days_ago)
+        step = lambda days, hours=0: t + datetime.timedelta(days=days, hours=hours)  # noqa: E731
+        case = penalties.case_open(actor=inspector, institution_id=institution.pk, source=source, summary=summary,
+                                   source_reference=f"JB{self.today:%Y}-{len(self.used):04d}", now=t)
+        order = ["lead", "preliminary_review", "filed", "investigation", "investigated", "proposed", "told", "served",
+                 "hearing", "heard", "reviewed", "decided", "decision_served", "paid", "executed", "closed"]
+        reach = order.index(target)
+
+        def upto(name):
+            return reach >= order.index(name)
+
+        if upto("preliminary_review"):
+            penalties.case_review(actor=inspector, case_id=case.pk, now=step(0, 1))
+        if upto("filed"):
+            penalties.case_file(actor=head, case_id=case.pk, violation_ended_on=timezone.localdate(t)
+                                - datetime.timedelta(days=20), now=step(1))
+        if upto("investigation"):
+            penalties.case_investigate(actor=inspector, case_id=case.pk, now=step(2))
+            penalties.case_record_add(
+                actor=inspector, case_id=case.pk, kind="on_site", started_at=step(2), ended_at=step(2, 1),
+                place=institution.address or "机构经营场所", officers="王志强（37010201）、李秀梅（37010202）",
+                subject_name="机构负责人", subject_role="负责人", content="现场检查发现在培学员14名，收费台账一本。",
+                now=step(2, 2))
+            penalties.case_record_add(
+                actor=inspector, case_id=case.pk, kind="inquiry", started_at=step(3), ended_at=step(3, 1),
+                place="区教育局询问室", officers="王志强（37010201）、李秀梅（37010202）", subject_name="机构负责人",
+                subject_role="负责人", content="问：收费情况？答：共收取学费四万余元，已退还大部分。", now=step(3, 2))
+        if upto("investigated"):
+            taken, refunded = income or (None, None)
+            penalties.case_conclude_investigation(
+                actor=inspector, case_id=case.pk, income_taken=taken, refunds_made=refunded,
+                report=summary + "经调查，事实清楚，证据确凿。", now=step(8))
+        if upto("proposed"):
+            penalties.case_adjudicate(actor=head, case_id=case.pk, outcome=outcome, reason="事实清楚，证据确凿。",
+                                      penalties=penalties_rows if outcome == "penalty" else (), now=step(9))
+        if upto("told"):
+            penalties.case_notify_rights(actor=inspector, case_id=case.pk, now=step(10))
+        if upto("served"):
+            penalties.case_serve_rights_notice(actor=inspector, case_id=case.pk, data=self.serve_data(step(10, 3)),
+                                               now=step(10, 4))
+        served_on = timezone.localdate(step(10, 3))
+        decide_at = step(18)
+        if hearing and upto("hearing"):
+            penalties.hearing_request(actor=inspector, case_id=case.pk, requested_on=served_on + datetime.timedelta(1),
+                                      now=step(11))
+            hearing_day = add_working_days(served_on + datetime.timedelta(1), 8)
+            penalties.hearing_notify(
+                actor=inspector, case_id=case.pk, scheduled_for=datetime.datetime.combine(
+                    hearing_day, datetime.time(9), tzinfo=timezone.get_current_timezone()),
+                place="历下区教育局三楼会议室", chair=self.user("edu_inspector2"), members="记录员：刘晓燕",
+                notice_served_on=served_on + datetime.timedelta(1), now=step(11, 2))
+            if upto("heard"):
+                held = datetime.datetime.combine(hearing_day, datetime.time(10), tzinfo=timezone.get_current_timezone())
+                penalties.hearing_hold(actor=inspector, case_id=case.pk, party_signed=True, now=held,
+                                       record="调查人员陈述事实和证据；当事人申辩称已退还全部费用，请求从轻处理。")
+                penalties.hearing_report(actor=self.user("edu_inspector2"), case_id=case.pk,
+                                         report="当事人申辩理由不能成立，建议维持拟处罚意见。",
+                                         now=held + datetime.timedelta(hours=3))
+                decide_at = held + datetime.timedelta(days=2)
+        elif upto("hearing"):
+            penalties.case_record_statement(actor=inspector, case_id=case.pk,
+                                            statement="对违法事实无异议，请求从轻处罚。",
+                                            now=step(11))
+        if upto("reviewed"):
+            penalties.legal_review_record(actor=self.user("joint_office"), case_id=case.pk, conclusion="agree",
+                                          opinion="事实清楚，证据确凿，程序合法，适用依据正确，处罚适当。",
+                                          now=decide_at)
+            penalties.discussion_record(actor=head, case_id=case.pk, held_at=decide_at,
+                                        attendees="张建国、李秀梅、刘晓燕",
+                                        conclusion="同意拟处罚意见。", now=decide_at)
+        if upto("decided"):
+            kind = "no_penalty" if outcome == "no_penalty" else "penalty"
+            penalties.case_decide(
+                actor=head, case_id=case.pk, facts=summary, penalties=penalties_rows if kind == "penalty" else (),
+                kind=kind, no_penalty_ground="first_minor" if kind == "no_penalty" else "",
+                statement_adopted=False, statement_reasons="当事人所述情节不属于法定从轻情形。",
+                correction_order="立即停止违规培训行为，并于十五日内整改到位。",
+                now=decide_at + datetime.timedelta(hours=1))
+        if upto("decision_served"):
+            penalties.case_serve(actor=inspector, case_id=case.pk, data=self.serve_data(step(21 if hearing else 19)),
+                                 now=step(21 if hearing else 19))
+        return case
+
+    def penalty_cases(self) -> None:
+        """One case at every step (the investigation case above is the fourth), a hearing case, the branches."""
+        p = {(row.law, row.article): row.pk for row in Provision.objects.filter(paragraph="")}
+        art18 = p[("校外培训行政处罚暂行办法", "第十八条")]
+        art62 = p[("民办教育促进法", "第六十二条")]
+        fine = [{"kind": "warning", "provision_id": art18}, {"kind": "fine", "amount": Decimal("20000"),
+                                                              "provision_id": art18}]
+        revoke = [{"kind": "warning", "provision_id": art62}, {"kind": "licence_revocation", "provision_id": art62}]
+        LegalQualification.objects.get_or_create(user=self.user("joint_office"),
+                                                 defaults={"certificate": "A20183701020001", "granted_on": self.today})
+        self._case(target="lead", days_ago=1, penalties_rows=fine, summary="举报该机构在居民楼内开展学科类培训。")
+        self._case(target="preliminary_review", days_ago=3, penalties_rows=fine, summary="举报该机构超前超标培训。")
+        self._case(target="filed", days_ago=4, penalties_rows=fine, summary="检查发现聘用无教师资格人员。")
+        self._case(target="investigated", days_ago=12, penalties_rows=fine, income=(Decimal("46580"), Decimal("43580")),
+                   summary="未经审批擅自开展学科类校外培训。")
+        self._case(target="proposed", days_ago=14, penalties_rows=fine, summary="以“托管”名义开展学科类培训。")
+        self._case(target="told", days_ago=15, penalties_rows=fine, summary="以“研学”名义有偿组织学科类培训。")
+        self._case(target="served", days_ago=11, penalties_rows=fine, summary="通过直播平台有偿开展学科类培训。")
+        self._case(target="hearing", days_ago=13, penalties_rows=revoke, hearing=True,
+                   summary="出租、出借办学许可证。")
+        self._case(target="reviewed", days_ago=32, penalties_rows=revoke, hearing=True,
+                   summary="发布虚假招生广告，骗取钱财。")
+        self._case(target="decided", days_ago=20, penalties_rows=fine, summary="在宾馆内有偿开展学科类培训。")
+        self._case(target="decision_served", days_ago=22, penalties_rows=fine,
+                   summary="以“家政服务”名义开展学科类培训。")
+        # Served months ago, the fine unpaid: the written reminder served, then the court applied to.
+        overdue = self._case(target="decision_served", days_ago=215, penalties_rows=fine,
+                             summary="以“思维训练”名义开展学科类培训。")
+        inspector = self.user("edu_inspector")
+        reminded = self.ago(180)
+        penalties.case_remind(actor=inspector, case_id=overdue.pk, served_on=timezone.localdate(reminded), now=reminded)
+        penalties.case_apply_enforcement(actor=inspector, case_id=overdue.pk, court="济南市历下区人民法院",
+                                         now=self.now)
+        executed = self._case(target="decision_served", days_ago=40, penalties_rows=fine,
+                              summary="在写字楼内有偿开展学科类培训。")
+        paid = self.ago(15)
+        penalties.payment_record(actor=inspector, case_id=executed.pk, amount=Decimal("20000"),
+                                 paid_on=timezone.localdate(paid), receipt="鲁财缴0012345", now=paid)
+        penalties.case_execute(actor=inspector, case_id=executed.pk, note="罚款已缴清。", now=self.ago(14))
+        closed = self._case(target="decision_served", days_ago=60, penalties_rows=fine,
+                            summary="以“素质拓展”名义开展学科类培训。")
+        paid = self.ago(35)
+        penalties.payment_record(actor=inspector, case_id=closed.pk, amount=Decimal("20000"),
+                                 paid_on=timezone.localdate(paid), receipt="鲁财缴0012001", now=paid)
+        penalties.case_execute(actor=inspector, case_id=closed.pk, note="罚款已缴清。", now=self.ago(34))
+        penalties.case_close(actor=self.user("edu_head"), case_id=closed.pk, report="处罚决定已执行完毕，予以结案。",
+                             now=self.ago(30))
+        no_penalty = self._case(target="decision_served", days_ago=30, penalties_rows=(), outcome="no_penalty",
+                                summary="初次在节假日组织学科类培训，已及时改正。")
+        penalties.case_close(actor=self.user("edu_head"), case_id=no_penalty.pk,
+                             report="不予行政处罚决定已送达，结案。",
+                             now=self.ago(5))
+        for outcome, summary, extra in [("withdraw", "举报不实，违法事实不能成立。", {}),
+                                        ("refer", "涉嫌以培训为名非法集资。",
+                                         {"referred_to": "济南市公安局历下区分局"})]:
+            case = self._case(target="investigated", days_ago=25, penalties_rows=(), summary=summary)
+            penalties.case_adjudicate(actor=self.user("edu_head"), case_id=case.pk, outcome=outcome, reason=summary,
+                                      now=self.ago(10), **extra)
+        dropped = self._case(target="preliminary_review", days_ago=6, penalties_rows=(),
+                             summary="匿名举报，无具体线索。")
+        penalties.case_drop(actor=self.user("edu_head"), case_id=dropped.pk, reason="经初核，无违法事实。",
+                            now=self.ago(5))
+        penalties.interview_record(
+            actor=inspector, institution_id=self.pick().pk, held_at=self.ago(2, hour=15), place="历下区教育局会议室",
+            staff="王志强、李秀梅", interviewees="机构法定代表人", said="指出其收费公示不规范、培训结束时间晚于21:00。",
+            promised="三日内整改收费公示，严格执行培训时间规定。", now=self.ago(2, hour=16))
 
     # ---- publicity ---------------------------------------------------------------------------------
     def lists(self) -> None:

@@ -23,7 +23,13 @@ from .organisation import (
     joint_office_for,
     staff,
 )
-from .penalties import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory, serve_data
+from .penalties import (
+    PenaltyCaseFactory,
+    RectificationOrderFactory,
+    SuspensionNoticeFactory,
+    ensure_provisions,
+    serve_data,
+)
 from .publicity import ListEntryFactory, ReportFactory
 from .register import InstitutionFactory, LicenceFactory, SiteFactory, TeacherFactory, valid_credit_code
 
@@ -35,6 +41,7 @@ __all__ = [
     "ListEntryFactory",
     "NotificationFactory",
     "PenaltyCaseFactory",
+    "ensure_provisions",
     "RectificationOrderFactory",
     "RegionFactory",
     "ReportFactory",

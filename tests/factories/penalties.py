@@ -17,9 +17,11 @@ the first step's `now`. The chaser's own steps (overdue, escalated) happen at 01
 """
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import factory
+from django.apps import apps
 from django.utils import timezone
 
 from penalties import conf, services
@@ -29,6 +31,7 @@ from penalties.models import (
     OrderStatus,
     PenaltyCase,
     PenaltyKind,
+    Provision,
     RectificationOrder,
     SuspensionNotice,
     SuspensionStatus,
@@ -191,25 +194,75 @@ class SuspensionNoticeFactory(factory.django.DjangoModelFactory):
         return notice
 
 
-# The statuses of a case in the order the procedure reaches them (dropped branches off the lead).
+# The statuses of a case in the order the procedure reaches them (dropped branches off the lead; withdrawn and
+# referred off the investigated case; enforcement off the served one).
 CASE_PATH = [
     CaseStatus.LEAD,
     CaseStatus.PRELIMINARY_REVIEW,
     CaseStatus.FILED,
     CaseStatus.INVESTIGATION,
+    CaseStatus.INVESTIGATED,
+    CaseStatus.PROPOSED,
     CaseStatus.NOTICE_OF_RIGHTS,
     CaseStatus.DECIDED,
     CaseStatus.SERVED,
     CaseStatus.EXECUTED,
     CaseStatus.CLOSED,
 ]
+BRANCHES = {
+    CaseStatus.DROPPED: CaseStatus.LEAD,
+    CaseStatus.WITHDRAWN: CaseStatus.INVESTIGATED,
+    CaseStatus.REFERRED: CaseStatus.INVESTIGATED,
+    CaseStatus.ENFORCEMENT: CaseStatus.SERVED,
+}
+
+# The penalty article a factory penalty cites when the test names none (laws as seeded by penalties 0005).
+DEFAULT_PROVISIONS = {
+    PenaltyKind.WARNING: ("民办教育促进法", "第六十二条"),
+    PenaltyKind.CONFISCATION: ("民办教育促进法", "第六十二条"),
+    PenaltyKind.STOP_ENROLMENT: ("民办教育促进法", "第六十二条"),
+    PenaltyKind.LICENCE_REVOCATION: ("民办教育促进法", "第六十二条"),
+    PenaltyKind.FINE: ("校外培训行政处罚暂行办法", "第十八条"),
+    PenaltyKind.STOP_RUNNING: ("校外培训行政处罚暂行办法", "第十七条"),
+    PenaltyKind.TRADE_RESTRICTION: ("校外培训行政处罚暂行办法", "第二十条"),
+}
+
+
+def ensure_provisions() -> None:
+    """The data migration's library of provisions; transactional tests flush it, so load it again when missing
+    (loading is idempotent)."""
+    if not Provision.objects.exists():
+        migration = importlib.import_module("penalties.migrations.0005_seed_provisions")
+        migration.load(apps, None)
+
+
+def provision(law: str, article: str) -> Provision:
+    ensure_provisions()
+    return Provision.objects.get(law=law, article=article, paragraph="")
+
+
+def penalty_rows(penalties) -> list[dict]:
+    """Factory penalties ({"kind", "amount"[, "provision": (law, article) or Provision], …}) as the services take
+    them: each cites a penalty article (the kind's default when none is named) and no free-text supplement."""
+    rows = []
+    for raw in penalties:
+        row = {k: v for k, v in raw.items() if k != "legal_basis"}
+        cited = row.pop("provision", None) or DEFAULT_PROVISIONS[row["kind"]]
+        row["provision_id"] = (cited if isinstance(cited, Provision) else provision(*cited)).pk
+        if row["kind"] == PenaltyKind.TRADE_RESTRICTION:
+            row.setdefault("period_months", 12)
+        rows.append(row)
+    return rows
 
 
 class PenaltyCaseFactory(factory.django.DjangoModelFactory):
-    """A case opened by an inspector and walked to `status`; its head files, decides and closes.
+    """A case opened by an inspector and walked to `status`; its head files, adjudicates, decides and closes.
 
-    The party's statement is recorded on the way to a decision; a case left in notice_of_rights still awaits
-    it unless `statement_recorded=True`. `penalties` are the decision's."""
+    On the way: the violation ended 30 days before `now`; one 询问笔录; the investigation report (with the
+    illegal income when `income_taken` is given); the head proposes `penalties` (rows of penalty_rows); the
+    事先告知书 is served at `now`. A case left in notice_of_rights is still in its statement period unless
+    `statement_recorded=True` (the party states and waives the rest). `penalties` are the decision's too.
+    ENFORCEMENT is reached with a fine: served 200 days before `now`, reminded 170 days before, applied at `now`."""
 
     class Meta:
         model = PenaltyCase
@@ -218,12 +271,17 @@ class PenaltyCaseFactory(factory.django.DjangoModelFactory):
         preliminary_review = factory.Trait(status=CaseStatus.PRELIMINARY_REVIEW)
         filed = factory.Trait(status=CaseStatus.FILED)
         investigation = factory.Trait(status=CaseStatus.INVESTIGATION)
+        investigated = factory.Trait(status=CaseStatus.INVESTIGATED)
+        proposed = factory.Trait(status=CaseStatus.PROPOSED)
         notice_of_rights = factory.Trait(status=CaseStatus.NOTICE_OF_RIGHTS)
         decided = factory.Trait(status=CaseStatus.DECIDED)
         served = factory.Trait(status=CaseStatus.SERVED)
+        enforcement = factory.Trait(status=CaseStatus.ENFORCEMENT)
         executed = factory.Trait(status=CaseStatus.EXECUTED)
         closed = factory.Trait(status=CaseStatus.CLOSED)
         dropped = factory.Trait(status=CaseStatus.DROPPED)
+        withdrawn = factory.Trait(status=CaseStatus.WITHDRAWN)
+        referred = factory.Trait(status=CaseStatus.REFERRED)
 
     institution = factory.SubFactory(InstitutionFactory)
     department = factory.LazyAttribute(lambda o: department_for(o.institution.region_id))
@@ -235,42 +293,84 @@ class PenaltyCaseFactory(factory.django.DjangoModelFactory):
     source_visit = None
     source_reference = ""
     statement = "对调查事实无异议"
-    hearing_requested = False
     statement_recorded = False
-    penalties = ({"kind": PenaltyKind.WARNING, "legal_basis": "《民办教育促进法》第六十二条"},)
+    income_taken = None
+    refunds_made = None
+    penalties = ({"kind": PenaltyKind.WARNING},)
     now = factory.LazyFunction(timezone.now)
 
     @classmethod
-    def _create(cls, model_class, *, institution, department, opened_by, head, status, statement, hearing_requested,
-                statement_recorded, penalties, now, **kwargs):
+    def _create(cls, model_class, *, institution, department, opened_by, head, status, statement,
+                statement_recorded, income_taken, refunds_made, penalties, now, **kwargs):
         assert opened_by.department_id == department.pk, "cases are opened by their department's staff"
-        case = services.case_open(actor=opened_by, institution_id=institution.pk, now=now, **kwargs)
-        reached = CaseStatus.LEAD if status == CaseStatus.DROPPED else status
+        enforcement = status == CaseStatus.ENFORCEMENT
+        if enforcement and not any(r["kind"] == PenaltyKind.FINE for r in penalties):
+            penalties = [*penalties, {"kind": PenaltyKind.FINE, "amount": Decimal("10000")}]
+        rows = penalty_rows(penalties)
+        start = now - datetime.timedelta(days=200) if enforcement else now
+        case = services.case_open(actor=opened_by, institution_id=institution.pk, now=start, **kwargs)
+        reached = BRANCHES.get(status, status)
+        record = lambda: services.case_record_add(  # noqa: E731
+            actor=opened_by, case_id=case.pk, kind="inquiry", started_at=start - datetime.timedelta(hours=2),
+            ended_at=start - datetime.timedelta(hours=1), place="机构办公室", officers="张三（执法证号37010001）",
+            subject_name="王某", subject_role="法定代表人", content="问：……答：……", now=start)
         steps = {
-            CaseStatus.PRELIMINARY_REVIEW: lambda: services.case_review(actor=opened_by, case_id=case.pk, now=now),
-            CaseStatus.FILED: lambda: services.case_file(actor=head, case_id=case.pk, now=now),
-            CaseStatus.INVESTIGATION: lambda: services.case_investigate(actor=opened_by, case_id=case.pk, now=now),
-            CaseStatus.NOTICE_OF_RIGHTS: lambda: services.case_notify_rights(
-                actor=opened_by, case_id=case.pk, findings="经查，该机构超标准收费", proposed_penalties="警告",
-                now=now),
+            CaseStatus.PRELIMINARY_REVIEW: lambda: services.case_review(actor=opened_by, case_id=case.pk, now=start),
+            CaseStatus.FILED: lambda: services.case_file(
+                actor=head, case_id=case.pk, violation_ended_on=timezone.localdate(start) - datetime.timedelta(days=30),
+                now=start),
+            CaseStatus.INVESTIGATION: lambda: services.case_investigate(actor=opened_by, case_id=case.pk, now=start),
+            CaseStatus.INVESTIGATED: lambda: (record(), services.case_conclude_investigation(
+                actor=opened_by, case_id=case.pk, report="经查，该机构超标准收费", income_taken=income_taken,
+                refunds_made=refunds_made, now=start)),
+            CaseStatus.PROPOSED: lambda: services.case_adjudicate(
+                actor=head, case_id=case.pk, outcome="penalty", reason="事实清楚，证据确凿", penalties=rows, now=start),
+            CaseStatus.NOTICE_OF_RIGHTS: lambda: (
+                services.case_notify_rights(actor=opened_by, case_id=case.pk, now=start),
+                services.case_serve_rights_notice(actor=opened_by, case_id=case.pk, data=serve_data(start), now=start),
+            ),
             CaseStatus.DECIDED: lambda: services.case_decide(
-                actor=head, case_id=case.pk, facts="经查，该机构超标准收费", penalties=list(penalties), now=now),
-            CaseStatus.SERVED: lambda: services.case_serve(actor=opened_by, case_id=case.pk, data=serve_data(now),
-                                                          now=now),
-            CaseStatus.EXECUTED: lambda: services.case_execute(actor=opened_by, case_id=case.pk, note="已执行完毕",
-                                                              now=now),
-            CaseStatus.CLOSED: lambda: services.case_close(actor=head, case_id=case.pk, now=now),
+                actor=head, case_id=case.pk, facts="经查，该机构超标准收费", penalties=rows,
+                statement_adopted=True if statement else None, now=start),
+            CaseStatus.SERVED: lambda: services.case_serve(
+                actor=opened_by, case_id=case.pk, data=serve_data(start), now=start),
+            CaseStatus.EXECUTED: lambda: services.case_execute(
+                actor=opened_by, case_id=case.pk, note="已执行完毕", now=start),
+            CaseStatus.CLOSED: lambda: services.case_close(
+                actor=head, case_id=case.pk, report="处罚决定已执行完毕，予以结案", now=start),
         }
         record_statement = lambda: services.case_record_statement(  # noqa: E731
-            actor=opened_by, case_id=case.pk, statement=statement, hearing_requested=hearing_requested, now=now)
+            actor=opened_by, case_id=case.pk, statement=statement, waived=True, now=start)
         for step in CASE_PATH[1 : CASE_PATH.index(reached) + 1]:
             if step == CaseStatus.DECIDED:
                 record_statement()
+            if step == CaseStatus.EXECUTED:
+                _pay_in_full(case, opened_by, start)
             steps[step]()
         if status == CaseStatus.NOTICE_OF_RIGHTS and statement_recorded:
             record_statement()
         if status == CaseStatus.DROPPED:
             services.case_drop(actor=head, case_id=case.pk, reason="证据不足，不予立案", now=now)
+        if status == CaseStatus.WITHDRAWN:
+            services.case_adjudicate(actor=head, case_id=case.pk, outcome="withdraw", reason="违法事实不能成立",
+                                     now=now)
+        if status == CaseStatus.REFERRED:
+            services.case_adjudicate(actor=head, case_id=case.pk, outcome="refer", reason="涉嫌非法吸收公众存款",
+                                     referred_to="历下区公安分局", now=now)
+        if enforcement:
+            reminded = now - datetime.timedelta(days=170)
+            services.case_remind(actor=opened_by, case_id=case.pk, served_on=timezone.localdate(reminded), now=reminded)
+            services.case_apply_enforcement(actor=opened_by, case_id=case.pk, court="历下区人民法院", now=now)
         case.refresh_from_db()
         assert case.status == status, f"the services left the case {case.status}, not {status}"
         return case
+
+
+def _pay_in_full(case, actor, now):
+    from penalties.services.execution import outstanding
+
+    case = PenaltyCase.objects.get(pk=case.pk)
+    due = outstanding(case, on=timezone.localdate(now))
+    if due:
+        services.payment_record(actor=actor, case_id=case.pk, amount=due, paid_on=timezone.localdate(now),
+                                receipt="NO.0001", now=now)

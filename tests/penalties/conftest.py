@@ -33,10 +33,21 @@ def served_order(institution, departments, users):
     )
 
 
-def decision_data(*rows, facts="事实") -> dict:
-    """The POST of the decision form: facts and a formset of (kind, amount, legal basis) rows."""
-    data = {"facts": facts, "penalties-TOTAL_FORMS": str(max(len(rows), 1)), "penalties-INITIAL_FORMS": "0"}
-    for i, (kind, amount, basis) in enumerate(rows):
-        data.update({f"penalties-{i}-kind": kind, f"penalties-{i}-amount": amount, f"penalties-{i}-legal_basis": basis})
-    return data
+_DEFAULT = object()
 
+
+def decision_data(*rows, facts="事实", kind="penalty", **extra) -> dict:
+    """The POST of the decision (or adjudication) form: facts and a formset of (kind, amount[, provision]) rows.
+    The provision is a (law, article) pair, None for none, or — left out — the kind's default article of the
+    factories (looked up in the database)."""
+    from tests.factories.penalties import DEFAULT_PROVISIONS, provision
+
+    data = {"facts": facts, "kind": kind, "penalties-TOTAL_FORMS": str(max(len(rows), 1)),
+            "penalties-INITIAL_FORMS": "0", "statement_adopted": "yes", **extra}
+    for i, (penalty, amount, *cited) in enumerate(rows):
+        cited = cited[0] if cited else _DEFAULT
+        if cited is _DEFAULT:
+            cited = DEFAULT_PROVISIONS.get(penalty)
+        pk = provision(*cited).pk if cited else ""
+        data.update({f"penalties-{i}-kind": penalty, f"penalties-{i}-amount": amount, f"penalties-{i}-provision": pk})
+    return data

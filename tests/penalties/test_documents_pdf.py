@@ -15,7 +15,8 @@ from penalties import services
 from penalties.models import Decision, DocumentKind, DocumentLetterhead, DocumentNumberPattern
 from penalties.pdf import render_document, review_body
 from regulator.models import DepartmentKind, RegionLevel
-from tests.factories import DepartmentFactory, RegionFactory, ensure_checklist
+from tests.factories import DepartmentFactory, RegionFactory, ensure_checklist, serve_data
+from tests.factories.penalties import provision
 from tests.inspections.conftest import answer_all, sign
 
 VERIFY = "https://example.org/verify/token/"
@@ -210,13 +211,18 @@ def test_decision(users, party, officers, tmp_path):
     head = users["education_head"]
     case = services.case_open(actor=officers, institution_id=party.pk, summary="违规收费", source="inspection")
     services.case_review(actor=officers, case_id=case.pk)
-    services.case_file(actor=head, case_id=case.pk)
+    services.case_file(actor=head, case_id=case.pk, violation_ended_on=timezone.localdate())
     services.case_investigate(actor=officers, case_id=case.pk)
-    services.case_notify_rights(actor=officers, case_id=case.pk, findings="事实", proposed_penalties="罚款")
-    services.case_record_statement(actor=officers, case_id=case.pk, statement="无异议", hearing_requested=False)
+    services.case_evidence_add(actor=officers, case_id=case.pk, description="收费台账")
+    services.case_conclude_investigation(actor=officers, case_id=case.pk, report="事实")
+    fine = [{"kind": "fine", "amount": Decimal("20000"),
+             "provision_id": provision("校外培训行政处罚暂行办法", "第十八条").pk}]
+    services.case_adjudicate(actor=head, case_id=case.pk, outcome="penalty", penalties=fine)
+    services.case_notify_rights(actor=officers, case_id=case.pk)
+    services.case_serve_rights_notice(actor=officers, case_id=case.pk, data=serve_data(timezone.now()))
+    services.case_record_statement(actor=officers, case_id=case.pk, statement="无异议", waived=True)
     decision = services.case_decide(
-        actor=head, case_id=case.pk, facts="该机构一次性收取超过三个月的费用",
-        penalties=[{"kind": "fine", "amount": Decimal("20000"), "legal_basis": "《校外培训行政处罚暂行办法》第十八条"}],
+        actor=head, case_id=case.pk, facts="该机构一次性收取超过三个月的费用", penalties=fine, statement_adopted=True
     )
     decision = Decision.objects.select_related("case__institution", "case__department__region").get(pk=decision.pk)
     texts = page_texts(render_document("decision", decision, verify_url=VERIFY), tmp_path)

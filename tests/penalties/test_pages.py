@@ -1,6 +1,7 @@
 """Pages: per-role permissions (403, nothing written), clear messages for bad input, pinned query counts."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -213,9 +214,10 @@ def test_case_steps_via_pages_and_negative_fine_message(
         opened_by=users["education_inspector"],
         status=CaseStatus.NOTICE_OF_RIGHTS,
         statement_recorded=True,
+        penalties=[{"kind": "fine", "amount": Decimal("5000")}],
     )
     assert education_inspector_client.get(f"/penalties/cases/{case.pk}/").status_code == 200
-    data = decision_data(("fine", "-100", "第十八条"))
+    data = decision_data(("fine", "-100"), statement_adopted="yes")
     assert education_inspector_client.post(f"/penalties/cases/{case.pk}/decide/", data).status_code == 403
     response = education_head_client.post(f"/penalties/cases/{case.pk}/decide/", data, follow=True)
     assert "不能为负数" in response.content.decode()
@@ -229,7 +231,7 @@ def test_case_steps_via_pages_and_negative_fine_message(
         f"/penalties/cases/{case.pk}/decide/", {**data, "penalties-0-amount": "5000"}, follow=True
     )
     case.refresh_from_db()
-    assert case.status == CaseStatus.DECIDED and "处罚决定已作出" in response.content.decode()
+    assert case.status == CaseStatus.DECIDED and "决定已作出" in response.content.decode()
     assert education_head_client.post(f"/penalties/cases/{case.pk}/nonsense/").status_code == 404
 
 
@@ -240,7 +242,8 @@ def test_wrong_state_step_is_a_message_not_a_500(users, institution, departments
         opened_by=users["education_inspector"],
         status=CaseStatus.CLOSED,
     )
-    response = education_head_client.post(f"/penalties/cases/{case.pk}/file/", follow=True)
+    response = education_head_client.post(f"/penalties/cases/{case.pk}/file/",
+                                          {"violation_ended_on": "2026-01-05"}, follow=True)
     assert response.status_code == 200 and "不能立案" in response.content.decode()
 
 

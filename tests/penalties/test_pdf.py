@@ -12,6 +12,8 @@ from penalties import services
 from penalties.models import Decision, RectificationOrder, SuspensionNotice
 from penalties.tasks import render_pdf
 from regulator.models import VerificationRecord
+from tests.factories import serve_data
+from tests.factories.penalties import provision
 
 
 def _text(name, tmp_path) -> str:
@@ -98,19 +100,18 @@ def test_decision_pdf(users, institution, tmp_path):
         actor=inspector, institution_id=institution.pk, summary="违规收费", source="inspection"
     )
     services.case_review(actor=inspector, case_id=case.pk)
-    services.case_file(actor=head, case_id=case.pk)
+    services.case_file(actor=head, case_id=case.pk, violation_ended_on=timezone.localdate())
     services.case_investigate(actor=inspector, case_id=case.pk)
-    services.case_notify_rights(actor=inspector, case_id=case.pk, findings="事实", proposed_penalties="罚款")
-    services.case_record_statement(
-        actor=inspector, case_id=case.pk, statement="无异议", hearing_requested=False
-    )
+    services.case_evidence_add(actor=inspector, case_id=case.pk, description="收费台账")
+    services.case_conclude_investigation(actor=inspector, case_id=case.pk, report="事实")
+    fine = [{"kind": "fine", "amount": Decimal("20000"),
+             "provision_id": provision("校外培训行政处罚暂行办法", "第十八条").pk}]
+    services.case_adjudicate(actor=head, case_id=case.pk, outcome="penalty", penalties=fine)
+    services.case_notify_rights(actor=inspector, case_id=case.pk)
+    services.case_serve_rights_notice(actor=inspector, case_id=case.pk, data=serve_data(timezone.now()))
+    services.case_record_statement(actor=inspector, case_id=case.pk, statement="无异议", waived=True)
     decision = services.case_decide(
-        actor=head,
-        case_id=case.pk,
-        facts="该机构一次性收取超过三个月的费用",
-        penalties=[
-            {"kind": "fine", "amount": Decimal("20000"), "legal_basis": "《校外培训行政处罚暂行办法》第十八条"}
-        ],
+        actor=head, case_id=case.pk, facts="该机构一次性收取超过三个月的费用", penalties=fine, statement_adopted=True
     )
     render_pdf.delay("decision", decision.pk)
     decision = Decision.objects.get(pk=decision.pk)

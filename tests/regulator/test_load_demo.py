@@ -25,7 +25,7 @@ from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, Re
 from regulator.demo.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
 from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
 from regulator.oversight import queue
-from tests.factories import ensure_checklist
+from tests.factories import ensure_checklist, ensure_provisions
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ def demo(django_db_setup, django_db_blocker):
 
         output = StringIO()
         ensure_checklist()  # a transactional test earlier in the session may have flushed the data migration's
+        ensure_provisions()  # likewise the library of provisions
         atomic = transaction.atomic()
         atomic.__enter__()
         call_command("load_demo", stdout=output)

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # The kind words of the new numbers (penalties.services.numbering.DEFAULT_KIND_WORDS at the time of writing).
-KIND_WORDS = {"rectification": "责改字", "suspension": "停办字", "penalty": "罚字"}
+KIND_WORDS = {"rectification": "责改字", "suspension": "停办字", "penalty": "罚字", "no_penalty": "不罚字"}
 NUMBERED = (
     ("RectificationOrder", "rectification", "penalties.rectificationorder", "rectification_order"),
     ("SuspensionNotice", "suspension", "penalties.suspensionnotice", "suspension_notice"),
@@ -23,7 +23,8 @@ def renumber(apps, schema_editor):
                                                                            else "case__department")
         for row in rows.iterator(chunk_size=500):
             department = row.case.department if model_name == "Decision" else row.department
-            number = f"{department.short_name or department.name}{KIND_WORDS[kind]}〔{row.year}〕第{row.serial}号"
+            word = KIND_WORDS["no_penalty" if getattr(row, "kind", "") == "no_penalty" else kind]
+            number = f"{department.short_name or department.name}{word}〔{row.year}〕第{row.serial}号"
             if number == row.number:
                 continue
             model.objects.filter(pk=row.pk).update(number=number)
@@ -36,7 +37,7 @@ def renumber(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('penalties', '0003_dashboard_indexes'),
+        ('penalties', '0007_move_old_penalty_kinds'),
         ('regulator', '0010_audit_append_only_trigger'),
     ]
 

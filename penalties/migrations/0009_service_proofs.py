@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('institutions', '0007_dashboard_indexes'),
-        ('penalties', '0004_number_patterns'),
+        ('penalties', '0008_number_patterns'),
         ('regulator', '0010_audit_append_only_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
