@@ -247,7 +247,11 @@ class OrderItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("问题"))
-    legal_basis = models.CharField(_("法律依据"), max_length=300)
+    # The provisions breached, picked from the library (法律条款库); legal_basis only supplements them.
+    provisions = models.ManyToManyField(
+        "Provision", verbose_name=_("违反的规定"), blank=True, related_name="order_items"
+    )
+    legal_basis = models.CharField(_("法律依据（补充）"), max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     closed_by = _user_fk(_("销号人"))

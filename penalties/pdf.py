@@ -86,11 +86,9 @@ def officers_of(*users) -> list[dict]:
 
 def _order_context(order) -> dict:
     visit = order.visit
-    items = list(order.items.all())
-    for item in items:
-        # The provision library (proc's Provision model), when the order item has links to it.
-        provisions = getattr(item, "provisions", None)
-        item.provision_list = list(provisions.all()) if provisions is not None else []
+    items = list(order.items.prefetch_related("provisions"))
+    for item in items:  # the provisions picked from the library, the free text printed after them
+        item.provision_list = list(item.provisions.all())
     if visit is not None:
         inspectors = [assignment.inspector for assignment in visit.assignments.select_related("inspector")]
         inspected_at = visit.started_at or visit.submitted_at

@@ -10,6 +10,8 @@ from regulator.paging import keyset_page
 
 from . import permissions
 from .models import (
+    Provision,
+    ProvisionRole,
     ORDER_RUNNING,
     CaseStatus,
     ElectronicServiceConsent,
@@ -79,7 +81,7 @@ def _history(obj, extra_types=()) -> list[AuditEvent]:
 
 def order_page(*, order: RectificationOrder) -> dict:
     return {
-        "items": list(order.items.select_related("closed_by").all()),
+        "items": list(order.items.select_related("closed_by").prefetch_related("provisions")),
         "extension": getattr(order, "extension", None) if order.original_deadline else None,
         "service": ServiceRecord.objects.filter(
             document_type=ServedDocument.RECTIFICATION_ORDER, document_id=order.pk
@@ -128,3 +130,8 @@ def inbox(*, user, unread_only: bool = False) -> QuerySet:
 def electronic_consents(*, institution_id: int) -> list:
     """The institution's consents to electronic service (电子送达确认书), newest first, withdrawn ones included."""
     return list(ElectronicServiceConsent.objects.filter(institution_id=institution_id).order_by("-consented_at")[:10])
+
+
+def obligation_provisions() -> list:
+    """The active obligation articles of the provision library, for picking an order item's legal basis."""
+    return list(Provision.objects.filter(active=True, role=ProvisionRole.OBLIGATION).order_by("position", "id"))

@@ -135,17 +135,24 @@ def order_from_visit(request, visit_id):
     if request.method == "POST" and form.is_valid():
         chosen = parse_ids(request.POST.getlist("problem"))
         bases = {p.pk: request.POST.get(f"basis_{p.pk}", "").replace("\x00", "") for p in problems}
+        picked = {p.pk: parse_ids(request.POST.getlist(f"provisions_{p.pk}")) for p in problems}
         with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft_from_visit(
                 actor=request.user,
                 visit_id=visit.pk,
                 problem_item_ids=chosen,
                 legal_bases=bases,
+                provisions=picked,
                 deadline=form.cleaned_data["deadline"],
                 requirements=form.cleaned_data["requirements"],
             )
         if call.ok:
             return redirect(order)
+    library = selectors.obligation_provisions()
+    for problem in problems:  # the library's articles mapped to the checklist item are picked in advance
+        problem.provision_choices = [
+            (provision, problem.item_code in (provision.checklist_codes or [])) for provision in library
+        ]
     return render(
         request, "penalties/order_from_visit.html", {"visit": visit, "problems": problems, "form": form}
     )

@@ -159,7 +159,8 @@ def test_order_prints_the_inspection_the_officers_the_finding_and_the_remedies(
         cn_date(timezone.localdate()) + "，本机关执法人员对你单位",
         "第2项情况",  # the finding ...
         "第3项情况",
-        "《民办教育促进法》第六十二条",
+        "《民办教育促进法》第六十二条",  # the free text, after ...
+        "《消防法》第十六条",  # ... the provision the library maps to the checklist item (C02)
         "张执法（执法证号：37010200123）",
         "自收到本通知书之日起六十日内向历下区人民政府申请行政复议",
         "自收到本通知书之日起六个月内依法向人民法院提起行政诉讼",
@@ -246,3 +247,23 @@ def test_decision(users, party, officers, tmp_path):
     ):
         assert expected in text, expected
     assert_issuer_never_alone(texts, department="历下区教育局", date=cn_date(timezone.localdate(decision.decided_at)))
+
+
+def test_order_items_take_their_basis_from_the_provision_library(users, submitted_visit):
+    from penalties.models import Provision
+    from regulator.errors import ServiceError
+
+    problems = list(ProblemItem.objects.filter(visit=submitted_visit).order_by("id"))
+    fire = Provision.objects.get(law="消防法", article="第十六条", paragraph="")
+    with pytest.raises(ServiceError, match="缺少法律依据"):  # nothing picked, no free text
+        services.order_draft_from_visit(
+            actor=users["education_inspector"], visit_id=submitted_visit.pk, problem_item_ids=[problems[0].pk],
+            provisions={problems[0].pk: []},
+        )
+    order = services.order_draft_from_visit(
+        actor=users["education_inspector"], visit_id=submitted_visit.pk, problem_item_ids=[p.pk for p in problems],
+        provisions={problems[0].pk: [fire.pk]},  # the second problem: the library's articles for its item
+    )
+    first, second = order.items.order_by("position")
+    assert list(first.provisions.all()) == [fire] and first.legal_basis == ""
+    assert second.provisions.exists() and all("C03" in p.checklist_codes for p in second.provisions.all())
