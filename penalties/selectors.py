@@ -10,13 +10,13 @@ from regulator.paging import keyset_page
 
 from . import permissions
 from .models import (
-    Provision,
-    ProvisionRole,
     ORDER_RUNNING,
     CaseStatus,
     ElectronicServiceConsent,
     OrderStatus,
     PenaltyCase,
+    Provision,
+    ProvisionRole,
     RectificationOrder,
     ServedDocument,
     ServiceRecord,

@@ -141,7 +141,8 @@ def order_draft(
         after={
             **_snap(order),
             "items": [
-                {"text": i["text"], "legal_basis": i["legal_basis"], "provisions": [p.citation for p in i["provisions"]]}
+                {"text": i["text"], "legal_basis": i["legal_basis"],
+                 "provisions": [p.citation for p in i["provisions"]]}
                 for i in cleaned
             ],
         },
