@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from regulator.documents import register_document
 from regulator.models import DepartmentKind, RegionLevel
@@ -267,6 +268,73 @@ def render_and_store(*, kind: str, object_id: int) -> str:
             sha256=digest,
         )
     return stored
+
+
+# ---- the case documents of the procedure (contexts: penalties.services.case_documents) -------------------------
+
+CASE_DOCUMENT_TITLES = {
+    "filing_approval": _("立案审批表"),
+    "investigation_record": _("现场检查笔录/询问笔录"),
+    "investigation_report": _("调查终结报告"),
+    "referral": _("案件移送书"),
+    "rights_notice": _("行政处罚事先告知书"),
+    "hearing_notice": _("听证通知书"),
+    "hearing_record": _("听证笔录"),
+    "hearing_report": _("听证报告"),
+    "legal_review": _("法制审核意见书"),
+    "discussion": _("集体讨论记录"),
+    "no_penalty_decision": _("不予行政处罚决定书"),
+    "reminder": _("催告书"),
+    "enforcement_application": _("强制执行申请书"),
+    "closure_report": _("结案报告"),
+}
+# Forms kept in the file, not sent to the party: the case's fields as a table instead of an addressee block.
+INTERNAL_CASE_DOCUMENTS = frozenset({
+    "filing_approval", "investigation_record", "investigation_report", "hearing_record", "hearing_report",
+    "legal_review", "discussion", "closure_report",
+})
+# Sent to the party and numbered (济教罚告字〔2026〕第1号): the DocumentKind of their sequence and pattern.
+NUMBERED_CASE_DOCUMENTS = {
+    "rights_notice": DocumentKind.RIGHTS_NOTICE,
+    "hearing_notice": DocumentKind.HEARING_NOTICE,
+    "referral": DocumentKind.CASE_TRANSFER,
+    "no_penalty_decision": DocumentKind.NO_PENALTY_DECISION,
+    "reminder": DocumentKind.PAYMENT_REMINDER,
+    "enforcement_application": DocumentKind.ENFORCEMENT_APPLICATION,
+}
+
+
+def render_case_document_html(case, kind: str, context: dict, *, number: str = "", verify_url: str = "") -> str:
+    """One case document from its plain context (penalties.services.case_documents.CASE_DOCUMENTS[kind](case)),
+    in the common layout: templates/penalties/pdf/case/<kind>.html extends case/_case_base.html."""
+    title = context.get("title") if kind == "investigation_record" else CASE_DOCUMENT_TITLES[kind]
+    department = case.department
+    with translation.override("zh-hans"):
+        return render_to_string(
+            f"penalties/pdf/case/{kind}.html",
+            {
+                "c": context,
+                "doc": {"number": number or context.get("number", "")},
+                "title": str(title),
+                "internal": kind in INTERNAL_CASE_DOCUMENTS,
+                "institution": case.institution,
+                "department": department,
+                "letterhead": DocumentLetterhead.objects.filter(department=department).first(),
+                "review_body": review_body(department),
+                "document_word": "决定书" if kind == "no_penalty_decision" else "通知书",
+                "fonts": document_fonts(),
+                "officers": officers_of(case.investigation_by, case.opened_by),
+                "contact_phone": case.investigation_by.phone if case.investigation_by else "",
+                "issued_on": timezone.localdate(),
+                "verify_url": verify_url,
+                "qr": qr_data_uri(verify_url) if verify_url else "",
+            },
+        )
+
+
+def render_case_document(case, kind: str, context: dict, *, number: str = "", verify_url: str = "") -> bytes:
+    html = render_case_document_html(case, kind, context, number=number, verify_url=verify_url)
+    return write_pdf(html, base_url=str(conf.public_base_url()))
 
 
 def service_record_for(kind: str, object_id: int) -> ServiceRecord | None:
