@@ -31,6 +31,7 @@ class PenaltiesAuditKind(models.TextChoices):
     CASE_SERVED = "case.served", _("送达处罚决定书")
     CASE_EXECUTED = "case.executed", _("记录执行")
     CASE_CLOSED = "case.closed", _("结案")
+    CASE_DOCUMENT_ISSUED = "case.document_issued", _("制作案件文书")
     SERVICE_PROOF_PREPARED = "service_proof.prepared", _("制作送达回证")
     SERVICE_PROOF_SERVED = "service_proof.served", _("按送达回证送达")
     SERVICE_CONSENT_RECORDED = "service_consent.recorded", _("登记电子送达确认书")

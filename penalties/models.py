@@ -1207,3 +1207,47 @@ class Interview(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("penalties:interview_detail", args=[self.pk])
+
+
+class CaseDocument(models.Model):
+    """A case document as issued (立案审批表 … 结案报告): its content frozen at issue (the plain context of
+    penalties.services.case_documents, dates tagged), its number (the kind's sequence where it is sent to the party,
+    else the case's 案号), and its PDF with the SHA-256 that the public verification record holds."""
+
+    case = models.ForeignKey(PenaltyCase, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("文书"), max_length=30)
+    record_id = models.BigIntegerField(_("笔录编号"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    serial = models.PositiveIntegerField(_("序号"), null=True, blank=True)
+    number = models.CharField(_("文号"), max_length=80)
+    title = models.CharField(_("标题"), max_length=60)
+    content = models.JSONField(_("内容"), default=dict)
+    issued_at = models.DateTimeField(_("制作时间"))
+    issued_by = models.ForeignKey(USER, verbose_name=_("制作人"), on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(_("PDF"), upload_to="penalties/case-documents/", blank=True, max_length=200)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("案件文书")
+        verbose_name_plural = _("案件文书")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "record_id"], name="case_document_once", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("penalties:case_detail", args=[self.case_id])
+
+    @property
+    def institution(self):
+        return self.case.institution
+
+    @property
+    def department(self):
+        return self.case.department
+

@@ -10,6 +10,8 @@ never in a request (docs/pitfalls.md).
 
 import base64
 import dataclasses
+import datetime
+import decimal
 import hashlib
 import io
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from regulator.pdf import font_stack, write_pdf
 
 from . import conf
 from .models import (
+    CaseDocument,
     Decision,
     DocumentKind,
     DocumentLetterhead,
@@ -59,6 +62,9 @@ class DocumentSpec:
 
     def department(self, obj):
         return obj.department
+
+    def title(self, obj) -> str:
+        return str(self.verification_kind.label)
 
 
 def review_body(department) -> str:
@@ -160,6 +166,14 @@ class CaseDocumentSpec(DocumentSpec):
         return obj.case.department
 
 
+@dataclasses.dataclass(frozen=True)
+class CaseDocumentFileSpec(CaseDocumentSpec):
+    """A CaseDocument row: its template is its kind's, its content the context frozen at issue."""
+
+    def title(self, obj) -> str:
+        return obj.title
+
+
 KINDS: dict[str, DocumentSpec] = {
     "order": DocumentSpec(
         RectificationOrder,
@@ -182,6 +196,13 @@ KINDS: dict[str, DocumentSpec] = {
         ServedDocument.PENALTY_DECISION,
         _decision_context,
         document_word="决定书",
+    ),
+    "case_document": CaseDocumentFileSpec(
+        CaseDocument,
+        ("case__institution", "case__department__region", "case__investigation_by", "case__opened_by"),
+        "penalties/pdf/case/_case_base.html",  # each row renders its kind's template (render_html)
+        "case_document",
+        lambda row: {},
     ),
     "proof": DocumentSpec(
         ServiceProof,
@@ -227,6 +248,9 @@ def _context(kind: str, obj) -> dict:
 
 
 def render_html(kind: str, obj, *, verify_url: str) -> str:
+    if kind == "case_document":
+        return render_case_document_html(obj.case, obj.kind, thaw(obj.content), number=obj.number,
+                                         verify_url=verify_url)
     with translation.override("zh-hans"):
         return render_to_string(
             KINDS[kind].template, {**_context(kind, obj), "verify_url": verify_url, "qr": qr_data_uri(verify_url)}
@@ -247,7 +271,7 @@ def render_and_store(*, kind: str, object_id: int) -> str:
         obj=obj,
         kind=spec.verification_kind,
         number=obj.number,
-        title=str(spec.verification_kind.label),
+        title=spec.title(obj),
         issuer_name=spec.department(obj).name,
         subject_name=spec.institution(obj).name,
     )
@@ -302,6 +326,38 @@ NUMBERED_CASE_DOCUMENTS = {
     "reminder": DocumentKind.PAYMENT_REMINDER,
     "enforcement_application": DocumentKind.ENFORCEMENT_APPLICATION,
 }
+
+
+def freeze(value):
+    """A case document's context as JSON (CaseDocument.content): dates, times and amounts tagged, so that
+    `thaw` gives the template the same values at every re-render."""
+    if isinstance(value, dict):
+        return {str(key): freeze(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [freeze(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {"__decimal__": str(value)}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # lazy translations
+
+
+def thaw(value):
+    if isinstance(value, list):
+        return [thaw(item) for item in value]
+    if isinstance(value, dict):
+        if set(value) == {"__datetime__"}:
+            return datetime.datetime.fromisoformat(value["__datetime__"])
+        if set(value) == {"__date__"}:
+            return datetime.date.fromisoformat(value["__date__"])
+        if set(value) == {"__decimal__"}:
+            return decimal.Decimal(value["__decimal__"])
+        return {key: thaw(item) for key, item in value.items()}
+    return value
 
 
 def render_case_document_html(case, kind: str, context: dict, *, number: str = "", verify_url: str = "") -> str:

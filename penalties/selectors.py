@@ -117,6 +117,7 @@ def case_page(*, case: PenaltyCase) -> dict:
         if decision
         else None,
         "history": _history(case),
+        "documents": list(case.documents.order_by("id")),
     }
 
 

@@ -26,6 +26,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import case_progress, conf, forms, permissions, selectors, services
 from .models import (
+    CaseDocument,
     CaseEvidence,
     CaseStatus,
     Decision,
@@ -41,6 +42,7 @@ from .models import (
     ServiceRecord,
     SuspensionNotice,
 )
+from .pdf import CASE_DOCUMENT_TITLES
 from .tasks import render_pdf
 
 
@@ -637,6 +639,9 @@ def case_detail(request, pk):
         {
             "case": case,
             **selectors.case_page(case=case),
+            "case_document_kinds": [
+                (kind, title) for kind, title in CASE_DOCUMENT_TITLES.items() if kind != "investigation_record"
+            ],
             **case_progress.case_records(case),
             "clock": case_progress.case_clock(case),
             "money": case_progress.case_money(case),
@@ -744,6 +749,27 @@ def decision_pdf(request, pk):
     if decision is None:
         raise Http404
     response = _pdf_response(request, decision, "decision")
+    return response if isinstance(response, FileResponse) else redirect(case)
+
+
+# ---- case documents ------------------------------------------------------------------------------------------
+
+
+@staff_required
+def case_document(request, pk, kind=""):
+    """GET: the issued document's PDF; POST: issue it (again), its content taken from the case now."""
+    case = _visible(request, PenaltyCase, pk)
+    kind = kind or request.POST.get("kind", "")
+    record_id = request.POST.get("record") or request.GET.get("record") or None
+    record_id = int(record_id) if record_id and str(record_id).isdigit() else None
+    if request.method == "POST":
+        with service_call(request, success=_("文书已制作，PDF正在生成。")):
+            services.case_document_issue(actor=request.user, case_id=case.pk, kind=kind, record_id=record_id)
+        return redirect(case)
+    if not kind:
+        raise Http404
+    document = get_object_or_404(CaseDocument, case=case, kind=kind, record_id=record_id)
+    response = _pdf_response(request, document, "case_document")
     return response if isinstance(response, FileResponse) else redirect(case)
 
 

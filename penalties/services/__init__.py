@@ -15,6 +15,7 @@ A refusal raises regulator.errors.ServiceError (TransitionNotAllowed, ActionForb
 Callers import from here: `from penalties.services import order_approve`.
 """
 
+from .case_files import case_document_issue, case_reference
 from .cases import (
     REVOCABLE_LICENCE_KINDS,
     case_adjudicate,
@@ -71,6 +72,8 @@ __all__ = [
     "case_adjudicate",
     "case_apply_enforcement",
     "case_close",
+    "case_document_issue",
+    "case_reference",
     "case_conclude_investigation",
     "case_decide",
     "case_drop",

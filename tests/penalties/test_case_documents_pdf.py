@@ -118,3 +118,60 @@ def test_every_case_document_kind_has_a_template_and_a_title():
     for kind in CaseDocumentKind.values:
         assert kind in CASE_DOCUMENT_TITLES
         get_template(f"penalties/pdf/case/{kind}.html")
+
+
+# ---- issued: numbered, stored, verifiable ----------------------------------------------------------------------
+
+
+def test_issuing_numbers_freezes_stores_and_registers_the_document(
+    heard, people, tmp_path, django_capture_on_commit_callbacks  # noqa: F811
+):
+    import hashlib
+
+    from django.core.files.storage import default_storage
+
+    from penalties import services
+    from penalties.models import CaseDocument
+    from regulator.models import VerificationRecord
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = services.case_document_issue(actor=people["inspector"], case_id=heard.pk, kind="rights_notice")
+        form = services.case_document_issue(actor=people["inspector"], case_id=heard.pk, kind="filing_approval")
+    notice.refresh_from_db()
+    assert notice.number.endswith("罚告字〔2026〕第1号") and form.number == services.case_reference(heard)
+    with default_storage.open(notice.pdf.name, "rb") as handle:
+        content = handle.read()
+    assert hashlib.sha256(content).hexdigest() == notice.pdf_sha256
+    record = VerificationRecord.objects.get(object_type="penalties.casedocument", object_id=str(notice.pk))
+    assert record.sha256 == notice.pdf_sha256 and record.title == "行政处罚事先告知书"
+    text = "".join(page_texts(content, tmp_path))
+    assert notice.number in text and "陈述、申辩的权利" in text
+    again = services.case_document_issue(actor=people["inspector"], case_id=heard.pk, kind="rights_notice")
+    assert again.pk == notice.pk and again.number == notice.number
+    assert CaseDocument.objects.count() == 2
+
+
+def test_a_document_of_a_step_not_reached_is_refused(users, institution, departments, people):  # noqa: F811
+    from penalties import services
+    from penalties.models import CaseDocument, CaseStatus
+    from regulator.errors import TransitionNotAllowed
+    from regulator.models import AuditEvent
+    from tests.factories import PenaltyCaseFactory
+
+    case = PenaltyCaseFactory(institution=institution, department=departments["education"],
+                              opened_by=people["inspector"], status=CaseStatus.INVESTIGATED)
+    events = AuditEvent.objects.count()
+    with pytest.raises(TransitionNotAllowed, match="尚未进行到"):
+        services.case_document_issue(actor=people["inspector"], case_id=case.pk, kind="hearing_record")
+    assert not CaseDocument.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_case_page_issues_and_prints(heard, education_inspector_client, django_capture_on_commit_callbacks):
+    page = education_inspector_client.get(f"/penalties/cases/{heard.pk}/").content.decode()
+    assert "制作文书" in page and "听证通知书" in page
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF is rendered by the task after commit
+        response = education_inspector_client.post(f"/penalties/cases/{heard.pk}/documents/",
+                                                   {"kind": "hearing_notice"})
+    assert response.status_code == 302
+    pdf = education_inspector_client.get(f"/penalties/cases/{heard.pk}/documents/hearing_notice/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
