@@ -11,8 +11,11 @@ Safe to run twice, twice at once, or again after a worker died mid-run:
 import datetime
 import logging
 from collections import Counter
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +32,10 @@ from .models import (
     ORDER_RUNNING,
     CaseStatus,
     OrderStatus,
+    Payment,
+    Penalty,
     PenaltyCase,
+    PenaltyKind,
     RectificationOrder,
     SuspensionNotice,
     SuspensionStatus,
@@ -270,6 +276,22 @@ def _escalate(*, now, today, people, stats, size):
 # ---- penalty cases -----------------------------------------------------------------------------------
 
 
+def _unpaid(queryset):
+    """Cases whose payments do not yet cover the fine and confiscated money (the surcharge is on the case page)."""
+    paid = Payment.objects.filter(case=OuterRef("pk")).values("case").annotate(s=Sum("amount")).values("s")
+    due = (
+        Penalty.objects.filter(decision__case=OuterRef("pk"), kind__in=(PenaltyKind.FINE, PenaltyKind.CONFISCATION))
+        .values("decision").annotate(s=Sum("amount")).values("s")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return queryset.annotate(
+        paid=Coalesce(Subquery(paid, output_field=money), Value(Decimal("0"), output_field=money)),
+        due=Subquery(due, output_field=money),
+    ).filter(
+        paid__lt=F("due")
+    )
+
+
 def _chase_cases(*, now, today, people, stats, size):
     fields = (
         "department_id",
@@ -326,7 +348,7 @@ def _chase_cases(*, now, today, people, stats, size):
             "service_due",
         ),
         (
-            PenaltyCase.objects.filter(status=CaseStatus.SERVED, payment_due__lt=today),
+            _unpaid(PenaltyCase.objects.filter(status=CaseStatus.SERVED, payment_due__lt=today)),
             "payment_overdue",
             _("罚款缴纳期限已过：%(name)s 案（%(due)s），请核实缴款或依法加处罚款、申请强制执行"),
             "payment_due",

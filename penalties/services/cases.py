@@ -716,7 +716,7 @@ def case_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
     before = _snap(case)
     case.status, case.served_at, case.updated_by = CaseStatus.SERVED, record.served_at, actor
     fields = ["status", "served_at", "updated_by", "updated_at"]
-    if decision.penalties.filter(kind=PenaltyKind.FINE).exists():
+    if decision.penalties.filter(kind__in=(PenaltyKind.FINE, PenaltyKind.CONFISCATION)).exists():
         case.payment_due = timezone.localdate(record.served_at) + datetime.timedelta(
             days=conf.fine_payment_days()
         )

@@ -566,3 +566,95 @@ def test_every_document_context_reads_a_case_at_its_step(requested, people, fine
     assert (owed["fine"], owed["surcharge"], owed["outstanding"]) == (Decimal("20000"), Decimal("600.00"),
                                                                       Decimal("20600.00"))
     assert set(docs.CASE_DOCUMENTS) == set(docs.CaseDocumentKind)
+
+
+def test_hearing_steps_refused_from_every_disallowed_hearing_status(users, institution, departments, people):
+    """Each hearing step over every hearing status it is not allowed from (hearings walked through the services):
+    TransitionNotAllowed and nothing written."""
+    from django.db import transaction
+
+    day = at(datetime.date(2026, 3, 20), hour=9)
+    walk = [
+        (HearingStatus.REQUESTED, []),
+        (HearingStatus.NOTIFIED, ["notify"]),
+        (HearingStatus.HELD, ["notify", "hold"]),
+        (HearingStatus.REPORTED, ["notify", "hold", "report"]),
+        (HearingStatus.WAIVED, ["notify", "absent"]),
+    ]
+    inspector = people["inspector"]
+    steps = {
+        "notify": ({HearingStatus.REQUESTED}, lambda c: services.hearing_notify(
+            actor=inspector, case_id=c.pk, scheduled_for=day, place="会议室", chair=people["chair"],
+            notice_served_on=MON, now=T0)),
+        "recusal": ({HearingStatus.REQUESTED, HearingStatus.NOTIFIED}, lambda c: services.hearing_recusal(
+            actor=inspector, case_id=c.pk, note="申请回避", now=day)),
+        "hold": ({HearingStatus.NOTIFIED}, lambda c: services.hearing_hold(
+            actor=inspector, case_id=c.pk, record="笔录", party_signed=True, now=day)),
+        "absent": ({HearingStatus.NOTIFIED}, lambda c: services.hearing_absent(
+            actor=inspector, case_id=c.pk, note="未到场", now=day)),
+        "report": ({HearingStatus.HELD}, lambda c: services.hearing_report(
+            actor=inspector, case_id=c.pk, report="报告", now=day)),
+    }
+    cases = {}
+    for status, path in walk:
+        case = _notified(_investigated(institution, departments, people), people, REVOCATION())
+        services.hearing_request(actor=inspector, case_id=case.pk, requested_on=MON, now=T0)
+        for name in path:
+            steps[name][1](case)
+        assert Hearing.objects.get(case=case).status == status
+        cases[status] = case
+    failures = []
+    for name, (allowed, call) in steps.items():
+        for status, case in cases.items():
+            if status in allowed:
+                continue
+            hearing, count = Hearing.objects.filter(case=case).values().get(), _audits()
+            try:
+                with transaction.atomic():
+                    call(case)
+            except TransitionNotAllowed:
+                pass
+            else:
+                failures.append(f"{name} from {status}: allowed")
+                continue
+            if Hearing.objects.filter(case=case).values().get() != hearing or _audits() != count:
+                failures.append(f"{name} from {status}: wrote something")
+    assert not failures, "\n".join(failures)
+
+
+def test_migration_moves_the_old_kinds_out_of_the_penalties(users, institution, departments):
+    import importlib
+
+    from django.apps import apps
+
+    from penalties.models import Penalty
+
+    case = PenaltyCaseFactory(institution=institution, department=departments["education"],
+                              opened_by=users["education_inspector"], status=CaseStatus.DECIDED)
+    decision = case.decision
+    for position, (kind, amount, note) in enumerate(
+        [("refund_order", Decimal("500"), ""), ("credit_sanction", None, "列入失信名单"), ("talk", None, "约谈负责人"),
+         ("ban", None, "")], start=10,
+    ):
+        Penalty.objects.create(decision=decision, position=position, kind=kind, amount=amount, legal_basis="依据",
+                               note=note)
+    importlib.import_module("penalties.migrations.0007_move_old_penalty_kinds").forward(apps, None)
+    decision.refresh_from_db()
+    assert sorted(decision.penalties.values_list("kind", flat=True)) == ["stop_running", "warning"]
+    assert decision.refund_ordered and decision.refund_amount == Decimal("500")
+    assert decision.credit_sanction_at == decision.decided_at and "失信" in decision.credit_sanction_note
+    assert Interview.objects.get(case=case).said == "约谈负责人"
+
+
+def test_the_chaser_reminds_of_unpaid_fines_only(fined, people, users, institution, departments):
+    from penalties import chaser
+    from regulator.models import Notification
+
+    late = at(datetime.date(2026, 3, 19), hour=1)
+    chaser.chase_deadlines(now=late)
+    assert Notification.objects.filter(key__startswith=f"case:{fined.pk}:payment_overdue:").exists()
+    Notification.objects.all().delete()
+    services.payment_record(actor=people["inspector"], case_id=fined.pk, amount=Decimal("20000"),
+                            paid_on=datetime.date(2026, 3, 16), receipt="R1", now=at(datetime.date(2026, 3, 16)))
+    chaser.chase_deadlines(now=at(datetime.date(2026, 3, 20), hour=1))
+    assert not Notification.objects.filter(key__startswith=f"case:{fined.pk}:payment_overdue:").exists()

@@ -20,7 +20,16 @@ from institutions.models import (
 )
 from institutions.services import compute_standing
 from institutions.validators import validate_credit_code
-from penalties.models import OrderStatus, PenaltyCase, RectificationOrder, SuspensionNotice
+from penalties.models import (
+    CaseStatus,
+    Hearing,
+    HearingStatus,
+    Interview,
+    OrderStatus,
+    PenaltyCase,
+    RectificationOrder,
+    SuspensionNotice,
+)
 from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, ReportStatus
 from regulator.demo.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
 from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
@@ -161,7 +170,11 @@ def test_orders_notice_and_case(demo):
     notice = SuspensionNotice.objects.get()
     assert notice.status == "served" and notice.refunds.count() == 2
     assert notice.institution.operating_state == "suspended"
-    assert PenaltyCase.objects.get().status == "investigation"
+    # A penalty case at every step of the procedure, a hearing announced and one reported, an interview.
+    assert set(PenaltyCase.objects.values_list("status", flat=True)) == set(CaseStatus.values)
+    assert PenaltyCase.objects.get(source_visit__isnull=False).status == CaseStatus.INVESTIGATION
+    assert set(Hearing.objects.values_list("status", flat=True)) == {HearingStatus.NOTIFIED, HearingStatus.REPORTED}
+    assert Interview.objects.filter(case__isnull=True).exists()
 
 
 def test_published_lists_and_reports(demo):
@@ -195,6 +208,14 @@ def test_pages_show_the_casework(demo):
     page = Client().get(reverse("publicity:white_list")).content.decode()
     entry = ListEntry.objects.filter(list_kind=ListKind.WHITE, status=EntryStatus.PUBLISHED).first()
     assert entry.institution.name in page
+
+
+def test_every_demo_case_page_renders_its_step(demo):
+    head, inspector = _client("edu_head"), _client("edu_inspector")
+    for case in PenaltyCase.objects.all():
+        for client in (head, inspector):
+            response = client.get(case.get_absolute_url())
+            assert response.status_code == 200 and "当前步骤" in response.content.decode()
 
 
 CASEWORK = (Campaign, Visit, ProblemItem, RectificationOrder, SuspensionNotice, PenaltyCase, ListEntry, Batch,
