@@ -175,3 +175,15 @@ def test_case_page_issues_and_prints(heard, education_inspector_client, django_c
     assert response.status_code == 302
     pdf = education_inspector_client.get(f"/penalties/cases/{heard.pk}/documents/hearing_notice/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_case_page_issues_an_investigation_record(heard, education_inspector_client):
+    from penalties.models import CaseDocument
+
+    record = heard.records.first()
+    page = education_inspector_client.get(f"/penalties/cases/{heard.pk}/").content.decode()
+    assert f'name="record" value="{record.pk}"' in page
+    education_inspector_client.post(f"/penalties/cases/{heard.pk}/documents/",
+                                    {"kind": "investigation_record", "record": record.pk})
+    document = CaseDocument.objects.get(kind="investigation_record")
+    assert document.record_id == record.pk and document.title == record.get_kind_display()
