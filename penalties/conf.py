@@ -62,6 +62,10 @@ def public_base_url() -> str:
     return str(_get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
+def public_notice_days() -> int:
+    """公告送达: the document counts as served this many days after the notice
+    (行政处罚法 Art 61 → 民事诉讼法 Art 95: 30)."""
+    return int(_get("PENALTIES_PUBLIC_NOTICE_DAYS", 30))
 def limitation_years(*, endangers_safety: bool) -> int:
     """行政处罚法 Art 36: not discovered within 2 years, no penalty; 5 years where the act endangers life,
     health or financial safety and had harmful consequences."""

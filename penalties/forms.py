@@ -59,6 +59,7 @@ class ServiceForm(forms.Form):
         label=_("送达时间"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("精确到分钟；公告送达填写公告发布的时间，系统按公告期满计算送达时间"),
     )
     method = forms.ChoiceField(label=_("送达方式"), choices=ServiceMethod.choices)
     place = forms.CharField(label=_("送达地点"), required=False, max_length=200)
@@ -67,13 +68,27 @@ class ServiceForm(forms.Form):
         label=_("与受送达人关系"), required=False, max_length=40, help_text=_("如：法定代表人、工作人员")
     )
     refused = forms.BooleanField(label=_("拒绝签收（留置送达）"), required=False)
-    witness_name = forms.CharField(label=_("见证人"), required=False, max_length=40)
+    witness_name = forms.CharField(label=_("见证人"), required=False, max_length=40,
+                                   help_text=_("留置送达必填"))
+    co_server_name = forms.CharField(label=_("其他送达人"), required=False, max_length=80)
+    notice_medium = forms.CharField(label=_("公告载体"), required=False, max_length=200,
+                                    help_text=_("公告送达必填，如：本机关公告栏、门户网站"))
     remarks = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    photo = forms.FileField(label=_("送达照片"), required=False)
+    photo = forms.FileField(label=_("送达照片"), required=False, help_text=_("留置送达必须上传"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["served_at"].initial = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+class ConsentForm(forms.Form):
+    consented_by = forms.CharField(label=_("同意人"), max_length=40, help_text=_("签署电子送达确认书的人及身份"))
+    consented_at = forms.DateTimeField(
+        label=_("同意时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    address = forms.CharField(label=_("电子送达地址"), max_length=200, help_text=_("电子邮箱、手机号码或其他电子地址"))
 
 
 class ItemCloseForm(forms.Form):

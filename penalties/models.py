@@ -5,6 +5,7 @@ polls the deadline columns every day, so no deadline lives in a Celery ETA.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -28,12 +29,74 @@ def _user_fk(verbose_name, **kwargs):
 
 
 class DocumentKind(models.TextChoices):
-    """Numbered documents: the value is the DocumentSequence kind, the label the word in the number."""
+    """Numbered documents: the value is the DocumentSequence kind (one gap-free sequence per department, year
+    and kind); the word inside the number (罚字) comes from the department's DocumentNumberPattern."""
 
-    RECTIFICATION_ORDER = "rectification", _("整改")
-    SUSPENSION_NOTICE = "suspension", _("停办")
-    PENALTY_DECISION = "penalty", _("罚字")
-    NO_PENALTY_DECISION = "no_penalty", _("不罚字")
+    RECTIFICATION_ORDER = "rectification", _("限期整改通知书")
+    SUSPENSION_NOTICE = "suspension", _("停办通知书")
+    PENALTY_DECISION = "penalty", _("行政处罚决定书")
+    RIGHTS_NOTICE = "rights_notice", _("行政处罚事先告知书")
+    HEARING_NOTICE = "hearing_notice", _("听证通知书")
+    NO_PENALTY_DECISION = "no_penalty", _("不予行政处罚决定书")
+    CASE_TRANSFER = "transfer", _("案件移送书")
+    PAYMENT_REMINDER = "reminder", _("催告书")
+    ENFORCEMENT_APPLICATION = "enforcement", _("强制执行申请书")
+    SERVICE_PROOF = "service_proof", _("送达回证")
+
+
+class DocumentNumberPattern(models.Model):
+    """文号格式 of one department for one kind of document, as in 济教罚字〔2022〕第1号: the issuer's
+    abbreviation (机关代字, 济教), the kind word (文书代字, 罚字), then 〔year〕 and 第N号 without padding.
+    Kept in admin; a department without a row uses its short name and the default word of the kind."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("文书种类"), max_length=20, choices=DocumentKind.choices)
+    abbreviation = models.CharField(_("机关代字"), max_length=20, help_text=_("如“济教”“历下教”"))
+    kind_word = models.CharField(_("文书代字"), max_length=10, help_text=_("如“罚字”“责改字”"))
+
+    class Meta:
+        verbose_name = _("文号格式")
+        verbose_name_plural = _("文号格式")
+        ordering = ["department_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "kind"], name="number_pattern_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(abbreviation="") & ~models.Q(kind_word=""), name="number_pattern_filled"
+            ),
+        ]
+
+    def __str__(self):
+        return self.format(year=2026, serial=1)
+
+    def clean(self):
+        # The year brackets and 第…号 are added by format(): typed into a part they would print twice.
+        for field in ("abbreviation", "kind_word"):
+            value = getattr(self, field)
+            if any(character in value for character in "〔〕[]()（）第号0123456789 "):
+                raise ValidationError({field: _("只填写代字本身，年份、〔〕和“第…号”由系统生成。")})
+
+    def format(self, *, year: int, serial: int) -> str:
+        return f"{self.abbreviation}{self.kind_word}〔{year}〕第{serial}号"
+
+
+class DocumentLetterhead(models.Model):
+    """The office's contact line printed at the foot of its documents (地址、邮编、联系电话), kept in admin."""
+
+    department = models.OneToOneField(
+        Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    address = models.CharField(_("机关地址"), max_length=200, blank=True)
+    postcode = models.CharField(_("邮政编码"), max_length=10, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("文书落款信息")
+        verbose_name_plural = _("文书落款信息")
+
+    def __str__(self):
+        return str(self.department_id)
 
 
 class OrderStatus(models.TextChoices):
@@ -184,7 +247,11 @@ class OrderItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("问题"))
-    legal_basis = models.CharField(_("法律依据"), max_length=300)
+    # The provisions breached, picked from the library (法律条款库); legal_basis only supplements them.
+    provisions = models.ManyToManyField(
+        "Provision", verbose_name=_("违反的规定"), blank=True, related_name="order_items"
+    )
+    legal_basis = models.CharField(_("法律依据（补充）"), max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     closed_by = _user_fk(_("销号人"))
@@ -227,8 +294,92 @@ class ServiceMethod(models.TextChoices):
     PUBLIC_NOTICE = "public_notice", _("公告送达")
 
 
+class ElectronicServiceConsent(models.Model):
+    """电子送达确认书: the addressee agreed to be served electronically (行政处罚法 Art 61): who agreed for it,
+    when, and the address to serve to. Electronic service without one is refused; a withdrawn one no longer counts."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    consented_by = models.CharField(
+        _("同意人"), max_length=40, help_text=_("签署确认书的人及其身份，如：法定代表人王某")
+    )
+    consented_at = models.DateTimeField(_("同意时间"))
+    address = models.CharField(_("电子送达地址"), max_length=200, help_text=_("电子邮箱、手机号码或其他电子地址"))
+    recorded_at = models.DateTimeField(_("登记时间"))
+    recorded_by = models.ForeignKey(USER, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("电子送达确认书")
+        verbose_name_plural = _("电子送达确认书")
+        ordering = ["-consented_at"]
+        indexes = [models.Index(fields=["institution", "-consented_at"], name="service_consent_institution")]
+
+    def __str__(self):
+        return f"{self.consented_by} → {self.address}"
+
+
+class ServiceProof(models.Model):
+    """送达回证 as printed before service: one or several documents of one department to one addressee, numbered
+    and verifiable like the documents; the service of all of them is recorded on it at once."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("送达机关"), on_delete=models.PROTECT, related_name="service_proofs"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("编号"), max_length=80)
+    created_at = models.DateTimeField(_("制作时间"))
+    created_by = models.ForeignKey(USER, verbose_name=_("制作人"), on_delete=models.PROTECT, related_name="+")
+    served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="penalties/proofs/", blank=True, max_length=200)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("送达回证")
+        verbose_name_plural = _("送达回证")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year", "serial"], name="service_proof_number_unique"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("penalties:proof_detail", args=[self.pk])
+
+
+class ServiceProofItem(models.Model):
+    """One document listed on a proof of service (its name and number as printed)."""
+
+    proof = models.ForeignKey(ServiceProof, verbose_name=_("送达回证"), on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("序号"))
+    document_type = models.CharField(_("文书"), max_length=30, choices=ServedDocument.choices)
+    document_id = models.BigIntegerField(_("文书编号"))
+    document_number = models.CharField(_("文号"), max_length=80)
+
+    class Meta:
+        verbose_name = _("送达文书")
+        verbose_name_plural = _("送达文书")
+        ordering = ["proof_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["proof", "position"], name="service_proof_item_position_unique"),
+            models.UniqueConstraint(fields=["proof", "document_type", "document_id"], name="service_proof_item_once"),
+        ]
+        indexes = [models.Index(fields=["document_type", "document_id"], name="service_proof_item_document")]
+
+    def __str__(self):
+        return f"{self.get_document_type_display()} {self.document_number}"
+
+
 class ServiceRecord(models.Model):
-    """送达回证: one per served document (serving twice is refused by the unique constraint too)."""
+    """送达回证 as filled in: one per served document (serving twice is refused by the unique constraint too);
+    the documents served together share their `proof`."""
 
     document_type = models.CharField(_("文书"), max_length=30, choices=ServedDocument.choices)
     document_id = models.BigIntegerField(_("文书编号"))
@@ -236,7 +387,11 @@ class ServiceRecord(models.Model):
     institution = models.ForeignKey(
         "institutions.Institution", verbose_name=_("受送达人"), on_delete=models.PROTECT, related_name="+"
     )
-    served_at = models.DateTimeField(_("送达时间"))
+    proof = models.ForeignKey(
+        ServiceProof, verbose_name=_("送达回证"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="records",
+    )
+    served_at = models.DateTimeField(_("送达时间"), help_text=_("公告送达：公告期满之时"))
     place = models.CharField(_("送达地点"), max_length=200, blank=True)
     method = models.CharField(_("送达方式"), max_length=20, choices=ServiceMethod.choices)
     receiver_name = models.CharField(_("签收人"), max_length=40, blank=True)
@@ -244,13 +399,21 @@ class ServiceRecord(models.Model):
     refused = models.BooleanField(_("拒绝签收"), default=False)
     witness_name = models.CharField(_("见证人"), max_length=40, blank=True)
     server = models.ForeignKey(USER, verbose_name=_("送达人"), on_delete=models.PROTECT, related_name="+")
+    co_server_name = models.CharField(_("其他送达人"), max_length=80, blank=True)
     remarks = models.TextField(_("备注"), blank=True)
     photo = models.FileField(_("送达照片"), upload_to="penalties/service/%Y/%m/", blank=True, max_length=200)
+    notice_published_at = models.DateTimeField(_("公告时间"), null=True, blank=True)
+    notice_medium = models.CharField(_("公告载体"), max_length=200, blank=True)
+    consent = models.ForeignKey(
+        ElectronicServiceConsent, verbose_name=_("电子送达确认书"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="+",
+    )
+    electronic_address = models.CharField(_("电子送达地址"), max_length=200, blank=True)
     recorded_at = models.DateTimeField(_("记录时间"))
 
     class Meta:
-        verbose_name = _("送达回证")
-        verbose_name_plural = _("送达回证")
+        verbose_name = _("送达记录")
+        verbose_name_plural = _("送达记录")
         ordering = ["-served_at"]
         constraints = [
             models.UniqueConstraint(
@@ -259,6 +422,10 @@ class ServiceRecord(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refused=False) | ~models.Q(witness_name=""),
                 name="service_refusal_has_witness",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(method="public_notice") | models.Q(notice_published_at__isnull=False),
+                name="service_public_notice_dated",
             ),
         ]
 
@@ -1040,3 +1207,47 @@ class Interview(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("penalties:interview_detail", args=[self.pk])
+
+
+class CaseDocument(models.Model):
+    """A case document as issued (立案审批表 … 结案报告): its content frozen at issue (the plain context of
+    penalties.services.case_documents, dates tagged), its number (the kind's sequence where it is sent to the party,
+    else the case's 案号), and its PDF with the SHA-256 that the public verification record holds."""
+
+    case = models.ForeignKey(PenaltyCase, verbose_name=_("案件"), on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(_("文书"), max_length=30)
+    record_id = models.BigIntegerField(_("笔录编号"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    serial = models.PositiveIntegerField(_("序号"), null=True, blank=True)
+    number = models.CharField(_("文号"), max_length=80)
+    title = models.CharField(_("标题"), max_length=60)
+    content = models.JSONField(_("内容"), default=dict)
+    issued_at = models.DateTimeField(_("制作时间"))
+    issued_by = models.ForeignKey(USER, verbose_name=_("制作人"), on_delete=models.PROTECT, related_name="+")
+    pdf = models.FileField(_("PDF"), upload_to="penalties/case-documents/", blank=True, max_length=200)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("案件文书")
+        verbose_name_plural = _("案件文书")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "record_id"], name="case_document_once", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("penalties:case_detail", args=[self.case_id])
+
+    @property
+    def institution(self):
+        return self.case.institution
+
+    @property
+    def department(self):
+        return self.case.department
+

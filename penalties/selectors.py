@@ -12,8 +12,11 @@ from . import permissions
 from .models import (
     ORDER_RUNNING,
     CaseStatus,
+    ElectronicServiceConsent,
     OrderStatus,
     PenaltyCase,
+    Provision,
+    ProvisionRole,
     RectificationOrder,
     ServedDocument,
     ServiceRecord,
@@ -78,7 +81,7 @@ def _history(obj, extra_types=()) -> list[AuditEvent]:
 
 def order_page(*, order: RectificationOrder) -> dict:
     return {
-        "items": list(order.items.select_related("closed_by").all()),
+        "items": list(order.items.select_related("closed_by").prefetch_related("provisions")),
         "extension": getattr(order, "extension", None) if order.original_deadline else None,
         "service": ServiceRecord.objects.filter(
             document_type=ServedDocument.RECTIFICATION_ORDER, document_id=order.pk
@@ -114,6 +117,7 @@ def case_page(*, case: PenaltyCase) -> dict:
         if decision
         else None,
         "history": _history(case),
+        "documents": list(case.documents.order_by("id")),
     }
 
 
@@ -122,3 +126,13 @@ def inbox(*, user, unread_only: bool = False) -> QuerySet:
     if unread_only:
         queryset = queryset.filter(read_at__isnull=True)
     return queryset
+
+
+def electronic_consents(*, institution_id: int) -> list:
+    """The institution's consents to electronic service (电子送达确认书), newest first, withdrawn ones included."""
+    return list(ElectronicServiceConsent.objects.filter(institution_id=institution_id).order_by("-consented_at")[:10])
+
+
+def obligation_provisions() -> list:
+    """The active obligation articles of the provision library, for picking an order item's legal basis."""
+    return list(Provision.objects.filter(active=True, role=ProvisionRole.OBLIGATION).order_by("position", "id"))

@@ -26,6 +26,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import case_progress, conf, forms, permissions, selectors, services
 from .models import (
+    CaseDocument,
     CaseEvidence,
     CaseStatus,
     Decision,
@@ -37,9 +38,11 @@ from .models import (
     RectificationOrder,
     Refund,
     ServedDocument,
+    ServiceProof,
     ServiceRecord,
     SuspensionNotice,
 )
+from .pdf import CASE_DOCUMENT_TITLES
 from .tasks import render_pdf
 
 
@@ -134,17 +137,24 @@ def order_from_visit(request, visit_id):
     if request.method == "POST" and form.is_valid():
         chosen = parse_ids(request.POST.getlist("problem"))
         bases = {p.pk: request.POST.get(f"basis_{p.pk}", "").replace("\x00", "") for p in problems}
+        picked = {p.pk: parse_ids(request.POST.getlist(f"provisions_{p.pk}")) for p in problems}
         with service_call(request, form, success=_("整改通知书草稿已保存，请提交负责人批准。")) as call:
             order = services.order_draft_from_visit(
                 actor=request.user,
                 visit_id=visit.pk,
                 problem_item_ids=chosen,
                 legal_bases=bases,
+                provisions=picked,
                 deadline=form.cleaned_data["deadline"],
                 requirements=form.cleaned_data["requirements"],
             )
         if call.ok:
             return redirect(order)
+    library = selectors.obligation_provisions()
+    for problem in problems:  # the library's articles mapped to the checklist item are picked in advance
+        problem.provision_choices = [
+            (provision, problem.item_code in (provision.checklist_codes or [])) for provision in library
+        ]
     return render(
         request, "penalties/order_from_visit.html", {"visit": visit, "problems": problems, "form": form}
     )
@@ -250,7 +260,8 @@ def order_item_close(request, pk, item_id):
     )
 
 
-def _serve_page(request, obj, *, allowed, serve, title):
+def _serve_page(request, obj, *, allowed, serve, title, served=None):
+    """The service form of one document; `served` = (document type, id) links the printable 送达回证."""
     if not allowed:
         raise PermissionDenied(_("只有下达部门可以送达该文书。"))
     form = forms.ServiceForm(request.POST or None, request.FILES or None)
@@ -259,7 +270,17 @@ def _serve_page(request, obj, *, allowed, serve, title):
             serve(form.cleaned_data)
         if call.ok:
             return redirect(obj)
-    return render(request, "penalties/serve_form.html", {"obj": obj, "form": form, "title": title})
+    return render(
+        request,
+        "penalties/serve_form.html",
+        {
+            "obj": obj,
+            "form": form,
+            "title": title,
+            "served": f"{served[0]}:{served[1]}" if served else "",
+            "consents": selectors.electronic_consents(institution_id=obj.institution_id),
+        },
+    )
 
 
 @staff_required
@@ -271,6 +292,7 @@ def order_serve(request, pk):
         allowed=permissions.can_serve(request.user, order),
         title=_("送达整改通知书"),
         serve=lambda data: services.order_serve(actor=request.user, order_id=order.pk, data=data),
+        served=(ServedDocument.RECTIFICATION_ORDER, order.pk),
     )
 
 
@@ -389,6 +411,7 @@ def suspension_serve(request, pk):
         allowed=permissions.can_serve(request.user, notice),
         title=_("送达停办通知书"),
         serve=lambda data: services.suspension_serve(actor=request.user, notice_id=notice.pk, data=data),
+        served=(ServedDocument.SUSPENSION_NOTICE, notice.pk),
     )
 
 
@@ -616,6 +639,9 @@ def case_detail(request, pk):
         {
             "case": case,
             **selectors.case_page(case=case),
+            "case_document_kinds": [
+                (kind, title) for kind, title in CASE_DOCUMENT_TITLES.items() if kind != "investigation_record"
+            ],
             **case_progress.case_records(case),
             "clock": case_progress.case_clock(case),
             "money": case_progress.case_money(case),
@@ -661,6 +687,7 @@ def case_serve(request, pk):
         title=_("送达%(title)s") % {"title": case.decision.get_kind_display()} if case.decided_at
         else _("送达行政处罚决定书"),
         serve=lambda data: services.case_serve(actor=request.user, case_id=case.pk, data=data),
+        served=(ServedDocument.PENALTY_DECISION, case.decision.pk) if hasattr(case, "decision") else None,
     )
 
 
@@ -723,6 +750,119 @@ def decision_pdf(request, pk):
         raise Http404
     response = _pdf_response(request, decision, "decision")
     return response if isinstance(response, FileResponse) else redirect(case)
+
+
+# ---- case documents ------------------------------------------------------------------------------------------
+
+
+@staff_required
+def case_document(request, pk, kind=""):
+    """GET: the issued document's PDF; POST: issue it (again), its content taken from the case now."""
+    case = _visible(request, PenaltyCase, pk)
+    kind = kind or request.POST.get("kind", "")
+    record_id = request.POST.get("record") or request.GET.get("record") or None
+    record_id = int(record_id) if record_id and str(record_id).isdigit() else None
+    if request.method == "POST":
+        with service_call(request, success=_("文书已制作，PDF正在生成。")):
+            services.case_document_issue(actor=request.user, case_id=case.pk, kind=kind, record_id=record_id)
+        return redirect(case)
+    if not kind:
+        raise Http404
+    document = get_object_or_404(CaseDocument, case=case, kind=kind, record_id=record_id)
+    response = _pdf_response(request, document, "case_document")
+    return response if isinstance(response, FileResponse) else redirect(case)
+
+
+# ---- proofs of service (送达回证) and consent to electronic service ------------------------------------------
+
+
+def _parse_documents(values) -> list[tuple[str, int]]:
+    documents = []
+    for value in values:
+        kind, _sep, pk = str(value).partition(":")
+        if kind in ServedDocument.values and pk.isdigit():
+            documents.append((kind, int(pk)))
+    return documents
+
+
+@staff_required
+def proof_new(request, institution_id):
+    """Pick the documents (of the user's department, awaiting service) to list on one printable 送达回证."""
+    institution = get_object_or_404(Institution.objects.select_related("region"), pk=institution_id)
+    rows = services.servable_documents(institution_id=institution.pk, department_id=request.user.department_id)
+    selected = set(request.POST.getlist("doc") if request.method == "POST" else request.GET.getlist("doc"))
+    if request.method == "POST":
+        with service_call(request) as call:
+            proof = services.service_proof_prepare(
+                actor=request.user, documents=_parse_documents(request.POST.getlist("doc"))
+            )
+        if call.ok:
+            messages.success(request, _("送达回证已生成，PDF正在制作。"))
+            return redirect(proof)
+    choices = [
+        {"value": f"{kind}:{pk}", "label": ServedDocument(kind).label, "number": number,
+         "checked": f"{kind}:{pk}" in selected}
+        for kind, pk, number in rows
+    ]
+    return render(request, "penalties/proof_new.html", {"institution": institution, "choices": choices})
+
+
+def _visible_proof(request, pk) -> ServiceProof:
+    return _visible(request, ServiceProof, pk)
+
+
+@staff_required
+def proof_detail(request, pk):
+    proof = _visible_proof(request, pk)
+    can_serve = permissions.is_issuing_staff(request.user, proof) and proof.served_at is None
+    form = forms.ServiceForm(request.POST or None, request.FILES or None) if can_serve else None
+    if request.method == "POST":
+        if not can_serve:
+            raise PermissionDenied(_("只有送达机关的工作人员可以记录送达。"))
+        if form.is_valid():
+            with service_call(request, form, success=_("送达已记录。")) as call:
+                services.service_proof_serve(actor=request.user, proof_id=proof.pk, data=form.cleaned_data)
+            if call.ok:
+                return redirect(proof)
+    return render(
+        request,
+        "penalties/proof_detail.html",
+        {
+            "proof": proof,
+            "items": list(proof.items.all()),
+            "records": list(proof.records.select_related("server")),
+            "form": form,
+            "consents": selectors.electronic_consents(institution_id=proof.institution_id),
+        },
+    )
+
+
+@staff_required
+def proof_pdf(request, pk):
+    return _pdf_response(request, _visible_proof(request, pk), "proof")
+
+
+@staff_required
+def consent_new(request, institution_id):
+    """Record a signed 电子送达确认书 (who, when, to which address) for an institution of the user's region."""
+    institution = _institution_for_drafting(request, institution_id)
+    form = forms.ConsentForm(request.POST or None)
+    back = request.GET.get("next", "")
+    if not back.startswith("/penalties/"):
+        back = "penalties:home"
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with service_call(request, form, success=_("电子送达确认书已登记。")) as call:
+            services.service_consent_record(
+                actor=request.user, institution_id=institution.pk, consented_by=data["consented_by"],
+                consented_at=data["consented_at"], address=data["address"],
+            )
+        if call.ok:
+            return redirect(back)
+    return render(
+        request, "penalties/simple_form.html",
+        {"institution": institution, "form": form, "title": _("登记电子送达确认书")},
+    )
 
 
 # ---- inbox -------------------------------------------------------------------------------------------

@@ -4,24 +4,36 @@ WeasyPrint subsets every embedded font itself, but with retained glyph ids: a 65
 empty slot for every glyph up to the highest one used, some 160 KB per face, so a one-page notice came to
 ~300 KB with the fonts 98% of it. Here the document's own characters are cut out of each face first
 (HarfBuzz's subsetter, without retained ids, ~20 ms a face), handed to WeasyPrint as `@font-face` rules of
-the family `SUBSET_FAMILY`, and WeasyPrint's own subset of that small font has nothing left to retain: the
-notice comes to ~40 KB, rendered no slower (WeasyPrint no longer copies and subsets the 20 MB collection).
+the family "<installed family> Subset", and WeasyPrint's own subset of that small font has nothing left to
+retain: the notice comes to ~40 KB, rendered no slower (WeasyPrint no longer copies and subsets the 20 MB
+collection).
 
-The templates name `SUBSET_FAMILY` first and "Noto Sans CJK SC" after it, so a character missing from the
-subset, or a machine without libharfbuzz-subset or the Noto faces (then `write_pdf` is bare WeasyPrint),
-still prints with the full face: only bigger.
+Every family the document's CSS names as "<family> Subset" is cut this way when <family> is installed
+(`SUBSET_FAMILY`, the Noto Sans face, by the weekly report; the enforcement documents name the title and body
+faces that `font_stack` picks from the settings PDF_TITLE_FONT_FAMILIES and PDF_BODY_FONT_FAMILIES). The CSS
+names the whole family after its subset, so a character missing from the subset, or a machine without
+libharfbuzz-subset (then `write_pdf` is bare WeasyPrint), still prints with the full face: only bigger.
 """
 
 import base64
 import functools
 import html
 import logging
+import re
 import threading
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-SUBSET_FAMILY = "Noto Sans CJK SC Subset"
+SUBSET_SUFFIX = " Subset"
 SOURCE_FAMILY = "Noto Sans CJK SC"
+SUBSET_FAMILY = SOURCE_FAMILY + SUBSET_SUFFIX
+# GB/T 9704-2012: the title in a Song-style face (小标宋), the body in FangSong (仿宋_GB2312); the first family
+# installed on the machine is used, Noto Serif CJK SC (fonts-noto-cjk) where none of the official faces is.
+DEFAULT_TITLE_FAMILIES = ("方正小标宋简体", "FZXiaoBiaoSong-B05S", "方正小标宋_GBK", "Noto Serif CJK SC")
+DEFAULT_BODY_FAMILIES = ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC")
+_SUBSET_NAME = re.compile(r"""["']([^"';,{}]+?)""" + re.escape(SUBSET_SUFFIX) + r"""["']""")
 WEIGHTS = (400, 700)  # the installed faces (fonts-noto-cjk ships Regular and Bold)
 # Characters a document may print that are not in its source: counters, list markers, ellipses.
 ALWAYS = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("•◦▪…–—·")
@@ -137,21 +149,50 @@ def _libraries() -> _Libraries | None:
 
 
 @functools.cache
-def _source_faces() -> tuple[tuple[int, object], ...]:
-    """(weight, HarfBuzz face) of SOURCE_FAMILY's installed faces; empty if the family is not installed."""
+def _source_faces(family: str = SOURCE_FAMILY) -> tuple[tuple[int, object], ...]:
+    """(weight, HarfBuzz face) of the family's installed faces; empty if the family is not installed."""
     libraries = _libraries()
     if libraries is None:
         return ()
     faces = []
     with libraries.lock:
         for weight in WEIGHTS:
-            found = libraries.match(SOURCE_FAMILY, weight)
+            found = libraries.match(family, weight)
             face = libraries.face(*found) if found else None
             if face is not None:
                 faces.append((weight, face))
     if not faces:
-        logger.warning("%s is not installed: PDFs fall back to WeasyPrint's own font subsets", SOURCE_FAMILY)
+        logger.info("%s is not installed: not subset", family)
     return tuple(faces)
+
+
+@functools.cache
+def is_installed(family: str) -> bool:
+    """Whether fontconfig has a face of exactly this family (not a substitute)."""
+    libraries = _libraries()
+    if libraries is None:
+        return False
+    with libraries.lock:
+        return libraries.match(family, 400) is not None or libraries.match(family, 700) is not None
+
+
+def installed_family(candidates) -> str:
+    """The first of `candidates` installed on the machine, else the last (the fallback the CSS names anyway)."""
+    candidates = tuple(candidates)
+    return next((family for family in candidates if is_installed(family)), candidates[-1])
+
+
+def font_stack(role: str) -> str:
+    """The CSS font-family list of the documents' 'title' or 'body' face: its subset, itself, the other
+    candidates, a generic family. The candidates are the setting PDF_TITLE_FONT_FAMILIES / PDF_BODY_FONT_FAMILIES."""
+    setting, default = {
+        "title": ("PDF_TITLE_FONT_FAMILIES", DEFAULT_TITLE_FAMILIES),
+        "body": ("PDF_BODY_FONT_FAMILIES", DEFAULT_BODY_FAMILIES),
+    }[role]
+    candidates = tuple(getattr(settings, setting, default)) or default
+    chosen = installed_family(candidates)
+    families = [chosen + SUBSET_SUFFIX, chosen, *(family for family in candidates if family != chosen)]
+    return ", ".join(f'"{family}"' for family in families) + ", serif"
 
 
 def document_characters(source: str) -> frozenset[str]:
@@ -159,27 +200,33 @@ def document_characters(source: str) -> frozenset[str]:
     return frozenset(html.unescape(source)) | ALWAYS
 
 
-def font_face_css(characters) -> str:
-    """`@font-face` rules of SUBSET_FAMILY, one per installed weight, each face cut down to `characters`."""
+def subset_families(source: str) -> tuple[str, ...]:
+    """The families the document names as "<family> Subset", in order of first mention."""
+    return tuple(dict.fromkeys(_SUBSET_NAME.findall(source)))
+
+
+def font_face_css(characters, families=(SOURCE_FAMILY,)) -> str:
+    """`@font-face` rules of "<family> Subset" for each family and installed weight, cut down to `characters`."""
     libraries = _libraries()
     rules = []
-    for weight, face in _source_faces():
-        data = libraries.subset(face, sorted(characters))
-        if data:
-            rules.append(
-                f'@font-face {{ font-family: "{SUBSET_FAMILY}"; font-weight: {weight}; '
-                f'src: url(data:font/otf;base64,{base64.b64encode(data).decode()}); }}'
-            )
+    for family in families:
+        for weight, face in _source_faces(family):
+            data = libraries.subset(face, sorted(characters))
+            if data:
+                rules.append(
+                    f'@font-face {{ font-family: "{family}{SUBSET_SUFFIX}"; font-weight: {weight}; '
+                    f'src: url(data:font/otf;base64,{base64.b64encode(data).decode()}); }}'
+                )
     return "\n".join(rules)
 
 
 def write_pdf(source: str, *, base_url: str | None = None) -> bytes:
-    """Render an HTML document (its CSS naming SUBSET_FAMILY first) to PDF bytes."""
+    """Render an HTML document (its CSS naming "<family> Subset" before each CJK family) to PDF bytes."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     document = HTML(string=source, base_url=base_url)
-    rules = font_face_css(document_characters(source))
+    rules = font_face_css(document_characters(source), subset_families(source))
     if not rules:
         return document.write_pdf()
     font_config = FontConfiguration()

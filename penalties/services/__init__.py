@@ -1,7 +1,8 @@
 """Writes for rectification orders, suspension notices and penalty cases, one module per concept:
 
-- `numbering`: gap-free document numbers;
+- `numbering`: gap-free document numbers after each department's pattern (济教罚字〔2022〕第1号);
 - `documents`: approval and service (送达) shared by orders and suspension notices, PDFs queued on commit;
+- `proofs`: the 送达回证 printed before service for one or several documents, and consent to electronic service;
 - `orders`, `suspensions` (with refunds), `cases`: the transitions of each;
 - the steps of a penalty case apart from `cases`: `records` (笔录), `hearings` (听证), `reviews` (法制审核,
   集体讨论), `execution` (payments, surcharge, reminder, court), `interviews` (约谈), `provisions` (the library
@@ -14,6 +15,7 @@ A refusal raises regulator.errors.ServiceError (TransitionNotAllowed, ActionForb
 Callers import from here: `from penalties.services import order_approve`.
 """
 
+from .case_files import case_document_issue, case_reference
 from .cases import (
     REVOCABLE_LICENCE_KINDS,
     case_adjudicate,
@@ -40,7 +42,7 @@ from .common import validate_deadline
 from .execution import case_apply_enforcement, case_remind, payment_record
 from .hearings import hearing_absent, hearing_hold, hearing_notify, hearing_recusal, hearing_report, hearing_request
 from .interviews import interview_record
-from .numbering import NUMBER_LABELS
+from .numbering import DEFAULT_KIND_WORDS, format_number, number_pattern
 from .orders import (
     order_approve,
     order_cancel,
@@ -53,17 +55,26 @@ from .orders import (
     order_serve,
 )
 from .overdue import orders_mark_overdue_batch
+from .proofs import (
+    servable_documents,
+    service_consent_record,
+    service_consent_withdraw,
+    service_proof_prepare,
+    service_proof_serve,
+)
 from .provisions import illegal_income, provision_check_penalty
 from .records import case_record_add
 from .reviews import discussion_record, legal_review_record
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
-    "NUMBER_LABELS",
+    "DEFAULT_KIND_WORDS",
     "REVOCABLE_LICENCE_KINDS",
     "case_adjudicate",
     "case_apply_enforcement",
     "case_close",
+    "case_document_issue",
+    "case_reference",
     "case_conclude_investigation",
     "case_decide",
     "case_drop",
@@ -81,6 +92,8 @@ __all__ = [
     "case_remind",
     "case_review",
     "case_serve",
+    "format_number",
+    "number_pattern",
     "case_serve_rights_notice",
     "decision_record_credit_sanction",
     "discussion_record",
@@ -106,6 +119,11 @@ __all__ = [
     "provision_check_penalty",
     "orders_mark_overdue_batch",
     "refund_record",
+    "servable_documents",
+    "service_consent_record",
+    "service_consent_withdraw",
+    "service_proof_prepare",
+    "service_proof_serve",
     "suspension_approve",
     "suspension_draft",
     "suspension_serve",

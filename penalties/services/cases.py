@@ -47,7 +47,7 @@ from ..models import (
 )
 from .common import _checked_file, _now, _snap, _today
 from .documents import _queue_pdf, _record_service, _validate_service
-from .numbering import NUMBER_LABELS, _assign_number
+from .numbering import _assign_number
 from .provisions import illegal_income, provision_check_penalty
 
 # Licence kinds a revocation (吊销办学许可证) applies to.
@@ -656,9 +656,7 @@ def case_decide(
         refund_ordered=bool(refund_ordered), refund_amount=refund,
     )
     number_kind = (
-        DocumentKind.NO_PENALTY_DECISION
-        if kind == DecisionKind.NO_PENALTY and DocumentKind.NO_PENALTY_DECISION in NUMBER_LABELS
-        else DocumentKind.PENALTY_DECISION
+        DocumentKind.NO_PENALTY_DECISION if kind == DecisionKind.NO_PENALTY else DocumentKind.PENALTY_DECISION
     )
     _assign_number(decision, kind=number_kind, department=case.department, now=now)
     decision.save()

@@ -12,7 +12,8 @@ from regulator.audit import record_event
 from regulator.documents import register_document
 from regulator.errors import ServiceError, TransitionNotAllowed
 
-from ..models import ServiceMethod, ServiceRecord
+from .. import conf
+from ..models import ElectronicServiceConsent, ServiceMethod, ServiceRecord
 from ..tasks import render_pdf
 from .common import _checked_file, _now, _snap
 from .numbering import _assign_number
@@ -23,7 +24,10 @@ def _queue_pdf(kind: str, object_id: int) -> None:
 
 
 def _validate_service(*, data: dict, issued_at, now) -> dict:
-    """送达回证 rules: time to the minute, not in the future or before issue; refusal needs a witness."""
+    """送达回证 rules (行政处罚法 Art 61, which follows 民事诉讼法 on service): time to the minute, not in the future
+    or before issue; 留置送达 (also where the receiver refused) needs a witness and a photo; 公告送达 counts as served
+    PENALTIES_PUBLIC_NOTICE_DAYS after the notice, which `served_at` then dates, and cannot be recorded as served
+    before; electronic service needs the addressee's recorded consent (checked in _record_service)."""
     served_at = data.get("served_at")
     if not isinstance(served_at, datetime.datetime):
         raise ServiceError(_("请填写送达时间。"), field="served_at")
@@ -40,12 +44,28 @@ def _validate_service(*, data: dict, issued_at, now) -> dict:
     refused = bool(data.get("refused"))
     witness = (data.get("witness_name") or "").strip()
     receiver = (data.get("receiver_name") or "").strip()
-    if refused and not witness:
-        raise ServiceError(_("拒绝签收的，须有见证人在场并填写见证人（留置送达）。"), field="witness_name")
     if refused and method != ServiceMethod.LEFT_WITH_WITNESS:
         raise ServiceError(_("拒绝签收的，送达方式应为留置送达。"), field="method")
+    if method == ServiceMethod.LEFT_WITH_WITNESS and not witness:
+        raise ServiceError(_("留置送达须有见证人在场，请填写见证人。"), field="witness_name")
     if method in (ServiceMethod.IN_PERSON, ServiceMethod.POST) and not refused and not receiver:
         raise ServiceError(_("请填写签收人。"), field="receiver_name")
+    photo = _checked_file(data.get("photo"), accept={uploads.IMAGE}, field="photo")
+    if method == ServiceMethod.LEFT_WITH_WITNESS and photo is None:
+        raise ServiceError(_("留置送达须拍照记录送达过程，请上传送达照片。"), field="photo")
+    notice_published_at, notice_medium = None, ""
+    if method == ServiceMethod.PUBLIC_NOTICE:
+        notice_medium = (data.get("notice_medium") or "").strip()
+        if not notice_medium:
+            raise ServiceError(_("公告送达须填写公告载体（如：本机关公告栏、门户网站）。"), field="notice_medium")
+        notice_published_at = served_at
+        served_at = notice_published_at + datetime.timedelta(days=conf.public_notice_days())
+        if served_at > _now(now):
+            raise ServiceError(
+                _("公告送达自公告之日起经过%(days)d日视为送达，即%(date)s；期满前不能记录为已送达。")
+                % {"days": conf.public_notice_days(), "date": timezone.localtime(served_at).strftime("%Y-%m-%d %H:%M")},
+                field="served_at",
+            )
     return {
         "served_at": served_at,
         "method": method,
@@ -54,14 +74,35 @@ def _validate_service(*, data: dict, issued_at, now) -> dict:
         "receiver_name": receiver,
         "receiver_relation": (data.get("receiver_relation") or "").strip(),
         "place": (data.get("place") or "").strip(),
+        "co_server_name": (data.get("co_server_name") or "").strip(),
         "remarks": (data.get("remarks") or "").strip(),
-        "photo": _checked_file(data.get("photo"), accept={uploads.IMAGE}, field="photo"),
+        "notice_published_at": notice_published_at,
+        "notice_medium": notice_medium,
+        "photo": photo,
     }
+
+
+def electronic_consent(*, institution, at) -> ElectronicServiceConsent | None:
+    """The addressee's consent to electronic service in force at `at` (given before, not withdrawn by then)."""
+    return (
+        ElectronicServiceConsent.objects.filter(institution=institution, consented_at__lte=at)
+        .exclude(withdrawn_at__lte=at)
+        .order_by("-consented_at")
+        .first()
+    )
 
 
 def _record_service(*, actor, document_type, document_id, number, institution, data, now) -> ServiceRecord:
     if ServiceRecord.objects.filter(document_type=document_type, document_id=document_id).exists():
         raise TransitionNotAllowed(_("该文书已送达，不能重复送达。"))
+    if data["method"] == ServiceMethod.ELECTRONIC:
+        consent = electronic_consent(institution=institution, at=data["served_at"])
+        if consent is None:
+            raise ServiceError(
+                _("电子送达须经受送达人同意：该机构没有在送达前签署且未撤回的电子送达确认书（同意人、时间、送达地址），请先登记。"),
+                field="method",
+            )
+        data = {**data, "consent": consent, "electronic_address": consent.address}
     photo = data.pop("photo", None)
     try:
         with transaction.atomic():

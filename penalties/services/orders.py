@@ -29,6 +29,8 @@ from ..models import (
     OrderItem,
     OrderStatus,
     PenaltyCase,
+    Provision,
+    ProvisionRole,
     RectificationOrder,
     ServedDocument,
     ServiceRecord,
@@ -38,20 +40,46 @@ from .common import _checked_file, _now, _snap, _today, validate_deadline
 from .documents import _approve_document, _queue_pdf, _serve_document
 
 
+def _provisions(ids) -> list[Provision]:
+    """The active library provisions of `ids` (ints, strings or Provision rows), in the order given."""
+    wanted = [getattr(value, "pk", value) for value in ids or ()]
+    try:
+        wanted = list(dict.fromkeys(int(value) for value in wanted))
+    except (TypeError, ValueError):
+        raise ServiceError(_("所选法律条款无效。"), field="items") from None
+    found = Provision.objects.in_bulk(wanted)
+    if len(found) != len(wanted) or not all(provision.active for provision in found.values()):
+        raise ServiceError(_("所选法律条款不存在或已停用。"), field="items")
+    return [found[pk] for pk in wanted]
+
+
+def checklist_provisions(item_code: str) -> list[Provision]:
+    """The library's obligation articles mapped to a checklist item (Provision.checklist_codes)."""
+    # In Python, not a JSON `contains` lookup: the library is small and SQLite (the demo) has no such lookup.
+    library = Provision.objects.filter(active=True, role=ProvisionRole.OBLIGATION).order_by("position", "id")
+    return [provision for provision in library if item_code in (provision.checklist_codes or [])]
+
+
 def _clean_items(items) -> list[dict]:
     cleaned = []
     for raw in items:
         text = (raw.get("text") or "").strip()
         basis = (raw.get("legal_basis") or "").strip()
-        if not text and not basis:
+        provisions = _provisions(raw.get("provisions"))
+        if not text and not basis and not provisions:
             continue
         if not text:
             raise ServiceError(_("每个整改事项都要写明问题。"), field="items")
-        if not basis:
-            raise ServiceError(_("整改事项“%(text)s”缺少法律依据。") % {"text": text[:20]}, field="items")
+        if not basis and not provisions:
+            raise ServiceError(
+                _("整改事项“%(text)s”缺少法律依据：请从条款库选择违反的规定，或填写补充依据。") % {"text": text[:20]},
+                field="items",
+            )
         if len(basis) > 300:
             raise ServiceError(_("法律依据不能超过300字。"), field="items")
-        cleaned.append({"text": text, "legal_basis": basis, "problem_item": raw.get("problem_item")})
+        cleaned.append(
+            {"text": text, "legal_basis": basis, "provisions": provisions, "problem_item": raw.get("problem_item")}
+        )
     if not cleaned:
         raise ServiceError(_("至少需要一个整改事项。"), field="items")
     return cleaned
@@ -87,7 +115,7 @@ def order_draft(
         created_by=actor,
         updated_by=actor,
     )
-    OrderItem.objects.bulk_create(
+    rows = OrderItem.objects.bulk_create(
         [
             OrderItem(
                 order=order,
@@ -99,6 +127,13 @@ def order_draft(
             for index, item in enumerate(cleaned, start=1)
         ]
     )
+    OrderItem.provisions.through.objects.bulk_create(
+        [
+            OrderItem.provisions.through(orderitem_id=row.pk, provision_id=provision.pk)
+            for row, item in zip(rows, cleaned, strict=True)
+            for provision in item["provisions"]
+        ]
+    )
     record_event(
         actor=actor,
         kind=PenaltiesAuditKind.ORDER_DRAFTED,
@@ -106,7 +141,11 @@ def order_draft(
         institution_id=institution.pk,
         after={
             **_snap(order),
-            "items": [{"text": i["text"], "legal_basis": i["legal_basis"]} for i in cleaned],
+            "items": [
+                {"text": i["text"], "legal_basis": i["legal_basis"],
+                 "provisions": [p.citation for p in i["provisions"]]}
+                for i in cleaned
+            ],
         },
         summary=_("拟制限期整改通知书（%(n)d项）") % {"n": len(cleaned)},
         now=now,
@@ -120,12 +159,18 @@ def order_draft_from_visit(
     actor,
     visit_id: int,
     problem_item_ids: list[int],
-    legal_bases: dict,
+    legal_bases: dict | None = None,
+    provisions: dict | None = None,
     deadline: datetime.date | None = None,
     requirements: str = "",
     now=None,
 ) -> RectificationOrder:
-    """Draft an order from open problem items of one submitted visit, for the actor's own department."""
+    """Draft an order from open problem items of one submitted visit, for the actor's own department.
+
+    Each item's legal basis: the provisions picked (`provisions`: problem id → provision ids; where none is given
+    for a problem, the library's articles mapped to its checklist item), with `legal_bases` (problem id → free
+    text) only as a supplement."""
+    legal_bases, provisions = legal_bases or {}, provisions
 
     visit = Visit.objects.select_related("institution").get(pk=visit_id)
     require_status(visit, (VisitStatus.SUBMITTED,), message=_("检查尚未提交，不能据此下达整改通知。"))
@@ -152,11 +197,18 @@ def order_draft_from_visit(
         )
     items = []
     for problem in problems:
-        text = problem.item_text + (f"（{problem.finding}）" if problem.finding else "")
+        # The violation found (the inspector's finding), not the checklist's standard; the standard only
+        # where the inspector wrote nothing.
+        text = problem.finding.strip() or problem.item_text
         items.append(
             {
                 "text": text,
                 "legal_basis": legal_bases.get(problem.pk) or legal_bases.get(str(problem.pk)),
+                "provisions": (
+                    provisions.get(problem.pk, provisions.get(str(problem.pk)))
+                    if provisions is not None and (problem.pk in provisions or str(problem.pk) in provisions)
+                    else checklist_provisions(problem.item_code)
+                ),
                 "problem_item": problem,
             }
         )

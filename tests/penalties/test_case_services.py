@@ -84,7 +84,7 @@ def test_full_procedure_with_revocation_changes_the_register(users, institution,
         actor=head, case_id=case.pk, facts="经查，该机构预收费超过三个月", penalties=PROPOSED(),
         statement_adopted=False, statement_reasons="无从轻情节",
     )
-    assert "罚字" in decision.number
+    assert decision.number.endswith("第1号") and "罚字〔" in decision.number
     assert [(p.kind, str(p.amount) if p.amount else None) for p in decision.penalties.all()] == [
         ("warning", None),
         ("fine", "30000.50"),
@@ -219,7 +219,7 @@ def test_suspension_numbered_served_and_completed_by_refunds(users, institution)
     )
     services.suspension_approve(actor=head, notice_id=notice.pk)
     notice.refresh_from_db()
-    assert "停办第0001号" in notice.number
+    assert notice.number.endswith("第1号") and "停办字〔" in notice.number
     services.refund_record(
         actor=inspector,
         notice_id=notice.pk,

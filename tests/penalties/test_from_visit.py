@@ -50,7 +50,7 @@ def test_order_from_visit_snapshots_items_and_closing_closes_problem(users, subm
     )
     items = list(order.items.all())
     assert [i.problem_item_id for i in items] == [p.pk for p in problems]
-    assert items[0].text.startswith(problems[0].item_text)
+    assert items[0].text == problems[0].finding == "第2项情况"  # the finding, not the checklist's standard
     assert order.visit_id == submitted_visit.pk
     with pytest.raises(ServiceError, match="已在另一份整改通知书"):
         services.order_draft_from_visit(

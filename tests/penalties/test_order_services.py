@@ -131,8 +131,8 @@ def test_approve_assigns_gap_free_number_and_registers_document(users, instituti
     first.refresh_from_db()
     second.refresh_from_db()
     year = timezone.localdate().year
-    assert first.number == f"历下教〔{year}〕整改第0001号"
-    assert second.number == f"历下教〔{year}〕整改第0002号"
+    assert first.number == f"历下教责改字〔{year}〕第1号"
+    assert second.number == f"历下教责改字〔{year}〕第2号"
     assert first.approved_by == users["education_head"] and first.approved_at
     assert VerificationRecord.objects.get(object_id=str(first.pk)).number == first.number
 
@@ -212,12 +212,21 @@ def test_refusal_needs_witness_and_left_with_witness(users, institution, departm
             data=_serve_data(refused=True, witness_name="社区李某"),
         )
     assert _state(order) == before
+    with pytest.raises(ServiceError, match="拍照"):
+        services.order_serve(
+            actor=users["education_inspector"],
+            order_id=order.pk,
+            data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name=""),
+        )
+    assert _state(order) == before
     services.order_serve(
         actor=users["education_inspector"],
         order_id=order.pk,
-        data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name=""),
+        data=_serve_data(refused=True, witness_name="社区李某", method="left_with_witness", receiver_name="",
+                         photo=SimpleUploadedFile("留置.jpg", samples.jpeg(), content_type="image/jpeg")),
     )
-    assert ServiceRecord.objects.get().refused
+    record = ServiceRecord.objects.get()
+    assert record.refused and record.photo
 
 
 def test_serve_in_the_future_is_refused(users, institution, departments):

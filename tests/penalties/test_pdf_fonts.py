@@ -51,17 +51,18 @@ def test_one_page_order_notice_is_small_with_every_face_embedded_and_subset(appr
     assert len(fonts) >= 2  # regular and bold (the heading)
     for font in fonts:
         assert (font["emb"], font["sub"], font["uni"]) == ("yes", "yes", "yes"), font
-        assert font["name"].split("+", 1)[1].startswith("Noto-Sans-CJK-SC-Subset"), font
+        # GB/T 9704 faces: no 小标宋 or 仿宋_GB2312 on the test machine, so both are Noto Serif CJK SC's
+        assert font["name"].split("+", 1)[1].startswith("Noto-Serif-CJK-SC-Subset"), font
     text = pdftext(content, tmp_path)
     assert "限期整改通知书" in text and approved_order.number in text
     assert "未公示收费项目和标准" in text and "《消防法》第二十八条" in text
 
 
 def test_without_the_subsetter_the_same_notice_prints_with_the_whole_faces(approved_order, monkeypatch, tmp_path):
-    monkeypatch.setattr(pdf, "_source_faces", lambda: ())
+    monkeypatch.setattr(pdf, "_source_faces", lambda family=None: ())
     content = render_document("order", approved_order, verify_url="https://example.org/verify/x/")
     fonts = pdffonts(content, tmp_path)
-    assert fonts and all(font["name"].split("+", 1)[1].startswith("Noto-Sans-CJK-SC") for font in fonts)
+    assert fonts and all(font["name"].split("+", 1)[1].startswith("Noto-Serif-CJK-SC") for font in fonts)
     assert not any("Subset" in font["name"] for font in fonts)
     assert "限期整改通知书" in pdftext(content, tmp_path)
 
@@ -82,3 +83,24 @@ def test_document_characters_cover_text_entities_and_generated_content():
     characters = pdf.document_characters("<p>罚款&lt;2&#x4E07;&gt;</p><style>x{content:'第'}</style>")
     assert {"罚", "款", "<", ">", "2", "万", "第"} <= characters
     assert {"0", "9", "/", " "} <= characters  # page counters
+
+
+def test_the_font_families_are_a_setting_and_the_first_installed_one_is_used(settings):
+    settings.PDF_BODY_FONT_FAMILIES = ("仿宋_GB2312", "FangSong", "Noto Sans CJK SC")
+    settings.PDF_TITLE_FONT_FAMILIES = ("方正小标宋简体", "Noto Serif CJK SC")
+    assert pdf.font_stack("body").startswith('"Noto Sans CJK SC Subset", "Noto Sans CJK SC", "仿宋_GB2312"')
+    assert pdf.font_stack("title").startswith('"Noto Serif CJK SC Subset", "Noto Serif CJK SC"')
+    settings.PDF_BODY_FONT_FAMILIES = ("No Such Face",)
+    assert pdf.font_stack("body") == '"No Such Face Subset", "No Such Face", serif'
+
+
+def test_body_and_title_faces_are_both_subset(monkeypatch, tmp_path, settings):
+    settings.PDF_BODY_FONT_FAMILIES = ("Noto Sans CJK SC",)
+    settings.PDF_TITLE_FONT_FAMILIES = ("Noto Serif CJK SC",)
+    body, title = pdf.font_stack("body"), pdf.font_stack("title")
+    content = pdf.write_pdf(
+        f"<html lang='zh-CN'><body style='font-family: {body}'>"
+        f"<h1 style='font-family: {title}'>通知书</h1>正文</body></html>"
+    )
+    names = {font["name"].split("+", 1)[1] for font in pdffonts(content, tmp_path)}
+    assert names == {"Noto-Sans-CJK-SC-Subset", "Noto-Serif-CJK-SC-Subset-Bold"}
