@@ -2,6 +2,7 @@
 
 from django import template
 
+from institutions import selectors
 from institutions.models import Category, LicenceStanding, OperatingState, PremisesType
 
 register = template.Library()
@@ -17,3 +18,9 @@ _LABELS = {
 @register.filter
 def choice_label(value, field: str):
     return _LABELS[field].get(value, value)
+
+
+@register.inclusion_tag("institutions/_public_register_facts.html")
+def public_register_facts(institution):
+    """The public institution page's register facts: the 暂停招生及收费 mark and the teachers' qualifications."""
+    return {"facts": selectors.public_register_facts(institution=institution)}

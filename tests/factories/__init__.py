@@ -25,7 +25,14 @@ from .organisation import (
 )
 from .penalties import PenaltyCaseFactory, RectificationOrderFactory, SuspensionNoticeFactory, serve_data
 from .publicity import ListEntryFactory, ReportFactory
-from .register import InstitutionFactory, LicenceFactory, SiteFactory, TeacherFactory, valid_credit_code
+from .register import (
+    InstitutionFactory,
+    LicenceFactory,
+    SiteFactory,
+    TeacherFactory,
+    licensed_institution,
+    valid_credit_code,
+)
 
 __all__ = [
     "CampaignFactory",
@@ -54,5 +61,6 @@ __all__ = [
     "serve_data",
     "signature_data_url",
     "staff",
+    "licensed_institution",
     "valid_credit_code",
 ]

@@ -5,6 +5,7 @@ import itertools
 import factory
 
 from institutions.models import Category, Institution, Licence, LicenceKind, LicenceState, Site, Teacher
+from institutions.services import refresh_standing
 from institutions.validators import credit_code_check_char
 
 from .organisation import RegionFactory
@@ -60,3 +61,11 @@ class TeacherFactory(factory.django.DjangoModelFactory):
     institution = factory.SubFactory(InstitutionFactory)
     name = factory.Sequence(lambda n: f"教师{n}")
     qualification_number = factory.Sequence(lambda n: f"2019{n:013d}")
+
+
+def licensed_institution(region, **kwargs) -> Institution:
+    """An institution with a valid school-running licence (what an annual inspection covers), standing derived."""
+    institution = InstitutionFactory(region=region, **kwargs)
+    LicenceFactory(institution=institution, kind=LicenceKind.SCHOOL_RUNNING)
+    refresh_standing(institution=institution)
+    return institution
