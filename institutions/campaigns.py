@@ -186,8 +186,8 @@ def campaign_progress(campaign: RegisterCampaign) -> list[dict]:
     depth = 6 if len(campaign.region_id) < 6 else 9
     rows = (CampaignEnrolment.objects.filter(campaign=campaign)
             .annotate(area=Substr("institution__region_id", 1, depth)).values("area")
-            .annotate(total=Count("*"), done=Count("*", filter=Q(completed_at__isnull=False)),
-                      leads=Count("*", filter=Q(lead_case_id__isnull=False)))
+            .annotate(total=Count("pk"), done=Count("pk", filter=Q(completed_at__isnull=False)),
+                      leads=Count("pk", filter=Q(lead_case_id__isnull=False)))
             .order_by("area"))
     names = dict(Region.objects.filter(code__in=[row["area"] for row in rows]).values_list("code", "name"))
     return [{**row, "name": names.get(row["area"], row["area"])} for row in rows]
