@@ -132,8 +132,8 @@ def test_look_back_draws_closed_institutions_and_a_reopening_is_a_lead(users, re
 
 def test_mark_on_staff_and_public_pages_and_progress(joint_office_client, education_inspector_client, client,
                                                     users, academic):
-    ListEntryFactory(institution=academic, published=True)
-    teacher = TeacherFactory(institution=academic, id_number="11010519491231002X")  # a public page exists once an entry was published
+    ListEntryFactory(institution=academic, published=True)  # a public page exists once an entry was published
+    teacher = TeacherFactory(institution=academic, id_number="11010519491231002X")
     campaign = _open(users["joint_office"])
     page = education_inspector_client.get(academic.get_absolute_url()).content.decode()
     assert 'id="suspension-mark"' in page and "暂停招生及收费" in page
