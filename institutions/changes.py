@@ -27,6 +27,7 @@ from regulator.errors import ActionForbidden, ServiceError, require_status
 from . import permissions
 from .audit_kinds import InstitutionsAuditKind as Kind
 from .models import (
+    CHANGED_FIELD,
     ChangeField,
     ChangeStatus,
     Institution,
@@ -50,10 +51,11 @@ def change_request(*, actor, institution_id: int, field: str, new_value: str,
     new_value = (new_value or "").strip()
     if not new_value:
         raise ServiceError(_("请填写变更后的内容。"), field="new_value")
-    max_length = Institution._meta.get_field(field).max_length
+    attribute = CHANGED_FIELD[field]
+    max_length = Institution._meta.get_field(attribute).max_length
     if len(new_value) > max_length:
         raise ServiceError(_("变更后的内容不能超过%(max)d字。") % {"max": max_length}, field="new_value")
-    old_value = getattr(institution, field)
+    old_value = getattr(institution, attribute)
     if new_value == old_value:
         raise ServiceError(_("变更后的内容与现登记内容相同。"), field="new_value")
     if field == ChangeField.ADDRESS:
@@ -65,7 +67,7 @@ def change_request(*, actor, institution_id: int, field: str, new_value: str,
         approval_document=(approval_document or "").strip()[:120], created_by=actor, updated_by=actor,
     )
     record_event(actor=actor, kind=Kind.CHANGE_REQUESTED, obj=change, institution_id=institution.pk,
-                 before={field: old_value}, after={field: new_value},
+                 before={attribute: old_value}, after={attribute: new_value},
                  summary=_("申请变更%(field)s：%(old)s → %(new)s") % {
                      "field": change.get_field_display(), "old": old_value or "—", "new": new_value})
     return change
@@ -83,18 +85,19 @@ def change_approve(*, actor, change_id: int, approval_document: str, note: str =
         raise ServiceError(_("批准变更须填写批准文件（文号）。"), field="approval_document")
     if change.field == ChangeField.ADDRESS:
         refuse_subject_class_address_change(institution)
-    current = getattr(institution, change.field)
+    attribute = CHANGED_FIELD[change.field]
+    current = getattr(institution, attribute)
     if current != change.old_value:
         raise ServiceError(_("申请提出后该项已被修改（现为“%(current)s”），请重新申请。") % {"current": current})
-    setattr(institution, change.field, change.new_value)
+    setattr(institution, attribute, change.new_value)
     institution.updated_by = actor
-    institution.save(update_fields=[change.field, "updated_by", "updated_at"])
+    institution.save(update_fields=[attribute, "updated_by", "updated_at"])
     change.status, change.decided_at, change.decided_by = ChangeStatus.APPROVED, timezone.now(), actor
     change.approval_document, change.decision_note = approval_document[:120], (note or "").strip()[:300]
     change.save(update_fields=["status", "decided_at", "decided_by", "approval_document", "decision_note",
                                "updated_at"])
     record_event(actor=actor, kind=Kind.CHANGE_APPROVED, obj=change, institution_id=institution.pk,
-                 before={change.field: change.old_value}, after={change.field: change.new_value},
+                 before={attribute: change.old_value}, after={attribute: change.new_value},
                  summary=_("批准变更%(field)s（%(document)s）") % {
                      "field": change.get_field_display(), "document": approval_document})
     return change

@@ -566,10 +566,19 @@ class CampaignItemRecord(TimeStampedModel):
 # ---- the register through time: changes (变更) -------------------------------------------------------------
 
 class ChangeField(models.TextChoices):
-    NAME = "name", _("机构名称")
-    ADDRESS = "address", _("办学地址")
-    ORGANISER = "organiser", _("举办者")
-    LEGAL_REPRESENTATIVE = "legal_representative", _("法定代表人/负责人")
+    NAME = "rename", _("机构名称")
+    ADDRESS = "relocation", _("办学地址")
+    ORGANISER = "new_organiser", _("举办者")
+    LEGAL_REPRESENTATIVE = "new_legal_representative", _("法定代表人/负责人")
+
+
+# The Institution field each kind of change rewrites.
+CHANGED_FIELD = {
+    ChangeField.NAME: "name",
+    ChangeField.ADDRESS: "address",
+    ChangeField.ORGANISER: "organiser",
+    ChangeField.LEGAL_REPRESENTATIVE: "legal_representative",
+}
 
 
 class ChangeStatus(models.TextChoices):

@@ -195,7 +195,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('field', models.CharField(choices=[('name', '机构名称'), ('address', '办学地址'), ('organiser', '举办者'), ('legal_representative', '法定代表人/负责人')], max_length=30, verbose_name='变更事项')),
+                ('field', models.CharField(choices=[('rename', '机构名称'), ('relocation', '办学地址'), ('new_organiser', '举办者'), ('new_legal_representative', '法定代表人/负责人')], max_length=30, verbose_name='变更事项')),
                 ('old_value', models.CharField(blank=True, max_length=200, verbose_name='变更前')),
                 ('new_value', models.CharField(max_length=200, verbose_name='变更后')),
                 ('approval_document', models.CharField(blank=True, max_length=120, verbose_name='批准文件（文号）')),

@@ -37,7 +37,7 @@ def academic(regions):
 
 
 def test_a_change_is_requested_then_approved_with_its_document(users, arts):
-    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="address",
+    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="relocation",
                                     new_value="泉城路8号")
     arts.refresh_from_db()
     assert arts.address == "文化路1号"  # not an edit of the row
@@ -51,7 +51,7 @@ def test_a_change_is_requested_then_approved_with_its_document(users, arts):
 
 
 def test_approval_needs_a_document_and_a_head(users, arts):
-    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="name",
+    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="rename",
                                     new_value="历下新名称培训学校")
     with pytest.raises(ActionForbidden):
         changes.change_approve(actor=users["education_inspector"], change_id=change.pk, approval_document="x")
@@ -63,7 +63,7 @@ def test_approval_needs_a_document_and_a_head(users, arts):
 
 @pytest.mark.parametrize("status", [ChangeStatus.APPROVED, ChangeStatus.REFUSED])
 def test_a_decided_change_cannot_be_decided_again(users, arts, status):
-    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="organiser",
+    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="new_organiser",
                                     new_value="王五")
     RegisterChange.objects.filter(pk=change.pk).update(status=status)
     with pytest.raises(TransitionNotAllowed):
@@ -74,7 +74,7 @@ def test_a_decided_change_cannot_be_decided_again(users, arts, status):
 
 def test_refusal_needs_reasons_and_leaves_the_row(users, arts):
     change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk,
-                                    field="legal_representative", new_value="赵六")
+                                    field="new_legal_representative", new_value="赵六")
     with pytest.raises(ServiceError, match="理由"):
         changes.change_refuse(actor=users["education_head"], change_id=change.pk, note="")
     changes.change_refuse(actor=users["education_head"], change_id=change.pk, note="材料不全")
@@ -84,7 +84,7 @@ def test_refusal_needs_reasons_and_leaves_the_row(users, arts):
 
 def test_subject_class_address_change_is_refused_with_the_rule(users, academic):
     with pytest.raises(ServiceError, match="不再批准办学地址变更"):
-        changes.change_request(actor=users["education_inspector"], institution_id=academic.pk, field="address",
+        changes.change_request(actor=users["education_inspector"], institution_id=academic.pk, field="relocation",
                                new_value="泉城路8号")
     assert not RegisterChange.objects.exists()
 
@@ -96,21 +96,21 @@ def test_subject_class_address_edit_and_new_branch_are_refused(education_inspect
     assert response.status_code == 200 and "不再批准设立分支机构" in response.content.decode()
     assert not Site.objects.exists()
     response = education_inspector_client.post(reverse("institutions:change_request", args=[academic.pk]),
-                                               {"field": "address", "new_value": "新地址"})
+                                               {"field": "relocation", "new_value": "新地址"})
     assert "不再批准办学地址变更" in response.content.decode()
 
 
 def test_same_value_and_empty_value_are_refused(users, arts):
     with pytest.raises(ServiceError, match="相同"):
-        changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="address",
+        changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="relocation",
                                new_value="文化路1号")
     with pytest.raises(ServiceError, match="变更后"):
-        changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="address",
+        changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="relocation",
                                new_value="")
 
 
 def test_changes_show_on_the_file(education_head_client, users, arts):
-    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="name",
+    change = changes.change_request(actor=users["education_inspector"], institution_id=arts.pk, field="rename",
                                     new_value="历下更名培训学校")
     page = education_head_client.get(arts.get_absolute_url()).content.decode()
     assert "历下更名培训学校" in page and "待审核" in page
