@@ -30,6 +30,7 @@ from .register import (
     LicenceFactory,
     SiteFactory,
     TeacherFactory,
+    ensure_annual_materials,
     licensed_institution,
     valid_credit_code,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "serve_data",
     "signature_data_url",
     "staff",
+    "ensure_annual_materials",
     "licensed_institution",
     "valid_credit_code",
 ]

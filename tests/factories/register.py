@@ -4,7 +4,16 @@ import itertools
 
 import factory
 
-from institutions.models import Category, Institution, Licence, LicenceKind, LicenceState, Site, Teacher
+from institutions.models import (
+    AnnualMaterialKind,
+    Category,
+    Institution,
+    Licence,
+    LicenceKind,
+    LicenceState,
+    Site,
+    Teacher,
+)
 from institutions.services import refresh_standing
 from institutions.validators import credit_code_check_char
 
@@ -69,3 +78,16 @@ def licensed_institution(region, **kwargs) -> Institution:
     LicenceFactory(institution=institution, kind=LicenceKind.SCHOOL_RUNNING)
     refresh_standing(institution=institution)
     return institution
+
+
+ANNUAL_MATERIALS = [
+    ("annual_report", "年度工作报告"), ("financial_audit", "年度财务审计报告"),
+    ("fund_account_statement", "资金监管账户对账单"), ("teacher_roster", "教职工（培训人员）名册"),
+    ("safety_records", "安全管理记录"),
+]
+
+
+def ensure_annual_materials() -> None:
+    """The default materials of migration institutions 0009 (a transactional test's flush removes them)."""
+    for position, (code, name) in enumerate(ANNUAL_MATERIALS, start=1):
+        AnnualMaterialKind.objects.get_or_create(code=code, defaults={"name": name, "position": position})
