@@ -286,8 +286,9 @@ def test_public_list_query_count_is_fixed(world, regions, users, django_assert_n
     with django_assert_num_queries(2):
         assert Client().get(reverse("publicity:white_list") + "?q=机构").status_code == 200
     cache.clear()
-    # the institution, its licences, current entries, removed entries, published spot checks, last inspection
-    with django_assert_num_queries(6):
+    # the institution, its licences, current entries, removed entries, published spot checks, last inspection,
+    # the register's 暂停招生及收费 mark and its teachers (institutions.selectors.public_register_facts)
+    with django_assert_num_queries(8):
         assert (
             Client()
             .get(reverse("publicity:institution_page", args=[world["white"].institution_id]))
