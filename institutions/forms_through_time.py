@@ -14,10 +14,12 @@ from .models import (
 )
 from .validators import normalize_id_number
 
+ISO_DATE = "%Y-%m-%d"  # what <input type="date"> takes as its value, whatever the language's date format
+
 
 class AnnualPlanForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    deadline = forms.DateField(label=_("截止日期"), widget=DateInput)
+    deadline = forms.DateField(label=_("截止日期"), widget=DateInput(format=ISO_DATE))
     materials = forms.ModelMultipleChoiceField(
         label=_("报送材料"), queryset=AnnualMaterialKind.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple)
@@ -30,7 +32,7 @@ class AnnualPlanForm(forms.Form):
 
 class MaterialReceiptForm(forms.Form):
     kind = forms.ModelChoiceField(label=_("材料"), queryset=AnnualMaterialKind.objects.none())
-    received_on = forms.DateField(label=_("收到日期"), widget=DateInput)
+    received_on = forms.DateField(label=_("收到日期"), widget=DateInput(format=ISO_DATE))
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def __init__(self, *args, inspection, **kwargs):
@@ -44,7 +46,7 @@ class NoteForm(forms.Form):
 
 
 class SiteVisitForm(forms.Form):
-    planned_on = forms.DateField(label=_("核查日期"), widget=DateInput)
+    planned_on = forms.DateField(label=_("核查日期"), widget=DateInput(format=ISO_DATE))
 
 
 class DecideForm(forms.Form):
@@ -61,13 +63,13 @@ class ResultsImportForm(forms.Form):
 class CampaignOpenForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=RegisterCampaignKind.choices)
     name = forms.CharField(label=_("名称"), max_length=120)
-    deadline = forms.DateField(label=_("完成期限"), widget=DateInput)
+    deadline = forms.DateField(label=_("完成期限"), widget=DateInput(format=ISO_DATE))
 
 
 class ItemRecordForm(forms.Form):
     item = forms.CharField(widget=forms.HiddenInput)
     document = forms.CharField(label=_("文件（文号）"), max_length=120)
-    done_on = forms.DateField(label=_("日期"), widget=DateInput)
+    done_on = forms.DateField(label=_("日期"), widget=DateInput(format=ISO_DATE))
     passed = forms.TypedChoiceField(label=_("结果"), coerce=lambda v: v == "1", initial="1",
                                     choices=[("1", _("已完成/符合")), ("0", _("未通过（发现复办等）"))])
 
@@ -84,7 +86,7 @@ class ChangeDecisionForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    cancelled_on = forms.DateField(label=_("注销日期"), widget=DateInput)
+    cancelled_on = forms.DateField(label=_("注销日期"), widget=DateInput(format=ISO_DATE))
     reason = forms.CharField(label=_("注销原因"), max_length=200)
 
 
@@ -92,7 +94,7 @@ class TeacherBanForm(forms.ModelForm):
     class Meta:
         model = TeacherBan
         fields = ["name", "id_number", "kind", "starts_on", "ends_on", "source", "reason"]
-        widgets = {"starts_on": DateInput, "ends_on": DateInput}
+        widgets = {"starts_on": DateInput(format=ISO_DATE), "ends_on": DateInput(format=ISO_DATE)}
 
     def clean_id_number(self):
         return normalize_id_number(self.cleaned_data.get("id_number", ""))

@@ -30,19 +30,22 @@ def test_annual_inspection_from_plan_to_published_result(live_server, page, user
     expect(page.locator("#annual-status")).to_have_text("待报送材料")
     for kind in AnnualMaterialKind.objects.filter(is_active=True):
         page.select_option("select[name=receive-kind]", label=kind.name)
-        page.click("#materials button")
+        with page.expect_navigation():
+            page.click("#materials button")
     expect(page.locator("#materials")).not_to_contain_text("未收到")
     page.fill("textarea[name=review-note]", "材料齐全，内容属实")
-    page.click("#review button")
+    with page.expect_navigation():
+        page.click("#review button")
     expect(page.locator("#annual-status")).to_have_text("书面审查完成")
     page.check("input[name=decide-result][value=fail]")
-    page.click("#decide button")
+    with page.expect_navigation():
+        page.click("#decide button")
     expect(page.locator("#decide")).to_contain_text("须写明理由")  # 不合格 without reasons: refused, on the page
     page.check("input[name=decide-result][value=basic_pass]")
     page.fill("textarea[name=decide-reasons]", "安全管理记录不完整")
-    page.click("#decide button")
+    with page.expect_navigation():
+        page.click("#decide button")
     expect(page.locator("#annual-result")).to_contain_text("基本合格")
-    page.go_back()
     page.goto(f"{live_server.url}/register/annual/")
     page.click(f"text={today.year - 1}")
     page.click("text=公布年检结果")

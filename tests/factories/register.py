@@ -3,6 +3,7 @@
 import itertools
 
 import factory
+from django.db import transaction
 
 from institutions.models import (
     AnnualMaterialKind,
@@ -74,9 +75,10 @@ class TeacherFactory(factory.django.DjangoModelFactory):
 
 def licensed_institution(region, **kwargs) -> Institution:
     """An institution with a valid school-running licence (what an annual inspection covers), standing derived."""
-    institution = InstitutionFactory(region=region, **kwargs)
-    LicenceFactory(institution=institution, kind=LicenceKind.SCHOOL_RUNNING)
-    refresh_standing(institution=institution)
+    with transaction.atomic():
+        institution = InstitutionFactory(region=region, **kwargs)
+        LicenceFactory(institution=institution, kind=LicenceKind.SCHOOL_RUNNING)
+        refresh_standing(institution=institution)
     return institution
 
 
