@@ -245,3 +245,20 @@ def test_annual_results_in_the_queue(education_head_client, users, licensed):
     _reviewed(users["education_inspector"], _plan(users["education_head"]).inspections.get())
     page = education_head_client.get(reverse("queue")).content.decode()
     assert "年检待作出结论" in page
+
+
+def test_the_new_ledgers_list_and_export(joint_office_client, users, regions, licensed):
+    from institutions import campaigns
+
+    inspection = _reviewed(users["education_inspector"], _plan(users["education_head"]).inspections.get())
+    services.decide(actor=users["education_head"], inspection_id=inspection.pk, result=AnnualResult.FAIL,
+                    reasons="账户问题")
+    InstitutionFactory(region=regions["township"], category=Category.ACADEMIC, name="历下学科培训")
+    campaigns.campaign_open(actor=users["joint_office"], kind="re_registration", name="重新审核登记",
+                            deadline=TODAY + datetime.timedelta(days=5))
+    page = joint_office_client.get(reverse("ledger", args=["annual_inspections"]), {"result": "fail"})
+    assert page.status_code == 200 and licensed.name in page.content.decode()
+    page = joint_office_client.get(reverse("ledger", args=["register_campaigns"]))
+    assert page.status_code == 200 and "历下学科培训" in page.content.decode()
+    export = joint_office_client.get(reverse("export_ledger", args=["annual_inspections"]))
+    assert export.status_code == 200
