@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.funds.selectors import RISK_LEVEL_ORDER, risk_level_label, risk_levels
-from institutions.models import Institution, OperatingState, StudentStage
+from institutions.models import ENDED_STATES, Institution, StudentStage
 from publicity.cache import bump_version
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError
@@ -47,9 +47,10 @@ def campaign_criteria(campaign: Campaign) -> dict:
 
 
 def pool_ids(criteria: dict) -> list[int]:
-    """Sorted ids of the institutions the criteria select (closed and banned ones are not inspected)."""
+    """Sorted ids of the institutions the criteria select (closed, banned and cancelled ones are not inspected:
+    the register's 回头看 campaigns check those)."""
     queryset = Institution.objects.filter(region__code__startswith=criteria["region"]).exclude(
-        operating_state__in=[OperatingState.CLOSED, OperatingState.BANNED]
+        operating_state__in=ENDED_STATES
     )
     if criteria.get("category"):
         queryset = queryset.filter(category=criteria["category"])

@@ -4,8 +4,20 @@ from guardian.admin import GuardedModelAdmin
 
 from regulator.admin_services import ServiceAdminMixin, admin_service_call, adopt, form_data
 
-from . import services
-from .models import ImportJob, Institution, Licence, Site, Teacher
+from . import services, teachers
+from .models import (
+    AnnualInspection,
+    AnnualInspectionPlan,
+    AnnualMaterialKind,
+    ImportJob,
+    Institution,
+    Licence,
+    RegisterCampaign,
+    RegisterChange,
+    Site,
+    Teacher,
+    TeacherBan,
+)
 
 AUDIT_FIELDS = ["created_by", "updated_by"]
 
@@ -161,3 +173,76 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["original_name", "department", "state", "total_rows", "valid_rows", "imported_rows", "created_at"]
     list_filter = ["state"]
     readonly_fields = ["report"]
+
+
+# ---- the register through time ------------------------------------------------------------------------------
+
+@admin.register(AnnualMaterialKind)
+class AnnualMaterialKindAdmin(admin.ModelAdmin):
+    """The configurable list of materials an annual inspection asks for."""
+
+    list_display = ["name", "code", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by their services (each step audited): the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnnualInspectionPlan)
+class AnnualInspectionPlanAdmin(ReadOnlyAdmin):
+    list_display = ["year", "department", "deadline", "status", "batch_number"]
+    list_filter = ["status", "year"]
+
+
+@admin.register(AnnualInspection)
+class AnnualInspectionAdmin(ReadOnlyAdmin):
+    list_display = ["institution", "plan", "status", "result", "decided_on"]
+    list_filter = ["status", "result"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution", "plan"]
+    show_full_result_count = False
+
+
+@admin.register(RegisterCampaign)
+class RegisterCampaignAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "region", "deadline", "status"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(RegisterChange)
+class RegisterChangeAdmin(ReadOnlyAdmin):
+    list_display = ["institution", "field", "old_value", "new_value", "status", "decided_at"]
+    list_filter = ["field", "status"]
+    search_fields = ["institution__name"]
+    list_select_related = ["institution"]
+
+
+@admin.register(TeacherBan)
+class TeacherBanAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Added through institutions.teachers.ban_create (validated, audited); lifted on the black-list page."""
+
+    list_display = ["name", "kind", "starts_on", "ends_on", "source", "lifted_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "=id_number"]
+    fields = ["name", "id_number", "kind", "starts_on", "ends_on", "source", "reason"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        with admin_service_call():
+            saved = teachers.ban_create(actor=request.user, data=form_data(form, change=False))
+        adopt(obj, saved)

@@ -24,6 +24,26 @@ class InstitutionsAuditKind(models.TextChoices):
     TEACHER_UPDATED = "teacher.updated", _("修改培训人员")
     TEACHER_DELETED = "teacher.deleted", _("删除培训人员")
     IMPORT_JOB_CONFIRMED = "import_job.confirmed", _("确认导入台账")
+    INSTITUTION_CANCELLED = "institution.cancelled", _("注销机构")
+    LICENCE_CANCELLED = "licence.cancelled", _("注销证照")
+    CHANGE_REQUESTED = "register_change.requested", _("申请登记变更")
+    CHANGE_APPROVED = "register_change.approved", _("批准登记变更")
+    CHANGE_REFUSED = "register_change.refused", _("不予批准登记变更")
+    ANNUAL_PLAN_CREATED = "annual_plan.created", _("制定年检计划")
+    ANNUAL_PLAN_PUBLISHED = "annual_plan.published", _("公布年检结果")
+    ANNUAL_INSPECTION_ADDED = "annual_inspection.added", _("列入年检")
+    ANNUAL_MATERIAL_RECEIVED = "annual_inspection.material_received", _("收到年检材料")
+    ANNUAL_REVIEWED = "annual_inspection.reviewed", _("年检书面审查")
+    ANNUAL_VISIT_PLANNED = "annual_inspection.visit_planned", _("安排年检实地核查")
+    ANNUAL_DECIDED = "annual_inspection.decided", _("作出年检结论")
+    ANNUAL_REFUSED = "annual_inspection.refused", _("拒绝接受年检")
+    ANNUAL_IMPORTED = "annual_inspection.imported", _("导入年检结果")
+    CAMPAIGN_OPENED = "register_campaign.opened", _("发起专项工作")
+    CAMPAIGN_ITEM_RECORDED = "register_campaign.item_recorded", _("登记专项工作事项")
+    CAMPAIGN_COMPLETED = "register_campaign.completed", _("机构完成专项工作")
+    CAMPAIGN_LEAD = "register_campaign.lead", _("专项工作转为案件线索")
+    TEACHER_BAN_CREATED = "teacher_ban.created", _("列入教师黑名单")
+    TEACHER_BAN_LIFTED = "teacher_ban.lifted", _("解除教师黑名单")
 
 
 # Keys of before/after that are not fields of the object's model.
@@ -32,4 +52,10 @@ FIELD_LABELS = {
     "department": _("部门"),
     "reason": _("原因"),
     "valid_rows": _("有效记录数"),
+    "date": _("日期"),
+    "item": _("事项"),
+    "case": _("案件"),
+    "order": _("整改通知"),
+    "visit": _("检查"),
+    "row": _("行号"),
 }

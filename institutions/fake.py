@@ -82,7 +82,8 @@ PROFILES = (
 )
 PROFILE_NAMES = [profile for profile, _ in PROFILES]
 PROFILE_WEIGHTS = [weight for _, weight in PROFILES]
-OPERATING_STATES = tuple(OperatingState.values)
+# 已注销 (cancelled) is reached by the 注销 procedure, not generated.
+OPERATING_STATES = (OperatingState.OPERATING, OperatingState.SUSPENDED, OperatingState.CLOSED, OperatingState.BANNED)
 PREMISES = tuple(PremisesType.values)
 CATEGORIES = tuple(Category.values)
 STAGES = tuple(StudentStage.values)

@@ -7,7 +7,7 @@ from regulator.models import Region, RegionLevel
 
 from . import permissions
 from .models import Institution, Licence, LicenceKind, Site, Teacher
-from .validators import normalize_credit_code, validate_credit_code
+from .validators import normalize_credit_code, normalize_id_number, validate_credit_code
 
 
 def _region_field(user, **kwargs) -> forms.ModelChoiceField:
@@ -62,10 +62,15 @@ class SiteForm(forms.ModelForm):
 class TeacherForm(forms.ModelForm):
     class Meta:
         model = Teacher
-        fields = ["name", "subject", "qualification_number", "diploma", "is_in_service_teacher"]
+        fields = ["name", "id_number", "subject", "qualification_number", "diploma", "is_in_service_teacher"]
 
     def __init__(self, *args, user, institution, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["id_number"].widget.attrs.update({"autocapitalize": "characters", "maxlength": 18,
+                                                      "autocomplete": "off"})
+
+    def clean_id_number(self):
+        return normalize_id_number(self.cleaned_data.get("id_number", ""))
 
 
 class LicenceForm(forms.ModelForm):

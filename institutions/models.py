@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from regulator.models import Department, Region, TimeStampedModel
+from regulator.models import Department, DepartmentKind, Region, TimeStampedModel
+
+from .validators import validate_id_number
 
 
 class PremisesType(models.TextChoices):
@@ -50,6 +52,11 @@ class OperatingState(models.TextChoices):
     SUSPENDED = "suspended", _("停办整改")
     CLOSED = "closed", _("已关停")
     BANNED = "banned", _("已取缔")
+    CANCELLED = "cancelled", _("已注销")
+
+
+# No longer running: drawn by the 回头看 campaigns, never by ordinary spot checks.
+ENDED_STATES = frozenset({OperatingState.CLOSED, OperatingState.BANNED, OperatingState.CANCELLED})
 
 
 class LicenceStanding(models.TextChoices):
@@ -91,6 +98,9 @@ class Institution(TimeStampedModel):
     )
     fund_account = models.CharField(_("学杂费专用/监管账户"), max_length=60, blank=True)
     notes = models.TextField(_("备注"), blank=True)
+    # 注销: set only by institutions.changes.institution_cancel, with its reason.
+    cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(_("注销原因"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("校外培训机构")
@@ -179,6 +189,7 @@ class LicenceState(models.TextChoices):
     SUSPENDED = "suspended", _("暂扣")
     REVOKED = "revoked", _("吊销")
     EXPIRED = "expired", _("过期")
+    CANCELLED = "cancelled", _("注销")
 
 
 class Licence(TimeStampedModel):
@@ -228,6 +239,10 @@ class Teacher(TimeStampedModel):
     is_in_service_teacher = models.BooleanField(
         _("在职中小学教师"), default=False, help_text=_("在职中小学教师不得在校外培训机构任教")
     )
+    id_number = models.CharField(
+        _("身份证号"), max_length=18, blank=True, validators=[validate_id_number],
+        help_text=_("18位，含GB 11643校验位；不公开，页面中脱敏显示"),
+    )
 
     class Meta:
         verbose_name = _("培训人员")
@@ -240,6 +255,10 @@ class Teacher(TimeStampedModel):
     @property
     def has_qualification(self) -> bool:
         return bool(self.qualification_number)
+
+    @property
+    def masked_id_number(self) -> str:
+        return f"{self.id_number[:4]}**********{self.id_number[-4:]}" if self.id_number else ""
 
 
 # Direct foreign-key object permissions (docs/pitfalls.md): granted when a case shares an institution's file.
@@ -291,3 +310,342 @@ class ImportJob(TimeStampedModel):
 
     def __str__(self):
         return self.original_name
+
+
+# ---- the register through time: annual inspection (年检) ---------------------------------------------------
+
+class AnnualMaterialKind(models.Model):
+    """One of the materials an annual inspection asks for (a configurable list, kept in the admin)."""
+
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("材料名称"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("年检材料")
+        verbose_name_plural = _("年检材料")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class AnnualPlanStatus(models.TextChoices):
+    OPEN = "open", _("进行中")
+    PUBLISHED = "published", _("结果已公布")
+
+
+class AnnualInspectionPlan(TimeStampedModel):
+    """A department's annual inspection of one year: the deadline and the materials asked for."""
+
+    department = models.ForeignKey(Department, verbose_name=_("年检部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    deadline = models.DateField(_("截止日期"))
+    materials = models.ManyToManyField(AnnualMaterialKind, verbose_name=_("报送材料"), related_name="+")
+    status = models.CharField(_("状态"), max_length=20, choices=AnnualPlanStatus.choices,
+                              default=AnnualPlanStatus.OPEN)
+    batch_number = models.CharField(_("公布批次号"), max_length=40, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年检计划")
+        verbose_name_plural = _("年检计划")
+        ordering = ["-year", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "year"], name="annual_plan_department_year",
+                                    violation_error_message=_("本部门该年度的年检计划已存在。")),
+        ]
+
+    def __str__(self):
+        return _("%(year)s年度年检") % {"year": self.year}
+
+    def get_absolute_url(self):
+        return reverse("institutions:annual_plan", args=[self.pk])
+
+
+class AnnualInspectionStatus(models.TextChoices):
+    PENDING = "pending", _("待报送材料")
+    REVIEWED = "reviewed", _("书面审查完成")
+    DECIDED = "decided", _("已出结论")
+    REFUSED = "refused", _("拒绝接受年检")
+    CANCELLED = "cancelled", _("机构已注销")
+
+
+class AnnualResult(models.TextChoices):
+    PASS = "pass", _("合格")
+    BASIC_PASS = "basic_pass", _("基本合格")
+    FAIL = "fail", _("不合格")
+
+
+class AnnualInspection(TimeStampedModel):
+    """One institution's annual inspection in a plan: materials, desk review, optional site visit, result."""
+
+    plan = models.ForeignKey(AnnualInspectionPlan, verbose_name=_("年检计划"), on_delete=models.CASCADE,
+                             related_name="inspections")
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="annual_inspections")
+    status = models.CharField(_("状态"), max_length=20, choices=AnnualInspectionStatus.choices,
+                              default=AnnualInspectionStatus.PENDING)
+    review_note = models.TextField(_("书面审查意见"), blank=True)
+    reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审查人"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    site_visit = models.ForeignKey("inspections.Visit", verbose_name=_("实地核查"), on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    result = models.CharField(_("年检结论"), max_length=20, choices=AnnualResult.choices, blank=True)
+    reasons = models.TextField(_("理由"), blank=True)
+    decided_on = models.DateField(_("结论日期"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("作出结论"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    notice_number = models.CharField(_("年检结论通知文号"), max_length=60, blank=True)
+    # What the result set going (ids in the penalties app, which the register does not import models of).
+    order_id = models.PositiveBigIntegerField(_("整改通知"), null=True, blank=True)
+    case_id = models.PositiveBigIntegerField(_("处罚案件线索"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("机构年检")
+        verbose_name_plural = _("机构年检")
+        ordering = ["plan", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "institution"], name="annual_inspection_once_per_plan",
+                                    violation_error_message=_("该机构已在本年度年检计划中。")),
+            models.CheckConstraint(condition=~models.Q(result="fail") | ~models.Q(reasons=""),
+                                   name="annual_fail_has_reasons",
+                                   violation_error_message=_("年检不合格须写明理由。")),
+        ]
+        indexes = [models.Index(fields=["institution", "plan"], name="annual_institution_plan")]
+
+    def __str__(self):
+        return f"{self.plan} · {self.institution}"
+
+    def get_absolute_url(self):
+        return reverse("institutions:annual_inspection", args=[self.pk])
+
+
+class AnnualMaterialReceipt(models.Model):
+    inspection = models.ForeignKey(AnnualInspection, verbose_name=_("年检"), on_delete=models.CASCADE,
+                                   related_name="receipts")
+    kind = models.ForeignKey(AnnualMaterialKind, verbose_name=_("材料"), on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField(_("收到日期"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("年检材料收取")
+        verbose_name_plural = _("年检材料收取")
+        ordering = ["kind__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "kind"], name="annual_receipt_once",
+                                    violation_error_message=_("该材料已登记收到。")),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.received_on}"
+
+
+# ---- the register through time: campaigns over a set of institutions (重新审核登记, 回头看) ------------------
+
+class RegisterCampaignKind(models.TextChoices):
+    RE_REGISTRATION = "re_registration", _("重新审核登记（营转非）")
+    LOOK_BACK = "look_back", _("回头看（已关停机构）")
+
+
+class CampaignItem(models.TextChoices):
+    SCHOOL_LICENCE = "school_licence", _("对照设置标准换发新的办学许可证")
+    NON_PROFIT = "non_profit", _("在民政部门登记为非营利性机构")
+    FUND_ACCOUNT = "fund_account", _("建立第三方资金监管账户")
+    BUSINESS_SCOPE = "business_scope", _("变更经营（业务）范围")
+    STILL_CLOSED = "still_closed", _("核实仍处于关停状态，未复办")
+    SIGNBOARD = "signboard", _("门头招牌已清理")
+    OUTDOOR_ADS = "outdoor_ads", _("户外广告已清理")
+
+
+CAMPAIGN_ITEMS: dict[str, tuple[str, ...]] = {
+    RegisterCampaignKind.RE_REGISTRATION: (CampaignItem.SCHOOL_LICENCE, CampaignItem.NON_PROFIT,
+                                           CampaignItem.FUND_ACCOUNT, CampaignItem.BUSINESS_SCOPE),
+    RegisterCampaignKind.LOOK_BACK: (CampaignItem.STILL_CLOSED, CampaignItem.SIGNBOARD, CampaignItem.OUTDOOR_ADS),
+}
+
+
+# 谁审批谁监管: who records each item.
+CAMPAIGN_ITEM_REMIT: dict[str, frozenset[str]] = {
+    CampaignItem.SCHOOL_LICENCE: frozenset({DepartmentKind.EDUCATION, DepartmentKind.HR}),
+    CampaignItem.NON_PROFIT: frozenset({DepartmentKind.CIVIL_AFFAIRS}),
+    CampaignItem.FUND_ACCOUNT: frozenset({DepartmentKind.FINANCE, DepartmentKind.EDUCATION}),
+    CampaignItem.BUSINESS_SCOPE: frozenset({DepartmentKind.MARKET}),
+    CampaignItem.STILL_CLOSED: frozenset({DepartmentKind.EDUCATION, DepartmentKind.MARKET}),
+    CampaignItem.SIGNBOARD: frozenset({DepartmentKind.MARKET, DepartmentKind.LAW_ENFORCEMENT,
+                                       DepartmentKind.EDUCATION}),
+    CampaignItem.OUTDOOR_ADS: frozenset({DepartmentKind.MARKET, DepartmentKind.LAW_ENFORCEMENT,
+                                         DepartmentKind.EDUCATION}),
+}
+
+
+class CampaignStatus(models.TextChoices):
+    OPEN = "open", _("进行中")
+    CLOSED = "closed", _("已结束")
+
+
+class RegisterCampaign(TimeStampedModel):
+    """A campaign of the joint office over a set of institutions of its region, each with a checklist."""
+
+    kind = models.CharField(_("类型"), max_length=20, choices=RegisterCampaignKind.choices)
+    name = models.CharField(_("名称"), max_length=120)
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("发起部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+    deadline = models.DateField(_("完成期限"))
+    status = models.CharField(_("状态"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.OPEN)
+    swept_at = models.DateTimeField(_("逾期处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("台账专项工作")
+        verbose_name_plural = _("台账专项工作")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("institutions:campaign", args=[self.pk])
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return CAMPAIGN_ITEMS[self.kind]
+
+
+class CampaignEnrolment(TimeStampedModel):
+    campaign = models.ForeignKey(RegisterCampaign, verbose_name=_("专项工作"), on_delete=models.CASCADE,
+                                 related_name="enrolments")
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.PROTECT,
+                                    related_name="campaign_enrolments")
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Set when the institution did not complete by the deadline (or was found reopened): the penalty lead's id.
+    lead_case_id = models.PositiveBigIntegerField(_("转为案件线索"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("专项工作机构")
+        verbose_name_plural = _("专项工作机构")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "institution"], name="campaign_enrolment_once",
+                                    violation_error_message=_("该机构已在本专项工作中。")),
+        ]
+        indexes = [models.Index(fields=["institution", "completed_at"], name="enrolment_institution_done")]
+
+    def __str__(self):
+        return f"{self.campaign} · {self.institution}"
+
+
+class CampaignItemRecord(TimeStampedModel):
+    enrolment = models.ForeignKey(CampaignEnrolment, verbose_name=_("专项工作机构"), on_delete=models.CASCADE,
+                                  related_name="records")
+    item = models.CharField(_("事项"), max_length=20, choices=CampaignItem.choices)
+    passed = models.BooleanField(_("已完成/符合"), default=True)
+    document = models.CharField(_("文件（文号）"), max_length=120)
+    done_on = models.DateField(_("日期"))
+    department = models.ForeignKey(Department, verbose_name=_("登记部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("专项工作事项")
+        verbose_name_plural = _("专项工作事项")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "item"], name="campaign_item_once",
+                                    violation_error_message=_("该事项已登记。")),
+        ]
+
+    def __str__(self):
+        return self.get_item_display()
+
+
+# ---- the register through time: changes (变更) -------------------------------------------------------------
+
+class ChangeField(models.TextChoices):
+    NAME = "rename", _("机构名称")
+    ADDRESS = "relocation", _("办学地址")
+    ORGANISER = "new_organiser", _("举办者")
+    LEGAL_REPRESENTATIVE = "new_legal_representative", _("法定代表人/负责人")
+
+
+# The Institution field each kind of change rewrites.
+CHANGED_FIELD = {
+    ChangeField.NAME: "name",
+    ChangeField.ADDRESS: "address",
+    ChangeField.ORGANISER: "organiser",
+    ChangeField.LEGAL_REPRESENTATIVE: "legal_representative",
+}
+
+
+class ChangeStatus(models.TextChoices):
+    REQUESTED = "requested", _("待审核")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("不予批准")
+
+
+class RegisterChange(TimeStampedModel):
+    """A change of a registered fact, with its approval document: the file's row changes only when approved."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="changes")
+    field = models.CharField(_("变更事项"), max_length=30, choices=ChangeField.choices)
+    old_value = models.CharField(_("变更前"), max_length=200, blank=True)
+    new_value = models.CharField(_("变更后"), max_length=200)
+    approval_document = models.CharField(_("批准文件（文号）"), max_length=120, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.REQUESTED)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decision_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("登记变更")
+        verbose_name_plural = _("登记变更")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.get_field_display()}：{self.old_value} → {self.new_value}"
+
+
+# ---- the people who teach: the black list (教师黑名单) ------------------------------------------------------
+
+class BanKind(models.TextChoices):
+    PROHIBITED = "prohibited", _("从业禁止")
+    RESTRICTED = "restricted", _("限制从业")
+
+
+class TeacherBan(TimeStampedModel):
+    """A person barred from training work (a penalty decision or a teacher-conduct finding), for a period."""
+
+    name = models.CharField(_("姓名"), max_length=40)
+    id_number = models.CharField(_("身份证号"), max_length=18, validators=[validate_id_number])
+    kind = models.CharField(_("类型"), max_length=20, choices=BanKind.choices)
+    starts_on = models.DateField(_("起始日期"))
+    ends_on = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("空为终身"))
+    source = models.CharField(_("依据（决定书文号或认定文件）"), max_length=120)
+    reason = models.CharField(_("事由"), max_length=300)
+    department = models.ForeignKey(Department, verbose_name=_("登记部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+    lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("教师黑名单")
+        verbose_name_plural = _("教师黑名单")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__isnull=True)
+                                   | models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="teacher_ban_ends_after_start",
+                                   violation_error_message=_("截止日期不能早于起始日期。")),
+        ]
+        indexes = [models.Index(fields=["id_number"], name="teacher_ban_id_number")]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_kind_display()}）"
+
+    def in_force(self, today) -> bool:
+        return self.lifted_at is None and self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)

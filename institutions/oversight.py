@@ -1,18 +1,46 @@
 """What the register contributes to the oversight floor (regulator/registry.py): the dashboard's first
 section, the institutions' current state (licence standing, category, operating state) per sub-region, each
-figure linking to the register list filtered the same way.
+figure linking to the register list filtered the same way; the ledgers of annual inspections (年检) and of the
+campaigns over institutions (重新审核登记, 回头看) with their dashboard sections; and the annual inspections
+awaiting a desk review or a result in the heads' queue.
 
 Registered by InstitutionsConfig.ready().
 """
 
 from urllib.parse import urlencode
 
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from regulator.registry import Headline, StateSection, register
+from regulator.registry import (
+    BreakdownSection,
+    ChoiceFilter,
+    Column,
+    Headline,
+    Ledger,
+    Measure,
+    MeasureSection,
+    QueueKind,
+    StateSection,
+    choice_labels,
+    register,
+    within,
+)
+from regulator.scope import is_staff_member
 
-from .models import Category, Institution, LicenceStanding, OperatingState
+from .models import (
+    AnnualInspection,
+    AnnualInspectionStatus,
+    AnnualResult,
+    CampaignEnrolment,
+    Category,
+    Institution,
+    LicenceStanding,
+    OperatingState,
+    RegisterCampaignKind,
+)
 
 
 def register_link(user, region: str, filters: dict) -> str:
@@ -45,5 +73,107 @@ SECTIONS = [
 ]
 
 
+# ---- annual inspection and campaigns ---------------------------------------------------------------------
+
+def _scoped(model):
+    def scoped(user):
+        if user is None or (user.is_admin_role and user.department_id is None):
+            return model.objects.all()
+        if not is_staff_member(user):
+            return model.objects.none()
+        return model.objects.filter(institution__region__code__startswith=user.region_code)
+
+    return scoped
+
+
+def _decided_within(low, high) -> Q:
+    """Results by the local day they were reached (decided_on is a date)."""
+    q = Q(decided_on__isnull=False, status__in=[AnnualInspectionStatus.DECIDED, AnnualInspectionStatus.REFUSED])
+    if low is not None:
+        q &= Q(decided_on__gte=timezone.localtime(low).date())
+    if high is not None:
+        q &= Q(decided_on__lt=timezone.localtime(high).date())
+    return q
+
+
+LEDGERS = [
+    Ledger(
+        kind="annual_inspections", title=_("年检台账"), scoped=_scoped(AnnualInspection),
+        region_field="institution__region__code", department_field="plan__department_id",
+        measures={
+            "decided": Measure(_("作出年检结论"), _decided_within),
+            "failed": Measure(_("年检不合格"), lambda lo, hi: _decided_within(lo, hi) & Q(result=AnnualResult.FAIL)),
+        },
+        filters={
+            "result": ChoiceFilter("result", _("年检结论"), lambda: AnnualResult.choices),
+            "annual_status": ChoiceFilter("status", _("状态"), lambda: AnnualInspectionStatus.choices),
+        },
+        columns=[(_("编号"), "id"), (_("年度"), "plan__year"), (_("机构"), "institution__name"),
+                 (_("区划"), "institution__region__name"), (_("年检部门"), "plan__department__name"),
+                 (_("状态"), "status"), (_("年检结论"), "result"), (_("理由"), "reasons"),
+                 (_("结论日期"), "decided_on")],
+        choice_labels={"status": choice_labels(AnnualInspectionStatus), "result": choice_labels(AnnualResult)},
+    ),
+    Ledger(
+        kind="register_campaigns", title=_("专项工作台账（重新审核登记 / 回头看）"), scoped=_scoped(CampaignEnrolment),
+        region_field="institution__region__code", department_field="campaign__department_id",
+        measures={
+            "enrolled": Measure(_("列入机构"), lambda lo, hi: within("created_at", lo, hi)),
+            "completed": Measure(_("完成"), lambda lo, hi: within("completed_at", lo, hi)),
+            "leads": Measure(_("逾期或复办转为线索"),
+                             lambda lo, hi: Q(lead_case_id__isnull=False) & within("updated_at", lo, hi)),
+            "pending": Measure(_("未完成（暂停招生及收费）"), lambda lo, hi: Q(
+                completed_at__isnull=True, campaign__kind=RegisterCampaignKind.RE_REGISTRATION)
+                & within("created_at", None, hi)),
+        },
+        filters={"campaign_kind": ChoiceFilter("campaign__kind", _("类型"), lambda: RegisterCampaignKind.choices)},
+        columns=[(_("编号"), "id"), (_("专项工作"), "campaign__name"), (_("类型"), "campaign__kind"),
+                 (_("机构"), "institution__name"), (_("区划"), "institution__region__name"),
+                 (_("完成期限"), "campaign__deadline"), (_("完成时间"), "completed_at"),
+                 (_("案件线索"), "lead_case_id")],
+        choice_labels={"campaign__kind": choice_labels(RegisterCampaignKind)},
+    ),
+]
+
+
+def _annual_awaiting_review(user, today):
+    return AnnualInspection.objects.filter(plan__department_id=user.department_id,
+                                           status=AnnualInspectionStatus.PENDING, plan__deadline__lt=today)
+
+
+def _annual_awaiting_result(user, today):
+    return AnnualInspection.objects.filter(plan__department_id=user.department_id,
+                                           status=AnnualInspectionStatus.REVIEWED)
+
+
+QUEUE_KINDS = [
+    QueueKind("annual_overdue", _("年检逾期未审查"), "annual_inspection", QueueKind.DEPARTMENT,
+              _annual_awaiting_review, since=F("created_at"), due=F("plan__deadline"),
+              detail_url="institutions:annual_inspection",
+              awaited={AnnualInspectionStatus.PENDING: _("已过截止日期，材料未齐或未书面审查")}),
+    QueueKind("annual_result", _("年检待作出结论"), "annual_inspection", QueueKind.DEPARTMENT,
+              _annual_awaiting_result, since=F("reviewed_at"), detail_url="institutions:annual_inspection",
+              awaited={AnnualInspectionStatus.REVIEWED: _("书面审查完成，待作出年检结论")}),
+]
+
+THROUGH_TIME_SECTIONS = [
+    BreakdownSection(
+        code="annual_inspections", title=_("年检结论"), order=15,
+        ledger="annual_inspections", measure="decided", dimension="result", link_filter="result",
+        choices=AnnualResult.choices, chart_title=_("各地年检结论"),
+        headline=Headline("annual-decided", _("年检作出结论")),
+    ),
+    MeasureSection(
+        code="register_campaigns", title=_("重新审核登记与回头看"), order=16,
+        columns=[Column("enrolled", _("列入机构"), "register_campaigns", "enrolled"),
+                 Column("completed", _("完成"), "register_campaigns", "completed"),
+                 Column("pending", _("未完成（暂停招生及收费）"), "register_campaigns", "pending"),
+                 Column("leads", _("转为线索"), "register_campaigns", "leads")],
+        chart_title=_("各地专项工作进度"),
+        headline=(Headline("campaign-pending", column="pending"),),
+    ),
+]
+
+
 def register_all() -> None:
-    register(*SECTIONS)
+    register(*SECTIONS, *LEDGERS, *QUEUE_KINDS, *THROUGH_TIME_SECTIONS)

@@ -9,7 +9,14 @@ from django.db.models import Q, QuerySet
 from regulator.models import DepartmentKind, Role
 from regulator.scope import REGISTER_EDITOR_KINDS, in_region, is_staff_member, region_q
 
-from .models import Institution, InstitutionGroupObjectPermission, LicenceKind
+from .models import (
+    CAMPAIGN_ITEM_REMIT,
+    AnnualInspectionPlan,
+    Institution,
+    InstitutionGroupObjectPermission,
+    LicenceKind,
+    RegisterCampaign,
+)
 
 VIEW_INSTITUTION = "view_institution"
 
@@ -133,3 +140,66 @@ def can_share_institution(user, institution: Institution) -> bool:
     return in_region(user, institution.region_id) and (
         user.is_admin_role or user.role in (Role.HEAD, Role.JOINT_OFFICE)
     )
+
+
+# ---- the register through time ----------------------------------------------------------------------------
+
+# Annual inspection (年检) is the school-running licence's issuer's: education, or HR for vocational training.
+ANNUAL_INSPECTION_KINDS = frozenset({DepartmentKind.EDUCATION, DepartmentKind.HR})
+_DECIDING_ROLES = frozenset({Role.HEAD, Role.JOINT_OFFICE})
+
+
+def can_decide_change(user, institution: Institution) -> bool:
+    """登记变更 are approved by a head or the joint office of a register-keeping department of the region."""
+    return can_change_institution(user, institution) and (
+        user.is_admin_role or user.role in _DECIDING_ROLES)
+
+
+def can_plan_annual_inspection(user) -> bool:
+    return bool(is_staff_member(user) and user.department_id and user.role in _DECIDING_ROLES
+                and user.department_kind in ANNUAL_INSPECTION_KINDS)
+
+
+def can_work_on_annual_plan(user, plan) -> bool:
+    """The plan's department's staff record materials and reviews."""
+    return bool(is_staff_member(user) and user.department_id == plan.department_id
+                and user.role in _EDITING_ROLES)
+
+
+def can_decide_annual_inspection(user, plan) -> bool:
+    return can_work_on_annual_plan(user, plan) and user.role in _DECIDING_ROLES
+
+
+def visible_annual_plans(user):
+    if not is_staff_member(user):
+        return AnnualInspectionPlan.objects.none()
+    if user.is_admin_role and user.department_id is None:
+        return AnnualInspectionPlan.objects.all()
+    return AnnualInspectionPlan.objects.filter(department__region__code__startswith=user.region_code)
+
+
+def can_open_register_campaign(user) -> bool:
+    return bool(is_staff_member(user) and user.department_id and user.role == Role.JOINT_OFFICE)
+
+
+def can_record_campaign_item(user, institution: Institution, item: str) -> bool:
+    """Each item by the department in whose remit it lies (谁审批谁监管), in its region."""
+    return bool(is_staff_member(user) and user.department_id and user.role in _EDITING_ROLES
+                and in_region(user, institution.region_id)
+                and user.department_kind in CAMPAIGN_ITEM_REMIT.get(item, ()))
+
+
+def visible_register_campaigns(user):
+    if not is_staff_member(user):
+        return RegisterCampaign.objects.none()
+    if user.is_admin_role and user.department_id is None:
+        return RegisterCampaign.objects.all()
+    code = user.region_code
+    # The campaigns of the user's region and of the regions above it (a prefecture's campaign covers a county).
+    prefixes = [code[:n] for n in (2, 4, 6, 9) if n <= len(code)]
+    return RegisterCampaign.objects.filter(Q(region__code__startswith=code) | Q(region__code__in=prefixes))
+
+
+def can_keep_teacher_blacklist(user) -> bool:
+    return bool(is_staff_member(user) and (user.is_admin_role or (
+        user.role in _DECIDING_ROLES and user.department_kind in ANNUAL_INSPECTION_KINDS)))

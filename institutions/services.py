@@ -15,7 +15,7 @@ from regulator.errors import ActionForbidden, ServiceError
 from regulator.hooks import institution_moved
 from regulator.models import Department
 
-from . import permissions
+from . import permissions, rules, teachers
 from .audit_kinds import InstitutionsAuditKind as Kind
 from .models import (
     REGISTRATION_KINDS,
@@ -28,6 +28,7 @@ from .models import (
     Site,
     Teacher,
 )
+from .validators import normalize_id_number
 
 
 def today_local() -> date:
@@ -119,6 +120,8 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
         _check_region(actor, data["region"].code)
     before = snapshot(institution)
     old_region = institution.region_id
+    if "address" in data and data["address"] != institution.address:
+        rules.refuse_subject_class_address_change(institution)
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
     moved = institution.region_id != old_region
@@ -230,6 +233,8 @@ def site_save(*, actor, institution_id: int, data: dict, site_id: int | None = N
         raise ActionForbidden(_("您无权修改该机构的办学点。"))
     if "region" in data and not data["region"].code.startswith(institution.region_id[:6]):
         raise ServiceError(_("办学点应位于机构所在县（区）内。"), field="region")
+    if not site_id:
+        rules.refuse_subject_class_branch(institution)
     site = Site.objects.get(pk=site_id, institution=institution) if site_id else Site()
     return _save_child(actor=actor, institution=institution, instance=site, data=data, label=_("办学点"))
 
@@ -249,6 +254,9 @@ def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | No
     if not permissions.can_change_sites_and_teachers(actor, institution):
         raise ActionForbidden(_("您无权修改该机构的培训人员。"))
     teacher = Teacher.objects.get(pk=teacher_id, institution=institution) if teacher_id else Teacher()
+    if "id_number" in data:
+        data = {**data, "id_number": normalize_id_number(data["id_number"])}
+        teachers.refuse_if_banned(data["id_number"])
     return _save_child(actor=actor, institution=institution, instance=teacher, data=data, label=_("培训人员"))
 
 

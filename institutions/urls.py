@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from . import views, views_ledger
+from . import views, views_ledger, views_through_time
+from .annual import views as annual_views
 
 app_name = "institutions"
 
@@ -33,4 +34,22 @@ urlpatterns = [
     path("import/<id:job_id>/progress/", views_ledger.import_progress, name="import_progress"),
     path("import/<id:job_id>/confirm/", views_ledger.import_confirm, name="import_confirm"),
     path("import/<id:job_id>/cancel/", views_ledger.import_cancel, name="import_cancel"),
+    # the register through time
+    path("through-time/", views_through_time.through_time, name="through_time"),
+    path("annual/", annual_views.plan_list, name="annual_plans"),
+    path("annual/new/", annual_views.plan_create, name="annual_plan_create"),
+    path("annual/<id:pk>/", annual_views.plan_detail, name="annual_plan"),
+    path("annual/<id:pk>/publish/", annual_views.plan_publish, name="annual_plan_publish"),
+    path("annual/<id:pk>/export.xlsx", annual_views.plan_export, name="annual_plan_export"),
+    path("annual/<id:pk>/import/", annual_views.plan_import, name="annual_plan_import"),
+    path("annual/inspection/<id:pk>/", annual_views.inspection_detail, name="annual_inspection"),
+    path("campaigns/new/", views_through_time.campaign_open, name="campaign_open"),
+    path("campaigns/<id:pk>/", views_through_time.campaign_detail, name="campaign"),
+    path("<id:pk>/campaign/<id:enrolment_id>/record/", views_through_time.campaign_item_record,
+         name="campaign_item_record"),
+    path("<id:pk>/changes/new/", views_through_time.change_request, name="change_request"),
+    path("<id:pk>/changes/<id:change_id>/decide/", views_through_time.change_decide, name="change_decide"),
+    path("<id:pk>/cancel/", views_through_time.institution_cancel, name="cancel"),
+    path("teacher-blacklist/", views_through_time.teacher_bans, name="teacher_bans"),
+    path("teacher-blacklist/<id:ban_id>/lift/", views_through_time.teacher_ban_lift, name="teacher_ban_lift"),
 ]

@@ -39,3 +39,28 @@ def validate_credit_code(value: str) -> None:
             code="check",
             params={"expected": expected, "actual": code[17]},
         )
+
+
+# Resident identity number (居民身份证号码) per GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check character.
+ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_NUMBER_CHECK = "10X98765432"
+
+
+def id_number_check_char(first17: str) -> str:
+    return ID_NUMBER_CHECK[sum(int(d) * w for d, w in zip(first17, ID_NUMBER_WEIGHTS, strict=True)) % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def validate_id_number(value: str) -> None:
+    number = normalize_id_number(value)
+    if len(number) != 18 or not number[:17].isdigit():
+        raise ValidationError(_("身份证号应为18位：前17位数字，第18位数字或X。"), code="format")
+    expected = id_number_check_char(number[:17])
+    if number[17] != expected:
+        raise ValidationError(
+            _("身份证号校验位错误（GB 11643）：第18位应为“%(expected)s”，而不是“%(actual)s”。"),
+            code="check", params={"expected": expected, "actual": number[17]},
+        )

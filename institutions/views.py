@@ -17,7 +17,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, selectors, services
 from .forms import InstitutionForm, LicenceForm, SiteForm, TeacherForm
-from .models import Institution, Licence, Site, Teacher
+from .models import CampaignStatus, Institution, Licence, Site, Teacher
 
 _NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看台账。")
 
@@ -64,12 +64,17 @@ def institution_detail(request, pk: int):
     user = request.user
     institution_file = selectors.institution_file(institution=institution)
     can_add_licence = permissions.can_add_licence(user, institution)
+    for row in institution_file["enrolments"]:
+        for item in row["items"]:
+            item["can_record"] = (item["record"] is None and row["enrolment"].campaign.status == CampaignStatus.OPEN
+                                  and permissions.can_record_campaign_item(user, institution, item["code"]))
     return render(request, "institutions/institution_detail.html", {
         "institution": institution,
         **institution_file,
         "can_change": permissions.can_change_institution(user, institution),
         "can_delete": permissions.can_delete_institution(user, institution),
         "can_add_licence": can_add_licence,
+        "can_decide_change": permissions.can_decide_change(user, institution),
         "editable_licence_ids": {
             licence.pk for licence in institution_file["licences"]
             if can_add_licence and permissions.can_change_licence(user, institution, licence.kind, licence.issuer_id)

@@ -22,7 +22,7 @@ from inspections import permissions as inspection_permissions
 from inspections import services as inspection_services
 from inspections.models import InspectionKind, Visit, VisitStatus
 from institutions import permissions as institution_permissions
-from institutions.models import LicenceKind
+from institutions.models import AnnualInspectionPlan, CampaignItem, LicenceKind
 from penalties.models import PenaltyCase, RectificationOrder, SuspensionNotice
 from publicity import services as publicity_services
 from publicity.models import ListEntry
@@ -102,6 +102,30 @@ RULES: dict[str, dict[str, set[str]]] = {
         "inst_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
         "inst_shared": {"other_county_head"} | PREFECTURE | {"admin"},
     },
+    # -- the register through time: changes, annual inspection, campaigns, the teacher black list ------------
+    "can_decide_change": {
+        "inst_county": {"head", "joint_office", "other_head"} | PREFECTURE | {"admin"},
+        "inst_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "inst_shared": {"other_county_head"} | PREFECTURE | {"admin"},
+    },
+    "can_plan_annual_inspection": {"no_object": {"head", "joint_office", "other_county_head"} | PREFECTURE},
+    "can_work_on_annual_plan": {
+        "annualplan_own": EDUCATION,
+        "annualplan_other_county": {"other_county_head"},
+    },
+    "can_decide_annual_inspection": {
+        "annualplan_own": {"head", "joint_office"},
+        "annualplan_other_county": {"other_county_head"},
+    },
+    "can_open_register_campaign": {"no_object": {"joint_office", "prefecture_joint_office"}},
+    # 谁审批谁监管: each item by the department whose remit it is, in its region.
+    "can_record_campaign_item": {
+        "campaignitem_school_licence": EDUCATION | PREFECTURE,
+        "campaignitem_business_scope": MARKET,
+        "campaignitem_other_county": {"other_county_head"} | PREFECTURE,
+    },
+    "can_keep_teacher_blacklist": {"no_object": {"head", "joint_office", "other_county_head"} | PREFECTURE
+                                   | {"admin"}},
     # -- inspections ------------------------------------------------------------------------------------------
     "can_view_visit": {
         "visit_own": EDUCATION | PREFECTURE | {"admin"},
@@ -511,6 +535,24 @@ class World:
         shared = InstitutionFactory(name="市中区共享机构", region=self.regions["other_township"])
         assign_perm(institution_permissions.VIEW_INSTITUTION, self.departments["education"].group, shared)
         self.objects.update(inst_county=(county,), inst_other_county=(other,), inst_shared=(shared,))
+
+    def _build_annualplan(self):
+        d = self.departments
+        deadline = datetime.date(2026, 3, 31)
+        self.objects.update(
+            annualplan_own=(AnnualInspectionPlan.objects.create(department=d["education"], year=2025,
+                                                                deadline=deadline),),
+            annualplan_other_county=(AnnualInspectionPlan.objects.create(department=d["other_education"], year=2025,
+                                                                         deadline=deadline),),
+        )
+
+    def _build_campaignitem(self):
+        county, other = self._inst("inst_county"), self._inst("inst_other_county")
+        self.objects.update(
+            campaignitem_school_licence=(county, CampaignItem.SCHOOL_LICENCE),
+            campaignitem_business_scope=(county, CampaignItem.BUSINESS_SCOPE),
+            campaignitem_other_county=(other, CampaignItem.SCHOOL_LICENCE),
+        )
 
     def _build_region(self):
         self.objects.update(region_county=("370102",), region_other_county=("370103",),

@@ -44,7 +44,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column(STAGES, False, "学龄前、义务教育、普通高中，多项用“、”或“,”分隔", "义务教育、普通高中"),
     Column(DELIVERY, False, "线下 / 线上 / 线上线下（空为线下）", "线下"),
     Column(PROFIT, False, "营利性 / 非营利性（空为营利性）", "营利性"),
-    Column(STATE, False, "正常经营 / 停办整改 / 已关停 / 已取缔（空为正常经营）", "正常经营"),
+    Column(STATE, False, "正常经营 / 停办整改 / 已关停 / 已取缔 / 已注销（空为正常经营）", "正常经营"),
     Column(SCHOOL_NO, False, "不超过60字；同一证号不得重复", "教民137010270000001号"),
     Column(SCHOOL_ISSUED, False, "Excel 日期单元格；填写证号时必填", "2022-03-01"),
     Column(SCHOOL_UNTIL, False, "Excel 日期单元格；不得早于发证日期", "2027-02-28"),
@@ -95,6 +95,13 @@ def choice_map(choices) -> dict[str, str]:
             mapping[short_label(label)] = value
             mapping[value] = value
     return mapping
+
+
+# Spellings of published lists that name a state without its 已 (e.g. a district's 年检 list: "注销").
+CHOICE_ALIASES = {
+    STATE: {"注销": OperatingState.CANCELLED, "关停": OperatingState.CLOSED, "取缔": OperatingState.BANNED,
+            "停办": OperatingState.SUSPENDED, "正常": OperatingState.OPERATING},
+}
 
 
 def choice_labels(choices) -> str:

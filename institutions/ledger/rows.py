@@ -20,6 +20,7 @@ from ..validators import normalize_credit_code, validate_credit_code
 from .columns import (
     ADDRESS,
     BUSINESS_NO,
+    CHOICE_ALIASES,
     CHOICE_COLUMNS,
     CREDIT_CODE,
     LEDGER_COLUMNS,
@@ -255,6 +256,8 @@ def check_chunk_against_database(rows: list[ParsedRow], *, actor) -> None:
 
 def _choice_maps() -> dict:
     maps = {name: choice_map(choices) for name, (choices, _f) in CHOICE_COLUMNS.items()}
+    for name, aliases in CHOICE_ALIASES.items():
+        maps[name] = {**aliases, **maps[name]}
     maps[STAGES] = choice_map(StudentStage.choices)
     return maps
 

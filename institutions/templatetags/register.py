@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from institutions import selectors
 from institutions.models import Category, LicenceStanding, OperatingState, PremisesType
 
 register = template.Library()
@@ -77,3 +78,7 @@ def filter_fields(form) -> str:
             + "</div>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 - labels and widgets are Django's own safe HTML, errors escaped
+@register.inclusion_tag("institutions/_public_register_facts.html")
+def public_register_facts(institution):
+    """The public institution page's register facts: the 暂停招生及收费 mark and the teachers' qualifications."""
+    return {"facts": selectors.public_register_facts(institution=institution)}

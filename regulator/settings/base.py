@@ -420,6 +420,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The oversight floor's tasks (regulator/oversight/tasks.py) keep the names they had in regulator/tasks.py.
 CELERY_BEAT_SCHEDULE = {
     "expire-licences-daily": {"task": "institutions.tasks.expire_licences", "schedule": crontab(hour=0, minute=30)},
+    "sweep-register-campaigns-daily": {
+        "task": "institutions.tasks.sweep_register_campaigns", "schedule": crontab(hour=0, minute=45)},
     "chase-deadlines-daily": {"task": "penalties.tasks.chase_deadlines", "schedule": crontab(hour=1, minute=0)},
     "chase-report-deadlines-daily": {
         "task": "publicity.tasks.chase_report_deadlines", "schedule": crontab(hour=1, minute=30)},
@@ -444,6 +446,8 @@ FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 REGISTER_PAGE_SIZE = 50
 IMPORT_MAX_ROWS = 10_000
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# Annual inspection (年检): this many 不合格 in a row propose revocation through a penalty case (verify locally).
+ANNUAL_FAILS_FOR_REVOCATION = int(os.environ.get("ANNUAL_FAILS_FOR_REVOCATION", "2"))
 # What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
 IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 

@@ -31,7 +31,16 @@ from .penalties import (
     serve_data,
 )
 from .publicity import ListEntryFactory, ReportFactory
-from .register import InstitutionFactory, LicenceFactory, SiteFactory, TeacherFactory, valid_credit_code
+from .register import (
+    InstitutionFactory,
+    LicenceFactory,
+    SiteFactory,
+    TeacherFactory,
+    ensure_annual_checklist,
+    ensure_annual_materials,
+    licensed_institution,
+    valid_credit_code,
+)
 
 __all__ = [
     "CampaignFactory",
@@ -61,5 +70,8 @@ __all__ = [
     "serve_data",
     "signature_data_url",
     "staff",
+    "ensure_annual_checklist",
+    "ensure_annual_materials",
+    "licensed_institution",
     "valid_credit_code",
 ]

@@ -247,8 +247,9 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
     before = count()
     more_activity(rows, regions=regions, departments=departments, users=users)
     assert count() == before
-    # no summary yet (regulator.oversight.summary): every figure counted live; 3 of them the funds section's ledgers
-    with django_assert_num_queries(18):
+    # no summary yet (regulator.oversight.summary): every figure counted live; 3 of them the funds section's ledgers,
+    # 2 the register's annual inspections and campaigns
+    with django_assert_num_queries(20):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert response.status_code == 200
 
@@ -275,8 +276,9 @@ def test_departments_of_the_same_name_keep_one_order(seeded, users, departments)
     """Two counties' bureaux may share a name; the table orders them by name, then by id, whatever the query."""
     departments["other_education"].name = departments["education"].name
     departments["other_education"].save(update_fields=["name"])
-    rows = [row for row in dashboard_figures(user=users["prefecture_head"], region_code="3701", start=START,
-                                             end=END).sections[1].tables[1].rows if not row.is_total]
+    figures = dashboard_figures(user=users["prefecture_head"], region_code="3701", start=START, end=END)
+    visits = next(section for section in figures.sections if section.key == "visits")
+    rows = [row for row in visits.tables[1].rows if not row.is_total]
     assert [row.label for row in rows] == ["历下区教育局", "历下区教育局"]
     assert [row.cells[0].value for row in rows] == [2, 1]  # 历下 (created first) before 市中
 

@@ -195,8 +195,9 @@ def test_pages_show_the_casework(demo):
     assert queue.queue_queryset(head) is not None and queue.queue_queryset(head).exists()
     response = _client("edu_head").get(reverse("queue"))
     assert response.status_code == 200
-    draft = RectificationOrder.objects.get(status=OrderStatus.DRAFT)
-    assert draft.institution.name in response.content.decode()
+    drafts = RectificationOrder.objects.filter(status=OrderStatus.DRAFT)  # the casework's and the 年检 不合格's
+    assert drafts.count() == 2
+    assert all(draft.institution.name in response.content.decode() for draft in drafts)
 
     response = _client("edu_inspector").get(reverse("inspections:today"))
     assert response.status_code == 200
@@ -239,3 +240,21 @@ def test_filed_courses_accounts_and_every_kind_of_fund_alert(demo):
     assert FundAccount.objects.filter(transactions__isnull=False).distinct().count() == 3
     assert set(FundAlert.objects.values_list("kind", flat=True)) == set(AlertKind.values)
     assert RiskAssessment.objects.filter(is_current=True).count() > 0
+def test_the_register_through_time_is_in_the_demo(demo):
+    from institutions.models import (
+        AnnualInspection,
+        AnnualResult,
+        CampaignEnrolment,
+        OperatingState,
+        TeacherBan,
+    )
+
+    results = set(AnnualInspection.objects.exclude(result="").values_list("result", flat=True))
+    assert results == set(AnnualResult.values)
+    enrolments = CampaignEnrolment.objects.filter(campaign__kind="re_registration")
+    assert enrolments.filter(completed_at__isnull=False).exists() and enrolments.filter(completed_at=None).exists()
+    cancelled = Institution.objects.filter(operating_state=OperatingState.CANCELLED, region__code__startswith="370102")
+    assert cancelled.exists()
+    assert TeacherBan.objects.exists()
+    page = _client("edu_head").get(reverse("dashboard")).content.decode()
+    assert "年检结论" in page and "重新审核登记与回头看" in page

@@ -65,14 +65,15 @@ def scratch(monkeypatch):
 
 def test_every_app_registered_its_contributions_in_order():
     assert list(registry.queue_kinds) == [
-        "visit_unassigned", "visit_outcome", "order_approval", "order_due_soon", "order_overdue", "order_escalated",
-        "refund_outstanding", "case_step", "case_decision", "report_assignment", "report_reply", "entry_review",
-        "publication_due", "entry_approval",
+        "annual_overdue", "annual_result", "visit_unassigned", "visit_outcome", "order_approval", "order_due_soon",
+        "order_overdue", "order_escalated", "refund_outstanding", "case_step", "case_decision", "report_assignment",
+        "report_reply", "entry_review", "publication_due", "entry_approval",
     ]
-    assert list(registry.ledgers) == ["visits", "problems", "orders", "suspensions", "cases", "penalties",
-                                      "reports", "entries"]
+    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "visits", "problems", "orders",
+                                      "suspensions", "cases", "penalties", "reports", "entries"]
     assert [section.code for section in registry.sections()] == [
-        "institutions", "visits", "problems", "orders", "penalties", "reports", "entries"]
+        "institutions", "annual_inspections", "register_campaigns", "visits", "problems", "orders", "penalties",
+        "reports", "entries"]
     assert list(registry.figures) == [
         "visits.done", "problems.found", "orders.issued", "orders.closed", "orders.closed_on_time", "orders.overdue",
         "suspensions.issued", "penalties.decided", "entries.published"]

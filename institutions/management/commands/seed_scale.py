@@ -196,7 +196,9 @@ def _fields(model) -> list:
 
 def copy_payload(rows: dict, now: datetime) -> dict:
     """COPY text (tab-separated, PostgreSQL escapes) of one batch: {model label: (row count, text)}."""
-    defaults = {"created_at": now, "updated_at": now, "created_by_id": None, "updated_by_id": None}
+    defaults = {"created_at": now, "updated_at": now, "created_by_id": None, "updated_by_id": None,
+                # Columns the faker does not fill: never cancelled (注销), teachers without an ID number.
+                "cancelled_on": None, "cancellation_reason": "", "id_number": ""}
     payload = {}
     for model, model_rows in rows.items():
         attnames = [f.attname for f in _fields(model)]

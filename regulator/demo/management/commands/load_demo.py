@@ -27,6 +27,7 @@ from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
 from regulator.demo.funds import load_funds
 from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
+from regulator.demo.register_time import CIVIL_ACCOUNT, load_register_time
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.oversight.summary import refresh as refresh_daily_figures
 from regulator.oversight.summary import refresh_institutions
@@ -107,6 +108,7 @@ class Command(BaseCommand):
         counts = self._institutions(areas, departments, admin=admin, seed=seed)
         counts.update(load_cases(seed=seed))
         counts.update(load_funds())
+        counts.update(load_register_time(password=DEMO_PASSWORD))
         refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat jobs would have left it
         refresh_institutions()
         return counts
@@ -205,13 +207,14 @@ class Command(BaseCommand):
 
     # ---- output ------------------------------------------------------------------------------------
     def _print_accounts(self) -> None:
+        names = [row[0] for row in ACCOUNTS] + [CIVIL_ACCOUNT[0]]
         users = {user.username: user for user in
-                 User.objects.filter(username__in=[row[0] for row in ACCOUNTS]).select_related("department")}
+                 User.objects.filter(username__in=names).select_related("department")}
         header = ("账号 username", "密码 password", "角色 role", "部门 department")
         rows = [
             (user.username, DEMO_PASSWORD, str(user.get_role_display()),
              user.department.name if user.department_id else "—")
-            for username, *_ in ACCOUNTS if (user := users.get(username))
+            for username in names if (user := users.get(username))
         ]
         widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(4)]
         self.stdout.write("")

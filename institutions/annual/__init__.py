@@ -1,0 +1,1 @@
+"""Annual inspection (年检) of licensed institutions: plans, materials, review, result, Excel in and out."""

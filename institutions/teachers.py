@@ -1,0 +1,82 @@
+"""The people who teach: the teacher black list (建立教师黑名单制度).
+
+A ban (从业禁止 / 限制从业) comes from a penalty decision or a teacher-conduct finding and runs for a period
+(open-ended: for life). It is checked whenever an institution's teacher is recorded (institutions.services
+.teacher_save): a person banned today is refused. Identity numbers are never shown whole (masked on pages).
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from regulator.audit import record_event
+from regulator.errors import ActionForbidden, ServiceError
+
+from . import permissions
+from .audit_kinds import InstitutionsAuditKind as Kind
+from .models import TeacherBan
+from .validators import normalize_id_number
+
+
+def bans_in_force(today: date | None = None):
+    today = today or timezone.localdate()
+    return TeacherBan.objects.filter(lifted_at__isnull=True, starts_on__lte=today).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+
+
+def refuse_if_banned(id_number: str, today: date | None = None) -> None:
+    """Inside the caller's transaction: a teacher under a ban in force is not recorded."""
+    if not id_number:
+        return
+    ban = bans_in_force(today).filter(id_number=normalize_id_number(id_number)).first()
+    if ban is not None:
+        raise ServiceError(
+            _("该人员已列入教师黑名单（%(kind)s，%(start)s至%(end)s，依据：%(source)s），不得从事校外培训。") % {
+                "kind": ban.get_kind_display(), "start": ban.starts_on.isoformat(),
+                "end": ban.ends_on.isoformat() if ban.ends_on else _("终身"), "source": ban.source},
+            field="id_number")
+
+
+@transaction.atomic
+def ban_create(*, actor, data: dict) -> TeacherBan:
+    if not permissions.can_keep_teacher_blacklist(actor):
+        raise ActionForbidden(_("只有教育或人社部门负责人、专项治理办公室可以登记教师黑名单。"))
+    if actor.department_id is None:
+        raise ActionForbidden(_("您的账号未分配部门。"))
+    ban = TeacherBan(**data)
+    ban.id_number = normalize_id_number(ban.id_number)
+    ban.department, ban.created_by, ban.updated_by = actor.department, actor, actor
+    try:
+        ban.full_clean()
+    except ValidationError as error:
+        raise ServiceError("；".join(m for msgs in error.message_dict.values() for m in msgs),
+                           errors=error.message_dict) from error
+    if bans_in_force(ban.starts_on).filter(id_number=ban.id_number).exists():
+        raise ServiceError(_("该身份证号已有生效的黑名单记录。"), field="id_number")
+    ban.save()
+    record_event(actor=actor, kind=Kind.TEACHER_BAN_CREATED, obj=ban,
+                 after={"name": ban.name, "kind": ban.kind, "starts_on": ban.starts_on, "ends_on": ban.ends_on,
+                        "source": ban.source},
+                 summary=_("列入教师黑名单：%(name)s（%(kind)s）") % {"name": ban.name, "kind": ban.get_kind_display()})
+    return ban
+
+
+@transaction.atomic
+def ban_lift(*, actor, ban_id: int, reason: str) -> TeacherBan:
+    ban = TeacherBan.objects.select_for_update().get(pk=ban_id)
+    if not permissions.can_keep_teacher_blacklist(actor):
+        raise ActionForbidden(_("只有教育或人社部门负责人、专项治理办公室可以解除教师黑名单。"))
+    if ban.lifted_at is not None:
+        raise ServiceError(_("该记录已解除。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写解除理由。"), field="reason")
+    ban.lifted_at, ban.updated_by = timezone.now(), actor
+    ban.save(update_fields=["lifted_at", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.TEACHER_BAN_LIFTED, obj=ban, after={"reason": reason},
+                 summary=_("解除教师黑名单：%(name)s（%(reason)s）") % {"name": ban.name, "reason": reason})
+    return ban
