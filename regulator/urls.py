@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from publicity.api import api as open_data_api
-
 from . import observability, views
 
 handler400 = "regulator.views.bad_request"
@@ -26,7 +24,7 @@ urlpatterns = [
     path("funds/", include("institutions.funds.urls")),
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
-    path("public/api/v1/", open_data_api.urls),  # open data v1 (publicity/api.py); its OpenAPI at /public/openapi.json
+    path("public/api/v1/", include("publicity.api_urls")),  # open data v1 (publicity/api.py); its OpenAPI at /public/openapi.json
     path("", include("publicity.urls")),
     path("", include("regulator.oversight.urls")),  # queue/, dashboard/, ledger/, weekly/ (names not namespaced)
     path("verify/", views.verify_lookup, name="verify_lookup"),

@@ -150,7 +150,9 @@ def test_visit_filled_offline_survives_reload_and_a_closed_tab_and_syncs_once(
         page.close()
     finally:
         request_started.disconnect(hits)
-    assert hits.paths == []  # nothing reached the server while offline
+    # Nothing reached the server while offline. Chromium's own update check of the worker script (it runs in the
+    # browser process, which the page's offline emulation does not cover) may ask for sw.js: not the page's data.
+    assert [path for path in hits.paths if path != "/inspections/sw.js"] == []
     visit = Visit.objects.get(pk=planned_visit.pk)
     assert visit.status == VisitStatus.PLANNED and not ChecklistAnswer.objects.filter(visit=visit).exclude(result="")
 

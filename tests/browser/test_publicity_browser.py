@@ -1,10 +1,12 @@
 """A parent on a phone searches the white list, opens an institution, files a report with a photo and
 follows it; the joint office publishes a batch and the public page shows it."""
 
+import datetime
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from publicity import services
@@ -84,6 +86,8 @@ def test_staff_publish_batch_and_public_page_shows_it(live_server, page, users, 
 
     cache.clear()
     inst = InstitutionFactory(name="黑心补习班", region=regions["county"], category="academic")
+    # Proposed two weeks ago and the institution told then: its statement period (5 working days) has run.
+    told = timezone.now() - datetime.timedelta(days=14)
     entry = services.list_entry_propose(
         institution=inst,
         list_kind=ListKind.BLACK,
@@ -92,7 +96,10 @@ def test_staff_publish_batch_and_public_page_shows_it(live_server, page, users, 
         source_id=None,
         actor=users["education_inspector"],
         black_category="unlicensed",
+        now=told,
     )
+    services.list_entry_notify(entry_id=entry.pk, actor=users["education_inspector"],
+                               notified_on=timezone.localdate(told), method="直接送达告知书", now=told)
     _walk(entry.pk, users, publish=False)
     page.goto(live_server.url + reverse("publicity:black_list"))
     expect(page.locator("#empty-list")).to_be_visible()
