@@ -22,6 +22,7 @@ class PublicityAuditKind(models.TextChoices):
     PUBLICATION_WITHDRAWAL_REQUIRED = "publication.withdrawal_required", _("决定变更或撤销，待撤回公开")
     PUBLICATION_WITHDRAWN = "publication.withdrawn", _("撤回公开的决定")
     REPORT_FILED = "report.filed", _("收到举报")
+    REPORT_RECORDED = "report.recorded", _("登记电话、信件或来访举报")
     REPORT_ASSIGNED = "report.assigned", _("分派举报")
     REPORT_RETURNED = "report.returned", _("退回举报")
     REPORT_IDENTITY_VIEWED = "report.identity_viewed", _("查看举报人信息")

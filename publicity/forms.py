@@ -192,6 +192,36 @@ class ReportForm(forms.Form):
 # ---- staff ---------------------------------------------------------------------------------------
 
 
+class ReportRecordForm(forms.Form):
+    """A report received by phone, letter or in person, entered by a clerk (电话、信件、来访举报登记)."""
+
+    channel = forms.ChoiceField(label=_("举报渠道"), choices=[
+        ("phone", _("电话")), ("letter", _("信件")), ("visit", _("来访"))])
+    received_at = forms.DateTimeField(
+        label=_("收到时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    credit_code = forms.CharField(label=_("被举报机构统一社会信用代码（已登记机构）"), required=False, max_length=18)
+    subject_name = forms.CharField(label=_("被举报机构名称"), required=False, max_length=120,
+                                   help_text=_("未登记的机构或个人，请填写名称和地址"))
+    subject_address = forms.CharField(label=_("地址"), required=False, max_length=200)
+    region = forms.ChoiceField(label=_("所在区县"))
+    content = forms.CharField(label=_("举报内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
+                              help_text=_("记录举报人所述的时间、地点、培训内容、收费等情况"))
+    reporter_name = forms.CharField(label=_("举报人姓名（举报人愿意留下的）"), required=False, max_length=40)
+    reporter_phone = forms.CharField(label=_("举报人联系方式（举报人愿意留下的）"), required=False, max_length=30)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", _("请选择")), *regions]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("credit_code", "").strip() and not (
+                cleaned.get("subject_name", "").strip() and cleaned.get("subject_address", "").strip()):
+            raise forms.ValidationError(_("请填写已登记机构的统一社会信用代码，或未登记机构（个人）的名称和地址。"))
+        return cleaned
+
+
 class EntryProposeForm(forms.Form):
     credit_code = forms.CharField(label=_("机构统一社会信用代码"), max_length=18, required=False)
     institution_id = forms.IntegerField(label=_("机构编号"), required=False, widget=forms.HiddenInput)

@@ -262,6 +262,15 @@ class ReportStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
+class ReportChannel(models.TextChoices):
+    """How a report came in: the seed's 接受电话、网络和信件举报, and in person at the office."""
+
+    WEB = "web", _("网络")
+    PHONE = "phone", _("电话")
+    LETTER = "letter", _("信件")
+    VISIT = "visit", _("来访")
+
+
 OPEN_REPORT_STATUSES = (
     ReportStatus.REGISTERED,
     ReportStatus.ASSIGNED,
@@ -289,6 +298,11 @@ class Report(TimeStampedModel):
     is_anonymous = models.BooleanField(_("匿名"), default=True)
     reporter_name = models.CharField(_("举报人姓名"), max_length=40, blank=True)
     reporter_phone = models.CharField(_("举报人电话"), max_length=30, blank=True)
+    channel = models.CharField(_("举报渠道"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", help_text=_("电话、信件、来访举报由登记的工作人员录入"),
+    )
     status = models.CharField(
         _("状态"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.REGISTERED
     )

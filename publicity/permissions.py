@@ -106,6 +106,11 @@ def visible_reports(user) -> QuerySet:
     return Report.objects.filter(region_q(user, "region__code") | Q(department_id=user.department_id))
 
 
+def can_record_report(user, region_code: str) -> bool:
+    """Enter a report received by phone, letter or in person: any staff member whose region holds it."""
+    return is_staff_member(user) and in_region(user, region_code)
+
+
 def can_view_report(user, report: Report) -> bool:
     if not is_staff_member(user):
         return False

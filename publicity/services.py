@@ -36,6 +36,7 @@ from .models import (
     Removal,
     Report,
     ReportAttachment,
+    ReportChannel,
     ReportStatus,
     ReportStep,
     Statement,
@@ -574,10 +575,16 @@ def report_file(
     reporter_phone: str = "",
     attachments=(),
     now=None,
+    channel: str = ReportChannel.WEB,
+    recorded_by=None,
+    received_at=None,
 ) -> Report:
     """A report from the public. `attachments` are photos already checked and re-encoded without any metadata
-    (regulator.uploads.CheckedFile, from ReportForm): the uploads themselves are never stored."""
+    (regulator.uploads.CheckedFile, from ReportForm): the uploads themselves are never stored. A report taken by
+    phone, letter or in person is entered by a clerk through `report_record`, which gives channel, clerk and the
+    time it was received (the deadline runs from then)."""
     now = now or timezone.now()
+    received_at = received_at or now
     content = (content or "").strip()
     if not content:
         raise ServiceError(_("请填写举报内容。"))
@@ -596,8 +603,10 @@ def report_file(
         is_anonymous=anonymous,
         reporter_name=reporter_name.strip()[:40],
         reporter_phone=reporter_phone.strip()[:30],
-        received_at=now,
-        deadline=add_working_days(timezone.localdate(now), REPORT_DEADLINE_WORKING_DAYS),
+        channel=channel,
+        recorded_by=recorded_by,
+        received_at=received_at,
+        deadline=add_working_days(timezone.localdate(received_at), REPORT_DEADLINE_WORKING_DAYS),
     )
     # A photo's file goes if anything after it fails: no stored file without its row.
     with uploads.stored_files() as store:
@@ -616,14 +625,40 @@ def report_file(
         )
         # The audit trail keeps no reporter identity either.
         record_event(
-            actor=None,
-            kind=PublicityAuditKind.REPORT_FILED,
+            actor=recorded_by,
+            kind=PublicityAuditKind.REPORT_RECORDED if recorded_by else PublicityAuditKind.REPORT_FILED,
             obj=report,
             institution_id=institution.pk if institution else None,
-            after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments)},
+            after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments),
+                   "channel": channel, "received_at": received_at.isoformat()},
             now=now,
         )
     return report
+
+
+# How far back a clerk may date a report received by phone, letter or in person (a letter opened late).
+REPORT_RECORD_MAX_AGE_DAYS = 30
+
+
+@transaction.atomic
+def report_record(*, actor, channel: str, received_at, region, content: str, institution=None,
+                  subject_name: str = "", subject_address: str = "", reporter_name: str = "",
+                  reporter_phone: str = "", now=None) -> Report:
+    """A report received by phone, letter or in person, entered by staff of the region (登记): the same ledger,
+    deadline (from its receipt) and tracking number as one filed on the web; the clerk is recorded."""
+    now = now or timezone.now()
+    if not permissions.can_record_report(actor, region.code if institution is None else institution.region_id):
+        raise ActionForbidden(_("只能登记本辖区收到的举报。"))
+    if channel not in (ReportChannel.PHONE, ReportChannel.LETTER, ReportChannel.VISIT):
+        raise ServiceError(_("请选择举报渠道：电话、信件或来访。"), field="channel")
+    if received_at > now:
+        raise ServiceError(_("收到时间不能晚于现在。"), field="received_at")
+    if received_at < now - timedelta(days=REPORT_RECORD_MAX_AGE_DAYS):
+        raise ServiceError(_("收到时间早于%(days)d天前，请核对；更早的举报请按信访程序补登。")
+                           % {"days": REPORT_RECORD_MAX_AGE_DAYS}, field="received_at")
+    return report_file(region=region, content=content, institution=institution, subject_name=subject_name,
+                       subject_address=subject_address, reporter_name=reporter_name, reporter_phone=reporter_phone,
+                       now=now, channel=channel, recorded_by=actor, received_at=received_at)
 
 
 def _lock_report(report_id: int) -> Report:

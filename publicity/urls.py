@@ -39,6 +39,7 @@ staff_patterns = [
     path("publications/<id:pk>/", views_publications.publication_detail, name="publication_detail"),
     path("publications/<id:pk>/<str:action>/", views_publications.publication_action, name="publication_action"),
     path("reports/", views.report_ledger, name="report_ledger"),
+    path("reports/new/", views.report_record, name="report_record"),
     path("reports/<id:pk>/", views.report_detail, name="report_detail"),
     path(
         "reports/<id:pk>/attachments/<id:attachment_id>/", views.report_attachment, name="report_attachment"

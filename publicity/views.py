@@ -16,7 +16,7 @@ from institutions.permissions import visible_institutions
 from institutions.validators import normalize_credit_code
 from regulator import uploads
 from regulator.audit import describe_events
-from regulator.models import AuditEvent
+from regulator.models import AuditEvent, Region, RegionLevel
 from regulator.paging import after_param, keyset_page
 from regulator.params import parse_id, parse_ids
 from regulator.views_helpers import service_call, staff_required
@@ -30,6 +30,7 @@ from .forms import (
     NoticeForm,
     ReasonForm,
     ReportAssignForm,
+    ReportRecordForm,
     ReportStepForm,
     StatementForm,
 )
@@ -296,6 +297,34 @@ def report_ledger(request):
             "next_after": next_after,
         },
     )
+
+
+@staff_required
+def report_record(request):
+    """Enter a report received by phone, letter or in person; the clerk reads the tracking number back."""
+    regions = [(region.code, region.name) for region in Region.objects.filter(
+        level__gte=RegionLevel.COUNTY, code__startswith=request.user.region_code).order_by("code")[:500]]
+    form = ReportRecordForm(request.POST or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        institution = None
+        if data["credit_code"].strip():
+            institution = Institution.objects.filter(credit_code=normalize_credit_code(data["credit_code"])).first()
+            if institution is None:
+                form.add_error("credit_code", _("台账中没有这个统一社会信用代码；未登记的机构请填写名称和地址。"))
+        if form.is_valid():
+            with service_call(request, form) as call:
+                report = services.report_record(
+                    actor=request.user, channel=data["channel"], received_at=data["received_at"],
+                    region=Region.objects.get(code=data["region"]), content=data["content"], institution=institution,
+                    subject_name=data["subject_name"], subject_address=data["subject_address"],
+                    reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"])
+            if call.ok:
+                messages.success(request, _("已登记，查询码 %(number)s，请告知举报人用于查询办理进度。")
+                                 % {"number": report.tracking_display})
+                return redirect("publicity:report_detail", report.pk)
+    return render(request, "publicity/staff_report_record.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
 
 
 def _report_or_404(request, pk) -> Report:

@@ -24,7 +24,8 @@ urlpatterns = [
     path("funds/", include("institutions.funds.urls")),
     path("inspections/", include("inspections.urls")),
     path("penalties/", include("penalties.urls")),
-    path("public/api/v1/", include("publicity.api_urls")),  # open data v1 (publicity/api.py); its OpenAPI at /public/openapi.json
+    # open data v1 (publicity/api.py); its OpenAPI document is /public/openapi.json
+    path("public/api/v1/", include("publicity.api_urls")),
     path("", include("publicity.urls")),
     path("", include("regulator.oversight.urls")),  # queue/, dashboard/, ledger/, weekly/ (names not namespaced)
     path("verify/", views.verify_lookup, name="verify_lookup"),

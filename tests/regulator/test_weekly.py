@@ -341,7 +341,8 @@ def test_sign_off_through_the_pages(seeded, regions, users, joint_office_client,
     page = joint_office_client.get(f"/weekly/{report.pk}/").content.decode()
     assert 'id="weekly-narrative-form"' in page and 'id="weekly-approve-form"' not in page
     response = joint_office_client.post(f"/weekly/{report.pk}/do/save/", {**NARRATIVE, "progress": ""})
-    assert response.status_code == 400 and "此项必须填写。" in response.content.decode()  # Django's message in plain Chinese (locale/zh_Hans)
+    # Django's message in plain Chinese (locale/zh_Hans)
+    assert response.status_code == 400 and "此项必须填写。" in response.content.decode()
     joint_office_client.post(f"/weekly/{report.pk}/do/save/", NARRATIVE)
     response = joint_office_client.post(f"/weekly/{report.pk}/do/submit/", follow=True)
     page = response.content.decode()
