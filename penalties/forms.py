@@ -314,9 +314,15 @@ class DecisionForm(forms.Form):
     social_impact = forms.BooleanField(
         label=_("具有一定社会影响，依法公开"), required=False,
         help_text=_("行政处罚法第四十八条：决定作出后七个工作日内在网站公开，个人信息脱敏"))
+    party_is_natural_person = forms.BooleanField(label=_("当事人为自然人（公开时隐去姓名）"), required=False)
+    person_names = forms.CharField(label=_("需隐去的自然人姓名（以逗号分隔）"), required=False, max_length=300)
 
     def clean_statement_adopted(self):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("statement_adopted"))
+
+    def clean_person_names(self):
+        raw = self.cleaned_data.get("person_names") or ""
+        return [name.strip() for name in raw.replace("，", ",").replace("、", ",").split(",") if name.strip()]
 
 
 def _penalty_provisions():

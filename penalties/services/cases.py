@@ -607,12 +607,15 @@ def case_decide(
     refund_ordered: bool = False,
     refund_amount=None,
     social_impact: bool = False,
+    party_is_natural_person: bool = False,
+    person_names=(),
     now=None,
 ) -> Decision:
     """决定 by the head: 行政处罚决定书 or 不予行政处罚决定书, numbered here, PDF rendered after commit.
     Refused while the statement period runs, while a requested hearing is not concluded, without a required
     legal review or collective discussion, or heavier than the party was told (Art 45).
-    A penalty decision marked as having social impact opens its publication (Art 48: within 7 working days)."""
+    A penalty decision marked as having social impact opens its publication (Art 48: within 7 working days),
+    masked: the given natural persons' names, and the party's own when it is a natural person."""
     case = _locked_case(case_id)
     if not permissions.can_decide_case(actor, case):
         raise ActionForbidden(_("只有承办部门负责人可以作出处罚决定。"))
@@ -700,7 +703,9 @@ def case_decide(
     )
     if decision.social_impact:
         # In this transaction: a publication that cannot be opened leaves no decision behind it either.
-        publications.publication_open_for_case(case_id=case.pk, actor=actor, now=now)
+        publications.publication_open_for_case(case_id=case.pk, actor=actor, now=now,
+                                               party_is_natural_person=bool(party_is_natural_person),
+                                               person_names=person_names or ())
     _queue_pdf("decision", decision.pk)
     return decision
 

@@ -81,10 +81,17 @@ def test_social_impact_ticked_on_the_decision_form(users, institution, departmen
     page = education_head_client.get(f"/penalties/cases/{case.pk}/").content.decode()
     assert "具有一定社会影响，依法公开" in page
     response = education_head_client.post(
-        f"/penalties/cases/{case.pk}/decide/", {**decision_data(("warning", "")), "social_impact": "on"}, follow=True)
+        f"/penalties/cases/{case.pk}/decide/",
+        {**decision_data(("warning", ""), facts="负责人李大宝在家中办班"), "social_impact": "on",
+         "person_names": "李大宝、王二"}, follow=True)
     assert "决定已作出并编号，PDF正在生成。" in _messages(response)
     assert Decision.objects.get(case=case).social_impact is True
-    assert _publication(case).status == PublicationStatus.PENDING
+    publication = _publication(case)
+    assert publication.status == PublicationStatus.PENDING
+    assert "李**" in publication.text and "李大宝" not in publication.text
+    body = response.content.decode()
+    assert 'id="decision-publication"' in body and 'id="publication-open-form"' not in body
+    assert f"{publication.publish_due:%Y-%m-%d}" in body
 
 
 # ---- 决定被变更或撤销: the publication is withdrawn -----------------------------------------------------
@@ -189,6 +196,8 @@ def test_recorded_from_the_case_page(served, users, education_head_client):
     assert any("三个工作日内撤回" in m for m in _messages(response))
     body = response.content.decode()
     assert "本决定已被济南市历下区人民政府撤销" in body and "历政复决字〔2026〕第3号" in body
-    assert _publication(served).withdrawal_reason == "annulled_on_review"
+    publication = _publication(served)
+    assert publication.withdrawal_reason == "annulled_on_review"
+    assert publication.get_status_display() in body
     steps = {row["action"].step for row in response.context["actions"]}
     assert "revision" not in steps
