@@ -55,6 +55,7 @@ class PenaltiesAuditKind(models.TextChoices):
     CASE_PERIOD_SUSPENDED = "case.period_suspended", _("中止办案期限")
     CASE_PERIOD_RESUMED = "case.period_resumed", _("恢复办案期限")
     CASE_CREDIT_SANCTION = "case.credit_sanction", _("记录联合信用惩戒")
+    CASE_DECISION_REVISED = "case.decision_revised", _("登记决定被变更或撤销")
     INTERVIEW_RECORDED = "interview.recorded", _("记录约谈")
 
 
@@ -65,4 +66,5 @@ FIELD_LABELS = {
     "penalties": _("处罚"),
     "period_change": _("期限变更"),
     "hearing": _("听证"),
+    "social_impact": _("具有一定社会影响，依法公开"),
 }

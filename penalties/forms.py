@@ -12,12 +12,14 @@ from .models import (
     CaseSource,
     ClosingMethod,
     DecisionKind,
+    DecisionRevision,
     NoPenaltyGround,
     PenaltyKind,
     Provision,
     ProvisionRole,
     RecordKind,
     ReviewConclusion,
+    RevisionBody,
     ServiceMethod,
 )
 
@@ -275,6 +277,17 @@ class InterviewForm(forms.Form):
     case = forms.IntegerField(label=_("关联案件编号"), required=False, min_value=1)
 
 
+class RevisionForm(forms.Form):
+    """A decision changed or annulled on administrative review or by a court."""
+
+    revision = forms.ChoiceField(label=_("变更或撤销"), choices=DecisionRevision.choices)
+    body_kind = forms.ChoiceField(label=_("作出机关"), choices=RevisionBody.choices)
+    body = forms.CharField(label=_("复议机关或人民法院名称"), max_length=100)
+    revised_on = forms.DateField(label=_("变更或撤销决定日期"), widget=_DATE)
+    reference = forms.CharField(label=_("复议决定书或判决书文号"), max_length=100)
+    note = _text(_("变更或撤销的内容"), rows=2, required=False)
+
+
 class ExecuteForm(forms.Form):
     note = forms.CharField(label=_("执行情况"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -298,9 +311,18 @@ class DecisionForm(forms.Form):
     correction_order = _text(_("责令改正内容"), rows=2, required=False)
     refund_ordered = forms.BooleanField(label=_("责令退还所收费用"), required=False)
     refund_amount = money_field(_("应退还费用（元）"), name=_("应退还费用"), required=False)
+    social_impact = forms.BooleanField(
+        label=_("具有一定社会影响，依法公开"), required=False,
+        help_text=_("行政处罚法第四十八条：决定作出后七个工作日内在网站公开，个人信息脱敏"))
+    party_is_natural_person = forms.BooleanField(label=_("当事人为自然人（公开时隐去姓名）"), required=False)
+    person_names = forms.CharField(label=_("需隐去的自然人姓名（以逗号分隔）"), required=False, max_length=300)
 
     def clean_statement_adopted(self):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("statement_adopted"))
+
+    def clean_person_names(self):
+        raw = self.cleaned_data.get("person_names") or ""
+        return [name.strip() for name in raw.replace("，", ",").replace("、", ",").split(",") if name.strip()]
 
 
 def _penalty_provisions():

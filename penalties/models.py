@@ -741,6 +741,18 @@ class DecisionKind(models.TextChoices):
     NO_PENALTY = "no_penalty", _("不予行政处罚决定书")
 
 
+class DecisionRevision(models.TextChoices):
+    """What the review body or the court did to the decision (行政复议法, 行政诉讼法 Arts 70, 77)."""
+
+    CHANGED = "changed", _("变更")
+    ANNULLED = "annulled", _("撤销")
+
+
+class RevisionBody(models.TextChoices):
+    REVIEW = "review", _("行政复议机关")
+    COURT = "court", _("人民法院")
+
+
 class Decision(models.Model):
     """行政处罚决定书 (or 不予行政处罚决定书) of a case: numbered on the decision, with its penalties and their
     legal bases, the party's statement and why it was or was not adopted, and the orders that accompany it
@@ -760,6 +772,19 @@ class Decision(models.Model):
     refund_amount = models.DecimalField(_("应退还费用（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
     credit_sanction_at = models.DateTimeField(_("联合信用惩戒记录时间"), null=True, blank=True)
     credit_sanction_note = models.TextField(_("联合信用惩戒措施"), blank=True)
+    # 行政处罚法 Art 48: a decision with social impact is published (publicity.publications).
+    social_impact = models.BooleanField(_("具有一定社会影响，依法公开"), default=False)
+    # Changed or annulled on administrative review or by a court: its publication is withdrawn.
+    revision = models.CharField(_("决定被变更或撤销"), max_length=10, choices=DecisionRevision.choices, blank=True)
+    revision_body_kind = models.CharField(_("作出变更或撤销的机关类别"), max_length=10, choices=RevisionBody.choices,
+                                          blank=True)
+    revision_body = models.CharField(_("复议机关或人民法院"), max_length=100, blank=True)
+    revision_on = models.DateField(_("变更或撤销决定日期"), null=True, blank=True)
+    revision_reference = models.CharField(_("复议决定书或判决书文号"), max_length=100, blank=True)
+    revision_note = models.TextField(_("变更或撤销的内容"), blank=True)
+    revision_recorded_at = models.DateTimeField(_("变更或撤销登记时间"), null=True, blank=True)
+    revision_recorded_by = models.ForeignKey(USER, verbose_name=_("变更或撤销登记人"), on_delete=models.PROTECT,
+                                             related_name="+", null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("年度"))
     serial = models.PositiveIntegerField(_("序号"))
     number = models.CharField(_("文号"), max_length=80)

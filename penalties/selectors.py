@@ -5,6 +5,7 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from publicity.models import DecisionPublication, PublicationSource
 from regulator.models import AuditEvent, Notification
 from regulator.paging import keyset_page
 
@@ -118,6 +119,8 @@ def case_page(*, case: PenaltyCase) -> dict:
         else None,
         "history": _history(case),
         "documents": list(case.documents.order_by("id")),
+        "publication": DecisionPublication.objects.filter(
+            source_type=PublicationSource.PENALTY_DECISION, source_id=str(case.pk)).first() if decision else None,
     }
 
 

@@ -8,9 +8,9 @@
     order_result_publish: a rectification result, published at once when its order closes.
 
 What is stored is what the public reads: names of natural persons, ID-card and mobile numbers are masked here,
-before the row is written. The penalties app calls publication_open when it decides a case it marks as having
-social impact and publication_withdrawal_required when the decision is changed or annulled; those calls are the
-lead's wiring (docs/publication.md).
+before the row is written. The penalties app calls publication_open_for_case when it decides a case marked as
+having social impact (penalties.services.case_decide) and publication_withdrawal_required when the decision is
+changed or annulled (penalties.services.decision_record_revision); docs/calendar-and-publication.md.
 """
 
 import re

@@ -65,6 +65,7 @@ from .proofs import (
 from .provisions import illegal_income, provision_check_penalty
 from .records import case_record_add
 from .reviews import discussion_record, legal_review_record
+from .revisions import decision_record_revision
 from .suspensions import refund_record, suspension_approve, suspension_draft, suspension_serve
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
     "number_pattern",
     "case_serve_rights_notice",
     "decision_record_credit_sanction",
+    "decision_record_revision",
     "discussion_record",
     "hearing_absent",
     "hearing_hold",

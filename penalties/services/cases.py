@@ -16,6 +16,7 @@ from institutions import services as institution_services
 from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
 from institutions.services import institution_set_operating_state
+from publicity import publications
 from regulator import uploads
 from regulator.audit import record_event
 from regulator.calendar import add_working_days
@@ -605,11 +606,16 @@ def case_decide(
     correction_order: str = "",
     refund_ordered: bool = False,
     refund_amount=None,
+    social_impact: bool = False,
+    party_is_natural_person: bool = False,
+    person_names=(),
     now=None,
 ) -> Decision:
     """决定 by the head: 行政处罚决定书 or 不予行政处罚决定书, numbered here, PDF rendered after commit.
     Refused while the statement period runs, while a requested hearing is not concluded, without a required
-    legal review or collective discussion, or heavier than the party was told (Art 45)."""
+    legal review or collective discussion, or heavier than the party was told (Art 45).
+    A penalty decision marked as having social impact opens its publication (Art 48: within 7 working days),
+    masked: the given natural persons' names, and the party's own when it is a natural person."""
     case = _locked_case(case_id)
     if not permissions.can_decide_case(actor, case):
         raise ActionForbidden(_("只有承办部门负责人可以作出处罚决定。"))
@@ -623,6 +629,8 @@ def case_decide(
     if kind == DecisionKind.NO_PENALTY:
         if no_penalty_ground not in NoPenaltyGround.values:
             raise ServiceError(_("请选择不予行政处罚的理由。"), field="no_penalty_ground")
+        if social_impact:
+            raise ServiceError(_("不予行政处罚决定不按具有社会影响的处罚决定公开。"), field="social_impact")
         rows = []
     else:
         if case.adjudication == Adjudication.NO_PENALTY:
@@ -653,7 +661,7 @@ def case_decide(
         statement_adopted=statement_adopted if case.statement else None,
         statement_reasons=reasons,
         correction_order=(correction_order or "").strip(),
-        refund_ordered=bool(refund_ordered), refund_amount=refund,
+        refund_ordered=bool(refund_ordered), refund_amount=refund, social_impact=bool(social_impact),
     )
     number_kind = (
         DocumentKind.NO_PENALTY_DECISION if kind == DecisionKind.NO_PENALTY else DocumentKind.PENALTY_DECISION
@@ -688,10 +696,16 @@ def case_decide(
         obj=case,
         institution_id=case.institution_id,
         before=before,
-        after={**_snap(case), "decision": decision.number, "penalties": _json_rows(rows)},
+        after={**_snap(case), "decision": decision.number, "penalties": _json_rows(rows),
+               "social_impact": decision.social_impact},
         summary=_("作出%(title)s %(number)s") % {"title": decision.get_kind_display(), "number": decision.number},
         now=now,
     )
+    if decision.social_impact:
+        # In this transaction: a publication that cannot be opened leaves no decision behind it either.
+        publications.publication_open_for_case(case_id=case.pk, actor=actor, now=now,
+                                               party_is_natural_person=bool(party_is_natural_person),
+                                               person_names=person_names or ())
     _queue_pdf("decision", decision.pk)
     return decision
 

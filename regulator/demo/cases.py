@@ -1,6 +1,7 @@
 """Casework for the demo (`load_demo`): a campaign with a double-random draw, visits in every state,
-rectification orders, a suspension notice with refunds, a penalty case, published white and black lists
-and two public reports — all in 历下区 and all made through the apps' own services, so every row has its
+rectification orders, a suspension notice with refunds, penalty cases at every step (decisions published,
+awaiting publication and changed on review), published white and black lists, two public reports and weekly
+reports at each step of their sign-off — all in 历下区 and all made through the apps' own services, so every row has its
 audit history, document number and notifications exactly as in real use.
 
 Called once, inside load_demo's transaction, only when the demo is being created. PDFs and public-page
@@ -22,11 +23,13 @@ from inspections.models import AnswerResult, InspectionKind, ProblemItem, Visit,
 from institutions.models import Institution, LicenceStanding, OperatingState
 from penalties import services as penalties
 from penalties.models import CaseSource, ClosingMethod, LegalQualification, Provision, ServiceMethod
+from publicity import publications
 from publicity import services as publicity
-from publicity.models import BlackCategory, ListKind
+from publicity.models import BlackCategory, DecisionPublication, ListKind, PublicationSource
 from regulator.calendar import add_working_days
 from regulator.demo.regions import MAIN_COUNTY
-from regulator.models import Department, DepartmentKind, Region, User
+from regulator.models import Department, DepartmentKind, Region, User, WeeklyReportStatus
+from regulator.oversight import weekly
 
 WHITE_LIST_SIZE = 30
 BLACK_LIST_SIZE = 5
@@ -259,7 +262,7 @@ class _Cases:
 
     # ---- penalty cases at every step of the procedure (issue 12) --------------------------------------
     def _case(self, *, target: str, days_ago: int, penalties_rows, summary: str, outcome="penalty", hearing=False,
-              income=None, source=CaseSource.COMPLAINT):
+              income=None, source=CaseSource.COMPLAINT, social_impact=False):
         """A case opened `days_ago` days ago and walked through the services to `target` on a realistic
         timeline: filed the next day, investigated for a week, told, served, decided after the statement period."""
         inspector, head = self.user("edu_inspector"), self.user("edu_head")
@@ -341,7 +344,7 @@ class _Cases:
                 actor=head, case_id=case.pk, facts=summary, penalties=penalties_rows if kind == "penalty" else (),
                 kind=kind, no_penalty_ground="first_minor" if kind == "no_penalty" else "",
                 statement_adopted=False, statement_reasons="当事人所述情节不属于法定从轻情形。",
-                correction_order="立即停止违规培训行为，并于十五日内整改到位。",
+                correction_order="立即停止违规培训行为，并于十五日内整改到位。", social_impact=social_impact,
                 now=decide_at + datetime.timedelta(hours=1))
         if upto("decision_served"):
             penalties.case_serve(actor=inspector, case_id=case.pk, data=self.serve_data(step(21 if hearing else 19)),
@@ -370,9 +373,20 @@ class _Cases:
                    summary="出租、出借办学许可证。")
         self._case(target="reviewed", days_ago=32, penalties_rows=revoke, hearing=True,
                    summary="发布虚假招生广告，骗取钱财。")
-        self._case(target="decided", days_ago=20, penalties_rows=fine, summary="在宾馆内有偿开展学科类培训。")
-        self._case(target="decision_served", days_ago=22, penalties_rows=fine,
-                   summary="以“家政服务”名义开展学科类培训。")
+        # Decisions with social impact (行政处罚法 Art 48): one awaiting publication, one published, and one
+        # published, then changed on administrative review (its publication due for withdrawal).
+        self._case(target="decided", days_ago=20, penalties_rows=fine, summary="在宾馆内有偿开展学科类培训。",
+                   social_impact=True)
+        published = self._case(target="decision_served", days_ago=22, penalties_rows=fine, social_impact=True,
+                               summary="以“家政服务”名义开展学科类培训。")
+        self._publish(published, at=self.ago(2))
+        changed = self._case(target="decision_served", days_ago=50, penalties_rows=fine, social_impact=True,
+                             summary="以“夏令营”名义有偿开展学科类培训。")
+        self._publish(changed, at=self.ago(30))
+        penalties.decision_record_revision(
+            actor=self.user("edu_head"), case_id=changed.pk, revision="changed", body_kind="review",
+            body="济南市历下区人民政府", revised_on=timezone.localdate(self.ago(1)),
+            reference=f"历政复决字〔{self.today.year}〕第7号", note="罚款数额变更为一万元。", now=self.ago(1))
         # Served months ago, the fine unpaid: the written reminder served, then the court applied to.
         overdue = self._case(target="decision_served", days_ago=215, penalties_rows=fine,
                              summary="以“思维训练”名义开展学科类培训。")
@@ -414,6 +428,43 @@ class _Cases:
             actor=inspector, institution_id=self.pick().pk, held_at=self.ago(2, hour=15), place="历下区教育局会议室",
             staff="王志强、李秀梅", interviewees="机构法定代表人", said="指出其收费公示不规范、培训结束时间晚于21:00。",
             promised="三日内整改收费公示，严格执行培训时间规定。", now=self.ago(2, hour=16))
+
+    def _publish(self, case, *, at) -> None:
+        """The deciding department's head puts the case's decision on the public site."""
+        publication = DecisionPublication.objects.get(source_type=PublicationSource.PENALTY_DECISION,
+                                                      source_id=str(case.pk))
+        publications.publication_publish(publication_id=publication.pk, actor=self.user("edu_head"), now=at)
+
+    # ---- the weekly report, a week at each step of its sign-off -------------------------------------
+    def weekly_reports(self) -> None:
+        """Three complete Saturday–Friday weeks: sent (filled by the joint office, approved by the head),
+        filled and waiting for review, and the last week still being written."""
+        office, head = self.user("joint_office"), self.user("edu_head")
+        zone = timezone.get_current_timezone()
+        last_end = self.today - datetime.timedelta(days=(self.today.weekday() - 4) % 7 or 7)  # the last Friday
+        narrative = {
+            "progress": "本周开展联合检查，检查机构若干家，下达整改通知书并跟踪整改。",
+            "problems": "部分机构以“托管”“研学”名义开展学科类培训，隐蔽性强。",
+            "next_steps": "加大对居民小区、写字楼的巡查力度，依法查处违规培训。",
+        }
+        for weeks_back, target in ((2, WeeklyReportStatus.SENT), (1, WeeklyReportStatus.SUBMITTED),
+                                   (0, WeeklyReportStatus.DRAFT)):
+            week_end = last_end - datetime.timedelta(weeks=weeks_back)
+            opened = min(datetime.datetime.combine(week_end, datetime.time(18), tzinfo=zone), self.now)
+            report, _created = weekly.weekly_report_generate(region=self.region,
+                                                             week_start=week_end - datetime.timedelta(days=6),
+                                                             now=opened)
+            filled = min(opened + datetime.timedelta(days=3, hours=-9), self.now)
+            weekly.weekly_report_save(report_id=report.pk, actor=office, reporting_unit=report.reporting_unit,
+                                      now=filled, **(narrative if target != WeeklyReportStatus.DRAFT
+                                                     else {**narrative, "problems": "", "next_steps": ""}))
+            if target == WeeklyReportStatus.DRAFT:
+                continue
+            weekly.weekly_report_submit(report_id=report.pk, actor=office, now=filled)
+            if target == WeeklyReportStatus.SENT:
+                weekly.weekly_report_approve(report_id=report.pk, actor=head,
+                                             now=min(filled + datetime.timedelta(hours=2), self.now))
+        self.counts["weekly_reports"] = 3
 
     # ---- publicity ---------------------------------------------------------------------------------
     def lists(self) -> None:
@@ -469,4 +520,5 @@ def load_cases(*, seed: int) -> dict:
     cases.casework(visits)
     cases.lists()
     cases.reports()
+    cases.weekly_reports()
     return cases.counts

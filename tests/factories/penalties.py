@@ -297,11 +297,12 @@ class PenaltyCaseFactory(factory.django.DjangoModelFactory):
     income_taken = None
     refunds_made = None
     penalties = ({"kind": PenaltyKind.WARNING},)
+    social_impact = False  # the decision is published (行政处罚法 Art 48): publicity.publications
     now = factory.LazyFunction(timezone.now)
 
     @classmethod
     def _create(cls, model_class, *, institution, department, opened_by, head, status, statement,
-                statement_recorded, income_taken, refunds_made, penalties, now, **kwargs):
+                statement_recorded, income_taken, refunds_made, penalties, social_impact, now, **kwargs):
         assert opened_by.department_id == department.pk, "cases are opened by their department's staff"
         enforcement = status == CaseStatus.ENFORCEMENT
         if enforcement and not any(r["kind"] == PenaltyKind.FINE for r in penalties):
@@ -331,7 +332,7 @@ class PenaltyCaseFactory(factory.django.DjangoModelFactory):
             ),
             CaseStatus.DECIDED: lambda: services.case_decide(
                 actor=head, case_id=case.pk, facts="经查，该机构超标准收费", penalties=rows,
-                statement_adopted=True if statement else None, now=start),
+                statement_adopted=True if statement else None, social_impact=social_impact, now=start),
             CaseStatus.SERVED: lambda: services.case_serve(
                 actor=opened_by, case_id=case.pk, data=serve_data(start), now=start),
             CaseStatus.EXECUTED: lambda: services.case_execute(

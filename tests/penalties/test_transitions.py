@@ -211,6 +211,9 @@ CASE_TRANSITIONS = {
                lambda a, c: services.case_period_resume(actor=a, case_id=c.pk)),
     "credit": ({S.DECIDED, S.SERVED, S.ENFORCEMENT, S.EXECUTED, S.CLOSED}, "education_head",
                lambda a, c: services.decision_record_credit_sanction(actor=a, case_id=c.pk, note="列入失信名单")),
+    "revision": (set(services.revisions.REVISABLE), "education_head", lambda a, c: services.decision_record_revision(
+        actor=a, case_id=c.pk, revision="annulled", body_kind="review", body="历下区人民政府",
+        revised_on=timezone.localdate(), reference="历政复决字〔2026〕第1号")),
 }
 CASE_CASES = [
     (name, status)

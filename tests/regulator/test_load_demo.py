@@ -22,6 +22,7 @@ from institutions.services import compute_standing
 from institutions.validators import validate_credit_code
 from penalties.models import (
     CaseStatus,
+    Decision,
     Hearing,
     HearingStatus,
     Interview,
@@ -30,9 +31,28 @@ from penalties.models import (
     RectificationOrder,
     SuspensionNotice,
 )
-from publicity.models import Batch, EntryStatus, ListEntry, ListKind, Report, ReportStatus
+from publicity.models import (
+    Batch,
+    DecisionPublication,
+    EntryStatus,
+    ListEntry,
+    ListKind,
+    PublicationSource,
+    PublicationStatus,
+    Report,
+    ReportStatus,
+)
 from regulator.demo.management.commands.load_demo import ACCOUNTS, DEMO_PASSWORD
-from regulator.models import AuditEvent, Department, DepartmentKind, Region, Role, User
+from regulator.models import (
+    AuditEvent,
+    Department,
+    DepartmentKind,
+    Region,
+    Role,
+    User,
+    WeeklyReport,
+    WeeklyReportStatus,
+)
 from regulator.oversight import queue
 from tests.factories import ensure_checklist, ensure_provisions
 
@@ -186,6 +206,41 @@ def test_published_lists_and_reports(demo):
     assigned = Report.objects.get(status=ReportStatus.ASSIGNED)
     assert assigned.department.name == "历下区教育局"
     assert Report.objects.filter(status=ReportStatus.REGISTERED, department__isnull=True).count() == 1
+
+
+def test_decision_publications_in_every_state(demo):
+    """Art 48: a decision with social impact awaiting publication, one published, one changed on review
+    (due for withdrawal); rectification results published."""
+    decisions = DecisionPublication.objects.filter(source_type=PublicationSource.PENALTY_DECISION)
+    assert set(decisions.values_list("status", flat=True)) == {
+        PublicationStatus.PENDING, PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE}
+    changed = decisions.get(status=PublicationStatus.WITHDRAWAL_DUE)
+    decision = Decision.objects.get(case_id=int(changed.source_id))
+    assert decision.revision == "changed" and decision.revision_body == "济南市历下区人民政府"
+    assert changed.withdrawal_reason == "changed" and changed.withdraw_due >= decision.revision_on
+    assert Decision.objects.filter(social_impact=True).count() == 3
+    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 1
+    published = decisions.get(status=PublicationStatus.PUBLISHED)
+    assert published.published_by.username == "edu_head"
+    from publicity.cache import bump_version
+
+    bump_version()
+    assert published.document_number in Client().get(reverse("publicity:public_decisions")).content.decode()
+
+
+def test_weekly_reports_at_each_step_of_their_sign_off(demo):
+    reports = {r.status: r for r in WeeklyReport.objects.filter(region__name="历下区")}
+    assert set(reports) == {WeeklyReportStatus.DRAFT, WeeklyReportStatus.SUBMITTED, WeeklyReportStatus.SENT}
+    sent, submitted, draft = (reports[s] for s in (WeeklyReportStatus.SENT, WeeklyReportStatus.SUBMITTED,
+                                                   WeeklyReportStatus.DRAFT))
+    assert sent.week_end < submitted.week_end < draft.week_end < timezone.localdate()
+    assert all(r.week_start.weekday() == 5 for r in reports.values())
+    assert sent.filled_by.username == "joint_office" and sent.reviewed_by.username == "edu_head"
+    assert submitted.filled_by.username == "joint_office" and submitted.reviewed_by is None
+    assert draft.filled_by is None and draft.progress and not draft.next_steps
+    for report in reports.values():
+        response = _client("joint_office").get(reverse("weekly_detail", args=[report.pk]))
+        assert response.status_code == 200 and report.get_status_display() in response.content.decode()
 
 
 def test_pages_show_the_casework(demo):
