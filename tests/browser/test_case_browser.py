@@ -138,9 +138,19 @@ class Desk:
         expect(page.locator("ul.messages")).to_contain_text("文书已制作")
         expect(page.locator("section.card", has_text="案件文书")).to_contain_text(title)
 
-    def serve(self, who, link, served_at):
+    def serve(self, who, link, served_at, *, proof=False):
+        """`who` follows `link` to the service form and records an in-person service; with `proof`, first prints
+        the 送达回证 listing the document (preselected) and records the service on the proof's page."""
         page = self.open(who)
         page.click(f"text={link}")
+        if proof:
+            page.click("text=打印送达回证")
+            expect(page.locator("input[name=doc]")).to_be_checked()
+            page.click("button:has-text('生成送达回证')")
+            expect(page.locator("ul.messages")).to_contain_text("送达回证已生成")
+            href = page.locator("a", has_text="打印（PDF）").first.get_attribute("href")
+            pdf = page.request.get(f"{self.live_server.url}{href}")
+            assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
         page.fill("[name=served_at]", served_at)
         page.select_option("[name=method]", "in_person")
         page.fill("[name=place]", "机构办公室")
@@ -272,7 +282,7 @@ def test_a_case_from_lead_to_closure_with_a_hearing(live_server, browser, contex
 
     # 送达 of the 行政处罚决定书; the fine is due 15 days after service
     clock.set(at(datetime.date(2026, 3, 16), hour=10))
-    desk.serve("investigator", "送达决定书", "2026-03-16T09:30")
+    desk.serve("investigator", "送达决定书", "2026-03-16T09:30", proof=True)
     case.refresh_from_db()
     assert case.status == CaseStatus.SERVED and case.payment_due == datetime.date(2026, 3, 31)
 
@@ -302,7 +312,9 @@ def test_a_case_from_lead_to_closure_with_a_hearing(live_server, browser, contex
     expect(page.locator("section.card", has_text=decision.number).first).to_contain_text("行政处罚决定书")
     printed = page.request.get(f"{live_server.url}/penalties/cases/{case.pk}/decision.pdf")
     assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
-    expect(page.locator("section.card", has_text="送达回证").first).to_contain_text("王某")
+    served = page.locator("section.card", has=page.locator("h2", has_text="送达回证"))
+    expect(served).to_contain_text("王某（法定代表人）")
+    expect(served.locator("a", has_text="查看/打印")).to_have_count(1)  # served on the printed proof
 
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.closed_at.date() == datetime.date(2026, 3, 23)
