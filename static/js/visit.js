@@ -228,13 +228,16 @@
     var text = counts.pending ? T.pending.replace("{n}", counts.pending) : T.allSynced;
     if (counts.pending && !navigator.onLine) { text += " · " + T.offline; }
     if (blocked) { text += " · " + blocked; }
+    if (replayed) { text += " · " + T.replayed.replace("{n}", replayed); }
     outboxEl.textContent = text;
     outboxEl.className = counts.pending ? "outbox-waiting" : "outbox-clear";
   }
 
   var lastAccepted = "";
+  var replayed = 0;  // changes the server had applied already (sent again): accepted, nothing changed
   Outbox.onChange(function (event, rows) {
     if (event.type === "accepted") { lastAccepted = event.row.kind; }
+    if (event.type === "accepted" && event.verdict && event.verdict.replay) { replayed += 1; }
     if (event.type === "idle" && lastAccepted === "answer" && !Object.keys(typing).length) { setState(T.saved); }
     if (event.type === "idle" && lastAccepted && navigator.serviceWorker && navigator.serviceWorker.controller) {
       // Keep the offline copy of this page in step with what the server now holds.
