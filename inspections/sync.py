@@ -31,6 +31,7 @@ from regulator.params import MAX_ID, parse_id
 from . import conf, permissions, services
 from .models import (
     ChecklistAnswer,
+    Evidence,
     SyncedMutation,
     SyncKind,
     SyncVerdict,
@@ -305,6 +306,10 @@ def chunk_store(*, actor, visit_id: int, upload_id, index: int, total: int, data
     UploadChunk.objects.filter(user=actor, received_at__lt=now - timedelta(days=_CHUNK_DAYS)).delete()
     if UploadChunk.objects.filter(user=actor).count() >= conf.get("INSPECTIONS_SYNC_MAX_CHUNKS_PER_USER"):
         raise ServiceError(_("待完成的照片上传过多，请稍后再试。"))
+    if _photo_done(visit.pk, upload_id):
+        # A replayed photo whose mutation was applied already: its chunks are not kept again (nothing would
+        # ever assemble them); the phone is told they are all in.
+        return list(range(total))
     owner = UploadChunk.objects.filter(upload_id=upload_id).values_list("user_id", "visit_id").first()
     if owner is not None and owner != (actor.pk, visit.pk):
         raise ServiceError(_("该上传编号已被使用。"))
@@ -316,6 +321,19 @@ def chunk_store(*, actor, visit_id: int, upload_id, index: int, total: int, data
     except IntegrityError:
         pass  # a resent chunk: the first copy stands
     return chunks_received(actor=actor, upload_id=upload_id)
+
+
+def _photo_done(visit_id: int, upload_id: uuid.UUID) -> bool:
+    """The photo of this upload id is on the visit already (its mutation was applied): see _apply_photo."""
+    return Evidence.objects.filter(visit_id=visit_id, client_id=str(upload_id)).exists()
+
+
+def upload_status(*, actor, upload_id) -> dict:
+    """What the phone asks before sending a photo's chunks: the indexes received, and whether the photo is on
+    its visit already (a replay of an applied photo: nothing needs sending)."""
+    upload_id = _uuid(upload_id)
+    done = Evidence.objects.filter(client_id=str(upload_id), uploaded_by=actor).exists()
+    return {"received": chunks_received(actor=actor, upload_id=upload_id), "done": done}
 
 
 def chunks_received(*, actor, upload_id) -> list[int]:

@@ -68,7 +68,7 @@ def upload_chunk(request, upload_id):
         return refusal
     try:
         if request.method == "GET":
-            return JsonResponse({"received": sync.chunks_received(actor=request.user, upload_id=upload_id)})
+            return JsonResponse(sync.upload_status(actor=request.user, upload_id=upload_id))
         visit_id = parse_id(request.GET.get("visit", ""))
         total = parse_id(request.GET.get("total", ""))
         index = _chunk_index(request.GET.get("index", ""))

@@ -249,6 +249,7 @@ def visit_detail(request, pk: int):
             "photo_edge": conf.get("INSPECTIONS_OFFLINE_PHOTO_MAX_EDGE"),
         },
     }
+    context["answered"] = sum(1 for answer in context["answers"] if answer.result)  # 已答 n/11
     # The read-only page shows the inspector's outbox too: refused items stay visible after the visit is submitted.
     context["is_assigned"] = any(a.inspector_id == user.pk for a in context["assignments"])
     if context["can_amend"]:

@@ -137,6 +137,7 @@
           return response.json();
         }).then(function (status) {
           var have = {};
+          if (status.done) { return null; }  // a replay of a photo already on the visit: nothing to send
           status.received.forEach(function (index) { have[index] = true; });
           var chain = Promise.resolve();
           for (var index = 0; index < row.payload.chunks; index += 1) {

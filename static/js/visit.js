@@ -29,6 +29,31 @@
   function writeItem(fieldset, value) {
     fieldset.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === value.result; });
     fieldset.querySelector("textarea").value = value.remark;
+    renderAnswered();
+  }
+
+  // ---- 已答 n/11, and a jump to the first item not answered yet (counted on the page: offline too) ----
+  var answeredEl = document.querySelector("#answered-count .n");
+  var jumpButton = document.getElementById("jump-unanswered");
+  function unanswered() {
+    return Array.prototype.filter.call(app.querySelectorAll("fieldset.item"), function (fieldset) {
+      return !fieldset.querySelector("input[type=radio]:checked");
+    });
+  }
+  function renderAnswered() {
+    if (!answeredEl) { return; }
+    var total = app.querySelectorAll("fieldset.item").length;
+    var left = unanswered().length;
+    answeredEl.textContent = String(total - left);
+    if (jumpButton) { jumpButton.hidden = left === 0; }
+  }
+  if (jumpButton) {
+    jumpButton.addEventListener("click", function () {
+      var first = unanswered()[0];
+      if (!first) { return; }
+      first.scrollIntoView({block: "start"});
+      first.querySelector("input[type=radio]").focus({preventScroll: true});
+    });
   }
   function mine(row) { return row.visit === visitId; }
 
@@ -108,10 +133,13 @@
   app.querySelectorAll("fieldset.item").forEach(function (fieldset) {
     fieldset.addEventListener("change", function (event) {
       if (event.target.type === "file") { return; }
+      if (event.target.type === "radio") { renderAnswered(); }
       changed(fieldset, 300);
     });
     fieldset.querySelector("textarea").addEventListener("input", function () { changed(fieldset, 800); });
     var input = fieldset.querySelector(".photo-input");
+    var photoButton = fieldset.querySelector(".photo-button");
+    if (photoButton) { photoButton.addEventListener("click", function () { input.click(); }); }
     input.addEventListener("change", function () {
       var files = Array.prototype.slice.call(input.files);
       input.value = "";
@@ -119,6 +147,8 @@
         Promise.resolve());
     });
   });
+
+  renderAnswered();
 
   // ---- start: the time, and the position only if the inspector lets the browser give it ----
   var startButton = document.getElementById("start-visit");
@@ -228,13 +258,16 @@
     var text = counts.pending ? T.pending.replace("{n}", counts.pending) : T.allSynced;
     if (counts.pending && !navigator.onLine) { text += " · " + T.offline; }
     if (blocked) { text += " · " + blocked; }
+    if (replayed) { text += " · " + T.replayed.replace("{n}", replayed); }
     outboxEl.textContent = text;
     outboxEl.className = counts.pending ? "outbox-waiting" : "outbox-clear";
   }
 
   var lastAccepted = "";
+  var replayed = 0;  // changes the server had applied already (sent again): accepted, nothing changed
   Outbox.onChange(function (event, rows) {
     if (event.type === "accepted") { lastAccepted = event.row.kind; }
+    if (event.type === "accepted" && event.verdict && event.verdict.replay) { replayed += 1; }
     if (event.type === "idle" && lastAccepted === "answer" && !Object.keys(typing).length) { setState(T.saved); }
     if (event.type === "idle" && lastAccepted && navigator.serviceWorker && navigator.serviceWorker.controller) {
       // Keep the offline copy of this page in step with what the server now holds.

@@ -304,12 +304,17 @@ def test_a_photo_upload_resumes_after_a_dropped_connection(inspector_client, ins
     verdict = _send(inspector_client, photo)  # the connection dropped before the second chunk
     assert verdict["verdict"] == "refused" and verdict["retry"] and verdict["missing_chunks"]
     status = inspector_client.get(reverse("inspections:sync_chunk", args=[upload])).json()
-    assert status == {"received": [0]}
+    assert status == {"received": [0], "done": False}
 
     assert _chunk(inspector_client, visit, upload, 0, 2, content[:half]).json() == {"received": [0]}  # resent
     assert _chunk(inspector_client, visit, upload, 1, 2, content[half:]).json() == {"received": [0, 1]}
     verdict = _send(inspector_client, photo)
     assert verdict["verdict"] == "accepted" and verdict["url"]
+    # Replayed later (the whole outbox put back): the phone is told the photo is in, a resent chunk is not kept.
+    status = inspector_client.get(reverse("inspections:sync_chunk", args=[upload])).json()
+    assert status == {"received": [], "done": True}
+    assert _chunk(inspector_client, visit, upload, 0, 2, content[:half]).json() == {"received": [0, 1]}
+    assert not UploadChunk.objects.filter(upload_id=upload).exists()
     assert _send(inspector_client, photo)["replay"] is True
     evidence = Evidence.objects.get(visit=visit)
     assert evidence.item_id == item.item_id and evidence.client_id == upload
