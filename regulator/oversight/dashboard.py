@@ -293,6 +293,12 @@ class _Builder:
                 rows += live(self.live_low, summed)
         if rest:
             rows += live(self.low, rest)
+        if summed and rest:
+            # A ledger with summarised and live measures (say, filings received summarised, decided live): each
+            # row counts only its own measures, the others are zero in it (the folding adds them up).
+            for row in rows:
+                for measure in measures:
+                    row.setdefault(f"m_{measure}", 0)
         return rows
 
     # -- helpers ------------------------------------------------------------------------------------------

@@ -139,7 +139,9 @@ def test_tasks_go_to_the_queue_of_their_kind(task, queue):
 def test_a_worker_without_queues_consumes_them_all():
     from celery import current_app
 
-    assert set(current_app.amqp.queues) == {"default", "pdf", "import", "chaser", "mail"}
+    # Leaving out the private queues the task-reliability test declares for its own killed worker.
+    queues = {name for name in current_app.amqp.queues if not name.startswith("kill-test-")}
+    assert queues == {"default", "pdf", "import", "chaser", "mail"}
 
 
 @pytest.mark.django_db

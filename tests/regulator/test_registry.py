@@ -65,16 +65,18 @@ def scratch(monkeypatch):
 
 def test_every_app_registered_its_contributions_in_order():
     assert list(registry.queue_kinds) == [
-        "annual_overdue", "annual_result", "visit_unassigned", "visit_outcome", "order_approval", "order_due_soon",
-        "order_overdue", "order_escalated", "refund_outstanding", "case_step", "case_decision", "report_assignment",
-        "report_reply", "entry_review", "publication_due", "entry_approval",
+        "annual_overdue", "annual_result", "fund_alert", "course_review", "visit_unassigned", "visit_outcome",
+        "order_approval", "order_due_soon", "order_overdue", "order_escalated", "refund_outstanding", "case_step",
+        "case_decision", "report_assignment", "report_reply", "entry_review", "publication_due", "entry_approval",
     ]
-    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "visits", "problems", "orders",
-                                      "suspensions", "cases", "penalties", "reports", "entries"]
+    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "course_filings", "fund_alerts",
+                                      "fund_accounts", "visits", "problems", "orders", "suspensions", "cases",
+                                      "penalties", "reports", "entries"]
     assert [section.code for section in registry.sections()] == [
         "institutions", "annual_inspections", "register_campaigns", "visits", "problems", "orders", "penalties",
-        "reports", "entries"]
+        "reports", "funds", "entries"]
     assert list(registry.figures) == [
+        "course_filings.received", "fund_alerts.raised", "fund_alerts.closed", "fund_alerts.closed_on_time",
         "visits.done", "problems.found", "orders.issued", "orders.closed", "orders.closed_on_time", "orders.overdue",
         "suspensions.issued", "penalties.decided", "entries.published"]
 
@@ -250,7 +252,9 @@ def _choice_values() -> set[str]:
 def test_no_status_of_an_app_is_spelled_in_regulator():
     # The queue's own filter values that happen to share a word with an app's status.
     # "amount": a column of the ground floor's DailyFigure (its covering index), not penalties' fine-range basis.
-    own = {"overdue", "none", "amount"}  # Lateness.OVERDUE (?lateness=overdue), the assignee filter's "none"
+    # "submit": the weekly report's action in its URL; "reported": a count key of the weekly status page; "phone":
+    # a staff account's field in the admin (not a report's channel); "enforcement": the weekly report's figures key.
+    own = {"overdue", "none", "amount", "submit", "reported", "phone", "enforcement"}  # Lateness.OVERDUE, the assignee filter's "none"
     statuses = _choice_values()
     for path in _python_files(BASE / "regulator", skip=("demo", "migrations", "settings")):
         tree = ast.parse(path.read_text())
