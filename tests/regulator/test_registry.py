@@ -254,7 +254,8 @@ def test_no_status_of_an_app_is_spelled_in_regulator():
     # "amount": a column of the ground floor's DailyFigure (its covering index), not penalties' fine-range basis.
     # "submit": the weekly report's action in its URL; "reported": a count key of the weekly status page; "phone":
     # a staff account's field in the admin (not a report's channel); "enforcement": the weekly report's figures key.
-    own = {"overdue", "none", "amount", "submit", "reported", "phone", "enforcement"}  # Lateness.OVERDUE, the assignee filter's "none"
+    # Lateness.OVERDUE, the assignee filter's "none".
+    own = {"overdue", "none", "amount", "submit", "reported", "phone", "enforcement"}
     statuses = _choice_values()
     for path in _python_files(BASE / "regulator", skip=("demo", "migrations", "settings")):
         tree = ast.parse(path.read_text())
