@@ -42,6 +42,7 @@ class PenaltiesAuditKind(models.TextChoices):
     CASE_RIGHTS_SERVED = "case.rights_served", _("送达事先告知书")
     CASE_HEARING_REQUESTED = "case.hearing_requested", _("申请听证")
     CASE_HEARING_NOTIFIED = "case.hearing_notified", _("送达听证通知书")
+    CASE_HEARING_NOTICE_SERVED = "case.hearing_notice_served", _("按送达回证送达听证通知书")
     CASE_HEARING_RECUSAL = "case.hearing_recusal", _("听证回避申请")
     CASE_HEARING_HELD = "case.hearing_held", _("举行听证")
     CASE_HEARING_WAIVED = "case.hearing_waived", _("视为放弃听证")

@@ -284,6 +284,9 @@ class ServedDocument(models.TextChoices):
     SUSPENSION_NOTICE = "suspension_notice", _("停办通知书")
     RIGHTS_NOTICE = "rights_notice", _("行政处罚事先告知书")
     PENALTY_DECISION = "penalty_decision", _("行政处罚决定书")
+    # Case documents served like any document; their document_id is the case's (one of each per case).
+    HEARING_NOTICE = "hearing_notice", _("听证通知书")
+    PAYMENT_REMINDER = "payment_reminder", _("催告书")
 
 
 class ServiceMethod(models.TextChoices):

@@ -4,6 +4,7 @@ own transition, in one transaction. And the addressee's consent to electronic se
 which electronic service is refused (documents._record_service)."""
 
 import datetime
+import types
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -17,11 +18,15 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 from .. import permissions
 from ..audit_kinds import PenaltiesAuditKind
 from ..models import (
+    CaseDocument,
     CaseStatus,
     Decision,
     DocumentKind,
     ElectronicServiceConsent,
+    Hearing,
+    HearingStatus,
     OrderStatus,
+    PenaltyCase,
     RectificationOrder,
     ServedDocument,
     ServiceProof,
@@ -30,9 +35,11 @@ from ..models import (
     SuspensionNotice,
     SuspensionStatus,
 )
-from .cases import case_serve
+from .cases import case_serve, case_serve_rights_notice
 from .common import _now, _snap
 from .documents import _queue_pdf
+from .execution import case_serve_reminder
+from .hearings import hearing_notice_serve
 from .numbering import _assign_number
 from .orders import order_serve
 from .suspensions import suspension_serve
@@ -46,11 +53,38 @@ def _owner(document_type: str, document_id: int):
     if document_type == ServedDocument.SUSPENSION_NOTICE:
         notice = SuspensionNotice.objects.select_related("institution").filter(pk=document_id).first()
         return notice, notice, bool(notice and notice.status == SuspensionStatus.APPROVED)
-    if document_type == ServedDocument.PENALTY_DECISION:
+    if document_type == ServedDocument.PENALTY_DECISION:  # 行政处罚决定书 and 不予行政处罚决定书 alike
         decision = Decision.objects.select_related("case__institution").filter(pk=document_id).first()
         case = decision.case if decision else None
         return case, decision, bool(case and case.status == CaseStatus.DECIDED)
+    if document_type in CASE_SERVED_DOCUMENTS:  # a case document: its document_id is the case's
+        case = PenaltyCase.objects.select_related("institution").filter(pk=document_id).first()
+        if case is None:
+            return None, None, False
+        number, awaiting = _case_document_state(document_type, case)
+        return case, types.SimpleNamespace(pk=case.pk, number=number), awaiting
     return None, None, False
+
+
+def _issued_number(case_id: int, kind: str) -> str:
+    """The number of the case document of `kind` where it has been issued (CaseDocument), else ""."""
+    numbers = CaseDocument.objects.filter(case_id=case_id, kind=kind).values_list("number", flat=True)
+    return numbers.first() or ""
+
+
+def _case_document_state(document_type: str, case) -> tuple[str, bool]:
+    """(its number, awaiting service?) of a case document: made and not yet served at the case's step."""
+    if document_type == ServedDocument.RIGHTS_NOTICE:
+        return _issued_number(case.pk, "rights_notice"), (case.status == CaseStatus.NOTICE_OF_RIGHTS
+                                                and case.rights_served_at is None)
+    if document_type == ServedDocument.HEARING_NOTICE:
+        hearing = Hearing.objects.filter(case=case).first()
+        return _issued_number(case.pk, "hearing_notice"), bool(
+            case.status == CaseStatus.NOTICE_OF_RIGHTS and hearing and hearing.status == HearingStatus.NOTIFIED
+            and hearing.notice_served_on is None
+        )
+    number = _issued_number(case.pk, "reminder")
+    return number, bool(number and case.status == CaseStatus.SERVED and case.reminder_served_on is None)
 
 
 def _serve_one(*, actor, document_type: str, document_id: int, data: dict, now) -> ServiceRecord:
@@ -58,12 +92,24 @@ def _serve_one(*, actor, document_type: str, document_id: int, data: dict, now) 
         return order_serve(actor=actor, order_id=document_id, data=data, now=now)
     if document_type == ServedDocument.SUSPENSION_NOTICE:
         return suspension_serve(actor=actor, notice_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.RIGHTS_NOTICE:
+        return case_serve_rights_notice(actor=actor, case_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.HEARING_NOTICE:
+        return hearing_notice_serve(actor=actor, case_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.PAYMENT_REMINDER:
+        return case_serve_reminder(actor=actor, case_id=document_id, data=data, now=now)
     case_id = Decision.objects.values_list("case_id", flat=True).get(pk=document_id)
     return case_serve(actor=actor, case_id=case_id, data=data, now=now)
 
 
+# Case documents served on a 送达回证 through their own step (their ServiceRecord.document_id is the case's).
+CASE_SERVED_DOCUMENTS = (ServedDocument.RIGHTS_NOTICE, ServedDocument.HEARING_NOTICE, ServedDocument.PAYMENT_REMINDER)
+
+
 def servable_documents(*, institution_id: int, department_id: int) -> list[tuple[str, int, str]]:
-    """(document_type, id, number) of the department's approved documents to the institution awaiting service."""
+    """(document_type, id, number) of the department's approved documents to the institution awaiting service:
+    orders, suspension notices, decisions (行政处罚决定书, 不予行政处罚决定书), and the case documents made and
+    awaiting service at their step (事先告知书; 听证通知书 whose service was not recorded as a date; 催告书 issued)."""
     rows = [
         (ServedDocument.RECTIFICATION_ORDER, pk, number)
         for pk, number in RectificationOrder.objects.filter(
@@ -82,6 +128,13 @@ def servable_documents(*, institution_id: int, department_id: int) -> list[tuple
             case__institution_id=institution_id, case__department_id=department_id, case__status=CaseStatus.DECIDED
         ).values_list("pk", "number")
     ]
+    cases = PenaltyCase.objects.filter(institution_id=institution_id, department_id=department_id)
+    for case in cases.filter(status=CaseStatus.NOTICE_OF_RIGHTS) | cases.filter(status=CaseStatus.SERVED,
+                                                                                  reminder_served_on=None):
+        for document_type in CASE_SERVED_DOCUMENTS:
+            number, awaiting = _case_document_state(document_type, case)
+            if awaiting:
+                rows.append((document_type, case.pk, number))
     return rows
 
 
