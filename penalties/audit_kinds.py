@@ -34,6 +34,7 @@ class PenaltiesAuditKind(models.TextChoices):
     CASE_DOCUMENT_ISSUED = "case.document_issued", _("制作案件文书")
     SERVICE_PROOF_PREPARED = "service_proof.prepared", _("制作送达回证")
     SERVICE_PROOF_SERVED = "service_proof.served", _("按送达回证送达")
+    SERVICE_PROOF_PUBLISHED = "service_proof.published", _("公告送达（公告期内）")
     SERVICE_CONSENT_RECORDED = "service_consent.recorded", _("登记电子送达确认书")
     SERVICE_CONSENT_WITHDRAWN = "service_consent.withdrawn", _("撤回电子送达同意")
     CASE_INVESTIGATION_CLOSED = "case.investigation_closed", _("提交调查终结报告")

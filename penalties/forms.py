@@ -214,6 +214,14 @@ class HearingNotifyForm(forms.Form):
         self.fields["chair"].queryset = User.objects.filter(department=department, is_active=True).order_by("pk")
 
 
+class PublicNoticeForm(forms.Form):
+    """公告送达 recorded on the day of the notice: pending until the notice period is over."""
+
+    published_at = _datetime_field(_("公告时间"))
+    notice_medium = forms.CharField(label=_("公告载体"), max_length=200,
+                                    help_text=_("如：本机关公告栏、门户网站"))
+
+
 class RecusalForm(forms.Form):
     note = _text(_("回避申请及决定"), rows=2)
     new_chair = forms.ModelChoiceField(label=_("更换听证主持人"), queryset=None, required=False)

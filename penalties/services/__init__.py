@@ -67,7 +67,9 @@ from .proofs import (
     servable_documents,
     service_consent_record,
     service_consent_withdraw,
+    service_proof_complete_notices,
     service_proof_prepare,
+    service_proof_publish,
     service_proof_serve,
 )
 from .provisions import illegal_income, provision_check_penalty
@@ -135,6 +137,8 @@ __all__ = [
     "service_consent_record",
     "service_consent_withdraw",
     "service_proof_prepare",
+    "service_proof_complete_notices",
+    "service_proof_publish",
     "service_proof_serve",
     "suspension_approve",
     "suspension_draft",

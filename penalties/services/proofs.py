@@ -4,6 +4,7 @@ own transition, in one transaction. And the addressee's consent to electronic se
 which electronic service is refused (documents._record_service)."""
 
 import datetime
+import logging
 import types
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +16,7 @@ from institutions.models import Institution
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
-from .. import permissions
+from .. import conf, permissions
 from ..audit_kinds import PenaltiesAuditKind
 from ..models import (
     CaseDocument,
@@ -29,6 +30,7 @@ from ..models import (
     PenaltyCase,
     RectificationOrder,
     ServedDocument,
+    ServiceMethod,
     ServiceProof,
     ServiceProofItem,
     ServiceRecord,
@@ -43,6 +45,8 @@ from .hearings import hearing_notice_serve
 from .numbering import _assign_number
 from .orders import order_serve
 from .suspensions import suspension_serve
+
+logger = logging.getLogger(__name__)
 
 
 def _owner(document_type: str, document_id: int):
@@ -223,6 +227,84 @@ def service_proof_serve(*, actor, proof_id: int, data: dict, now=None) -> list[S
     )
     _queue_pdf("proof", proof.pk)
     return records
+
+
+@transaction.atomic
+def service_proof_publish(*, actor, proof_id: int, published_at, notice_medium: str, now=None):
+    """公告送达 recorded on the day of the notice: the proof is pending (published, not yet effective) until the
+    notice period is over, when service_proof_complete_notices (the chaser) serves every document on it as
+    served at the end of the period. A notice whose period is already over is served at once."""
+    proof = ServiceProof.objects.select_for_update().get(pk=proof_id)
+    if not permissions.is_issuing_staff(actor, proof):
+        raise ActionForbidden(_("只有送达机关的工作人员可以记录送达。"))
+    if proof.served_at:
+        raise TransitionNotAllowed(_("该送达回证已记录送达。"))
+    if proof.notice_published_at:
+        raise TransitionNotAllowed(
+            _("该送达回证已于%(at)s公告送达。")
+            % {"at": timezone.localtime(proof.notice_published_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    notice_medium = (notice_medium or "").strip()
+    if not notice_medium:
+        raise ServiceError(_("公告送达须填写公告载体（如：本机关公告栏、门户网站）。"), field="notice_medium")
+    if not isinstance(published_at, datetime.datetime):
+        raise ServiceError(_("请填写公告时间。"), field="published_at")
+    if timezone.is_naive(published_at):
+        published_at = timezone.make_aware(published_at)
+    published_at = published_at.replace(second=0, microsecond=0)
+    now = _now(now)
+    if published_at > now + datetime.timedelta(minutes=5):
+        raise ServiceError(_("公告时间不能晚于现在。"), field="published_at")
+    for item in proof.items.all():
+        _owner_row, document, awaiting = _owner(item.document_type, item.document_id)
+        if not awaiting:
+            raise ServiceError(
+                _("%(number)s 不是待送达的文书（须已批准、尚未送达）。") % {"number": item.document_number or item},
+                field="documents",
+            )
+    if published_at + datetime.timedelta(days=conf.public_notice_days()) <= now:
+        data = {"served_at": published_at, "method": ServiceMethod.PUBLIC_NOTICE, "notice_medium": notice_medium}
+        service_proof_serve(actor=actor, proof_id=proof.pk, data=data, now=now)
+        proof.refresh_from_db()
+        return proof
+    before = _snap(proof)
+    proof.notice_published_at, proof.notice_medium, proof.notice_recorded_by = published_at, notice_medium[:200], actor
+    proof.save(update_fields=["notice_published_at", "notice_medium", "notice_recorded_by"])
+    record_event(
+        actor=actor,
+        kind=PenaltiesAuditKind.SERVICE_PROOF_PUBLISHED,
+        obj=proof,
+        institution_id=proof.institution_id,
+        before=before,
+        after=_snap(proof),
+        summary=_("公告送达送达回证 %(number)s（%(medium)s），%(at)s视为送达")
+        % {"number": proof.number, "medium": notice_medium,
+           "at": timezone.localtime(proof.notice_effective_at).strftime("%Y-%m-%d %H:%M")},
+        now=now,
+    )
+    return proof
+
+
+def service_proof_complete_notices(*, now=None) -> dict:
+    """The chaser's step: every pending 公告送达 whose period is over is served (each proof in its own
+    transaction, by whoever recorded the notice). Returns {"served": n, "failed": m}; a failure is logged."""
+    now = _now(now)
+    cutoff = now - datetime.timedelta(days=conf.public_notice_days())
+    pending = ServiceProof.objects.filter(served_at=None, notice_published_at__lte=cutoff).select_related(
+        "notice_recorded_by"
+    )
+    counts = {"served": 0, "failed": 0}
+    for proof in pending:
+        data = {"served_at": proof.notice_published_at, "method": ServiceMethod.PUBLIC_NOTICE,
+                "notice_medium": proof.notice_medium}
+        try:
+            service_proof_serve(actor=proof.notice_recorded_by, proof_id=proof.pk, data=data, now=now)
+        except (ServiceError, TransitionNotAllowed, ActionForbidden) as error:
+            logger.warning("public notice of proof %s not served: %s", proof.pk, error)
+            counts["failed"] += 1
+        else:
+            counts["served"] += 1
+    return counts
 
 
 @transaction.atomic

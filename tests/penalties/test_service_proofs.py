@@ -424,3 +424,69 @@ def test_a_no_penalty_decision_is_servable_on_a_proof(users, institution, depart
                                            now=T0)
     services.service_proof_serve(actor=people["inspector"], proof_id=proof.pk, data=serve_data(T0), now=T0)
     assert PenaltyCase.objects.get(pk=case.pk).served_at == T0.replace(second=0, microsecond=0)
+
+
+# ---- 公告送达 pending during its period -------------------------------------------------------------------------
+
+
+def test_public_notice_is_pending_then_effective_by_the_chaser(users, approved_order, approved_notice):
+    from penalties.chaser import chase_deadlines
+
+    inspector = users["education_inspector"]
+    proof = services.service_proof_prepare(actor=inspector, documents=[("rectification_order", approved_order.pk),
+                                                                        ("suspension_notice", approved_notice.pk)])
+    published = (timezone.now() - datetime.timedelta(hours=1)).replace(second=0, microsecond=0)
+    with pytest.raises(ServiceError, match="公告载体"):
+        services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published, notice_medium="")
+    proof = services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                           notice_medium="本机关门户网站")
+    assert proof.notice_pending and proof.notice_effective_at == published + datetime.timedelta(days=30)
+    assert not ServiceRecord.objects.exists()
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.APPROVED  # not yet served
+    assert AuditEvent.objects.filter(kind="service_proof.published", object_id=str(proof.pk)).exists()
+    with pytest.raises(TransitionNotAllowed, match="公告送达"):
+        services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                       notice_medium="公告栏")
+    assert "public_notices_served" not in chase_deadlines(now=published + datetime.timedelta(days=29))
+    assert ServiceProof.objects.get(pk=proof.pk).notice_pending
+    stats = chase_deadlines(now=published + datetime.timedelta(days=30, minutes=1))
+    assert stats["public_notices_served"] == 1
+    proof.refresh_from_db()
+    effective = published + datetime.timedelta(days=30)
+    assert not proof.notice_pending and proof.served_at == effective
+    records = list(ServiceRecord.objects.filter(proof=proof))
+    assert len(records) == 2 and {r.served_at for r in records} == {effective}
+    assert {r.method for r in records} == {"public_notice"} and records[0].notice_published_at == published
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.SERVED
+    assert SuspensionNotice.objects.get(pk=approved_notice.pk).status == SuspensionStatus.SERVED
+    assert "public_notices_served" not in chase_deadlines(now=published + datetime.timedelta(days=31))
+
+
+def test_a_public_notice_already_over_is_served_at_once(users, approved_order):
+    inspector = users["education_inspector"]
+    proof = services.service_proof_prepare(actor=inspector, documents=[("rectification_order", approved_order.pk)],
+                                           now=timezone.now() - datetime.timedelta(days=40))
+    published = timezone.now() - datetime.timedelta(days=31)
+    RectificationOrder.objects.filter(pk=approved_order.pk).update(approved_at=published - datetime.timedelta(days=1))
+    proof = services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                           notice_medium="本机关公告栏")
+    assert proof.served_at and not proof.notice_pending
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.SERVED
+
+
+def test_proof_page_records_a_pending_public_notice(users, approved_order, institution, education_inspector_client):
+    proof = services.service_proof_prepare(actor=users["education_inspector"],
+                                           documents=[("rectification_order", approved_order.pk)])
+    url = f"/penalties/proofs/{proof.pk}/"
+    assert "记录公告" in education_inspector_client.get(url).content.decode()
+    published = timezone.localtime() - datetime.timedelta(hours=1)
+    empty = education_inspector_client.post(url, {"action": "publish", "notice-published_at":
+                                                  published.strftime("%Y-%m-%dT%H:%M")})
+    assert empty.status_code == 200 and not ServiceProof.objects.get(pk=proof.pk).notice_pending
+    done = education_inspector_client.post(url, {"action": "publish", "notice-notice_medium": "本机关门户网站",
+                                                 "notice-published_at": published.strftime("%Y-%m-%dT%H:%M")})
+    assert done.status_code == 302 and ServiceProof.objects.get(pk=proof.pk).notice_pending
+    page = education_inspector_client.get(url).content.decode()
+    effective = (published + datetime.timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    assert "本机关门户网站公告" in page and f"{effective}视为送达" in page and "记录公告" not in page
+    assert not ServiceRecord.objects.exists()
