@@ -441,6 +441,16 @@ def _chase_refunds(*, now, today, people, stats, size):
                 )
 
 
+def _complete_public_notices(*, now, stats) -> None:
+    """公告送达 recorded while its period ran: served once the period is over."""
+    from .services.proofs import service_proof_complete_notices
+
+    counts = service_proof_complete_notices(now=now)
+    for key, name in (("served", "public_notices_served"), ("failed", "public_notices_failed")):
+        if counts[key]:
+            stats[name] += counts[key]
+
+
 def chase_deadlines(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> dict:
     """One run of every chase. Returns counts; {"skipped": 1} if another chaser holds the lock."""
     now = now or timezone.now()
@@ -457,4 +467,5 @@ def chase_deadlines(*, now: datetime.datetime | None = None, batch_size: int | N
         _escalate(now=now, today=today, people=people, stats=stats, size=size)
         _chase_cases(now=now, today=today, people=people, stats=stats, size=size)
         _chase_refunds(now=now, today=today, people=people, stats=stats, size=size)
+        _complete_public_notices(now=now, stats=stats)
     return dict(stats)

@@ -201,7 +201,10 @@ class HearingNotifyForm(forms.Form):
     place = forms.CharField(label=_("听证地点"), max_length=200)
     chair = forms.ModelChoiceField(label=_("听证主持人"), queryset=None)
     members = forms.CharField(label=_("听证员、记录员"), max_length=200, required=False)
-    notice_served_on = forms.DateField(label=_("听证通知书送达日期"), widget=_DATE)
+    notice_served_on = forms.DateField(
+        label=_("听证通知书送达日期"), widget=_DATE, required=False,
+        help_text=_("已送达的填写送达日期；留空则制作听证通知书后按送达回证送达。"),
+    )
     public = forms.BooleanField(label=_("公开举行"), required=False, initial=True)
 
     def __init__(self, *args, department=None, **kwargs):
@@ -209,6 +212,14 @@ class HearingNotifyForm(forms.Form):
         from regulator.models import User
 
         self.fields["chair"].queryset = User.objects.filter(department=department, is_active=True).order_by("pk")
+
+
+class PublicNoticeForm(forms.Form):
+    """公告送达 recorded on the day of the notice: pending until the notice period is over."""
+
+    published_at = _datetime_field(_("公告时间"))
+    notice_medium = forms.CharField(label=_("公告载体"), max_length=200,
+                                    help_text=_("如：本机关公告栏、门户网站"))
 
 
 class RecusalForm(forms.Form):

@@ -284,6 +284,9 @@ class ServedDocument(models.TextChoices):
     SUSPENSION_NOTICE = "suspension_notice", _("停办通知书")
     RIGHTS_NOTICE = "rights_notice", _("行政处罚事先告知书")
     PENALTY_DECISION = "penalty_decision", _("行政处罚决定书")
+    # Case documents served like any document; their document_id is the case's (one of each per case).
+    HEARING_NOTICE = "hearing_notice", _("听证通知书")
+    PAYMENT_REMINDER = "payment_reminder", _("催告书")
 
 
 class ServiceMethod(models.TextChoices):
@@ -336,6 +339,13 @@ class ServiceProof(models.Model):
     created_at = models.DateTimeField(_("制作时间"))
     created_by = models.ForeignKey(USER, verbose_name=_("制作人"), on_delete=models.PROTECT, related_name="+")
     served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    # 公告送达 recorded while its period runs (published, not yet effective): the chaser serves the documents
+    # once the period is over (services.proofs.service_proof_complete_notices).
+    notice_published_at = models.DateTimeField(_("公告时间"), null=True, blank=True)
+    notice_medium = models.CharField(_("公告载体"), max_length=200, blank=True)
+    notice_recorded_by = models.ForeignKey(
+        USER, verbose_name=_("公告记录人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     pdf = models.FileField(_("PDF"), upload_to="penalties/proofs/", blank=True, max_length=200)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
@@ -352,6 +362,22 @@ class ServiceProof(models.Model):
 
     def get_absolute_url(self):
         return reverse("penalties:proof_detail", args=[self.pk])
+
+    @property
+    def notice_effective_at(self):
+        """When a published 公告送达 counts as served (PENALTIES_PUBLIC_NOTICE_DAYS after the notice), else None."""
+        if self.notice_published_at is None:
+            return None
+        import datetime
+
+        from . import conf
+
+        return self.notice_published_at + datetime.timedelta(days=conf.public_notice_days())
+
+    @property
+    def notice_pending(self) -> bool:
+        """Published by 公告送达, its period still running (not yet recorded as served)."""
+        return self.notice_published_at is not None and self.served_at is None
 
 
 class ServiceProofItem(models.Model):

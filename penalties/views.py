@@ -819,11 +819,21 @@ def _visible_proof(request, pk) -> ServiceProof:
 def proof_detail(request, pk):
     proof = _visible_proof(request, pk)
     can_serve = permissions.is_issuing_staff(request.user, proof) and proof.served_at is None
-    form = forms.ServiceForm(request.POST or None, request.FILES or None) if can_serve else None
+    publishing = request.method == "POST" and request.POST.get("action") == "publish"
+    form = forms.ServiceForm(None if publishing else request.POST or None, request.FILES or None) if can_serve else None
+    notice_form = (forms.PublicNoticeForm(request.POST if publishing else None, prefix="notice")
+                   if can_serve and not proof.notice_pending else None)
     if request.method == "POST":
         if not can_serve:
             raise PermissionDenied(_("只有送达机关的工作人员可以记录送达。"))
-        if form.is_valid():
+        if publishing:
+            if notice_form is not None and notice_form.is_valid():
+                with service_call(request, notice_form, success=_("公告送达已记录。")) as call:
+                    services.service_proof_publish(actor=request.user, proof_id=proof.pk,
+                                                   **notice_form.cleaned_data)
+                if call.ok:
+                    return redirect(proof)
+        elif form.is_valid():
             with service_call(request, form, success=_("送达已记录。")) as call:
                 services.service_proof_serve(actor=request.user, proof_id=proof.pk, data=form.cleaned_data)
             if call.ok:
@@ -836,6 +846,7 @@ def proof_detail(request, pk):
             "items": list(proof.items.all()),
             "records": list(proof.records.select_related("server")),
             "form": form,
+            "notice_form": notice_form,
             "consents": selectors.electronic_consents(institution_id=proof.institution_id),
         },
     )

@@ -39,8 +39,16 @@ from .cases import (
     decision_record_credit_sanction,
 )
 from .common import validate_deadline
-from .execution import case_apply_enforcement, case_remind, payment_record
-from .hearings import hearing_absent, hearing_hold, hearing_notify, hearing_recusal, hearing_report, hearing_request
+from .execution import case_apply_enforcement, case_remind, case_serve_reminder, payment_record
+from .hearings import (
+    hearing_absent,
+    hearing_hold,
+    hearing_notice_serve,
+    hearing_notify,
+    hearing_recusal,
+    hearing_report,
+    hearing_request,
+)
 from .interviews import interview_record
 from .numbering import DEFAULT_KIND_WORDS, format_number, number_pattern
 from .orders import (
@@ -59,7 +67,9 @@ from .proofs import (
     servable_documents,
     service_consent_record,
     service_consent_withdraw,
+    service_proof_complete_notices,
     service_proof_prepare,
+    service_proof_publish,
     service_proof_serve,
 )
 from .provisions import illegal_income, provision_check_penalty
@@ -91,6 +101,7 @@ __all__ = [
     "case_record_add",
     "case_record_statement",
     "case_remind",
+    "case_serve_reminder",
     "case_review",
     "case_serve",
     "format_number",
@@ -101,6 +112,7 @@ __all__ = [
     "discussion_record",
     "hearing_absent",
     "hearing_hold",
+    "hearing_notice_serve",
     "hearing_notify",
     "hearing_recusal",
     "hearing_report",
@@ -125,6 +137,8 @@ __all__ = [
     "service_consent_record",
     "service_consent_withdraw",
     "service_proof_prepare",
+    "service_proof_complete_notices",
+    "service_proof_publish",
     "service_proof_serve",
     "suspension_approve",
     "suspension_draft",

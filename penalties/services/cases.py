@@ -29,6 +29,7 @@ from ..models import (
     HEARING_KINDS,
     MONETARY_PENALTIES,
     Adjudication,
+    CaseDocument,
     CaseEvidence,
     CasePeriodChange,
     CaseSource,
@@ -506,7 +507,9 @@ def case_serve_rights_notice(*, actor, case_id: int, data: dict, now=None) -> Se
         raise TransitionNotAllowed(_("事先告知书已送达，不能重复送达。"))
     cleaned = _validate_service(data=data, issued_at=case.rights_notified_at, now=now)
     record = _record_service(
-        actor=actor, document_type=ServedDocument.RIGHTS_NOTICE, document_id=case.pk, number="",
+        actor=actor, document_type=ServedDocument.RIGHTS_NOTICE, document_id=case.pk,
+        number=CaseDocument.objects.filter(case=case, kind="rights_notice").values_list("number", flat=True).first()
+        or "",  # the 事先告知书's number where it has been issued
         institution=case.institution, data=cleaned, now=now,
     )
     before = _snap(case)

@@ -19,8 +19,9 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
 from .. import conf, permissions
 from ..audit_kinds import PenaltiesAuditKind
-from ..models import CaseStatus, Payment, PenaltyCase, PenaltyKind
+from ..models import CaseDocument, CaseStatus, Payment, PenaltyCase, PenaltyKind, ServedDocument, ServiceRecord
 from .common import _now, _snap, _today
+from .documents import _record_service, _validate_service
 
 CENT = Decimal("0.01")
 _WORK_DENIED = _("只有承办部门的执法人员可以办理该案件。")
@@ -130,12 +131,7 @@ def payment_record(*, actor, case_id: int, amount, paid_on: datetime.date, recei
     return payment
 
 
-@transaction.atomic
-def case_remind(*, actor, case_id: int, served_on: datetime.date, now=None) -> PenaltyCase:
-    """催告书 served on `served_on`, once the payment period has passed and money is still owed."""
-    now = _now(now)
-    today = _today(now)
-    case = _locked(case_id, actor)
+def _reminder_guards(case: PenaltyCase, *, today: datetime.date) -> None:
     require_status(case, (CaseStatus.SERVED,), _("送达催告书"))
     if case.reminder_served_on is not None:
         raise TransitionNotAllowed(_("催告书已送达。"))
@@ -143,18 +139,59 @@ def case_remind(*, actor, case_id: int, served_on: datetime.date, now=None) -> P
         raise TransitionNotAllowed(_("缴款期限（%(due)s）未满，不能催告。") % {"due": case.payment_due})
     if outstanding(case, on=today) <= 0:
         raise TransitionNotAllowed(_("罚款已缴清，无须催告。"))
-    if not isinstance(served_on, datetime.date):
-        raise ServiceError(_("请填写催告书送达日期。"), field="served_on")
+
+
+def _check_reminder_day(case: PenaltyCase, served_on: datetime.date, *, today: datetime.date, field: str) -> None:
     if served_on > today or served_on <= case.payment_due:
-        raise ServiceError(_("催告书送达日期应在缴款期限之后、不晚于今天。"), field="served_on")
+        raise ServiceError(_("催告书送达日期应在缴款期限之后、不晚于今天。"), field=field)
+
+
+def _reminded(case: PenaltyCase, *, actor, served_on: datetime.date, now, service=None) -> None:
     before = _snap(case)
     case.reminder_served_on, case.reminder_by, case.updated_by = served_on, actor, actor
     case.save(update_fields=["reminder_served_on", "reminder_by", "updated_by", "updated_at"])
+    after = _snap(case) if service is None else {**_snap(case), "service": _snap(service)}
+    summary = (_("送达催告书（%(day)s）") % {"day": served_on} if service is None else
+               _("送达催告书（%(method)s，%(day)s）") % {"method": service.get_method_display(), "day": served_on})
     record_event(
         actor=actor, kind=PenaltiesAuditKind.CASE_REMINDED, obj=case, institution_id=case.institution_id,
-        before=before, after=_snap(case), summary=_("送达催告书（%(day)s）") % {"day": served_on}, now=now,
+        before=before, after=after, summary=summary, now=now,
     )
+
+
+@transaction.atomic
+def case_remind(*, actor, case_id: int, served_on: datetime.date, now=None) -> PenaltyCase:
+    """催告书 served on `served_on` (a date, as recorded so far), once the payment period has passed and money
+    is still owed. case_serve_reminder records its service on a 送达回证 instead."""
+    now = _now(now)
+    today = _today(now)
+    case = _locked(case_id, actor)
+    _reminder_guards(case, today=today)
+    if not isinstance(served_on, datetime.date):
+        raise ServiceError(_("请填写催告书送达日期。"), field="served_on")
+    _check_reminder_day(case, served_on, today=today, field="served_on")
+    _reminded(case, actor=actor, served_on=served_on, now=now)
     return case
+
+
+@transaction.atomic
+def case_serve_reminder(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
+    """送达 the 催告书 like any document (送达回证): the ten days before the court may be applied to count from
+    the time of service; 公告送达 counts as served only when its notice period is over (_validate_service)."""
+    now = _now(now)
+    today = _today(now)
+    case = _locked(case_id, actor)
+    _reminder_guards(case, today=today)
+    issued = CaseDocument.objects.filter(case=case, kind="reminder").first()
+    cleaned = _validate_service(data=data, issued_at=issued.issued_at if issued else None, now=now)
+    served_on = timezone.localdate(cleaned["served_at"])
+    _check_reminder_day(case, served_on, today=today, field="served_at")
+    record = _record_service(
+        actor=actor, document_type=ServedDocument.PAYMENT_REMINDER, document_id=case.pk,
+        number=issued.number if issued else "", institution=case.institution, data=cleaned, now=now,
+    )
+    _reminded(case, actor=actor, served_on=served_on, now=now, service=record)
+    return record
 
 
 def enforcement_earliest(case: PenaltyCase) -> datetime.date | None:

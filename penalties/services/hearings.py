@@ -15,8 +15,9 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
 from .. import conf, permissions
 from ..audit_kinds import PenaltiesAuditKind
-from ..models import CaseStatus, Hearing, HearingStatus, PenaltyCase
+from ..models import CaseDocument, CaseStatus, Hearing, HearingStatus, PenaltyCase, ServedDocument, ServiceRecord
 from .common import _now, _snap, _today
+from .documents import _record_service, _validate_service
 
 _WORK_DENIED = _("只有承办部门的执法人员可以办理该案件。")
 
@@ -106,10 +107,12 @@ def _check_chair(case, chair) -> None:
 
 @transaction.atomic
 def hearing_notify(
-    *, actor, case_id: int, scheduled_for: datetime.datetime, place: str, chair, notice_served_on: datetime.date,
-    members: str = "", public: bool = True, now=None,
+    *, actor, case_id: int, scheduled_for: datetime.datetime, place: str, chair,
+    notice_served_on: datetime.date | None = None, members: str = "", public: bool = True, now=None,
 ) -> Hearing:
-    """听证通知书 served on `notice_served_on`, at least 7 working days before the hearing."""
+    """The hearing scheduled and its 听证通知书 made: served on `notice_served_on` (a date, as recorded so far), or,
+    without it, served afterwards like any document on a 送达回证 (hearing_notice_serve); either way at least
+    7 working days before the hearing."""
     now = _now(now)
     case, hearing = _locked(case_id, actor)
     require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("通知听证"))
@@ -118,24 +121,16 @@ def hearing_notify(
         raise ServiceError(_("请填写听证时间。"), field="scheduled_for")
     if timezone.is_naive(scheduled_for):
         scheduled_for = timezone.make_aware(scheduled_for)
-    if not isinstance(notice_served_on, datetime.date):
+    if notice_served_on is not None and not isinstance(notice_served_on, datetime.date):
         raise ServiceError(_("请填写听证通知书送达日期。"), field="notice_served_on")
-    if notice_served_on > _today(now):
+    if notice_served_on is not None and notice_served_on > _today(now):
         raise ServiceError(_("听证通知书送达日期不能晚于今天。"), field="notice_served_on")
     place = (place or "").strip()
     if not place:
         raise ServiceError(_("请填写听证地点。"), field="place")
     _check_chair(case, chair)
-    hearing_day = timezone.localdate(scheduled_for)
-    earliest = add_working_days(notice_served_on, conf.hearing_notice_working_days())
-    if hearing_day < earliest:
-        ahead = working_days_between(notice_served_on, hearing_day)
-        raise ServiceError(
-            _("听证通知书应在举行听证的七个工作日前送达：%(day)s送达，听证最早可定于%(earliest)s"
-              "（所定%(hearing)s仅相隔%(n)d个工作日）。")
-            % {"day": notice_served_on, "earliest": earliest, "hearing": hearing_day, "n": ahead},
-            field="scheduled_for",
-        )
+    if notice_served_on is not None:
+        _check_notice_ahead(notice_served_on, scheduled_for, field="scheduled_for")
     before = _snap(hearing)
     hearing.status, hearing.scheduled_for, hearing.place = HearingStatus.NOTIFIED, scheduled_for, place[:200]
     hearing.notice_served_on, hearing.chair, hearing.members = notice_served_on, chair, (members or "").strip()[:200]
@@ -145,6 +140,55 @@ def hearing_notify(
            _("听证定于%(at)s在%(place)s举行") % {"at": f"{timezone.localtime(scheduled_for):%Y-%m-%d %H:%M}",
                                                 "place": place}, now)
     return hearing
+
+
+def _check_notice_ahead(served_on: datetime.date, scheduled_for: datetime.datetime, *, field: str) -> None:
+    """The 听证通知书 served at least 7 working days before the hearing (Art 64 (2)), counted from its service."""
+    hearing_day = timezone.localdate(scheduled_for)
+    earliest = add_working_days(served_on, conf.hearing_notice_working_days())
+    if hearing_day < earliest:
+        ahead = working_days_between(served_on, hearing_day)
+        raise ServiceError(
+            _("听证通知书应在举行听证的七个工作日前送达：%(day)s送达，听证最早可定于%(earliest)s"
+              "（所定%(hearing)s仅相隔%(n)d个工作日）。")
+            % {"day": served_on, "earliest": earliest, "hearing": hearing_day, "n": ahead},
+            field=field,
+        )
+
+
+@transaction.atomic
+def hearing_notice_serve(*, actor, case_id: int, data: dict, now=None) -> ServiceRecord:
+    """送达 the 听证通知书 like any document (送达回证: method, receiver, time to the minute, witness…); the
+    7-working-day rule counts from the time of service (for 公告送达: the end of the notice period)."""
+    now = _now(now)
+    case, hearing = _locked(case_id, actor)
+    require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("送达听证通知书"))
+    _require_hearing(hearing, (HearingStatus.NOTIFIED,), _("送达听证通知书"))
+    if hearing.notice_served_on is not None:
+        raise TransitionNotAllowed(
+            _("听证通知书已于%(day)s送达，不能重复送达。") % {"day": hearing.notice_served_on}
+        )
+    issued = CaseDocument.objects.filter(case=case, kind="hearing_notice").first()
+    cleaned = _validate_service(data=data, issued_at=issued.issued_at if issued else None, now=now)
+    served_on = timezone.localdate(cleaned["served_at"])
+    _check_notice_ahead(served_on, hearing.scheduled_for, field="served_at")
+    record = _record_service(
+        actor=actor, document_type=ServedDocument.HEARING_NOTICE, document_id=case.pk,
+        number=issued.number if issued else "", institution=case.institution, data=cleaned, now=now,
+    )
+    before = _snap(hearing)
+    hearing.notice_served_on, hearing.updated_at, hearing.updated_by = served_on, now, actor
+    hearing.save(update_fields=["notice_served_on", "updated_at", "updated_by"])
+    _event(actor, case, hearing, PenaltiesAuditKind.CASE_HEARING_NOTICE_SERVED, before,
+           _("送达听证通知书（%(method)s，%(at)s）")
+           % {"method": record.get_method_display(),
+              "at": timezone.localtime(record.served_at).strftime("%Y-%m-%d %H:%M")}, now)
+    return record
+
+
+def _require_notice_served(hearing) -> None:
+    if hearing.notice_served_on is None:
+        raise TransitionNotAllowed(_("听证通知书尚未送达当事人。"))
 
 
 @transaction.atomic
@@ -188,6 +232,7 @@ def hearing_hold(
     case, hearing = _locked(case_id, actor)
     require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("记录听证"))
     _require_hearing(hearing, (HearingStatus.NOTIFIED,), _("记录听证"))
+    _require_notice_served(hearing)
     if now < hearing.scheduled_for - datetime.timedelta(minutes=30):
         raise TransitionNotAllowed(_("听证尚未到通知的时间，不能记录听证笔录。"))
     before = _snap(hearing)
@@ -209,6 +254,7 @@ def hearing_absent(*, actor, case_id: int, note: str, now=None) -> Hearing:
     case, hearing = _locked(case_id, actor)
     require_status(case, (CaseStatus.NOTICE_OF_RIGHTS,), _("记录未到场"))
     _require_hearing(hearing, (HearingStatus.NOTIFIED,), _("记录未到场"))
+    _require_notice_served(hearing)
     if now < hearing.scheduled_for:
         raise TransitionNotAllowed(_("听证时间未到，不能认定当事人未到场。"))
     before = _snap(hearing)

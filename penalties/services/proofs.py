@@ -4,6 +4,8 @@ own transition, in one transaction. And the addressee's consent to electronic se
 which electronic service is refused (documents._record_service)."""
 
 import datetime
+import logging
+import types
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -14,28 +16,37 @@ from institutions.models import Institution
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
-from .. import permissions
+from .. import conf, permissions
 from ..audit_kinds import PenaltiesAuditKind
 from ..models import (
+    CaseDocument,
     CaseStatus,
     Decision,
     DocumentKind,
     ElectronicServiceConsent,
+    Hearing,
+    HearingStatus,
     OrderStatus,
+    PenaltyCase,
     RectificationOrder,
     ServedDocument,
+    ServiceMethod,
     ServiceProof,
     ServiceProofItem,
     ServiceRecord,
     SuspensionNotice,
     SuspensionStatus,
 )
-from .cases import case_serve
+from .cases import case_serve, case_serve_rights_notice
 from .common import _now, _snap
 from .documents import _queue_pdf
+from .execution import case_serve_reminder
+from .hearings import hearing_notice_serve
 from .numbering import _assign_number
 from .orders import order_serve
 from .suspensions import suspension_serve
+
+logger = logging.getLogger(__name__)
 
 
 def _owner(document_type: str, document_id: int):
@@ -46,11 +57,38 @@ def _owner(document_type: str, document_id: int):
     if document_type == ServedDocument.SUSPENSION_NOTICE:
         notice = SuspensionNotice.objects.select_related("institution").filter(pk=document_id).first()
         return notice, notice, bool(notice and notice.status == SuspensionStatus.APPROVED)
-    if document_type == ServedDocument.PENALTY_DECISION:
+    if document_type == ServedDocument.PENALTY_DECISION:  # 行政处罚决定书 and 不予行政处罚决定书 alike
         decision = Decision.objects.select_related("case__institution").filter(pk=document_id).first()
         case = decision.case if decision else None
         return case, decision, bool(case and case.status == CaseStatus.DECIDED)
+    if document_type in CASE_SERVED_DOCUMENTS:  # a case document: its document_id is the case's
+        case = PenaltyCase.objects.select_related("institution").filter(pk=document_id).first()
+        if case is None:
+            return None, None, False
+        number, awaiting = _case_document_state(document_type, case)
+        return case, types.SimpleNamespace(pk=case.pk, number=number), awaiting
     return None, None, False
+
+
+def _issued_number(case_id: int, kind: str) -> str:
+    """The number of the case document of `kind` where it has been issued (CaseDocument), else ""."""
+    numbers = CaseDocument.objects.filter(case_id=case_id, kind=kind).values_list("number", flat=True)
+    return numbers.first() or ""
+
+
+def _case_document_state(document_type: str, case) -> tuple[str, bool]:
+    """(its number, awaiting service?) of a case document: made and not yet served at the case's step."""
+    if document_type == ServedDocument.RIGHTS_NOTICE:
+        return _issued_number(case.pk, "rights_notice"), (case.status == CaseStatus.NOTICE_OF_RIGHTS
+                                                and case.rights_served_at is None)
+    if document_type == ServedDocument.HEARING_NOTICE:
+        hearing = Hearing.objects.filter(case=case).first()
+        return _issued_number(case.pk, "hearing_notice"), bool(
+            case.status == CaseStatus.NOTICE_OF_RIGHTS and hearing and hearing.status == HearingStatus.NOTIFIED
+            and hearing.notice_served_on is None
+        )
+    number = _issued_number(case.pk, "reminder")
+    return number, bool(number and case.status == CaseStatus.SERVED and case.reminder_served_on is None)
 
 
 def _serve_one(*, actor, document_type: str, document_id: int, data: dict, now) -> ServiceRecord:
@@ -58,12 +96,24 @@ def _serve_one(*, actor, document_type: str, document_id: int, data: dict, now) 
         return order_serve(actor=actor, order_id=document_id, data=data, now=now)
     if document_type == ServedDocument.SUSPENSION_NOTICE:
         return suspension_serve(actor=actor, notice_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.RIGHTS_NOTICE:
+        return case_serve_rights_notice(actor=actor, case_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.HEARING_NOTICE:
+        return hearing_notice_serve(actor=actor, case_id=document_id, data=data, now=now)
+    if document_type == ServedDocument.PAYMENT_REMINDER:
+        return case_serve_reminder(actor=actor, case_id=document_id, data=data, now=now)
     case_id = Decision.objects.values_list("case_id", flat=True).get(pk=document_id)
     return case_serve(actor=actor, case_id=case_id, data=data, now=now)
 
 
+# Case documents served on a 送达回证 through their own step (their ServiceRecord.document_id is the case's).
+CASE_SERVED_DOCUMENTS = (ServedDocument.RIGHTS_NOTICE, ServedDocument.HEARING_NOTICE, ServedDocument.PAYMENT_REMINDER)
+
+
 def servable_documents(*, institution_id: int, department_id: int) -> list[tuple[str, int, str]]:
-    """(document_type, id, number) of the department's approved documents to the institution awaiting service."""
+    """(document_type, id, number) of the department's approved documents to the institution awaiting service:
+    orders, suspension notices, decisions (行政处罚决定书, 不予行政处罚决定书), and the case documents made and
+    awaiting service at their step (事先告知书; 听证通知书 whose service was not recorded as a date; 催告书 issued)."""
     rows = [
         (ServedDocument.RECTIFICATION_ORDER, pk, number)
         for pk, number in RectificationOrder.objects.filter(
@@ -82,6 +132,13 @@ def servable_documents(*, institution_id: int, department_id: int) -> list[tuple
             case__institution_id=institution_id, case__department_id=department_id, case__status=CaseStatus.DECIDED
         ).values_list("pk", "number")
     ]
+    cases = PenaltyCase.objects.filter(institution_id=institution_id, department_id=department_id)
+    for case in cases.filter(status=CaseStatus.NOTICE_OF_RIGHTS) | cases.filter(status=CaseStatus.SERVED,
+                                                                                  reminder_served_on=None):
+        for document_type in CASE_SERVED_DOCUMENTS:
+            number, awaiting = _case_document_state(document_type, case)
+            if awaiting:
+                rows.append((document_type, case.pk, number))
     return rows
 
 
@@ -170,6 +227,84 @@ def service_proof_serve(*, actor, proof_id: int, data: dict, now=None) -> list[S
     )
     _queue_pdf("proof", proof.pk)
     return records
+
+
+@transaction.atomic
+def service_proof_publish(*, actor, proof_id: int, published_at, notice_medium: str, now=None):
+    """公告送达 recorded on the day of the notice: the proof is pending (published, not yet effective) until the
+    notice period is over, when service_proof_complete_notices (the chaser) serves every document on it as
+    served at the end of the period. A notice whose period is already over is served at once."""
+    proof = ServiceProof.objects.select_for_update().get(pk=proof_id)
+    if not permissions.is_issuing_staff(actor, proof):
+        raise ActionForbidden(_("只有送达机关的工作人员可以记录送达。"))
+    if proof.served_at:
+        raise TransitionNotAllowed(_("该送达回证已记录送达。"))
+    if proof.notice_published_at:
+        raise TransitionNotAllowed(
+            _("该送达回证已于%(at)s公告送达。")
+            % {"at": timezone.localtime(proof.notice_published_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    notice_medium = (notice_medium or "").strip()
+    if not notice_medium:
+        raise ServiceError(_("公告送达须填写公告载体（如：本机关公告栏、门户网站）。"), field="notice_medium")
+    if not isinstance(published_at, datetime.datetime):
+        raise ServiceError(_("请填写公告时间。"), field="published_at")
+    if timezone.is_naive(published_at):
+        published_at = timezone.make_aware(published_at)
+    published_at = published_at.replace(second=0, microsecond=0)
+    now = _now(now)
+    if published_at > now + datetime.timedelta(minutes=5):
+        raise ServiceError(_("公告时间不能晚于现在。"), field="published_at")
+    for item in proof.items.all():
+        _owner_row, document, awaiting = _owner(item.document_type, item.document_id)
+        if not awaiting:
+            raise ServiceError(
+                _("%(number)s 不是待送达的文书（须已批准、尚未送达）。") % {"number": item.document_number or item},
+                field="documents",
+            )
+    if published_at + datetime.timedelta(days=conf.public_notice_days()) <= now:
+        data = {"served_at": published_at, "method": ServiceMethod.PUBLIC_NOTICE, "notice_medium": notice_medium}
+        service_proof_serve(actor=actor, proof_id=proof.pk, data=data, now=now)
+        proof.refresh_from_db()
+        return proof
+    before = _snap(proof)
+    proof.notice_published_at, proof.notice_medium, proof.notice_recorded_by = published_at, notice_medium[:200], actor
+    proof.save(update_fields=["notice_published_at", "notice_medium", "notice_recorded_by"])
+    record_event(
+        actor=actor,
+        kind=PenaltiesAuditKind.SERVICE_PROOF_PUBLISHED,
+        obj=proof,
+        institution_id=proof.institution_id,
+        before=before,
+        after=_snap(proof),
+        summary=_("公告送达送达回证 %(number)s（%(medium)s），%(at)s视为送达")
+        % {"number": proof.number, "medium": notice_medium,
+           "at": timezone.localtime(proof.notice_effective_at).strftime("%Y-%m-%d %H:%M")},
+        now=now,
+    )
+    return proof
+
+
+def service_proof_complete_notices(*, now=None) -> dict:
+    """The chaser's step: every pending 公告送达 whose period is over is served (each proof in its own
+    transaction, by whoever recorded the notice). Returns {"served": n, "failed": m}; a failure is logged."""
+    now = _now(now)
+    cutoff = now - datetime.timedelta(days=conf.public_notice_days())
+    pending = ServiceProof.objects.filter(served_at=None, notice_published_at__lte=cutoff).select_related(
+        "notice_recorded_by"
+    )
+    counts = {"served": 0, "failed": 0}
+    for proof in pending:
+        data = {"served_at": proof.notice_published_at, "method": ServiceMethod.PUBLIC_NOTICE,
+                "notice_medium": proof.notice_medium}
+        try:
+            service_proof_serve(actor=proof.notice_recorded_by, proof_id=proof.pk, data=data, now=now)
+        except (ServiceError, TransitionNotAllowed, ActionForbidden) as error:
+            logger.warning("public notice of proof %s not served: %s", proof.pk, error)
+            counts["failed"] += 1
+        else:
+            counts["served"] += 1
+    return counts
 
 
 @transaction.atomic

@@ -187,3 +187,62 @@ def test_case_page_issues_an_investigation_record(heard, education_inspector_cli
                                     {"kind": "investigation_record", "record": record.pk})
     document = CaseDocument.objects.get(kind="investigation_record")
     assert document.record_id == record.pk and document.title == record.get_kind_display()
+
+
+# ---- the 案件移送书 and the 不予行政处罚决定书 -------------------------------------------------------------------
+
+
+def test_referral_names_the_judicial_organ_the_reason_and_the_evidence(institution, departments, people,  # noqa: F811
+                                                                        tmp_path):
+    from penalties import services
+    from tests.penalties.test_case_procedure import T0, _investigated
+
+    case = _investigated(institution, departments, people)
+    services.case_adjudicate(actor=people["head"], case_id=case.pk, outcome="refer", reason="涉嫌诈骗，数额较大",
+                             referred_to="历下区公安分局", now=T0)
+    case = PenaltyCase.objects.select_related("institution", "department__region").get(pk=case.pk)
+    context = docs.CASE_DOCUMENTS[CaseDocumentKind.REFERRAL](case)
+    number = format_number(department=case.department, kind=NUMBERED_CASE_DOCUMENTS["referral"], year=2026, serial=2)
+    texts = page_texts(render_case_document(case, "referral", context, number=number, verify_url=VERIFY), tmp_path)
+    text = "".join(texts)
+    assert "案件移送书" in text and number in text and "〕第2号" in number
+    assert "历下区公安分局：" in text  # the addressee is the organ, not the party
+    assert case.institution.name in text  # named in the body
+    evidence = case.evidence.first()
+    assert evidence is not None  # the factory's investigation left a numbered evidence list
+    for line in ("行政处罚法》第二十七条", "移送理由", "涉嫌诈骗，数额较大", "随案移送的证据材料",
+                 f"{evidence.position}.{''.join(evidence.description.split())}", "请依法审查处理"):
+        assert line in text, line
+    assert_no_stranded_closing(texts)
+
+
+def test_no_penalty_decision_gives_the_ground_the_order_and_the_remedy(institution, departments, people,  # noqa: F811
+                                                                        tmp_path):
+    from penalties import services
+    from tests.factories.penalties import serve_data
+    from tests.penalties.test_case_procedure import T0, _investigated
+
+    case = _investigated(institution, departments, people)
+    services.case_adjudicate(actor=people["head"], case_id=case.pk, outcome="no_penalty",
+                             reason="初次违法且危害后果轻微并及时改正", now=T0)
+    services.case_notify_rights(actor=people["inspector"], case_id=case.pk, now=T0)
+    services.case_serve_rights_notice(actor=people["inspector"], case_id=case.pk, data=serve_data(T0), now=T0)
+    services.case_record_statement(actor=people["inspector"], case_id=case.pk, statement="已退还全部费用", now=T0)
+    services.case_decide(actor=people["head"], case_id=case.pk, facts="超前培训学员12名", kind="no_penalty",
+                         no_penalty_ground="first_minor", correction_order="立即停止超前培训",
+                         statement_adopted=True, now=at(datetime.date(2026, 3, 10)))
+    case = PenaltyCase.objects.select_related("institution", "department__region", "decision").get(pk=case.pk)
+    context = docs.CASE_DOCUMENTS[CaseDocumentKind.NO_PENALTY_DECISION](case)
+    number = case.decision.number
+    texts = page_texts(render_case_document(case, "no_penalty_decision", context, verify_url=VERIFY), tmp_path)
+    text = "".join(texts)
+    assert "不予行政处罚决定书" in text and number and number in text
+    assert f"当事人：{case.institution.name}" in text
+    for line in ("超前培训学员12名", "行政处罚法》第三十三条", "不予行政处罚", "立即停止超前培训", "已退还全部费用",
+                 "本机关予以采纳", str(context["ground"])):
+        assert line in text, line
+    # The remedy: the reviewing government named, each period from receipt of this decision.
+    for line in ("如不服本决定书", "收到本决定书之日起六十日内向历下区人民政府申请行政复议",
+                 "收到本决定书之日起六个月内依法向人民法院提起行政诉讼"):
+        assert line in text, line
+    assert_no_stranded_closing(texts)

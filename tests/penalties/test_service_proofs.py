@@ -302,3 +302,191 @@ def test_other_county_cannot_see_a_proof(users, approved_order, other_county_cli
     proof = services.service_proof_prepare(actor=users["education_inspector"],
                                            documents=[("rectification_order", approved_order.pk)])
     assert other_county_client.get(f"/penalties/proofs/{proof.pk}/").status_code == 403
+
+
+# ---- case documents served like any document ----------------------------------------------------------------
+
+from penalties.models import HearingStatus, PenaltyCase  # noqa: E402
+from tests.factories.organisation import at  # noqa: E402
+from tests.penalties.test_case_procedure import (  # noqa: E402, F401 (fixtures)
+    FINE,
+    MON,
+    T0,
+    _investigated,
+    fined,
+    people,
+    requested,
+)
+
+
+def test_rights_notice_is_served_on_a_proof_and_the_statement_period_runs_from_it(
+    users, institution, departments, people  # noqa: F811
+):
+    case = _investigated(institution, departments, people)
+    services.case_adjudicate(actor=people["head"], case_id=case.pk, outcome="penalty", penalties=FINE(), now=T0)
+    services.case_notify_rights(actor=people["inspector"], case_id=case.pk, now=T0)
+    notice = services.case_document_issue(actor=people["inspector"], case_id=case.pk, kind="rights_notice", now=T0)
+    rows = services.servable_documents(institution_id=institution.pk, department_id=departments["education"].pk)
+    assert ("rights_notice", case.pk, notice.number) in rows
+    proof = services.service_proof_prepare(actor=people["inspector"], documents=[("rights_notice", case.pk)], now=T0)
+    served = at(datetime.date(2026, 3, 4), hour=15)
+    [record] = services.service_proof_serve(actor=people["inspector"], proof_id=proof.pk, data=serve_data(served),
+                                            now=served)
+    case.refresh_from_db()
+    assert record.proof_id == proof.pk and record.document_number == notice.number
+    assert case.rights_served_at == served and case.statement_due == datetime.date(2026, 3, 11)
+    rows = services.servable_documents(institution_id=institution.pk, department_id=departments["education"].pk)
+    assert not [row for row in rows if row[0] == "rights_notice"]
+
+
+def test_hearing_notice_served_on_a_proof_counts_seven_working_days_from_that_service(requested, people):  # noqa: F811
+    inspector = people["inspector"]
+    hearing_at = at(datetime.date(2026, 3, 20), hour=9)
+    hearing = services.hearing_notify(actor=inspector, case_id=requested.pk, scheduled_for=hearing_at,
+                                      place="局三楼会议室", chair=people["chair"], now=T0)
+    assert hearing.status == HearingStatus.NOTIFIED and hearing.notice_served_on is None
+    with pytest.raises(TransitionNotAllowed, match="听证通知书尚未送达"):  # no hearing without a served notice
+        services.hearing_absent(actor=inspector, case_id=requested.pk, note="未到场", now=hearing_at)
+    notice = services.case_document_issue(actor=inspector, case_id=requested.pk, kind="hearing_notice", now=T0)
+    rows = services.servable_documents(institution_id=requested.institution_id,
+                                       department_id=requested.department_id)
+    assert ("hearing_notice", requested.pk, notice.number) in rows
+    proof = services.service_proof_prepare(actor=inspector, documents=[("hearing_notice", requested.pk)], now=T0)
+    before = _written()
+    late = at(datetime.date(2026, 3, 12), hour=10)  # 6 working days before the hearing on the 20th
+    with pytest.raises(ServiceError, match="七个工作日"):
+        services.service_proof_serve(actor=inspector, proof_id=proof.pk, data=serve_data(late), now=late)
+    assert _written() == before and PenaltyCase.objects.get(pk=requested.pk).hearing.notice_served_on is None
+    served = at(datetime.date(2026, 3, 11), hour=10)  # 7 working days before
+    [record] = services.service_proof_serve(actor=inspector, proof_id=proof.pk, data=serve_data(served), now=served)
+    hearing.refresh_from_db()
+    assert hearing.notice_served_on == datetime.date(2026, 3, 11)
+    assert record.document_type == "hearing_notice" and record.proof_id == proof.pk and record.receiver_name == "王某"
+    assert AuditEvent.objects.filter(kind="case.hearing_notice_served", object_id=str(requested.pk)).exists()
+    with pytest.raises(TransitionNotAllowed, match="已于2026-03-11送达"):
+        services.hearing_notice_serve(actor=inspector, case_id=requested.pk, data=serve_data(served), now=served)
+    assert services.hearing_absent(actor=inspector, case_id=requested.pk, note="当事人无正当理由未到场",
+                                   now=hearing_at).status == HearingStatus.WAIVED
+
+
+def test_hearing_notice_by_public_notice_counts_from_the_end_of_the_notice_period(requested, people):  # noqa: F811
+    inspector = people["inspector"]
+    services.hearing_notify(actor=inspector, case_id=requested.pk, scheduled_for=at(datetime.date(2026, 4, 20)),
+                            place="局三楼会议室", chair=people["chair"], now=T0)
+    published = at(MON, hour=11)  # counts as served on 1 April: 20 April is more than 7 working days later
+    data = {**serve_data(published), "method": "public_notice", "notice_medium": "本机关门户网站"}
+    services.hearing_notice_serve(actor=inspector, case_id=requested.pk, data=data,
+                                  now=at(datetime.date(2026, 4, 2)))
+    assert PenaltyCase.objects.get(pk=requested.pk).hearing.notice_served_on == datetime.date(2026, 4, 1)
+
+
+def test_reminder_served_by_public_notice_counts_only_after_thirty_days(fined, people):  # noqa: F811
+    inspector = people["inspector"]
+    published = at(datetime.date(2026, 9, 1), hour=10)
+    reminder = services.case_document_issue(actor=inspector, case_id=fined.pk, kind="reminder", now=published)
+    rows = services.servable_documents(institution_id=fined.institution_id, department_id=fined.department_id)
+    assert ("payment_reminder", fined.pk, reminder.number) in rows
+    proof = services.service_proof_prepare(actor=inspector, documents=[("payment_reminder", fined.pk)],
+                                           now=published)
+    data = {**serve_data(published), "method": "public_notice", "notice_medium": "本机关公告栏"}
+    before = _written()
+    with pytest.raises(ServiceError, match="期满前不能记录为已送达"):
+        services.service_proof_serve(actor=inspector, proof_id=proof.pk, data=data,
+                                     now=at(datetime.date(2026, 9, 20)))
+    assert _written() == before and PenaltyCase.objects.get(pk=fined.pk).reminder_served_on is None
+    with pytest.raises(TransitionNotAllowed, match="催告书"):
+        services.case_apply_enforcement(actor=inspector, case_id=fined.pk, court="历下区人民法院",
+                                        now=at(datetime.date(2026, 9, 20)))
+    [record] = services.service_proof_serve(actor=inspector, proof_id=proof.pk, data=data,
+                                            now=at(datetime.date(2026, 10, 2)))
+    case = PenaltyCase.objects.get(pk=fined.pk)
+    assert record.served_at == published + datetime.timedelta(days=30) and record.notice_published_at == published
+    assert case.reminder_served_on == datetime.date(2026, 10, 1)  # not the day of the notice
+    with pytest.raises(TransitionNotAllowed, match="满十日"):
+        services.case_apply_enforcement(actor=inspector, case_id=fined.pk, court="历下区人民法院",
+                                        now=at(datetime.date(2026, 10, 10)))
+    applied = services.case_apply_enforcement(actor=inspector, case_id=fined.pk, court="历下区人民法院",
+                                              now=at(datetime.date(2026, 10, 11)))
+    assert applied.enforcement_applied_on == datetime.date(2026, 10, 11)
+
+
+def test_a_no_penalty_decision_is_servable_on_a_proof(users, institution, departments, people):  # noqa: F811
+    case = _investigated(institution, departments, people)
+    services.case_adjudicate(actor=people["head"], case_id=case.pk, outcome="no_penalty", reason="初次违法", now=T0)
+    services.case_notify_rights(actor=people["inspector"], case_id=case.pk, now=T0)
+    services.case_serve_rights_notice(actor=people["inspector"], case_id=case.pk, data=serve_data(T0), now=T0)
+    services.case_record_statement(actor=people["inspector"], case_id=case.pk, waived=True, now=T0)
+    decision = services.case_decide(actor=people["head"], case_id=case.pk, facts="事实", kind="no_penalty",
+                                    no_penalty_ground="first_minor", now=T0)
+    rows = services.servable_documents(institution_id=institution.pk, department_id=departments["education"].pk)
+    assert ("penalty_decision", decision.pk, decision.number) in rows
+    proof = services.service_proof_prepare(actor=people["inspector"], documents=[("penalty_decision", decision.pk)],
+                                           now=T0)
+    services.service_proof_serve(actor=people["inspector"], proof_id=proof.pk, data=serve_data(T0), now=T0)
+    assert PenaltyCase.objects.get(pk=case.pk).served_at == T0.replace(second=0, microsecond=0)
+
+
+# ---- 公告送达 pending during its period -------------------------------------------------------------------------
+
+
+def test_public_notice_is_pending_then_effective_by_the_chaser(users, approved_order, approved_notice):
+    from penalties.chaser import chase_deadlines
+
+    inspector = users["education_inspector"]
+    proof = services.service_proof_prepare(actor=inspector, documents=[("rectification_order", approved_order.pk),
+                                                                        ("suspension_notice", approved_notice.pk)])
+    published = (timezone.now() - datetime.timedelta(hours=1)).replace(second=0, microsecond=0)
+    with pytest.raises(ServiceError, match="公告载体"):
+        services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published, notice_medium="")
+    proof = services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                           notice_medium="本机关门户网站")
+    assert proof.notice_pending and proof.notice_effective_at == published + datetime.timedelta(days=30)
+    assert not ServiceRecord.objects.exists()
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.APPROVED  # not yet served
+    assert AuditEvent.objects.filter(kind="service_proof.published", object_id=str(proof.pk)).exists()
+    with pytest.raises(TransitionNotAllowed, match="公告送达"):
+        services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                       notice_medium="公告栏")
+    assert "public_notices_served" not in chase_deadlines(now=published + datetime.timedelta(days=29))
+    assert ServiceProof.objects.get(pk=proof.pk).notice_pending
+    stats = chase_deadlines(now=published + datetime.timedelta(days=30, minutes=1))
+    assert stats["public_notices_served"] == 1
+    proof.refresh_from_db()
+    effective = published + datetime.timedelta(days=30)
+    assert not proof.notice_pending and proof.served_at == effective
+    records = list(ServiceRecord.objects.filter(proof=proof))
+    assert len(records) == 2 and {r.served_at for r in records} == {effective}
+    assert {r.method for r in records} == {"public_notice"} and records[0].notice_published_at == published
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.SERVED
+    assert SuspensionNotice.objects.get(pk=approved_notice.pk).status == SuspensionStatus.SERVED
+    assert "public_notices_served" not in chase_deadlines(now=published + datetime.timedelta(days=31))
+
+
+def test_a_public_notice_already_over_is_served_at_once(users, approved_order):
+    inspector = users["education_inspector"]
+    proof = services.service_proof_prepare(actor=inspector, documents=[("rectification_order", approved_order.pk)],
+                                           now=timezone.now() - datetime.timedelta(days=40))
+    published = timezone.now() - datetime.timedelta(days=31)
+    RectificationOrder.objects.filter(pk=approved_order.pk).update(approved_at=published - datetime.timedelta(days=1))
+    proof = services.service_proof_publish(actor=inspector, proof_id=proof.pk, published_at=published,
+                                           notice_medium="本机关公告栏")
+    assert proof.served_at and not proof.notice_pending
+    assert RectificationOrder.objects.get(pk=approved_order.pk).status == OrderStatus.SERVED
+
+
+def test_proof_page_records_a_pending_public_notice(users, approved_order, institution, education_inspector_client):
+    proof = services.service_proof_prepare(actor=users["education_inspector"],
+                                           documents=[("rectification_order", approved_order.pk)])
+    url = f"/penalties/proofs/{proof.pk}/"
+    assert "记录公告" in education_inspector_client.get(url).content.decode()
+    published = timezone.localtime() - datetime.timedelta(hours=1)
+    empty = education_inspector_client.post(url, {"action": "publish", "notice-published_at":
+                                                  published.strftime("%Y-%m-%dT%H:%M")})
+    assert empty.status_code == 200 and not ServiceProof.objects.get(pk=proof.pk).notice_pending
+    done = education_inspector_client.post(url, {"action": "publish", "notice-notice_medium": "本机关门户网站",
+                                                 "notice-published_at": published.strftime("%Y-%m-%dT%H:%M")})
+    assert done.status_code == 302 and ServiceProof.objects.get(pk=proof.pk).notice_pending
+    page = education_inspector_client.get(url).content.decode()
+    effective = (published + datetime.timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    assert "本机关门户网站公告" in page and f"{effective}视为送达" in page and "记录公告" not in page
+    assert not ServiceRecord.objects.exists()
