@@ -661,15 +661,18 @@ OFFLINE_DELAY_SECONDS = 60
 def _offline_items(visit: Visit, answers: list[ChecklistAnswer]) -> list[dict]:
     """The items whose current answer came through the outbox late: code, the phone's and the server's time."""
     codes = {a.item_id: a.item.code for a in answers}
-    rows = (
+    # The latest accepted answer of each item, picked here rather than with DISTINCT ON, which the demo's SQLite
+    # lacks: a visit has a few dozen such rows at most.
+    latest = {}
+    for item_id, device_time, received_at in (
         SyncedMutation.objects.filter(visit_id=visit.pk, kind=SyncKind.ANSWER, verdict=SyncVerdict.ACCEPTED)
         .order_by("item_id", "-device_time")
-        .distinct("item_id")
         .values_list("item_id", "device_time", "received_at")
-    )
+    ):
+        latest.setdefault(item_id, (device_time, received_at))
     return [
         {"item": codes.get(item_id, item_id), "device_time": device_time, "received_at": received_at}
-        for item_id, device_time, received_at in rows
+        for item_id, (device_time, received_at) in latest.items()
         if (received_at - device_time).total_seconds() > OFFLINE_DELAY_SECONDS
     ]
 

@@ -313,3 +313,23 @@ def test_the_register_through_time_is_in_the_demo(demo):
     assert TeacherBan.objects.exists()
     page = _client("edu_head").get(reverse("dashboard")).content.decode()
     assert "年检结论" in page and "重新审核登记与回头看" in page
+
+
+def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):
+    """`make demo`'s own path — migrate an SQLite file and load the demo, no servers — in a subprocess: every
+    query the demo's services run must work on SQLite too (one used DISTINCT ON, which SQLite lacks)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"DJANGO_SETTINGS_MODULE": "regulator.settings.base", "REDIS_URL": "", "VAR_DIR": str(tmp_path),
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'regulator.sqlite3'}"})
+    run = subprocess.run(
+        [sys.executable, "-c", "import django, sys; django.setup(); from django.core.management import "
+         "call_command; call_command('migrate', verbosity=0); call_command('load_demo')"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "edu_inspector" in run.stdout and "WARNINGS" not in run.stderr
