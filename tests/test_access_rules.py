@@ -341,6 +341,12 @@ RULES: dict[str, dict[str, set[str]]] = {
         "publication_prefecture": {"prefecture_head", "joint_office", "prefecture_joint_office", "admin"},
     },
     # -- publicity: reports -----------------------------------------------------------------------------------
+    # Entering a report received by phone, letter or in person: any staff member whose region holds it.
+    "can_record_report": {
+        "region_county": COUNTY | PREFECTURE | {"admin"},
+        "region_other_county": {"other_county_head"} | PREFECTURE | {"admin"},
+        "region_prefecture": PREFECTURE | {"admin"},
+    },
     "can_view_report": {
         "report_unassigned": COUNTY | PREFECTURE | {"admin"},
         "report_own": COUNTY | PREFECTURE | {"admin"},
