@@ -119,8 +119,10 @@ def test_django_own_strings_read_in_plain_chinese():
         form = Probe({"name": "四个汉字", "kind": "z", "count": "9"})
         assert not form.is_valid()
         html = str(form["kind"])
+        label = form["name"].label_tag()
         errors = {field: " ".join(messages) for field, messages in form.errors.items()}
     assert "- 请选择 -" in html and "Select" not in html
+    assert label.endswith("：</label>")  # the label suffix a full-width colon, as Chinese forms write it
     assert errors["name"] == "最多填写 3 个字（现在是 4 个）。"
     assert errors["kind"] == "“z”不是可选的选项，请重新选择。"
     assert errors["count"] == "不能大于 5。"
