@@ -36,6 +36,8 @@ def test_course_filed_reviewed_and_public(live_server, page, users, regions):
     page.click("button[type=submit].primary")
     expect(page.locator("#course-status")).to_have_text("待审核")
     page.click("button:has-text('退出')")
+    # Signing out first drops the inspector's offline copies (static/js/app.js), then posts: wait for it to land.
+    page.wait_for_url("**/accounts/login/**")
     login(page, live_server, "edu_head")
     page.goto(f"{live_server.url}/funds/courses/")
     page.click("text=初二数学提高班")
