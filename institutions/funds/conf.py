@@ -44,8 +44,11 @@ _DEFAULTS = {
         "report_90d": 5,
         "fund_alert": 10,
         "no_inspection_365d": 10,
+        "annual_fail_2y": 20,
+        "annual_refused_2y": 30,
     },
-    "FUNDS_RISK_CAPS": {"open_order": 20, "overdue_order": 30, "penalty_2y": 30, "report_90d": 20, "fund_alert": 30},
+    "FUNDS_RISK_CAPS": {"open_order": 20, "overdue_order": 30, "penalty_2y": 30, "report_90d": 20, "fund_alert": 30,
+                        "annual_fail_2y": 40, "annual_refused_2y": 30},
     "FUNDS_RISK_THRESHOLDS": {"medium": 20, "high": 40, "key": 60},
 }
 

@@ -2,7 +2,7 @@
 each with its count, weight and points (weights and caps are settings, conf.py). Recomputed nightly; a new
 assessment row is written only when the score or the level changes, so the rows are the level's history.
 
-Annual-inspection results (年检) are not held by the register yet, so they are not a factor.
+Annual inspections (年检) count too: each 不合格 conclusion and each refusal of the inspection in the last two years.
 """
 
 import datetime
@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from inspections.models import Visit, VisitStatus
-from institutions.models import Institution, LicenceStanding, OperatingState
+from institutions.models import (
+    AnnualInspection,
+    AnnualInspectionStatus,
+    AnnualResult,
+    Institution,
+    LicenceStanding,
+    OperatingState,
+)
 from penalties.models import ORDER_RUNNING, OrderStatus, PenaltyCase, RectificationOrder
 from publicity.models import Report
 from regulator.audit import record_event
@@ -33,6 +40,8 @@ FACTOR_LABELS = {
     "report_90d": _lazy("90日内投诉举报"),
     "fund_alert": _lazy("90日内资金风险预警"),
     "no_inspection_365d": _lazy("一年以上未检查"),
+    "annual_fail_2y": _lazy("两年内年检不合格"),
+    "annual_refused_2y": _lazy("两年内拒绝接受年检"),
 }
 LOCK_NAME = "funds.risk_assess"
 
@@ -78,6 +87,11 @@ def factor_counts(institution_ids: list[int], now) -> dict[int, dict[str, int]]:
     days_90 = now - datetime.timedelta(days=90)
     reports = _grouped(Report.objects.filter(institution_id__in=ids, received_at__gte=days_90))
     alerts = _grouped(FundAlert.objects.filter(institution_id__in=ids, raised_at__gte=days_90))
+    two_years_ago = today - datetime.timedelta(days=730)
+    annual = AnnualInspection.objects.filter(institution_id__in=ids)
+    annual_fails = _grouped(annual.filter(status=AnnualInspectionStatus.DECIDED, result=AnnualResult.FAIL,
+                                          decided_on__gte=two_years_ago))
+    annual_refused = _grouped(annual.filter(status=AnnualInspectionStatus.REFUSED, plan__year__gte=two_years_ago.year))
     last_visit = dict(Visit.objects.filter(institution_id__in=ids, status=VisitStatus.SUBMITTED)
                       .values("institution_id").annotate(last=Max("submitted_at"))
                       .values_list("institution_id", "last"))
@@ -93,6 +107,8 @@ def factor_counts(institution_ids: list[int], now) -> dict[int, dict[str, int]]:
             "report_90d": reports.get(pk, 0),
             "fund_alert": alerts.get(pk, 0),
             "no_inspection_365d": int(last is None or (today - timezone.localdate(last)).days > 365),
+            "annual_fail_2y": annual_fails.get(pk, 0),
+            "annual_refused_2y": annual_refused.get(pk, 0),
         }
     return result
 

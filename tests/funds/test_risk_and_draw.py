@@ -188,3 +188,32 @@ def test_weighted_spot_check_draw_is_stored_replayed_and_published(users, depart
         "sample_size": 4, "inspectors_per_visit": 2, "planned_on": "2025-10-21", "risk_weights": "重点:50,低:50"})
     assert bad.status_code == 400 and "没有机构" in bad.content.decode()
     assert SpotCheckDraw.objects.count() == 1
+
+
+def test_annual_inspection_failures_and_refusals_are_factors(users, regions):
+    from institutions.annual import services as annual
+    from institutions.models import AnnualInspection, AnnualMaterialKind
+    from tests.factories import licensed_institution
+
+    head, today = users["education_head"], timezone.localdate()
+    failed, refused, passed = (licensed_institution(regions["township"]) for _ in range(3))
+    plan = annual.plan_create(actor=head, year=today.year - 1, deadline=today + datetime.timedelta(days=30),
+                              materials=list(AnnualMaterialKind.objects.all()))
+    rows = {row.institution_id: row for row in AnnualInspection.objects.filter(plan=plan)}
+    for institution, result in ((failed, "fail"), (passed, "pass")):
+        for kind in plan.materials.all():
+            annual.material_receive(actor=head, inspection_id=rows[institution.pk].pk, kind_id=kind.pk,
+                                    received_on=today)
+        annual.desk_review(actor=head, inspection_id=rows[institution.pk].pk, note="材料齐全")
+        annual.decide(actor=head, inspection_id=rows[institution.pk].pk, result=result,
+                      reasons="" if result == "pass" else "消防设施不达标", notice_number=f"NJ-{institution.pk}")
+    annual.refuse(actor=head, inspection_id=rows[refused.pk].pk, note="拒不提交材料")
+    counts = risk.factor_counts([failed.pk, refused.pk, passed.pk], timezone.now())
+    assert (counts[failed.pk]["annual_fail_2y"], counts[failed.pk]["annual_refused_2y"]) == (1, 0)
+    assert (counts[refused.pk]["annual_fail_2y"], counts[refused.pk]["annual_refused_2y"]) == (0, 1)
+    assert (counts[passed.pk]["annual_fail_2y"], counts[passed.pk]["annual_refused_2y"]) == (0, 0)
+    points = {f["code"]: f for f in risk.score_factors(counts[failed.pk])[1]}
+    assert points["annual_fail_2y"]["points"] == 20 and points["annual_fail_2y"]["label"] == "两年内年检不合格"
+    # a failure more than two years old no longer counts
+    later = timezone.now() + datetime.timedelta(days=800)
+    assert risk.factor_counts([failed.pk], later)[failed.pk]["annual_fail_2y"] == 0
