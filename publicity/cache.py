@@ -6,15 +6,79 @@ key of its own parts only, as (version, value); a request reads the current vers
 MGET and uses the page only if its version is the current one (regulator/cache.py), so a cached request
 costs one Redis read. The regions offered in the public filters are cached the same way under their own
 version, bumped when a region changes (regulator/hooks.py), so a publication does not throw them away.
+
+Each process also keeps the pages it served last (`_Local`), with the public version it last read from Redis:
+for settings.PUBLIC_PAGE_LOCAL_SECONDS (1 by default) after that read, a page it holds is served with no Redis
+round trip at all — the round trip was most of a cached page's cost (under load, the wait for Redis to be
+scheduled). A bump in this process empties its copy at once; a bump in another process (another gunicorn
+worker, a Celery task) is seen here within that window, well inside the minute shared caches may keep a public
+page anyway (s-maxage=60). 0 turns the copy off (the tests, which clear Redis between tests, do).
 """
 
 import hashlib
+import threading
+import time
+
+from django.conf import settings
 
 from regulator import cache as versioned
 
 VERSION_KEY = "publicity:public-version"
 REGIONS_VERSION_KEY = "publicity:regions-version"
 PAGE_TTL = 600
+LOCAL_PAGES = 512  # pages a process keeps (~25 KB each for a list page)
+LOCAL_MAX_BYTES = 256 * 1024  # bigger values (a whole-list CSV) are read from Redis each time
+
+
+class _Local:
+    """This process's copy of the pages of one public version (thread-safe: one lock, held briefly)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.version = None
+        self.read_at = 0.0  # time.monotonic() of the last read of the version from Redis
+        self.pages: dict[str, object] = {}
+
+    def get(self, key: str, window: float):
+        """(version, value) from the copy, if the version was read less than `window` seconds ago; else None."""
+        with self.lock:
+            if self.version is None or time.monotonic() - self.read_at >= window:
+                return None
+            value = self.pages.get(key)
+            return None if value is None else (self.version, value)
+
+    def seen(self, version: int, key: str, value) -> None:
+        """The version just read from Redis (and the page read with it, if any)."""
+        with self.lock:
+            if version != self.version:
+                self.version, self.pages = version, {}
+            self.read_at = time.monotonic()
+            if value is not None:
+                self._keep(key, value)
+
+    def stored(self, version: int, key: str, value) -> None:
+        with self.lock:
+            if version == self.version:
+                self._keep(key, value)
+
+    def _keep(self, key: str, value) -> None:
+        body = value[2] if isinstance(value, tuple) and len(value) == 3 else b""
+        if isinstance(body, bytes | str) and len(body) > LOCAL_MAX_BYTES:
+            return
+        if len(self.pages) >= LOCAL_PAGES and key not in self.pages:
+            self.pages.clear()  # simpler than an LRU, and a refill is one Redis read a page
+        self.pages[key] = value
+
+    def forget(self) -> None:
+        with self.lock:
+            self.version, self.pages, self.read_at = None, {}, 0.0
+
+
+_local = _Local()
+
+
+def _window() -> float:
+    return float(getattr(settings, "PUBLIC_PAGE_LOCAL_SECONDS", 1.0))
 
 
 def current_version(version_key: str = VERSION_KEY) -> int:
@@ -23,6 +87,8 @@ def current_version(version_key: str = VERSION_KEY) -> int:
 
 def bump_version(version_key: str = VERSION_KEY) -> None:
     versioned.bump_version(version_key)
+    if version_key == VERSION_KEY:
+        _local.forget()
 
 
 def bump_regions_version() -> None:
@@ -35,9 +101,20 @@ def page_key(name: str, *parts) -> str:
 
 
 def read(key: str, version_key: str = VERSION_KEY) -> tuple[int, object | None]:
-    """(current version, the value stored under key if it was stored under that version, else None): one MGET."""
-    return versioned.read_versioned(key, version_key)
+    """(current version, the value stored under key if it was stored under that version, else None): from this
+    process's copy within the window (public pages), else one MGET."""
+    local = version_key == VERSION_KEY and _window() > 0
+    if local:
+        found = _local.get(key, _window())
+        if found is not None:
+            return found
+    version, value = versioned.read_versioned(key, version_key)
+    if local:
+        _local.seen(version, key, value)
+    return version, value
 
 
-def store(key: str, version: int, value, timeout: int = PAGE_TTL) -> None:
+def store(key: str, version: int, value, timeout: int = PAGE_TTL, version_key: str = VERSION_KEY) -> None:
     versioned.store_versioned(key, version, value, timeout)
+    if version_key == VERSION_KEY and _window() > 0:
+        _local.stored(version, key, value)

@@ -108,7 +108,7 @@ def _regions():
     version, regions = public_cache.read(key, public_cache.REGIONS_VERSION_KEY)
     if regions is None:
         regions = selectors.public_regions()
-        public_cache.store(key, version, regions)
+        public_cache.store(key, version, regions, version_key=public_cache.REGIONS_VERSION_KEY)
     return regions
 
 

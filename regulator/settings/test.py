@@ -47,5 +47,8 @@ STORAGES = {
 # that of the gunicorn behind nginx in tests/ops/test_nginx.py).
 FILE_SERVING = os.environ.get("TEST_FILE_SERVING", "stream")
 AXES_FAILURE_LIMIT = 3
+# The tests clear Redis between tests, which a process's copy of the public pages would not notice: off, except
+# in the tests of that copy (tests/publicity/test_public_cache.py).
+PUBLIC_PAGE_LOCAL_SECONDS = 0
 AUDIT_HMAC_KEY = "test-audit-hmac-key"
 AUDIT_REQUIRE_REGISTERED_KINDS = True

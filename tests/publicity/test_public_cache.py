@@ -115,3 +115,62 @@ def test_one_redis_client_and_pool_per_process():
     thread.join()
     assert from_thread == [client]  # another thread's backend instance shares the pool and the client
     assert client.connection_pool is cache._cache._get_connection_pool(False)
+
+
+@pytest.fixture
+def local_copy(settings):
+    """The process's own copy of the public pages switched on (the test settings turn it off)."""
+    settings.PUBLIC_PAGE_LOCAL_SECONDS = 5
+    public_cache._local.forget()
+    yield public_cache._local
+    public_cache._local.forget()
+
+
+def test_within_the_window_a_process_serves_its_own_copy(
+    published, local_copy, redis_commands, django_assert_num_queries
+):
+    client = Client()
+    url = reverse("publicity:white_list")
+    first = client.get(url)
+    redis_commands.clear()
+    with django_assert_num_queries(0):
+        again = client.get(url)
+    assert redis_commands == []  # no round trip at all
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert redis_commands == []
+
+
+def test_a_bump_here_empties_the_copy_at_once(published, regions, local_copy, django_capture_on_commit_callbacks):
+    client = Client()
+    url = reverse("publicity:white_list")
+    etag = client.get(url)["ETag"]
+    with django_capture_on_commit_callbacks(execute=True):  # the version is bumped on commit, in this process
+        ListEntryFactory(institution=InstitutionFactory(name="新近公示机构", region=regions["county"]),
+                         status=EntryStatus.PUBLISHED)
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and response["ETag"] != etag
+    assert "新近公示机构" in response.content.decode()
+
+
+def test_a_bump_elsewhere_is_seen_after_the_window(published, local_copy, redis_commands, monkeypatch):
+    client = Client()
+    url = reverse("publicity:white_list")
+    etag = client.get(url)["ETag"]
+    cache.incr(public_cache.VERSION_KEY)  # another worker published
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # within the window: this copy
+    later = public_cache.time.monotonic() + 5
+    monkeypatch.setattr(public_cache.time, "monotonic", lambda: later)
+    redis_commands.clear()
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert redis_commands[0] == "MGET"
+    assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_the_copy_keeps_no_big_downloads(local_copy):
+    version = public_cache.current_version()
+    public_cache._local.seen(version, "k", None)
+    public_cache.store("small", version, (200, {}, b"x" * 100))
+    public_cache.store("big", version, (200, {}, b"x" * (public_cache.LOCAL_MAX_BYTES + 1)))
+    assert public_cache._local.get("small", 5) == (version, (200, {}, b"x" * 100))
+    assert public_cache._local.get("big", 5) is None
