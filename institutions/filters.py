@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Func, Q, TextField, Value
 from django.utils.translation import gettext_lazy as _
 
+from regulator import cache as versioned
 from regulator.models import Region, RegionLevel
 
 from .models import Category, Delivery, Institution, LicenceStanding, OperatingState, PremisesType, StudentStage
@@ -30,6 +31,29 @@ def regions_for(user):
         # Above county level, townships would make a select of thousands of options: stop at counties.
         qs = qs.filter(level__lte=RegionLevel.COUNTY)
     return qs.order_by("code")
+
+
+# The region choices of a register's filter, cached per region subtree under a version that every change of the
+# regions bumps (regulator/hooks.py on_regions_changed, connected in apps.py): one Redis read, not a query a page.
+REGIONS_VERSION_KEY = "institutions:regions-version"
+REGION_CHOICES_TTL = 24 * 3600
+
+
+def bump_regions_version() -> None:
+    versioned.bump_version(REGIONS_VERSION_KEY)
+
+
+def region_choices(user) -> list[tuple[str, str]]:
+    """(code, name indented by level) of regions_for(user), from the cache when it holds them."""
+    code = user.region_code  # "" the whole country, "\x00" no region at all
+    key = f"institutions:region-choices:{code if code.isalnum() else ('all' if not code else 'none')}"
+    version, choices = versioned.read_versioned(key, REGIONS_VERSION_KEY)
+    if choices is None:
+        prefix = "　"
+        choices = [(region.code, prefix * (region.level - RegionLevel.PREFECTURE) + region.name)
+                   for region in regions_for(user)]
+        versioned.store_versioned(key, version, choices, REGION_CHOICES_TTL)
+    return choices
 
 
 class Bigrams(Func):
@@ -83,11 +107,7 @@ class InstitutionFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        prefix = "　"
-        self.filters["region"].extra["choices"] = [
-            (region.code, prefix * (region.level - RegionLevel.PREFECTURE) + region.name)
-            for region in regions_for(request.user)
-        ]
+        self.filters["region"].extra["choices"] = region_choices(request.user)
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

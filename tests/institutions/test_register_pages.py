@@ -94,6 +94,35 @@ def test_register_list_query_count_is_constant(education_inspector_client, regio
     with django_assert_num_queries(5):
         response = education_inspector_client.get(reverse("institutions:list"))
     assert response.status_code == 200
+    # Then the region choices come from the cache: user+department, shared-institution ids, one page of
+    # institutions, and the nav counts (read live here: the factories' changes wait for the test's transaction to
+    # commit, hooks.work_pending(); tests/regulator/test_nav_counts.py has them cached).
+    with django_assert_num_queries(4):
+        again = education_inspector_client.get(reverse("institutions:list"))
+    assert again.status_code == 200
+
+
+def test_a_new_region_shows_in_the_filter_once_announced(education_inspector_client, regions):
+    from regulator import hooks
+    from regulator.models import Region, RegionLevel
+
+    url = reverse("institutions:list")
+    assert "新设街道" not in education_inspector_client.get(url).content.decode()
+    Region.objects.create(code="370102099", name="新设街道", level=RegionLevel.TOWNSHIP, parent=regions["county"])
+    hooks.regions_changed()  # as the admin does on commit
+    assert '<option value="370102099">　　新设街道</option>' in education_inspector_client.get(url).content.decode()
+
+
+def test_the_rows_read_only_the_columns_they_show(education_inspector_client, register):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        education_inspector_client.get(reverse("institutions:list"))
+    rows = next(q["sql"] for q in captured.captured_queries if 'FROM "institutions_institution"' in q["sql"]
+                and "ORDER BY" in q["sql"])
+    assert '"institutions_institution"."address"' in rows and '"regulator_region"."name"' in rows
+    assert '"institutions_institution"."created_by_id"' not in rows and "legal_representative" not in rows
 
 
 def test_file_page_shows_licences_sites_teachers_history(education_head_client, register, users):

@@ -97,3 +97,60 @@ def test_caching_can_be_switched_off(users, settings, django_assert_num_queries)
     context_processors.cached_counts(head)
     with django_assert_num_queries(1):
         context_processors.cached_counts(head)
+
+
+def _masked(html: str) -> str:
+    import re
+
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', html)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+@pytest.mark.parametrize("user_key", ["education_head", "education_inspector", "joint_office"])
+def test_the_cached_navigation_is_the_one_the_template_renders(users, settings, user_key):
+    client = Client()
+    client.force_login(users[user_key])
+    url = reverse("institutions:list")
+    for language in ("zh-hans", "en"):
+        settings.NAV_COUNTS_CACHE_SECONDS = 0  # rendered live on every page
+        live = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        settings.NAV_COUNTS_CACHE_SECONDS = 60
+        client.get(url, HTTP_ACCEPT_LANGUAGE=language)  # rendered and stored
+        cached = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'class="mainnav"' in cached and _masked(cached) == _masked(live)
+
+
+def test_the_navigation_comes_with_the_counts_in_one_read(users, django_assert_num_queries):
+    import redis
+
+    head = users["education_head"]
+    client = Client()
+    client.force_login(head)
+    url = reverse("institutions:list")
+    client.get(url)
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(str(args[0]).upper())
+        return execute(self, *args, **options)
+
+    redis.Redis.execute_command = counting
+    try:
+        html = client.get(url).content.decode()
+    finally:
+        redis.Redis.execute_command = execute
+    assert 'id="nav-queue"' in html
+    assert sent.count("SET") == 0  # nothing rendered or stored again
+    assert sent.count("MGET") == 2  # the region choices; the counts with the navigation (the session: GET)
+
+
+def test_a_renamed_user_sees_the_new_name_at_once(users):
+    head = users["education_head"]
+    client = Client()
+    client.force_login(head)
+    url = reverse("institutions:list")
+    client.get(url)
+    head.full_name = "王新名"
+    head.save(update_fields=["full_name"])  # no service, no version bump
+    assert '<span class="whoami">王新名 · ' in client.get(url).content.decode()
