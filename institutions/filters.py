@@ -1,6 +1,9 @@
 """Filters of the register list; choices come from the user's own region subtree."""
 
+import time
+
 import django_filters
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
 from django.db import connection
@@ -34,26 +37,43 @@ def regions_for(user):
 
 
 # The region choices of a register's filter, cached per region subtree under a version that every change of the
-# regions bumps (regulator/hooks.py on_regions_changed, connected in apps.py): one Redis read, not a query a page.
+# regions bumps (regulator/hooks.py on_regions_changed, connected in apps.py): one Redis read, not a query a page;
+# and each process keeps what it read for settings.REGION_CHOICES_LOCAL_SECONDS (60 by default), so most pages pay
+# not even that. A region added or renamed elsewhere shows in this process's filters within that time; a bump in
+# this process empties its copy at once. The tests (which clear Redis between tests) turn the copy off.
 REGIONS_VERSION_KEY = "institutions:regions-version"
 REGION_CHOICES_TTL = 24 * 3600
+_local_choices: dict[str, tuple[float, int, list]] = {}  # key -> (time.monotonic() read, version, choices)
 
 
 def bump_regions_version() -> None:
     versioned.bump_version(REGIONS_VERSION_KEY)
+    _local_choices.clear()
 
 
-def region_choices(user) -> list[tuple[str, str]]:
-    """(code, name indented by level) of regions_for(user), from the cache when it holds them."""
+def _choices_key(user) -> str:
     code = user.region_code  # "" the whole country, "\x00" no region at all
-    key = f"institutions:region-choices:{code if code.isalnum() else ('all' if not code else 'none')}"
+    return f"institutions:region-choices:{code if code.isalnum() else ('all' if not code else 'none')}"
+
+
+def region_choices(user) -> tuple[int, list[tuple[str, str]]]:
+    """(regions version, [(code, name indented by level)] of regions_for(user)), from a cache when one holds them."""
+    key = _choices_key(user)
+    window = float(getattr(settings, "REGION_CHOICES_LOCAL_SECONDS", 60))
+    local = _local_choices.get(key)
+    if local is not None and time.monotonic() - local[0] < window:
+        return local[1], local[2]
     version, choices = versioned.read_versioned(key, REGIONS_VERSION_KEY)
     if choices is None:
         prefix = "　"
         choices = [(region.code, prefix * (region.level - RegionLevel.PREFECTURE) + region.name)
                    for region in regions_for(user)]
         versioned.store_versioned(key, version, choices, REGION_CHOICES_TTL)
-    return choices
+    if window > 0:
+        if len(_local_choices) > 1000:
+            _local_choices.clear()
+        _local_choices[key] = (time.monotonic(), version, choices)
+    return version, choices
 
 
 class Bigrams(Func):
@@ -107,7 +127,12 @@ class InstitutionFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
-        self.filters["region"].extra["choices"] = region_choices(request.user)
+        version, choices = region_choices(request.user)
+        self.filters["region"].extra["choices"] = choices
+        # What the rendered form depends on besides the language: its choices and its data (the filter_fields tag
+        # of institutions/templatetags/register.py keeps the HTML under it).
+        data = self.data.urlencode() if hasattr(self.data, "urlencode") else repr(sorted(dict(self.data).items()))
+        self.form_key = (type(self).__name__, _choices_key(request.user), version, data)
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

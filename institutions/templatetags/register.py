@@ -25,22 +25,36 @@ def choice_label(value, field: str):
     return _LABELS[field].get(value, value)
 
 
-def _row(inst, prefix: str, labels: tuple) -> str:
+# language -> {field: {value: its label, escaped}}: the four labels of a row without a gettext and an escape each.
+_ESCAPED_LABELS: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def _escaped_labels(language: str) -> dict[str, dict[str, str]]:
+    labels = _ESCAPED_LABELS.get(language)
+    if labels is None:
+        labels = _ESCAPED_LABELS[language] = {
+            field: {value: escape(str(label)) for value, label in choices.items()} for field, choices in _LABELS.items()
+        }
+    return labels
+
+
+def _row(inst, prefix: str, labels: tuple, choice: dict) -> str:
     l_name, l_code, l_region, l_category, l_standing, l_state, l_premises = labels
     standing, state = escape(inst.licence_standing), escape(inst.operating_state)
     premises = '<span class="badge danger">' if inst.premises_forbidden else "<span>"
+    category = choice["category"].get(inst.category) or escape(inst.category)
+    standing_label = choice["licence_standing"].get(inst.licence_standing) or standing
+    state_label = choice["operating_state"].get(inst.operating_state) or state
+    premises_label = choice["premises_type"].get(inst.premises_type) or escape(inst.premises_type)
     return (
         f'\n    <tr>\n      <td data-label="{l_name}"><a href="{prefix}{inst.pk}/">{escape(inst.name)}</a><br>'
         f"<small>{escape(inst.address)}</small></td>\n"
         f'      <td data-label="{l_code}"><code>{escape(inst.credit_code) if inst.credit_code else "—"}</code></td>\n'
         f'      <td data-label="{l_region}">{escape(inst.region.name)}</td>\n'
-        f'      <td data-label="{l_category}">{escape(_LABELS["category"].get(inst.category, inst.category))}</td>\n'
-        f'      <td data-label="{l_standing}"><span class="badge standing-{standing}">'
-        f'{escape(_LABELS["licence_standing"].get(inst.licence_standing, inst.licence_standing))}</span></td>\n'
-        f'      <td data-label="{l_state}"><span class="badge state-{state}">'
-        f'{escape(_LABELS["operating_state"].get(inst.operating_state, inst.operating_state))}</span></td>\n'
-        f'      <td data-label="{l_premises}">{premises}'
-        f'{escape(_LABELS["premises_type"].get(inst.premises_type, inst.premises_type))}</span></td>\n'
+        f'      <td data-label="{l_category}">{category}</td>\n'
+        f'      <td data-label="{l_standing}"><span class="badge standing-{standing}">{standing_label}</span></td>\n'
+        f'      <td data-label="{l_state}"><span class="badge state-{state}">{state_label}</span></td>\n'
+        f'      <td data-label="{l_premises}">{premises}{premises_label}</span></td>\n'
         f"    </tr>\n  "
     )
 
@@ -52,32 +66,49 @@ def register_rows(rows, detail_prefix) -> str:
     labels = tuple(escape(label) for label in (_("机构名称"), _("信用代码"), _("区划"), _("类别"), _("证照"),
                                                  _("状态"), _("场所")))
     prefix = escape(detail_prefix)
-    return mark_safe("".join(_row(inst, prefix, labels) for inst in rows))  # noqa: S308 - every value escaped
+    choice = _escaped_labels(get_language())
+    return mark_safe("".join(_row(inst, prefix, labels, choice) for inst in rows))  # noqa: S308 - every value escaped
 
 
 # (form class name, field, its id, language) -> the <label> HTML, static per language. By name: django-filter
 # builds a new form class for every FilterSet, so the class itself would make a new key on every request.
 _LABEL_TAGS: dict[tuple, str] = {}
+# (the filter's form_key: its class, region subtree, regions version and data; language) -> the whole form's HTML.
+_FORMS: dict[tuple, str] = {}
+_FORMS_KEPT = 512
 
 
 @register.simple_tag
-def filter_fields(form) -> str:
+def filter_fields(form, key=None) -> str:
     """The filter form's fields as the template loop wrote them (label, widget, errors), the labels rendered once
-    per language: BoundField.label_tag renders a template through the form renderer, 8 of them a page."""
+    per language: BoundField.label_tag renders a template through the form renderer, 8 of them a page. With `key`
+    (what the form's HTML depends on besides the language: InstitutionFilter.form_key), the whole form is
+    rendered once per key and language in this process: ~150 options and 8 widgets, the same on most pages."""
     language = get_language()
+    if key is not None:
+        html = _FORMS.get((key, language))
+        if html is not None:
+            return html
     parts = []
     for field in form:
-        key = (type(form).__name__, field.name, field.auto_id, language)
-        label = _LABEL_TAGS.get(key)
+        label_key = (type(form).__name__, field.name, field.auto_id, language)
+        label = _LABEL_TAGS.get(label_key)
         if label is None:
-            label = _LABEL_TAGS[key] = str(field.label_tag())
+            label = _LABEL_TAGS[label_key] = str(field.label_tag())
         errors = field.errors
         parts.append(
             f'\n  <div class="field{" has-error" if errors else ""}">{label} {field}\n    '
             + "".join(f'<p class="error" role="alert">{escape(str(error))}</p>' for error in errors)
             + "</div>\n  "
         )
-    return mark_safe("".join(parts))  # noqa: S308 - labels and widgets are Django's own safe HTML, errors escaped
+    html = mark_safe("".join(parts))  # noqa: S308 - labels and widgets are Django's own safe HTML, errors escaped
+    if key is not None:
+        if len(_FORMS) >= _FORMS_KEPT:
+            _FORMS.clear()
+        _FORMS[(key, language)] = html
+    return html
+
+
 @register.inclusion_tag("institutions/_public_register_facts.html")
 def public_register_facts(institution):
     """The public institution page's register facts: the 暂停招生及收费 mark and the teachers' qualifications."""

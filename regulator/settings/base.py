@@ -189,6 +189,8 @@ NAV_COUNTS_CACHE_SECONDS = int(os.environ.get("NAV_COUNTS_CACHE_SECONDS", "60"))
 # A cached public page is served from the process's own copy for this long after the process last read the
 # public version from Redis (publicity/cache.py): a publication shows in every worker within it. 0: always Redis.
 PUBLIC_PAGE_LOCAL_SECONDS = float(os.environ.get("PUBLIC_PAGE_LOCAL_SECONDS", "1"))
+# Likewise the register's region choices (institutions/filters.py): a region added elsewhere shows within this.
+REGION_CHOICES_LOCAL_SECONDS = float(os.environ.get("REGION_CHOICES_LOCAL_SECONDS", "60"))
 
 # The client's address (regulator/clientaddr.py), for login throttling, the report limit and the audit trail:
 # REMOTE_ADDR unless the proxies in front are declared — their number (X-Forwarded-For is read that many entries

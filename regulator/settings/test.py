@@ -50,5 +50,6 @@ AXES_FAILURE_LIMIT = 3
 # The tests clear Redis between tests, which a process's copy of the public pages would not notice: off, except
 # in the tests of that copy (tests/publicity/test_public_cache.py).
 PUBLIC_PAGE_LOCAL_SECONDS = 0
+REGION_CHOICES_LOCAL_SECONDS = 0  # likewise the register's region choices (institutions/filters.py)
 AUDIT_HMAC_KEY = "test-audit-hmac-key"
 AUDIT_REQUIRE_REGISTERED_KINDS = True

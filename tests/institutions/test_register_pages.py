@@ -278,3 +278,78 @@ def test_the_list_alone_has_a_constant_query_count(education_inspector_client, r
     with django_assert_num_queries(4):
         response = education_inspector_client.get(reverse("institutions:list"), **HTMX)
     assert response.status_code == 200
+
+
+# The loops the register's templates had before register_rows and filter_fields built the same HTML in Python.
+ROWS_LOOP = """{% load i18n register %}{% translate "机构名称" as l_name %}{% translate "信用代码" as l_code %}\
+{% translate "区划" as l_region %}{% translate "类别" as l_category %}{% translate "证照" as l_standing %}\
+{% translate "状态" as l_state %}{% translate "场所" as l_premises %}{% for inst in rows %}
+    <tr>
+      <td data-label="{{ l_name }}"><a href="{{ detail_prefix }}{{ inst.pk }}/">{{ inst.name }}</a><br><small>{{ inst.address }}</small></td>
+      <td data-label="{{ l_code }}"><code>{{ inst.credit_code|default:"—" }}</code></td>
+      <td data-label="{{ l_region }}">{{ inst.region.name }}</td>
+      <td data-label="{{ l_category }}">{{ inst.category|choice_label:"category" }}</td>
+      <td data-label="{{ l_standing }}"><span class="badge standing-{{ inst.licence_standing }}">{{ inst.licence_standing|choice_label:"licence_standing" }}</span></td>
+      <td data-label="{{ l_state }}"><span class="badge state-{{ inst.operating_state }}">{{ inst.operating_state|choice_label:"operating_state" }}</span></td>
+      <td data-label="{{ l_premises }}">{% if inst.premises_forbidden %}<span class="badge danger">{% else %}<span>{% endif %}{{ inst.premises_type|choice_label:"premises_type" }}</span></td>
+    </tr>
+  {% endfor %}"""  # noqa: E501
+FORM_LOOP = """{% for field in form %}
+  <div class="field{% if field.errors %} has-error{% endif %}">{{ field.label_tag }} {{ field }}
+    {% for e in field.errors %}<p class="error" role="alert">{{ e }}</p>{% endfor %}</div>
+  {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("query", ["", "category=academic&region=370102001", "category=astrology&q=<b>"])
+def test_rows_and_filter_form_are_the_html_of_the_template_loops(users, regions, language, query):
+    from django.template import engines
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from institutions import selectors
+    from institutions.models import PremisesType
+    from institutions.templatetags.register import filter_fields, register_rows
+
+    InstitutionFactory(name='星光 & "艺术" <培训>', address="解放路 1 号 <b>", region=regions["township"],
+                       credit_code="", premises_type=PremisesType.RESIDENTIAL, category="academic")
+    InstitutionFactory(name="历下数学思维", region=regions["county"], category="academic")
+    request = RequestFactory().get("/register/?" + query)
+    request.user = users["education_inspector"]
+    engine = engines["django"]
+    with translation.override(language):
+        register = selectors.register_filter(user=request.user, params=request.GET, request=request)
+        rows = list(register.qs.select_related("region").order_by("-pk"))
+        loop = engine.from_string(ROWS_LOOP).render({"rows": rows, "detail_prefix": "/register/"})
+        assert ("&amp; &quot;艺术&quot; &lt;培训&gt;" in loop) == bool(rows)
+        assert register_rows(rows, "/register/") == loop
+        form_loop = engine.from_string(FORM_LOOP).render({"form": register.form})
+        assert filter_fields(register.form) == form_loop
+        assert filter_fields(register.form, register.form_key) == form_loop  # rendered and kept
+        assert filter_fields(register.form, register.form_key) == form_loop  # the copy kept
+
+
+def test_a_process_keeps_the_region_choices_it_read(education_inspector_client, regions, settings, monkeypatch):
+    import redis
+
+    from institutions import filters
+    from regulator import hooks
+    from regulator.models import Region, RegionLevel
+
+    settings.REGION_CHOICES_LOCAL_SECONDS = 60  # the test settings turn the copy off
+    filters._local_choices.clear()
+    url = reverse("institutions:list")
+    education_inspector_client.get(url)
+    sent = []
+    execute = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command",
+                        lambda self, *args, **options: sent.append(str(args[0]).upper()) or execute(self, *args,
+                                                                                                    **options))
+    try:
+        education_inspector_client.get(url)
+        assert "MGET" not in sent  # the choices from this process's copy (the nav counts are live in this test)
+        Region.objects.create(code="370102099", name="新设街道", level=RegionLevel.TOWNSHIP, parent=regions["county"])
+        hooks.regions_changed()  # a change made in this process: its copy goes at once
+        assert "新设街道" in education_inspector_client.get(url).content.decode()
+    finally:
+        filters._local_choices.clear()
