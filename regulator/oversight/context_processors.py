@@ -35,8 +35,9 @@ def bump_version() -> None:
 
 
 def _key(user) -> str:
-    # Role and department are part of what the counts are of; the day, because kinds may depend on it.
-    return f"oversight:nav:{user.pk}:{user.department_id}:{user.role}:{timezone.localdate().isoformat()}"
+    # Role and department are part of what the counts are of; the day, because kinds may depend on it. (Not
+    # "oversight:nav:", where the counts alone were stored before the navigation joined them.)
+    return f"oversight:navigation:{user.pk}:{user.department_id}:{user.role}:{timezone.localdate().isoformat()}"
 
 
 def _timeout() -> int:
