@@ -172,7 +172,7 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
     prev_hash = models.CharField(_("前一条哈希"), max_length=64)
-    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    hash = models.CharField(_("哈希"), max_length=64)
 
     class Meta:
         verbose_name = _("审计记录")
@@ -182,6 +182,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["institution_id", "id"], name="audit_institution_chain"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ]
+        # A constraint, not unique=True: Django adds a varchar_pattern_ops twin index to a unique CharField on
+        # PostgreSQL, which no query uses (hashes are only compared whole) and every append would pay for.
+        constraints = [models.UniqueConstraint(fields=["hash"], name="auditevent_hash_unique")]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.object_type}#{self.object_id}"
@@ -239,10 +242,12 @@ class AuditCheckpointChain(models.Model):
 class Notification(models.Model):
     """An in-app inbox message (also e-mailed). `key` is unique so a job can never notify twice."""
 
+    # No index of its own: notification_inbox begins with it (the inbox, the unread count, a user's deletion).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="notifications",
+        db_index=False,
     )
-    key = models.CharField(_("去重键"), max_length=200, unique=True)
+    key = models.CharField(_("去重键"), max_length=200)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
@@ -255,6 +260,9 @@ class Notification(models.Model):
         verbose_name_plural = _("通知")
         ordering = ["-id"]
         indexes = [models.Index(fields=["recipient", "read_at", "-id"], name="notification_inbox")]
+        # A constraint, not unique=True (no varchar_pattern_ops twin to write on every notice; keys are only
+        # compared whole, by ON CONFLICT (key) in regulator/notifications.py).
+        constraints = [models.UniqueConstraint(fields=["key"], name="notification_key_unique")]
 
     def __str__(self):
         return self.subject
