@@ -130,7 +130,7 @@ def measure_chaser(orders: int, rounds: int) -> dict:
         remove_bench_orders(department)
     chaser = _median([run["chaser_orders_per_second"] for run in runs])
     bare = _median([run["bare_rows_per_second"] for run in runs])
-    return {"orders": orders, "rounds": runs, "batch_size": conf.chaser_batch_size(),
+    return {"orders": orders, "rounds": runs, "batch_size": conf.overdue_batch_size(),
             "chaser_orders_per_second": chaser, "bare_rows_per_second": bare,
             "ratio": round(_median([run["ratio"] for run in runs]), 4),
             "peak_python_mb": {f"{n}": mb for n, mb in peaks.items()}}

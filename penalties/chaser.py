@@ -463,7 +463,8 @@ def chase_deadlines(*, now: datetime.datetime | None = None, batch_size: int | N
             return {"skipped": 1}
         people = _Recipients()
         _remind_orders(now=now, today=today, people=people, stats=stats, size=size)
-        _mark_overdue(now=now, today=today, people=people, stats=stats, size=size)
+        _mark_overdue(now=now, today=today, people=people, stats=stats,
+                      size=batch_size or conf.overdue_batch_size())
         _escalate(now=now, today=today, people=people, stats=stats, size=size)
         _chase_cases(now=now, today=today, people=people, stats=stats, size=size)
         _chase_refunds(now=now, today=today, people=people, stats=stats, size=size)
