@@ -67,10 +67,20 @@ def order_notice_html() -> tuple[str, str]:
              OrderItem(position=2, text="消防通道堵塞，疏散指示标志损坏", legal_basis="《消防法》第二十八条")]
     verify_url = conf.public_base_url() + "/verify/AbCdEfGhIjKlMnOpQrStUvWx/"
     with translation.override("zh-hans"):
-        html = render_to_string(KINDS["order"][2], {
+        # The context penalties.pdf gives every document (letterhead, review body, fonts …), then the order's own.
+        html = render_to_string(KINDS["order"].template, {
+            **_document_context(department),
             "doc": order, "now": timezone.localtime(), "institution": institution, "department": department,
             "items": items, "extension": None, "verify_url": verify_url, "qr": qr_data_uri(verify_url)})
     return html, str(conf.public_base_url())
+
+
+def _document_context(department) -> dict:
+    from penalties import pdf
+
+    return {"letterhead": pdf.DocumentLetterhead.objects.filter(department=department).first(),
+            "review_body": pdf.review_body(department), "document_word": pdf.KINDS["order"].document_word,
+            "fonts": pdf.document_fonts(), "officers": [], "contact_phone": ""}
 
 
 def pdffonts(content: bytes) -> list[dict]:
