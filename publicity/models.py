@@ -442,6 +442,12 @@ class DecisionPublication(TimeStampedModel):
     document_number = models.CharField(_("文书编号"), max_length=60, blank=True)
     title = models.CharField(_("标题"), max_length=200)
     text = models.TextField(_("公开内容"))
+    # The decision's parts as published (open data): masked like `text`, copied when the publication is opened.
+    credit_code = models.CharField(_("统一社会信用代码（公开）"), max_length=18, blank=True)
+    facts = models.TextField(_("违法事实（公开）"), blank=True)
+    legal_basis = models.TextField(_("处罚依据（公开）"), blank=True)
+    penalty_kinds = models.CharField(_("处罚种类（公开）"), max_length=300, blank=True)
+    penalty_amount = models.DecimalField(_("罚没金额（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
     decided_on = models.DateField(_("决定日期"))
     publish_due = models.DateField(_("公开期限"))
     status = models.CharField(
@@ -481,3 +487,29 @@ class DecisionPublication(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("publicity:publication_detail", args=[self.pk])
+
+
+class BulkFile(models.Model):
+    """The current nightly bulk file of one dataset for one county (publicity/bulk.py): where it is stored, its
+    size, row count, SHA-256 and when it was generated. One row per (county, dataset, format): a new file is
+    written beside the old one and this row switched to it, then the old one is deleted."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
+    dataset = models.CharField(_("数据集"), max_length=30)
+    format = models.CharField(_("格式"), max_length=10)
+    file = models.FileField(_("文件"), upload_to="open-data/", max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    rows = models.PositiveIntegerField(_("行数"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    generated_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("开放数据批量文件")
+        verbose_name_plural = _("开放数据批量文件")
+        ordering = ["region_id", "dataset", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "dataset", "format"], name="bulk_file_one_per_dataset"),
+        ]
+
+    def __str__(self):
+        return f"{self.region_id}/{self.dataset}.{self.format}"

@@ -31,13 +31,14 @@ from regulator.paging import BadPageParameter, after_param
 from regulator.params import parse_id
 from regulator.spreadsheets import csv_cell
 from regulator.textnorm import search_text
+from regulator.uploads import file_response
 from regulator.views_helpers import service_call
 
 from . import cache as public_cache
 from . import selectors, services
-from .api import openapi_document
+from .api import DATASETS, bulk_index, openapi_document
 from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
-from .models import Batch, ListKind, ReportStatus
+from .models import Batch, BulkFile, ListKind, ReportStatus
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
@@ -333,6 +334,34 @@ def openapi(request):
     """The OpenAPI 3.1 document of open data v1 (publicity/api.py), generated from the code that serves it."""
     response = JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def open_data_bulk(request):
+    """The nightly bulk files per county (publicity/bulk.py): stable URL, size, rows, generation time, SHA-256.
+    Not cached: one query, and a run's new files show at once."""
+    region = request.GET.get("region", "")
+    if not (region.isascii() and region.isdigit() and len(region) <= 12):
+        region = ""
+    response = render(request, "publicity/public_bulk.html", {
+        "files": bulk_index(region=region), "datasets": DATASETS.values(), "region": region,
+        "index_url": reverse("open-data:bulk"),
+    })
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def open_data_bulk_file(request, region: str, dataset: str, fmt: str):
+    """One county's current file of one dataset: the URL stays, the file behind it is switched each night."""
+    row = BulkFile.objects.filter(region_id=region, dataset=dataset, format=fmt).first()
+    if row is None:
+        raise Http404(_("该数据文件不存在。"))
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = file_response(row.file, content_type=content_type, filename=f"{region}-{dataset}.{fmt}")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Link"] = f'<{DATA_LICENSE_URL}>; rel="license"'
+    response["X-Checksum-SHA256"] = row.sha256
+    response["ETag"] = f'"{row.sha256}"'
     return response
 
 

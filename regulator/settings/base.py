@@ -398,6 +398,7 @@ CELERY_TASK_ANNOTATIONS = {
     # overdue orders, README): two hours, and the next night's run continues where this one stopped.
     "penalties.tasks.chase_deadlines": _BATCH_TASK_LIMITS,
     "publicity.tasks.chase_report_deadlines": _BATCH_TASK_LIMITS,
+    "publicity.periodic.write_bulk_files": _BATCH_TASK_LIMITS,  # every county's files of every dataset
     "regulator.tasks.refresh_daily_figures": _BATCH_TASK_LIMITS,
 }
 # Queues by kind of work, so that worker hosts can be sized per kind (docs/operations.md): a long PDF batch or a
@@ -437,6 +438,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-daily": {"task": "regulator.tasks.audit_checkpoint", "schedule": crontab(hour=3, minute=30)},
     "fund-alerts-daily": {"task": "funds.periodic.compute_fund_alerts", "schedule": crontab(hour=2, minute=0)},
     "risk-levels-nightly": {"task": "funds.periodic.assess_risk_levels", "schedule": crontab(hour=2, minute=15)},
+    "open-data-bulk-files-nightly": {
+        "task": "publicity.periodic.write_bulk_files", "schedule": crontab(hour=3, minute=0)},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
