@@ -613,7 +613,7 @@ def bulk_index(*, region: str = "") -> list[dict]:
     """The current bulk files (one query), each with its stable URL."""
     queryset = BulkFile.objects.select_related("region").order_by("region_id", "dataset", "format")
     if region:
-        queryset = queryset.filter(region_id__startswith=region)
+        queryset = queryset.filter(region__code__startswith=region)
     return [{
         "region_code": row.region_id, "region_name": row.region.name, "dataset": row.dataset,
         "title": DATASETS[row.dataset].title if row.dataset in DATASETS else row.dataset, "format": row.format,
