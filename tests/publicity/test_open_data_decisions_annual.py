@@ -106,7 +106,8 @@ def annual(institution, users, regions):
     failing = licensed_institution(regions["township"], name="年检不合格的培训学校")
     refusing = licensed_institution(regions["township"], name="拒绝年检的培训学校")
     LicenceFactory(institution=failing, kind="school_running", number="教民137010270000099号", state="expired")
-    by_id = {institution.pk: (AnnualResult.PASS, ""), failing.pk: (AnnualResult.FAIL, "消防通道堵塞，联系人13812345678"),
+    by_id = {institution.pk: (AnnualResult.PASS, ""),
+             failing.pk: (AnnualResult.FAIL, "消防通道堵塞，联系人13812345678"),
              refusing.pk: ("refused", "负责人拒绝签收，态度恶劣，内部记录")}
     published = annual_batch(users["education_head"], users["education_inspector"],
                              [by_id[key] for key in sorted(by_id)])
