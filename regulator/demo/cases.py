@@ -373,8 +373,9 @@ class _Cases:
                    summary="出租、出借办学许可证。")
         self._case(target="reviewed", days_ago=32, penalties_rows=revoke, hearing=True,
                    summary="发布虚假招生广告，骗取钱财。")
-        # Decisions with social impact (行政处罚法 Art 48): one awaiting publication, one published, and one
-        # published, then changed on administrative review (its publication due for withdrawal).
+        # Decisions with social impact (行政处罚法 Art 48): one awaiting publication, one published, one
+        # published, then changed on administrative review (its publication due for withdrawal), and one
+        # annulled by a court and withdrawn.
         self._case(target="decided", days_ago=20, penalties_rows=fine, summary="在宾馆内有偿开展学科类培训。",
                    social_impact=True)
         published = self._case(target="decision_served", days_ago=22, penalties_rows=fine, social_impact=True,
@@ -387,6 +388,18 @@ class _Cases:
             actor=self.user("edu_head"), case_id=changed.pk, revision="changed", body_kind="review",
             body="济南市历下区人民政府", revised_on=timezone.localdate(self.ago(1)),
             reference=f"历政复决字〔{self.today.year}〕第7号", note="罚款数额变更为一万元。", now=self.ago(1))
+        # Published, annulled by a court and taken down: open data keeps it as a withdrawal.
+        annulled = self._case(target="decision_served", days_ago=90, penalties_rows=fine, social_impact=True,
+                              summary="以“托育服务”名义开展学科类培训。")
+        self._publish(annulled, at=self.ago(70))
+        penalties.decision_record_revision(
+            actor=self.user("edu_head"), case_id=annulled.pk, revision="annulled", body_kind="court",
+            body="济南市历下区人民法院", revised_on=timezone.localdate(self.ago(6)),
+            reference=f"（{self.today.year}）鲁0102行初15号", note="认定事实不清，判决撤销。", now=self.ago(6))
+        publications.publication_withdraw(
+            publication_id=DecisionPublication.objects.get(source_type=PublicationSource.PENALTY_DECISION,
+                                                           source_id=str(annulled.pk)).pk,
+            actor=self.user("edu_head"), now=self.ago(5))
         # Served months ago, the fine unpaid: the written reminder served, then the court applied to.
         overdue = self._case(target="decision_served", days_ago=215, penalties_rows=fine,
                              summary="以“思维训练”名义开展学科类培训。")

@@ -210,22 +210,38 @@ def test_published_lists_and_reports(demo):
 
 def test_decision_publications_in_every_state(demo):
     """Art 48: a decision with social impact awaiting publication, one published, one changed on review
-    (due for withdrawal); rectification results published."""
+    (due for withdrawal), one annulled by a court and withdrawn; rectification results published."""
     decisions = DecisionPublication.objects.filter(source_type=PublicationSource.PENALTY_DECISION)
     assert set(decisions.values_list("status", flat=True)) == {
-        PublicationStatus.PENDING, PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE}
+        PublicationStatus.PENDING, PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE,
+        PublicationStatus.WITHDRAWN}
+    assert decisions.get(status=PublicationStatus.WITHDRAWN).withdrawal_reason == "annulled_by_court"
     changed = decisions.get(status=PublicationStatus.WITHDRAWAL_DUE)
     decision = Decision.objects.get(case_id=int(changed.source_id))
     assert decision.revision == "changed" and decision.revision_body == "济南市历下区人民政府"
     assert changed.withdrawal_reason == "changed" and changed.withdraw_due >= decision.revision_on
-    assert Decision.objects.filter(social_impact=True).count() == 3
-    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 1
+    assert Decision.objects.filter(social_impact=True).count() == 4
+    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 2
     published = decisions.get(status=PublicationStatus.PUBLISHED)
     assert published.published_by.username == "edu_head"
     from publicity.cache import bump_version
 
     bump_version()
     assert published.document_number in Client().get(reverse("publicity:public_decisions")).content.decode()
+
+
+def test_open_data_in_the_demo(demo):
+    """Every dataset has rows (decisions published and withdrawn, a published annual batch), and the bulk files
+    of the demo's counties are written and listed."""
+    from publicity.models import BulkFile
+
+    client = Client()
+    for path, total in (("entries", 30), ("decisions", 3), ("annual-results", 4)):
+        assert client.get(f"/public/api/v1/{path}").json()["total"] >= total, path
+    statuses = {row["status"] for row in client.get("/public/api/v1/decisions").json()["results"]}
+    assert statuses == {"published", "withdrawn"}
+    assert BulkFile.objects.filter(region_id="370102", format="csv").count() == 5
+    assert "370102/annual-results.csv" in client.get(reverse("publicity:open_data_bulk")).content.decode()
 
 
 def test_weekly_reports_at_each_step_of_their_sign_off(demo):

@@ -22,6 +22,7 @@ from institutions.fake import (
     InstitutionFaker,
 )
 from institutions.models import Institution, Licence, Site, Teacher
+from publicity.bulk import write_bulk_files
 from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         else:
             started = timezone.now()
             counts = self._load(seed=seed)
+            write_bulk_files()  # the open-data bulk files, as the nightly job would have left them
             seconds = (timezone.now() - started).total_seconds()
             self.stdout.write(self.style.SUCCESS(
                 f"演示数据已创建 / demo loaded in {seconds:.1f}s: {counts['institutions']} institutions, "
