@@ -52,6 +52,7 @@ PUBLIC_GET = {
     "/public/spot-checks/": (),
     "/public/data/entries.json": ("list_kind", "since", "region", "category"),
     "/public/data/entries.csv": ("list_kind", "since", "region", "category"),
+    "/public/open-data/bulk/": ("region",),
     "/public/report/": ("institution",),
     "/public/report/pick/": ("q",),
     "/public/report/track/": ("number", "new"),
