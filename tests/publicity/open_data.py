@@ -9,7 +9,7 @@ from institutions.annual import services as annual
 from institutions.models import AnnualMaterialKind
 from penalties.models import CaseStatus
 from publicity import publications
-from tests.factories import PenaltyCaseFactory, ReportFactory
+from tests.factories import PenaltyCaseFactory, ReportFactory, ensure_annual_materials
 
 FINE = {"kind": "fine", "amount": Decimal("20000"), "legal_basis": "《校外培训行政处罚暂行办法》第十八条"}
 REPORTER_NAME, REPORTER_PHONE = "举报人赵秘密", "13900001111"
@@ -35,6 +35,7 @@ def decision(institution, head, *, publish=True, natural_person=False, facts=Non
 
 def annual_batch(head, inspector, results, *, year=None, publish=True):
     """The year's plan of the head's department: each enrolled institution (by id) gets (result, reasons)."""
+    ensure_annual_materials()  # a transactional test earlier in the session may have flushed migration 0009's
     today = timezone.localdate()
     plan = annual.plan_create(actor=head, year=year or today.year - 1, deadline=today + datetime.timedelta(days=30),
                               materials=list(AnnualMaterialKind.objects.all()))
