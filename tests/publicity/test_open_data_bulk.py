@@ -69,6 +69,10 @@ def test_the_job_writes_every_dataset_of_every_county_and_the_index_lists_them(p
     page = Client().get("/public/open-data/bulk/").content.decode()
     assert row["url"] in page and row["sha256"] in page and "历下区" in page
     assert Client().get("/public/open-data/bulk/370102/nothing.csv").status_code == 404
+    english = Client()
+    english.cookies["django_language"] = "en"
+    html = english.get("/public/open-data/bulk/").content.decode()
+    assert "<h1>Open data: bulk downloads</h1>" in html and "Region code prefix" in html
 
 
 def test_the_files_say_what_the_api_says_and_nothing_unpublished(public_data, regions):
