@@ -19,6 +19,7 @@ from inspections.services import visit_plan
 from penalties.models import CaseSource
 from penalties.services import case_open, order_draft
 from regulator.audit import record_event
+from regulator.documents import next_document_number
 from regulator.errors import ActionForbidden, ServiceError, require_status
 
 from .. import permissions
@@ -38,15 +39,14 @@ from ..models import (
     LicenceKind,
     LicenceState,
 )
+from .notice import fails_for_revocation
+from .tasks import render_annual_notice
 
 ANNUAL_CHECKLIST_CODE = "annual_inspection"  # the template added by migration institutions 0008
 
 
+NOTICE_DOCUMENT_KIND = "annual_notice"  # the DocumentSequence kind of 年检结论通知书
 CONCLUDED = (AnnualInspectionStatus.DECIDED, AnnualInspectionStatus.REFUSED, AnnualInspectionStatus.CANCELLED)
-
-
-def fails_for_revocation() -> int:
-    return int(getattr(settings, "ANNUAL_FAILS_FOR_REVOCATION", 2))
 
 
 def order_legal_basis() -> str:
@@ -218,7 +218,22 @@ def _previous_results(inspection: AnnualInspection, count: int) -> list[str]:
 
 
 @transaction.atomic
-def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_number: str = "",
+def notice_number(*, department, year: int) -> str:
+    """The next 年检结论通知书 number, e.g. 历下教年检字〔2026〕第3号 (gap-free per department and year, taken in the
+    deciding transaction: regulator.documents.next_document_number)."""
+    serial = next_document_number(department=department, kind=NOTICE_DOCUMENT_KIND, year=year)
+    return f"{department.short_name or department.name}年检字〔{year}〕第{serial}号"
+
+
+def _issue_notice(inspection: AnnualInspection, today: date) -> None:
+    """Number the conclusion notice and render its PDF after commit (institutions.annual.tasks)."""
+    inspection.notice_number = notice_number(department=inspection.plan.department, year=today.year)
+    pk = inspection.pk
+    transaction.on_commit(lambda: render_annual_notice.delay(pk))
+
+
+@transaction.atomic
+def decide(*, actor, inspection_id: int, result: str, reasons: str = "",
            today: date | None = None) -> AnnualInspection:
     inspection = _locked_inspection(inspection_id)
     _check_decider(actor, inspection.plan)
@@ -233,7 +248,6 @@ def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_
     today = today or timezone.localdate()
     inspection.status, inspection.result, inspection.reasons = AnnualInspectionStatus.DECIDED, result, reasons
     inspection.decided_on, inspection.decided_by, inspection.updated_by = today, actor, actor
-    inspection.notice_number = (notice_number or "").strip()[:60]
     after = {"status": inspection.status, "result": result, "reasons": reasons}
     if result == AnnualResult.FAIL:
         order = order_draft(actor=actor, institution_id=inspection.institution_id,
@@ -248,6 +262,8 @@ def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_
                 actor, inspection, _("连续%(count)d年年检不合格，建议吊销办学许可证。") % {
                     "count": fails_for_revocation()})
             after["case"] = inspection.case_id
+    _issue_notice(inspection, today)
+    after["notice"] = inspection.notice_number
     inspection.save(update_fields=["status", "result", "reasons", "decided_on", "decided_by", "notice_number",
                                    "order_id", "case_id", "updated_by", "updated_at"])
     record_event(actor=actor, kind=Kind.ANNUAL_DECIDED, obj=inspection, institution_id=inspection.institution_id,

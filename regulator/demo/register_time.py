@@ -63,8 +63,7 @@ def load_register_time(*, password: str) -> dict:
             annual.material_receive(actor=inspector, inspection_id=inspection.pk, kind_id=kind.pk,
                                     received_on=today - datetime.timedelta(days=5))
         annual.desk_review(actor=inspector, inspection_id=inspection.pk, note="材料齐全，与实际相符")
-        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons,
-                      notice_number=f"历教年检〔{today.year}〕{inspection.pk}号")
+        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons)
     if len(inspections) > len(outcomes):  # one reviewed, waiting for its result in the head's queue
         waiting = inspections[len(outcomes)]
         for kind in materials:
