@@ -77,7 +77,8 @@ def test_a_fail_notice_states_everything_with_embedded_fonts(users, licensed, tm
     licence = Licence.objects.get(institution=licensed, kind=LicenceKind.SCHOOL_RUNNING)
     order_deadline = f"{inspection.decided_on + datetime.timedelta(days=30):%Y年%-m月%-d日}"
     for expected in ("年检结论通知书", inspection.notice_number, licensed.name, licensed.credit_code, licence.number,
-                     f"{TODAY.year - 1}年度", "年检结论为：不合格", "未按规定使用资金监管账户", "限期整改", order_deadline,
+                     f"{TODAY.year - 1}年度", "年检结论为：不合格", "未按规定使用资金监管账户", "限期整改",
+                     order_deadline,
                      "《限期整改通知书》", "连续2年年检不合格", "六十日内", "申请行政复议", "六个月内", "提起行政诉讼",
                      department.name, f"{inspection.decided_on:%Y年%-m月%-d日}"):
         assert expected in text, expected
