@@ -19,9 +19,9 @@ from inspections.models import ChecklistTemplate, InspectionKind
 from inspections.services import visit_plan
 from penalties.models import CaseSource
 from penalties.services import case_open, order_draft
-from regulator.audit import record_event
 from publicity.cache import bump_version as bump_public_version
 from publicity.services import canonical_json
+from regulator.audit import record_event
 from regulator.documents import next_document_number, register_document
 from regulator.errors import ActionForbidden, ServiceError, require_status
 
