@@ -156,3 +156,25 @@ def test_a_revised_period_for_a_decision_without_a_restriction_is_refused(users,
     with pytest.raises(ServiceError, match="没有限制从业"):
         _revise(case, users, revision="changed", restriction_months=3)
     assert not Decision.objects.get(case=case).revision
+
+
+def test_the_pages_name_the_person_link_the_decision_and_take_the_changed_period(users, institution, departments,
+                                                                                  education_head_client):
+    from django.urls import reverse
+
+    case, ban = _served(institution, departments, users)
+    page = education_head_client.get(reverse("penalties:case_detail", args=[case.pk])).content.decode()
+    assert "被限制从业人员：孟某" in page and RESTRICTED_PERSON_ID not in page
+    bans = education_head_client.get(reverse("institutions:teacher_bans")).content.decode()
+    assert reverse("penalties:case_detail", args=[case.pk]) in bans and RESTRICTED_PERSON_ID not in bans
+    url = reverse("penalties:case_step", args=[case.pk, "revision"])
+    data = {"revision": "annulled", "body_kind": "review", "body": "济南市历下区人民政府",
+            "revised_on": timezone.localdate().isoformat(), "reference": "历政复决字〔2026〕第3号",
+            "restriction_months": "6"}
+    refused = education_head_client.post(url, data, follow=True).content.decode()
+    assert "决定被撤销时不填写变更后的限制从业期限" in refused
+    ban.refresh_from_db()
+    assert ban.lifted_at is None
+    education_head_client.post(url, {**data, "revision": "changed"})
+    ban.refresh_from_db()
+    assert ban.ends_on == teachers.add_months(ban.starts_on, 6)
