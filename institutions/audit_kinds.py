@@ -44,6 +44,7 @@ class InstitutionsAuditKind(models.TextChoices):
     CAMPAIGN_LEAD = "register_campaign.lead", _("专项工作转为案件线索")
     TEACHER_BAN_CREATED = "teacher_ban.created", _("列入教师黑名单")
     TEACHER_BAN_LIFTED = "teacher_ban.lifted", _("解除教师黑名单")
+    TEACHER_BAN_CHANGED = "teacher_ban.changed", _("变更教师黑名单期限")
 
 
 # Keys of before/after that are not fields of the object's model.

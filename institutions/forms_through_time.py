@@ -53,7 +53,6 @@ class DecideForm(forms.Form):
     result = forms.ChoiceField(label=_("年检结论"), choices=AnnualResult.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
                               max_length=2000, help_text=_("基本合格、不合格须写明理由"))
-    notice_number = forms.CharField(label=_("年检结论通知文号"), max_length=60, required=False)
 
 
 class ResultsImportForm(forms.Form):

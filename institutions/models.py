@@ -348,6 +348,9 @@ class AnnualInspectionPlan(TimeStampedModel):
                               default=AnnualPlanStatus.OPEN)
     batch_number = models.CharField(_("公布批次号"), max_length=40, blank=True)
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    # What was published, as canonical JSON, and its SHA-256 (the public batch page and its verification record).
+    canonical_json = models.TextField(_("公布内容（规范JSON）"), blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("年检计划")
@@ -400,6 +403,9 @@ class AnnualInspection(TimeStampedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("作出结论"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     notice_number = models.CharField(_("年检结论通知文号"), max_length=60, blank=True)
+    notice_pdf = models.FileField(_("年检结论通知书PDF"), upload_to="institutions/annual/", blank=True,
+                                  max_length=200)
+    notice_sha256 = models.CharField(_("年检结论通知书SHA-256"), max_length=64, blank=True)
     # What the result set going (ids in the penalties app, which the register does not import models of).
     order_id = models.PositiveBigIntegerField(_("整改通知"), null=True, blank=True)
     case_id = models.PositiveBigIntegerField(_("处罚案件线索"), null=True, blank=True)
@@ -631,6 +637,9 @@ class TeacherBan(TimeStampedModel):
     department = models.ForeignKey(Department, verbose_name=_("登记部门"), on_delete=models.PROTECT,
                                    related_name="+")
     lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    # A ban imposed by a penalty decision (限制从业): the penalty row and its case, ids in the penalties app.
+    penalty_id = models.PositiveBigIntegerField(_("处罚"), null=True, blank=True)
+    case_id = models.PositiveBigIntegerField(_("处罚案件"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("教师黑名单")
@@ -641,6 +650,8 @@ class TeacherBan(TimeStampedModel):
                                    | models.Q(ends_on__gte=models.F("starts_on")),
                                    name="teacher_ban_ends_after_start",
                                    violation_error_message=_("截止日期不能早于起始日期。")),
+            models.UniqueConstraint(fields=["penalty_id"], condition=models.Q(penalty_id__isnull=False),
+                                    name="teacher_ban_once_per_penalty"),
         ]
         indexes = [models.Index(fields=["id_number"], name="teacher_ban_id_number")]
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("annual/<id:pk>/export.xlsx", annual_views.plan_export, name="annual_plan_export"),
     path("annual/<id:pk>/import/", annual_views.plan_import, name="annual_plan_import"),
     path("annual/inspection/<id:pk>/", annual_views.inspection_detail, name="annual_inspection"),
+    path("annual/inspection/<id:pk>/notice.pdf", annual_views.notice_pdf, name="annual_notice_pdf"),
     path("campaigns/new/", views_through_time.campaign_open, name="campaign_open"),
     path("campaigns/<id:pk>/", views_through_time.campaign_detail, name="campaign"),
     path("<id:pk>/campaign/<id:enrolment_id>/record/", views_through_time.campaign_item_record,

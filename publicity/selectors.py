@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from inspections import selectors as inspection_selectors
+from institutions import selectors as register_selectors
 from institutions.models import Category, Institution, Licence, StudentStage
 from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
@@ -132,13 +133,16 @@ def public_regions() -> list[tuple[str, str]]:
 
 
 def public_institution(*, institution_id: int) -> Institution | None:
-    """An institution has a public page once it has had a published entry (current, corrected or removed)."""
+    """An institution has a public page once it has had a published entry (current, corrected or removed) or a
+    result in a published annual-inspection batch."""
     has_public = ListEntry.objects.filter(
         institution_id=institution_id,
         status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED),
     )
     return (
-        Institution.objects.filter(pk=institution_id, pk__in=has_public.values("institution_id"))
+        Institution.objects.filter(Q(pk__in=has_public.values("institution_id"))
+                                   | Q(pk__in=register_selectors.annually_published_institutions()),
+                                   pk=institution_id)
         .select_related("region")
         .only(
             "id",
@@ -245,9 +249,11 @@ class ListStatus:
 
 def public_institution_ids():
     """Institutions with a public page: a list entry once published (current, corrected or removed), or a
-    published spot-check result. Nothing else of the register is public."""
+    published spot-check result, or a result in a published annual-inspection batch. Nothing else of the register
+    is public."""
     entries = ListEntry.objects.filter(status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED)).values("institution_id")
-    return Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
+    return (Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
+            | Q(pk__in=register_selectors.annually_published_institutions()))
 
 
 def public_search(*, q: str = "", region: str = "", category: str = "", list_status: str = "") -> QuerySet:

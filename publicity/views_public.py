@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from inspections.models import SpotCheckDraw
 from inspections.selectors import published_draw_results, published_draws
+from institutions import selectors as register_selectors
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
 from regulator.models import Region, VerificationRecord
@@ -520,3 +521,39 @@ def spot_check_detail(request, pk: int):
         raise Http404
     return render(request, "publicity/public_spot_check.html", {
         "draw": draw, "rows": published_draw_results(draw=draw)})
+
+
+# ---- published annual-inspection results (年检结果公告): institutions.annual.services.plan_publish ----------------
+
+@public_cached("annual_batches")
+def annual_batches(request):
+    try:
+        after = after_param(request.GET, strict=True)
+    except BadPageParameter as error:
+        return _refuse(request, error.message)
+    batches, next_after = register_selectors.published_annual_batches(after=after)
+    return render(request, "publicity/public_annual_batches.html", {
+        "batches": batches, "next_url": f"?after={next_after}" if next_after else ""})
+
+
+def _annual_batch_or_404(pk: int):
+    found = register_selectors.published_annual_batch(plan_id=pk)
+    if found is None:
+        raise Http404
+    return found
+
+
+@public_cached("annual_batch", IMMUTABLE_CACHE)
+def annual_batch_detail(request, pk: int):
+    plan, content = _annual_batch_or_404(pk)
+    record = VerificationRecord.objects.filter(object_type="institutions.annualinspectionplan",
+                                               object_id=str(plan.pk)).first()
+    return render(request, "publicity/public_annual_batch.html", {"plan": plan, "content": content,
+                                                                  "record": record})
+
+
+@public_cached("annual_batch-json", IMMUTABLE_CACHE)
+def annual_batch_json(request, pk: int):
+    """Exactly the bytes whose SHA-256 the batch page and its verification record show."""
+    plan, _content = _annual_batch_or_404(pk)
+    return HttpResponse(plan.canonical_json.encode(), content_type="application/json; charset=utf-8")

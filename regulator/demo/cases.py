@@ -21,6 +21,7 @@ from inspections import draw as inspection_draw
 from inspections import services as inspections
 from inspections.models import AnswerResult, InspectionKind, ProblemItem, Visit, VisitOutcome
 from institutions.models import Institution, LicenceStanding, OperatingState
+from institutions.validators import id_number_check_char
 from penalties import services as penalties
 from penalties.models import CaseSource, ClosingMethod, LegalQualification, Provision, ServiceMethod
 from publicity import publications
@@ -400,6 +401,28 @@ class _Cases:
             publication_id=DecisionPublication.objects.get(source_type=PublicationSource.PENALTY_DECISION,
                                                            source_id=str(annulled.pk)).pk,
             actor=self.user("edu_head"), now=self.ago(5))
+        # 限制从业 of a teacher (the person named with the ID): on the teacher black list by the decision itself;
+        # one decision changed on review to a shorter period, one annulled by a court (its ban lifted).
+        art20 = p[("校外培训行政处罚暂行办法", "第二十条")]
+        for serial, (name, summary, revision) in enumerate([
+            ("刘某", "在职中小学教师在校外培训机构有偿授课。", None),
+            ("赵某", "在职教师组织学生到校外有偿补课。", "changed"),
+            ("钱某", "举报在职教师有偿补课，复议后撤销。", "annulled"),
+        ], start=1):
+            first17 = f"3701021985{serial:02d}0{serial}12{serial}"[:17]
+            restrict = [{"kind": "trade_restriction", "provision_id": art20, "period_months": 24,
+                         "person_name": name, "person_id_number": first17 + id_number_check_char(first17)}]
+            case = self._case(target="decision_served", days_ago=45 + serial, penalties_rows=restrict,
+                              summary=summary)
+            if revision:
+                penalties.decision_record_revision(
+                    actor=self.user("edu_head"), case_id=case.pk, revision=revision,
+                    body_kind="review" if revision == "changed" else "court",
+                    body="济南市历下区人民政府" if revision == "changed" else "济南市历下区人民法院",
+                    revised_on=timezone.localdate(self.ago(2)),
+                    reference=f"历政复决字〔{self.today.year}〕第{8 + serial}号", note="限制从业期限变更为十二个月。"
+                    if revision == "changed" else "判决撤销原处罚决定。",
+                    restriction_months=12 if revision == "changed" else None, now=self.ago(2))
         # Served months ago, the fine unpaid: the written reminder served, then the court applied to.
         overdue = self._case(target="decision_served", days_ago=215, penalties_rows=fine,
                              summary="以“思维训练”名义开展学科类培训。")

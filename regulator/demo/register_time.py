@@ -1,12 +1,17 @@
 """Demo data of the register through time, in 历下区, made through the register's services: an annual inspection
 of last year with every result (合格, 基本合格, 不合格; one awaiting its result, the rest pending), a
-re-registration campaign half done, a cancelled (注销) institution and a blacklisted teacher."""
+re-registration campaign half done, a cancelled (注销) institution and a blacklisted teacher; the results of the
+year before imported and published as a numbered batch (the public 年检结果 page). Each recorded result has its
+numbered 年检结论通知书 (rendered by the worker). The black list's entries from penalty decisions are made with
+the cases (regulator/demo/cases.py)."""
 
 import datetime
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from institutions import campaigns, changes, teachers
+from institutions.annual import results_io
 from institutions.annual import services as annual
 from institutions.models import (
     AnnualMaterialKind,
@@ -22,6 +27,7 @@ from institutions.validators import id_number_check_char
 from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Department, DepartmentKind, Role, User
 from regulator.services import staff_create
+from regulator.spreadsheets import xlsx_bytes
 
 CIVIL_ACCOUNT = ("civil_inspector", "何静")  # records the 民政 items of the re-registration campaign
 
@@ -76,13 +82,24 @@ def load_register_time(*, password: str) -> dict:
             annual.material_receive(actor=inspector, inspection_id=inspection.pk, kind_id=kind.pk,
                                     received_on=today - datetime.timedelta(days=5))
         annual.desk_review(actor=inspector, inspection_id=inspection.pk, note="材料齐全，与实际相符")
-        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons,
-                      notice_number=f"历教年检〔{today.year}〕{inspection.pk}号")
+        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons)
     if len(inspections) > len(outcomes):  # one reviewed, waiting for its result in the head's queue
         waiting = inspections[len(outcomes)]
         for kind in materials:
             annual.material_receive(actor=inspector, inspection_id=waiting.pk, kind_id=kind.pk, received_on=today)
         annual.desk_review(actor=inspector, inspection_id=waiting.pk, note="待负责人审定")
+
+    # 年检 of the year before, its results imported from the district's list and published as a numbered batch
+    # (the public 年检结果 page); last year's plan above stays open, its notices printed as each result is recorded.
+    published = annual.plan_create(actor=head, year=today.year - 2, deadline=today + datetime.timedelta(days=30),
+                                   materials=list(AnnualMaterialKind.objects.filter(is_active=True))[:1])
+    words = [("合格", ""), ("合格", ""), ("基本合格", "消防演练记录不全"), ("不合格", "未按规定使用资金监管账户")]
+    rows = [[inspection.institution.name, inspection.institution.credit_code, *words[index % len(words)]]
+            for index, inspection in enumerate(published.inspections.select_related("institution").order_by("id"))]
+    upload = SimpleUploadedFile("历下区年检结果.xlsx", xlsx_bytes(sheets=[(
+        "年检结果", [results_io.NAME, results_io.CODE, results_io.RESULT, results_io.REASONS], rows)]))
+    if results_io.import_results(actor=head, plan_id=published.pk, uploaded_file=upload).written:
+        annual.plan_publish(actor=head, plan_id=published.pk)
 
     # 重新审核登记 half done: every other institution complete, the rest part way (暂停招生及收费).
     campaign = campaigns.campaign_open(actor=users["joint_office"], kind=RegisterCampaignKind.RE_REGISTRATION,

@@ -223,7 +223,10 @@ def test_decision_publications_in_every_state(demo):
     assert decision.revision == "changed" and decision.revision_body == "济南市历下区人民政府"
     assert changed.withdrawal_reason == "changed" and changed.withdraw_due >= decision.revision_on
     assert Decision.objects.filter(social_impact=True).count() == 4
-    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 2
+    # One revision of this decision; three more: the annulled decision taken down, and the 限制从业 decisions
+    # changed and annulled (regulator/demo/cases.py)
+    assert AuditEvent.objects.filter(kind="case.decision_revised", object_id=str(decision.case_id)).count() == 1
+    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 4
     published = decisions.get(status=PublicationStatus.PUBLISHED)
     assert published.published_by.username == "edu_head"
     from publicity.cache import bump_version
@@ -316,6 +319,8 @@ def test_filed_courses_accounts_and_every_kind_of_fund_alert(demo):
 def test_the_register_through_time_is_in_the_demo(demo):
     from institutions.models import (
         AnnualInspection,
+        AnnualInspectionPlan,
+        AnnualPlanStatus,
         AnnualResult,
         CampaignEnrolment,
         OperatingState,
@@ -329,6 +334,17 @@ def test_the_register_through_time_is_in_the_demo(demo):
     cancelled = Institution.objects.filter(operating_state=OperatingState.CANCELLED, region__code__startswith="370102")
     assert cancelled.exists()
     assert TeacherBan.objects.exists()
+    # 年检结论通知书 numbered for every recorded result; a published batch on the public site, one plan still open.
+    decided = AnnualInspection.objects.filter(status="decided")
+    assert decided.exists() and not decided.filter(notice_number="").exists()
+    published = AnnualInspectionPlan.objects.get(status=AnnualPlanStatus.PUBLISHED)
+    assert published.sha256 and AnnualInspectionPlan.objects.filter(status=AnnualPlanStatus.OPEN).exists()
+    public = Client().get(reverse("publicity:annual_batch_detail", args=[published.pk])).content.decode()
+    assert published.batch_number in public and "不合格" in public
+    # Bans from penalty decisions: one in force, one changed to a shorter period, one lifted with its annulment.
+    from_decisions = TeacherBan.objects.filter(penalty_id__isnull=False)
+    assert from_decisions.count() == 3 and from_decisions.filter(lifted_at__isnull=False).count() == 1
+    assert len({(ban.ends_on - ban.starts_on).days // 30 for ban in from_decisions}) == 2  # 24 and 12 months
     page = _client("edu_head").get(reverse("dashboard")).content.decode()
     assert "年检结论" in page and "重新审核登记与回头看" in page
 
