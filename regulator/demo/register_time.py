@@ -57,19 +57,6 @@ def load_register_time(*, password: str) -> dict:
                                                    reason="举办者申请终止办学，已完成学员退费")
             break
 
-    # 年检 of the year before last: concluded and published as a numbered batch (open data's annual results).
-    earlier = annual.plan_create(actor=head, year=today.year - 2, deadline=today + datetime.timedelta(days=30),
-                                 materials=list(AnnualMaterialKind.objects.filter(is_active=True)))
-    for index, inspection in enumerate(earlier.inspections.order_by("id")):
-        for kind in earlier.materials.all():
-            annual.material_receive(actor=inspector, inspection_id=inspection.pk, kind_id=kind.pk,
-                                    received_on=today - datetime.timedelta(days=20))
-        annual.desk_review(actor=inspector, inspection_id=inspection.pk, note="材料齐全，与实际相符")
-        result, reasons = (AnnualResult.BASIC_PASS, "培训人员名册未及时更新") if index == 1 else (AnnualResult.PASS, "")
-        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons,
-                      notice_number=f"历教年检〔{today.year - 1}〕{inspection.pk}号")
-    annual.plan_publish(actor=head, plan_id=earlier.pk)
-
     # 年检 of last year: every result.
     plan = annual.plan_create(actor=head, year=today.year - 1, deadline=today + datetime.timedelta(days=30),
                               materials=list(AnnualMaterialKind.objects.filter(is_active=True)))

@@ -45,8 +45,7 @@ def annual_batch(head, inspector, results, *, year=None, publish=True):
         annual.desk_review(actor=inspector, inspection_id=inspection.pk, note="材料齐全")
         if result == "refused":
             continue
-        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons,
-                      notice_number="历教年检〔2026〕1号")
+        annual.decide(actor=head, inspection_id=inspection.pk, result=result, reasons=reasons)
     for inspection, (result, reasons) in zip(plan.inspections.order_by("institution_id"), results, strict=True):
         if result == "refused":
             annual.refuse(actor=head, inspection_id=inspection.pk, note=reasons)
