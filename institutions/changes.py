@@ -162,8 +162,9 @@ def licence_renew(*, actor, licence_id: int, renewed_on: date, new_valid_until: 
         raise ServiceError(_("续期批准日期不能晚于今天。"), field="renewed_on")
     earliest = max(licence.issued_on, today - timedelta(days=renewal_backdate_days()))
     if renewed_on < earliest:
-        raise ServiceError(_("续期批准日期不能早于%(date)s（发证日期，或今天往前%(days)d天以内）：更早的续期请按新证登记。")
-                           % {"date": earliest.isoformat(), "days": renewal_backdate_days()}, field="renewed_on")
+        raise ServiceError(_("续期批准日期不能早于%(date)s（发证日期，或今天往前%(days)d天以内）："
+                             "更早的续期请按新证登记。") % {"date": earliest.isoformat(),
+                                                            "days": renewal_backdate_days()}, field="renewed_on")
     if new_valid_until is None:
         raise ServiceError(_("请填写新的有效期。"), field="new_valid_until")
     if new_valid_until <= licence.valid_until:

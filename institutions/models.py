@@ -792,3 +792,7 @@ class InServiceRosterEntry(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)

@@ -101,7 +101,7 @@ def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
         uploaded_file.seek(0)
         rows = first_sheet_rows(uploaded_file.read(), limit=MAX_ROWS + 20)
     # The header is the first row naming both columns (a title row may sit above it).
-    for position, (number, values) in enumerate(rows[:10]):
+    for position, (_number, values) in enumerate(rows[:10]):
         texts = [_text(value) for value in values]
         index = {}
         for column, aliases in HEADER_ALIASES.items():

@@ -5,7 +5,16 @@ from regulator.models import AuditEvent
 
 from .campaigns import enrolment_suspends, institution_enrolments
 from .filters import InstitutionFilter
-from .models import AnnualInspection, Institution, Licence, RegisterCampaignKind, RegisterChange, Site, Teacher
+from .models import (
+    AnnualInspection,
+    Institution,
+    Licence,
+    LicenceRenewal,
+    RegisterCampaignKind,
+    RegisterChange,
+    Site,
+    Teacher,
+)
 from .permissions import visible_institutions
 
 
@@ -20,7 +29,10 @@ def institution_file(*, institution: Institution) -> dict:
     return {
         "licences": list(Licence.objects.filter(institution=institution).select_related("issuer")),
         "sites": list(Site.objects.filter(institution=institution).select_related("region")),
-        "teachers": list(Teacher.objects.filter(institution=institution)),
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True)),
+        "former_teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=False)
+                                .order_by("-ended_on", "-id")),
+        "renewals": list(LicenceRenewal.objects.filter(institution=institution).select_related("licence")),
         "enrolments": enrolments,
         "suspends_enrolment": any(row["enrolment"].campaign.kind == RegisterCampaignKind.RE_REGISTRATION
                                   and row["enrolment"].completed_at is None for row in enrolments),
@@ -36,6 +48,6 @@ def public_register_facts(*, institution: Institution) -> dict:
     their qualification numbers (the seed: "将教师资格信息在培训机构场所及网站显著位置公布"), never their ID."""
     return {
         "suspends_enrolment": enrolment_suspends(institution.pk),
-        "teachers": list(Teacher.objects.filter(institution=institution).only(
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True).only(
             "name", "subject", "qualification_number", "institution_id")),
     }
