@@ -131,7 +131,7 @@ RENEWABLE_STATES = frozenset({LicenceState.VALID, LicenceState.EXPIRED})
 
 def renewal_backdate_days() -> int:
     """How far back a renewal's approval date may lie: one recorded late, not a history rewritten."""
-    return getattr(settings, "LICENCE_RENEWAL_BACKDATE_DAYS", 30)
+    return settings.LICENCE_RENEWAL_BACKDATE_DAYS
 
 
 @transaction.atomic
