@@ -128,3 +128,28 @@ def test_the_history_page_pins_its_queries(education_inspector_client, users, pl
     url = reverse("institutions:teacher", args=[places[0].pk, teacher.pk])
     with django_assert_max_num_queries(12):
         assert education_inspector_client.get(url).status_code == 200
+
+
+def test_the_migration_links_existing_rows_to_one_identity_and_closes_double_entries(users, places):
+    import importlib
+
+    from django.apps import apps
+
+    from institutions.models import TeacherBan
+
+    migration = importlib.import_module("institutions.migrations.0011_through_time_renewal_roster_identity")
+    first = Teacher.objects.create(institution=places[0], name="许某", id_number=GOOD_ID)
+    double = Teacher.objects.create(institution=places[0], name="许某", id_number=GOOD_ID)
+    elsewhere = Teacher.objects.create(institution=places[1], name="许某某", id_number=GOOD_ID)
+    nameless = Teacher.objects.create(institution=places[1], name="无证号", id_number="")
+    ban = TeacherBan.objects.create(name="孙某", id_number="110105199001011232", kind=BanKind.RESTRICTED,
+                                    starts_on=TODAY, source="x", reason="y", department=users["education_head"]
+                                    .department)
+    migration.link_identities(apps, None)
+    for row in (first, double, elsewhere, nameless, ban):
+        row.refresh_from_db()
+    assert first.identity_id == double.identity_id == elsewhere.identity_id is not None
+    assert (first.ended_on, double.ended_on is not None, elsewhere.ended_on) == (None, True, None)
+    assert nameless.identity_id is None
+    assert ban.identity.id_number == "110105199001011232"
+    assert TeacherIdentity.objects.count() == 2
