@@ -130,3 +130,24 @@ def test_the_ledger_lists_flagged_teachers(keeper, teacher):
     rows = ledger.scoped(keeper).filter(ledger.measure_q("flagged", None, None))
     assert list(rows.values_list("pk", flat=True)) == [teacher.pk]
     assert Teacher.objects.filter(in_service_flagged_at__isnull=False).count() == 1
+
+
+@pytest.mark.parametrize("people", [1, 5])
+def test_the_roster_page_costs_the_same_for_more_rows(keeper, users, regions, client, people,
+                                                      django_assert_num_queries):
+    from institutions.validators import id_number_check_char
+
+    numbers = []
+    for serial in range(people):
+        first17 = f"3701021980010{serial + 1:04d}"
+        numbers.append(first17 + id_number_check_char(first17))
+        services.teacher_save(actor=users["education_inspector"],
+                              institution_id=InstitutionFactory(region=regions["township"]).pk,
+                              data={"name": f"教师{serial}", "id_number": numbers[-1]})
+    roster.roster_import(actor=keeper, uploaded_file=_xlsx([[f"某{n}", n, ""] for n in numbers]))
+    roster.roster_import(actor=keeper, uploaded_file=_xlsx([[f"某{n}", n, ""] for n in numbers]))
+    client.force_login(keeper)
+    # user, permissions (the user's, the groups'), rosters, flagged teachers, entries, nav counts
+    with django_assert_num_queries(7):
+        assert client.get(reverse("institutions:in_service_roster")).status_code == 200
+
