@@ -88,6 +88,8 @@ def _csv_rows(content: bytes) -> list[tuple[int, tuple]]:
 
 def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
     name = (uploaded_file.name or "").lower()
+    if not name.endswith((".csv", ".xlsx", ".xls", ".ods")):
+        raise WorkbookError(_("只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件。"))
     if name.endswith(".csv"):
         if uploaded_file.size == 0:
             raise WorkbookError(_("文件是空的。"))

@@ -151,3 +151,17 @@ def test_the_roster_page_costs_the_same_for_more_rows(keeper, users, regions, cl
     with django_assert_num_queries(7):
         assert client.get(reverse("institutions:in_service_roster")).status_code == 200
 
+
+
+@pytest.mark.parametrize(("upload", "message"), [
+    (SimpleUploadedFile("名单.docx", b"PK\x03\x04 not a workbook"), "CSV 文件"),
+    (SimpleUploadedFile("名单.xlsx", b"not a workbook at all"), "不是 Excel"),
+    (SimpleUploadedFile("名单.csv", "编号,备注\n1,x\n".encode()), "没有找到表头"),
+    (SimpleUploadedFile("名单.csv", "姓名,身份证号\n".encode()), "没有数据行"),
+])
+def test_a_file_that_cannot_be_read_is_refused_in_chinese(keeper, upload, message):
+    from regulator.errors import ServiceError
+
+    with pytest.raises(ServiceError, match=message):
+        roster.roster_import(actor=keeper, uploaded_file=upload)
+    assert not InServiceRoster.objects.exists()
