@@ -250,8 +250,9 @@ class TeacherIdentity(TimeStampedModel):
 class Teacher(TimeStampedModel):
     """An employment record: one person teaching at one institution from a date until a date (open: still)."""
 
+    # Set by services.teacher_save from the identity number, never chosen in a form.
     identity = models.ForeignKey(TeacherIdentity, verbose_name=_("教师身份"), on_delete=models.PROTECT,
-                                 null=True, blank=True, related_name="employments")
+                                 null=True, blank=True, editable=False, related_name="employments")
     institution = models.ForeignKey(
         Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="teachers"
     )

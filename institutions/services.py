@@ -274,10 +274,11 @@ def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | No
             raise ServiceError("；".join(error.messages), field="id_number") from error
         data = {**data, "identity": teachers.identity_for(id_number=data["id_number"],
                                                           name=data.get("name") or teacher.name)}
-        data["in_service_flagged_at"] = (teacher.in_service_flagged_at or timezone.now()) if (
-            teachers.on_in_service_roster(data["id_number"])) else None
+        roster_id = teachers.in_service_roster_naming(data["id_number"])
+        data["in_service_roster_id"] = roster_id
+        data["in_service_flagged_at"] = (teacher.in_service_flagged_at or timezone.now()) if roster_id else None
     elif "id_number" in data:
-        data = {**data, "identity": None, "in_service_flagged_at": None}
+        data = {**data, "identity": None, "in_service_flagged_at": None, "in_service_roster_id": None}
     return _save_child(actor=actor, institution=institution, instance=teacher, data=data, label=_("培训人员"))
 
 

@@ -36,10 +36,12 @@ def identity_for(*, id_number: str, name: str) -> TeacherIdentity:
     return identity
 
 
-def on_in_service_roster(id_number: str) -> bool:
-    """Whether the number is on a current in-service teacher roster (institutions.roster)."""
-    return bool(id_number) and InServiceRosterEntry.objects.filter(
-        roster__is_current=True, id_number=normalize_id_number(id_number)).exists()
+def in_service_roster_naming(id_number: str) -> int | None:
+    """The id of a current in-service teacher roster (institutions.roster) naming the number, or None."""
+    if not id_number:
+        return None
+    return InServiceRosterEntry.objects.filter(roster__is_current=True, id_number=normalize_id_number(id_number)) \
+        .order_by("roster_id").values_list("roster_id", flat=True).first()
 
 
 def refuse_if_banned(id_number: str, today: date | None = None) -> None:

@@ -186,7 +186,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='teacher',
             name='identity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='employments', to='institutions.teacheridentity', verbose_name='教师身份'),
+            field=models.ForeignKey(editable=False, blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='employments', to='institutions.teacheridentity', verbose_name='教师身份'),
         ),
         migrations.AddField(
             model_name='teacherban',

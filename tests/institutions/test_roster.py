@@ -99,11 +99,14 @@ def test_a_reimport_replaces_the_roster_and_clears_the_flag(keeper, teacher):
 
 
 def test_a_teacher_recorded_after_the_import_is_flagged_at_once(keeper, users, regions):
-    roster.roster_import(actor=keeper, uploaded_file=_xlsx([["周某", GOOD_ID, ""]]))
+    outcome = roster.roster_import(actor=keeper, uploaded_file=_xlsx([["周某", GOOD_ID, ""]]))
     institution = InstitutionFactory(region=regions["township"])
     teacher = services.teacher_save(actor=users["education_inspector"], institution_id=institution.pk,
                                     data={"name": "周老师", "id_number": GOOD_ID})
-    assert teacher.in_service_flagged_at is not None
+    assert teacher.in_service_flagged_at is not None and teacher.in_service_roster_id == outcome.roster.pk
+    teacher = services.teacher_save(actor=users["education_inspector"], institution_id=institution.pk,
+                                    teacher_id=teacher.pk, data={"id_number": OTHER_ID})
+    assert teacher.in_service_flagged_at is None and teacher.in_service_roster_id is None
 
 
 def test_the_roster_page_is_held_apart(education_inspector_client, users, keeper, teacher, client):
