@@ -54,7 +54,7 @@ from regulator.models import (
     WeeklyReportStatus,
 )
 from regulator.oversight import queue
-from tests.factories import ensure_checklist, ensure_provisions
+from tests.factories import ensure_annual_materials, ensure_checklist, ensure_provisions
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,7 @@ def demo(django_db_setup, django_db_blocker):
         output = StringIO()
         ensure_checklist()  # a transactional test earlier in the session may have flushed the data migration's
         ensure_provisions()  # likewise the library of provisions
+        ensure_annual_materials()  # and the annual inspection's default materials
         atomic = transaction.atomic()
         atomic.__enter__()
         call_command("load_demo", stdout=output)
