@@ -16,6 +16,7 @@ from .models import (
     AnnualResult,
     Institution,
     Licence,
+    LicenceRenewal,
     RegisterCampaignKind,
     RegisterChange,
     Site,
@@ -35,7 +36,10 @@ def institution_file(*, institution: Institution) -> dict:
     return {
         "licences": list(Licence.objects.filter(institution=institution).select_related("issuer")),
         "sites": list(Site.objects.filter(institution=institution).select_related("region")),
-        "teachers": list(Teacher.objects.filter(institution=institution)),
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True)),
+        "former_teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=False)
+                                .order_by("-ended_on", "-id")),
+        "renewals": list(LicenceRenewal.objects.filter(institution=institution).select_related("licence")),
         "enrolments": enrolments,
         "suspends_enrolment": any(row["enrolment"].campaign.kind == RegisterCampaignKind.RE_REGISTRATION
                                   and row["enrolment"].completed_at is None for row in enrolments),
@@ -53,7 +57,7 @@ def public_register_facts(*, institution: Institution) -> dict:
     results, statuses = dict(AnnualResult.choices), dict(AnnualInspectionStatus.choices)
     return {
         "suspends_enrolment": enrolment_suspends(institution.pk),
-        "teachers": list(Teacher.objects.filter(institution=institution).only(
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True).only(
             "name", "subject", "qualification_number", "institution_id")),
         "annual_results": [
             {**row, "label": results.get(row["result"]) or statuses.get(row["status"], "")}

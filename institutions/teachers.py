@@ -1,4 +1,5 @@
-"""The people who teach: the teacher black list (建立教师黑名单制度).
+"""The people who teach: their identity (one person by identity number, whatever institution employs them) and
+the teacher black list (建立教师黑名单制度).
 
 A ban (从业禁止 / 限制从业) comes from a penalty decision or a teacher-conduct finding and runs for a period
 (open-ended: for life). It is checked whenever an institution's teacher is recorded (institutions.services
@@ -23,7 +24,7 @@ from regulator.errors import ActionForbidden, ServiceError
 
 from . import permissions
 from .audit_kinds import InstitutionsAuditKind as Kind
-from .models import BanKind, TeacherBan
+from .models import BanKind, InServiceRosterEntry, TeacherBan, TeacherIdentity
 from .validators import normalize_id_number
 
 
@@ -33,11 +34,27 @@ def bans_in_force(today: date | None = None):
         Q(ends_on__isnull=True) | Q(ends_on__gte=today))
 
 
+def identity_for(*, id_number: str, name: str) -> TeacherIdentity:
+    """The person with this identity number, created on first sight. Inside the caller's transaction."""
+    identity, created = TeacherIdentity.objects.get_or_create(
+        id_number=normalize_id_number(id_number), defaults={"name": (name or "")[:40]})
+    return identity
+
+
+def in_service_roster_naming(id_number: str) -> int | None:
+    """The id of a current in-service teacher roster (institutions.roster) naming the number, or None."""
+    if not id_number:
+        return None
+    return InServiceRosterEntry.objects.filter(roster__is_current=True, id_number=normalize_id_number(id_number)) \
+        .order_by("roster_id").values_list("roster_id", flat=True).first()
+
+
 def refuse_if_banned(id_number: str, today: date | None = None) -> None:
-    """Inside the caller's transaction: a teacher under a ban in force is not recorded."""
+    """Inside the caller's transaction: a person under a ban in force is not recorded as a teacher. The check is
+    by identity: whichever institution records them, under whatever name."""
     if not id_number:
         return
-    ban = bans_in_force(today).filter(id_number=normalize_id_number(id_number)).first()
+    ban = bans_in_force(today).filter(identity__id_number=normalize_id_number(id_number)).first()
     if ban is not None:
         raise ServiceError(
             _("该人员已列入教师黑名单（%(kind)s，%(start)s至%(end)s，依据：%(source)s），不得从事校外培训。") % {
@@ -62,6 +79,7 @@ def ban_create(*, actor, data: dict) -> TeacherBan:
                            errors=error.message_dict) from error
     if bans_in_force(ban.starts_on).filter(id_number=ban.id_number).exists():
         raise ServiceError(_("该身份证号已有生效的黑名单记录。"), field="id_number")
+    ban.identity = identity_for(id_number=ban.id_number, name=ban.name)
     ban.save()
     record_event(actor=actor, kind=Kind.TEACHER_BAN_CREATED, obj=ban,
                  after={"name": ban.name, "kind": ban.kind, "starts_on": ban.starts_on, "ends_on": ban.ends_on,
@@ -111,6 +129,7 @@ def ban_from_penalty(*, actor, penalty_id: int, case_id: int, department, name: 
     except ValidationError as error:
         raise ServiceError("；".join(m for msgs in error.message_dict.values() for m in msgs),
                            errors=error.message_dict) from error
+    ban.identity = identity_for(id_number=ban.id_number, name=ban.name)  # the check of teachers is by identity
     ban.save()
     record_event(actor=actor, kind=Kind.TEACHER_BAN_CREATED, obj=ban,
                  after={"name": ban.name, "kind": ban.kind, "starts_on": ban.starts_on, "ends_on": ban.ends_on,

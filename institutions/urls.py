@@ -51,6 +51,11 @@ urlpatterns = [
     path("<id:pk>/changes/new/", views_through_time.change_request, name="change_request"),
     path("<id:pk>/changes/<id:change_id>/decide/", views_through_time.change_decide, name="change_decide"),
     path("<id:pk>/cancel/", views_through_time.institution_cancel, name="cancel"),
+    path("<id:pk>/licences/<id:licence_id>/renew/", views_through_time.licence_renew, name="licence_renew"),
+    path("<id:pk>/teachers/<id:teacher_id>/", views_through_time.teacher_detail, name="teacher"),
+    path("<id:pk>/teachers/<id:teacher_id>/leave/", views_through_time.teacher_leave, name="teacher_leave"),
+    path("<id:pk>/teachers/<id:teacher_id>/move/", views_through_time.teacher_move, name="teacher_move"),
+    path("in-service-roster/", views_through_time.in_service_roster, name="in_service_roster"),
     path("teacher-blacklist/", views_through_time.teacher_bans, name="teacher_bans"),
     path("teacher-blacklist/<id:ban_id>/lift/", views_through_time.teacher_ban_lift, name="teacher_ban_lift"),
 ]

@@ -224,3 +224,25 @@ def estimated_rows(ledger: LedgerSheet) -> int:
     """Data rows below the header according to the sheet's used range; for progress."""
     end = ledger.sheet.end
     return max(end[0], 0) if end else 0
+
+
+def first_sheet_rows(content: bytes, *, limit: int) -> list[tuple[int, tuple]]:
+    """(Excel row number, values) of the first sheet's rows, at most `limit`, for imports of other lists than
+    the register's (no template header): the same door, reader and errors as the ledger import."""
+    _check_file_kind(content)
+    try:
+        ledger = _load_first_sheet(content)
+    except WorkbookError:
+        raise
+    except Exception as error:  # calamine raises its own kinds for a damaged, encrypted or foreign file
+        logger.info("unreadable workbook: %r", error)
+        raise _unreadable(content) from None
+    try:
+        rows = []
+        for row in iter_sheet_rows(ledger):
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+        return rows
+    finally:
+        ledger.close()

@@ -456,6 +456,8 @@ IMPORT_MAX_ROWS = 10_000
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 # Annual inspection (年检): this many 不合格 in a row propose revocation through a penalty case (verify locally).
 ANNUAL_FAILS_FOR_REVOCATION = int(os.environ.get("ANNUAL_FAILS_FOR_REVOCATION", "2"))
+# How far back a licence renewal's approval date may lie (a renewal recorded late; older ones are a new licence).
+LICENCE_RENEWAL_BACKDATE_DAYS = int(os.environ.get("LICENCE_RENEWAL_BACKDATE_DAYS", "30"))
 # What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
 IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 

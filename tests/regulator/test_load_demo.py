@@ -346,7 +346,35 @@ def test_the_register_through_time_is_in_the_demo(demo):
     assert from_decisions.count() == 3 and from_decisions.filter(lifted_at__isnull=False).count() == 1
     assert len({(ban.ends_on - ban.starts_on).days // 30 for ban in from_decisions}) == 2  # 24 and 12 months
     page = _client("edu_head").get(reverse("dashboard")).content.decode()
-    assert "年检结论" in page and "重新审核登记与回头看" in page
+    assert "年检结论" in page and "重新审核登记与回头看" in page and "在职教师违规兼职" in page
+
+
+def test_changes_renewals_employment_and_the_roster_are_in_the_demo(demo):
+    from institutions.models import (
+        ChangeField,
+        ChangeStatus,
+        InServiceRoster,
+        LicenceRenewal,
+        LicenceState,
+        RegisterChange,
+        Teacher,
+    )
+
+    statuses = set(RegisterChange.objects.filter(field__in=[ChangeField.PRINCIPAL, ChangeField.SCOPE])
+                   .values_list("status", flat=True))
+    assert statuses == set(ChangeStatus.values)
+    assert set(LicenceRenewal.objects.values_list("old_state", flat=True)) == {LicenceState.VALID,
+                                                                              LicenceState.EXPIRED}
+    moved = Teacher.objects.get(name="邵文静", ended_on__isnull=True)
+    assert Teacher.objects.filter(identity=moved.identity).count() == 2
+    assert Teacher.objects.filter(name="霍建军", ended_on__isnull=False).exists()
+    assert list(InServiceRoster.objects.order_by("version").values_list("is_current", flat=True)) == [False, True]
+    assert Teacher.objects.get(name="葛晓东").in_service_flagged_at is not None
+    assert Teacher.objects.get(name="尹春梅").in_service_flagged_at is None  # cleared by the second version
+    head = _client("edu_head")
+    assert "第2版" in head.get(reverse("institutions:in_service_roster")).content.decode()
+    page = head.get(reverse("institutions:teacher", args=[moved.institution_id, moved.pk])).content.decode()
+    assert "任职履历" in page
 
 
 def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):

@@ -69,12 +69,12 @@ def test_every_app_registered_its_contributions_in_order():
         "order_approval", "order_due_soon", "order_overdue", "order_escalated", "refund_outstanding", "case_step",
         "case_decision", "report_assignment", "report_reply", "entry_review", "publication_due", "entry_approval",
     ]
-    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "course_filings", "fund_alerts",
-                                      "fund_accounts", "visits", "problems", "orders", "suspensions", "cases",
-                                      "penalties", "reports", "entries"]
+    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "in_service_teachers",
+                                      "course_filings", "fund_alerts", "fund_accounts", "visits", "problems",
+                                      "orders", "suspensions", "cases", "penalties", "reports", "entries"]
     assert [section.code for section in registry.sections()] == [
-        "institutions", "annual_inspections", "register_campaigns", "visits", "problems", "orders", "penalties",
-        "reports", "funds", "entries"]
+        "institutions", "annual_inspections", "register_campaigns", "in_service_teachers", "visits", "problems",
+        "orders", "penalties", "reports", "funds", "entries"]
     assert list(registry.figures) == [
         "course_filings.received", "fund_alerts.raised", "fund_alerts.closed", "fund_alerts.closed_on_time",
         "visits.done", "problems.found", "orders.issued", "orders.closed", "orders.closed_on_time", "orders.overdue",

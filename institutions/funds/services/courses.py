@@ -122,12 +122,14 @@ def _clean(data: dict, institution: Institution) -> dict:
         teacher_ids = [int(t) for t in (data.get("teachers") or [])]
     except (TypeError, ValueError):
         teacher_ids = [0]
-    teachers = list(Teacher.objects.filter(institution=institution, pk__in=teacher_ids))
+    # Current employment records only (a teacher who left is history, docs/register-through-time.md).
+    teachers = list(Teacher.objects.filter(institution=institution, pk__in=teacher_ids, ended_on__isnull=True))
     if len(teachers) != len(set(teacher_ids)):
         fail("teachers", _("授课教师须是本机构登记的培训人员。"))
     if clean["category"] == Category.ACADEMIC and any(not t.qualification_number for t in teachers):
         fail("teachers", _("学科类培训的授课教师须具有教师资格证。"))
-    if any(t.is_in_service_teacher for t in teachers):
+    # Declared, or named by an education bureau's in-service roster (institutions/roster.py).
+    if any(t.is_in_service_teacher or t.in_service_flagged_at for t in teachers):
         fail("teachers", _("在职中小学教师不得在校外培训机构任教。"))
     clean["teachers"] = teachers
     if errors:
