@@ -105,6 +105,8 @@ class LedgerFilterForm(forms.Form):
         department_id = self.cleaned_data.get("department")
         if department_id is None:
             return None
+        if not self.ledger.department_field:
+            raise forms.ValidationError(_("该台账不按部门统计，请清除部门条件。"))
         department = Department.objects.filter(pk=department_id).first()
         if department is None:
             raise forms.ValidationError(_("所选部门不存在。"))
