@@ -194,12 +194,19 @@ class _Cases:
         nothing; the others order rectification, served and closed item by item — on time, or late after the
         order was marked overdue. Every order is closed: none of it waits in anyone's queue."""
         inspector = self.user("edu_inspector")
+        # Institutions the casework above left alone, each visited again every few months (as a county would).
+        operating = [i for i in self.institutions if i.operating_state == OperatingState.OPERATING]
+        pool = [i for i in operating if i.pk not in self.used][:12] or operating[:12]
         for month in range(14):
             for number in range(1 + month % 2):
                 days = 75 + 30 * month + 9 * number
-                visit, at = self.plan(self.pick(), days_ago=days), self.ago(days)
+                institution = pool[(2 * month + number) % len(pool)]
+                visit, at = self.plan(institution, days_ago=days), self.ago(days)
                 fails = (month + number) % 3
                 self.inspect(visit, at=at, fails=fails)
+                # A problem item is stamped when it is inserted (created_at, auto_now_add), whatever the service's
+                # clock: dated back to its visit, as it would have been found then (the bench does the same).
+                ProblemItem.objects.filter(visit=visit).update(created_at=at + datetime.timedelta(hours=1))
                 self.outcome(visit, VisitOutcome.RECTIFICATION if fails else VisitOutcome.NO_PROBLEM, at)
                 if not fails:
                     continue

@@ -648,7 +648,7 @@ class _Builder:
                 return then
             if col == "change":
                 return now - then
-            return (Decimal(now - then) * 100 / then).quantize(Decimal("0.1")) if then else None
+            return round((now - then) * 100 / then) if then else None  # whole per cent; none against zero
 
         def url(trend, col):
             if col == "now":
