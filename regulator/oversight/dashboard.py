@@ -268,10 +268,12 @@ class _Folded:
         self.dept_names[row.get("dept")] = row.get("dept_name") or ""
 
 
-def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
+def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date] | None:
     """The period a dashboard's figures are compared with: the same days of the previous month for a period
     inside one month from its 1st (本月: 上月同期), the same dates of the previous year for one inside a year from
-    1 January (本年: 上年同期), otherwise as many days just before it."""
+    1 January (本年: 上年同期), otherwise as many days just before it. None before the calendar's first year."""
+    if start.year < 2:
+        return None
     if start.day == 1 and (end.year, end.month) == (start.year, start.month):
         last_of_previous = start - datetime.timedelta(days=1)
         first = last_of_previous.replace(day=1)
@@ -610,7 +612,7 @@ class _Builder:
         """The trends: this period beside the previous one, and the last twelve months (from the summary)."""
         section = Section("trends", str(_("变化趋势")))
         through = self.state["through"]
-        if through is None:
+        if through is None or self.previous is None:
             section.note = str(_("按月趋势和与上期比较取自每日夜间汇总，首次汇总后显示。"))
             return section
         by_ledger: dict[str, list[str]] = {}
