@@ -45,6 +45,8 @@ def period_bounds(start: datetime.date | None, end: datetime.date | None):
 
 def period_error(start: datetime.date | None, end: datetime.date | None) -> str:
     """The reason a period is refused, or '' when it is acceptable."""
+    if (start and start.year < 2) or (end and end.year > 9998):  # the calendar's edges: no day before or after
+        return str(_("日期超出可统计的范围，请重新选择统计期间。"))
     if start and end and end < start:
         return str(_("结束日期早于开始日期，请重新选择统计期间。"))
     if start and end and (end - start).days + 1 > PERIOD_MAX_DAYS:

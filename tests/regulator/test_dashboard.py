@@ -388,3 +388,16 @@ def test_the_previous_period(start, end, previous):
 def test_before_the_first_summary_the_trends_say_so(seeded, joint_office_client):
     page = joint_office_client.get("/dashboard/", PERIOD).content.decode()
     assert "变化趋势" in page and "首次汇总后显示" in page
+
+
+@pytest.mark.parametrize(("day", "status"), [("0001-01-01", 400), ("0001-12-31", 400), ("0002-01-01", 200),
+                                             ("9998-12-31", 200), ("9999-12-31", 400)])
+def test_the_calendars_edges_get_a_message_or_a_page(seeded, joint_office_client, day, status):
+    from regulator.oversight import summary
+
+    summary.refresh(today=datetime.date(2026, 1, 5))  # the trends and the previous period are drawn
+    for path in ("/dashboard/", "/ledger/visits/"):
+        response = joint_office_client.get(path, {"start": day, "end": day})
+        assert response.status_code == status, path
+        if status == 400:
+            assert "日期超出可统计的范围" in response.content.decode()
