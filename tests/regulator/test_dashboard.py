@@ -336,7 +336,7 @@ def test_institutions_by_risk_level_per_region(risk, users):
     assert table(everything, "risk_levels")["合计"] == {"低": 1, "中": 1, "高": 1, "重点": 1}
 
 
-def test_risk_levels_link_to_their_institutions_and_keep_their_colours(risk, prefecture_head_client):
+def test_risk_levels_link_to_their_institutions_and_keep_their_colours(risk, users, prefecture_head_client):
     from regulator.oversight.charts import TONES
 
     page = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).content.decode()
@@ -351,6 +351,14 @@ def test_risk_levels_link_to_their_institutions_and_keep_their_colours(risk, pre
                   re.findall(r'<rect x="\d+" y="\d+" width="10" height="10" fill="([^"]+)"/><text[^>]*>([^<]+)</text>',
                              chart))
     assert legend == {"低": TONES["ok"], "中": TONES["warn"], "高": TONES["danger"], "重点": TONES["severe"]}
+    # Another county's staff see none of 历下's levels, as they see none of its institutions.
+    from django.test import Client
+
+    other = Client()
+    other.force_login(users["other_county_inspector"])
+    assert other.get(key_link.replace("&amp;", "&")).status_code == 400
+    theirs = other.get("/ledger/risk_levels/").content.decode()
+    assert "市中丙培训" in theirs and "历下" not in theirs
     # The ledger has no department: asking for one gets a message, not an error page.
     refused = prefecture_head_client.get("/ledger/risk_levels/", {"department": 1})
     assert refused.status_code == 400 and "不按部门统计" in refused.content.decode()
