@@ -204,9 +204,12 @@ def _figures_of_viewers(today: datetime.date) -> dict:
     periods = [(today - datetime.timedelta(days=364), today), (today.replace(month=1, day=1) -
                datetime.timedelta(days=400), today - datetime.timedelta(days=100)),
                (today - datetime.timedelta(days=10), today)]
-    return {(username, code, str(start)): dashboard_figures(user=User.objects.get(username=username),
-                                                            region_code=code, start=start, end=end).as_json()
-            for username, code in viewers for start, end in periods}
+    figures = {(username, code, str(start)): dashboard_figures(user=User.objects.get(username=username),
+                                                               region_code=code, start=start, end=end).as_json()
+               for username, code in viewers for start, end in periods}
+    for one in figures.values():  # the trends are read from the summary only: none without it
+        one["sections"] = [section for section in one["sections"] if section["key"] != "trends"]
+    return figures
 
 
 def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:

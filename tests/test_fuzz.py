@@ -73,6 +73,7 @@ STAFF_GET = {
     "/dashboard/": ("region", "start", "end"),
     "/ledger/visits/": ("region", "start", "end", "department", "measure", "status", "kind"),
     "/ledger/orders/": ("region", "start", "end", "department", "measure", "status"),
+    "/ledger/risk_levels/": ("region", "start", "end", "department", "measure", "risk_level"),
     "/weekly/status/": ("region", "week"),
 }
 

@@ -1,7 +1,8 @@
 """Casework for the demo (`load_demo`): a campaign with a double-random draw, visits in every state,
 rectification orders, a suspension notice with refunds, penalty cases at every step (decisions published,
 awaiting publication and changed on review), published white and black lists, two public reports and weekly
-reports at each step of their sign-off — all in 历下区 and all made through the apps' own services, so every row has its
+reports at each step of their sign-off, and fifteen months of past site checks and orders for the dashboard's
+trends — all in 历下区 and all made through the apps' own services, so every row has its
 audit history, document number and notifications exactly as in real use.
 
 Called once, inside load_demo's transaction, only when the demo is being created. PDFs and public-page
@@ -187,6 +188,40 @@ class _Cases:
         inspections.reinspection_create(actor=self.user("edu_head"), previous_visit_id=visits["served"][0].pk,
                                         planned_on=self.today + datetime.timedelta(days=7))
         return visits
+
+    def history(self) -> None:
+        """Past site checks month by month over the fifteen months before the casework above (75 to about 470
+        days ago), so the dashboard's trends have months to show and a previous year to compare with: most find
+        nothing; the others order rectification, served and closed item by item — on time, or late after the
+        order was marked overdue. Every order is closed: none of it waits in anyone's queue."""
+        inspector = self.user("edu_inspector")
+        # Institutions the casework above left alone, each visited again every few months (as a county would).
+        operating = [i for i in self.institutions if i.operating_state == OperatingState.OPERATING]
+        pool = [i for i in operating if i.pk not in self.used][:12] or operating[:12]
+        for month in range(14):
+            for number in range(1 + month % 2):
+                days = 75 + 30 * month + 9 * number
+                institution = pool[(2 * month + number) % len(pool)]
+                visit, at = self.plan(institution, days_ago=days), self.ago(days)
+                fails = (month + number) % 3
+                self.inspect(visit, at=at, fails=fails)
+                # A problem item is stamped when it is inserted (created_at, auto_now_add), whatever the service's
+                # clock: dated back to its visit, as it would have been found then (the bench does the same).
+                ProblemItem.objects.filter(visit=visit).update(created_at=at + datetime.timedelta(hours=1))
+                self.outcome(visit, VisitOutcome.RECTIFICATION if fails else VisitOutcome.NO_PROBLEM, at)
+                if not fails:
+                    continue
+                order, approved = self.order(visit, at=at, deadline_days=20)
+                served = approved + datetime.timedelta(days=1)
+                penalties.order_serve(actor=inspector, order_id=order.pk, data=self.serve_data(served), now=served)
+                late = month % 4 == 1
+                if late:
+                    order.refresh_from_db()
+                    penalties.order_mark_overdue(order=order, now=served + datetime.timedelta(days=25))
+                closed = served + datetime.timedelta(days=35 if late else 12)
+                for item in order.items.order_by("position"):
+                    penalties.order_item_close(actor=inspector, item_id=item.pk, method=ClosingMethod.REINSPECTION,
+                                               note="复查确认已整改到位。", now=closed)
 
     # ---- penalties ---------------------------------------------------------------------------------
     def order(self, visit: Visit, *, at, deadline_days: int, approve=True):
@@ -557,4 +592,5 @@ def load_cases(*, seed: int) -> dict:
     cases.lists()
     cases.reports()
     cases.weekly_reports()
+    cases.history()  # last: the picks above stay what they were
     return cases.counts

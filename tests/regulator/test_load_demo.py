@@ -1,6 +1,7 @@
 """load_demo: every account with its role and department, every state and standing, the casework of 历下区
 (visits, orders, notices, a case, published lists, reports), idempotent."""
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -167,8 +168,13 @@ def test_campaign_and_double_random_draw(demo):
     assert all(v.assignments.count() == 2 for v in Visit.objects.filter(draw=draw))
 
 
+def recent(queryset, path="planned_on"):
+    """The casework of the last two months, less the past months the demo adds for the dashboard's trends."""
+    return queryset.filter(**{f"{path}__gte": timezone.localdate() - datetime.timedelta(days=60)})
+
+
 def test_visits_in_every_state_for_the_main_county(demo):
-    visits = Visit.objects.filter(draw__isnull=True)
+    visits = recent(Visit.objects.filter(draw__isnull=True))
     assert 10 <= visits.count() <= 14
     assert not visits.exclude(institution__region__code__startswith="370102").exists()
     assert {VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.SUBMITTED} == set(
@@ -188,7 +194,7 @@ def test_orders_notice_and_case(demo):
         assert order.approved_by.username == "edu_head"
     served = RectificationOrder.objects.get(status=OrderStatus.SERVED)
     assert served.items.filter(status="closed").count() == 1 and served.items.filter(status="open").exists()
-    assert ProblemItem.objects.filter(status="closed").count() == 1
+    assert recent(ProblemItem.objects.filter(status="closed"), "visit__planned_on").count() == 1
     notice = SuspensionNotice.objects.get()
     assert notice.status == "served" and notice.refunds.count() == 2
     assert notice.institution.operating_state == "suspended"
@@ -375,6 +381,23 @@ def test_changes_renewals_employment_and_the_roster_are_in_the_demo(demo):
     assert "第2版" in head.get(reverse("institutions:in_service_roster")).content.decode()
     page = head.get(reverse("institutions:teacher", args=[moved.institution_id, moved.pk])).content.decode()
     assert "任职履历" in page
+
+
+def test_the_dashboard_shows_risk_levels_and_trends(demo):
+    from institutions.funds.models import RiskAssessment, RiskLevel
+
+    assert set(RiskAssessment.objects.filter(is_current=True).values_list("level", flat=True)) == set(RiskLevel.values)
+    # Fifteen months of past site checks and orders: closed on time, and closed late after being overdue.
+    past = Visit.objects.filter(planned_on__lt=timezone.localdate() - datetime.timedelta(days=60))
+    assert past.count() >= 20 and set(past.values_list("status", flat=True)) == {VisitStatus.SUBMITTED}
+    orders = RectificationOrder.objects.filter(visit__in=past)
+    assert orders.exists() and set(orders.values_list("status", flat=True)) == {OrderStatus.CLOSED}
+    assert orders.filter(overdue_at__isnull=False).exists() and orders.filter(overdue_at__isnull=True).exists()
+    response = _client("joint_office").get(reverse("dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "机构风险分级（当前）" in page and 'id="figure-risk-high"' in page
+    assert "本期与上期比较" in page and "近12个月趋势" in page and "首次汇总后显示" not in page
 
 
 def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):
