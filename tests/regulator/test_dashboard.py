@@ -248,9 +248,9 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
     more_activity(rows, regions=regions, departments=departments, users=users)
     assert count() == before
     # no summary yet (regulator.oversight.summary): every figure counted live; 3 of them the funds section's ledgers,
-    # 2 the register's annual inspections and campaigns, 1 the institutions by risk level; the trends need the
-    # summary (none yet: no query)
-    with django_assert_num_queries(21):
+    # 3 the register's annual inspections, campaigns and in-service teachers, 1 the institutions by risk level; the
+    # trends need the summary (none yet: no query)
+    with django_assert_num_queries(22):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert response.status_code == 200
 
