@@ -31,6 +31,7 @@ urlpatterns = [
     path("import/", views_ledger.import_upload, name="import"),
     path("import/template.xlsx", views_ledger.import_template, name="import_template"),
     path("import/<id:job_id>/", views_ledger.import_detail, name="import_detail"),
+    path("import/<id:job_id>/report.xlsx", views_ledger.import_report_workbook, name="import_report_workbook"),
     path("import/<id:job_id>/progress/", views_ledger.import_progress, name="import_progress"),
     path("import/<id:job_id>/confirm/", views_ledger.import_confirm, name="import_confirm"),
     path("import/<id:job_id>/cancel/", views_ledger.import_cancel, name="import_cancel"),

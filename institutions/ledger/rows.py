@@ -84,13 +84,31 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _date(row: ParsedRow, column: str, value) -> date | None:
+# Dates as a CSV holds them (the register's CSV export writes ISO dates).
+TEXT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def _text_date(text: str) -> date | None:
+    for text_format in TEXT_DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), text_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _date(row: ParsedRow, column: str, value, *, text_dates: bool = False) -> date | None:
     if is_blank(value):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and text_dates:
+        parsed = _text_date(value)
+        if parsed is None:
+            row.error(column, _("“%(value)s”不是日期：请按 2024-01-31 的形式填写。") % {"value": value.strip()[:30]})
+        return parsed
     if isinstance(value, str):
         row.error(column, _("“%(value)s”是文本，不是日期：请把该单元格设为 Excel 日期格式，"
                             "按 2024-01-31 的形式输入。") % {"value": value.strip()[:30]})
@@ -169,8 +187,8 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
     for kind, number_column, issued_column, until_column in LICENCE_COLUMNS:
         raw_number = cell(number_column)
         licence_number = _text(raw_number)
-        issued = _date(row, issued_column, cell(issued_column))
-        until = _date(row, until_column, cell(until_column))
+        issued = _date(row, issued_column, cell(issued_column), text_dates=ledger.text_dates)
+        until = _date(row, until_column, cell(until_column), text_dates=ledger.text_dates)
         if not licence_number:
             if not is_blank(cell(issued_column)) or not is_blank(cell(until_column)):
                 row.error(number_column, _("填写了日期但缺少证号。"))

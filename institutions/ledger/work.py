@@ -34,7 +34,8 @@ def _report_entries(rows: list[ParsedRow], phase: str = "validate") -> list[dict
             for row in rows for column, reason in row.errors]
 
 
-def _read_content(job: ImportJob) -> bytes:
+def read_content(job: ImportJob) -> bytes:
+    """The uploaded file as stored (at most IMPORT_MAX_BYTES + 1 bytes: more is refused)."""
     job.file.open("rb")
     try:
         return job.file.read(settings.IMPORT_MAX_BYTES + 1)
@@ -53,11 +54,11 @@ def validate_job(job_id: int) -> None:
     pending = ImportJob.objects.filter(pk=job_id, state=ImportJobState.VALIDATING)
     ledger = None
     try:
-        content = _read_content(job)
+        content = read_content(job)
         if len(content) > settings.IMPORT_MAX_BYTES:
             raise WorkbookError(_("文件超过 %(mb)d MB 的上限，请拆分后分批导入。") % {
                 "mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)})
-        ledger = open_ledger(content)
+        ledger = open_ledger(content, job.original_name)
         pending.update(total_rows=estimated_rows(ledger), processed_rows=0)
         report, valid, total, last_row = [], 0, 0, 1
         with translation.override("zh-hans"):
@@ -155,7 +156,7 @@ def import_job(job_id: int) -> None:
             return
         actor, ledger = job.confirmed_by, None
         try:
-            ledger = open_ledger(_read_content(job))
+            ledger = open_ledger(read_content(job), job.original_name)
             with translation.override("zh-hans"):
                 _import_chunks(job, ledger, actor=actor)
         except Exception as error:

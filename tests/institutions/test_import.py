@@ -435,8 +435,8 @@ def test_more_than_the_row_limit_is_rejected(education_inspector_client, regions
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("台账.csv", "机构名称\n甲\n".encode(), "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
-    ("台账.et", b"\xd0\xcf\x11\xe0", "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
+    ("台账.txt", "机构名称\n甲\n".encode(), "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件"),
+    ("台账.et", b"\xd0\xcf\x11\xe0", "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件"),
     ("台账.xlsx", b"", "空"),
 ])
 def test_wrong_kind_of_upload_is_refused_before_storing(name, content, message, education_inspector_client,
