@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from institutions.ledger import columns
-from institutions.models import ImportJobState, Institution, Licence
+from institutions.models import ImportJobState, Licence
 from tests.factories import InstitutionFactory
 from tests.institutions.test_import import (
     FIXTURES,
@@ -82,7 +82,8 @@ def test_the_workbook_comes_back_with_reasons_on_exactly_the_problem_rows(
     assert fills[3].endswith("FFC7CE") and fills[5].endswith("FFC7CE")
     assert not fills[2].endswith("FFC7CE") and not fills[4].endswith("FFC7CE")
     assert sheet.cell(row=6, column=last - 1).data_type == "s"  # not a formula
-    assert sheet.cell(row=2, column=columns.COLUMN_NAMES.index("办学许可证发证日期") + 1).value.date() == date(2022, 3, 1)
+    issued = sheet.cell(row=2, column=columns.COLUMN_NAMES.index("办学许可证发证日期") + 1)
+    assert issued.value.date() == date(2022, 3, 1)
 
 
 def test_a_refused_file_says_why_on_its_header_row(education_inspector_client, regions, on_commit):
