@@ -101,6 +101,12 @@ class Institution(TimeStampedModel):
     # 注销: set only by institutions.changes.institution_cancel, with its reason.
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(_("注销原因"), max_length=200, blank=True, editable=False)
+    # 待核对: what a person should look at (e.g. the ledger import's 名称疑含地址), for the department that put it
+    # up; set by the import, cleared by institutions.services.institution_review_clear.
+    review_note = models.CharField(_("待核对事项"), max_length=200, blank=True, editable=False)
+    review_department = models.ForeignKey(
+        Department, verbose_name=_("核对部门"), on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+")
 
     class Meta:
         verbose_name = _("校外培训机构")
@@ -123,6 +129,9 @@ class Institution(TimeStampedModel):
             models.Index(fields=["region", "licence_standing", "category", "operating_state"],
                          name="inst_region_figures",
                          opclasses=["varchar_pattern_ops", "text_ops", "text_ops", "text_ops"]),
+            # The heads' queue: institutions a department put up for review (few, so a partial index).
+            models.Index(fields=["review_department", "id"], condition=~models.Q(review_note=""),
+                         name="inst_review_pending"),
         ]
         permissions = [("share_institution", _("可共享机构档案"))]
 

@@ -122,6 +122,8 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     old_region = institution.region_id
     if "address" in data and data["address"] != institution.address:
         rules.refuse_subject_class_address_change(institution)
+    if "name" in data and data["name"] != institution.name and institution.review_note:
+        institution.review_note, institution.review_department = "", None  # 待核对: the name was corrected
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
     moved = institution.region_id != old_region
@@ -132,6 +134,24 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
         record_event(actor=actor, kind=Kind.INSTITUTION_MOVED if moved else Kind.INSTITUTION_UPDATED,
                      obj=institution, institution_id=institution.pk, before=before, after=after,
                      summary=_("变更所属区划") if moved else _("修改机构信息"))
+    return institution
+
+
+@transaction.atomic
+def institution_review_clear(*, actor, institution_id: int) -> Institution:
+    """待核对 done: someone who may edit the institution has looked (and corrected the name if it needed it).
+    Idempotent."""
+    institution = Institution.objects.select_for_update().get(pk=institution_id)
+    if not permissions.can_change_institution(actor, institution):
+        raise ActionForbidden(_("您无权修改该机构。"))
+    if not institution.review_note:
+        return institution
+    before = {"review_note": institution.review_note, "review_department": institution.review_department_id}
+    institution.review_note, institution.review_department, institution.updated_by = "", None, actor
+    institution.save(update_fields=["review_note", "review_department", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.INSTITUTION_REVIEWED, obj=institution, institution_id=institution.pk,
+                 before=before, after={"review_note": ""},
+                 summary=_("核对无误：%(note)s") % {"note": before["review_note"]})
     return institution
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("<id:pk>/", views.institution_detail, name="detail"),
     path("<id:pk>/edit/", views.institution_edit, name="edit"),
     path("<id:pk>/delete/", views.institution_delete, name="delete"),
+    path("<id:pk>/reviewed/", views.institution_review_clear, name="review_clear"),
     path("<id:pk>/<child:kind>/new/", views.child_edit, name="child_create"),
     path("<id:pk>/<child:kind>/<id:child_id>/edit/", views.child_edit, name="child_edit"),
     path("<id:pk>/<child:kind>/<id:child_id>/delete/", views.child_delete, name="child_delete"),

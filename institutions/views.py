@@ -121,6 +121,17 @@ def institution_delete(request, pk: int):
     return redirect("institutions:list") if call.ok else redirect(institution)
 
 
+@staff_required(message=_NO_DEPARTMENT)
+@require_POST
+def institution_review_clear(request, pk: int):
+    institution = _visible_institution_or_404(request, pk)
+    if not permissions.can_change_institution(request.user, institution):
+        raise PermissionDenied(_("您无权修改该机构。"))
+    with service_call(request, success=_("已标记为核对无误。")):
+        services.institution_review_clear(actor=request.user, institution_id=pk)
+    return redirect(institution)
+
+
 # One table drives the pages of an institution's children: licences, sites and teachers.
 CHILDREN = {
     "licence": {

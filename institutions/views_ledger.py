@@ -108,7 +108,9 @@ def import_detail(request, job_id: int):
     return render(request, "institutions/import_detail.html", {
         "job": job,
         "progress": jobs.progress(job),
-        "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"],
+        "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"
+                              and entry.get("level", "error") == "error"],
+        "review_flags": [entry for entry in report if entry.get("level") == "warning"],
         "import_errors": [entry for entry in report if entry.get("phase") == "import"],
         "invalid_rows": max(job.total_rows - job.valid_rows, 0),
         "report_limit": work.REPORT_LIMIT,

@@ -16,14 +16,13 @@ _NUMERAL = r"[0-9]+|[一二三四五六七八九十百千零〇]+"
 _FRAGMENTS = re.compile(
     # a road, street, lane or alley followed by its number: 文化路12号, 经十路188, 长乐里3弄, 幸福巷十二号
     rf"(?:路|街|大街|大道|巷|弄|胡同|里)\s*(?:[0-9]+|(?:[一二三四五六七八九十百千零〇]+)号)"
-    # a number with a building's unit: 12号, 3栋, 2幢, A座, 2单元, 5层, 201室, 12号楼, 3号院, 8号铺
-    rf"|(?:[0-9]+|[A-Za-z])\s*(?:号楼|号院|号铺|号|栋|幢|座|单元|层|室|商铺)"
+    # a number with a building's unit: 12号, 3栋, 2幢, A座, 2单元, 5楼, 5层, 201室, 12号楼, 3号院, 8号铺
+    rf"|(?:[0-9]+|(?<![A-Za-z])[A-Za-z])\s*(?:号楼|号院|号铺|号|栋|幢|座|单元|楼|层|室|商铺)"
     rf"|(?:[一二三四五六七八九十]+)(?:号楼|栋|幢|单元)"
-    # a floor or room written out: 地下一层, 二层201
+    # a basement floor: 地下一层, 负2层
     rf"|(?:地下|负)(?:{_NUMERAL})层"
 )
 
-REASON = "名称疑含地址，请核对"
 
 
 def address_fragment(name: str) -> str:

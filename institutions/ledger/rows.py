@@ -38,6 +38,7 @@ from .columns import (
     choice_labels,
     choice_map,
 )
+from .names import address_fragment
 from .reader import LedgerSheet, is_blank, iter_data_rows
 
 CHUNK_SIZE = 500
@@ -49,6 +50,8 @@ class ParsedRow:
     data: dict = field(default_factory=dict)
     licences: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # (column, reason)
+    # (column, reason) of what is imported but put up for review (names.py: 名称疑含地址); never refuses the row
+    warnings: list = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -56,6 +59,9 @@ class ParsedRow:
 
     def error(self, column: str, reason) -> None:
         self.errors.append((column, str(reason)))
+
+    def warn(self, column: str, reason) -> None:
+        self.warnings.append((column, str(reason)))
 
 
 @dataclass
@@ -134,6 +140,9 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
         if name in MAX_LENGTHS:
             _check_length(row, name, text)
         data[model_field] = text
+    fragment = address_fragment(data["name"])
+    if fragment:
+        row.warn(NAME, _("名称疑含地址，请核对（“%(fragment)s”）") % {"fragment": fragment})
     for column in LEDGER_COLUMNS:
         if column.required and is_blank(cell(column.name)):
             row.error(column.name, _("必填项为空。"))

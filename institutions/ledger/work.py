@@ -30,8 +30,16 @@ REPORT_LIMIT = 2000
 
 
 def _report_entries(rows: list[ParsedRow], phase: str = "validate") -> list[dict]:
-    return [{"row": row.number, "column": column, "reason": reason, "phase": phase}
-            for row in rows for column, reason in row.errors]
+    """The report's entries: refusals ("level": "error") and, at validation, what is imported but put up for
+    review ("warning")."""
+    entries = []
+    for row in rows:
+        entries.extend({"row": row.number, "column": column, "reason": reason, "phase": phase, "level": "error"}
+                       for column, reason in row.errors)
+        if phase == "validate":
+            entries.extend({"row": row.number, "column": column, "reason": reason, "phase": phase,
+                            "level": "warning"} for column, reason in row.warnings)
+    return entries
 
 
 def read_content(job: ImportJob) -> bytes:
@@ -95,6 +103,9 @@ def validate_job(job_id: int) -> None:
 
 def _build(row: ParsedRow, *, actor, today: date) -> tuple[Institution, list[Licence]]:
     institution = Institution(**row.data, created_by=actor, updated_by=actor)
+    if row.warnings:  # put up for review by the importing department (the heads' queue: 台账导入待核对)
+        institution.review_note = "；".join(reason for _column, reason in row.warnings)[:200]
+        institution.review_department_id = actor.department_id
     licences = []
     for spec in row.licences:
         expired = spec["valid_until"] is not None and spec["valid_until"] < today
@@ -201,7 +212,8 @@ def _import_chunks(job: ImportJob, ledger: LedgerSheet, *, actor) -> None:
 
 
 def _was_valid(job: ImportJob, row: ParsedRow) -> bool:
-    rows_in_report = job.__dict__.setdefault("_rows_in_report", {entry["row"] for entry in job.report})
+    rows_in_report = job.__dict__.setdefault("_rows_in_report", {
+        entry["row"] for entry in job.report if entry.get("level", "error") == "error"})
     return row.number not in rows_in_report
 
 

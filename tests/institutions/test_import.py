@@ -40,7 +40,7 @@ _numbers = iter(range(1, 1_000_000))
 def ledger_row(**overrides) -> dict:
     serial = next(_numbers)
     row = {
-        "机构名称": f"历下阳光艺术培训{serial}号",
+        "机构名称": f"历下阳光第{serial}艺术培训学校",
         "统一社会信用代码": valid_credit_code("370102", 700000 + serial),
         "举办者": "张三",
         "法定代表人/负责人": "李四",

@@ -315,6 +315,23 @@ def test_the_register_through_time_is_in_the_demo(demo):
     assert "年检结论" in page and "重新审核登记与回头看" in page
 
 
+def test_the_ledger_import_in_each_state(demo):
+    from institutions.models import ImportJob, ImportJobState
+
+    jobs = {job.state: job for job in ImportJob.objects.all()}
+    assert set(jobs) == {ImportJobState.DONE, ImportJobState.VALIDATED}
+    for job in jobs.values():
+        levels = {entry["level"] for entry in job.report}
+        assert levels == {"error", "warning"}
+    flagged = Institution.objects.exclude(review_note="")
+    assert flagged.count() == 1 and "名称疑含地址" in flagged.get().review_note
+    assert Institution.objects.filter(name__startswith="明湖书法", review_note="").exists()  # checked
+    client = _client("edu_inspector")
+    response = client.get(reverse("institutions:import_report_workbook", args=[jobs[ImportJobState.DONE].pk]))
+    assert response.status_code == 200
+    assert "台账导入待核对" in _client("edu_head").get(reverse("queue")).content.decode()
+
+
 def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):
     """`make demo`'s own path — migrate an SQLite file and load the demo, no servers — in a subprocess: every
     query the demo's services run must work on SQLite too (one used DISTINCT ON, which SQLite lacks)."""
