@@ -304,6 +304,9 @@ class ImportJob(TimeStampedModel):
     imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
     file_error = models.TextField(_("文件错误"), blank=True)
     report = models.JSONField(_("校验报告"), default=list, blank=True)
+    # The report as the uploaded file with a 原因 column (ledger/annotated.py), written by the task that wrote
+    # the report; empty when there is nothing to report or the file cannot be read.
+    report_file = models.FileField(_("带原因的工作簿"), upload_to="imports/%Y/%m/", blank=True)
     empty_rows = models.PositiveIntegerField(_("跳过的空行"), default=0)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), on_delete=models.PROTECT, null=True, blank=True,

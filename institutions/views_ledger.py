@@ -3,8 +3,6 @@
 Thin views: they check permission, call the ledger import's services or the exporter, and render.
 """
 
-import logging
-import tempfile
 from pathlib import PurePath
 
 from django.conf import settings
@@ -20,15 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from regulator.uploads import file_response
 from regulator.views_helpers import export_caption, service_call, staff_required
 
 from . import exporter, permissions, selectors
 from .forms import ImportUploadForm
-from .ledger import annotated, jobs, reader, template, work
+from .ledger import jobs, reader, template, work
 from .ledger.columns import LEDGER_COLUMNS
 from .models import ImportJob, ImportJobState
-
-logger = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -116,38 +113,20 @@ def import_detail(request, job_id: int):
         "report_limit": work.REPORT_LIMIT,
         "can_confirm": job.state == ImportJobState.VALIDATED and job.valid_rows > 0,
         "can_cancel": job.state in jobs.CANCELLABLE,
-        "has_report_workbook": _has_report_workbook(job),
+        "has_report_workbook": bool(job.report_file) and job.state not in (ImportJobState.VALIDATING,
+                                                                  ImportJobState.IMPORTING),
     })
-
-
-# States in which the job's report is final and can be downloaded as the clerk's workbook with reasons.
-REPORT_STATES = frozenset({ImportJobState.VALIDATED, ImportJobState.REJECTED, ImportJobState.DONE,
-                           ImportJobState.FAILED, ImportJobState.CANCELLED})
-
-
-def _has_report_workbook(job: ImportJob) -> bool:
-    return job.state in REPORT_STATES and bool(job.report or job.file_error) and bool(job.file)
 
 
 @login_required
 def import_report_workbook(request, job_id: int):
-    """The uploaded file back as .xlsx with a 原因 column on the problem rows; the importer's department only."""
+    """The uploaded file back as .xlsx with a 原因 column on the problem rows (written by the job's task); the
+    importer's department only, like the job itself."""
     job = _own_job_or_404(request, job_id)
-    if not _has_report_workbook(job):
+    if not job.report_file or job.state in (ImportJobState.VALIDATING, ImportJobState.IMPORTING):
         raise Http404
-    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    try:
-        annotated.write_annotated(target, content=work.read_content(job), name=job.original_name,
-                                  report=job.report or [], file_error=job.file_error,
-                                  truncated=len(job.report or []) >= work.REPORT_LIMIT)
-    except Exception as error:  # a file that was refused because it cannot be read is not readable now either
-        logger.info("import job %s: no annotated workbook: %r", job.pk, error)
-        target.close()
-        messages.error(request, _("无法读取上传的文件，不能生成带原因的工作簿；请按页面上的说明修正后重新上传。"))
-        return redirect("institutions:import_detail", job_id=job.pk)
-    target.seek(0)
-    filename = f"{PurePath(job.original_name).stem}-导入报告.xlsx"
-    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+    return file_response(job.report_file, content_type=XLSX_TYPE,
+                         filename=f"{PurePath(job.original_name).stem}-导入报告.xlsx", inline=False)
 
 
 @login_required

@@ -5,9 +5,12 @@ do not import each other.
 """
 
 import logging
+import tempfile
 from datetime import date
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -18,6 +21,7 @@ from regulator.locks import advisory_lock
 from ..audit_kinds import InstitutionsAuditKind
 from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState
 from ..services import compute_standing, today_local
+from . import annotated
 from .columns import CREDIT_CODE
 from .reader import LedgerSheet, WorkbookError, estimated_rows, open_ledger
 from .rows import ParsedRow, iter_parsed_chunks
@@ -54,6 +58,28 @@ def read_content(job: ImportJob) -> bytes:
 
 
 
+def _report_workbook(job: ImportJob, *, report: list[dict], file_error: str = "") -> str:
+    """Write the annotated workbook (annotated.py) to storage and return its name; '' when there is nothing to
+    report or the file cannot be read. Built here, in the task, because a 10,000-row workbook takes openpyxl
+    seconds to write."""
+    if not report and not file_error:
+        return ""
+    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        annotated.write_annotated(target, content=read_content(job), name=job.original_name, report=report,
+                                  file_error=file_error, truncated=len(report) >= REPORT_LIMIT)
+        target.seek(0)
+        if job.report_file:
+            job.report_file.delete(save=False)
+        job.report_file.save(f"{PurePath(job.original_name).stem}-导入报告.xlsx", File(target), save=False)
+        return job.report_file.name
+    except Exception as error:  # a file refused because it cannot be read is not readable here either
+        logger.info("import job %s: no annotated workbook: %r", job.pk, error)
+        return ""
+    finally:
+        target.close()
+
+
 def validate_job(job_id: int) -> None:
     """Phase 1: read the file and store the per-row report. Idempotent: only a job still validating runs."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
@@ -79,11 +105,17 @@ def validate_job(job_id: int) -> None:
                     return  # cancelled meanwhile
         if total == 0:
             raise WorkbookError(_("工作表“%(sheet)s”在表头下没有任何数据行。") % {"sheet": ledger.title})
-        pending.update(state=ImportJobState.VALIDATED, valid_rows=valid, report=report[:REPORT_LIMIT],
+        report = report[:REPORT_LIMIT]
+        with translation.override("zh-hans"):
+            report_file = _report_workbook(job, report=report)
+        pending.update(state=ImportJobState.VALIDATED, valid_rows=valid, report=report, report_file=report_file,
                        total_rows=total, processed_rows=total, empty_rows=(last_row - 1) - total,
                        updated_at=timezone.now())
     except WorkbookError as error:
-        pending.update(state=ImportJobState.REJECTED, file_error=error.message, updated_at=timezone.now())
+        with translation.override("zh-hans"):
+            report_file = _report_workbook(job, report=[], file_error=error.message)
+        pending.update(state=ImportJobState.REJECTED, file_error=error.message, report_file=report_file,
+                       updated_at=timezone.now())
     except Exception:
         logger.exception("validating import job %s failed", job_id)
         pending.update(state=ImportJobState.REJECTED, updated_at=timezone.now(), file_error=_(
@@ -206,9 +238,13 @@ def _import_chunks(job: ImportJob, ledger: LedgerSheet, *, actor) -> None:
             if newly_invalid and len(locked.report) < REPORT_LIMIT:
                 fields["report"] = locked.report + _report_entries(newly_invalid, phase="import")
             ImportJob.objects.filter(pk=job.pk).update(**fields)
-    ImportJob.objects.filter(pk=job.pk, state=ImportJobState.IMPORTING).update(
+    finished = ImportJob.objects.filter(pk=job.pk, state=ImportJobState.IMPORTING).update(
         state=ImportJobState.DONE, processed_rows=job.total_rows, updated_at=timezone.now(),
         finished_at=timezone.now())
+    job.refresh_from_db(fields=["report", "report_file"])
+    if finished and any(entry.get("phase") == "import" for entry in job.report):
+        # Rows refused at import time join the workbook's reasons.
+        ImportJob.objects.filter(pk=job.pk).update(report_file=_report_workbook(job, report=job.report))
 
 
 def _was_valid(job: ImportJob, row: ParsedRow) -> bool:

@@ -38,7 +38,8 @@ def _licensed_institution(regions, users):
                    issuer_name="济南市历下区教育和体育局")
     LicenceFactory(institution=institution, kind="business", number="91370102MA3C4D5E6F",
                    issuer_name="济南市历下区市场监督管理局")
-    TeacherFactory(institution=institution, name="欧阳晓明", subject="素描与色彩", qualification_number="20193701021000123")
+    TeacherFactory(institution=institution, name="欧阳晓明", subject="素描与色彩",
+                   qualification_number="20193701021000123")
     TeacherFactory(institution=institution, name="李华", subject="书法", qualification_number="")
     SiteFactory(institution=institution, address="历下区泉城路街道泉城路268号泉城广场银座商城B座5楼501室")
     with transaction.atomic():

@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from institutions.ledger import columns
-from institutions.models import ImportJobState, Licence
+from institutions.models import ImportJob, ImportJobState, Licence
 from tests.factories import InstitutionFactory
 from tests.institutions.test_import import (
     FIXTURES,
@@ -106,12 +106,13 @@ def test_a_refused_file_says_why_on_its_header_row(education_inspector_client, r
     assert values_of(back["说明"]) == [["另一张表"]]
 
 
-def test_an_unreadable_file_gives_a_message_not_a_workbook(education_inspector_client, regions, on_commit):
+def test_an_unreadable_file_has_no_workbook(education_inspector_client, regions, on_commit):
     upload(education_inspector_client, on_commit, "机构名称,区划代码\n甲,370102\n".encode())  # a .csv named .xlsx
     job = latest_job()
-    assert job.state == ImportJobState.REJECTED
-    response = education_inspector_client.get(reverse(REPORT_URL, args=[job.pk]), follow=True)
-    assert "无法读取上传的文件" in response.content.decode()
+    assert job.state == ImportJobState.REJECTED and not job.report_file
+    assert 'id="report-workbook"' not in education_inspector_client.get(
+        reverse("institutions:import_detail", args=[job.pk])).content.decode()
+    assert education_inspector_client.get(reverse(REPORT_URL, args=[job.pk])).status_code == 404
 
 
 def test_only_the_importing_department_downloads_it(education_inspector_client, market_head_client,
@@ -125,15 +126,29 @@ def test_only_the_importing_department_downloads_it(education_inspector_client, 
     assert police_inspector_client.get(url).status_code == 403  # no right to import at all
 
 
-def test_no_workbook_while_validating_or_for_a_clean_file(education_inspector_client, regions, on_commit):
+def test_no_workbook_for_a_clean_file_or_while_importing(education_inspector_client, regions, on_commit):
     upload(education_inspector_client, on_commit, workbook_bytes([ledger_row()]))
     job = latest_job()
-    assert job.report == []
+    assert job.report == [] and not job.report_file
     assert education_inspector_client.get(reverse(REPORT_URL, args=[job.pk])).status_code == 404
-    job.state = ImportJobState.VALIDATING
-    job.report = [{"row": 2, "column": "机构名称", "reason": "x", "phase": "validate"}]
-    job.save()
+    upload(education_inspector_client, on_commit, workbook_bytes([ledger_row(**{"区划代码": "370202"})]))
+    job = latest_job()
+    assert job.report_file
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJobState.IMPORTING)
     assert education_inspector_client.get(reverse(REPORT_URL, args=[job.pk])).status_code == 404
+
+
+def test_rows_refused_at_import_time_join_the_workbook(education_inspector_client, regions, on_commit):
+    rows = [ledger_row(), ledger_row(), ledger_row(**{"区划代码": "370202"})]
+    upload(education_inspector_client, on_commit, workbook_bytes(rows))
+    job = latest_job()
+    InstitutionFactory(region=regions["county"], credit_code=rows[1]["统一社会信用代码"])  # registered meanwhile
+    confirm(education_inspector_client, on_commit, job)
+    job.refresh_from_db()
+    assert job.state == ImportJobState.DONE and job.imported_rows == 1
+    back = values_of(download(education_inspector_client, job).active)
+    assert back[1][-1] is None
+    assert back[2][-1].startswith("确认导入时：统一社会信用代码") and "区划" in back[3][-1]
 
 
 def test_an_xls_upload_comes_back_as_xlsx_with_reasons(education_inspector_client, regions, on_commit):

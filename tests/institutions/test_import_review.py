@@ -134,7 +134,8 @@ def test_the_file_shows_the_flag_and_a_clerk_clears_it(education_inspector_clien
 
 def test_correcting_the_name_clears_the_flag(users, regions):
     institution = InstitutionFactory(region=regions["township"], name="文化路12号培训",
-                                     review_note="名称疑含地址，请核对", review_department=users["education_inspector"].department)
+                                     review_note="名称疑含地址，请核对",
+                                     review_department=users["education_inspector"].department)
     services.institution_update(actor=users["education_inspector"], institution_id=institution.pk,
                                 data={"name": "阳光培训学校"})
     institution.refresh_from_db()

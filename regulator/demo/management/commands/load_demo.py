@@ -26,8 +26,8 @@ from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
 from regulator.demo.funds import load_funds
-from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.demo.ledger_import import load_ledger_import
+from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.demo.register_time import CIVIL_ACCOUNT, load_register_time
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
 from regulator.oversight.summary import refresh as refresh_daily_figures
