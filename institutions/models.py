@@ -101,12 +101,6 @@ class Institution(TimeStampedModel):
     # 注销: set only by institutions.changes.institution_cancel, with its reason.
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(_("注销原因"), max_length=200, blank=True, editable=False)
-    # 待核对: what a person should look at (e.g. the ledger import's 名称疑含地址), for the department that put it
-    # up; set by the import, cleared by institutions.services.institution_review_clear.
-    review_note = models.CharField(_("待核对事项"), max_length=200, blank=True, editable=False)
-    review_department = models.ForeignKey(
-        Department, verbose_name=_("核对部门"), on_delete=models.SET_NULL, null=True, blank=True, editable=False,
-        related_name="+")
 
     class Meta:
         verbose_name = _("校外培训机构")
@@ -129,9 +123,6 @@ class Institution(TimeStampedModel):
             models.Index(fields=["region", "licence_standing", "category", "operating_state"],
                          name="inst_region_figures",
                          opclasses=["varchar_pattern_ops", "text_ops", "text_ops", "text_ops"]),
-            # The heads' queue: institutions a department put up for review (few, so a partial index).
-            models.Index(fields=["review_department", "id"], condition=~models.Q(review_note=""),
-                         name="inst_review_pending"),
         ]
         permissions = [("share_institution", _("可共享机构档案"))]
 
@@ -325,6 +316,38 @@ class ImportJob(TimeStampedModel):
 
 
 # ---- the register through time: annual inspection (年检) ---------------------------------------------------
+
+class RegisterReviewStatus(models.TextChoices):
+    PENDING = "pending", _("待核对")
+    CHECKED = "checked", _("已核对")
+
+
+class RegisterReview(TimeStampedModel):
+    """待核对: something about an institution's entry a person should look at — the ledger import's 名称疑含地址 —
+    for the department that put it up (its heads' queue: 台账导入待核对). Opened by the import, closed by
+    institutions.services.register_review_check."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="reviews")
+    department = models.ForeignKey(Department, verbose_name=_("核对部门"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("待核对事项"), max_length=200)
+    import_job = models.ForeignKey(ImportJob, verbose_name=_("台账导入"), on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    status = models.CharField(_("状态"), max_length=20, choices=RegisterReviewStatus.choices,
+                              default=RegisterReviewStatus.PENDING)
+    checked_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核对人"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("台账核对事项")
+        verbose_name_plural = _("台账核对事项")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["department", "status", "id"], name="register_review_queue")]
+
+    def __str__(self):
+        return f"{self.institution_id}: {self.reason}"
+
 
 class AnnualMaterialKind(models.Model):
     """One of the materials an annual inspection asks for (a configurable list, kept in the admin)."""

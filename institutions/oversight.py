@@ -9,7 +9,7 @@ Registered by InstitutionsConfig.ready().
 
 from urllib.parse import urlencode
 
-from django.db.models import F, Q, Value
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +40,8 @@ from .models import (
     LicenceStanding,
     OperatingState,
     RegisterCampaignKind,
+    RegisterReview,
+    RegisterReviewStatus,
 )
 
 
@@ -147,10 +149,8 @@ def _annual_awaiting_result(user, today):
 
 
 def _register_review(user, today):
-    """Institutions the user's department put up for review (the ledger import's 名称疑含地址)."""
-    # The queue reads a status and an institution from each row: an institution is its own subject.
-    return (Institution.objects.filter(review_department_id=user.department_id).exclude(review_note="")
-            .annotate(status=Value("review"), institution_id=F("pk")))
+    """What the user's department put up for review in the register (the ledger import's 名称疑含地址)."""
+    return RegisterReview.objects.filter(department_id=user.department_id, status=RegisterReviewStatus.PENDING)
 
 
 QUEUE_KINDS = [
@@ -161,9 +161,9 @@ QUEUE_KINDS = [
     QueueKind("annual_result", _("年检待作出结论"), "annual_inspection", QueueKind.DEPARTMENT,
               _annual_awaiting_result, since=F("reviewed_at"), detail_url="institutions:annual_inspection",
               awaited={AnnualInspectionStatus.REVIEWED: _("书面审查完成，待作出年检结论")}),
-    QueueKind("register_review", _("台账导入待核对"), "institution", QueueKind.DEPARTMENT,
-              _register_review, since=F("created_at"), detail_url="institutions:detail",
-              name=F("name"), region_path="region", awaited={"review": _("名称疑含地址等，待核对后修改或确认")}),
+    QueueKind("register_review", _("台账导入待核对"), "register_review", QueueKind.DEPARTMENT,
+              _register_review, since=F("created_at"), detail_url="institutions:review",
+              awaited={RegisterReviewStatus.PENDING: _("名称疑含地址等，待核对后修改或确认")}),
 ]
 
 THROUGH_TIME_SECTIONS = [

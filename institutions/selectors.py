@@ -5,7 +5,17 @@ from regulator.models import AuditEvent
 
 from .campaigns import enrolment_suspends, institution_enrolments
 from .filters import InstitutionFilter
-from .models import AnnualInspection, Institution, Licence, RegisterCampaignKind, RegisterChange, Site, Teacher
+from .models import (
+    AnnualInspection,
+    Institution,
+    Licence,
+    RegisterCampaignKind,
+    RegisterChange,
+    RegisterReview,
+    RegisterReviewStatus,
+    Site,
+    Teacher,
+)
 from .permissions import visible_institutions
 
 
@@ -28,6 +38,8 @@ def institution_file(*, institution: Institution) -> dict:
         "annual_inspections": list(AnnualInspection.objects.filter(institution=institution)
                                    .select_related("plan__department").order_by("-plan__year")),
         "history": describe_events(AuditEvent.objects.filter(institution_id=institution.pk).order_by("-id")[:100]),
+        "reviews": list(RegisterReview.objects.filter(institution=institution, status=RegisterReviewStatus.PENDING)
+                        .select_related("department")),
     }
 
 

@@ -25,6 +25,8 @@ from .models import (
     LicenceStanding,
     LicenceState,
     OperatingState,
+    RegisterReview,
+    RegisterReviewStatus,
     Site,
     Teacher,
 )
@@ -122,8 +124,6 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     old_region = institution.region_id
     if "address" in data and data["address"] != institution.address:
         rules.refuse_subject_class_address_change(institution)
-    if "name" in data and data["name"] != institution.name and institution.review_note:
-        institution.review_note, institution.review_department = "", None  # 待核对: the name was corrected
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
     moved = institution.region_id != old_region
@@ -138,21 +138,21 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
 
 
 @transaction.atomic
-def institution_review_clear(*, actor, institution_id: int) -> Institution:
-    """待核对 done: someone who may edit the institution has looked (and corrected the name if it needed it).
+def register_review_check(*, actor, review_id: int, now=None) -> RegisterReview:
+    """待核对 done: someone who may edit the institution has looked (and corrected the entry if it needed it).
     Idempotent."""
-    institution = Institution.objects.select_for_update().get(pk=institution_id)
-    if not permissions.can_change_institution(actor, institution):
+    review = RegisterReview.objects.select_for_update().select_related("institution").get(pk=review_id)
+    if not permissions.can_change_institution(actor, review.institution):
         raise ActionForbidden(_("您无权修改该机构。"))
-    if not institution.review_note:
-        return institution
-    before = {"review_note": institution.review_note, "review_department": institution.review_department_id}
-    institution.review_note, institution.review_department, institution.updated_by = "", None, actor
-    institution.save(update_fields=["review_note", "review_department", "updated_by", "updated_at"])
-    record_event(actor=actor, kind=Kind.INSTITUTION_REVIEWED, obj=institution, institution_id=institution.pk,
-                 before=before, after={"review_note": ""},
-                 summary=_("核对无误：%(note)s") % {"note": before["review_note"]})
-    return institution
+    if review.status == RegisterReviewStatus.CHECKED:
+        return review
+    review.status, review.checked_at, review.checked_by = RegisterReviewStatus.CHECKED, now or timezone.now(), actor
+    review.updated_by = actor
+    review.save(update_fields=["status", "checked_at", "checked_by", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.REGISTER_REVIEW_CHECKED, obj=review, institution_id=review.institution_id,
+                 before={"status": RegisterReviewStatus.PENDING}, after={"status": review.status},
+                 summary=_("核对无误：%(reason)s") % {"reason": review.reason})
+    return review
 
 
 def referencing_records(instance: models.Model) -> dict[str, int]:

@@ -17,7 +17,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, selectors, services
 from .forms import InstitutionForm, LicenceForm, SiteForm, TeacherForm
-from .models import CampaignStatus, Institution, Licence, Site, Teacher
+from .models import CampaignStatus, Institution, Licence, RegisterReview, Site, Teacher
 
 _NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看台账。")
 
@@ -122,13 +122,22 @@ def institution_delete(request, pk: int):
 
 
 @staff_required(message=_NO_DEPARTMENT)
+def register_review(request, pk: int):
+    """A 待核对 row of the heads' queue: the institution's file, where it is shown and checked."""
+    review = get_object_or_404(RegisterReview, pk=pk)
+    institution = _visible_institution_or_404(request, review.institution_id)
+    return redirect(institution.get_absolute_url() + "#reviews")
+
+
+@staff_required(message=_NO_DEPARTMENT)
 @require_POST
-def institution_review_clear(request, pk: int):
-    institution = _visible_institution_or_404(request, pk)
+def register_review_check(request, pk: int):
+    review = get_object_or_404(RegisterReview, pk=pk)
+    institution = _visible_institution_or_404(request, review.institution_id)
     if not permissions.can_change_institution(request.user, institution):
         raise PermissionDenied(_("您无权修改该机构。"))
     with service_call(request, success=_("已标记为核对无误。")):
-        services.institution_review_clear(actor=request.user, institution_id=pk)
+        services.register_review_check(actor=request.user, review_id=pk)
     return redirect(institution)
 
 

@@ -39,23 +39,40 @@ def _value(value):
     return value
 
 
-def _cell(sheet, value, fill=None, *, bold=False, wrap=False):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
+class _Styles:
+    """Style objects made once per workbook: openpyxl hashes a style each time a cell takes it."""
 
-    cell = WriteOnlyCell(sheet, value=_value(value))
+    def __init__(self):
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        self.fills = {colour: PatternFill("solid", fgColor=colour)
+                      for colour in (REFUSED_FILL, REVIEW_FILL, HEADER_FILL)}
+        self.bold = Font(bold=True)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+
+
+def _cell(sheet, value, styles: _Styles, fill: str = "", *, bold=False, wrap=False):
+    """A plain value where nothing needs saying (fast), else a cell: text that looks like a formula stays text,
+    dates keep a date format, and the row's highlight."""
+    value = _value(value)
+    is_date = isinstance(value, datetime.date)
+    if not (fill or bold or wrap or is_date or looks_like_formula(value)):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
     if looks_like_formula(value):
         cell.data_type = "s"
     elif isinstance(value, datetime.datetime):
         cell.number_format = "yyyy-mm-dd hh:mm" if value.time() != datetime.time(0) else "yyyy-mm-dd"
-    elif isinstance(value, datetime.date):
+    elif is_date:
         cell.number_format = "yyyy-mm-dd"
     if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
+        cell.fill = styles.fills[fill]
     if bold:
-        cell.font = Font(bold=True)
+        cell.font = styles.bold
     if wrap:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = styles.wrap
     return cell
 
 
@@ -71,20 +88,23 @@ def write_annotated(target, *, content: bytes, name: str, report: list[dict], fi
     from openpyxl.utils import get_column_letter
 
     source = open_workbook(content, name)
+    styles = _Styles()
     try:
         flagged = reasons_by_row(report)
         output = Workbook(write_only=True)
         for position, title in enumerate(source.sheet_names):
             sheet = output.create_sheet(title[:31])
             try:
-                rows = _sheet_rows(source.get_sheet_by_name(title))
+                source_sheet = source.get_sheet_by_name(title)
+                rows = _sheet_rows(source_sheet)
             except Exception:  # a chart sheet or a sheet calamine cannot read: kept, empty, in its place
-                rows = []
+                source_sheet, rows = None, []
             if position:
-                _copy_rows(sheet, rows)
+                _copy_rows(sheet, rows, styles)
                 continue
-            header_number, _values = find_header(LedgerSheet(workbook=None, sheet=source.get_sheet_by_name(title),
-                                                         title=title))
+            header_number = 1
+            if source_sheet is not None:
+                header_number, _values = find_header(LedgerSheet(workbook=None, sheet=source_sheet, title=title))
             width = max((len(values) for _number, values in rows), default=0)
             sheet.column_dimensions[get_column_letter(width + 1)].width = 60
             header = REASON_HEADER
@@ -100,19 +120,19 @@ def write_annotated(target, *, content: bytes, name: str, report: list[dict], fi
                 values = tuple(values) + (None,) * (width - len(values))
                 if number == header_number:
                     fill = REFUSED_FILL if file_error else HEADER_FILL
-                    sheet.append([_cell(sheet, value) for value in values]
-                                 + [_cell(sheet, header, fill, bold=True, wrap=bool(file_error))])
+                    sheet.append([_cell(sheet, value, styles) for value in values]
+                                 + [_cell(sheet, header, styles, fill, bold=True, wrap=bool(file_error))])
                 elif number in flagged:
                     reasons, refused = flagged[number]
                     fill = REFUSED_FILL if refused else REVIEW_FILL
-                    sheet.append([_cell(sheet, value, fill) for value in values]
-                                 + [_cell(sheet, "\n".join(reasons), fill, wrap=True)])
+                    sheet.append([_cell(sheet, value, styles, fill) for value in values]
+                                 + [_cell(sheet, "\n".join(reasons), styles, fill, wrap=True)])
                 else:
-                    sheet.append([_cell(sheet, value) for value in values])
+                    sheet.append([_cell(sheet, value, styles) for value in values])
             if header_number >= next_number:  # an empty sheet: the header row still says why
                 for _blank in range(next_number, header_number):
                     sheet.append([])
-                sheet.append([_cell(sheet, header, REFUSED_FILL if file_error else HEADER_FILL, bold=True)])
+                sheet.append([_cell(sheet, header, styles, REFUSED_FILL if file_error else HEADER_FILL, bold=True)])
         if not source.sheet_names:
             output.create_sheet(REASON_HEADER).append([file_error or REASON_HEADER])
         output.save(target)
@@ -120,10 +140,10 @@ def write_annotated(target, *, content: bytes, name: str, report: list[dict], fi
         source.close()
 
 
-def _copy_rows(sheet, rows: list[tuple[int, tuple]]) -> None:
+def _copy_rows(sheet, rows: list[tuple[int, tuple]], styles: _Styles) -> None:
     next_number = 1
     for number, values in rows:
         for _blank in range(next_number, number):
             sheet.append([])
         next_number = number + 1
-        sheet.append([_cell(sheet, value) for value in values])
+        sheet.append([_cell(sheet, value, styles) for value in values])

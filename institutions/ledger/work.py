@@ -19,7 +19,7 @@ from regulator.audit import record_creation_events, snapshot
 from regulator.locks import advisory_lock
 
 from ..audit_kinds import InstitutionsAuditKind
-from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState
+from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState, RegisterReview
 from ..services import compute_standing, today_local
 from . import annotated
 from .columns import CREDIT_CODE
@@ -135,9 +135,6 @@ def validate_job(job_id: int) -> None:
 
 def _build(row: ParsedRow, *, actor, today: date) -> tuple[Institution, list[Licence]]:
     institution = Institution(**row.data, created_by=actor, updated_by=actor)
-    if row.warnings:  # put up for review by the importing department (the heads' queue: 台账导入待核对)
-        institution.review_note = "；".join(reason for _column, reason in row.warnings)[:200]
-        institution.review_department_id = actor.department_id
     licences = []
     for spec in row.licences:
         expired = spec["valid_until"] is not None and spec["valid_until"] < today
@@ -167,6 +164,11 @@ def _write_rows(rows: list[ParsedRow], *, actor, job: ImportJob) -> int:
             licence.institution = institution
         all_licences.extend(licences)
     Licence.objects.bulk_create(all_licences)
+    # Flagged rows (名称疑含地址) are put up for review by the importing department: 台账导入待核对.
+    RegisterReview.objects.bulk_create([
+        RegisterReview(institution=institution, department_id=actor.department_id, import_job=job,
+                       reason=reason[:200], created_by=actor, updated_by=actor)
+        for (institution, _licences), row in zip(built, rows, strict=True) for _column, reason in row.warnings])
     record_creation_events(
         actor=actor, kind=InstitutionsAuditKind.INSTITUTION_CREATED, now=now,
         created=[_creation_event(institution, licences, job=job) for institution, licences in built])

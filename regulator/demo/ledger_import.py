@@ -3,11 +3,10 @@ names with an address run into them (名称疑含地址: one still 待核对 in 
 validated and awaiting confirmation; both reports download as the clerk's workbook with a 原因 column."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Q
 
 from institutions import services
 from institutions.ledger import jobs, template, work
-from institutions.models import ImportJob, ImportJobState, Institution
+from institutions.models import ImportJob, ImportJobState, RegisterReview
 from regulator.demo.regions import MAIN_COUNTY, SECOND_COUNTY
 from regulator.models import Region, RegionLevel, User
 
@@ -36,10 +35,9 @@ def load_ledger_import() -> dict:
     ])
     jobs.import_confirm(actor=inspector, job_id=done.pk)
     work.import_job(done.pk)
-    checked = Institution.objects.filter(review_department_id=inspector.department_id).filter(
-        Q(name__startswith="明湖书法")).first()
+    checked = RegisterReview.objects.filter(import_job=done, institution__name__startswith="明湖书法").first()
     if checked is not None:  # a clerk looked: the branch's building is part of how parents know it
-        services.institution_review_clear(actor=inspector, institution_id=checked.pk)
+        services.register_review_check(actor=inspector, review_id=checked.pk)
     pending = _upload(inspector, "补充台账（待确认）.xlsx", [
         _row("经十路1号启航编程培训", "经十路1号", township),
         _row("历下区育英围棋培训学校", "山大路12号", township, **{"场所类型": "帐篷"}),

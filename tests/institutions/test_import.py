@@ -145,7 +145,7 @@ def test_one_audit_event_per_institution_and_chains_verify(education_inspector_c
     assert set(created.values_list("institution_id", flat=True)) == set(
         Institution.objects.filter(created_by=users["education_inspector"]).values_list("id", flat=True))
     event = created.first()
-    assert event.before is None and event.after["name"].startswith("历下阳光艺术培训")
+    assert event.before is None and event.after["name"].startswith("历下阳光第")
     assert {licence["kind"] for licence in event.after["licences"]} == {"school_running", "business"}
     assert AuditEvent.objects.filter(kind="import_job.confirmed", object_id=str(job.pk)).count() == 1
     assert list(verify_chains()) == []

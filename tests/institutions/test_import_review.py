@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from institutions import services
 from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.ledger.names import address_fragment
-from institutions.models import ImportJobState, Institution
+from institutions.models import ImportJobState, Institution, RegisterReview, RegisterReviewStatus
 from regulator.models import AuditEvent
 from tests.factories import InstitutionFactory
 from tests.institutions.test_import import confirm, detail_page, latest_job, ledger_row, upload, workbook_bytes
@@ -85,10 +84,12 @@ def test_the_import_flags_but_does_not_refuse(education_inspector_client, users,
     assert 'id="review-flags"' in page and "名称疑含地址，请核对" in page and "confirm-import" in page
 
     confirm(education_inspector_client, on_commit, job)
-    flagged = Institution.objects.get(name="历下区文化路12号阳光培训学校")
-    assert flagged.review_note.startswith("名称疑含地址，请核对")
-    assert flagged.review_department == users["education_inspector"].department
-    assert set(Institution.objects.exclude(review_note="").values_list("name", flat=True)) == {flagged.name}
+    assert Institution.objects.count() == 3
+    review = RegisterReview.objects.get()
+    assert review.institution.name == "历下区文化路12号阳光培训学校" and review.import_job == job
+    assert review.reason.startswith("名称疑含地址，请核对")
+    assert review.department == users["education_inspector"].department
+    assert review.status == RegisterReviewStatus.PENDING
 
 
 def test_the_report_workbook_marks_the_flagged_row_yellow(education_inspector_client, regions, on_commit):
@@ -109,34 +110,36 @@ def test_flagged_institutions_wait_in_the_importing_departments_queue(
     assert "历下区文化路12号阳光培训学校" not in market_head_client.get(reverse("queue")).content.decode()
 
 
-def test_the_file_shows_the_flag_and_a_clerk_clears_it(education_inspector_client, police_inspector_client,
+def _review(users, regions):
+    institution = InstitutionFactory(region=regions["township"], name="文化路12号培训")
+    return RegisterReview.objects.create(institution=institution, reason="名称疑含地址，请核对（“路12”）",
+                                         department=users["education_inspector"].department)
+
+
+def test_the_file_shows_the_flag_and_a_clerk_checks_it(education_inspector_client, police_inspector_client,
                                                        users, regions):
-    institution = InstitutionFactory(region=regions["township"], name="文化路12号培训",
-                                     review_note="名称疑含地址，请核对（“路12”）",
-                                     review_department=users["education_inspector"].department)
-    url = reverse("institutions:detail", args=[institution.pk])
+    review = _review(users, regions)
+    url = reverse("institutions:detail", args=[review.institution_id])
     page = education_inspector_client.get(url).content.decode()
-    assert 'id="review-mark"' in page and "名称疑含地址" in page and 'id="review-clear"' in page
-    clear = reverse("institutions:review_clear", args=[institution.pk])
-    assert police_inspector_client.post(clear).status_code == 403
-    institution.refresh_from_db()
-    assert institution.review_note
-    response = education_inspector_client.post(clear)
+    assert 'id="reviews"' in page and "名称疑含地址" in page and "review-check" in page
+    check = reverse("institutions:review_check", args=[review.pk])
+    assert police_inspector_client.post(check).status_code == 403
+    review.refresh_from_db()
+    assert review.status == RegisterReviewStatus.PENDING
+    response = education_inspector_client.post(check)
     assert response.status_code == 302
-    institution.refresh_from_db()
-    assert (institution.review_note, institution.review_department) == ("", None)
-    event = AuditEvent.objects.get(kind=InstitutionsAuditKind.INSTITUTION_REVIEWED)
-    assert event.object_id == str(institution.pk) or int(event.object_id) == institution.pk
-    assert 'id="review-mark"' not in education_inspector_client.get(url).content.decode()
-    education_inspector_client.post(clear)  # twice: nothing more
-    assert AuditEvent.objects.filter(kind=InstitutionsAuditKind.INSTITUTION_REVIEWED).count() == 1
+    review.refresh_from_db()
+    assert review.status == RegisterReviewStatus.CHECKED and review.checked_by == users["education_inspector"]
+    event = AuditEvent.objects.get(kind=InstitutionsAuditKind.REGISTER_REVIEW_CHECKED)
+    assert event.institution_id == review.institution_id
+    assert 'id="reviews"' not in education_inspector_client.get(url).content.decode()
+    education_inspector_client.post(check)  # twice: nothing more
+    assert AuditEvent.objects.filter(kind=InstitutionsAuditKind.REGISTER_REVIEW_CHECKED).count() == 1
 
 
-def test_correcting_the_name_clears_the_flag(users, regions):
-    institution = InstitutionFactory(region=regions["township"], name="文化路12号培训",
-                                     review_note="名称疑含地址，请核对",
-                                     review_department=users["education_inspector"].department)
-    services.institution_update(actor=users["education_inspector"], institution_id=institution.pk,
-                                data={"name": "阳光培训学校"})
-    institution.refresh_from_db()
-    assert (institution.name, institution.review_note, institution.review_department) == ("阳光培训学校", "", None)
+def test_the_queue_row_opens_the_file(education_head_client, other_county_client, users, regions):
+    review = _review(users, regions)
+    response = education_head_client.get(reverse("institutions:review", args=[review.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("institutions:detail", args=[review.institution_id]) + "#reviews"
+    assert other_county_client.get(reverse("institutions:review", args=[review.pk])).status_code == 403
