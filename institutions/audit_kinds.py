@@ -24,6 +24,7 @@ class InstitutionsAuditKind(models.TextChoices):
     TEACHER_UPDATED = "teacher.updated", _("修改培训人员")
     TEACHER_DELETED = "teacher.deleted", _("删除培训人员")
     IMPORT_JOB_CONFIRMED = "import_job.confirmed", _("确认导入台账")
+    REGISTER_REVIEW_CHECKED = "register_review.checked", _("核对台账待核对事项")
     INSTITUTION_CANCELLED = "institution.cancelled", _("注销机构")
     LICENCE_CANCELLED = "licence.cancelled", _("注销证照")
     CHANGE_REQUESTED = "register_change.requested", _("申请登记变更")

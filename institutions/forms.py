@@ -102,4 +102,4 @@ class LicenceForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.ods）"))
+    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.ods、.csv）"))

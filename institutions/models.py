@@ -349,6 +349,9 @@ class ImportJob(TimeStampedModel):
     imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
     file_error = models.TextField(_("文件错误"), blank=True)
     report = models.JSONField(_("校验报告"), default=list, blank=True)
+    # The report as the uploaded file with a 原因 column (ledger/annotated.py), written by the task that wrote
+    # the report; empty when there is nothing to report or the file cannot be read.
+    report_file = models.FileField(_("带原因的工作簿"), upload_to="imports/%Y/%m/", blank=True)
     empty_rows = models.PositiveIntegerField(_("跳过的空行"), default=0)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), on_delete=models.PROTECT, null=True, blank=True,
@@ -367,6 +370,38 @@ class ImportJob(TimeStampedModel):
 
 
 # ---- the register through time: annual inspection (年检) ---------------------------------------------------
+
+class RegisterReviewStatus(models.TextChoices):
+    PENDING = "pending", _("待核对")
+    CHECKED = "checked", _("已核对")
+
+
+class RegisterReview(TimeStampedModel):
+    """待核对: something about an institution's entry a person should look at — the ledger import's 名称疑含地址 —
+    for the department that put it up (its heads' queue: 台账导入待核对). Opened by the import, closed by
+    institutions.services.register_review_check."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="reviews")
+    department = models.ForeignKey(Department, verbose_name=_("核对部门"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("待核对事项"), max_length=200)
+    import_job = models.ForeignKey(ImportJob, verbose_name=_("台账导入"), on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    status = models.CharField(_("状态"), max_length=20, choices=RegisterReviewStatus.choices,
+                              default=RegisterReviewStatus.PENDING)
+    checked_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核对人"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("台账核对事项")
+        verbose_name_plural = _("台账核对事项")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["department", "status", "id"], name="register_review_queue")]
+
+    def __str__(self):
+        return f"{self.institution_id}: {self.reason}"
+
 
 class AnnualMaterialKind(models.Model):
     """One of the materials an annual inspection asks for (a configurable list, kept in the admin)."""

@@ -40,6 +40,8 @@ from .models import (
     LicenceStanding,
     OperatingState,
     RegisterCampaignKind,
+    RegisterReview,
+    RegisterReviewStatus,
     Teacher,
 )
 
@@ -163,6 +165,11 @@ def _annual_awaiting_result(user, today):
                                            status=AnnualInspectionStatus.REVIEWED)
 
 
+def _register_review(user, today):
+    """What the user's department put up for review in the register (the ledger import's 名称疑含地址)."""
+    return RegisterReview.objects.filter(department_id=user.department_id, status=RegisterReviewStatus.PENDING)
+
+
 QUEUE_KINDS = [
     QueueKind("annual_overdue", _("年检逾期未审查"), "annual_inspection", QueueKind.DEPARTMENT,
               _annual_awaiting_review, since=F("created_at"), due=F("plan__deadline"),
@@ -171,6 +178,9 @@ QUEUE_KINDS = [
     QueueKind("annual_result", _("年检待作出结论"), "annual_inspection", QueueKind.DEPARTMENT,
               _annual_awaiting_result, since=F("reviewed_at"), detail_url="institutions:annual_inspection",
               awaited={AnnualInspectionStatus.REVIEWED: _("书面审查完成，待作出年检结论")}),
+    QueueKind("register_review", _("台账导入待核对"), "register_review", QueueKind.DEPARTMENT,
+              _register_review, since=F("created_at"), detail_url="institutions:review",
+              awaited={RegisterReviewStatus.PENDING: _("名称疑含地址等，待核对后修改或确认")}),
 ]
 
 THROUGH_TIME_SECTIONS = [

@@ -19,6 +19,8 @@ from .models import (
     LicenceRenewal,
     RegisterCampaignKind,
     RegisterChange,
+    RegisterReview,
+    RegisterReviewStatus,
     Site,
     Teacher,
 )
@@ -47,6 +49,8 @@ def institution_file(*, institution: Institution) -> dict:
         "annual_inspections": list(AnnualInspection.objects.filter(institution=institution)
                                    .select_related("plan__department").order_by("-plan__year")),
         "history": describe_events(AuditEvent.objects.filter(institution_id=institution.pk).order_by("-id")[:100]),
+        "reviews": list(RegisterReview.objects.filter(institution=institution, status=RegisterReviewStatus.PENDING)
+                        .select_related("department")),
     }
 
 

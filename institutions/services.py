@@ -26,6 +26,8 @@ from .models import (
     LicenceStanding,
     LicenceState,
     OperatingState,
+    RegisterReview,
+    RegisterReviewStatus,
     Site,
     Teacher,
 )
@@ -138,6 +140,24 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
                      obj=institution, institution_id=institution.pk, before=before, after=after,
                      summary=_("变更所属区划") if moved else _("修改机构信息"))
     return institution
+
+
+@transaction.atomic
+def register_review_check(*, actor, review_id: int, now=None) -> RegisterReview:
+    """待核对 done: someone who may edit the institution has looked (and corrected the entry if it needed it).
+    Idempotent."""
+    review = RegisterReview.objects.select_for_update().select_related("institution").get(pk=review_id)
+    if not permissions.can_change_institution(actor, review.institution):
+        raise ActionForbidden(_("您无权修改该机构。"))
+    if review.status == RegisterReviewStatus.CHECKED:
+        return review
+    review.status, review.checked_at, review.checked_by = RegisterReviewStatus.CHECKED, now or timezone.now(), actor
+    review.updated_by = actor
+    review.save(update_fields=["status", "checked_at", "checked_by", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.REGISTER_REVIEW_CHECKED, obj=review, institution_id=review.institution_id,
+                 before={"status": RegisterReviewStatus.PENDING}, after={"status": review.status},
+                 summary=_("核对无误：%(reason)s") % {"reason": review.reason})
+    return review
 
 
 def referencing_records(instance: models.Model) -> dict[str, int]:

@@ -400,6 +400,25 @@ def test_the_dashboard_shows_risk_levels_and_trends(demo):
     assert "本期与上期比较" in page and "近12个月趋势" in page and "首次汇总后显示" not in page
 
 
+def test_the_ledger_import_in_each_state(demo):
+    from institutions.models import ImportJob, ImportJobState
+
+    jobs = {job.state: job for job in ImportJob.objects.all()}
+    assert set(jobs) == {ImportJobState.DONE, ImportJobState.VALIDATED}
+    for job in jobs.values():
+        levels = {entry["level"] for entry in job.report}
+        assert levels == {"error", "warning"}
+    from institutions.models import RegisterReview, RegisterReviewStatus
+
+    reviews = {review.status: review for review in RegisterReview.objects.all()}
+    assert set(reviews) == set(RegisterReviewStatus.values)
+    assert "名称疑含地址" in reviews[RegisterReviewStatus.PENDING].reason
+    client = _client("edu_inspector")
+    response = client.get(reverse("institutions:import_report_workbook", args=[jobs[ImportJobState.DONE].pk]))
+    assert response.status_code == 200
+    assert "台账导入待核对" in _client("edu_head").get(reverse("queue")).content.decode()
+
+
 def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):
     """`make demo`'s own path — migrate an SQLite file and load the demo, no servers — in a subprocess: every
     query the demo's services run must work on SQLite too (one used DISTINCT ON, which SQLite lacks)."""

@@ -69,7 +69,8 @@ def scratch(monkeypatch):
 
 def test_every_app_registered_its_contributions_in_order():
     assert list(registry.queue_kinds) == [
-        "annual_overdue", "annual_result", "fund_alert", "course_review", "visit_unassigned", "visit_outcome",
+        "annual_overdue", "annual_result", "register_review", "fund_alert", "course_review", "visit_unassigned",
+        "visit_outcome",
         "order_approval", "order_due_soon", "order_overdue", "order_escalated", "refund_outstanding", "case_step",
         "case_decision", "report_assignment", "report_reply", "entry_review", "publication_due", "entry_approval",
     ]

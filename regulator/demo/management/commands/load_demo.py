@@ -27,6 +27,7 @@ from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
 from regulator.demo.funds import load_funds
+from regulator.demo.ledger_import import load_ledger_import
 from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.demo.register_time import CIVIL_ACCOUNT, load_register_time
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
@@ -111,6 +112,7 @@ class Command(BaseCommand):
         counts.update(load_cases(seed=seed))
         counts.update(load_funds())
         counts.update(load_register_time(password=DEMO_PASSWORD))
+        counts.update(load_ledger_import())
         refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat jobs would have left it
         refresh_institutions()
         return counts
