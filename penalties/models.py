@@ -131,6 +131,7 @@ class RectificationOrder(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
+        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="rectification_orders",
@@ -483,6 +484,7 @@ class SuspensionNotice(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
+        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="suspension_notices",
@@ -648,6 +650,7 @@ class PenaltyCase(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
+        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="penalty_cases",
