@@ -1,0 +1,235 @@
+"""The audit trail and the visits partitioned by year on PostgreSQL (regulator.partitions, issue 17).
+
+Partitions of years far ahead (2040…) are made inside each test's transaction, so the tests do not depend on
+today's date and leave nothing behind.
+"""
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from inspections.models import Visit, VisitStatus
+from institutions.audit_kinds import InstitutionsAuditKind
+from regulator import audit, partitions
+from regulator.models import AuditEvent
+from tests.factories import InstitutionFactory, VisitFactory, carry_out
+from tests.regulator.test_summary import lock_held_elsewhere
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite (the demo) keeps plain tables"),
+]
+
+AUDIT = AuditEvent._meta.db_table
+VISITS = Visit._meta.db_table
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _partition_of(table: str, pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _event(institution_id: int, at: datetime, summary: str = "") -> AuditEvent:
+    return audit.record_event(actor=None, kind=InstitutionsAuditKind.INSTITUTION_UPDATED,
+                              object_type="institutions.institution", object_id=institution_id,
+                              institution_id=institution_id, summary=summary, now=at)
+
+
+def _as_insider(sql: str, params=()) -> None:
+    with audit.maintenance(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def far_years():
+    partitions.ensure_partitions(years=[2040, 2041])
+    return 2040, 2041
+
+
+# ---- the tables ----------------------------------------------------------------------------------
+
+def test_the_audit_and_visit_tables_are_partitioned_by_year():
+    assert [(table, column) for table, column, _ in partitions.partitioned_tables()] == [
+        (VISITS, "planned_on"), (AUDIT, "created_at")]
+    this_year = date.today().year
+    for table in (AUDIT, VISITS):
+        names = partitions.partitions_of(table)
+        assert f"{table}_default" in names
+        assert {f"{table}_y{this_year}", f"{table}_y{this_year + 1}"} <= set(names)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE contype = 'p' AND conrelid IN (%s::regclass, %s::regclass) ORDER BY 1", [VISITS, AUDIT])
+        assert cursor.fetchall() == [(VISITS, "PRIMARY KEY (id, planned_on)"), (AUDIT, "PRIMARY KEY (id, created_at)")]
+
+
+def test_no_foreign_key_in_the_database_references_the_visits_and_the_models_say_so():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = %s::regclass", [VISITS])
+        assert cursor.fetchone()[0] == 0
+    references = [field for field in (rel.field for rel in Visit._meta.get_fields(include_hidden=True)
+                                      if rel.auto_created and not rel.concrete)]
+    assert len(references) >= 14  # children, penalties' orders and cases, annual inspections, permissions, M2M
+    assert all(field.db_constraint is False for field in references)
+
+
+def test_audit_rows_land_in_the_partition_of_their_local_year(far_years):
+    last_of_2040 = _event(1, datetime(2040, 12, 31, 23, 30, tzinfo=SHANGHAI))  # 15:30 UTC, still 2040 in China
+    first_of_2041 = _event(1, datetime(2041, 1, 1, 0, 10, tzinfo=SHANGHAI))  # 2040-12-31 16:10 UTC
+    long_ago = _event(1, datetime(1999, 5, 1, tzinfo=SHANGHAI))
+    assert _partition_of(AUDIT, last_of_2040.pk) == f"{AUDIT}_y2040"
+    assert _partition_of(AUDIT, first_of_2041.pk) == f"{AUDIT}_y2041"
+    assert _partition_of(AUDIT, long_ago.pk) == f"{AUDIT}_default"
+
+
+def test_visits_land_in_their_year_and_move_when_rescheduled(far_years, users, regions):
+    visit = VisitFactory(institution=InstitutionFactory(region=regions["township"]), planned_on=date(2040, 3, 1))
+    assert _partition_of(VISITS, visit.pk) == f"{VISITS}_y2040"
+    visit.planned_on = date(2041, 2, 1)
+    visit.save(update_fields=["planned_on"])
+    assert _partition_of(VISITS, visit.pk) == f"{VISITS}_y2041"
+    assert Visit.objects.get(pk=visit.pk).planned_on == date(2041, 2, 1)
+    assert visit.assignments.count() == 1 and visit.answers.count() > 0
+
+
+@pytest.mark.parametrize(("table", "queryset"), [
+    (AUDIT, lambda: AuditEvent.objects.filter(created_at__year=2040)),
+    (VISITS, lambda: Visit.objects.filter(planned_on__year=2040)),
+])
+def test_a_year_filter_reads_one_partition(far_years, table, queryset):
+    plan = queryset().explain()
+    assert set(re.findall(rf"{table}_(y\d+|default)", plan)) == {"y2040"}
+
+
+# ---- the chain across partitions -----------------------------------------------------------------
+
+def _chain_across_years():
+    """One institution's chain: two rows in 2040, two in 2041, in the order of their ids."""
+    institution = InstitutionFactory()
+    times = [datetime(2040, 6, 1, tzinfo=SHANGHAI), datetime(2040, 12, 31, 23, 59, tzinfo=SHANGHAI),
+             datetime(2041, 1, 1, 0, 1, tzinfo=SHANGHAI), datetime(2041, 3, 1, tzinfo=SHANGHAI)]
+    events = [_event(institution.pk, at, f"第{n}次") for n, at in enumerate(times, start=1)]
+    assert [_partition_of(AUDIT, event.pk).rsplit("_", 1)[1] for event in events] == ["y2040", "y2040", "y2041",
+                                                                                       "y2041"]
+    return institution, events
+
+
+def test_audit_verify_passes_over_a_chain_spanning_two_partitions(far_years, capsys):
+    institution, events = _chain_across_years()
+    assert events[2].prev_hash == events[1].hash  # the link crosses the year
+    assert list(audit.verify_chains()) == []
+    call_command("audit_verify")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_tampering_in_either_partition_is_still_detected(far_years, capsys):
+    from regulator.audit_checkpoints import checkpoint_take
+
+    institution, events = _chain_across_years()
+    checkpoint_take()
+    _as_insider(f"UPDATE {AUDIT} SET summary = 'forged' WHERE id = %s", [events[1].pk])  # noqa: S608 - 2040's
+    _as_insider(f"DELETE FROM {AUDIT} WHERE id = %s", [events[3].pk])  # noqa: S608 - 2041's last row
+    problems = [str(problem) for problem in audit.verify_chains() if problem.chain == institution.pk]
+    assert problems[0].startswith(f"chain {institution.pk}, position 2, id {events[1].pk}: content changed")
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+    out = capsys.readouterr().out
+    assert f"chain {institution.pk}, position 2, id {events[1].pk}: content changed" in out
+    assert f"chain {institution.pk}, position 4, id {events[3].pk}: 1 row(s) deleted at the tail" in out
+
+
+def test_deleting_the_row_at_the_year_boundary_breaks_the_link(far_years, capsys):
+    institution, events = _chain_across_years()
+    _as_insider(f"DELETE FROM {AUDIT} WHERE id = %s", [events[1].pk])  # noqa: S608
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+    assert f"chain {institution.pk}, position 2, id {events[2].pk}: link broken" in capsys.readouterr().out
+
+
+# ---- partitions ahead of time --------------------------------------------------------------------
+
+def test_the_partition_job_is_idempotent(capsys):
+    first = partitions.ensure_partitions(years=[2045, 2046])
+    assert first == {VISITS: [f"{VISITS}_y2045", f"{VISITS}_y2046"], AUDIT: [f"{AUDIT}_y2045", f"{AUDIT}_y2046"]}
+    assert partitions.ensure_partitions(years=[2045, 2046]) == {VISITS: [], AUDIT: []}
+    call_command("ensure_partitions", "--year", "2045", "--check")
+    out = capsys.readouterr().out
+    assert "created" not in out and f"{AUDIT}_y2045" in out and "references: none dangling" in out
+
+
+def test_the_beat_job_makes_this_and_next_years_partitions_under_a_lock():
+    from regulator.tasks import ensure_partitions
+
+    assert ensure_partitions.delay().get() == {"created": 0, "tables": 2}  # the migration made them already
+    result = partitions.ensure_partitions_run(today=date(2047, 7, 1))
+    assert result == {"created": 4, "tables": 2}
+    assert f"{VISITS}_y2048" in partitions.partitions_of(VISITS)
+    with lock_held_elsewhere("regulator.ensure_partitions"):
+        assert partitions.ensure_partitions_run(today=date(2049, 7, 1)) == {"skipped": True}
+    assert f"{VISITS}_y2049" not in partitions.partitions_of(VISITS)
+
+
+def test_a_new_partition_takes_its_rows_out_of_the_default_one(users, regions):
+    visit = VisitFactory(institution=InstitutionFactory(region=regions["township"]), planned_on=date(2050, 5, 1))
+    event = _event(visit.institution_id, datetime(2050, 5, 1, tzinfo=SHANGHAI))
+    assert _partition_of(VISITS, visit.pk) == f"{VISITS}_default"
+    assert _partition_of(AUDIT, event.pk) == f"{AUDIT}_default"
+    assert partitions.ensure_partitions(years=[2050]) == {VISITS: [f"{VISITS}_y2050"], AUDIT: [f"{AUDIT}_y2050"]}
+    assert _partition_of(VISITS, visit.pk) == f"{VISITS}_y2050"
+    assert _partition_of(AUDIT, event.pk) == f"{AUDIT}_y2050"
+    assert Visit.objects.get(pk=visit.pk).assignments.count() == 1
+    assert list(audit.verify_chains()) == []
+
+
+# ---- what the database no longer checks ----------------------------------------------------------
+
+def test_services_keep_every_reference_to_a_visit(far_years, users, regions, departments):
+    institution = InstitutionFactory(region=regions["township"])
+    visit = VisitFactory(institution=institution, planned_on=date(2040, 3, 1), departments=[departments["market"]])
+    carry_out(visit, users["education_inspector"], status=VisitStatus.SUBMITTED, fail_positions=(3,))
+    counts = partitions.dangling_references()
+    assert counts and set(counts.values()) == {0}
+    assert "inspections.checklistanswer.visit" in counts and "penalties.rectificationorder.visit" in counts
+    # Django's deletion collector still cascades in Python: a planned visit's children go with it.
+    other = VisitFactory(institution=institution, planned_on=date(2041, 3, 1))
+    assert other.answers.exists()
+    other.delete()
+    assert set(partitions.dangling_references().values()) == {0}
+    # and the check does see a row written past the services
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inspections_checklistanswer SET visit_id = %s WHERE id = %s",
+                       [visit.pk + 10_000, visit.answers.first().pk])
+    assert partitions.dangling_references()["inspections.checklistanswer.visit"] == 1
+    with pytest.raises(CommandError, match="1 dangling reference"):
+        call_command("ensure_partitions", "--check")
+
+
+# ---- the migration's way there and back ----------------------------------------------------------
+
+def test_the_migration_moves_the_rows_and_its_reverse_brings_them_back(far_years, users, regions):
+    institution, events = _chain_across_years()
+    last_year = date.today().year - 1  # no partition of its own yet: the migration of the test database had no rows
+    visit = VisitFactory(institution=InstitutionFactory(region=regions["township"]), planned_on=date(last_year, 3, 1))
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own pending deferred checks, before a DROP
+    for table in (AUDIT, VISITS):
+        partitions.unpartition(connection, table=table)
+    assert partitions.partitioned_tables() == []
+    assert _partition_of(AUDIT, events[3].pk) == AUDIT and _partition_of(VISITS, visit.pk) == VISITS
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AUDIT} WHERE id = %s", [events[0].pk])  # noqa: S608
+    partitions.partition_by_year(connection, table=AUDIT, column="created_at", years=[2040, 2041])
+    partitions.partition_by_year(connection, table=VISITS, column="planned_on")
+    assert _partition_of(AUDIT, events[0].pk) == f"{AUDIT}_y2040"
+    assert _partition_of(AUDIT, events[3].pk) == f"{AUDIT}_y2041"
+    assert _partition_of(VISITS, visit.pk) == f"{VISITS}_y{last_year}"  # the years are read from the rows
+    assert list(audit.verify_chains()) == []
+    later = _event(institution.pk, datetime(2041, 6, 1, tzinfo=SHANGHAI))
+    assert later.pk > events[3].pk and later.prev_hash == events[3].hash  # the sequence and the chain go on
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AUDIT} WHERE id = %s", [events[0].pk])  # noqa: S608
