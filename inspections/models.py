@@ -178,14 +178,7 @@ class VisitOutcome(models.TextChoices):
 
 
 class Visit(TimeStampedModel):
-    """One site check of one institution, by assigned inspectors, against one template version.
-
-    On PostgreSQL the table is partitioned by the year of `planned_on` (migration 0007): its primary key in the
-    database is (id, planned_on), `id` alone stays unique by its sequence, and no foreign key in the database
-    references it (a partitioned table can only be referenced through a key that includes the partition key), so
-    every field that points here says `db_constraint=False`; the services keep those references whole and
-    `regulator.partitions.dangling_references` checks them (docs/operations.md).
-    """
+    """One site check of one institution, by assigned inspectors, against one template version."""
 
     campaign = models.ForeignKey(
         Campaign,
@@ -210,9 +203,8 @@ class Visit(TimeStampedModel):
     lead_department = models.ForeignKey(
         Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_visits"
     )
-    # No database constraint on either side of the through table (Django's M2M takes one flag for both).
     departments = models.ManyToManyField(
-        Department, verbose_name=_("参与部门"), related_name="joint_visits", blank=True, db_constraint=False
+        Department, verbose_name=_("参与部门"), related_name="joint_visits", blank=True
     )
     checklist_template = models.ForeignKey(
         ChecklistTemplate, verbose_name=_("检查清单版本"), on_delete=models.PROTECT, related_name="visits"
@@ -224,7 +216,6 @@ class Visit(TimeStampedModel):
         null=True,
         blank=True,
         related_name="reinspections",
-        db_constraint=False,
     )
     planned_on = models.DateField(_("计划日期"))
     status = models.CharField(
@@ -296,7 +287,7 @@ class Visit(TimeStampedModel):
 
 class VisitInspector(models.Model):
     visit = models.ForeignKey(
-        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="assignments", db_constraint=False
+        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="assignments"
     )
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -328,8 +319,7 @@ class AnswerResult(models.TextChoices):
 class ChecklistAnswer(models.Model):
     """The answer to one item of the visit's template version; saved as the inspector types (autosave)."""
 
-    visit = models.ForeignKey(Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="answers",
-                              db_constraint=False)
+    visit = models.ForeignKey(Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="answers")
     item = models.ForeignKey(
         ChecklistItem, verbose_name=_("检查项"), on_delete=models.PROTECT, related_name="+"
     )
@@ -374,7 +364,7 @@ class Evidence(models.Model):
     """A photo, video or document. `original` is for staff only; `display` is the EXIF-stripped copy."""
 
     visit = models.ForeignKey(
-        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="evidence", db_constraint=False
+        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="evidence"
     )
     item = models.ForeignKey(
         ChecklistItem,
@@ -413,7 +403,7 @@ class Signature(models.Model):
     """The institution representative's signature on the screen, or the recorded refusal and why."""
 
     visit = models.OneToOneField(
-        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="signature", db_constraint=False
+        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="signature"
     )
     signer_name = models.CharField(_("签字人"), max_length=40, blank=True)
     signer_role = models.CharField(_("职务/身份"), max_length=40, blank=True)
@@ -444,7 +434,7 @@ class VisitAmendment(models.Model):
     """A correction to a submitted visit: the reason and what changed, kept in the history."""
 
     visit = models.ForeignKey(
-        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="amendments", db_constraint=False
+        Visit, verbose_name=_("检查"), on_delete=models.CASCADE, related_name="amendments"
     )
     reason = models.TextField(_("更正原因"))
     changes = models.JSONField(_("更正内容"), default=list)
@@ -474,7 +464,7 @@ class ProblemItem(TimeStampedModel):
         Institution, verbose_name=_("机构"), on_delete=models.PROTECT, related_name="problem_items"
     )
     visit = models.ForeignKey(
-        Visit, verbose_name=_("检查"), on_delete=models.PROTECT, related_name="problem_items", db_constraint=False
+        Visit, verbose_name=_("检查"), on_delete=models.PROTECT, related_name="problem_items"
     )
     answer = models.OneToOneField(
         ChecklistAnswer,
@@ -526,11 +516,11 @@ class ProblemItem(TimeStampedModel):
 
 # Direct foreign-key object permissions (docs/pitfalls.md): a referral or joint visit grants view to a department.
 class VisitUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE, db_constraint=False)
+    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
 
 
 class VisitGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE, db_constraint=False)
+    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
 
 
 class ProblemItemUserObjectPermission(UserObjectPermissionBase):

@@ -392,9 +392,8 @@ class AnnualInspection(TimeStampedModel):
     reviewed_at = models.DateTimeField(_("审查时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审查人"), on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+")
-    # No database constraint: visits are partitioned (inspections/migrations/0007, docs/operations.md).
     site_visit = models.ForeignKey("inspections.Visit", verbose_name=_("实地核查"), on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+", db_constraint=False)
+                                   null=True, blank=True, related_name="+")
     result = models.CharField(_("年检结论"), max_length=20, choices=AnnualResult.choices, blank=True)
     reasons = models.TextField(_("理由"), blank=True)
     decided_on = models.DateField(_("结论日期"), null=True, blank=True)

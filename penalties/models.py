@@ -131,7 +131,6 @@ class RectificationOrder(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
-        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="rectification_orders",
@@ -484,7 +483,6 @@ class SuspensionNotice(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
-        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="suspension_notices",
@@ -650,7 +648,6 @@ class PenaltyCase(TimeStampedModel):
         "inspections.Visit",
         verbose_name=_("来源检查"),
         on_delete=models.PROTECT,
-        db_constraint=False,  # visits are partitioned (inspections/migrations/0007)
         null=True,
         blank=True,
         related_name="penalty_cases",

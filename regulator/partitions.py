@@ -1,11 +1,11 @@
 """Yearly range partitions of the big tables on PostgreSQL (docs/operations.md, "Data at scale").
 
 `partition_by_year` turns a plain table into one partitioned by `RANGE (column)`, a partition a year and a DEFAULT
-one (the migrations of the audit trail and of the visits call it; `unpartition` is their way back);
-`ensure_partitions` creates the partitions of the coming years ahead of time (the daily beat job
-`regulator.tasks.ensure_partitions` and the `ensure_partitions` command); `dangling_references` checks what the
-database no longer can: rows that name a row of a partitioned table through a foreign key without a database
-constraint (PostgreSQL only lets a foreign key reference a unique key that includes the partition key).
+one (the audit trail's migration calls it; `unpartition` is its way back); `ensure_partitions` creates the
+partitions of the coming years ahead of time (the daily beat job `regulator.tasks.ensure_partitions` and the
+`ensure_partitions` command). A table that a foreign key references is refused: PostgreSQL lets a foreign key
+reference a partitioned table only through a unique key that includes the partition key (docs/operations.md says
+why the visits were left plain).
 
 The tables are found in the catalogue (`pg_partitioned_table`), so this floor names no app's table. A partition of
 `t` for year Y is `t_yY`, its bounds the first instant of the year in `settings.TIME_ZONE` for a timestamp column
@@ -17,11 +17,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .audit import MAINTENANCE_SETTING
@@ -208,8 +206,8 @@ def partitions_of(table: str, connection=None) -> list[str]:
 
 
 def _create_partition(cursor, quote, *, table: str, column: str, column_type: str, year: int) -> bool:
-    """The partition of `year`, if it is missing; rows of that year already in the DEFAULT partition (a visit
-    planned years ahead) are moved into it. Returns whether it was created."""
+    """The partition of `year`, if it is missing; rows of that year already in the DEFAULT partition (a row dated
+    years ahead) are moved into it. Returns whether it was created."""
     name = partition_name(table, year)
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [quote(name)])
     if cursor.fetchone()[0]:
@@ -264,30 +262,3 @@ def ensure_partitions_run(*, ahead: int = 1, today=None) -> dict:
             return {"skipped": True}
         created = ensure_partitions(ahead=ahead, today=today)
     return {"created": sum(len(names) for names in created.values()), "tables": len(created)}
-
-
-# ---- what the database no longer checks ----------------------------------------------------------
-
-def _partitioned_models():
-    tables = {table for table, _, _ in partitioned_tables()}
-    return [model for model in apps.get_models() if model._meta.db_table in tables]
-
-
-def dangling_references(models: Iterable | None = None) -> dict[str, int]:
-    """For each foreign key without a database constraint that points at one of `models` (by default the models
-    whose tables are partitioned), how many rows name a row that does not exist: `"app.model.field": count`, zero
-    included. The services keep it at zero (they create children of rows they hold, and Django's deletion
-    collector cascades or protects in Python as before); this proves it."""
-    counts = {}
-    for target in _partitioned_models() if models is None else models:
-        for relation in target._meta.get_fields(include_hidden=True):
-            if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
-                continue
-            field = relation.field
-            if field.db_constraint:
-                continue
-            missing = (field.model._base_manager
-                       .filter(**{f"{field.attname}__isnull": False})
-                       .exclude(Exists(target._base_manager.filter(pk=OuterRef(field.attname)))))
-            counts[f"{field.model._meta.label_lower}.{field.name}"] = missing.count()
-    return dict(sorted(counts.items()))
