@@ -220,10 +220,9 @@ def _create_partition(cursor, quote, *, table: str, column: str, column_type: st
         cursor.execute(f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
                        [low, high])
         return True
-    # PostgreSQL refuses a partition whose rows the DEFAULT one holds: move them, then attach. The audit table's
-    # trigger lets the move through only for a superuser in maintenance (docs/audit.md); the job runs as the
-    # application's role, so on the audit table this means a row dated a year ahead of its partition — a clock
-    # gone wrong — and the job reports the refusal rather than hiding it.
+    # PostgreSQL refuses a partition whose rows the DEFAULT one holds: move them, then attach. On the audit table
+    # such a row means a clock gone wrong, and its trigger lets the move through only for a superuser in the
+    # maintenance hatch (docs/audit.md): any other role gets the trigger's refusal, not a silent move.
     cursor.execute(f"CREATE TABLE {quote(name)} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     cursor.execute(f"INSERT INTO {quote(name)} SELECT * FROM {default} WHERE {in_range}", [low, high])  # noqa: S608
     cursor.execute("SELECT set_config(%s, 'on', true)", [MAINTENANCE_SETTING])
