@@ -419,6 +419,7 @@ CELERY_TASK_ROUTES = {
     "regulator.tasks.refresh_daily_figures": {"queue": "chaser"},
     "regulator.tasks.refresh_institution_figures": {"queue": "chaser"},
     "regulator.tasks.audit_checkpoint": {"queue": "chaser"},
+    "regulator.tasks.ensure_partitions": {"queue": "chaser"},
     "regulator.tasks.send_notification_email": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -436,6 +437,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-institution-figures": {
         "task": "regulator.tasks.refresh_institution_figures", "schedule": crontab(minute="*/10")},
     "audit-checkpoint-daily": {"task": "regulator.tasks.audit_checkpoint", "schedule": crontab(hour=3, minute=30)},
+    # Next year's partitions months ahead (regulator.partitions): daily, so a missed run is harmless.
+    "ensure-partitions-daily": {"task": "regulator.tasks.ensure_partitions", "schedule": crontab(hour=4, minute=0)},
     "fund-alerts-daily": {"task": "funds.periodic.compute_fund_alerts", "schedule": crontab(hour=2, minute=0)},
     "risk-levels-nightly": {"task": "funds.periodic.assess_risk_levels", "schedule": crontab(hour=2, minute=15)},
     "open-data-bulk-files-nightly": {
