@@ -13,7 +13,7 @@ from django.utils import timezone
 from institutions.funds import rules, services
 from institutions.funds.models import BankFormat, CourseStatus, GuidedPrice, SupervisionMode
 from institutions.funds.risk import risk_assess
-from institutions.models import Category, Institution, OperatingState, StudentStage, Teacher
+from institutions.models import Category, Institution, LicenceStanding, OperatingState, StudentStage, Teacher
 from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Region, User
 
@@ -63,9 +63,21 @@ def load_funds() -> dict:
                                               defaults={"max_fee_per_hour": Decimal(price) * (
                                                   Decimal("0.8") if delivery == "online" else 1),
                                                   "reference": "鲁发改价格〔2022〕第1号（示例）"})
+    # Rows of one subject: the province's for English, the county's own table for mathematics (the most specific
+    # row applies: a 历下区 mathematics class is held to 65, an English class elsewhere in the province to 75).
+    county = Region.objects.get(code=MAIN_COUNTY)
+    for region, subject, price in ((province, "英语", "75"), (county, "数学", "65")):
+        GuidedPrice.objects.get_or_create(region=region, stage=StudentStage.COMPULSORY, delivery="offline",
+                                          subject=subject, valid_from=datetime.date(2023, 9, 1),
+                                          defaults={"max_fee_per_hour": Decimal(price),
+                                                    "reference": "学科类培训政府指导价（示例）"})
     banks = [BankFormat.objects.get_or_create(bank=b["bank"], defaults=b)[0] for b in BANKS]
+    # Classes are filed only for institutions whose school-running licence is in force (services.licence_problems).
     institutions = list(Institution.objects.filter(region__code__startswith=MAIN_COUNTY, category=Category.ACADEMIC,
-                                                   operating_state=OperatingState.OPERATING).order_by("pk")[:4])
+                                                   operating_state=OperatingState.OPERATING,
+                                                   licence_standing__in=(LicenceStanding.BOTH,
+                                                                         LicenceStanding.SCHOOL_ONLY))
+                        .order_by("pk")[:4])
     starts, ends, skipped = _term(today)
     courses = 0
     for index, institution in enumerate(institutions):
