@@ -37,7 +37,7 @@ from . import cache as public_cache
 from . import selectors, services
 from .api import openapi_document
 from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
-from .models import Batch, ListKind, ReportStatus
+from .models import Batch, ListKind, ReportStatus, ReportTopic
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
@@ -412,6 +412,9 @@ def report_form(request):
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
                     attachments=data["photos"],
+                    topic=data["topic"] or ReportTopic.GENERAL,
+                    charge=form.charge(),
+                    payment_proof=data["payment_proof"],
                 )
             if call.ok:
                 return redirect(

@@ -272,6 +272,8 @@ class AlertKind(models.TextChoices):
     PREPAYMENT = "prepayment", _("违规预收费")
     OFF_ACCOUNT = "off_account", _("未进入监管账户的收费")
     CONSUMPTION_STOP = "consumption_stop", _("课消突然停止（有预收余额）")
+    # A parent's public report (publicity, topic off_account): unverified, unlike OFF_ACCOUNT's recorded charge.
+    PARENT_REPORT = "parent_report", _("家长反映收费未进入监管账户")
 
 
 class AlertStatus(models.TextChoices):
@@ -301,6 +303,8 @@ class FundAlert(TimeStampedModel):
     handling_note = models.TextField(_("办理情况"), blank=True)
     case = models.ForeignKey("penalties.PenaltyCase", verbose_name=_("处罚案件线索"), on_delete=models.SET_NULL,
                              null=True, blank=True, related_name="+")
+    # The public report a PARENT_REPORT alert comes from (a plain id: the report's page applies its own rules).
+    source_report_id = models.BigIntegerField(_("来源举报编号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("资金风险预警")

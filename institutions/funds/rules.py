@@ -152,14 +152,15 @@ def course_violations(*, category: str, stage: str, delivery: str, schedule: lis
 
 def standing_problems(*, licences: list[dict], operating_state: str, suspends_enrolment: bool,
                       on: datetime.date) -> list[str]:
-    """Why an institution may not file a class at all (民办教育促进法: 未经批准不得办学; 重新审核登记期间暂停招生及收费):
-    `licences` are its school-running licences (number, state, valid_until), newest first; one in force suffices,
-    otherwise the newest one's problem is named."""
+    """Why an institution may not file a class at all (民办教育促进法: 未经批准不得办学; 重新审核登记期间
+    暂停招生及收费): `licences` are its school-running licences (number, state, valid_until), newest first; one
+    in force suffices, otherwise the newest one's problem is named."""
     problems = []
     if operating_state != OperatingState.OPERATING:
-        problems.append(_("该机构经营状态为“%(state)s”，不能备案班次。") % {"state": OperatingState(operating_state).label})
-    in_force = [lic for lic in licences if lic["state"] == LicenceState.VALID
-                and (lic["valid_until"] is None or lic["valid_until"] >= on)]
+        problems.append(_("该机构经营状态为“%(state)s”，不能备案班次。")
+                        % {"state": OperatingState(operating_state).label})
+    in_force = [licence for licence in licences if licence["state"] == LicenceState.VALID
+                and (licence["valid_until"] is None or licence["valid_until"] >= on)]
     if not licences:
         problems.append(_("该机构没有办学许可证，不能备案班次。"))
     elif not in_force:

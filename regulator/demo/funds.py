@@ -14,6 +14,8 @@ from institutions.funds import rules, services
 from institutions.funds.models import BankFormat, CourseStatus, GuidedPrice, SupervisionMode
 from institutions.funds.risk import risk_assess
 from institutions.models import Category, Institution, LicenceStanding, OperatingState, StudentStage, Teacher
+from publicity import services as report_services
+from publicity.models import ReportTopic
 from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Region, User
 
@@ -135,6 +137,14 @@ def load_funds() -> dict:
                                paid_on=today - datetime.timedelta(days=10), amount="2400", class_hours=30,
                                covers_from=today, covers_until=today + datetime.timedelta(days=60),
                                source="parent_report", into_supervised_account=False)
+    if len(institutions) > 1:
+        # A parent's public report of a fee paid to a personal account (收费未进入监管账户), with a name and phone
+        # that only the handling department may see: the alert job raises it without them.
+        report_services.report_file(
+            region=None, institution=institutions[1], topic=ReportTopic.OFF_ACCOUNT,
+            content="报名时老师让把学费转到负责人个人微信，说这样有优惠，没有开收据。",
+            charge={"amount": "4200", "paid_on": today - datetime.timedelta(days=5), "payee": "负责人个人微信（王某）"},
+            reporter_name="李女士", reporter_phone="13800005678")
     alerts = services.alerts_compute() or 0
     risk_assess()
     return {"courses": courses, "transactions": transactions, "alerts": alerts}

@@ -89,8 +89,8 @@ def test_the_import_lists_the_standing_problem_on_each_row(users, institution):
     Licence.objects.filter(institution=institution).update(state=LicenceState.SUSPENDED)
     workbook = Workbook()
     sheet = workbook.active
-    header = ["班次名称", "科目", "类别", "招生对象学段", "培训内容与大纲", "开班日期", "结班日期", "每周课表", "停课日期",
-              "每课时时长（分钟）", "总课时", "班额（人）", "每课时收费（元）"]
+    header = ["班次名称", "科目", "类别", "招生对象学段", "培训内容与大纲", "开班日期", "结班日期", "每周课表",
+              "停课日期", "每课时时长（分钟）", "总课时", "班额（人）", "每课时收费（元）"]
     sheet.append(header)
     data = course_data()
     sheet.append([data["name"], "数学", "学科类", "义务教育", data["syllabus"], "2025-09-08", "2025-12-17",

@@ -105,8 +105,10 @@ def test_a_licence_in_force_allows_filing_even_beside_an_old_one():
 
 @pytest.mark.parametrize("licences,expected", [
     ([], "该机构没有办学许可证，不能备案班次。"),
-    ([licence("expired", datetime.date(2025, 6, 30))], "该机构的办学许可证（教民137010270000011号）已于 2025-06-30 过期，不能备案班次。"),
-    ([licence("valid", datetime.date(2025, 8, 19))], "该机构的办学许可证（教民137010270000011号）已于 2025-08-19 过期，不能备案班次。"),
+    ([licence("expired", datetime.date(2025, 6, 30))],
+     "该机构的办学许可证（教民137010270000011号）已于 2025-06-30 过期，不能备案班次。"),
+    ([licence("valid", datetime.date(2025, 8, 19))],
+     "该机构的办学许可证（教民137010270000011号）已于 2025-08-19 过期，不能备案班次。"),
     ([licence("suspended")], "该机构的办学许可证（教民137010270000011号）已被暂扣，不能备案班次。"),
     ([licence("revoked")], "该机构的办学许可证（教民137010270000011号）已被吊销，不能备案班次。"),
     ([licence("cancelled")], "该机构的办学许可证（教民137010270000011号）已注销，不能备案班次。"),
