@@ -140,11 +140,16 @@ def load_funds() -> dict:
     if len(institutions) > 1:
         # A parent's public report of a fee paid to a personal account (收费未进入监管账户), with a name and phone
         # that only the handling department may see: the alert job raises it without them.
-        report_services.report_file(
+        report = report_services.report_file(
             region=None, institution=institutions[1], topic=ReportTopic.OFF_ACCOUNT,
             content="报名时老师让把学费转到负责人个人微信，说这样有优惠，没有开收据。",
             charge={"amount": "4200", "paid_on": today - datetime.timedelta(days=5), "payee": "负责人个人微信（王某）"},
             reporter_name="李女士", reporter_phone="13800005678")
+        # assigned to the county's education bureau and being verified (核查中): its head may reveal the reporter
+        # under the report's rules; the fund alert never shows it
+        report_services.report_assign(report_id=report.pk, actor=User.objects.get(username="joint_office"),
+                                      department=head.department, note="涉及预收费资金监管，请核查。")
+        report_services.report_verify(report_id=report.pk, actor=head, note="调取家长转账记录与机构收据核对。")
     alerts = services.alerts_compute() or 0
     risk_assess()
     return {"courses": courses, "transactions": transactions, "alerts": alerts}
