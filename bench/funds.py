@@ -12,15 +12,21 @@ on the bench database:
    **import** — `institutions.funds.services.statement_import` as the upload page calls it (read, check every row,
    COPY in chunks, one transaction, commit, audit event); after each import its rows are deleted again (not timed),
    so each run imports the whole file into an empty account. Medians and the ratio import / calamine (goal ≤ 5×);
-3. memory at --memory-rows (10,000 and 50,000): for the import and for calamine's read, the Python heap's peak
-   (tracemalloc, over the call) and the process's peak RSS growth (VmHWM reset through /proc/self/clear_refs), each
-   in a run of its own: the import streams in chunks, so its Python peak must stay flat while the file grows.
+3. memory at --memory-rows (10,000 and 50,000), each size and each side in a fresh process
+   (`python -m bench.funds import|calamine FILE`), after one warm call: the Python heap's peak (tracemalloc) and the
+   process's peak RSS growth (VmHWM reset through /proc/self/clear_refs), each over a call of its own. The import
+   streams in chunks, so its Python peak must stay flat while the file grows.
 """
 
 import datetime
 import io
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from decimal import Decimal
@@ -139,6 +145,7 @@ def _rss_kb(field: str) -> int:
 
 def memory(call) -> dict:
     """Python heap peak (tracemalloc) and peak RSS growth of one call, each in a call of its own."""
+    call()  # warm: imports, caches, the connection
     tracemalloc.start()
     call()
     python_peak = tracemalloc.get_traced_memory()[1]
@@ -154,9 +161,23 @@ def memory(call) -> dict:
     return {"python_peak_mb": round(python_peak / 1024 / 1024, 1), "rss_growth_mb": rss}
 
 
-def run_suite(args) -> dict:
-    import os
+def measure_memory(which: str, path: str) -> dict:
+    """One measurement in a process of its own (`python -m bench.funds import|calamine FILE`), so that no earlier,
+    larger run has grown its heap."""
+    content = Path(path).read_bytes()
+    if which == "calamine":
+        return memory(lambda: calamine_read(content))
+    account, actor = fixtures()
+    empty(account)
 
+    def one_import():
+        run_import(account, actor, content)
+        empty(account)
+
+    return memory(one_import)
+
+
+def run_suite(args) -> dict:
     from bench.run import timing
 
     rows, runs = args.statement_rows, args.statement_runs
@@ -186,16 +207,19 @@ def run_suite(args) -> dict:
     calamine, imported = statistics.median(calamine_ms), statistics.median(import_ms)
     memory_rows = [int(n) for n in args.memory_rows.split(",") if n.strip()]
     peaks = []
-    for count in memory_rows:
-        sized = content if count == rows else statement_workbook(count)
-
-        def one_import(sized=sized):
-            run_import(account, actor, sized)
-            empty(account)
-
-        peaks.append({"rows": count, "file_mb": round(len(sized) / 1024 / 1024, 2),
-                      "import": memory(one_import), "calamine": memory(lambda sized=sized: calamine_read(sized))})
-        print(f"  memory at {count:,} rows: {peaks[-1]}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for count in memory_rows:
+            path = Path(folder) / f"statement-{count}.xlsx"
+            sized = content if count == rows else statement_workbook(count)
+            path.write_bytes(sized)
+            peak = {"rows": count, "file_mb": round(len(sized) / 1024 / 1024, 2)}
+            for which in ("import", "calamine"):
+                measured = subprocess.run(
+                    [sys.executable, "-m", "bench.funds", which, str(path)], capture_output=True, text=True,
+                    check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+                peak[which] = json.loads(measured.stdout.strip().splitlines()[-1])
+            peaks.append(peak)
+            print(f"  memory at {count:,} rows: {peak}", flush=True)
     return {
         "rows": rows, "runs": runs, "file_mb": round(len(content) / 1024 / 1024, 2), "generate_s": generate_s,
         "calamine": timing(calamine_ms), "import": timing(import_ms),
@@ -228,3 +252,10 @@ def markdown(result: dict) -> str:
                      f"{peak['import']['rss_growth_mb']} MB | {peak['calamine']['python_peak_mb']} MB | "
                      f"{peak['calamine']['rss_growth_mb']} MB |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # one memory measurement in a fresh process (run_suite starts it)
+    from bench.run import setup_django
+
+    setup_django()
+    print(json.dumps(measure_memory(sys.argv[1], sys.argv[2])))

@@ -250,6 +250,16 @@ def _stored(account_id: int, references: list[str]) -> dict:
     return {reference: tuple(rest) for reference, *rest in rows}
 
 
+def _repeats(account_id: int, statement_id: int, batch: list[tuple], rows_of: array, first_sequence: int) -> list:
+    """(row, reason) for each row of `batch` whose reference an earlier chunk of the same file already wrote."""
+    written = dict(FundTransaction.objects.filter(
+        account_id=account_id, statement_id=statement_id, reference__in=[row[2] for row in batch]).values_list(
+        "reference", "sequence"))
+    return [(rows_of[row[-1] - first_sequence - 1], _("流水号 %(ref)s 与第 %(n)s 行重复")
+             % {"ref": row[2], "n": rows_of[written[row[2]] - first_sequence - 1]})
+            for row in batch if row[2] in written]
+
+
 def _write(rows: list[tuple]) -> None:
     """One chunk of new rows (tuples in _COLUMNS' order): COPY on PostgreSQL (CSV written by the csv module, far
     faster than INSERT), bulk_create elsewhere."""
@@ -260,7 +270,8 @@ def _write(rows: list[tuple]) -> None:
         csv.writer(text, lineterminator="\n").writerows(rows)
         text.seek(0)
         columns = ", ".join(connection.ops.quote_name(column) for column in _COLUMNS)
-        with connection.cursor() as cursor:  # an empty text field is '' (FORCE_NOT_NULL), never NULL
+        # an empty text field is '' (FORCE_NOT_NULL), never NULL; the driver's errors become Django's
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             cursor.copy_expert(f"COPY {FundTransaction._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, "
                                f"FORCE_NOT_NULL (reference, counterparty, memo))", text)
     else:
@@ -305,7 +316,9 @@ def statement_import(*, actor, account_id: int, uploaded_file, now=None) -> Stat
                 except ValueError as error:
                     refused.append((number, str(error)))
             total += len(chunk)
-            stored = _stored(account.pk, [row[0] for _number, row in parsed])
+            # Rows stored by earlier imports (none in an account new to statements: no query). A reference repeated
+            # from an earlier chunk of this file is caught by the unique constraint when the chunk is written.
+            stored = _stored(account.pk, [row[0] for _number, row in parsed]) if last else {}
             in_chunk: dict[str, int] = {}
             batch = []
             for number, row in parsed:
@@ -316,11 +329,8 @@ def statement_import(*, actor, account_id: int, uploaded_file, now=None) -> Stat
                     continue
                 in_chunk[reference] = number
                 if reference in stored:
-                    *values, statement_id, stored_sequence = stored[reference]
-                    if statement_id == statement.pk:
-                        refused.append((number, _("流水号 %(ref)s 与第 %(n)s 行重复") % {
-                            "ref": reference, "n": new_rows_of[stored_sequence - first_sequence - 1]}))
-                    elif tuple(values) != (booked_on, amount, balance_after):
+                    *values, _statement_id, _sequence = stored[reference]
+                    if tuple(values) != (booked_on, amount, balance_after):
                         refused.append((number, _("流水号 %(ref)s 已导入，但日期、金额或余额与已导入的记录不同")
                                         % {"ref": reference}))
                     continue
@@ -335,7 +345,12 @@ def statement_import(*, actor, account_id: int, uploaded_file, now=None) -> Stat
                 new_rows_of.append(number)
                 last_day = booked_on
                 batch.append((account.pk, statement.pk, *row, sequence))
-            _write(batch)  # a refusal later rolls it back with the rest
+            try:
+                with transaction.atomic():  # a savepoint: a repeat from an earlier chunk undoes this chunk only
+                    _write(batch)  # a refusal later rolls it back with the rest
+            except IntegrityError:
+                refused.extend(_repeats(account.pk, statement.pk, batch, new_rows_of, first_sequence))
+                continue
             new += len(batch)
     except IntegrityError:  # another import of the same rows committed first
         raise StatementRefused(_("该账户正在导入其他流水文件，请稍后再试。")) from None
