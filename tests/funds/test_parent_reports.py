@@ -79,7 +79,7 @@ def test_the_public_form_files_the_charge_with_its_screenshot(public_institution
 
 @pytest.mark.parametrize("field,value,message", [
     ("charge_amount", "", "请填写缴费金额（元）。"),
-    ("charge_amount", "-5", "确保该值大于或等于"),
+    ("charge_amount", "-5", "不能小于 0.01。"),
     ("charge_paid_on", "", "请填写缴费日期。"),
     ("charge_payee", " ", "请填写收款账户或收款方"),
 ])
