@@ -329,8 +329,11 @@ def statement_import(*, actor, account_id: int, uploaded_file, now=None) -> Stat
                     continue
                 in_chunk[reference] = number
                 if reference in stored:
-                    *values, _statement_id, _sequence = stored[reference]
-                    if tuple(values) != (booked_on, amount, balance_after):
+                    *values, statement_id, stored_sequence = stored[reference]
+                    if statement_id == statement.pk:  # written by an earlier chunk of this file
+                        refused.append((number, _("流水号 %(ref)s 与第 %(n)s 行重复") % {
+                            "ref": reference, "n": new_rows_of[stored_sequence - first_sequence - 1]}))
+                    elif tuple(values) != (booked_on, amount, balance_after):
                         refused.append((number, _("流水号 %(ref)s 已导入，但日期、金额或余额与已导入的记录不同")
                                         % {"ref": reference}))
                     continue
