@@ -4,7 +4,7 @@ so that no staff field (internal remarks, drafts, reporter identity) can reach a
 
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inspections import selectors as inspection_selectors
@@ -14,7 +14,18 @@ from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
 from regulator.textnorm import search_text
 
-from .models import PUBLIC_STATUSES, Batch, BlackCategory, EntryStatus, ListEntry, ListKind, ReportStep
+from .models import (
+    PUBLIC_STATUSES,
+    Batch,
+    BlackCategory,
+    EntryStatus,
+    ListEntry,
+    ListKind,
+    Report,
+    ReportAttachment,
+    ReportStep,
+    ReportTopic,
+)
 
 PUBLIC_PAGE_SIZE = 20
 PUBLIC_MAX_PAGE = 500
@@ -303,3 +314,16 @@ def public_search_page(queryset: QuerySet, *, page: int, size: int = SEARCH_PAGE
         row.last_check_on = timezone.localdate(row.last_check_at) if row.last_check_at else None
         row.last_check_result = inspection_selectors.public_outcome(row.last_check_outcome)
     return rows[:size], len(rows) > size
+
+
+def reported_off_account_charges(*, since) -> QuerySet:
+    """Parents' reports of a charge outside the supervised account (收费未进入监管账户) about a registered institution,
+    received since `since`, for the fund alert job: the charge as reported and whether a transfer screenshot came
+    with it — never the reporter (no name, phone, tracking number or the screenshot itself), so what the fund staff
+    see of a report stays within the report's own rules (permissions.can_see_reporter_identity)."""
+    proof = ReportAttachment.objects.filter(report=OuterRef("pk"), is_payment_proof=True)
+    return (Report.objects.filter(topic=ReportTopic.OFF_ACCOUNT, institution__isnull=False, received_at__gte=since)
+            .annotate(has_proof=Exists(proof))
+            .values("pk", "institution_id", "charge_amount", "charge_paid_on", "charge_payee", "received_at",
+                    "has_proof")
+            .order_by("pk"))

@@ -39,7 +39,7 @@ from . import cache as public_cache
 from . import selectors, services
 from .api import DATASETS, bulk_index, openapi_document
 from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
-from .models import Batch, BulkFile, ListKind, ReportStatus
+from .models import Batch, BulkFile, ListKind, ReportStatus, ReportTopic
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
@@ -442,6 +442,9 @@ def report_form(request):
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
                     attachments=data["photos"],
+                    topic=data["topic"] or ReportTopic.GENERAL,
+                    charge=form.charge(),
+                    payment_proof=data["payment_proof"],
                 )
             if call.ok:
                 return redirect(
