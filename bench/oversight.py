@@ -263,7 +263,8 @@ def bench_weekly(bench: Bench, *, today: datetime.date) -> None:
     from institutions.management.commands.seed_scale import BENCH_COUNTY, BENCH_PREFECTURE, username_for
     from regulator.models import Region, User, WeeklyReport
     from regulator.oversight.dashboard import week_of
-    from regulator.oversight.weekly import render_pdf, render_xlsx, weekly_figures, weekly_report_generate
+    from regulator.oversight.weekly import weekly_figures, weekly_report_generate
+    from regulator.oversight.weekly_files import render_pdf, render_xlsx
 
     week_start = week_of(today)[0] - datetime.timedelta(days=7)  # last week: a complete one
     runs = bench.args.runs
