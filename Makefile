@@ -14,7 +14,7 @@ OVERSIGHT_ARGS ?=
 # pytest-xdist workers (each has its own PostgreSQL test database and Redis db); 0 runs in one process
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench bench-oversight lint messages services venv clean-demo
+.PHONY: demo test bench bench-oversight bench-funds lint messages services venv clean-demo
 
 venv: $(STAMP)
 
@@ -76,6 +76,11 @@ bench: $(STAMP) messages services
 bench-oversight: $(STAMP) messages services
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.queue $(OVERSIGHT_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.oversight $(OVERSIGHT_ARGS)
+
+# The statement import against python-calamine (bench/funds.py); needs no seeded register, under 3 minutes.
+bench-funds: $(STAMP) messages services
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench.run --suite funds --institutions 0 \
+		--output bench/results-funds.json $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -204,9 +204,12 @@ def _figures_of_viewers(today: datetime.date) -> dict:
     periods = [(today - datetime.timedelta(days=364), today), (today.replace(month=1, day=1) -
                datetime.timedelta(days=400), today - datetime.timedelta(days=100)),
                (today - datetime.timedelta(days=10), today)]
-    return {(username, code, str(start)): dashboard_figures(user=User.objects.get(username=username),
-                                                            region_code=code, start=start, end=end).as_json()
-            for username, code in viewers for start, end in periods}
+    figures = {(username, code, str(start)): dashboard_figures(user=User.objects.get(username=username),
+                                                               region_code=code, start=start, end=end).as_json()
+               for username, code in viewers for start, end in periods}
+    for one in figures.values():  # the trends are read from the summary only: none without it
+        one["sections"] = [section for section in one["sections"] if section["key"] != "trends"]
+    return figures
 
 
 def bench_dashboard(bench: Bench, *, today: datetime.date) -> None:
@@ -260,7 +263,8 @@ def bench_weekly(bench: Bench, *, today: datetime.date) -> None:
     from institutions.management.commands.seed_scale import BENCH_COUNTY, BENCH_PREFECTURE, username_for
     from regulator.models import Region, User, WeeklyReport
     from regulator.oversight.dashboard import week_of
-    from regulator.oversight.weekly import render_pdf, render_xlsx, weekly_figures, weekly_report_generate
+    from regulator.oversight.weekly import weekly_figures, weekly_report_generate
+    from regulator.oversight.weekly_files import render_pdf, render_xlsx
 
     week_start = week_of(today)[0] - datetime.timedelta(days=7)  # last week: a complete one
     runs = bench.args.runs

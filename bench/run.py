@@ -1,8 +1,8 @@
 """Benchmarks at scale: `python -m bench.run --institutions N [--suite S]` (what `make bench` runs).
 
 --suite register (the default) measures the register as described below; inspections, penalties,
-publicity, speed and scale run bench/inspections.py, bench/penalties.py, bench/publicity.py, bench/speed.py and
-bench/scale.py (issues 3, 4, 5 and 13); all runs them in turn. Each suite writes its figures into
+publicity, speed, scale and funds run bench/inspections.py, bench/penalties.py, bench/publicity.py, bench/speed.py,
+bench/scale.py and bench/funds.py (issues 3, 4, 5, 13 and 15); all runs them in turn. Each suite writes its figures into
 bench/results.json: the register at the top level (the structure it always had), every other suite under its
 own key; a run keeps what the other suites wrote.
 
@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-SUITES = ("register", "inspections", "penalties", "publicity", "speed", "scale")
+SUITES = ("register", "inspections", "penalties", "publicity", "speed", "scale", "funds")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -70,6 +70,10 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--proposed-indexes", action="store_true",
                         help="publicity: create the index proposed in docs/bench.md for the run, then drop it")
+    # funds
+    parser.add_argument("--statement-rows", type=int, default=50_000, help="funds: rows of the statement workbook")
+    parser.add_argument("--statement-runs", type=int, default=3, help="funds: interleaved runs of each")
+    parser.add_argument("--memory-rows", default="10000,50000", help="funds: sizes whose memory peaks are measured")
     return parser.parse_args(argv)
 
 

@@ -18,6 +18,7 @@ from regulator.registry import (
     Measure,
     MeasureSection,
     QueueKind,
+    Trend,
     choice_labels,
     register,
     within,
@@ -150,5 +151,12 @@ SECTIONS = [
 ]
 
 
+# Month by month on the dashboard, and beside the previous period.
+TRENDS = [
+    Trend("visits-done", _("完成检查"), "visits", "done", order=20, headline="visits-done", chart=True),
+    Trend("problems", _("发现问题"), "problems", "found", order=30, headline="problems"),
+]
+
+
 def register_all() -> None:
-    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS)
+    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS, *TRENDS)

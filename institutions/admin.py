@@ -160,8 +160,10 @@ class SiteAdmin(ChildAdmin):
 
 @admin.register(Teacher)
 class TeacherAdmin(ChildAdmin):
-    list_display = ["name", "institution", "subject", "qualification_number", "is_in_service_teacher"]
+    list_display = ["name", "institution", "subject", "qualification_number", "is_in_service_teacher", "started_on",
+                    "ended_on", "in_service_flagged_at"]
     list_filter = ["is_in_service_teacher"]
+    readonly_fields = [*AUDIT_FIELDS, "ended_on", "end_reason", "in_service_flagged_at"]
     search_fields = ["name", "=qualification_number", "institution__name"]
     raw_id_fields = ["institution"]
     list_select_related = ["institution"]

@@ -24,6 +24,7 @@ class InstitutionsAuditKind(models.TextChoices):
     TEACHER_UPDATED = "teacher.updated", _("修改培训人员")
     TEACHER_DELETED = "teacher.deleted", _("删除培训人员")
     IMPORT_JOB_CONFIRMED = "import_job.confirmed", _("确认导入台账")
+    REGISTER_REVIEW_CHECKED = "register_review.checked", _("核对台账待核对事项")
     INSTITUTION_CANCELLED = "institution.cancelled", _("注销机构")
     LICENCE_CANCELLED = "licence.cancelled", _("注销证照")
     CHANGE_REQUESTED = "register_change.requested", _("申请登记变更")
@@ -44,6 +45,12 @@ class InstitutionsAuditKind(models.TextChoices):
     CAMPAIGN_LEAD = "register_campaign.lead", _("专项工作转为案件线索")
     TEACHER_BAN_CREATED = "teacher_ban.created", _("列入教师黑名单")
     TEACHER_BAN_LIFTED = "teacher_ban.lifted", _("解除教师黑名单")
+    TEACHER_BAN_CHANGED = "teacher_ban.changed", _("变更教师黑名单期限")
+    TEACHER_LEFT = "teacher.left", _("培训人员离职")
+    TEACHER_IN_SERVICE_FLAGGED = "teacher.in_service_flagged", _("在职教师违规兼职")
+    TEACHER_IN_SERVICE_CLEARED = "teacher.in_service_cleared", _("解除在职教师违规兼职标记")
+    LICENCE_RENEWED = "licence.renewed", _("证照续期/换证")
+    IN_SERVICE_ROSTER_IMPORTED = "in_service_roster.imported", _("导入在职中小学教师名单")
 
 
 # Keys of before/after that are not fields of the object's model.

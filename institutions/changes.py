@@ -1,13 +1,14 @@
-"""Changes of a registered institution over time: change requests with their approval document (变更), and
-cancellation (注销) as a procedure.
+"""Changes of a registered institution over time: change requests with their approval document (变更), licence
+renewal (续期/换证), and cancellation (注销) as a procedure.
 
 A change is not an edit of the row: it is requested, then approved (the row changes, the history keeps the
 change) or refused. For subject-class institutions the seed's rule "不再批准设立分支机构，不再批准办学地址变更"
 is enforced here and in institutions.services.site_save: an address change or a new site is refused.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from .models import (
     ChangeStatus,
     Institution,
     Licence,
+    LicenceRenewal,
     LicenceState,
     OperatingState,
     RegisterChange,
@@ -120,6 +122,75 @@ def change_refuse(*, actor, change_id: int, note: str) -> RegisterChange:
                  after={"reason": note}, summary=_("不予批准变更%(field)s：%(reason)s") % {
                      "field": change.get_field_display(), "reason": note})
     return change
+
+
+# ---- 续期/换证 ---------------------------------------------------------------------------------------------
+
+RENEWABLE_STATES = frozenset({LicenceState.VALID, LicenceState.EXPIRED})
+
+
+def renewal_backdate_days() -> int:
+    """How far back a renewal's approval date may lie: one recorded late, not a history rewritten."""
+    return settings.LICENCE_RENEWAL_BACKDATE_DAYS
+
+
+@transaction.atomic
+def licence_renew(*, actor, licence_id: int, renewed_on: date, new_valid_until: date, approval_document: str,
+                  new_number: str = "", today: date | None = None) -> LicenceRenewal:
+    """续期 (the validity extended) or 换证 (re-issued under a new number), by the licence's department with its
+    approval document. The licence's validity moves forward, never back; an expired licence is valid again."""
+    licence = Licence.objects.select_for_update().get(pk=licence_id)
+    institution = Institution.objects.select_for_update().get(pk=licence.institution_id)
+    if not permissions.can_change_licence(actor, institution, licence.kind, licence.issuer_id):
+        raise ActionForbidden(_("该证照不在您部门的职责范围内。"))
+    today = today or timezone.localdate()
+    if institution.operating_state == OperatingState.CANCELLED:
+        raise ServiceError(_("机构已注销，证照不能续期。"))
+    if licence.state not in RENEWABLE_STATES:
+        raise ServiceError(_("证照已%(state)s，不能续期；%(hint)s") % {
+            "state": licence.get_state_display(),
+            "hint": _("暂扣的证照须先解除暂扣。") if licence.state == LicenceState.SUSPENDED
+            else _("须重新申请办证。")})
+    if licence.valid_until is None:
+        raise ServiceError(_("该证照长期有效，无需续期。"))
+    approval_document = (approval_document or "").strip()
+    if not approval_document:
+        raise ServiceError(_("续期须填写批准文件（文号）。"), field="approval_document")
+    if renewed_on is None:
+        raise ServiceError(_("请填写续期批准日期。"), field="renewed_on")
+    if renewed_on > today:
+        raise ServiceError(_("续期批准日期不能晚于今天。"), field="renewed_on")
+    earliest = max(licence.issued_on, today - timedelta(days=renewal_backdate_days()))
+    if renewed_on < earliest:
+        raise ServiceError(_("续期批准日期不能早于%(date)s（发证日期，或今天往前%(days)d天以内）："
+                             "更早的续期请按新证登记。") % {"date": earliest.isoformat(),
+                                                            "days": renewal_backdate_days()}, field="renewed_on")
+    if new_valid_until is None:
+        raise ServiceError(_("请填写新的有效期。"), field="new_valid_until")
+    if new_valid_until <= licence.valid_until:
+        raise ServiceError(_("续期后的有效期（%(new)s）须晚于原有效期（%(old)s）：续期不能缩短有效期。") % {
+            "new": new_valid_until.isoformat(), "old": licence.valid_until.isoformat()}, field="new_valid_until")
+    if new_valid_until <= today:
+        raise ServiceError(_("续期后的有效期须晚于今天。"), field="new_valid_until")
+    new_number = (new_number or "").strip() or licence.number
+    if new_number != licence.number and Licence.objects.filter(kind=licence.kind, number=new_number).exists():
+        raise ServiceError(_("同类证照的证号已存在。"), field="new_number")
+    renewal = LicenceRenewal.objects.create(
+        licence=licence, institution=institution, renewed_on=renewed_on, old_valid_until=licence.valid_until,
+        new_valid_until=new_valid_until, old_number=licence.number, new_number=new_number[:60],
+        approval_document=approval_document[:120], old_state=licence.state, created_by=actor, updated_by=actor)
+    before = {"valid_until": licence.valid_until, "number": licence.number, "state": licence.state}
+    licence.valid_until, licence.number, licence.state = new_valid_until, new_number[:60], LicenceState.VALID
+    licence.updated_by = actor
+    licence.save(update_fields=["valid_until", "number", "state", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.LICENCE_RENEWED, obj=licence, institution_id=institution.pk, before=before,
+                 after={"valid_until": new_valid_until, "number": licence.number, "state": LicenceState.VALID,
+                        "approval_document": approval_document},
+                 summary=_("%(licence)s续期至%(date)s（%(document)s）") % {
+                     "licence": licence.get_kind_display(), "date": new_valid_until.isoformat(),
+                     "document": approval_document})
+    refresh_standing(institution=institution, actor=actor, today=today)
+    return renewal
 
 
 # ---- 注销 ------------------------------------------------------------------------------------------------

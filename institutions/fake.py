@@ -378,6 +378,8 @@ class InstitutionFaker:
             "organiser": (legal if non_profit or rng.random() < 0.5
                           else f"{area.city_name}{rng.choice(BRANDS)}教育科技有限公司"),
             "legal_representative": legal,
+            "principal": legal,  # no draw of its own: the seeded streams stay as they were
+            "scope": "、".join(SUBJECTS[category][:3]) + "等培训",
             "contact_phone": self.phone(),
             "address": self.address(area, premises),
             "region_id": rng.choice(area.townships),

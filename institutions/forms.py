@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from regulator.models import Region, RegionLevel
 
 from . import permissions
-from .models import Institution, Licence, LicenceKind, Site, Teacher
+from .models import CHANGE_ONLY_FIELDS, Institution, Licence, LicenceKind, Site, Teacher
 from .validators import normalize_credit_code, normalize_id_number, validate_credit_code
 
 
@@ -28,7 +28,8 @@ class InstitutionForm(forms.ModelForm):
     class Meta:
         model = Institution
         fields = [
-            "name", "credit_code", "organiser", "legal_representative", "contact_phone", "address", "region",
+            "name", "credit_code", "organiser", "legal_representative", "principal", "scope", "contact_phone",
+            "address", "region",
             "premises_type", "category", "serves_preschool", "serves_compulsory", "serves_senior_high",
             "delivery", "profit_type", "operating_state", "fund_account", "notes",
         ]
@@ -38,6 +39,10 @@ class InstitutionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["region"] = _region_field(user)
         self.fields["credit_code"].widget.attrs.update({"autocapitalize": "characters", "maxlength": 18})
+        if self.instance.pk:  # recorded at registration; afterwards changed only by an approved change
+            for name in CHANGE_ONLY_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("请通过“登记变更”申请修改（附批准文件）。")
 
     def clean_credit_code(self):
         code = normalize_credit_code(self.cleaned_data.get("credit_code", ""))
@@ -62,7 +67,9 @@ class SiteForm(forms.ModelForm):
 class TeacherForm(forms.ModelForm):
     class Meta:
         model = Teacher
-        fields = ["name", "id_number", "subject", "qualification_number", "diploma", "is_in_service_teacher"]
+        fields = ["name", "id_number", "subject", "qualification_number", "diploma", "is_in_service_teacher",
+                  "started_on"]
+        widgets = {"started_on": DateInput()}
 
     def __init__(self, *args, user, institution, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,4 +102,4 @@ class LicenceForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.ods）"))
+    file = forms.FileField(label=_("台账文件（.xlsx、.xls、.ods、.csv）"))

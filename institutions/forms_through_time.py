@@ -12,7 +12,7 @@ from .models import (
     RegisterCampaignKind,
     TeacherBan,
 )
-from .validators import normalize_id_number
+from .validators import normalize_credit_code, normalize_id_number
 
 ISO_DATE = "%Y-%m-%d"  # what <input type="date"> takes as its value, whatever the language's date format
 
@@ -53,7 +53,6 @@ class DecideForm(forms.Form):
     result = forms.ChoiceField(label=_("年检结论"), choices=AnnualResult.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
                               max_length=2000, help_text=_("基本合格、不合格须写明理由"))
-    notice_number = forms.CharField(label=_("年检结论通知文号"), max_length=60, required=False)
 
 
 class ResultsImportForm(forms.Form):
@@ -76,7 +75,7 @@ class ItemRecordForm(forms.Form):
 
 class ChangeRequestForm(forms.Form):
     field = forms.ChoiceField(label=_("变更事项"), choices=ChangeField.choices)
-    new_value = forms.CharField(label=_("变更后"), max_length=200)
+    new_value = forms.CharField(label=_("变更后"), max_length=300)
     approval_document = forms.CharField(label=_("批准文件（文号）"), max_length=120, required=False)
 
 
@@ -98,3 +97,32 @@ class TeacherBanForm(forms.ModelForm):
 
     def clean_id_number(self):
         return normalize_id_number(self.cleaned_data.get("id_number", ""))
+
+
+class LicenceRenewForm(forms.Form):
+    renewed_on = forms.DateField(label=_("续期批准日期"), widget=DateInput(format=ISO_DATE))
+    new_valid_until = forms.DateField(label=_("新有效期至"), widget=DateInput(format=ISO_DATE))
+    approval_document = forms.CharField(label=_("批准文件（文号）"), max_length=120)
+    new_number = forms.CharField(label=_("新证号（换证时填写）"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["renewed_on"].initial = timezone.localdate()
+
+
+class TeacherLeaveForm(forms.Form):
+    ended_on = forms.DateField(label=_("离职日期"), widget=DateInput(format=ISO_DATE))
+    reason = forms.CharField(label=_("离职原因"), max_length=120)
+
+
+class TeacherMoveForm(forms.Form):
+    to_credit_code = forms.CharField(label=_("调入机构统一社会信用代码"), max_length=18)
+    moved_on = forms.DateField(label=_("调动日期"), widget=DateInput(format=ISO_DATE))
+    reason = forms.CharField(label=_("说明"), max_length=120, required=False)
+
+    def clean_to_credit_code(self):
+        return normalize_credit_code(self.cleaned_data.get("to_credit_code", ""))
+
+
+class RosterImportForm(forms.Form):
+    file = forms.FileField(label=_("在职中小学教师名单（.xlsx、.xls、.ods 或 .csv）"))

@@ -73,6 +73,9 @@ class Institution(TimeStampedModel):
     )
     organiser = models.CharField(_("举办者"), max_length=120, blank=True)
     legal_representative = models.CharField(_("法定代表人/负责人"), max_length=40, blank=True)
+    # Changed only through a reviewed change (institutions.changes), never by editing the row.
+    principal = models.CharField(_("校长"), max_length=40, blank=True)
+    scope = models.CharField(_("办学内容/经营范围"), max_length=300, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     address = models.CharField(_("办学地址"), max_length=200)
     region = models.ForeignKey(
@@ -228,7 +231,28 @@ class Licence(TimeStampedModel):
         return f"{self.get_kind_display()} {self.number}"
 
 
+class TeacherIdentity(TimeStampedModel):
+    """One person who teaches, known by the identity number: their employment records (Teacher rows) at one
+    institution after another keep their history, and the black list is checked against the person."""
+
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
+    name = models.CharField(_("姓名"), max_length=40)
+
+    class Meta:
+        verbose_name = _("教师身份")
+        verbose_name_plural = _("教师身份")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
 class Teacher(TimeStampedModel):
+    """An employment record: one person teaching at one institution from a date until a date (open: still)."""
+
+    # Set by services.teacher_save from the identity number, never chosen in a form.
+    identity = models.ForeignKey(TeacherIdentity, verbose_name=_("教师身份"), on_delete=models.PROTECT,
+                                 null=True, blank=True, editable=False, related_name="employments")
     institution = models.ForeignKey(
         Institution, verbose_name=_("机构"), on_delete=models.CASCADE, related_name="teachers"
     )
@@ -243,11 +267,33 @@ class Teacher(TimeStampedModel):
         _("身份证号"), max_length=18, blank=True, validators=[validate_id_number],
         help_text=_("18位，含GB 11643校验位；不公开，页面中脱敏显示"),
     )
+    started_on = models.DateField(_("任职起始日期"), null=True, blank=True)
+    ended_on = models.DateField(_("离职日期"), null=True, blank=True, editable=False)
+    end_reason = models.CharField(_("离职原因"), max_length=120, blank=True, editable=False)
+    # Set when the person's identity number is on a current in-service teacher roster (在职教师违规兼职).
+    in_service_flagged_at = models.DateTimeField(_("在职教师违规兼职"), null=True, blank=True, editable=False)
+    in_service_roster = models.ForeignKey("InServiceRoster", verbose_name=_("在职中小学教师名单"),
+                                          on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+                                          related_name="+")
 
     class Meta:
         verbose_name = _("培训人员")
         verbose_name_plural = _("培训人员")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "institution"], condition=models.Q(ended_on__isnull=True),
+                                    name="teacher_one_current_employment",
+                                    violation_error_message=_("该人员已在本机构任职。")),
+            models.CheckConstraint(condition=models.Q(ended_on__isnull=True) | models.Q(started_on__isnull=True)
+                                   | models.Q(ended_on__gte=models.F("started_on")),
+                                   name="teacher_ends_after_start",
+                                   violation_error_message=_("离职日期不能早于任职起始日期。")),
+        ]
+        indexes = [
+            models.Index(fields=["id_number"], name="teacher_id_number"),
+            models.Index(fields=["in_service_flagged_at"], name="teacher_in_service_flag",
+                         condition=models.Q(in_service_flagged_at__isnull=False)),
+        ]
 
     def __str__(self):
         return self.name
@@ -258,7 +304,15 @@ class Teacher(TimeStampedModel):
 
     @property
     def masked_id_number(self) -> str:
-        return f"{self.id_number[:4]}**********{self.id_number[-4:]}" if self.id_number else ""
+        return mask_id_number(self.id_number)
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+
+def mask_id_number(id_number: str) -> str:
+    return f"{id_number[:4]}**********{id_number[-4:]}" if id_number else ""
 
 
 # Direct foreign-key object permissions (docs/pitfalls.md): granted when a case shares an institution's file.
@@ -295,6 +349,9 @@ class ImportJob(TimeStampedModel):
     imported_rows = models.PositiveIntegerField(_("已导入行数"), default=0)
     file_error = models.TextField(_("文件错误"), blank=True)
     report = models.JSONField(_("校验报告"), default=list, blank=True)
+    # The report as the uploaded file with a 原因 column (ledger/annotated.py), written by the task that wrote
+    # the report; empty when there is nothing to report or the file cannot be read.
+    report_file = models.FileField(_("带原因的工作簿"), upload_to="imports/%Y/%m/", blank=True)
     empty_rows = models.PositiveIntegerField(_("跳过的空行"), default=0)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), on_delete=models.PROTECT, null=True, blank=True,
@@ -313,6 +370,38 @@ class ImportJob(TimeStampedModel):
 
 
 # ---- the register through time: annual inspection (年检) ---------------------------------------------------
+
+class RegisterReviewStatus(models.TextChoices):
+    PENDING = "pending", _("待核对")
+    CHECKED = "checked", _("已核对")
+
+
+class RegisterReview(TimeStampedModel):
+    """待核对: something about an institution's entry a person should look at — the ledger import's 名称疑含地址 —
+    for the department that put it up (its heads' queue: 台账导入待核对). Opened by the import, closed by
+    institutions.services.register_review_check."""
+
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="reviews")
+    department = models.ForeignKey(Department, verbose_name=_("核对部门"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("待核对事项"), max_length=200)
+    import_job = models.ForeignKey(ImportJob, verbose_name=_("台账导入"), on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    status = models.CharField(_("状态"), max_length=20, choices=RegisterReviewStatus.choices,
+                              default=RegisterReviewStatus.PENDING)
+    checked_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核对人"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("台账核对事项")
+        verbose_name_plural = _("台账核对事项")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["department", "status", "id"], name="register_review_queue")]
+
+    def __str__(self):
+        return f"{self.institution_id}: {self.reason}"
+
 
 class AnnualMaterialKind(models.Model):
     """One of the materials an annual inspection asks for (a configurable list, kept in the admin)."""
@@ -348,6 +437,9 @@ class AnnualInspectionPlan(TimeStampedModel):
                               default=AnnualPlanStatus.OPEN)
     batch_number = models.CharField(_("公布批次号"), max_length=40, blank=True)
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    # What was published, as canonical JSON, and its SHA-256 (the public batch page and its verification record).
+    canonical_json = models.TextField(_("公布内容（规范JSON）"), blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("年检计划")
@@ -400,6 +492,9 @@ class AnnualInspection(TimeStampedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("作出结论"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     notice_number = models.CharField(_("年检结论通知文号"), max_length=60, blank=True)
+    notice_pdf = models.FileField(_("年检结论通知书PDF"), upload_to="institutions/annual/", blank=True,
+                                  max_length=200)
+    notice_sha256 = models.CharField(_("年检结论通知书SHA-256"), max_length=64, blank=True)
     # What the result set going (ids in the penalties app, which the register does not import models of).
     order_id = models.PositiveBigIntegerField(_("整改通知"), null=True, blank=True)
     case_id = models.PositiveBigIntegerField(_("处罚案件线索"), null=True, blank=True)
@@ -570,6 +665,8 @@ class ChangeField(models.TextChoices):
     ADDRESS = "relocation", _("办学地址")
     ORGANISER = "new_organiser", _("举办者")
     LEGAL_REPRESENTATIVE = "new_legal_representative", _("法定代表人/负责人")
+    PRINCIPAL = "new_principal", _("校长")
+    SCOPE = "new_scope", _("办学内容/经营范围")
 
 
 # The Institution field each kind of change rewrites.
@@ -578,7 +675,12 @@ CHANGED_FIELD = {
     ChangeField.ADDRESS: "address",
     ChangeField.ORGANISER: "organiser",
     ChangeField.LEGAL_REPRESENTATIVE: "legal_representative",
+    ChangeField.PRINCIPAL: "principal",
+    ChangeField.SCOPE: "scope",
 }
+
+# Fields that change only through an approved change, never through the institution's edit form.
+CHANGE_ONLY_FIELDS = ("principal", "scope")
 
 
 class ChangeStatus(models.TextChoices):
@@ -593,8 +695,8 @@ class RegisterChange(TimeStampedModel):
     institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
                                     related_name="changes")
     field = models.CharField(_("变更事项"), max_length=30, choices=ChangeField.choices)
-    old_value = models.CharField(_("变更前"), max_length=200, blank=True)
-    new_value = models.CharField(_("变更后"), max_length=200)
+    old_value = models.CharField(_("变更前"), max_length=300, blank=True)
+    new_value = models.CharField(_("变更后"), max_length=300)
     approval_document = models.CharField(_("批准文件（文号）"), max_length=120, blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.REQUESTED)
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -631,6 +733,12 @@ class TeacherBan(TimeStampedModel):
     department = models.ForeignKey(Department, verbose_name=_("登记部门"), on_delete=models.PROTECT,
                                    related_name="+")
     lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    # A ban imposed by a penalty decision (限制从业): the penalty row and its case, ids in the penalties app.
+    penalty_id = models.PositiveBigIntegerField(_("处罚"), null=True, blank=True)
+    case_id = models.PositiveBigIntegerField(_("处罚案件"), null=True, blank=True)
+    # The person barred (the check of a teacher being recorded is by identity).
+    identity = models.ForeignKey(TeacherIdentity, verbose_name=_("教师身份"), on_delete=models.PROTECT,
+                                 null=True, blank=True, editable=False, related_name="bans")
 
     class Meta:
         verbose_name = _("教师黑名单")
@@ -641,6 +749,8 @@ class TeacherBan(TimeStampedModel):
                                    | models.Q(ends_on__gte=models.F("starts_on")),
                                    name="teacher_ban_ends_after_start",
                                    violation_error_message=_("截止日期不能早于起始日期。")),
+            models.UniqueConstraint(fields=["penalty_id"], condition=models.Q(penalty_id__isnull=False),
+                                    name="teacher_ban_once_per_penalty"),
         ]
         indexes = [models.Index(fields=["id_number"], name="teacher_ban_id_number")]
 
@@ -649,3 +759,87 @@ class TeacherBan(TimeStampedModel):
 
     def in_force(self, today) -> bool:
         return self.lifted_at is None and self.starts_on <= today and (self.ends_on is None or self.ends_on >= today)
+
+
+# ---- licence renewal (续期/换证) --------------------------------------------------------------------------
+
+class LicenceRenewal(TimeStampedModel):
+    """A licence's validity extended (续期) or the licence re-issued under a new number (换证), with its approval
+    document: recorded by institutions.changes.licence_renew, which moves the licence's validity date."""
+
+    licence = models.ForeignKey(Licence, verbose_name=_("证照"), on_delete=models.CASCADE, related_name="renewals")
+    institution = models.ForeignKey(Institution, verbose_name=_("机构"), on_delete=models.CASCADE,
+                                    related_name="licence_renewals")
+    renewed_on = models.DateField(_("续期批准日期"))
+    old_valid_until = models.DateField(_("原有效期至"))
+    new_valid_until = models.DateField(_("新有效期至"))
+    old_number = models.CharField(_("原证号"), max_length=60)
+    new_number = models.CharField(_("新证号"), max_length=60)
+    approval_document = models.CharField(_("批准文件（文号）"), max_length=120)
+    old_state = models.CharField(_("原状态"), max_length=20, choices=LicenceState.choices)
+
+    class Meta:
+        verbose_name = _("证照续期")
+        verbose_name_plural = _("证照续期")
+        ordering = ["-renewed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(new_valid_until__gt=models.F("old_valid_until")),
+                                   name="licence_renewal_extends",
+                                   violation_error_message=_("续期后的有效期须晚于原有效期。")),
+        ]
+
+    def __str__(self):
+        return f"{self.licence} → {self.new_valid_until}"
+
+
+# ---- the in-service public-school teacher roster (在职中小学教师名单) ---------------------------------------
+
+class InServiceRoster(TimeStampedModel):
+    """One import of an education bureau's roster of in-service primary and secondary school teachers. A new
+    import replaces the bureau's current roster (the old one is kept, superseded). Held apart: never public,
+    read only by education staff holding the view permission (permissions.can_keep_in_service_roster)."""
+
+    department = models.ForeignKey(Department, verbose_name=_("教育部门"), on_delete=models.PROTECT,
+                                   related_name="+")
+    version = models.PositiveIntegerField(_("版本"))
+    original_name = models.CharField(_("文件名"), max_length=200)
+    row_count = models.PositiveIntegerField(_("人数"), default=0)
+    is_current = models.BooleanField(_("现行"), default=True)
+    superseded_at = models.DateTimeField(_("被替换时间"), null=True, blank=True)
+    flagged_count = models.PositiveIntegerField(_("匹配到的培训人员"), default=0)
+
+    class Meta:
+        verbose_name = _("在职中小学教师名单")
+        verbose_name_plural = _("在职中小学教师名单")
+        ordering = ["-id"]
+        permissions = [("keep_in_service_roster", _("可导入和查看在职中小学教师名单"))]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "version"], name="in_service_roster_version"),
+            models.UniqueConstraint(fields=["department"], condition=models.Q(is_current=True),
+                                    name="in_service_roster_one_current"),
+        ]
+
+    def __str__(self):
+        return _("%(department)s 第%(version)d版") % {"department": self.department, "version": self.version}
+
+
+class InServiceRosterEntry(models.Model):
+    roster = models.ForeignKey(InServiceRoster, verbose_name=_("名单"), on_delete=models.CASCADE,
+                               related_name="entries")
+    row_number = models.PositiveIntegerField(_("行号"))
+    name = models.CharField(_("姓名"), max_length=40)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    school = models.CharField(_("任职学校"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("在职中小学教师")
+        verbose_name_plural = _("在职中小学教师")
+        ordering = ["roster", "row_number"]
+        indexes = [models.Index(fields=["id_number", "roster"], name="in_service_entry_id_number")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)

@@ -40,6 +40,9 @@ from .models import (
     LicenceStanding,
     OperatingState,
     RegisterCampaignKind,
+    RegisterReview,
+    RegisterReviewStatus,
+    Teacher,
 )
 
 
@@ -136,6 +139,22 @@ LEDGERS = [
 ]
 
 
+def _in_service_flagged(low, high) -> Q:
+    """Current employment records flagged 在职教师违规兼职, by when the flag was set (live: a re-import clears)."""
+    return Q(in_service_flagged_at__isnull=False, ended_on__isnull=True) & within("in_service_flagged_at", low, high)
+
+
+# The people flagged by an in-service teacher roster: names and institutions only, never the roster or ID numbers.
+LEDGERS.append(Ledger(
+    kind="in_service_teachers", title=_("在职教师违规兼职台账"), scoped=_scoped(Teacher),
+    region_field="institution__region__code", department_field="in_service_roster__department_id",
+    measures={"flagged": Measure(_("在职教师违规兼职"), _in_service_flagged)},
+    columns=[(_("编号"), "id"), (_("姓名"), "name"), (_("机构"), "institution__name"),
+             (_("区划"), "institution__region__name"), (_("名单部门"), "in_service_roster__department__name"),
+             (_("标记时间"), "in_service_flagged_at")],
+))
+
+
 def _annual_awaiting_review(user, today):
     return AnnualInspection.objects.filter(plan__department_id=user.department_id,
                                            status=AnnualInspectionStatus.PENDING, plan__deadline__lt=today)
@@ -146,6 +165,11 @@ def _annual_awaiting_result(user, today):
                                            status=AnnualInspectionStatus.REVIEWED)
 
 
+def _register_review(user, today):
+    """What the user's department put up for review in the register (the ledger import's 名称疑含地址)."""
+    return RegisterReview.objects.filter(department_id=user.department_id, status=RegisterReviewStatus.PENDING)
+
+
 QUEUE_KINDS = [
     QueueKind("annual_overdue", _("年检逾期未审查"), "annual_inspection", QueueKind.DEPARTMENT,
               _annual_awaiting_review, since=F("created_at"), due=F("plan__deadline"),
@@ -154,6 +178,9 @@ QUEUE_KINDS = [
     QueueKind("annual_result", _("年检待作出结论"), "annual_inspection", QueueKind.DEPARTMENT,
               _annual_awaiting_result, since=F("reviewed_at"), detail_url="institutions:annual_inspection",
               awaited={AnnualInspectionStatus.REVIEWED: _("书面审查完成，待作出年检结论")}),
+    QueueKind("register_review", _("台账导入待核对"), "register_review", QueueKind.DEPARTMENT,
+              _register_review, since=F("created_at"), detail_url="institutions:review",
+              awaited={RegisterReviewStatus.PENDING: _("名称疑含地址等，待核对后修改或确认")}),
 ]
 
 THROUGH_TIME_SECTIONS = [
@@ -171,6 +198,12 @@ THROUGH_TIME_SECTIONS = [
                  Column("leads", _("转为线索"), "register_campaigns", "leads")],
         chart_title=_("各地专项工作进度"),
         headline=(Headline("campaign-pending", column="pending"),),
+    ),
+    MeasureSection(
+        code="in_service_teachers", title=_("在职教师违规兼职"), order=17,
+        columns=[Column("flagged", _("在职教师违规兼职"), "in_service_teachers", "flagged")],
+        chart_title=_("各地在职教师违规兼职"),
+        headline=(Headline("in-service-flagged", column="flagged"),),
     ),
 ]
 

@@ -203,3 +203,13 @@ def visible_register_campaigns(user):
 def can_keep_teacher_blacklist(user) -> bool:
     return bool(is_staff_member(user) and (user.is_admin_role or (
         user.role in _DECIDING_ROLES and user.department_kind in ANNUAL_INSPECTION_KINDS)))
+
+
+# The in-service teacher roster is personal data of public-school staff, held apart: education staff holding the
+# permission (granted in the admin, to a user or the department's group), of their own department only.
+KEEP_IN_SERVICE_ROSTER = "institutions.keep_in_service_roster"
+
+
+def can_keep_in_service_roster(user) -> bool:
+    return bool(is_staff_member(user) and user.department_id and user.department_kind == DepartmentKind.EDUCATION
+                and user.has_perm(KEEP_IN_SERVICE_ROSTER))

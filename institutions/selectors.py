@@ -1,5 +1,6 @@
 """Reads of the register: every list is a queryset filtered by what the user may see."""
 
+import json
 from operator import itemgetter
 
 from regulator.audit import describe_events
@@ -11,10 +12,17 @@ from .filters import InstitutionFilter
 from .models import (
     FORBIDDEN_PREMISES,
     AnnualInspection,
+    AnnualInspectionPlan,
+    AnnualInspectionStatus,
+    AnnualPlanStatus,
+    AnnualResult,
     Institution,
     Licence,
+    LicenceRenewal,
     RegisterCampaignKind,
     RegisterChange,
+    RegisterReview,
+    RegisterReviewStatus,
     Site,
     Teacher,
 )
@@ -65,7 +73,10 @@ def institution_file(*, institution: Institution) -> dict:
     return {
         "licences": list(Licence.objects.filter(institution=institution).select_related("issuer")),
         "sites": list(Site.objects.filter(institution=institution).select_related("region")),
-        "teachers": list(Teacher.objects.filter(institution=institution)),
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True)),
+        "former_teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=False)
+                                .order_by("-ended_on", "-id")),
+        "renewals": list(LicenceRenewal.objects.filter(institution=institution).select_related("licence")),
         "enrolments": enrolments,
         "suspends_enrolment": any(row["enrolment"].campaign.kind == RegisterCampaignKind.RE_REGISTRATION
                                   and row["enrolment"].completed_at is None for row in enrolments),
@@ -73,14 +84,52 @@ def institution_file(*, institution: Institution) -> dict:
         "annual_inspections": list(AnnualInspection.objects.filter(institution=institution)
                                    .select_related("plan__department").order_by("-plan__year")),
         "history": describe_events(AuditEvent.objects.filter(institution_id=institution.pk).order_by("-id")[:100]),
+        "reviews": list(RegisterReview.objects.filter(institution=institution, status=RegisterReviewStatus.PENDING)
+                        .select_related("department")),
     }
 
 
 def public_register_facts(*, institution: Institution) -> dict:
     """What the public page shows of the register beyond the row: the 暂停招生及收费 mark and the teachers with
-    their qualification numbers (the seed: "将教师资格信息在培训机构场所及网站显著位置公布"), never their ID."""
+    their qualification numbers (the seed: "将教师资格信息在培训机构场所及网站显著位置公布"), never their ID; and the
+    results of its published annual inspections, each linked to its batch."""
+    results, statuses = dict(AnnualResult.choices), dict(AnnualInspectionStatus.choices)
     return {
         "suspends_enrolment": enrolment_suspends(institution.pk),
-        "teachers": list(Teacher.objects.filter(institution=institution).only(
+        "teachers": list(Teacher.objects.filter(institution=institution, ended_on__isnull=True).only(
             "name", "subject", "qualification_number", "institution_id")),
+        "annual_results": [
+            {**row, "label": results.get(row["result"]) or statuses.get(row["status"], "")}
+            for row in AnnualInspection.objects.filter(
+                institution=institution, plan__status=AnnualPlanStatus.PUBLISHED, plan__canonical_json__gt="",
+            ).order_by("-plan__year", "-plan_id").values(
+                "plan_id", "plan__year", "plan__batch_number", "plan__department__name", "result", "status")
+        ],
     }
+
+
+# ---- published annual-inspection batches (the public site) --------------------------------------------------
+
+def _published_plans():
+    # A batch is public once published with its content (plans published before the content was kept have none).
+    return AnnualInspectionPlan.objects.filter(status=AnnualPlanStatus.PUBLISHED, canonical_json__gt="")
+
+
+def annually_published_institutions():
+    """The ids of institutions with a result in a published batch (they have a public page), as a subquery."""
+    return AnnualInspection.objects.filter(plan__in=_published_plans()).values("institution_id")
+
+
+def published_annual_batches(*, after: int | None = None, size: int = 20):
+    """Published batches, newest first, keyset-paged: (rows, next_after); the content itself is not read."""
+    queryset = _published_plans().select_related("department").only(
+        "year", "batch_number", "published_at", "sha256", "department__name")
+    return keyset_page(queryset, after=after, size=size)
+
+
+def published_annual_batch(*, plan_id: int) -> tuple[AnnualInspectionPlan, dict] | None:
+    """A published batch and its content as published (the canonical JSON whose SHA-256 it carries), or None."""
+    plan = _published_plans().filter(pk=plan_id).first()
+    if plan is None:
+        return None
+    return plan, json.loads(plan.canonical_json)

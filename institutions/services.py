@@ -18,6 +18,7 @@ from regulator.models import Department
 from . import permissions, rules, teachers
 from .audit_kinds import InstitutionsAuditKind as Kind
 from .models import (
+    CHANGE_ONLY_FIELDS,
     REGISTRATION_KINDS,
     SCHOOL_LICENCE_KINDS,
     Institution,
@@ -25,6 +26,8 @@ from .models import (
     LicenceStanding,
     LicenceState,
     OperatingState,
+    RegisterReview,
+    RegisterReviewStatus,
     Site,
     Teacher,
 )
@@ -122,6 +125,10 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
     old_region = institution.region_id
     if "address" in data and data["address"] != institution.address:
         rules.refuse_subject_class_address_change(institution)
+    edited = [name for name in CHANGE_ONLY_FIELDS if name in data and data[name] != getattr(institution, name)]
+    if edited:
+        raise ServiceError(_("%(fields)s只能通过登记变更（附批准文件）修改。") % {
+            "fields": "、".join(str(Institution._meta.get_field(name).verbose_name) for name in edited)})
     _apply(institution, data)
     _validate_and_save(institution, actor, creating=False)
     moved = institution.region_id != old_region
@@ -133,6 +140,24 @@ def institution_update(*, actor, institution_id: int, data: dict) -> Institution
                      obj=institution, institution_id=institution.pk, before=before, after=after,
                      summary=_("变更所属区划") if moved else _("修改机构信息"))
     return institution
+
+
+@transaction.atomic
+def register_review_check(*, actor, review_id: int, now=None) -> RegisterReview:
+    """待核对 done: someone who may edit the institution has looked (and corrected the entry if it needed it).
+    Idempotent."""
+    review = RegisterReview.objects.select_for_update().select_related("institution").get(pk=review_id)
+    if not permissions.can_change_institution(actor, review.institution):
+        raise ActionForbidden(_("您无权修改该机构。"))
+    if review.status == RegisterReviewStatus.CHECKED:
+        return review
+    review.status, review.checked_at, review.checked_by = RegisterReviewStatus.CHECKED, now or timezone.now(), actor
+    review.updated_by = actor
+    review.save(update_fields=["status", "checked_at", "checked_by", "updated_by", "updated_at"])
+    record_event(actor=actor, kind=Kind.REGISTER_REVIEW_CHECKED, obj=review, institution_id=review.institution_id,
+                 before={"status": RegisterReviewStatus.PENDING}, after={"status": review.status},
+                 summary=_("核对无误：%(reason)s") % {"reason": review.reason})
+    return review
 
 
 def referencing_records(instance: models.Model) -> dict[str, int]:
@@ -250,13 +275,30 @@ def site_delete(*, actor, institution_id: int, site_id: int) -> None:
 
 @transaction.atomic
 def teacher_save(*, actor, institution_id: int, data: dict, teacher_id: int | None = None) -> Teacher:
+    """Record or correct an employment record. The person is known by the identity number: the record joins
+    their identity (created on first sight), whose ban in force refuses it and whose roster entry flags it."""
     institution = _locked_institution(institution_id)
     if not permissions.can_change_sites_and_teachers(actor, institution):
         raise ActionForbidden(_("您无权修改该机构的培训人员。"))
     teacher = Teacher.objects.get(pk=teacher_id, institution=institution) if teacher_id else Teacher()
+    if teacher.pk and teacher.ended_on is not None:
+        raise ServiceError(_("该人员已于%(date)s离职，任职记录不能再修改。") % {"date": teacher.ended_on.isoformat()})
     if "id_number" in data:
         data = {**data, "id_number": normalize_id_number(data["id_number"])}
         teachers.refuse_if_banned(data["id_number"])
+    if data.get("id_number"):
+        validate = Teacher._meta.get_field("id_number").run_validators
+        try:
+            validate(data["id_number"])
+        except ValidationError as error:
+            raise ServiceError("；".join(error.messages), field="id_number") from error
+        data = {**data, "identity": teachers.identity_for(id_number=data["id_number"],
+                                                          name=data.get("name") or teacher.name)}
+        roster_id = teachers.in_service_roster_naming(data["id_number"])
+        data["in_service_roster_id"] = roster_id
+        data["in_service_flagged_at"] = (teacher.in_service_flagged_at or timezone.now()) if roster_id else None
+    elif "id_number" in data:
+        data = {**data, "identity": None, "in_service_flagged_at": None, "in_service_roster_id": None}
     return _save_child(actor=actor, institution=institution, instance=teacher, data=data, label=_("培训人员"))
 
 

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from regulator.locks import advisory_lock
 
+from .annual import tasks as annual_tasks  # noqa: F401 - registers the notice's task with Celery's autodiscovery
 from .ledger import tasks as ledger_tasks  # noqa: F401 - registers the import's tasks with Celery's autodiscovery
 from .services import expire_licences as run
 

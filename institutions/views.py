@@ -17,7 +17,7 @@ from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, selectors, services
 from .forms import InstitutionForm, LicenceForm, SiteForm, TeacherForm
-from .models import CampaignStatus, Institution, Licence, Site, Teacher
+from .models import CampaignStatus, Institution, Licence, RegisterReview, Site, Teacher
 
 _NO_DEPARTMENT = _lazy("您的账号未分配部门，无法查看台账。")
 
@@ -120,6 +120,26 @@ def institution_delete(request, pk: int):
     with service_call(request, success=_("已删除机构“%(name)s”。") % {"name": institution.name}) as call:
         services.institution_delete(actor=request.user, institution_id=pk)
     return redirect("institutions:list") if call.ok else redirect(institution)
+
+
+@staff_required(message=_NO_DEPARTMENT)
+def register_review(request, pk: int):
+    """A 待核对 row of the heads' queue: the institution's file, where it is shown and checked."""
+    review = get_object_or_404(RegisterReview, pk=pk)
+    institution = _visible_institution_or_404(request, review.institution_id)
+    return redirect(institution.get_absolute_url() + "#reviews")
+
+
+@staff_required(message=_NO_DEPARTMENT)
+@require_POST
+def register_review_check(request, pk: int):
+    review = get_object_or_404(RegisterReview, pk=pk)
+    institution = _visible_institution_or_404(request, review.institution_id)
+    if not permissions.can_change_institution(request.user, institution):
+        raise PermissionDenied(_("您无权修改该机构。"))
+    with service_call(request, success=_("已标记为核对无误。")):
+        services.register_review_check(actor=request.user, review_id=pk)
+    return redirect(institution)
 
 
 # One table drives the pages of an institution's children: licences, sites and teachers.

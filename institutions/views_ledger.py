@@ -3,6 +3,8 @@
 Thin views: they check permission, call the ledger import's services or the exporter, and render.
 """
 
+from pathlib import PurePath
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from regulator.uploads import file_response
 from regulator.views_helpers import export_caption, service_call, staff_required
 
 from . import exporter, permissions, selectors
@@ -81,7 +84,7 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            reader.check_upload(uploaded)
+            reader.check_upload(uploaded, reader.LEDGER_EXTENSIONS)
         except reader.WorkbookError as error:
             form.add_error("file", error.message)
         else:
@@ -102,13 +105,28 @@ def import_detail(request, job_id: int):
     return render(request, "institutions/import_detail.html", {
         "job": job,
         "progress": jobs.progress(job),
-        "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"],
+        "validation_errors": [entry for entry in report if entry.get("phase", "validate") == "validate"
+                              and entry.get("level", "error") == "error"],
+        "review_flags": [entry for entry in report if entry.get("level") == "warning"],
         "import_errors": [entry for entry in report if entry.get("phase") == "import"],
         "invalid_rows": max(job.total_rows - job.valid_rows, 0),
         "report_limit": work.REPORT_LIMIT,
         "can_confirm": job.state == ImportJobState.VALIDATED and job.valid_rows > 0,
         "can_cancel": job.state in jobs.CANCELLABLE,
+        "has_report_workbook": bool(job.report_file) and job.state not in (ImportJobState.VALIDATING,
+                                                                  ImportJobState.IMPORTING),
     })
+
+
+@login_required
+def import_report_workbook(request, job_id: int):
+    """The uploaded file back as .xlsx with a 原因 column on the problem rows (written by the job's task); the
+    importer's department only, like the job itself."""
+    job = _own_job_or_404(request, job_id)
+    if not job.report_file or job.state in (ImportJobState.VALIDATING, ImportJobState.IMPORTING):
+        raise Http404
+    return file_response(job.report_file, content_type=XLSX_TYPE,
+                         filename=f"{PurePath(job.original_name).stem}-导入报告.xlsx", inline=False)
 
 
 @login_required

@@ -297,6 +297,9 @@ class RevisionForm(forms.Form):
     revised_on = forms.DateField(label=_("变更或撤销决定日期"), widget=_DATE)
     reference = forms.CharField(label=_("复议决定书或判决书文号"), max_length=100)
     note = _text(_("变更或撤销的内容"), rows=2, required=False)
+    restriction_months = forms.IntegerField(
+        label=_("变更后的限制从业期限（月）"), required=False, min_value=0, max_value=600,
+        help_text=_("决定中的限制从业期限被变更时填写，0为不再限制从业；撤销决定时教师黑名单记录自动解除"))
 
 
 class ExecuteForm(forms.Form):
@@ -349,6 +352,9 @@ class PenaltyForm(forms.Form):
     amount = money_field(_("金额（元）"), name=_("金额"), required=False)
     especially_serious = forms.BooleanField(label=_("情节特别严重"), required=False)
     period_months = forms.IntegerField(label=_("限制期限（月）"), required=False, min_value=1, max_value=600)
+    person_name = forms.CharField(label=_("被限制从业人员姓名"), required=False, max_length=40,
+                                  help_text=_("限制从业时填写，列入教师黑名单"))
+    person_id_number = forms.CharField(label=_("被限制从业人员身份证号"), required=False, max_length=18)
     legal_basis = forms.CharField(label=_("补充依据"), required=False, max_length=200)
 
     def __init__(self, *args, **kwargs):
@@ -379,6 +385,7 @@ class BasePenaltyFormSet(forms.BaseFormSet):
                 "provision_id": provision.pk if provision else None,
                 "especially_serious": bool(data.get("especially_serious")),
                 "period_months": data.get("period_months"), "legal_basis": data.get("legal_basis") or "",
+                "person_name": data.get("person_name") or "", "person_id_number": data.get("person_id_number") or "",
             })
         return rows
 

@@ -879,6 +879,9 @@ class Penalty(models.Model):
     )
     especially_serious = models.BooleanField(_("情节特别严重"), default=False)
     period_months = models.PositiveSmallIntegerField(_("限制期限（月）"), null=True, blank=True)
+    # 限制从业 is imposed on a person (a teacher, the organiser): named here, and put on the teacher black list.
+    person_name = models.CharField(_("被限制从业人员姓名"), max_length=40, blank=True)
+    person_id_number = models.CharField(_("被限制从业人员身份证号"), max_length=18, blank=True)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:

@@ -22,6 +22,7 @@ from regulator.registry import (
     Measure,
     MeasureSection,
     QueueKind,
+    Trend,
     choice_labels,
     register,
     within,
@@ -259,5 +260,17 @@ SECTIONS = [
 ]
 
 
+# Month by month on the dashboard, and beside the previous period; overdue orders keep the colour of danger.
+TRENDS = [
+    Trend("orders-issued", _("下达整改通知"), "orders", "issued", order=40, headline="orders-issued", chart=True),
+    Trend("orders-closed_on_time", _("整改按期销号"), "orders", "closed_on_time", order=41,
+          headline="orders-closed_on_time", tone="ok"),
+    Trend("orders-overdue", _("整改逾期"), "orders", "overdue", order=42, headline="orders-overdue", chart=True,
+          tone="danger"),
+    Trend("suspensions", _("下达停办通知"), "suspensions", "issued", order=43, headline="orders-suspensions"),
+    Trend("penalties", _("处罚"), "penalties", "decided", order=50, headline="penalties"),
+]
+
+
 def register_all() -> None:
-    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS)
+    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS, *TRENDS)

@@ -59,8 +59,13 @@ def decision_for_publication(case_id) -> dict | None:
         _("处罚内容及依据：%(penalties)s") % {"penalties": penalties or "—"},
         _("作出处罚决定的机关：%(department)s") % {"department": case.department.name},
     ])
+    listed = list(decision.penalties.all())
+    amounts = [penalty.amount for penalty in listed if penalty.amount is not None]
     return {
         "institution": case.institution, "department_id": case.department_id, "number": decision.number,
-        "decided_at": decision.decided_at, "text": text,
+        "decided_at": decision.decided_at, "text": text, "facts": decision.facts,
+        "legal_basis": "；".join(dict.fromkeys(penalty.legal_basis for penalty in listed if penalty.legal_basis)),
+        "penalty_kinds": "；".join(dict.fromkeys(str(penalty.get_kind_display()) for penalty in listed)),
+        "penalty_amount": sum(amounts) if amounts else None,
         "title": _("%(name)s行政处罚决定（%(number)s）") % {"name": case.institution.name, "number": decision.number},
     }

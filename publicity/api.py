@@ -2,8 +2,10 @@
 document generated from this code by django-ninja (so the document cannot drift from what is served).
 
 Datasets: list entries (every published version, removals included), institutions with a public page (public
-fields only), and published double-random spot-check results. Every dataset filters by region (a code prefix),
-by date and by `updated_since`, pages with `page`/`page_size` and says its `total`. Times are in Asia/Shanghai
+fields only), published double-random spot-check results, penalty decisions published under 行政处罚法 Art 48
+(withdrawals included) and annual-inspection results published in batches. Each is a `Dataset` in DATASETS, which
+the nightly bulk files (publicity/bulk.py) write out with the same rows. Every dataset filters by region (a code
+prefix), by date and by `updated_since`, pages with `page`/`page_size` and says its `total`. Times are in Asia/Shanghai
 with their offset (+08:00). Responses carry CORS for GET (open data is read from other sites' pages) and the
 CC BY 4.0 licence. Nothing here is ever written.
 """
@@ -11,20 +13,35 @@ CC BY 4.0 licence. Nothing here is ever written.
 import csv
 import datetime
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import field_validator
 
 from inspections import selectors as inspection_selectors
+from institutions.annual import public as annual_public
 from institutions.models import Institution
 
 from . import selectors
-from .models import PUBLIC_STATUSES, EntryStatus, ListEntry
+from .models import (
+    PUBLIC_STATUSES,
+    BulkFile,
+    DecisionPublication,
+    EntryStatus,
+    ListEntry,
+    PublicationSource,
+    PublicationStatus,
+    WithdrawalReason,
+)
+from .publications import mask_text
 
 EARLIEST, LATEST = datetime.date(1970, 1, 1), datetime.date(2100, 12, 31)
 LICENSE = "CC BY 4.0"
@@ -35,7 +52,8 @@ api = NinjaAPI(
     title="校外培训机构公示公开 · 开放数据",
     version="1",
     description=("Open data of the off-campus training institutions' joint regulation: white and black list "
-                 f"entries, institutions with a public page, spot-check results. Licence: {LICENSE}. Times are "
+                 "entries, institutions with a public page, spot-check results, published penalty decisions, "
+                 f"annual-inspection results, and the nightly bulk files per county. Licence: {LICENSE}. Times are "
                  "Asia/Shanghai (+08:00). Every list pages with `page`/`page_size` and gives its `total`; "
                  "`updated_since` returns what changed since a moment (removals included), for incremental copies."),
     urls_namespace="open-data",
@@ -144,24 +162,64 @@ def _dated(queryset: QuerySet, field: str, filters: Filters) -> QuerySet:
     return queryset
 
 
-def _page(request, queryset: QuerySet, filters: Filters, columns: list[tuple[str, str, str]], row_of):
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset: its rows as a queryset for the filters (region, dates, updated_since; ordered stably), how a
+    row reads, and its columns (key, 中文, English) for CSV."""
+
+    code: str
+    title: str
+    columns: list[tuple[str, str, str]]
+    rows: Callable[["Filters"], QuerySet]
+    row_of: Callable[[object], dict]
+    region_field: str  # the region code of a row, for the counties of the bulk files
+
+
+DATASETS: dict[str, Dataset] = {}
+
+
+def dataset(code: str, title: str, columns, row_of, *, region_field="institution__region_id"):
+    def register(rows):
+        DATASETS[code] = Dataset(code=code, title=title, columns=columns, rows=rows, row_of=row_of,
+                                 region_field=region_field)
+        return rows
+    return register
+
+
+def csv_header(columns) -> list[str]:
+    return [f"{chinese}/{key}" for key, chinese, _english in columns]
+
+
+def csv_row(row: dict, columns) -> list:
+    return ["" if row[key] is None else row[key] for key, _c, _e in columns]
+
+
+def _page(request, code: str, filters: Filters):
     """One page: total (a COUNT) and rows (one query); CSV with 中文/English headers when asked."""
+    data = DATASETS[code]
+    queryset = data.rows(filters)
     total = queryset.count()
     offset = (filters.page - 1) * filters.page_size
-    rows = [row_of(item) for item in queryset[offset: offset + filters.page_size]]
+    rows = [data.row_of(item) for item in queryset[offset: offset + filters.page_size]]
     if filters.format == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel and WPS open UTF-8 CSV right with the BOM
         writer = csv.writer(buffer)
-        writer.writerow([f"{chinese}/{key}" for key, chinese, _english in columns])
+        writer.writerow(csv_header(data.columns))
         for row in rows:
-            writer.writerow(["" if row[key] is None else row[key] for key, _c, _e in columns])
+            writer.writerow(csv_row(row, data.columns))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["X-Total-Count"] = str(total)
         return _cors(response)
     body = {"license": LICENSE, "license_url": LICENSE_URL, "total": total, "page": filters.page,
             "page_size": filters.page_size, "results": rows}
     return _cors(api.create_response(request, body, status=200))
+
+
+def _changed_since(queryset: QuerySet, filters: Filters, field="updated_at") -> QuerySet:
+    if filters.updated_since:
+        queryset = queryset.filter(**{f"{field}__gt": _aware(filters.updated_since)})
+    return queryset
 
 
 # ---- list entries ------------------------------------------------------------------------------------------
@@ -214,9 +272,23 @@ def _entry_status(entry: ListEntry) -> str:
     return "corrected" if entry.superseded_at else "published"
 
 
-@api.get("/entries", response=EntryPage, summary="黑白名单条目（含更正与移出）", tags=["entries"])
-def entries(request, filters: Query[Filters]):
-    """Every version of every published entry: current ones, those replaced by a correction and those removed."""
+def _entry_row(entry: ListEntry) -> dict:
+    institution = entry.institution
+    return {
+        "entry_id": entry.pk, "version": entry.version, "supersedes_id": entry.supersedes_id,
+        "status": _entry_status(entry), "list_kind": entry.list_kind, "black_category": entry.black_category,
+        "institution_id": institution.pk, "institution_name": institution.name,
+        "credit_code": institution.credit_code, "address": institution.address,
+        "region_code": institution.region_id, "region_name": institution.region.name,
+        "category": institution.category, "reason": entry.reason, "handling_result": entry.handling_result,
+        "is_typical_case": entry.is_typical_case, "published_at": _local(entry.published_at),
+        "removed_at": _local(entry.removed_at), "updated_at": _local(entry.updated_at),
+        "batch_number": entry.batch.number if entry.batch_id else None, "batch_id": entry.batch_id,
+    }
+
+
+@dataset("entries", "黑白名单条目", ENTRY_COLUMNS, _entry_row)
+def _entry_rows(filters: Filters) -> QuerySet:
     queryset = (
         ListEntry.objects.filter(status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED), published_at__isnull=False)
         .select_related("institution", "institution__region", "batch")
@@ -224,25 +296,13 @@ def entries(request, filters: Query[Filters]):
     )
     if filters.region:
         queryset = queryset.filter(institution__region__code__startswith=filters.region)
-    queryset = _dated(queryset, "published_at", filters)
-    if filters.updated_since:
-        queryset = queryset.filter(updated_at__gt=_aware(filters.updated_since))
+    return _changed_since(_dated(queryset, "published_at", filters), filters)
 
-    def row_of(entry: ListEntry) -> dict:
-        institution = entry.institution
-        return {
-            "entry_id": entry.pk, "version": entry.version, "supersedes_id": entry.supersedes_id,
-            "status": _entry_status(entry), "list_kind": entry.list_kind, "black_category": entry.black_category,
-            "institution_id": institution.pk, "institution_name": institution.name,
-            "credit_code": institution.credit_code, "address": institution.address,
-            "region_code": institution.region_id, "region_name": institution.region.name,
-            "category": institution.category, "reason": entry.reason, "handling_result": entry.handling_result,
-            "is_typical_case": entry.is_typical_case, "published_at": _local(entry.published_at),
-            "removed_at": _local(entry.removed_at), "updated_at": _local(entry.updated_at),
-            "batch_number": entry.batch.number if entry.batch_id else None, "batch_id": entry.batch_id,
-        }
 
-    return _page(request, queryset, filters, ENTRY_COLUMNS, row_of)
+@api.get("/entries", response=EntryPage, summary="黑白名单条目（含更正与移出）", tags=["entries"])
+def entries(request, filters: Query[Filters]):
+    """Every version of every published entry: current ones, those replaced by a correction and those removed."""
+    return _page(request, "entries", filters)
 
 
 # ---- institutions ------------------------------------------------------------------------------------------
@@ -278,10 +338,19 @@ INSTITUTION_COLUMNS = [
 ]
 
 
-@api.get("/institutions", response=InstitutionPage, summary="有公示页面的机构（公开字段）", tags=["institutions"])
-def institutions(request, filters: Query[Filters]):
-    """Institutions with a public page (a published list entry or spot-check result): public fields only.
-    The dates filter by the last change of the record."""
+def _institution_row(institution: Institution) -> dict:
+    return {
+        "institution_id": institution.pk, "name": institution.name, "credit_code": institution.credit_code,
+        "address": institution.address, "region_code": institution.region_id,
+        "region_name": institution.region.name, "category": institution.category,
+        "licence_standing": institution.licence_standing, "operating_state": institution.operating_state,
+        "serves_preschool": institution.serves_preschool, "serves_compulsory": institution.serves_compulsory,
+        "serves_senior_high": institution.serves_senior_high, "updated_at": _local(institution.updated_at),
+    }
+
+
+@dataset("institutions", "有公示页面的机构", INSTITUTION_COLUMNS, _institution_row, region_field="region_id")
+def _institution_rows(filters: Filters) -> QuerySet:
     queryset = (
         Institution.objects.filter(selectors.public_institution_ids())
         .select_related("region")
@@ -291,21 +360,14 @@ def institutions(request, filters: Query[Filters]):
     )
     if filters.region:
         queryset = queryset.filter(region__code__startswith=filters.region)
-    queryset = _dated(queryset, "updated_at", filters)
-    if filters.updated_since:
-        queryset = queryset.filter(updated_at__gt=_aware(filters.updated_since))
+    return _changed_since(_dated(queryset, "updated_at", filters), filters)
 
-    def row_of(institution: Institution) -> dict:
-        return {
-            "institution_id": institution.pk, "name": institution.name, "credit_code": institution.credit_code,
-            "address": institution.address, "region_code": institution.region_id,
-            "region_name": institution.region.name, "category": institution.category,
-            "licence_standing": institution.licence_standing, "operating_state": institution.operating_state,
-            "serves_preschool": institution.serves_preschool, "serves_compulsory": institution.serves_compulsory,
-            "serves_senior_high": institution.serves_senior_high, "updated_at": _local(institution.updated_at),
-        }
 
-    return _page(request, queryset, filters, INSTITUTION_COLUMNS, row_of)
+@api.get("/institutions", response=InstitutionPage, summary="有公示页面的机构（公开字段）", tags=["institutions"])
+def institutions(request, filters: Query[Filters]):
+    """Institutions with a public page (a published list entry or spot-check result): public fields only.
+    The dates filter by the last change of the record."""
+    return _page(request, "institutions", filters)
 
 
 # ---- spot-check results ------------------------------------------------------------------------------------
@@ -339,27 +401,234 @@ SPOT_CHECK_COLUMNS = [
 ]
 
 
-@api.get("/spot-checks", response=SpotCheckPage, summary="双随机抽查结果（已公示）", tags=["spot-checks"])
-def spot_checks(request, filters: Query[Filters]):
-    """Completed checks of published double-random draws (双随机、一公开); dates filter by the check's time."""
+def _spot_check_row(visit) -> dict:
+    return {
+        "visit_id": visit.pk, "draw_id": visit.draw_id, "institution_id": visit.institution_id,
+        "institution_name": visit.institution.name, "credit_code": visit.institution.credit_code,
+        "region_code": visit.region_code, "checked_at": _local(visit.submitted_at), "outcome": visit.outcome,
+        "outcome_label": inspection_selectors.public_outcome(visit.outcome),
+        "draw_published_at": _local(visit.draw.published_at), "updated_at": _local(visit.updated_at),
+    }
+
+
+@dataset("spot-checks", "双随机抽查结果", SPOT_CHECK_COLUMNS, _spot_check_row)
+def _spot_check_rows(filters: Filters) -> QuerySet:
     queryset = inspection_selectors.published_spot_check_visits().annotate(
         region_code=F("institution__region_id")).order_by("submitted_at", "id")
     if filters.region:
         queryset = queryset.filter(Q(institution__region__code__startswith=filters.region))
-    queryset = _dated(queryset, "submitted_at", filters)
-    if filters.updated_since:
-        queryset = queryset.filter(updated_at__gt=_aware(filters.updated_since))
+    return _changed_since(_dated(queryset, "submitted_at", filters), filters)
 
-    def row_of(visit) -> dict:
-        return {
-            "visit_id": visit.pk, "draw_id": visit.draw_id, "institution_id": visit.institution_id,
-            "institution_name": visit.institution.name, "credit_code": visit.institution.credit_code,
-            "region_code": visit.region_code, "checked_at": _local(visit.submitted_at), "outcome": visit.outcome,
-            "outcome_label": inspection_selectors.public_outcome(visit.outcome),
-            "draw_published_at": _local(visit.draw.published_at), "updated_at": _local(visit.updated_at),
-        }
 
-    return _page(request, queryset, filters, SPOT_CHECK_COLUMNS, row_of)
+@api.get("/spot-checks", response=SpotCheckPage, summary="双随机抽查结果（已公示）", tags=["spot-checks"])
+def spot_checks(request, filters: Query[Filters]):
+    """Completed checks of published double-random draws (双随机、一公开); dates filter by the check's time."""
+    return _page(request, "spot-checks", filters)
+
+
+# ---- penalty decisions (行政处罚法 Art 48) -------------------------------------------------------------------
+
+
+class DecisionOut(Schema):
+    publication_id: int
+    status: Literal["published", "withdrawn"]
+    decision_number: str
+    institution_name: str
+    credit_code: str
+    region_code: str
+    facts: str
+    legal_basis: str
+    penalty_kinds: str
+    penalty_amount: str | None = Field(description="罚没金额合计（元），十进制字符串")
+    department_name: str
+    decided_on: str
+    published_at: str | None
+    withdrawn_at: str | None
+    withdrawal_reason: Literal["", "changed", "annulled_on_review", "annulled_by_court"]
+    withdrawal_reason_label: str
+    updated_at: str
+
+
+class DecisionPage(PageOut):
+    results: list[DecisionOut]
+
+
+DECISION_COLUMNS = [
+    ("publication_id", "公开编号", "publication id"), ("status", "状态", "status"),
+    ("decision_number", "决定书文号", "decision number"), ("institution_name", "当事人", "party"),
+    ("credit_code", "统一社会信用代码", "credit code"), ("region_code", "区划代码", "region code"),
+    ("facts", "违法事实", "facts"), ("legal_basis", "处罚依据", "legal basis"),
+    ("penalty_kinds", "处罚种类", "penalty kinds"), ("penalty_amount", "罚没金额（元）", "penalty amount"),
+    ("department_name", "处罚机关", "department"), ("decided_on", "决定日期", "decided on"),
+    ("published_at", "公开时间", "published at"), ("withdrawn_at", "撤回时间", "withdrawn at"),
+    ("withdrawal_reason", "撤回原因代码", "withdrawal reason"),
+    ("withdrawal_reason_label", "撤回原因", "withdrawal reason label"), ("updated_at", "更新时间", "updated at"),
+]
+
+
+def _decision_row(publication: DecisionPublication) -> dict:
+    withdrawn = publication.status == PublicationStatus.WITHDRAWN
+    reason = publication.withdrawal_reason if withdrawn else ""
+    return {
+        "publication_id": publication.pk, "status": "withdrawn" if withdrawn else "published",
+        "decision_number": publication.document_number, "institution_name": publication.party_name,
+        "credit_code": publication.credit_code, "region_code": publication.region_code,
+        "facts": publication.facts, "legal_basis": publication.legal_basis,
+        "penalty_kinds": publication.penalty_kinds,
+        "penalty_amount": None if publication.penalty_amount is None else f"{publication.penalty_amount:.2f}",
+        "department_name": publication.department.name, "decided_on": publication.decided_on.isoformat(),
+        "published_at": _local(publication.published_at),
+        "withdrawn_at": _local(publication.withdrawn_at) if withdrawn else None,
+        "withdrawal_reason": reason, "withdrawal_reason_label": str(WithdrawalReason(reason).label) if reason else "",
+        "updated_at": _local(publication.updated_at),
+    }
+
+
+@dataset("decisions", "行政处罚决定公开", DECISION_COLUMNS, _decision_row)
+def _decision_rows(filters: Filters) -> QuerySet:
+    """Decisions once published; a withdrawn one stays, as a withdrawal (a pending one never shows)."""
+    queryset = (
+        DecisionPublication.objects
+        .filter(source_type=PublicationSource.PENALTY_DECISION, published_at__isnull=False,
+                status__in=(PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE,
+                            PublicationStatus.WITHDRAWN))
+        .select_related("department")
+        .annotate(region_code=F("institution__region_id"))
+        .only("id", "status", "document_number", "party_name", "credit_code", "facts", "legal_basis",
+              "penalty_kinds", "penalty_amount", "department__name", "decided_on", "published_at",
+              "withdrawn_at", "withdrawal_reason", "updated_at")
+        .order_by("published_at", "id")
+    )
+    if filters.region:
+        queryset = queryset.filter(institution__region__code__startswith=filters.region)
+    return _changed_since(_dated(queryset, "published_at", filters), filters)
+
+
+@api.get("/decisions", response=DecisionPage, summary="行政处罚决定公开（含撤回）", tags=["decisions"])
+def decisions(request, filters: Query[Filters]):
+    """Penalty decisions published under 行政处罚法 Art 48, as published (natural persons' names, ID-card and
+    mobile numbers masked; nothing of the reporter). A decision changed or annulled is withdrawn: it stays in
+    the dataset with `status` withdrawn, the time and the reason. Dates filter by the publication time."""
+    return _page(request, "decisions", filters)
+
+
+# ---- annual-inspection results (年检结果) ----------------------------------------------------------------------
+
+
+class AnnualResultOut(Schema):
+    result_id: int
+    batch_number: str
+    year: int
+    institution_id: int
+    institution_name: str
+    credit_code: str
+    region_code: str
+    licence_number: str
+    result: Literal["pass", "basic_pass", "fail", "refused", "cancelled"]
+    result_label: str
+    reasons: str
+    department_name: str
+    published_at: str | None
+    updated_at: str
+
+
+class AnnualResultPage(PageOut):
+    results: list[AnnualResultOut]
+
+
+ANNUAL_COLUMNS = [
+    ("result_id", "结果编号", "result id"), ("batch_number", "公布批次号", "batch number"), ("year", "年度", "year"),
+    ("institution_id", "机构编号", "institution id"), ("institution_name", "机构名称", "institution name"),
+    ("credit_code", "统一社会信用代码", "credit code"), ("region_code", "区划代码", "region code"),
+    ("licence_number", "办学许可证号", "licence number"), ("result", "结果代码", "result"),
+    ("result_label", "年检结果", "result label"), ("reasons", "原因", "reasons"),
+    ("department_name", "年检部门", "department"), ("published_at", "公布时间", "published at"),
+    ("updated_at", "更新时间", "updated at"),
+]
+
+
+def _annual_row(inspection) -> dict:
+    plan, institution = inspection.plan, inspection.institution
+    result = annual_public.public_result(inspection)
+    return {
+        "result_id": inspection.pk, "batch_number": plan.batch_number, "year": plan.year,
+        "institution_id": institution.pk, "institution_name": institution.name,
+        "credit_code": institution.credit_code, "region_code": institution.region_id,
+        "licence_number": inspection.licence_number or "", "result": result,
+        "result_label": str(annual_public.PUBLIC_RESULTS[result]),
+        "reasons": mask_text(annual_public.public_reasons(inspection)), "department_name": plan.department.name,
+        "published_at": _local(plan.published_at), "updated_at": _local(inspection.changed_at),
+    }
+
+
+@dataset("annual-results", "年检结果", ANNUAL_COLUMNS, _annual_row)
+def _annual_rows(filters: Filters) -> QuerySet:
+    queryset = (annual_public.published_annual_results()
+                .annotate(changed_at=Greatest("updated_at", "plan__updated_at"))
+                .order_by("plan__published_at", "id"))
+    if filters.region:
+        queryset = queryset.filter(institution__region__code__startswith=filters.region)
+    return _changed_since(_dated(queryset, "plan__published_at", filters), filters, field="changed_at")
+
+
+@api.get("/annual-results", response=AnnualResultPage, summary="年检结果（分批公布）", tags=["annual-results"])
+def annual_results(request, filters: Query[Filters]):
+    """Results of annual inspections published as a numbered batch (nothing of a plan still open); dates filter
+    by the batch's publication time; the reasons of 基本合格 and 不合格 only."""
+    return _page(request, "annual-results", filters)
+
+
+# ---- the nightly bulk files (publicity/bulk.py writes them) ----------------------------------------------------
+
+
+class BulkFileOut(Schema):
+    region_code: str
+    region_name: str
+    dataset: str
+    title: str
+    format: Literal["csv", "json"]
+    url: str
+    size: int
+    rows: int
+    sha256: str
+    generated_at: str
+
+
+class BulkIndex(Schema):
+    license: str
+    license_url: str
+    total: int
+    files: list[BulkFileOut]
+
+
+class BulkFilters(Schema):
+    region: str = Field("", max_length=12, pattern=r"^\d{0,12}$", description="区划代码前缀，如 3701（济南市）")
+
+
+def bulk_file_url(row: BulkFile) -> str:
+    return reverse("publicity:open_data_bulk_file", args=[row.region_id, row.dataset, row.format])
+
+
+def bulk_index(*, region: str = "") -> list[dict]:
+    """The current bulk files (one query), each with its stable URL."""
+    queryset = BulkFile.objects.select_related("region").order_by("region_id", "dataset", "format")
+    if region:
+        queryset = queryset.filter(region__code__startswith=region)
+    return [{
+        "region_code": row.region_id, "region_name": row.region.name, "dataset": row.dataset,
+        "title": DATASETS[row.dataset].title if row.dataset in DATASETS else row.dataset, "format": row.format,
+        "url": bulk_file_url(row), "size": row.size, "rows": row.rows, "sha256": row.sha256,
+        "generated_at": _local(row.generated_at),
+    } for row in queryset]
+
+
+@api.get("/bulk", response=BulkIndex, summary="按区县的批量数据文件（每晚生成）", tags=["bulk"])
+def bulk(request, filters: Query[BulkFilters]):
+    """Every county's file of every dataset, CSV and JSON, written each night with the rows the datasets above
+    give for `region=<county>`: its stable URL, size in bytes, row count, generation time and SHA-256."""
+    files = bulk_index(region=filters.region)
+    body = {"license": LICENSE, "license_url": LICENSE_URL, "total": len(files), "files": files}
+    return _cors(api.create_response(request, body, status=200))
 
 
 def openapi_document() -> dict:

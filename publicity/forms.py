@@ -1,5 +1,7 @@
 """Forms of the public site and the staff pages; they parse and validate, and never change state."""
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,7 @@ from institutions.models import Category, StudentStage
 from regulator import uploads
 from regulator.models import Department
 
-from .models import BlackCategory, ListKind
+from .models import BlackCategory, ListKind, ReportTopic
 from .selectors import OPEN_DATA_MAX_PAGE, PUBLIC_MAX_PAGE
 
 MAX_PHOTOS = getattr(settings, "REPORT_MAX_PHOTOS", 3)
@@ -136,6 +138,21 @@ class MultiplePhotoField(forms.FileField):
         return cleaned
 
 
+class ScreenshotField(MultiplePhotoField):
+    """One screenshot (a transfer, a receipt), checked and re-encoded like the photos; cleans to it or None."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if len(files) > 1:
+            raise forms.ValidationError(_("只能上传一张截图。"))
+        cleaned = super().clean(files, initial)
+        return cleaned[0] if cleaned else None
+
+
 def _head(upload) -> bytes:
     upload.seek(0)
     head = upload.read(1024)
@@ -145,6 +162,8 @@ def _head(upload) -> bytes:
 
 class ReportForm(forms.Form):
     institution = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    topic = forms.ChoiceField(label=_("举报事项"), choices=ReportTopic.choices, initial=ReportTopic.GENERAL,
+                              required=False, widget=forms.RadioSelect)
     subject_name = forms.CharField(
         label=_("被举报机构名称"),
         required=False,
@@ -160,6 +179,16 @@ class ReportForm(forms.Form):
         help_text=_("请写明时间、地点、培训内容、收费等情况"),
     )
     photos = MultiplePhotoField(label=_("照片（可选，最多3张，每张不超过5MB）"), required=False)
+    # 收费未进入监管账户: what the receipt or the transfer record shows.
+    charge_amount = forms.DecimalField(label=_("缴费金额（元）"), required=False, min_value=Decimal("0.01"),
+                                       max_digits=10, decimal_places=2,
+                                       help_text=_("举报“收费未进入监管账户”时填写"))
+    charge_paid_on = forms.DateField(label=_("缴费日期"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    charge_payee = forms.CharField(label=_("收款账户或收款方"), required=False, max_length=100,
+                                   help_text=_("收据或转账记录上显示的收款账号、户名，或收款方式（如个人微信、现金）"))
+    payment_proof = ScreenshotField(label=_("转账截图（可选，1张）"), required=False,
+                                    help_text=_("可遮挡您自己的姓名和账号，只需显示收款方、金额和日期"))
     reporter_name = forms.CharField(label=_("联系人姓名（可不填，匿名举报）"), required=False, max_length=40)
     reporter_phone = forms.CharField(label=_("联系电话（可不填）"), required=False, max_length=30)
     # Honeypot: hidden from people by CSS; robots fill it in.
@@ -186,7 +215,20 @@ class ReportForm(forms.Form):
                 raise forms.ValidationError(_("请填写被举报机构（或个人）的名称和地址。"))
             if not cleaned.get("region"):
                 self.add_error("region", _("请选择所在区县。"))
+        if cleaned.get("topic") == ReportTopic.OFF_ACCOUNT:
+            if cleaned.get("charge_amount") is None and "charge_amount" not in self.errors:
+                self.add_error("charge_amount", _("请填写缴费金额（元）。"))
+            if cleaned.get("charge_paid_on") is None and "charge_paid_on" not in self.errors:
+                self.add_error("charge_paid_on", _("请填写缴费日期。"))
+            if not cleaned.get("charge_payee", "").strip():
+                self.add_error("charge_payee", _("请填写收款账户或收款方（收据或转账记录上显示的）。"))
         return cleaned
+
+    def charge(self) -> dict | None:
+        data = self.cleaned_data
+        if data.get("topic") != ReportTopic.OFF_ACCOUNT:
+            return None
+        return {"amount": data["charge_amount"], "paid_on": data["charge_paid_on"], "payee": data["charge_payee"]}
 
 
 # ---- staff ---------------------------------------------------------------------------------------

@@ -271,6 +271,15 @@ class ReportChannel(models.TextChoices):
     VISIT = "visit", _("来访")
 
 
+class ReportTopic(models.TextChoices):
+    """What a report is about, where a topic has its own fields and its own way onward."""
+
+    GENERAL = "general", _("其他问题")
+    # 收费未进入监管账户: a parent paid outside the supervised account; reaches the fund alerts
+    # (institutions.funds reads `selectors.reported_off_account_charges`), never with the reporter's identity.
+    OFF_ACCOUNT = "off_account", _("收费未进入监管账户")
+
+
 OPEN_REPORT_STATUSES = (
     ReportStatus.REGISTERED,
     ReportStatus.ASSIGNED,
@@ -299,6 +308,11 @@ class Report(TimeStampedModel):
     reporter_name = models.CharField(_("举报人姓名"), max_length=40, blank=True)
     reporter_phone = models.CharField(_("举报人电话"), max_length=30, blank=True)
     channel = models.CharField(_("举报渠道"), max_length=10, choices=ReportChannel.choices, default=ReportChannel.WEB)
+    topic = models.CharField(_("举报事项"), max_length=20, choices=ReportTopic.choices, default=ReportTopic.GENERAL)
+    # A charge outside the supervised account (topic off_account), as the receipt or the transfer shows it.
+    charge_amount = models.DecimalField(_("缴费金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    charge_paid_on = models.DateField(_("缴费日期"), null=True, blank=True)
+    charge_payee = models.CharField(_("收款账户或收款方"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", help_text=_("电话、信件、来访举报由登记的工作人员录入"),
@@ -335,6 +349,16 @@ class Report(TimeStampedModel):
             ),
             models.Index(fields=["status", "deadline"], name="report_deadline"),
             models.Index(fields=["department", "status"], name="report_department"),
+            # The fund alert job's read: parents' reports of charges outside the supervised account.
+            models.Index(fields=["received_at"], name="report_off_account",
+                         condition=models.Q(topic="off_account", institution__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(topic="off_account")
+                | models.Q(charge_amount__gt=0, charge_paid_on__isnull=False),
+                name="report_off_account_charge",
+            ),
         ]
 
     def __str__(self):
@@ -362,6 +386,7 @@ class ReportAttachment(models.Model):
     content_type = models.CharField(_("类型"), max_length=40)
     size = models.PositiveIntegerField(_("大小"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    is_payment_proof = models.BooleanField(_("转账截图"), default=False)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -442,6 +467,12 @@ class DecisionPublication(TimeStampedModel):
     document_number = models.CharField(_("文书编号"), max_length=60, blank=True)
     title = models.CharField(_("标题"), max_length=200)
     text = models.TextField(_("公开内容"))
+    # The decision's parts as published (open data): masked like `text`, copied when the publication is opened.
+    credit_code = models.CharField(_("统一社会信用代码（公开）"), max_length=18, blank=True)
+    facts = models.TextField(_("违法事实（公开）"), blank=True)
+    legal_basis = models.TextField(_("处罚依据（公开）"), blank=True)
+    penalty_kinds = models.CharField(_("处罚种类（公开）"), max_length=300, blank=True)
+    penalty_amount = models.DecimalField(_("罚没金额（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
     decided_on = models.DateField(_("决定日期"))
     publish_due = models.DateField(_("公开期限"))
     status = models.CharField(
@@ -481,3 +512,29 @@ class DecisionPublication(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("publicity:publication_detail", args=[self.pk])
+
+
+class BulkFile(models.Model):
+    """The current nightly bulk file of one dataset for one county (publicity/bulk.py): where it is stored, its
+    size, row count, SHA-256 and when it was generated. One row per (county, dataset, format): a new file is
+    written beside the old one and this row switched to it, then the old one is deleted."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+")
+    dataset = models.CharField(_("数据集"), max_length=30)
+    format = models.CharField(_("格式"), max_length=10)
+    file = models.FileField(_("文件"), upload_to="open-data/", max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    rows = models.PositiveIntegerField(_("行数"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    generated_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("开放数据批量文件")
+        verbose_name_plural = _("开放数据批量文件")
+        ordering = ["region_id", "dataset", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "dataset", "format"], name="bulk_file_one_per_dataset"),
+        ]
+
+    def __str__(self):
+        return f"{self.region_id}/{self.dataset}.{self.format}"

@@ -20,6 +20,7 @@ from regulator.registry import (
     Measure,
     MeasureSection,
     QueueKind,
+    Trend,
     choice_labels,
     register,
     within,
@@ -179,5 +180,9 @@ SECTIONS = [
 ]
 
 
+# Month by month on the dashboard, and beside the previous period (reports are not summarised: no trend).
+TRENDS = [Trend("entries", _("公示名单条目"), "entries", "published", order=75, headline="entries")]
+
+
 def register_all() -> None:
-    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS)
+    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS, *TRENDS)

@@ -92,9 +92,11 @@ def _lock(publication_id: int) -> DecisionPublication:
 @transaction.atomic
 def publication_open(*, source_id, institution, department_id: int, decided_on: date, title: str, text: str,
                      document_number: str = "", party_name: str = "", party_is_natural_person: bool = False,
-                     person_names=(), actor=None, now=None) -> DecisionPublication:
+                     person_names=(), facts: str = "", legal_basis: str = "", penalty_kinds: str = "",
+                     penalty_amount=None, actor=None, now=None) -> DecisionPublication:
     """A decision with social impact is to be published within 7 working days of `decided_on` (idempotent:
-    the same decision twice gives the row that exists)."""
+    the same decision twice gives the row that exists). Its parts (facts, legal basis, kinds and amount of the
+    penalties) are kept apart for open data, masked like the text; a natural person's credit code is not kept."""
     now = now or timezone.now()
     existing = DecisionPublication.objects.filter(
         source_type=PublicationSource.PENALTY_DECISION, source_id=str(source_id)).first()
@@ -114,6 +116,10 @@ def publication_open(*, source_id, institution, department_id: int, decided_on: 
         department_id=department_id, document_number=document_number[:60],
         party_name=mask_name(party) if party_is_natural_person else party[:120],
         title=mask_text(title, person_names=names)[:200], text=mask_text(text, person_names=names),
+        credit_code="" if party_is_natural_person else (institution.credit_code or "")[:18],
+        facts=mask_text((facts or "").strip(), person_names=names),
+        legal_basis=mask_text((legal_basis or "").strip(), person_names=names),
+        penalty_kinds=(penalty_kinds or "")[:300], penalty_amount=penalty_amount,
         decided_on=decided_on, publish_due=add_working_days(decided_on, publication_days()),
         created_by=actor, updated_by=actor,
     )
@@ -140,7 +146,9 @@ def publication_open_for_case(*, case_id, actor, party_is_natural_person: bool =
         source_id=case_id, institution=institution, department_id=details["department_id"],
         decided_on=timezone.localdate(details["decided_at"]), title=details["title"], text=details["text"],
         document_number=details["number"], party_is_natural_person=party_is_natural_person,
-        person_names=person_names, actor=actor, now=now,
+        person_names=person_names, facts=details.get("facts", ""), legal_basis=details.get("legal_basis", ""),
+        penalty_kinds=details.get("penalty_kinds", ""), penalty_amount=details.get("penalty_amount"),
+        actor=actor, now=now,
     )
 
 

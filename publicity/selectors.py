@@ -4,16 +4,28 @@ so that no staff field (internal remarks, drafts, reporter identity) can reach a
 
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inspections import selectors as inspection_selectors
+from institutions import selectors as register_selectors
 from institutions.models import Category, Institution, Licence, StudentStage
 from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
 from regulator.textnorm import search_text
 
-from .models import PUBLIC_STATUSES, Batch, BlackCategory, EntryStatus, ListEntry, ListKind, ReportStep
+from .models import (
+    PUBLIC_STATUSES,
+    Batch,
+    BlackCategory,
+    EntryStatus,
+    ListEntry,
+    ListKind,
+    Report,
+    ReportAttachment,
+    ReportStep,
+    ReportTopic,
+)
 
 PUBLIC_PAGE_SIZE = 20
 PUBLIC_MAX_PAGE = 500
@@ -132,13 +144,16 @@ def public_regions() -> list[tuple[str, str]]:
 
 
 def public_institution(*, institution_id: int) -> Institution | None:
-    """An institution has a public page once it has had a published entry (current, corrected or removed)."""
+    """An institution has a public page once it has had a published entry (current, corrected or removed) or a
+    result in a published annual-inspection batch."""
     has_public = ListEntry.objects.filter(
         institution_id=institution_id,
         status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED),
     )
     return (
-        Institution.objects.filter(pk=institution_id, pk__in=has_public.values("institution_id"))
+        Institution.objects.filter(Q(pk__in=has_public.values("institution_id"))
+                                   | Q(pk__in=register_selectors.annually_published_institutions()),
+                                   pk=institution_id)
         .select_related("region")
         .only(
             "id",
@@ -245,9 +260,11 @@ class ListStatus:
 
 def public_institution_ids():
     """Institutions with a public page: a list entry once published (current, corrected or removed), or a
-    published spot-check result. Nothing else of the register is public."""
+    published spot-check result, or a result in a published annual-inspection batch. Nothing else of the register
+    is public."""
     entries = ListEntry.objects.filter(status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED)).values("institution_id")
-    return Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
+    return (Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
+            | Q(pk__in=register_selectors.annually_published_institutions()))
 
 
 def public_search(*, q: str = "", region: str = "", category: str = "", list_status: str = "") -> QuerySet:
@@ -297,3 +314,16 @@ def public_search_page(queryset: QuerySet, *, page: int, size: int = SEARCH_PAGE
         row.last_check_on = timezone.localdate(row.last_check_at) if row.last_check_at else None
         row.last_check_result = inspection_selectors.public_outcome(row.last_check_outcome)
     return rows[:size], len(rows) > size
+
+
+def reported_off_account_charges(*, since) -> QuerySet:
+    """Parents' reports of a charge outside the supervised account (收费未进入监管账户) about a registered institution,
+    received since `since`, for the fund alert job: the charge as reported and whether a transfer screenshot came
+    with it — never the reporter (no name, phone, tracking number or the screenshot itself), so what the fund staff
+    see of a report stays within the report's own rules (permissions.can_see_reporter_identity)."""
+    proof = ReportAttachment.objects.filter(report=OuterRef("pk"), is_payment_proof=True)
+    return (Report.objects.filter(topic=ReportTopic.OFF_ACCOUNT, institution__isnull=False, received_at__gte=since)
+            .annotate(has_proof=Exists(proof))
+            .values("pk", "institution_id", "charge_amount", "charge_paid_on", "charge_payee", "received_at",
+                    "has_proof")
+            .order_by("pk"))

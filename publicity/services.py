@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from .models import (
     ReportChannel,
     ReportStatus,
     ReportStep,
+    ReportTopic,
     Statement,
 )
 
@@ -578,16 +580,26 @@ def report_file(
     channel: str = ReportChannel.WEB,
     recorded_by=None,
     received_at=None,
+    topic: str = ReportTopic.GENERAL,
+    charge: dict | None = None,
+    payment_proof=None,
 ) -> Report:
     """A report from the public. `attachments` are photos already checked and re-encoded without any metadata
     (regulator.uploads.CheckedFile, from ReportForm): the uploads themselves are never stored. A report taken by
     phone, letter or in person is entered by a clerk through `report_record`, which gives channel, clerk and the
-    time it was received (the deadline runs from then)."""
+    time it was received (the deadline runs from then).
+
+    A report of a charge outside the supervised account (topic off_account) gives `charge` {amount, paid_on,
+    payee} and may add the transfer's screenshot (`payment_proof`, checked like the photos); the fund alert job
+    reads it (selectors.reported_off_account_charges) without the reporter."""
     now = now or timezone.now()
     received_at = received_at or now
     content = (content or "").strip()
     if not content:
         raise ServiceError(_("请填写举报内容。"))
+    if topic not in ReportTopic.values:
+        raise ServiceError(_("请选择举报事项。"), field="topic")
+    charge_fields = _reported_charge(topic, charge or {}, timezone.localdate(received_at))
     if institution is None and not (subject_name.strip() or subject_address.strip()):
         raise ServiceError(_("请选择被举报机构，或填写未登记机构的名称和地址。"))
     if institution is not None:
@@ -607,12 +619,20 @@ def report_file(
         recorded_by=recorded_by,
         received_at=received_at,
         deadline=add_working_days(timezone.localdate(received_at), REPORT_DEADLINE_WORKING_DAYS),
+        topic=topic,
+        **charge_fields,
     )
+    if topic != ReportTopic.OFF_ACCOUNT:
+        payment_proof = None
     # A photo's file goes if anything after it fails: no stored file without its row.
     with uploads.stored_files() as store:
-        for checked in attachments:
+        proofs = [(checked, False) for checked in attachments]
+        if payment_proof is not None:
+            proofs.append((payment_proof, True))
+        for checked, is_proof in proofs:
             attachment = ReportAttachment(
-                report=report, content_type=checked.content_type, size=checked.size, sha256=checked.sha256
+                report=report, content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+                is_payment_proof=is_proof,
             )
             store(attachment.file, checked.content, "upload")
             attachment.save()
@@ -629,11 +649,38 @@ def report_file(
             kind=PublicityAuditKind.REPORT_RECORDED if recorded_by else PublicityAuditKind.REPORT_FILED,
             obj=report,
             institution_id=institution.pk if institution else None,
-            after={"region": report.region_id, "anonymous": anonymous, "attachments": len(attachments),
-                   "channel": channel, "received_at": received_at.isoformat()},
+            after={"region": report.region_id, "anonymous": anonymous, "attachments": len(proofs),
+                   "channel": channel, "received_at": received_at.isoformat(), "topic": topic},
             now=now,
         )
     return report
+
+
+# A reported charge older than this is refused: beyond any prepayment term (3 months) and any useful check.
+REPORTED_CHARGE_MAX_AGE_DAYS = 730
+
+
+def _reported_charge(topic: str, charge: dict, today: date) -> dict:
+    """The charge fields of a report: those of an off-account charge checked, none for any other topic."""
+    if topic != ReportTopic.OFF_ACCOUNT:
+        return {}
+    amount, paid_on = charge.get("amount"), charge.get("paid_on")
+    payee = str(charge.get("payee") or "").strip()
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01")) if amount not in (None, "") else None
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or not Decimal("0") < amount < Decimal("100000000"):
+        raise ServiceError(_("请填写缴费金额（元）。"), field="charge_amount")
+    if not isinstance(paid_on, date):
+        raise ServiceError(_("请填写缴费日期。"), field="charge_paid_on")
+    if paid_on > today:
+        raise ServiceError(_("缴费日期不能晚于今天。"), field="charge_paid_on")
+    if paid_on < today - timedelta(days=REPORTED_CHARGE_MAX_AGE_DAYS):
+        raise ServiceError(_("缴费日期早于两年前，请核对。"), field="charge_paid_on")
+    if not payee:
+        raise ServiceError(_("请填写收款账户或收款方（收据或转账记录上显示的）。"), field="charge_payee")
+    return {"charge_amount": amount, "charge_paid_on": paid_on, "charge_payee": payee[:100]}
 
 
 # How far back a clerk may date a report received by phone, letter or in person (a letter opened late).

@@ -38,7 +38,8 @@ def require_ripe(source_type: str, source_id) -> None:
         raise ServiceError(refusal)
 
 
-# case id -> {institution, department_id, number, decided_at, title, text} of its decision, or None
+# case id -> {institution, department_id, number, decided_at, title, text, facts, legal_basis, penalty_kinds,
+# penalty_amount} of its decision (what Art 48 publishes), or None
 _decision_provider: list[Callable] = []
 
 

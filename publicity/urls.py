@@ -1,7 +1,7 @@
 """Routes of publicity. Written to be mounted at the site root: staff pages under publicity/, the public
 site under public/ (see the report of issue 5 for the one-line change in regulator/urls.py)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views, views_public, views_publications
 
@@ -17,11 +17,17 @@ public_patterns = [
     path("batches/", views_public.batch_list, name="batch_list"),
     path("batches/<id:pk>/", views_public.batch_detail, name="batch_detail"),
     path("batches/<id:pk>.json", views_public.batch_json, name="batch_json"),
+    path("annual/", views_public.annual_batches, name="annual_batches"),
+    path("annual/<id:pk>/", views_public.annual_batch_detail, name="annual_batch_detail"),
+    path("annual/<id:pk>.json", views_public.annual_batch_json, name="annual_batch_json"),
     path("spot-checks/", views_public.spot_checks, name="spot_checks"),
     path("spot-checks/<id:pk>/", views_public.spot_check_detail, name="spot_check_detail"),
     path("data/entries.json", views_public.open_data_json, name="open_data_json"),
     path("data/entries.csv", views_public.open_data_csv, name="open_data_csv"),
     path("openapi.json", views_public.openapi, name="openapi"),
+    path("open-data/bulk/", views_public.open_data_bulk, name="open_data_bulk"),
+    re_path(r"^open-data/bulk/(?P<region>\d{2,12})/(?P<dataset>[a-z-]{1,30})\.(?P<fmt>csv|json)$",
+            views_public.open_data_bulk_file, name="open_data_bulk_file"),
     path("decisions/", views_publications.public_decisions, name="public_decisions"),
     path("report/", views_public.report_form, name="report_form"),
     path("report/pick/", views_public.institution_search_for_report, name="report_pick"),

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from inspections.models import SpotCheckDraw
 from inspections.selectors import published_draw_results, published_draws
+from institutions import selectors as register_selectors
 from institutions.models import Institution
 from regulator.clientaddr import client_ip
 from regulator.models import Region, VerificationRecord
@@ -31,13 +32,14 @@ from regulator.paging import BadPageParameter, after_param
 from regulator.params import parse_id
 from regulator.spreadsheets import csv_cell
 from regulator.textnorm import search_text
+from regulator.uploads import file_response
 from regulator.views_helpers import service_call
 
 from . import cache as public_cache
 from . import selectors, services
-from .api import openapi_document
+from .api import DATASETS, bulk_index, openapi_document
 from .forms import OpenDataForm, PageForm, PublicListForm, PublicSearchForm, ReportForm
-from .models import Batch, ListKind, ReportStatus
+from .models import Batch, BulkFile, ListKind, ReportStatus, ReportTopic
 
 MAX_QUERY_STRING = 2000
 # HTML pages: browsers revalidate every time (a 304 costs no query), shared caches may keep them a minute;
@@ -336,6 +338,34 @@ def openapi(request):
     return response
 
 
+def open_data_bulk(request):
+    """The nightly bulk files per county (publicity/bulk.py): stable URL, size, rows, generation time, SHA-256.
+    Not cached: one query, and a run's new files show at once."""
+    region = request.GET.get("region", "")
+    if not (region.isascii() and region.isdigit() and len(region) <= 12):
+        region = ""
+    response = render(request, "publicity/public_bulk.html", {
+        "files": bulk_index(region=region), "datasets": DATASETS.values(), "region": region,
+        "index_url": reverse("open-data:bulk"),
+    })
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def open_data_bulk_file(request, region: str, dataset: str, fmt: str):
+    """One county's current file of one dataset: the URL stays, the file behind it is switched each night."""
+    row = BulkFile.objects.filter(region_id=region, dataset=dataset, format=fmt).first()
+    if row is None:
+        raise Http404(_("该数据文件不存在。"))
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = file_response(row.file, content_type=content_type, filename=f"{region}-{dataset}.{fmt}")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Link"] = f'<{DATA_LICENSE_URL}>; rel="license"'
+    response["X-Checksum-SHA256"] = row.sha256
+    response["ETag"] = f'"{row.sha256}"'
+    return response
+
+
 # ---- reports -------------------------------------------------------------------------------------
 
 
@@ -412,6 +442,9 @@ def report_form(request):
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
                     attachments=data["photos"],
+                    topic=data["topic"] or ReportTopic.GENERAL,
+                    charge=form.charge(),
+                    payment_proof=data["payment_proof"],
                 )
             if call.ok:
                 return redirect(
@@ -491,3 +524,39 @@ def spot_check_detail(request, pk: int):
         raise Http404
     return render(request, "publicity/public_spot_check.html", {
         "draw": draw, "rows": published_draw_results(draw=draw)})
+
+
+# ---- published annual-inspection results (年检结果公告): institutions.annual.services.plan_publish ----------------
+
+@public_cached("annual_batches")
+def annual_batches(request):
+    try:
+        after = after_param(request.GET, strict=True)
+    except BadPageParameter as error:
+        return _refuse(request, error.message)
+    batches, next_after = register_selectors.published_annual_batches(after=after)
+    return render(request, "publicity/public_annual_batches.html", {
+        "batches": batches, "next_url": f"?after={next_after}" if next_after else ""})
+
+
+def _annual_batch_or_404(pk: int):
+    found = register_selectors.published_annual_batch(plan_id=pk)
+    if found is None:
+        raise Http404
+    return found
+
+
+@public_cached("annual_batch", IMMUTABLE_CACHE)
+def annual_batch_detail(request, pk: int):
+    plan, content = _annual_batch_or_404(pk)
+    record = VerificationRecord.objects.filter(object_type="institutions.annualinspectionplan",
+                                               object_id=str(plan.pk)).first()
+    return render(request, "publicity/public_annual_batch.html", {"plan": plan, "content": content,
+                                                                  "record": record})
+
+
+@public_cached("annual_batch-json", IMMUTABLE_CACHE)
+def annual_batch_json(request, pk: int):
+    """Exactly the bytes whose SHA-256 the batch page and its verification record show."""
+    plan, _content = _annual_batch_or_404(pk)
+    return HttpResponse(plan.canonical_json.encode(), content_type="application/json; charset=utf-8")

@@ -231,6 +231,50 @@ class StateSection:
     chart_tones: dict = field(default_factory=dict)  # chart value -> a tone of oversight.charts.TONES (its meaning)
 
 
+@dataclass(frozen=True)
+class CountSection:
+    """The current count of a ledger's rows by a field with choices, per sub-region (say, institutions by risk
+    level): no period's figures. The app counts them (`counts`, one query), so the floor needs neither its model
+    nor its values; every figure links to the ledger's rows of `measure` with `link_filter` set to its value."""
+
+    code: str
+    title: object
+    order: int
+    ledger: str
+    measure: str  # the ledger's measure of the rows counted (whatever the period: a current state)
+    link_filter: str  # the ledger filter that selects one value
+    choices: list  # [(value, label)] in the order of the columns
+    counts: Callable  # (region_code, length) -> [{"area": the first `length` digits of the region, "value", "n"}]
+    caption: object
+    chart_title: object
+    headline: Headline
+    headline_values: tuple = ()  # the values the headline figure adds up; empty: every value
+    headline_measure: str = ""  # the ledger's measure of the headline's rows (its link); default: `measure`
+    chart_tones: dict = field(default_factory=dict)  # value -> a tone of oversight.charts.TONES (its meaning)
+
+
+# ---- trends ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A summarised figure (a registered `Figure`) that the dashboard shows month by month from the nightly
+    summary's month rows, and beside its value of the previous period. Trends are drawn by `order`."""
+
+    code: str
+    label: object
+    ledger: str
+    measure: str
+    order: int
+    headline: str = ""  # the key of the headline figure it stands beside ("" : none)
+    chart: bool = False  # drawn in the chart of the months
+    tone: str = ""  # a tone of oversight.charts.TONES where its colour carries a meaning (overdue: danger)
+
+    @property
+    def key(self) -> str:
+        return f"{self.ledger}.{self.measure}"
+
+
 # ---- the registry ------------------------------------------------------------------------------------------
 
 
@@ -242,6 +286,7 @@ class Registry:
         self.ledgers: dict[str, Ledger] = {}
         self.figures: dict[str, Figure] = {}
         self._sections: dict[str, object] = {}
+        self._trends: dict[str, Trend] = {}
 
     def register(self, *items) -> None:
         for item in items:
@@ -256,7 +301,12 @@ class Registry:
             elif isinstance(item, Figure):
                 self._check_figure(item)
                 self._add(self.figures, item.key, item, "summary figure")
-            elif isinstance(item, MeasureSection | BreakdownSection | ItemSection | StateSection):
+            elif isinstance(item, Trend):
+                if item.key not in self.figures:
+                    raise ImproperlyConfigured(
+                        f"trend {item.code!r}: register its summary figure {item.key!r} first (trends are month rows)")
+                self._add(self._trends, item.code, item, "trend")
+            elif isinstance(item, MeasureSection | BreakdownSection | ItemSection | StateSection | CountSection):
                 if isinstance(item, StateSection) and any(isinstance(s, StateSection) for s in self.sections()):
                     raise ImproperlyConfigured("only one StateSection: it is the one the snapshot table holds")
                 self._add(self._sections, item.code, item, "dashboard section")
@@ -278,6 +328,9 @@ class Registry:
 
     def sections(self) -> list:
         return sorted(self._sections.values(), key=lambda section: section.order)
+
+    def trends(self) -> list[Trend]:
+        return sorted(self._trends.values(), key=lambda trend: trend.order)
 
     def state_section(self) -> StateSection | None:
         return next((s for s in self._sections.values() if isinstance(s, StateSection)), None)

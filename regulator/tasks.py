@@ -4,6 +4,7 @@ from celery import shared_task
 
 from .audit_checkpoints import checkpoint_run
 from .mail import send_email
+from .partitions import ensure_partitions_run
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -17,3 +18,10 @@ def audit_checkpoint() -> dict:
     """Nightly (beat, 03:30): each audit chain's length and head, signed (regulator.audit_checkpoints); holds an
     advisory lock."""
     return checkpoint_run()
+
+
+@shared_task(acks_late=True)
+def ensure_partitions() -> dict:
+    """Daily (beat, 04:00): the yearly partitions of this year and the next, for every partitioned table
+    (regulator.partitions); idempotent, holds an advisory lock. Nothing on SQLite."""
+    return ensure_partitions_run()

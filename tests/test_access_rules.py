@@ -126,6 +126,9 @@ RULES: dict[str, dict[str, set[str]]] = {
     },
     "can_keep_teacher_blacklist": {"no_object": {"head", "joint_office", "other_county_head"} | PREFECTURE
                                    | {"admin"}},
+    # Only with the permission keep_in_service_roster, which no actor of the table holds (role and region give
+    # nothing): tests/institutions/test_roster.py grants it and checks the department kind.
+    "can_keep_in_service_roster": {"no_object": NOBODY},
     # -- inspections ------------------------------------------------------------------------------------------
     "can_view_visit": {
         "visit_own": EDUCATION | PREFECTURE | {"admin"},

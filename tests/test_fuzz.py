@@ -52,6 +52,7 @@ PUBLIC_GET = {
     "/public/spot-checks/": (),
     "/public/data/entries.json": ("list_kind", "since", "region", "category"),
     "/public/data/entries.csv": ("list_kind", "since", "region", "category"),
+    "/public/open-data/bulk/": ("region",),
     "/public/report/": ("institution",),
     "/public/report/pick/": ("q",),
     "/public/report/track/": ("number", "new"),
@@ -72,6 +73,7 @@ STAFF_GET = {
     "/dashboard/": ("region", "start", "end"),
     "/ledger/visits/": ("region", "start", "end", "department", "measure", "status", "kind"),
     "/ledger/orders/": ("region", "start", "end", "department", "measure", "status"),
+    "/ledger/risk_levels/": ("region", "start", "end", "department", "measure", "risk_level"),
     "/weekly/status/": ("region", "week"),
 }
 

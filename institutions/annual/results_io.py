@@ -208,8 +208,10 @@ def import_results(*, actor, plan_id: int, uploaded_file, today=None) -> ImportO
         inspection.status, inspection.result = status, result
         inspection.reasons = reasons if result != AnnualResult.PASS or row.reasons else ""
         inspection.decided_on, inspection.decided_by, inspection.updated_by = today, actor, actor
-        inspection.save(update_fields=["status", "result", "reasons", "decided_on", "decided_by", "updated_by",
-                                       "updated_at"])
+        if status == AnnualInspectionStatus.DECIDED:
+            services._issue_notice(inspection, today)  # numbered; rendered after commit (gone with a rollback)
+        inspection.save(update_fields=["status", "result", "reasons", "decided_on", "decided_by", "notice_number",
+                                       "updated_by", "updated_at"])
         record_event(actor=actor, kind=Kind.ANNUAL_IMPORTED, obj=inspection, institution_id=institution.pk,
                      before=before, after={"status": status, "result": result, "row": row.number},
                      summary=_("导入%(plan)s结果：%(result)s") % {

@@ -7,6 +7,7 @@ Consequences of a result (the seed: "严格落实对校外培训机构的年检�
 Every function is one transaction: it locks the row, checks the allowed statuses, writes and records its event.
 """
 
+import hashlib
 from datetime import date
 
 from django.conf import settings
@@ -18,7 +19,10 @@ from inspections.models import ChecklistTemplate, InspectionKind
 from inspections.services import visit_plan
 from penalties.models import CaseSource
 from penalties.services import case_open, order_draft
+from publicity.cache import bump_version as bump_public_version
+from publicity.services import canonical_json
 from regulator.audit import record_event
+from regulator.documents import next_document_number, register_document
 from regulator.errors import ActionForbidden, ServiceError, require_status
 
 from .. import permissions
@@ -38,15 +42,15 @@ from ..models import (
     LicenceKind,
     LicenceState,
 )
+from .notice import fails_for_revocation
+from .tasks import render_annual_notice
 
 ANNUAL_CHECKLIST_CODE = "annual_inspection"  # the template added by migration institutions 0008
 
 
+NOTICE_DOCUMENT_KIND = "annual_notice"  # the DocumentSequence kind of 年检结论通知书
+BATCH_DOCUMENT_KIND = "annual_batch"  # the verification kind of a published batch
 CONCLUDED = (AnnualInspectionStatus.DECIDED, AnnualInspectionStatus.REFUSED, AnnualInspectionStatus.CANCELLED)
-
-
-def fails_for_revocation() -> int:
-    return int(getattr(settings, "ANNUAL_FAILS_FOR_REVOCATION", 2))
 
 
 def order_legal_basis() -> str:
@@ -218,7 +222,22 @@ def _previous_results(inspection: AnnualInspection, count: int) -> list[str]:
 
 
 @transaction.atomic
-def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_number: str = "",
+def notice_number(*, department, year: int) -> str:
+    """The next 年检结论通知书 number, e.g. 历下教年检字〔2026〕第3号 (gap-free per department and year, taken in the
+    deciding transaction: regulator.documents.next_document_number)."""
+    serial = next_document_number(department=department, kind=NOTICE_DOCUMENT_KIND, year=year)
+    return f"{department.short_name or department.name}年检字〔{year}〕第{serial}号"
+
+
+def _issue_notice(inspection: AnnualInspection, today: date) -> None:
+    """Number the conclusion notice and render its PDF after commit (institutions.annual.tasks)."""
+    inspection.notice_number = notice_number(department=inspection.plan.department, year=today.year)
+    pk = inspection.pk
+    transaction.on_commit(lambda: render_annual_notice.delay(pk))
+
+
+@transaction.atomic
+def decide(*, actor, inspection_id: int, result: str, reasons: str = "",
            today: date | None = None) -> AnnualInspection:
     inspection = _locked_inspection(inspection_id)
     _check_decider(actor, inspection.plan)
@@ -233,7 +252,6 @@ def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_
     today = today or timezone.localdate()
     inspection.status, inspection.result, inspection.reasons = AnnualInspectionStatus.DECIDED, result, reasons
     inspection.decided_on, inspection.decided_by, inspection.updated_by = today, actor, actor
-    inspection.notice_number = (notice_number or "").strip()[:60]
     after = {"status": inspection.status, "result": result, "reasons": reasons}
     if result == AnnualResult.FAIL:
         order = order_draft(actor=actor, institution_id=inspection.institution_id,
@@ -248,6 +266,8 @@ def decide(*, actor, inspection_id: int, result: str, reasons: str = "", notice_
                 actor, inspection, _("连续%(count)d年年检不合格，建议吊销办学许可证。") % {
                     "count": fails_for_revocation()})
             after["case"] = inspection.case_id
+    _issue_notice(inspection, today)
+    after["notice"] = inspection.notice_number
     inspection.save(update_fields=["status", "result", "reasons", "decided_on", "decided_by", "notice_number",
                                    "order_id", "case_id", "updated_by", "updated_at"])
     record_event(actor=actor, kind=Kind.ANNUAL_DECIDED, obj=inspection, institution_id=inspection.institution_id,
@@ -301,7 +321,59 @@ def plan_publish(*, actor, plan_id: int) -> AnnualInspectionPlan:
         raise ServiceError(_("还有%(count)d家机构未作出年检结论，不能公布。") % {"count": open_count})
     plan.status, plan.published_at = AnnualPlanStatus.PUBLISHED, timezone.now()
     plan.batch_number, plan.updated_by = batch_number(plan), actor
-    plan.save(update_fields=["status", "published_at", "batch_number", "updated_by", "updated_at"])
-    record_event(actor=actor, kind=Kind.ANNUAL_PLAN_PUBLISHED, obj=plan, after={"batch": plan.batch_number},
+    plan.canonical_json = canonical_json(batch_content(plan))
+    plan.sha256 = hashlib.sha256(plan.canonical_json.encode()).hexdigest()
+    plan.save(update_fields=["status", "published_at", "batch_number", "canonical_json", "sha256", "updated_by",
+                             "updated_at"])
+    register_document(obj=plan, kind=BATCH_DOCUMENT_KIND, number=plan.batch_number, title=batch_title(plan),
+                      issuer_name=plan.department.name, sha256=plan.sha256, issued_at=plan.published_at)
+    record_event(actor=actor, kind=Kind.ANNUAL_PLAN_PUBLISHED, obj=plan,
+                 after={"batch": plan.batch_number, "sha256": plan.sha256},
                  summary=_("公布%(plan)s结果，批次号%(batch)s") % {"plan": str(plan), "batch": plan.batch_number})
+    transaction.on_commit(bump_public_version)
     return plan
+
+
+def batch_title(plan: AnnualInspectionPlan) -> str:
+    return _("%(year)s年度校外培训机构年检结果") % {"year": plan.year}
+
+
+def _public_result(inspection: AnnualInspection) -> str:
+    if inspection.status == AnnualInspectionStatus.DECIDED:
+        return str(inspection.get_result_display())
+    return str(inspection.get_status_display())  # 拒绝接受年检, 机构已注销
+
+
+def batch_content(plan: AnnualInspectionPlan) -> dict:
+    """What a published batch says, as the public page shows it and as its SHA-256 is taken (canonical JSON,
+    publicity.services.canonical_json): number, issuer, date and one row per institution with its result."""
+    inspections = list(plan.inspections.select_related("institution__region")
+                       .order_by("institution__region_id", "institution__name", "id"))
+    licences = {}  # the school-running licence's number: a valid one, else the first recorded
+    for institution_id, number, state in Licence.objects.filter(
+            institution_id__in=[i.institution_id for i in inspections], kind=LicenceKind.SCHOOL_RUNNING,
+    ).order_by("id").values_list("institution_id", "number", "state"):
+        if state == LicenceState.VALID or institution_id not in licences:
+            licences[institution_id] = number
+    return {
+        "number": plan.batch_number,
+        "title": batch_title(plan),
+        "year": plan.year,
+        "issuer": plan.department.name,
+        "published_at": plan.published_at.isoformat(),
+        "entries": [
+            {
+                "institution_id": inspection.institution_id,
+                "institution_name": inspection.institution.name,
+                "credit_code": inspection.institution.credit_code,
+                "licence_number": licences.get(inspection.institution_id, ""),
+                "region": inspection.institution.region.name,
+                "result": inspection.result or inspection.status,
+                "result_label": _public_result(inspection),
+                "reasons": inspection.reasons if inspection.result in (AnnualResult.BASIC_PASS, AnnualResult.FAIL)
+                else "",
+                "notice_number": inspection.notice_number,
+            }
+            for inspection in inspections
+        ],
+    }

@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from regulator import uploads
 from regulator.views_helpers import service_call, staff_required
 
 from .. import permissions
@@ -21,6 +23,7 @@ from ..forms_through_time import (
 )
 from ..models import AnnualInspection, AnnualInspectionStatus, AnnualResult
 from . import results_io, services
+from .tasks import render_annual_notice
 
 
 def _plan_or_404(request, pk):
@@ -150,8 +153,7 @@ def inspection_detail(request, pk: int):
                 services.site_visit_plan(actor=user, inspection_id=pk, planned_on=cleaned["planned_on"],
                                          inspectors=[user])
             elif action == "decide":
-                services.decide(actor=user, inspection_id=pk, result=cleaned["result"], reasons=cleaned["reasons"],
-                                notice_number=cleaned["notice_number"])
+                services.decide(actor=user, inspection_id=pk, result=cleaned["result"], reasons=cleaned["reasons"])
             else:
                 services.refuse(actor=user, inspection_id=pk, note=cleaned["note"])
         if call.ok:
@@ -164,3 +166,20 @@ def inspection_detail(request, pk: int):
         "pending": inspection.status == AnnualInspectionStatus.PENDING,
         "reviewed": inspection.status == AnnualInspectionStatus.REVIEWED,
     })
+
+
+@staff_required
+def notice_pdf(request, pk: int):
+    """The 年检结论通知书 after the same check as the inspection's page (the plan within the user's region)."""
+    inspection = _inspection_or_404(request, pk)
+    if not inspection.notice_pdf:
+        if inspection.notice_number and inspection.status == AnnualInspectionStatus.DECIDED:
+            render_annual_notice.delay(inspection.pk)
+            messages.info(request, _("PDF正在生成，请稍后刷新。"))
+        else:
+            messages.error(request, _("作出年检结论后才有年检结论通知书。"))
+        return redirect(inspection)
+    if not default_storage.exists(inspection.notice_pdf.name):
+        raise Http404
+    return uploads.file_response(inspection.notice_pdf, content_type="application/pdf",
+                                 filename=f"{inspection.notice_number}.pdf", inline=True)

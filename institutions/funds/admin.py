@@ -2,15 +2,22 @@
 accounts, alerts and risk assessments are shown read-only, their changes go through the pages' services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import BankFormat, Course, FundAccount, FundAlert, GuidedPrice, RiskAssessment
 
 
 @admin.register(GuidedPrice)
 class GuidedPriceAdmin(admin.ModelAdmin):
-    list_display = ["region", "stage", "delivery", "max_fee_per_hour", "valid_from", "reference"]
-    list_filter = ["stage", "delivery"]
+    list_display = ["region", "stage", "delivery", "subject_label", "max_fee_per_hour", "valid_from", "reference"]
+    list_filter = ["stage", "delivery", "subject"]
+    search_fields = ["subject", "region__name", "reference"]
     raw_id_fields = ["region"]
+    fields = ["region", "stage", "delivery", "subject", "max_fee_per_hour", "valid_from", "reference"]
+
+    @admin.display(description=_("科目"), ordering="subject")
+    def subject_label(self, obj):
+        return obj.subject_display
 
 
 @admin.register(BankFormat)

@@ -29,6 +29,9 @@ _DEFAULTS = {
     "FUNDS_LARGE_OUTFLOW_SHARE": 0.3,
     # The "卷钱跑路" pattern: no release for lessons consumed for this many days while the balance is positive.
     "FUNDS_CONSUMPTION_STOP_DAYS": 14,
+    # Parents' public reports of a charge outside the supervised account read by the daily alert job: those received
+    # in the last this many days (each raises one alert, once).
+    "FUNDS_PARENT_REPORT_DAYS": 31,
     # Words of a statement row's memo that mark the release of fees for lessons consumed (消课划拨).
     "FUNDS_RELEASE_MEMO_WORDS": ["消课", "课消", "划拨", "课时费"],
     # Rows of one bank statement file at most.

@@ -38,7 +38,7 @@ class CourseForm(forms.Form):
 
     def __init__(self, *args, institution, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["teachers"].queryset = Teacher.objects.filter(institution=institution)
+        self.fields["teachers"].queryset = Teacher.objects.filter(institution=institution, ended_on__isnull=True)
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

@@ -23,11 +23,15 @@ class CourseStatus(models.TextChoices):
 
 
 class GuidedPrice(models.Model):
-    """The government-guided price of subject classes (学科类培训政府指导价) of a region, kept in admin."""
+    """The government-guided price of subject classes (学科类培训政府指导价) of a region, kept in admin; a row per
+    subject, or one with no subject for every subject (the most specific row applies: services.guided_price)."""
 
     region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(_("学段"), max_length=20, choices=StudentStage.choices)
     delivery = models.CharField(_("培训方式"), max_length=10, choices=CourseDelivery.choices)
+    # "" rather than NULL: one unique constraint covers both, on every database (NULLs are distinct in it).
+    subject = models.CharField(_("科目"), max_length=40, blank=True,
+                               help_text=_("留空表示适用于所有学科类科目；填写科目（如“数学”）则只适用于该科目。"))
     max_fee_per_hour = models.DecimalField(_("每课时最高收费（元）"), max_digits=8, decimal_places=2)
     valid_from = models.DateField(_("执行日期"))
     reference = models.CharField(_("文件依据"), max_length=120, blank=True)
@@ -35,14 +39,21 @@ class GuidedPrice(models.Model):
     class Meta:
         verbose_name = _("政府指导价")
         verbose_name_plural = _("政府指导价")
-        ordering = ["region", "stage", "delivery", "-valid_from"]
+        ordering = ["region", "stage", "delivery", "subject", "-valid_from"]
         constraints = [
-            models.UniqueConstraint(fields=["region", "stage", "delivery", "valid_from"], name="guided_price_unique"),
+            models.UniqueConstraint(fields=["region", "stage", "delivery", "subject", "valid_from"],
+                                    name="guided_price_unique",
+                                    violation_error_message=_("该区划、学段、培训方式和科目在同一执行日期已有指导价。")),
             models.CheckConstraint(condition=models.Q(max_fee_per_hour__gt=0), name="guided_price_positive"),
         ]
 
     def __str__(self):
-        return f"{self.region} {self.get_stage_display()} {self.get_delivery_display()} ≤{self.max_fee_per_hour}"
+        return (f"{self.region} {self.get_stage_display()} {self.get_delivery_display()} {self.subject_display}"
+                f" ≤{self.max_fee_per_hour}")
+
+    @property
+    def subject_display(self) -> str:
+        return self.subject or str(_("所有学科类科目"))
 
 
 class Course(TimeStampedModel):
@@ -261,6 +272,8 @@ class AlertKind(models.TextChoices):
     PREPAYMENT = "prepayment", _("违规预收费")
     OFF_ACCOUNT = "off_account", _("未进入监管账户的收费")
     CONSUMPTION_STOP = "consumption_stop", _("课消突然停止（有预收余额）")
+    # A parent's public report (publicity, topic off_account): unverified, unlike OFF_ACCOUNT's recorded charge.
+    PARENT_REPORT = "parent_report", _("家长反映收费未进入监管账户")
 
 
 class AlertStatus(models.TextChoices):
@@ -290,6 +303,8 @@ class FundAlert(TimeStampedModel):
     handling_note = models.TextField(_("办理情况"), blank=True)
     case = models.ForeignKey("penalties.PenaltyCase", verbose_name=_("处罚案件线索"), on_delete=models.SET_NULL,
                              null=True, blank=True, related_name="+")
+    # The public report a PARENT_REPORT alert comes from (a plain id: the report's page applies its own rules).
+    source_report_id = models.BigIntegerField(_("来源举报编号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("资金风险预警")

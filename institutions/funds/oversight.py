@@ -1,6 +1,9 @@
-"""What filings and fund supervision contribute to the oversight floor (regulator/registry.py): fund alerts
-awaiting their department in the heads' queue; the ledgers of class filings and of fund alerts with their
-measures (filings received and decided, alerts raised, closed and closed on time); and a dashboard section.
+"""What filings, fund supervision and risk classification contribute to the oversight floor
+(regulator/registry.py): fund alerts awaiting their department in the heads' queue; the ledgers of class filings,
+fund alerts and supervised accounts with their measures (filings received and decided, accounts under supervision,
+alerts raised, closed and closed on time), and of the institutions' current risk levels; the dashboard's (and the
+weekly report's) section of filings and funds and its section of institutions by risk level (低/中/高/重点); and
+their trends month by month.
 
 Registered by FundsConfig.ready().
 """
@@ -13,19 +16,32 @@ from django.utils.translation import gettext_lazy as _
 from regulator.registry import (
     ChoiceFilter,
     Column,
+    CountSection,
     Figure,
     Headline,
     Ledger,
     Measure,
     MeasureSection,
     QueueKind,
+    Trend,
     choice_labels,
     register,
     within,
 )
 
-from .models import AlertKind, AlertStatus, Course, CourseStatus, FundAccount, FundAlert, SupervisionMode
-from .permissions import visible_accounts, visible_alerts, visible_courses
+from .models import (
+    AlertKind,
+    AlertStatus,
+    Course,
+    CourseStatus,
+    FundAccount,
+    FundAlert,
+    RiskAssessment,
+    RiskLevel,
+    SupervisionMode,
+)
+from .permissions import visible_accounts, visible_alerts, visible_assessments, visible_courses
+from .risk import NOT_ASSESSED, level_counts_by_area
 
 # An alert is closed on time within this many days of being raised (a setting of the handling rules; verify).
 ALERT_HANDLING_DAYS = 10
@@ -119,6 +135,31 @@ LEDGERS.append(Ledger(
     choice_labels={"mode": choice_labels(SupervisionMode)},
 ))
 
+
+def _assessments(user):
+    return RiskAssessment.objects.all() if user is None else visible_assessments(user)
+
+
+def _assessed(low, high) -> Q:
+    """The current level of the institutions still assessed, whatever the period (a state, not an event)."""
+    return Q(is_current=True) & ~Q(institution__operating_state__in=NOT_ASSESSED)
+
+
+HIGH_LEVELS = (RiskLevel.HIGH, RiskLevel.KEY)
+
+LEDGERS.append(Ledger(
+    kind="risk_levels", title=_("机构风险等级台账"), scoped=_assessments,
+    region_field="institution__region__code", department_field="",  # the register is every department's
+    measures={
+        "current": Measure(_("当前风险等级"), _assessed),
+        "high": Measure(_("高风险及重点机构"), lambda lo, hi: _assessed(lo, hi) & Q(level__in=HIGH_LEVELS)),
+    },
+    filters={"risk_level": ChoiceFilter("level", _("风险等级"), lambda: RiskLevel.choices)},
+    columns=[(_("机构"), "institution__name"), (_("区划"), "institution__region__name"), (_("风险等级"), "level"),
+             (_("得分"), "score"), (_("评估时间"), "assessed_at")],
+    choice_labels={"level": choice_labels(RiskLevel)},
+))
+
 FIGURES = [
     Figure("course_filings", "received"),
     Figure("fund_alerts", "raised"),
@@ -140,8 +181,22 @@ SECTIONS = [
         chart_columns=("filings_received", "filings_decided", "alerts_raised", "alerts_closed_on_time"),
         headline=(Headline("funds-alerts", column="alerts_raised"),),
     ),
+    CountSection(
+        code="risk_levels", title=_("机构风险分级（当前）"), order=12,
+        ledger="risk_levels", measure="current", link_filter="risk_level", choices=RiskLevel.choices,
+        counts=level_counts_by_area, caption=_("各地机构风险等级"), chart_title=_("各地机构风险等级"),
+        headline=Headline("risk-high", _("高风险及重点机构")), headline_values=HIGH_LEVELS, headline_measure="high",
+        # the colours of the levels' badges: low green, medium amber, high red, key (重点) dark red
+        chart_tones={RiskLevel.LOW: "ok", RiskLevel.MEDIUM: "warn", RiskLevel.HIGH: "danger", RiskLevel.KEY: "severe"},
+    ),
+]
+
+TRENDS = [
+    Trend("filings-received", _("收到班次备案"), "course_filings", "received", order=70),
+    Trend("alerts-raised", _("资金风险预警"), "fund_alerts", "raised", order=71, headline="funds-alerts"),
+    Trend("alerts-closed_on_time", _("预警按期办结"), "fund_alerts", "closed_on_time", order=72, tone="ok"),
 ]
 
 
 def register_all() -> None:
-    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS)
+    register(*QUEUE_KINDS, *LEDGERS, *FIGURES, *SECTIONS, *TRENDS)

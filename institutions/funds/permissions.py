@@ -11,7 +11,7 @@ from institutions.permissions import can_view_institution
 from regulator.models import DepartmentKind, Role
 from regulator.scope import in_region, is_head, is_staff_member, region_q
 
-from .models import Course, FundAccount, FundAlert
+from .models import Course, FundAccount, FundAlert, RiskAssessment
 
 FILING_KINDS = frozenset({DepartmentKind.EDUCATION})
 FUND_KINDS = frozenset({DepartmentKind.EDUCATION, DepartmentKind.FINANCE})
@@ -65,6 +65,13 @@ def visible_alerts(user) -> QuerySet:
     if not _of_kind(user, FUND_KINDS):
         return FundAlert.objects.none()
     return FundAlert.objects.filter(region_q(user, "institution__region__code"))
+
+
+def visible_assessments(user) -> QuerySet:
+    """Risk levels, as the institution's own page shows them: whoever sees the institution (its region)."""
+    if not is_staff_member(user):
+        return RiskAssessment.objects.none()
+    return RiskAssessment.objects.filter(region_q(user, "institution__region__code"))
 
 
 def alert_scope_q(user) -> Q:

@@ -8,7 +8,8 @@ Annual inspections (年检) count too: each 不合格 conclusion and each refusa
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -44,6 +45,8 @@ FACTOR_LABELS = {
     "annual_refused_2y": _lazy("两年内拒绝接受年检"),
 }
 LOCK_NAME = "funds.risk_assess"
+# The nightly run assesses every institution but these: the levels of closed and banned ones are not kept current.
+NOT_ASSESSED = (OperatingState.CLOSED, OperatingState.BANNED)
 
 
 def level_for(score: int) -> str:
@@ -144,7 +147,7 @@ def risk_assess(*, institution_ids=None, now=None, batch_size: int = 500) -> int
     with advisory_lock(LOCK_NAME) as acquired:
         if not acquired:
             return None
-        queryset = Institution.objects.exclude(operating_state__in=[OperatingState.CLOSED, OperatingState.BANNED])
+        queryset = Institution.objects.exclude(operating_state__in=NOT_ASSESSED)
         if institution_ids is not None:
             queryset = Institution.objects.filter(pk__in=list(institution_ids))
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
@@ -154,7 +157,23 @@ def risk_assess(*, institution_ids=None, now=None, batch_size: int = 500) -> int
         return changed
 
 
+def current_assessments():
+    """The current level of every institution still assessed (what the dashboard counts and its ledger lists)."""
+    return RiskAssessment.objects.filter(is_current=True).exclude(institution__operating_state__in=NOT_ASSESSED)
+
+
+def level_counts_by_area(region_code: str = "", length: int | None = None) -> list[dict]:
+    """Current levels counted per sub-region (the first `length` digits of the institution's region code) in
+    one GROUP BY: [{"area", "value": level, "n"}]. The region is the scope (the register is every department's)."""
+    length = length or len(region_code)
+    queryset = current_assessments()
+    if region_code:
+        queryset = queryset.filter(institution__region__code__startswith=region_code)
+    return list(queryset.annotate(area=Substr("institution__region__code", 1, length), value=F("level"))
+                .values("area", "value").annotate(n=Count("*")).order_by())
+
+
 def level_counts(region_code: str = "") -> dict[str, int]:
-    rows = (RiskAssessment.objects.filter(is_current=True, institution__region__code__startswith=region_code)
-            .values("level").annotate(n=Count("*")).values_list("level", "n"))
-    return {level: dict(rows).get(level, 0) for level in RiskLevel.values}
+    """How many institutions of the region stand at each level (every level, zeros included)."""
+    counts = {row["value"]: row["n"] for row in level_counts_by_area(region_code, len(region_code))}
+    return {level: counts.get(level, 0) for level in RiskLevel.values}

@@ -12,7 +12,7 @@ from decimal import Decimal
 import chinese_calendar
 from django.utils.translation import gettext as _
 
-from institutions.models import Category, StudentStage
+from institutions.models import Category, LicenceState, OperatingState, StudentStage
 
 from . import conf
 from .models import CourseDelivery
@@ -96,16 +96,19 @@ def offline_latest_end(region_code: str) -> datetime.time:
 
 def course_violations(*, category: str, stage: str, delivery: str, schedule: list[dict], starts_on, ends_on,
                       skipped_dates, lesson_minutes: int, fee_per_hour: Decimal, region_code: str,
-                      guided_price: Decimal | None, foreign_curriculum: bool, syllabus: str = "") -> list[str]:
-    """Every rule of filing the class breaks, in Chinese."""
+                      guided_price: Decimal | None, foreign_curriculum: bool, syllabus: str = "",
+                      subject: str = "", guided_price_subject: str = "") -> list[str]:
+    """Every rule of filing the class breaks, in Chinese. `guided_price_subject` is the subject of the guided price
+    row applied ("" for a row of every subject)."""
     problems: list[str] = []
-    subject = category == Category.ACADEMIC
-    if subject and stage == StudentStage.PRESCHOOL and conf.get("FUNDS_NO_SUBJECT_FOR_PRESCHOOL"):
+    academic = category == Category.ACADEMIC
+    subject_name = (subject or "").strip() or _("（未填科目）")
+    if academic and stage == StudentStage.PRESCHOOL and conf.get("FUNDS_NO_SUBJECT_FOR_PRESCHOOL"):
         problems.append(_("不得面向学龄前儿童开展学科类培训（双减意见）。"))
     if conf.get("FUNDS_NO_FOREIGN_CURRICULA") and (
             foreign_curriculum or any(word.lower() in (syllabus or "").lower() for word in FOREIGN_CURRICULUM_WORDS)):
         problems.append(_("不得使用境外课程（双减意见）。"))
-    if subject and conf.get("FUNDS_NO_SUBJECT_ON_REST_DAYS"):
+    if academic and conf.get("FUNDS_NO_SUBJECT_ON_REST_DAYS"):
         skipped = {datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in skipped_dates}
         rest, holiday = [], []
         for day, _entry in lesson_dates(starts_on=starts_on, ends_on=ends_on, schedule=schedule, skipped=skipped):
@@ -121,7 +124,7 @@ def course_violations(*, category: str, stage: str, delivery: str, schedule: lis
             problems.append(
                 _("学科类培训不得占用寒暑假：%(dates)s 排有课程（共 %(n)s 天）。")
                 % {"dates": "、".join(d.isoformat() for d in sorted(set(holiday))[:5]), "n": len(set(holiday))})
-    if subject and delivery == CourseDelivery.ONLINE:
+    if academic and delivery == CourseDelivery.ONLINE:
         longest = conf.get("FUNDS_ONLINE_MAX_LESSON_MINUTES")
         min_break = conf.get("FUNDS_ONLINE_MIN_BREAK_MINUTES")
         latest = parse_time(conf.get("FUNDS_ONLINE_LATEST_END"))
@@ -131,16 +134,49 @@ def course_violations(*, category: str, stage: str, delivery: str, schedule: lis
             problems.append(_("线上学科类培训课程间隔不得少于 %(n)s 分钟。") % {"n": min_break})
         if any(parse_time(e["end"]) > latest for e in schedule):
             problems.append(_("线上学科类培训结束时间不得晚于 %(t)s。") % {"t": latest.strftime("%H:%M")})
-    elif subject:
+    elif academic:
         latest = offline_latest_end(region_code)
         if any(parse_time(e["end"]) > latest for e in schedule):
             problems.append(_("本省线下学科类培训结束时间不得晚于 %(t)s。") % {"t": latest.strftime("%H:%M")})
-    if subject:
+    if academic:
         if guided_price is not None and fee_per_hour > guided_price:
-            problems.append(_("每课时收费 %(fee)s 元高于本地政府指导价 %(max)s 元。")
-                            % {"fee": fee_per_hour, "max": guided_price})
+            scope = (_("“%(subject)s”") % {"subject": guided_price_subject} if guided_price_subject
+                     else _("所有学科类科目"))
+            problems.append(_("“%(subject)s”每课时收费 %(fee)s 元，高于本地政府指导价 %(max)s 元（适用于%(scope)s）。")
+                            % {"subject": subject_name, "fee": fee_per_hour, "max": guided_price, "scope": scope})
         elif guided_price is None and conf.get("FUNDS_GUIDED_PRICE_REQUIRED"):
-            problems.append(_("本地区尚未制定该学段的政府指导价，暂不能备案学科类班次。"))
+            problems.append(_("本地区尚未制定该学段“%(subject)s”的政府指导价，暂不能备案学科类班次。")
+                            % {"subject": subject_name})
+    return problems
+
+
+def standing_problems(*, licences: list[dict], operating_state: str, suspends_enrolment: bool,
+                      on: datetime.date) -> list[str]:
+    """Why an institution may not file a class at all (民办教育促进法: 未经批准不得办学; 重新审核登记期间
+    暂停招生及收费): `licences` are its school-running licences (number, state, valid_until), newest first; one
+    in force suffices, otherwise the newest one's problem is named."""
+    problems = []
+    if operating_state != OperatingState.OPERATING:
+        problems.append(_("该机构经营状态为“%(state)s”，不能备案班次。")
+                        % {"state": OperatingState(operating_state).label})
+    in_force = [licence for licence in licences if licence["state"] == LicenceState.VALID
+                and (licence["valid_until"] is None or licence["valid_until"] >= on)]
+    if not licences:
+        problems.append(_("该机构没有办学许可证，不能备案班次。"))
+    elif not in_force:
+        newest = licences[0]
+        number = newest["number"]
+        if newest["state"] in (LicenceState.VALID, LicenceState.EXPIRED):
+            until = newest["valid_until"].isoformat() if newest["valid_until"] else "—"
+            problems.append(_("该机构的办学许可证（%(number)s）已于 %(date)s 过期，不能备案班次。")
+                            % {"number": number, "date": until})
+        else:
+            what = {LicenceState.SUSPENDED: _("已被暂扣"), LicenceState.REVOKED: _("已被吊销"),
+                    LicenceState.CANCELLED: _("已注销")}[newest["state"]]
+            problems.append(_("该机构的办学许可证（%(number)s）%(what)s，不能备案班次。")
+                            % {"number": number, "what": what})
+    if suspends_enrolment:
+        problems.append(_("该机构尚未完成重新审核登记，处于“暂停招生及收费”状态，不能备案班次。"))
     return problems
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from institutions.models import Institution
+from publicity import permissions as report_permissions
 from regulator.views_helpers import service_call, staff_required
 
 from . import permissions, rules, selectors, services
@@ -261,6 +262,9 @@ def _alert_page(request, alert, *, assign_form=None, close_form=None, status=200
         "close_form": close_form or (CloseForm() if open_ and permissions.can_handle_alert(request.user, alert)
                                      else None),
         "can_open_case": can_assign and not alert.case_id,
+        # The report's own rules decide whether its page (and, for the handling department, its reporter) is shown.
+        "can_view_report": bool(alert.source_report_id) and report_permissions.visible_reports(request.user).filter(
+            pk=alert.source_report_id).exists(),
     }, status=status)
 
 

@@ -2,8 +2,11 @@
 
 python-calamine (Rust's calamine) reads .xlsx, .xls and .ods through one public API, several times faster than
 openpyxl; the file is bounded by IMPORT_MAX_BYTES and, zipped, by IMPORT_MAX_UNPACKED_BYTES before it is read.
+A .csv (the register's own CSV export, or a list saved as CSV) is read by `csv` behind the same small interface
+(`CsvWorkbook`): every cell is text, so its dates are read from text (`LedgerSheet.text_dates`).
 """
 
+import csv
 import io
 import logging
 import zipfile
@@ -14,7 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from regulator.errors import ServiceError
-from regulator.spreadsheets import CAPTION_PREFIXES
+from regulator.spreadsheets import CAPTION_PREFIXES, FORMULA_PREFIXES
 from regulator.uploads import OversizedUpload
 
 from .columns import COLUMN_NAMES, EXPORT_EXTRA_COLUMNS, normalize_header
@@ -28,6 +31,8 @@ class WorkbookError(ServiceError):
 
 # What the door lets in: Excel's and WPS's workbooks, old and new, and OpenDocument (LibreOffice, WPS).
 EXTENSIONS = (".xlsx", ".xls", ".ods")
+# The register's import also takes CSV (UTF-8 with or without BOM, or GB18030 as Excel saves it in China).
+LEDGER_EXTENSIONS = (*EXTENSIONS, ".csv")
 _OLE = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and an encrypted workbook of any kind)
 _ZIP = b"PK\x03\x04"  # .xlsx and .ods
 
@@ -43,15 +48,56 @@ class LedgerSheet:
     index: dict[str, int] = field(default_factory=dict)
     width: int = 0
     header_number: int = 1  # the header's Excel row: 1, or below an export's title block
+    text_dates: bool = False  # a CSV: dates are text such as 2024-01-31
 
     def close(self):
         self.workbook.close()
 
 
-def check_upload(uploaded_file) -> None:
+class CsvSheet:
+    """A CSV file's rows behind the part of python-calamine's sheet interface the import uses."""
+
+    merged_cell_ranges = ()
+
+    def __init__(self, rows: list[list[str]]):
+        self.rows = rows
+
+    @property
+    def start(self):
+        return (0, 0) if self.rows else None
+
+    @property
+    def end(self):
+        return (len(self.rows) - 1, max(len(row) for row in self.rows) - 1) if self.rows else None
+
+    def iter_rows(self):
+        return iter(self.rows)
+
+
+class CsvWorkbook:
+    """One sheet, named like the import template's."""
+
+    def __init__(self, rows: list[list[str]], title: str = "台账"):
+        self.sheet_names = [title]
+        self._sheet = CsvSheet(rows)
+
+    def get_sheet_by_index(self, index: int) -> CsvSheet:
+        return self._sheet
+
+    def get_sheet_by_name(self, name: str) -> CsvSheet:
+        return self._sheet
+
+    def close(self):
+        pass
+
+
+def check_upload(uploaded_file, extensions: tuple[str, ...] = EXTENSIONS) -> None:
     """Refuse at the door what is plainly not an importable ledger, before anything is stored."""
     name = (uploaded_file.name or "").lower()
-    if not name.endswith(EXTENSIONS):
+    if not name.endswith(extensions):
+        if ".csv" in extensions:
+            raise WorkbookError(_("只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件（.csv）。"
+                                  ".et 等文件请先在 Excel 或 WPS 中“另存为” .xlsx。"))
         raise WorkbookError(_("只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）。.csv、.et 等文件请先在 Excel 或 "
                               "WPS 中“另存为” .xlsx。"))
     if uploaded_file.size == 0:
@@ -96,15 +142,51 @@ def _unreadable(content: bytes) -> WorkbookError:
                            "请用 Excel 打开并另存为 .xlsx 后重新上传。"))
 
 
-def _load_first_sheet(content: bytes) -> LedgerSheet:
+def is_csv(content: bytes, name: str) -> bool:
+    """A file named .csv that is not a workbook in disguise (a renamed .xlsx or .xls is read as what it is)."""
+    return name.lower().endswith(".csv") and content[:4] not in (_OLE, _ZIP)
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise WorkbookError(_("无法读取该 CSV 文件：编码无法识别。请在 Excel 中“另存为” .xlsx，"
+                              "或另存为“CSV UTF-8”后重新上传。"))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as error:
+        raise WorkbookError(_("无法读取该 CSV 文件：文件已损坏或不是文本文件。")) from error
+    # The register's CSV export puts an apostrophe before text a spreadsheet would run as a formula.
+    return [[cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_PREFIXES else cell
+             for cell in row] for row in rows]
+
+
+def open_workbook(content: bytes, name: str = ""):
+    """The whole file, read: a python-calamine workbook, or a CsvWorkbook for a .csv."""
+    if is_csv(content, name):
+        return CsvWorkbook(_csv_rows(content))
     from python_calamine import CalamineWorkbook
 
-    workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+    return CalamineWorkbook.from_filelike(io.BytesIO(content))
+
+
+def _load_first_sheet(content: bytes, name: str = "") -> LedgerSheet:
+    workbook = open_workbook(content, name)
     if not workbook.sheet_names:
         workbook.close()
         raise WorkbookError(_("工作簿中没有工作表。"))
     title = workbook.sheet_names[0]
-    return LedgerSheet(workbook=workbook, sheet=workbook.get_sheet_by_index(0), title=title)
+    return LedgerSheet(workbook=workbook, sheet=workbook.get_sheet_by_index(0), title=title,
+                       text_dates=isinstance(workbook, CsvWorkbook))
 
 
 def _merged_ranges(ledger: LedgerSheet) -> list[str]:
@@ -137,11 +219,13 @@ def iter_sheet_rows(ledger: LedgerSheet, width: int | None = None) -> Iterator[t
         yield first_row + offset + 1, tuple(values)
 
 
-def open_ledger(content: bytes) -> LedgerSheet:
-    """Open the first sheet, refusing files that are not .xlsx, have merged cells or wrong headers."""
-    _check_file_kind(content)
+def open_ledger(content: bytes, name: str = "") -> LedgerSheet:
+    """Open the first sheet (or the CSV), refusing files that are not workbooks, have merged cells or wrong
+    headers."""
+    if not is_csv(content, name):
+        _check_file_kind(content)
     try:
-        ledger = _load_first_sheet(content)
+        ledger = _load_first_sheet(content, name)
     except WorkbookError:
         raise
     except Exception as error:  # calamine raises its own kinds for a damaged, encrypted or foreign file
@@ -154,7 +238,7 @@ def open_ledger(content: bytes) -> LedgerSheet:
         raise WorkbookError(_("工作表“%(sheet)s”含有 %(count)d 处合并单元格（%(ranges)s）。"
                               "合并单元格会使数据错行，请取消所有合并、在每一行填写完整后重新上传。") % {
             "sheet": ledger.title, "count": len(merged), "ranges": shown})
-    header_number, header_row = _header(ledger)
+    header_number, header_row = find_header(ledger)
     index, unknown, repeated = {}, [], []
     for position, value in enumerate(header_row):
         name = normalize_header(value)
@@ -184,7 +268,7 @@ def open_ledger(content: bytes) -> LedgerSheet:
     return ledger
 
 
-def _header(ledger: LedgerSheet) -> tuple[int, tuple]:
+def find_header(ledger: LedgerSheet) -> tuple[int, tuple]:
     """(Excel row number, values) of the header: row 1, or the row after an export's title block (lines of
     制表单位/制表时间/筛选条件 and a blank line: regulator.spreadsheets.CAPTION_PREFIXES)."""
     captioned = False
@@ -199,7 +283,6 @@ def _header(ledger: LedgerSheet) -> tuple[int, tuple]:
             return number, values
         break  # row 1 is empty: no header where it must be
     return 1, ()  # row 1 is empty or something else: no header where it must be
-    return 1, ()
 
 
 def is_blank(value) -> bool:
@@ -224,3 +307,25 @@ def estimated_rows(ledger: LedgerSheet) -> int:
     """Data rows below the header according to the sheet's used range; for progress."""
     end = ledger.sheet.end
     return max(end[0], 0) if end else 0
+
+
+def first_sheet_rows(content: bytes, *, limit: int) -> list[tuple[int, tuple]]:
+    """(Excel row number, values) of the first sheet's rows, at most `limit`, for imports of other lists than
+    the register's (no template header): the same door, reader and errors as the ledger import."""
+    _check_file_kind(content)
+    try:
+        ledger = _load_first_sheet(content)
+    except WorkbookError:
+        raise
+    except Exception as error:  # calamine raises its own kinds for a damaged, encrypted or foreign file
+        logger.info("unreadable workbook: %r", error)
+        raise _unreadable(content) from None
+    try:
+        rows = []
+        for row in iter_sheet_rows(ledger):
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+        return rows
+    finally:
+        ledger.close()

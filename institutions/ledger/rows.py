@@ -38,6 +38,7 @@ from .columns import (
     choice_labels,
     choice_map,
 )
+from .names import address_fragment
 from .reader import LedgerSheet, is_blank, iter_data_rows
 
 CHUNK_SIZE = 500
@@ -49,6 +50,8 @@ class ParsedRow:
     data: dict = field(default_factory=dict)
     licences: list = field(default_factory=list)
     errors: list = field(default_factory=list)  # (column, reason)
+    # (column, reason) of what is imported but put up for review (names.py: 名称疑含地址); never refuses the row
+    warnings: list = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -56,6 +59,9 @@ class ParsedRow:
 
     def error(self, column: str, reason) -> None:
         self.errors.append((column, str(reason)))
+
+    def warn(self, column: str, reason) -> None:
+        self.warnings.append((column, str(reason)))
 
 
 @dataclass
@@ -84,13 +90,31 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _date(row: ParsedRow, column: str, value) -> date | None:
+# Dates as a CSV holds them (the register's CSV export writes ISO dates).
+TEXT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def _text_date(text: str) -> date | None:
+    for text_format in TEXT_DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), text_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _date(row: ParsedRow, column: str, value, *, text_dates: bool = False) -> date | None:
     if is_blank(value):
         return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and text_dates:
+        parsed = _text_date(value)
+        if parsed is None:
+            row.error(column, _("“%(value)s”不是日期：请按 2024-01-31 的形式填写。") % {"value": value.strip()[:30]})
+        return parsed
     if isinstance(value, str):
         row.error(column, _("“%(value)s”是文本，不是日期：请把该单元格设为 Excel 日期格式，"
                             "按 2024-01-31 的形式输入。") % {"value": value.strip()[:30]})
@@ -116,6 +140,9 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
         if name in MAX_LENGTHS:
             _check_length(row, name, text)
         data[model_field] = text
+    fragment = address_fragment(data["name"])
+    if fragment:
+        row.warn(NAME, _("名称疑含地址，请核对（“%(fragment)s”）") % {"fragment": fragment})
     for column in LEDGER_COLUMNS:
         if column.required and is_blank(cell(column.name)):
             row.error(column.name, _("必填项为空。"))
@@ -169,8 +196,8 @@ def parse_row(number: int, values: tuple, ledger: LedgerSheet, seen: FileSeen,
     for kind, number_column, issued_column, until_column in LICENCE_COLUMNS:
         raw_number = cell(number_column)
         licence_number = _text(raw_number)
-        issued = _date(row, issued_column, cell(issued_column))
-        until = _date(row, until_column, cell(until_column))
+        issued = _date(row, issued_column, cell(issued_column), text_dates=ledger.text_dates)
+        until = _date(row, until_column, cell(until_column), text_dates=ledger.text_dates)
         if not licence_number:
             if not is_blank(cell(issued_column)) or not is_blank(cell(until_column)):
                 row.error(number_column, _("填写了日期但缺少证号。"))

@@ -5,9 +5,12 @@ do not import each other.
 """
 
 import logging
+import tempfile
 from datetime import date
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -16,8 +19,9 @@ from regulator.audit import record_creation_events, snapshot
 from regulator.locks import advisory_lock
 
 from ..audit_kinds import InstitutionsAuditKind
-from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState
+from ..models import ImportJob, ImportJobState, Institution, Licence, LicenceState, RegisterReview
 from ..services import compute_standing, today_local
+from . import annotated
 from .columns import CREDIT_CODE
 from .reader import LedgerSheet, WorkbookError, estimated_rows, open_ledger
 from .rows import ParsedRow, iter_parsed_chunks
@@ -30,11 +34,20 @@ REPORT_LIMIT = 2000
 
 
 def _report_entries(rows: list[ParsedRow], phase: str = "validate") -> list[dict]:
-    return [{"row": row.number, "column": column, "reason": reason, "phase": phase}
-            for row in rows for column, reason in row.errors]
+    """The report's entries: refusals ("level": "error") and, at validation, what is imported but put up for
+    review ("warning")."""
+    entries = []
+    for row in rows:
+        entries.extend({"row": row.number, "column": column, "reason": reason, "phase": phase, "level": "error"}
+                       for column, reason in row.errors)
+        if phase == "validate":
+            entries.extend({"row": row.number, "column": column, "reason": reason, "phase": phase,
+                            "level": "warning"} for column, reason in row.warnings)
+    return entries
 
 
-def _read_content(job: ImportJob) -> bytes:
+def read_content(job: ImportJob) -> bytes:
+    """The uploaded file as stored (at most IMPORT_MAX_BYTES + 1 bytes: more is refused)."""
     job.file.open("rb")
     try:
         return job.file.read(settings.IMPORT_MAX_BYTES + 1)
@@ -45,6 +58,28 @@ def _read_content(job: ImportJob) -> bytes:
 
 
 
+def _report_workbook(job: ImportJob, *, report: list[dict], file_error: str = "") -> str:
+    """Write the annotated workbook (annotated.py) to storage and return its name; '' when there is nothing to
+    report or the file cannot be read. Built here, in the task, because a 10,000-row workbook takes openpyxl
+    seconds to write."""
+    if not report and not file_error:
+        return ""
+    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        annotated.write_annotated(target, content=read_content(job), name=job.original_name, report=report,
+                                  file_error=file_error, truncated=len(report) >= REPORT_LIMIT)
+        target.seek(0)
+        if job.report_file:
+            job.report_file.delete(save=False)
+        job.report_file.save(f"{PurePath(job.original_name).stem}-导入报告.xlsx", File(target), save=False)
+        return job.report_file.name
+    except Exception as error:  # a file refused because it cannot be read is not readable here either
+        logger.info("import job %s: no annotated workbook: %r", job.pk, error)
+        return ""
+    finally:
+        target.close()
+
+
 def validate_job(job_id: int) -> None:
     """Phase 1: read the file and store the per-row report. Idempotent: only a job still validating runs."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
@@ -53,11 +88,11 @@ def validate_job(job_id: int) -> None:
     pending = ImportJob.objects.filter(pk=job_id, state=ImportJobState.VALIDATING)
     ledger = None
     try:
-        content = _read_content(job)
+        content = read_content(job)
         if len(content) > settings.IMPORT_MAX_BYTES:
             raise WorkbookError(_("文件超过 %(mb)d MB 的上限，请拆分后分批导入。") % {
                 "mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)})
-        ledger = open_ledger(content)
+        ledger = open_ledger(content, job.original_name)
         pending.update(total_rows=estimated_rows(ledger), processed_rows=0)
         report, valid, total, last_row = [], 0, 0, 1
         with translation.override("zh-hans"):
@@ -70,11 +105,17 @@ def validate_job(job_id: int) -> None:
                     return  # cancelled meanwhile
         if total == 0:
             raise WorkbookError(_("工作表“%(sheet)s”在表头下没有任何数据行。") % {"sheet": ledger.title})
-        pending.update(state=ImportJobState.VALIDATED, valid_rows=valid, report=report[:REPORT_LIMIT],
+        report = report[:REPORT_LIMIT]
+        with translation.override("zh-hans"):
+            report_file = _report_workbook(job, report=report)
+        pending.update(state=ImportJobState.VALIDATED, valid_rows=valid, report=report, report_file=report_file,
                        total_rows=total, processed_rows=total, empty_rows=(last_row - 1) - total,
                        updated_at=timezone.now())
     except WorkbookError as error:
-        pending.update(state=ImportJobState.REJECTED, file_error=error.message, updated_at=timezone.now())
+        with translation.override("zh-hans"):
+            report_file = _report_workbook(job, report=[], file_error=error.message)
+        pending.update(state=ImportJobState.REJECTED, file_error=error.message, report_file=report_file,
+                       updated_at=timezone.now())
     except Exception:
         logger.exception("validating import job %s failed", job_id)
         pending.update(state=ImportJobState.REJECTED, updated_at=timezone.now(), file_error=_(
@@ -123,6 +164,11 @@ def _write_rows(rows: list[ParsedRow], *, actor, job: ImportJob) -> int:
             licence.institution = institution
         all_licences.extend(licences)
     Licence.objects.bulk_create(all_licences)
+    # Flagged rows (名称疑含地址) are put up for review by the importing department: 台账导入待核对.
+    RegisterReview.objects.bulk_create([
+        RegisterReview(institution=institution, department_id=actor.department_id, import_job=job,
+                       reason=reason[:200], created_by=actor, updated_by=actor)
+        for (institution, _licences), row in zip(built, rows, strict=True) for _column, reason in row.warnings])
     record_creation_events(
         actor=actor, kind=InstitutionsAuditKind.INSTITUTION_CREATED, now=now,
         created=[_creation_event(institution, licences, job=job) for institution, licences in built])
@@ -155,7 +201,7 @@ def import_job(job_id: int) -> None:
             return
         actor, ledger = job.confirmed_by, None
         try:
-            ledger = open_ledger(_read_content(job))
+            ledger = open_ledger(read_content(job), job.original_name)
             with translation.override("zh-hans"):
                 _import_chunks(job, ledger, actor=actor)
         except Exception as error:
@@ -194,13 +240,18 @@ def _import_chunks(job: ImportJob, ledger: LedgerSheet, *, actor) -> None:
             if newly_invalid and len(locked.report) < REPORT_LIMIT:
                 fields["report"] = locked.report + _report_entries(newly_invalid, phase="import")
             ImportJob.objects.filter(pk=job.pk).update(**fields)
-    ImportJob.objects.filter(pk=job.pk, state=ImportJobState.IMPORTING).update(
+    finished = ImportJob.objects.filter(pk=job.pk, state=ImportJobState.IMPORTING).update(
         state=ImportJobState.DONE, processed_rows=job.total_rows, updated_at=timezone.now(),
         finished_at=timezone.now())
+    job.refresh_from_db(fields=["report", "report_file"])
+    if finished and any(entry.get("phase") == "import" for entry in job.report):
+        # Rows refused at import time join the workbook's reasons.
+        ImportJob.objects.filter(pk=job.pk).update(report_file=_report_workbook(job, report=job.report))
 
 
 def _was_valid(job: ImportJob, row: ParsedRow) -> bool:
-    rows_in_report = job.__dict__.setdefault("_rows_in_report", {entry["row"] for entry in job.report})
+    rows_in_report = job.__dict__.setdefault("_rows_in_report", {
+        entry["row"] for entry in job.report if entry.get("level", "error") == "error"})
     return row.number not in rows_in_report
 
 

@@ -7,15 +7,18 @@ execution.py) → closure report. Revocations and orders to stop running take ef
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from institutions import services as institution_services
+from institutions import teachers
 from institutions.audit_kinds import InstitutionsAuditKind
 from institutions.models import Institution, Licence, LicenceKind, LicenceState
 from institutions.services import institution_set_operating_state
+from institutions.validators import normalize_id_number, validate_id_number
 from publicity import publications
 from regulator import uploads
 from regulator.audit import record_event
@@ -374,8 +377,9 @@ def _clean_penalties(penalties, *, case: PenaltyCase, required: bool = True) -> 
                 period = 0
             if period <= 0:
                 raise ServiceError(_("限制从业须填写限制期限（月）。"), field="period_months")
+            person_name, person_id = _restricted_person(raw)
         else:
-            period = None
+            period, person_name, person_id = None, "", ""
         supplement = (raw.get("legal_basis") or "").strip()
         basis = provision.citation + (f"、{supplement}" if supplement and supplement != provision.citation else "")
         cleaned.append(
@@ -385,6 +389,8 @@ def _clean_penalties(penalties, *, case: PenaltyCase, required: bool = True) -> 
                 "provision_id": provision.pk,
                 "especially_serious": serious,
                 "period_months": period,
+                "person_name": person_name,
+                "person_id_number": person_id,
                 "legal_basis": basis[:300],
                 "note": (raw.get("note") or "").strip()[:200],
             }
@@ -392,6 +398,25 @@ def _clean_penalties(penalties, *, case: PenaltyCase, required: bool = True) -> 
     if required and not cleaned:
         raise ServiceError(_("请至少选择一项处罚。"), field="penalties")
     return cleaned
+
+
+def _restricted_person(raw: dict) -> tuple[str, str]:
+    """限制从业 is imposed on a person: the name and an identity number with a valid GB 11643 check character
+    (the ban goes on the teacher black list under it)."""
+    name = (raw.get("person_name") or "").strip()
+    if not name:
+        raise ServiceError(_("限制从业须填写被限制从业人员的姓名。"), field="person_name")
+    if len(name) > 40:
+        raise ServiceError(_("被限制从业人员姓名不能超过40个字。"), field="person_name")
+    number = normalize_id_number(raw.get("person_id_number") or "")
+    if not number:
+        raise ServiceError(_("限制从业须填写被限制从业人员的身份证号。"), field="person_id_number")
+    try:
+        validate_id_number(number)
+    except ValidationError as error:
+        raise ServiceError(_("被限制从业人员%(message)s") % {"message": error.messages[0]},
+                           field="person_id_number") from error
+    return name, number
 
 
 def _json_rows(rows: list[dict]) -> list[dict]:
@@ -677,10 +702,12 @@ def case_decide(
                 decision=decision, position=i, kind=p["kind"], amount=p["amount"], legal_basis=p["legal_basis"],
                 provision_id=p["provision_id"], especially_serious=p["especially_serious"],
                 period_months=p["period_months"], note=p["note"],
+                person_name=p.get("person_name", ""), person_id_number=p.get("person_id_number", ""),
             )
             for i, p in enumerate(rows, 1)
         ]
     )
+    _ban_restricted_persons(actor=actor, case=case, decision=decision)
     case.status, case.decided_at, case.decided_by, case.updated_by = CaseStatus.DECIDED, now, actor, actor
     case.service_due = add_working_days(today, conf.service_working_days())
     case.save(update_fields=["status", "decided_at", "decided_by", "service_due", "updated_by", "updated_at"])
@@ -711,6 +738,19 @@ def case_decide(
                                                person_names=person_names or ())
     _queue_pdf("decision", decision.pk)
     return decision
+
+
+def _ban_restricted_persons(*, actor, case: PenaltyCase, decision: Decision) -> None:
+    """Each 限制从业 of the decision on the teacher black list, in the deciding transaction, from the decision's
+    date for its period (institutions.teachers.ban_from_penalty: once per penalty row)."""
+    for penalty in decision.penalties.filter(kind=PenaltyKind.TRADE_RESTRICTION).order_by("position"):
+        teachers.ban_from_penalty(
+            actor=actor, penalty_id=penalty.pk, case_id=case.pk, department=case.department,
+            name=penalty.person_name, id_number=penalty.person_id_number,
+            starts_on=timezone.localdate(decision.decided_at), months=penalty.period_months,
+            source=decision.number,
+            reason=_("%(institution)s案：%(basis)s") % {"institution": case.institution.name,
+                                                      "basis": penalty.legal_basis})
 
 
 @transaction.atomic

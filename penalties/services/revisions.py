@@ -1,6 +1,8 @@
 """A decision changed or annulled after it was served: on administrative review (行政复议机关) or by a court
 (人民法院). The record (what was done, by which body, when, under which reference) is kept on the decision, and
 a publication of it is to be withdrawn within 3 working days (行政处罚法 Art 48 ¶2; publicity.publications).
+A 限制从业 of the decision on the teacher black list is lifted with an annulment, and moved to the changed period
+(or lifted, 0 months) with a change (institutions.teachers.bans_of_case_revised).
 
 One record per decision: an annulled decision is gone, and a change is entered once (a later ruling on the
 changed decision is a matter for a new case record). The case keeps its status: what was paid or executed
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from institutions import teachers
 from publicity import publications
 from publicity.models import WithdrawalReason
 from regulator.audit import record_event
@@ -20,7 +23,7 @@ from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed
 
 from .. import permissions
 from ..audit_kinds import PenaltiesAuditKind
-from ..models import CaseStatus, Decision, DecisionRevision, PenaltyCase, RevisionBody
+from ..models import CaseStatus, Decision, DecisionRevision, PenaltyCase, PenaltyKind, RevisionBody
 from .common import _now, _snap, _today
 
 # A decision can be challenged once the party has it (the review and lawsuit periods run from service).
@@ -57,7 +60,8 @@ def _clean(*, revision, body_kind, body, revised_on, reference, decided_on: date
 
 @transaction.atomic
 def decision_record_revision(*, actor, case_id: int, revision: str, body_kind: str, body: str,
-                             revised_on: datetime.date, reference: str, note: str = "", now=None) -> Decision:
+                             revised_on: datetime.date, reference: str, note: str = "",
+                             restriction_months: int | None = None, now=None) -> Decision:
     """The head records that the case's decision was changed (变更) or annulled (撤销) on review or by a court;
     its publication, if any, becomes due for withdrawal (a pending one is withdrawn at once)."""
     now = _now(now)
@@ -73,6 +77,15 @@ def decision_record_revision(*, actor, case_id: int, revision: str, body_kind: s
     body, reference = _clean(revision=revision, body_kind=body_kind, body=body, revised_on=revised_on,
                              reference=reference, decided_on=timezone.localdate(decision.decided_at),
                              today=_today(now))
+    restricts = decision.penalties.filter(kind=PenaltyKind.TRADE_RESTRICTION).exists()
+    if restriction_months is not None:
+        if revision != DecisionRevision.CHANGED:
+            raise ServiceError(_("决定被撤销时不填写变更后的限制从业期限（教师黑名单记录将自动解除）。"),
+                               field="restriction_months")
+        if not restricts:
+            raise ServiceError(_("该决定没有限制从业处罚，不能填写变更后的限制从业期限。"), field="restriction_months")
+        if not isinstance(restriction_months, int) or not 0 <= restriction_months <= 600:
+            raise ServiceError(_("变更后的限制从业期限应为0至600个月。"), field="restriction_months")
     before = _snap(decision)
     decision.revision, decision.revision_body_kind, decision.revision_body = revision, body_kind, body
     decision.revision_on, decision.revision_reference = revised_on, reference
@@ -88,6 +101,11 @@ def decision_record_revision(*, actor, case_id: int, revision: str, body_kind: s
         % {"number": decision.number, "body": body, "what": decision.get_revision_display(), "reference": reference},
         now=now,
     )
+    if restricts:
+        teachers.bans_of_case_revised(
+            actor=actor, case_id=case.pk, annulled=revision == DecisionRevision.ANNULLED, months=restriction_months,
+            reason=_("%(number)s被%(what)s（%(reference)s）") % {
+                "number": decision.number, "what": decision.get_revision_display(), "reference": reference})
     publications.publication_withdrawal_required(
         source_id=case.pk, reason=withdrawal_reason(revision, body_kind), ordered_on=revised_on,
         note=f"{body} {reference}", actor=actor, now=now)

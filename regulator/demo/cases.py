@@ -1,7 +1,8 @@
 """Casework for the demo (`load_demo`): a campaign with a double-random draw, visits in every state,
 rectification orders, a suspension notice with refunds, penalty cases at every step (decisions published,
 awaiting publication and changed on review), published white and black lists, two public reports and weekly
-reports at each step of their sign-off — all in 历下区 and all made through the apps' own services, so every row has its
+reports at each step of their sign-off, and fifteen months of past site checks and orders for the dashboard's
+trends — all in 历下区 and all made through the apps' own services, so every row has its
 audit history, document number and notifications exactly as in real use.
 
 Called once, inside load_demo's transaction, only when the demo is being created. PDFs and public-page
@@ -21,6 +22,7 @@ from inspections import draw as inspection_draw
 from inspections import services as inspections
 from inspections.models import AnswerResult, InspectionKind, ProblemItem, Visit, VisitOutcome
 from institutions.models import Institution, LicenceStanding, OperatingState
+from institutions.validators import id_number_check_char
 from penalties import services as penalties
 from penalties.models import CaseSource, ClosingMethod, LegalQualification, Provision, ServiceMethod
 from publicity import publications
@@ -186,6 +188,40 @@ class _Cases:
         inspections.reinspection_create(actor=self.user("edu_head"), previous_visit_id=visits["served"][0].pk,
                                         planned_on=self.today + datetime.timedelta(days=7))
         return visits
+
+    def history(self) -> None:
+        """Past site checks month by month over the fifteen months before the casework above (75 to about 470
+        days ago), so the dashboard's trends have months to show and a previous year to compare with: most find
+        nothing; the others order rectification, served and closed item by item — on time, or late after the
+        order was marked overdue. Every order is closed: none of it waits in anyone's queue."""
+        inspector = self.user("edu_inspector")
+        # Institutions the casework above left alone, each visited again every few months (as a county would).
+        operating = [i for i in self.institutions if i.operating_state == OperatingState.OPERATING]
+        pool = [i for i in operating if i.pk not in self.used][:12] or operating[:12]
+        for month in range(14):
+            for number in range(1 + month % 2):
+                days = 75 + 30 * month + 9 * number
+                institution = pool[(2 * month + number) % len(pool)]
+                visit, at = self.plan(institution, days_ago=days), self.ago(days)
+                fails = (month + number) % 3
+                self.inspect(visit, at=at, fails=fails)
+                # A problem item is stamped when it is inserted (created_at, auto_now_add), whatever the service's
+                # clock: dated back to its visit, as it would have been found then (the bench does the same).
+                ProblemItem.objects.filter(visit=visit).update(created_at=at + datetime.timedelta(hours=1))
+                self.outcome(visit, VisitOutcome.RECTIFICATION if fails else VisitOutcome.NO_PROBLEM, at)
+                if not fails:
+                    continue
+                order, approved = self.order(visit, at=at, deadline_days=20)
+                served = approved + datetime.timedelta(days=1)
+                penalties.order_serve(actor=inspector, order_id=order.pk, data=self.serve_data(served), now=served)
+                late = month % 4 == 1
+                if late:
+                    order.refresh_from_db()
+                    penalties.order_mark_overdue(order=order, now=served + datetime.timedelta(days=25))
+                closed = served + datetime.timedelta(days=35 if late else 12)
+                for item in order.items.order_by("position"):
+                    penalties.order_item_close(actor=inspector, item_id=item.pk, method=ClosingMethod.REINSPECTION,
+                                               note="复查确认已整改到位。", now=closed)
 
     # ---- penalties ---------------------------------------------------------------------------------
     def order(self, visit: Visit, *, at, deadline_days: int, approve=True):
@@ -373,8 +409,9 @@ class _Cases:
                    summary="出租、出借办学许可证。")
         self._case(target="reviewed", days_ago=32, penalties_rows=revoke, hearing=True,
                    summary="发布虚假招生广告，骗取钱财。")
-        # Decisions with social impact (行政处罚法 Art 48): one awaiting publication, one published, and one
-        # published, then changed on administrative review (its publication due for withdrawal).
+        # Decisions with social impact (行政处罚法 Art 48): one awaiting publication, one published, one
+        # published, then changed on administrative review (its publication due for withdrawal), and one
+        # annulled by a court and withdrawn.
         self._case(target="decided", days_ago=20, penalties_rows=fine, summary="在宾馆内有偿开展学科类培训。",
                    social_impact=True)
         published = self._case(target="decision_served", days_ago=22, penalties_rows=fine, social_impact=True,
@@ -387,6 +424,40 @@ class _Cases:
             actor=self.user("edu_head"), case_id=changed.pk, revision="changed", body_kind="review",
             body="济南市历下区人民政府", revised_on=timezone.localdate(self.ago(1)),
             reference=f"历政复决字〔{self.today.year}〕第7号", note="罚款数额变更为一万元。", now=self.ago(1))
+        # Published, annulled by a court and taken down: open data keeps it as a withdrawal.
+        annulled = self._case(target="decision_served", days_ago=90, penalties_rows=fine, social_impact=True,
+                              summary="以“托育服务”名义开展学科类培训。")
+        self._publish(annulled, at=self.ago(70))
+        penalties.decision_record_revision(
+            actor=self.user("edu_head"), case_id=annulled.pk, revision="annulled", body_kind="court",
+            body="济南市历下区人民法院", revised_on=timezone.localdate(self.ago(6)),
+            reference=f"（{self.today.year}）鲁0102行初15号", note="认定事实不清，判决撤销。", now=self.ago(6))
+        publications.publication_withdraw(
+            publication_id=DecisionPublication.objects.get(source_type=PublicationSource.PENALTY_DECISION,
+                                                           source_id=str(annulled.pk)).pk,
+            actor=self.user("edu_head"), now=self.ago(5))
+        # 限制从业 of a teacher (the person named with the ID): on the teacher black list by the decision itself;
+        # one decision changed on review to a shorter period, one annulled by a court (its ban lifted).
+        art20 = p[("校外培训行政处罚暂行办法", "第二十条")]
+        for serial, (name, summary, revision) in enumerate([
+            ("刘某", "在职中小学教师在校外培训机构有偿授课。", None),
+            ("赵某", "在职教师组织学生到校外有偿补课。", "changed"),
+            ("钱某", "举报在职教师有偿补课，复议后撤销。", "annulled"),
+        ], start=1):
+            first17 = f"3701021985{serial:02d}0{serial}12{serial}"[:17]
+            restrict = [{"kind": "trade_restriction", "provision_id": art20, "period_months": 24,
+                         "person_name": name, "person_id_number": first17 + id_number_check_char(first17)}]
+            case = self._case(target="decision_served", days_ago=45 + serial, penalties_rows=restrict,
+                              summary=summary)
+            if revision:
+                penalties.decision_record_revision(
+                    actor=self.user("edu_head"), case_id=case.pk, revision=revision,
+                    body_kind="review" if revision == "changed" else "court",
+                    body="济南市历下区人民政府" if revision == "changed" else "济南市历下区人民法院",
+                    revised_on=timezone.localdate(self.ago(2)),
+                    reference=f"历政复决字〔{self.today.year}〕第{8 + serial}号", note="限制从业期限变更为十二个月。"
+                    if revision == "changed" else "判决撤销原处罚决定。",
+                    restriction_months=12 if revision == "changed" else None, now=self.ago(2))
         # Served months ago, the fine unpaid: the written reminder served, then the court applied to.
         overdue = self._case(target="decision_served", days_ago=215, penalties_rows=fine,
                              summary="以“思维训练”名义开展学科类培训。")
@@ -521,4 +592,5 @@ def load_cases(*, seed: int) -> dict:
     cases.lists()
     cases.reports()
     cases.weekly_reports()
+    cases.history()  # last: the picks above stay what they were
     return cases.counts

@@ -13,7 +13,9 @@ from django.utils import timezone
 from institutions.funds import rules, services
 from institutions.funds.models import BankFormat, CourseStatus, GuidedPrice, SupervisionMode
 from institutions.funds.risk import risk_assess
-from institutions.models import Category, Institution, OperatingState, StudentStage, Teacher
+from institutions.models import Category, Institution, LicenceStanding, OperatingState, StudentStage, Teacher
+from publicity import services as report_services
+from publicity.models import ReportTopic
 from regulator.demo.regions import MAIN_COUNTY
 from regulator.models import Region, User
 
@@ -63,9 +65,21 @@ def load_funds() -> dict:
                                               defaults={"max_fee_per_hour": Decimal(price) * (
                                                   Decimal("0.8") if delivery == "online" else 1),
                                                   "reference": "鲁发改价格〔2022〕第1号（示例）"})
+    # Rows of one subject: the province's for English, the county's own table for mathematics (the most specific
+    # row applies: a 历下区 mathematics class is held to 65, an English class elsewhere in the province to 75).
+    county = Region.objects.get(code=MAIN_COUNTY)
+    for region, subject, price in ((province, "英语", "75"), (county, "数学", "65")):
+        GuidedPrice.objects.get_or_create(region=region, stage=StudentStage.COMPULSORY, delivery="offline",
+                                          subject=subject, valid_from=datetime.date(2023, 9, 1),
+                                          defaults={"max_fee_per_hour": Decimal(price),
+                                                    "reference": "学科类培训政府指导价（示例）"})
     banks = [BankFormat.objects.get_or_create(bank=b["bank"], defaults=b)[0] for b in BANKS]
+    # Classes are filed only for institutions whose school-running licence is in force (services.licence_problems).
     institutions = list(Institution.objects.filter(region__code__startswith=MAIN_COUNTY, category=Category.ACADEMIC,
-                                                   operating_state=OperatingState.OPERATING).order_by("pk")[:4])
+                                                   operating_state=OperatingState.OPERATING,
+                                                   licence_standing__in=(LicenceStanding.BOTH,
+                                                                         LicenceStanding.SCHOOL_ONLY))
+                        .order_by("pk")[:4])
     starts, ends, skipped = _term(today)
     courses = 0
     for index, institution in enumerate(institutions):
@@ -123,6 +137,19 @@ def load_funds() -> dict:
                                paid_on=today - datetime.timedelta(days=10), amount="2400", class_hours=30,
                                covers_from=today, covers_until=today + datetime.timedelta(days=60),
                                source="parent_report", into_supervised_account=False)
+    if len(institutions) > 1:
+        # A parent's public report of a fee paid to a personal account (收费未进入监管账户), with a name and phone
+        # that only the handling department may see: the alert job raises it without them.
+        report = report_services.report_file(
+            region=None, institution=institutions[1], topic=ReportTopic.OFF_ACCOUNT,
+            content="报名时老师让把学费转到负责人个人微信，说这样有优惠，没有开收据。",
+            charge={"amount": "4200", "paid_on": today - datetime.timedelta(days=5), "payee": "负责人个人微信（王某）"},
+            reporter_name="李女士", reporter_phone="13800005678")
+        # assigned to the county's education bureau and being verified (核查中): its head may reveal the reporter
+        # under the report's rules; the fund alert never shows it
+        report_services.report_assign(report_id=report.pk, actor=User.objects.get(username="joint_office"),
+                                      department=head.department, note="涉及预收费资金监管，请核查。")
+        report_services.report_verify(report_id=report.pk, actor=head, note="调取家长转账记录与机构收据核对。")
     alerts = services.alerts_compute() or 0
     risk_assess()
     return {"courses": courses, "transactions": transactions, "alerts": alerts}

@@ -11,8 +11,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
-# Colours that carry meaning, as the badges do everywhere else: compliant green, partial amber, non-compliant red.
-TONES = {"ok": "#16a34a", "warn": "#f59e0b", "danger": "#dc2626", "neutral": "#94a3b8"}
+# Colours that carry meaning, as the badges do everywhere else: compliant green, partial amber, non-compliant red,
+# and the darker red of the gravest level (重点 among the risk levels: static/css/app.css `.badge.risk-key`).
+TONES = {"ok": "#16a34a", "warn": "#f59e0b", "danger": "#dc2626", "severe": "#7a271a", "neutral": "#94a3b8"}
 WIDTH = 640
 LABEL_WIDTH = 150
 VALUE_ROOM = 64

@@ -7,6 +7,10 @@ townships of a county) and the department, with the measures as filtered counts 
 The measures are the ledgers' own (exports.py), so each figure links to a ledger page whose rows are exactly
 the ones counted. The page costs the same dozen queries for ten rows or ten million; nothing loops over rows
 in Python.
+
+Above the sections, the trends (registry.Trend: summarised figures the apps chose) month by month over the last
+twelve months, read from the nightly summary's month rows in one query, and beside the previous period (the same
+days of the previous month or year, or the days just before), read like the period itself: mostly month rows.
 """
 
 import datetime
@@ -23,7 +27,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.models import CODE_LENGTH, Region, RegionLevel, Role
-from regulator.registry import BreakdownSection, ItemSection, MeasureSection, StateSection, registry
+from regulator.registry import (
+    BreakdownSection,
+    CountSection,
+    ItemSection,
+    MeasureSection,
+    StateSection,
+    Trend,
+    registry,
+)
 from regulator.scope import in_region, is_staff_member
 
 from . import charts, summary
@@ -104,6 +116,15 @@ class DashboardForm(forms.Form):
 class Cell:
     value: object
     url: str = ""
+    previous: object = None  # the figure of the previous period, where the dashboard compares (a headline figure)
+
+    @property
+    def change(self) -> str:
+        """The change since the previous period, signed ("+3", "-2"), or 持平."""
+        if self.previous is None:
+            return ""
+        delta = (self.value or 0) - (self.previous or 0)
+        return f"{delta:+,}" if delta else str(_("持平"))
 
 
 @dataclass
@@ -127,6 +148,7 @@ class Section:
     title: str
     tables: list[Table] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)
+    note: str = ""  # a sentence under the title (where the figures come from, or why there are none)
 
 
 @dataclass
@@ -142,6 +164,7 @@ class Dashboard:
     summary_through: datetime.date | None = None
     # When the institution counts were taken, if they come from the snapshot (a prefecture or larger); None: live.
     institutions_at: datetime.datetime | None = None
+    previous: tuple[datetime.date, datetime.date] | None = None  # the period the trends compare with
 
     def as_json(self) -> dict:
         """Plain JSON (labels in Chinese, no links): what a weekly report keeps."""
@@ -159,6 +182,7 @@ class Dashboard:
                 {
                     "key": section.key,
                     "title": section.title,
+                    "note": section.note,
                     "tables": [
                         {
                             "caption": table.caption,
@@ -244,21 +268,42 @@ class _Folded:
         self.dept_names[row.get("dept")] = row.get("dept_name") or ""
 
 
-def dashboard_figures(*, user, region_code: str, start: datetime.date, end: datetime.date) -> Dashboard:
-    """Every figure of the dashboard (and of a weekly report, with user=None: no permission scope)."""
+def previous_period(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date] | None:
+    """The period a dashboard's figures are compared with: the same days of the previous month for a period
+    inside one month from its 1st (本月: 上月同期), the same dates of the previous year for one inside a year from
+    1 January (本年: 上年同期), otherwise as many days just before it. None before the calendar's first year."""
+    if start.year < 2:
+        return None
+    if start.day == 1 and (end.year, end.month) == (start.year, start.month):
+        last_of_previous = start - datetime.timedelta(days=1)
+        first = last_of_previous.replace(day=1)
+        return first, min(last_of_previous, first + (end - start))
+    if (start.month, start.day) == (1, 1) and end.year == start.year:
+        day = end.day if (end.month, end.day) != (2, 29) else 28
+        return start.replace(year=start.year - 1), end.replace(year=end.year - 1, day=day)
+    days = end - start + datetime.timedelta(days=1)
+    return start - days, start - datetime.timedelta(days=1)
+
+
+def dashboard_figures(*, user, region_code: str, start: datetime.date, end: datetime.date,
+                      previous: tuple[datetime.date, datetime.date] | None = None) -> Dashboard:
+    """Every figure of the dashboard (and of a weekly report, with user=None: no permission scope); the trends
+    compare with `previous` (default: previous_period)."""
     with translation.override(translation.get_language() if user is not None else "zh-hans"):
-        return _Builder(user=user, code=region_code, start=start, end=end).build()
+        return _Builder(user=user, code=region_code, start=start, end=end,
+                        previous=previous or previous_period(start, end)).build()
 
 
 class _Builder:
-    def __init__(self, *, user, code, start, end):
-        self.user, self.code, self.start, self.end = user, code, start, end
+    def __init__(self, *, user, code, start, end, previous=None, state=None):
+        self.user, self.code, self.start, self.end, self.previous = user, code, start, end, previous
         self.length = _CHILD_LENGTH.get(len(code), len(code))
         self.low, self.high = period_bounds(start, end)
         self.links = _Links(user=user, code=code, start=start, end=end)
+        self.totals: dict[str, object] = {}  # "<ledger>.<measure>" -> its total over the period, as counted
         # The nightly summary holds days up to `through`: the period's days up to it are read from there (one
         # query per range of rows for every figure at once), the later ones (today) are counted live.
-        state = summary.current()
+        self.state = state = state or summary.current()
         through = state["through"]
         # A prefecture's (or larger) institutions are counted from the snapshot retaken every ten minutes.
         self.institutions_at = state["institutions_at"] if len(code) <= summary.SNAPSHOT_CODE_LENGTH else None
@@ -299,6 +344,8 @@ class _Builder:
             for row in rows:
                 for measure in measures:
                     row.setdefault(f"m_{measure}", 0)
+        for measure in measures:  # what the trends compare with the previous period
+            self.totals[f"{kind}.{measure}"] = sum(row.get(f"m_{measure}") or 0 for row in rows)
         return rows
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -368,11 +415,13 @@ class _Builder:
         region_name, self.areas = self._regions()
         self.headline: list[tuple[str, str, Cell]] = []
         draw = {StateSection: self._state, MeasureSection: self._measures, BreakdownSection: self._breakdown,
-                ItemSection: self._items}
+                ItemSection: self._items, CountSection: self._count}
         sections = [draw[type(spec)](spec) for spec in registry.sections()]
+        if registry.trends():
+            sections.insert(0, self._trends(registry.trends()))
         return Dashboard(self.code, region_name or self.code, self.start, self.end, self.breakdown,
                          self.headline, sections, summary_through=self.summary_last,
-                         institutions_at=self.institutions_at)
+                         institutions_at=self.institutions_at, previous=self.previous)
 
     def _state(self, spec: StateSection) -> Section:
         """A register's current state: one table (and for the chart dimension a stacked chart) per dimension."""
@@ -529,6 +578,135 @@ class _Builder:
         self.headline.append((spec.headline.key, str(spec.headline.label),
                               Cell(sum(folded.total.values()), self.links.ledger(spec.ledger, measure=spec.measure))))
         return section
+
+
+    def _count(self, spec: CountSection) -> Section:
+        """A current count by a value, per sub-region (the app counts, one query); no period."""
+        folded = _Folded()
+        for row in spec.counts(self.code, self.length):
+            folded.add(row, row["value"], row["n"])
+        columns = list(spec.choices)
+
+        def url_for(col, area=None, dept=None):
+            return self.links.ledger(spec.ledger, area=area, measure=spec.measure, **{spec.link_filter: col})
+
+        by_area = self.length != len(self.code)
+        section = Section(spec.code, str(spec.title))
+        section.tables.append(self._table(
+            spec.caption, self.breakdown, self._area_rows(folded) if by_area else [(self.code, self.breakdown)],
+            columns, lambda area, col: folded.total[col] if area is TOTAL else folded.by_area[area][col],
+            lambda area, col: url_for(col) if area is TOTAL else url_for(col, area=area),
+            total_label=_("合计") if by_area else None,
+        ))
+        section.charts.append(self._chart_by_area(folded, columns, url_for, stacked=True, title=spec.chart_title,
+                                                  tones=spec.chart_tones))
+        counted = spec.headline_values or [value for value, _label in columns]
+        self.headline.append((spec.headline.key, str(spec.headline.label), Cell(
+            sum(folded.total[value] for value in counted),
+            self.links.ledger(spec.ledger, measure=spec.headline_measure or spec.measure))))
+        return section
+
+    # -- trends -------------------------------------------------------------------------------------------
+
+    def _trends(self, trends: list[Trend]) -> Section:
+        """The trends: this period beside the previous one, and the last twelve months (from the summary)."""
+        section = Section("trends", str(_("变化趋势")))
+        through = self.state["through"]
+        if through is None or self.previous is None:
+            section.note = str(_("按月趋势和与上期比较取自每日夜间汇总，首次汇总后显示。"))
+            return section
+        by_ledger: dict[str, list[str]] = {}
+        for trend in trends:
+            if trend.key not in self.totals:  # no section counted it: count it the same way
+                by_ledger.setdefault(trend.ledger, []).append(trend.measure)
+        for kind, measures in by_ledger.items():
+            self._rows(kind, measures, dept_name=get_ledger(kind).department_name_field)
+        section.tables.append(self._comparison(trends))
+        months_table, chart = self._months(trends, through)
+        section.tables.append(months_table)
+        section.charts.append(chart)
+        section.note = str(_("按月数字取自每日夜间汇总（截至%(through)s），本期与上期按统计期间计算。") % {
+            "through": _date(through)})
+        return section
+
+    def _comparison(self, trends: list[Trend]) -> Table:
+        """Each trend's figure of this period beside the previous period's, read like the period's (summary
+        rows, and the days after the summary live), with the change."""
+        first, last = self.previous
+        before = _Builder(user=self.user, code=self.code, start=first, end=last, state=self.state)
+        by_ledger: dict[str, list[str]] = {}
+        for trend in trends:
+            by_ledger.setdefault(trend.ledger, []).append(trend.measure)
+        for kind, measures in by_ledger.items():
+            before._rows(kind, measures, dept_name=get_ledger(kind).department_name_field)
+        headline = {key: cell for key, _label, cell in self.headline}
+        columns = [("now", _("本期")), ("before", _("上期")), ("change", _("增减")), ("rate", _("增减率（%）"))]
+
+        def value(trend, col):
+            now, then = self.totals.get(trend.key, 0), before.totals.get(trend.key, 0)
+            if col == "now":
+                return now
+            if col == "before":
+                return then
+            if col == "change":
+                return now - then
+            return round((now - then) * 100 / then) if then else None  # whole per cent; none against zero
+
+        def url(trend, col):
+            if col == "now":
+                return self.links.ledger(trend.ledger, measure=trend.measure)
+            if col == "before":
+                return before.links.ledger(trend.ledger, measure=trend.measure)
+            return ""
+
+        for trend in trends:
+            if trend.headline in headline:
+                headline[trend.headline].previous = before.totals.get(trend.key, 0)
+        caption = _("本期与上期比较（上期：%(start)s至%(end)s）") % {"start": _date(first), "end": _date(last)}
+        return self._table(caption, _("指标"), [(trend, str(trend.label)) for trend in trends], columns, value, url)
+
+    def _months(self, trends: list[Trend], through: datetime.date) -> tuple[Table, str]:
+        """The last twelve months up to the period's end, from the month rows (one query); a month after the
+        summary has no figure yet."""
+        last = self.end.replace(day=1)
+        months = [last]
+        while len(months) < 12:
+            months.insert(0, (months[0] - datetime.timedelta(days=1)).replace(day=1))
+        counts = summary.month_totals(user=self.user, code=self.code, first=months[0], last=last,
+                                      figures=[trend.key for trend in trends])
+
+        def label(month):
+            return _("%(year)s年%(month)s月") % {"year": month.year, "month": month.month} if (
+                month == months[0] or month.month == 1) else _("%(month)s月") % {"month": month.month}
+
+        def value(trend, month):
+            return counts.get((trend.key, month), 0) if month <= through else None
+
+        def url(trend, month):
+            if month > through:
+                return ""
+            month_end = summary._next_month(month) - datetime.timedelta(days=1)
+            links = _Links(user=self.user, code=self.code, start=month, end=month_end)
+            return links.ledger(trend.ledger, measure=trend.measure)
+
+        columns = [(month, label(month)) for month in months]
+        caption = _("近12个月（%(first)s至%(last)s）") % {"first": _month(months[0]), "last": _month(last)}
+        table = self._table(caption, _("指标"), [(trend, str(trend.label)) for trend in trends], columns, value, url)
+        charted = [trend for trend in trends if trend.chart] or trends[:1]
+        chart = charts.bar_chart(
+            [(str(label(month)), [(value(trend, month) or 0, url(trend, month)) for trend in charted])
+             for month in months],
+            series=[str(trend.label) for trend in charted], title=str(_("近12个月趋势")),
+            tones=[trend.tone or None for trend in charted])
+        return table, chart
+
+
+def _date(day: datetime.date) -> str:
+    return _("%(year)s年%(month)s月%(day)s日") % {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _month(day: datetime.date) -> str:
+    return _("%(year)s年%(month)s月") % {"year": day.year, "month": day.month}
 
 
 def _levels_of_length(length: int) -> list[int]:

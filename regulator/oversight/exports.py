@@ -45,6 +45,8 @@ def period_bounds(start: datetime.date | None, end: datetime.date | None):
 
 def period_error(start: datetime.date | None, end: datetime.date | None) -> str:
     """The reason a period is refused, or '' when it is acceptable."""
+    if (start and start.year < 2) or (end and end.year > 9998):  # the calendar's edges: no day before or after
+        return str(_("日期超出可统计的范围，请重新选择统计期间。"))
     if start and end and end < start:
         return str(_("结束日期早于开始日期，请重新选择统计期间。"))
     if start and end and (end - start).days + 1 > PERIOD_MAX_DAYS:
@@ -105,6 +107,8 @@ class LedgerFilterForm(forms.Form):
         department_id = self.cleaned_data.get("department")
         if department_id is None:
             return None
+        if not self.ledger.department_field:
+            raise forms.ValidationError(_("该台账不按部门统计，请清除部门条件。"))
         department = Department.objects.filter(pk=department_id).first()
         if department is None:
             raise forms.ValidationError(_("所选部门不存在。"))

@@ -267,6 +267,17 @@ def summary_rows(*, user, code: str, length: int, first: datetime.date, last: da
     return rows
 
 
+def month_totals(*, user, code: str, first: datetime.date, last: datetime.date, figures) -> dict:
+    """{(figure, first day of the month): count} of the month rows of months [first, last] (first days of months)
+    for the given figures, in one query: the dashboard's trends, whatever the size of the tables below."""
+    queryset = DailyFigure.objects.filter(summary_q(user), span="month", day__gte=first, day__lte=last,
+                                          figure__in=list(figures))
+    if code:
+        queryset = queryset.filter(region_code__startswith=code)
+    return {(row["figure"], row["day"]): row["n"]
+            for row in queryset.values("figure", "day").annotate(n=Sum("count")).order_by()}
+
+
 def _state_fields() -> list[str]:
     """The fields of the registered StateSection (the register's): InstitutionFigure has a column of each."""
     state = registry.state_section()

@@ -110,7 +110,9 @@ def weekly_figures(*, region_code: str, week_start: datetime.date) -> dict:
     whatever the language of the request that asks."""
     with translation.override("zh-hans"):
         figures = dashboard_figures(user=None, region_code=region_code, start=week_start,
-                                    end=week_start + datetime.timedelta(days=6)).as_json()
+                                    end=week_start + datetime.timedelta(days=6),
+                                    previous=(week_start - datetime.timedelta(days=7),
+                                              week_start - datetime.timedelta(days=1))).as_json()
         enforcement = enforcement_figures(region_code=region_code, week_start=week_start)
         # one amount per kind of money (罚款, 没收违法所得, …), never their sum
         figures["headline"] = [pair for pair in figures["headline"] if pair[0] not in HIDDEN_HEADLINE] + [

@@ -403,6 +403,7 @@ CELERY_TASK_ANNOTATIONS = {
     # overdue orders, README): two hours, and the next night's run continues where this one stopped.
     "penalties.tasks.chase_deadlines": _BATCH_TASK_LIMITS,
     "publicity.tasks.chase_report_deadlines": _BATCH_TASK_LIMITS,
+    "publicity.periodic.write_bulk_files": _BATCH_TASK_LIMITS,  # every county's files of every dataset
     "regulator.tasks.refresh_daily_figures": _BATCH_TASK_LIMITS,
 }
 # Queues by kind of work, so that worker hosts can be sized per kind (docs/operations.md): a long PDF batch or a
@@ -423,6 +424,7 @@ CELERY_TASK_ROUTES = {
     "regulator.tasks.refresh_daily_figures": {"queue": "chaser"},
     "regulator.tasks.refresh_institution_figures": {"queue": "chaser"},
     "regulator.tasks.audit_checkpoint": {"queue": "chaser"},
+    "regulator.tasks.ensure_partitions": {"queue": "chaser"},
     "regulator.tasks.send_notification_email": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -440,8 +442,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-institution-figures": {
         "task": "regulator.tasks.refresh_institution_figures", "schedule": crontab(minute="*/10")},
     "audit-checkpoint-daily": {"task": "regulator.tasks.audit_checkpoint", "schedule": crontab(hour=3, minute=30)},
+    # Next year's partitions months ahead (regulator.partitions): daily, so a missed run is harmless.
+    "ensure-partitions-daily": {"task": "regulator.tasks.ensure_partitions", "schedule": crontab(hour=4, minute=0)},
     "fund-alerts-daily": {"task": "funds.periodic.compute_fund_alerts", "schedule": crontab(hour=2, minute=0)},
     "risk-levels-nightly": {"task": "funds.periodic.assess_risk_levels", "schedule": crontab(hour=2, minute=15)},
+    "open-data-bulk-files-nightly": {
+        "task": "publicity.periodic.write_bulk_files", "schedule": crontab(hour=3, minute=0)},
     "weekly-reports-friday": {
         "task": "regulator.tasks.weekly_reports", "schedule": crontab(hour=18, minute=0, day_of_week="fri")},
 }
@@ -458,6 +464,8 @@ IMPORT_MAX_ROWS = 10_000
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 # Annual inspection (年检): this many 不合格 in a row propose revocation through a penalty case (verify locally).
 ANNUAL_FAILS_FOR_REVOCATION = int(os.environ.get("ANNUAL_FAILS_FOR_REVOCATION", "2"))
+# How far back a licence renewal's approval date may lie (a renewal recorded late; older ones are a new licence).
+LICENCE_RENEWAL_BACKDATE_DAYS = int(os.environ.get("LICENCE_RENEWAL_BACKDATE_DAYS", "30"))
 # What a ledger workbook may unpack to (its zip directory is read at upload): 10,000 rows take about 20 MB.
 IMPORT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 

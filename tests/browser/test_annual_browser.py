@@ -50,3 +50,14 @@ def test_annual_inspection_from_plan_to_published_result(live_server, page, user
     page.click(f"text={today.year - 1}")
     page.click("text=公布年检结果")
     expect(page.locator("#batch-number")).to_contain_text(f"NJ{today.year - 1}-370102-")
+    # The published batch on the public site, on a phone: numbered, its hash, every institution with its result.
+    page.click("#public-batch")
+    page.set_viewport_size({"width": 375, "height": 740})
+    expect(page.locator("#annual-batch-facts")).to_contain_text(f"NJ{today.year - 1}-370102-")
+    expect(page.locator("#annual-batch-entries")).to_contain_text(institution.name)
+    expect(page.locator("#annual-batch-entries")).to_contain_text("基本合格")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.click(f"#annual-batch-entries >> text={institution.name}")
+    expect(page.locator("#public-annual")).to_contain_text("基本合格")
+    page.click("nav.public-nav >> text=年检结果")
+    expect(page.locator("#annual-batch-list")).to_contain_text(f"{today.year - 1}年度年检结果")

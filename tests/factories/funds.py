@@ -31,9 +31,10 @@ def course_data(**overrides) -> dict:
     return data
 
 
-def guided_price(region, *, stage=StudentStage.COMPULSORY, delivery="offline", max_fee="80"):
+def guided_price(region, *, stage=StudentStage.COMPULSORY, delivery="offline", max_fee="80", subject="",
+                 valid_from=datetime.date(2025, 1, 1)):
     return GuidedPrice.objects.create(region=region, stage=stage, delivery=delivery, max_fee_per_hour=Decimal(max_fee),
-                                      valid_from=datetime.date(2025, 1, 1), reference="鲁发改价格〔2022〕1号")
+                                      subject=subject, valid_from=valid_from, reference="鲁发改价格〔2022〕1号")
 
 
 def submitted_course(*, actor, institution, now=NOW, **overrides):

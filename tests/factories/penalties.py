@@ -241,6 +241,9 @@ def provision(law: str, article: str) -> Provision:
     return Provision.objects.get(law=law, article=article, paragraph="")
 
 
+RESTRICTED_PERSON_ID = "11010519491231002X"  # GB 11643's own example
+
+
 def penalty_rows(penalties) -> list[dict]:
     """Factory penalties ({"kind", "amount"[, "provision": (law, article) or Provision], …}) as the services take
     them: each cites a penalty article (the kind's default when none is named) and no free-text supplement."""
@@ -251,6 +254,8 @@ def penalty_rows(penalties) -> list[dict]:
         row["provision_id"] = (cited if isinstance(cited, Provision) else provision(*cited)).pk
         if row["kind"] == PenaltyKind.TRADE_RESTRICTION:
             row.setdefault("period_months", 12)
+            row.setdefault("person_name", "孟某")
+            row.setdefault("person_id_number", RESTRICTED_PERSON_ID)
         rows.append(row)
     return rows
 

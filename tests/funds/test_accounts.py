@@ -89,6 +89,54 @@ def test_a_duplicate_reference_in_the_file_is_refused(users, account):
     assert any("重复" in reason for _n, reason in error.rows)
 
 
+def test_a_reference_repeated_in_a_later_chunk_is_refused_naming_the_first_row(users, account, monkeypatch):
+    from institutions.funds.services import statements
+
+    monkeypatch.setattr(statements, "CHUNK_ROWS", 2)
+    rows = statement_rows(5)
+    repeat = list(rows[0])
+    repeat[4] = f"{Decimal(rows[-1][4]) + Decimal(repeat[2]):.2f}"  # reconciles: only the reference is wrong
+    rows.append(repeat)
+    error = _refused(users, account, statement_csv(rows))
+    assert error.rows == [(7, "流水号 TX0000000 与第 2 行重复")]
+
+
+def test_a_repeat_across_chunks_is_refused_in_an_account_with_statements(users, account, monkeypatch):
+    from institutions.funds.services import statements
+
+    rows = statement_rows(6)
+    services.statement_import(actor=users["education_head"], account_id=account.pk,
+                              uploaded_file=statement_csv(rows[:2]))
+    monkeypatch.setattr(statements, "CHUNK_ROWS", 2)
+    repeat = list(rows[2])
+    repeat[4] = f"{Decimal(rows[-1][4]) + Decimal(repeat[2] or 0) - Decimal(repeat[3] or 0):.2f}"
+    error = _refused_keeping(users, account, statement_csv([*rows, repeat]), kept=2)
+    assert error.rows == [(8, "流水号 TX0000002 与第 4 行重复")]
+
+
+def _refused_keeping(users, account, upload, *, kept):
+    with pytest.raises(services.StatementRefused) as error:
+        services.statement_import(actor=users["education_head"], account_id=account.pk, uploaded_file=upload)
+    assert FundTransaction.objects.count() == kept and StatementImport.objects.count() == 1
+    return error.value
+
+
+def test_chunks_reimport_and_extend_like_one_file(users, account, monkeypatch):
+    from institutions.funds.services import statements
+
+    monkeypatch.setattr(statements, "CHUNK_ROWS", 3)
+    rows = statement_rows(7)
+    services.statement_import(actor=users["education_head"], account_id=account.pk,
+                              uploaded_file=statement_csv(rows[:4]))
+    statement = services.statement_import(actor=users["education_head"], account_id=account.pk,
+                                          uploaded_file=statement_csv(rows))
+    assert (statement.rows, statement.new_rows, statement.skipped_rows) == (7, 3, 4)
+    assert list(FundTransaction.objects.order_by("sequence").values_list("reference", flat=True)) == [
+        row[0] for row in rows]
+    account.refresh_from_db()
+    assert account.balance == Decimal(rows[-1][4])
+
+
 def test_a_balance_that_does_not_reconcile_is_refused_with_its_row(users, account):
     rows = statement_rows(6)
     rows[3][4] = "99999.00"

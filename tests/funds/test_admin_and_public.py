@@ -26,6 +26,21 @@ def test_admin_changelists_and_guided_price_form(admin_client_, users, instituti
     assert admin_client_.get(reverse("admin:funds_guidedprice_add")).status_code == 200
 
 
+def test_admin_keeps_guided_prices_per_subject(admin_client_, regions):
+    guided_price(regions["county"])
+    page = admin_client_.get(reverse("admin:funds_guidedprice_changelist")).content.decode()
+    assert "所有学科类科目" in page
+    response = admin_client_.post(reverse("admin:funds_guidedprice_add"), {
+        "region": regions["county"].pk, "stage": "compulsory", "delivery": "offline", "subject": " 数学 ",
+        "max_fee_per_hour": "55", "valid_from": "2025-01-01", "reference": "历发改〔2025〕3号"})
+    assert response.status_code == 302
+    assert GuidedPrice.objects.get(subject="数学").max_fee_per_hour == 55
+    again = admin_client_.post(reverse("admin:funds_guidedprice_add"), {
+        "region": regions["county"].pk, "stage": "compulsory", "delivery": "offline", "subject": "数学",
+        "max_fee_per_hour": "60", "valid_from": "2025-01-01"})
+    assert again.status_code == 200 and "同一执行日期已有指导价" in again.content.decode()
+
+
 def _count(url):
     with CaptureQueriesContext(connection) as captured:
         assert Client().get(url).status_code == 200

@@ -206,7 +206,7 @@ def test_annual_inspection_failures_and_refusals_are_factors(users, regions):
                                     received_on=today)
         annual.desk_review(actor=head, inspection_id=rows[institution.pk].pk, note="材料齐全")
         annual.decide(actor=head, inspection_id=rows[institution.pk].pk, result=result,
-                      reasons="" if result == "pass" else "消防设施不达标", notice_number=f"NJ-{institution.pk}")
+                      reasons="" if result == "pass" else "消防设施不达标")
     annual.refuse(actor=head, inspection_id=rows[refused.pk].pk, note="拒不提交材料")
     counts = risk.factor_counts([failed.pk, refused.pk, passed.pk], timezone.now())
     assert (counts[failed.pk]["annual_fail_2y"], counts[failed.pk]["annual_refused_2y"]) == (1, 0)

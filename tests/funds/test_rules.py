@@ -13,7 +13,7 @@ BASE = {
     "starts_on": datetime.date(2025, 9, 8), "ends_on": datetime.date(2025, 12, 17),
     "skipped_dates": ["2025-10-01", "2025-10-06", "2025-10-08"], "lesson_minutes": 45,
     "fee_per_hour": Decimal("60"), "region_code": "370102001", "guided_price": Decimal("80"),
-    "foreign_curriculum": False, "syllabus": "同步辅导",
+    "foreign_curriculum": False, "syllabus": "同步辅导", "subject": "数学",
 }
 
 
@@ -69,15 +69,58 @@ def test_offline_end_time_by_province(settings):
     assert check(schedule=late) == []
 
 
-def test_fee_above_the_guided_price():
+def test_fee_above_the_guided_price_names_the_subject_and_the_price():
     problems = check(fee_per_hour=Decimal("95"))
-    assert problems == ["每课时收费 95 元高于本地政府指导价 80 元。"]
+    assert problems == ["“数学”每课时收费 95 元，高于本地政府指导价 80 元（适用于所有学科类科目）。"]
+    problems = check(fee_per_hour=Decimal("95"), guided_price_subject="数学")
+    assert problems == ["“数学”每课时收费 95 元，高于本地政府指导价 80 元（适用于“数学”）。"]
 
 
 def test_no_guided_price_refused_only_when_the_setting_requires_one(settings):
     assert check(guided_price=None) == []
     settings.FUNDS_GUIDED_PRICE_REQUIRED = True
-    assert len(check(guided_price=None)) == 1
+    assert check(guided_price=None) == ["本地区尚未制定该学段“数学”的政府指导价，暂不能备案学科类班次。"]
+
+
+# ---- licence standing --------------------------------------------------------------------------------------
+
+DAY = datetime.date(2025, 8, 20)
+
+
+def licence(state="valid", valid_until=None, number="教民137010270000011号"):
+    return {"number": number, "state": state, "valid_until": valid_until}
+
+
+def standing(licences, operating_state="operating", suspends_enrolment=False):
+    return rules.standing_problems(licences=licences, operating_state=operating_state,
+                                   suspends_enrolment=suspends_enrolment, on=DAY)
+
+
+def test_a_licence_in_force_allows_filing_even_beside_an_old_one():
+    assert standing([licence()]) == []
+    assert standing([licence(valid_until=DAY)]) == []
+    assert standing([licence(number="新证"), licence("revoked", number="旧证")]) == []
+    assert standing([licence("expired", number="旧证"), licence(number="新证")]) == []
+
+
+@pytest.mark.parametrize("licences,expected", [
+    ([], "该机构没有办学许可证，不能备案班次。"),
+    ([licence("expired", datetime.date(2025, 6, 30))],
+     "该机构的办学许可证（教民137010270000011号）已于 2025-06-30 过期，不能备案班次。"),
+    ([licence("valid", datetime.date(2025, 8, 19))],
+     "该机构的办学许可证（教民137010270000011号）已于 2025-08-19 过期，不能备案班次。"),
+    ([licence("suspended")], "该机构的办学许可证（教民137010270000011号）已被暂扣，不能备案班次。"),
+    ([licence("revoked")], "该机构的办学许可证（教民137010270000011号）已被吊销，不能备案班次。"),
+    ([licence("cancelled")], "该机构的办学许可证（教民137010270000011号）已注销，不能备案班次。"),
+])
+def test_each_licence_problem_is_named(licences, expected):
+    assert standing(licences) == [expected]
+
+
+def test_an_institution_not_running_or_under_re_registration_may_not_file():
+    assert standing([licence()], operating_state="cancelled") == ["该机构经营状态为“已注销”，不能备案班次。"]
+    assert standing([licence()], suspends_enrolment=True) == [
+        "该机构尚未完成重新审核登记，处于“暂停招生及收费”状态，不能备案班次。"]
 
 
 def test_preschool_subject_content_and_foreign_curricula():

@@ -40,7 +40,7 @@ _numbers = iter(range(1, 1_000_000))
 def ledger_row(**overrides) -> dict:
     serial = next(_numbers)
     row = {
-        "机构名称": f"历下阳光艺术培训{serial}号",
+        "机构名称": f"历下阳光第{serial}艺术培训学校",
         "统一社会信用代码": valid_credit_code("370102", 700000 + serial),
         "举办者": "张三",
         "法定代表人/负责人": "李四",
@@ -145,7 +145,7 @@ def test_one_audit_event_per_institution_and_chains_verify(education_inspector_c
     assert set(created.values_list("institution_id", flat=True)) == set(
         Institution.objects.filter(created_by=users["education_inspector"]).values_list("id", flat=True))
     event = created.first()
-    assert event.before is None and event.after["name"].startswith("历下阳光艺术培训")
+    assert event.before is None and event.after["name"].startswith("历下阳光第")
     assert {licence["kind"] for licence in event.after["licences"]} == {"school_running", "business"}
     assert AuditEvent.objects.filter(kind="import_job.confirmed", object_id=str(job.pk)).count() == 1
     assert list(verify_chains()) == []
@@ -435,8 +435,8 @@ def test_more_than_the_row_limit_is_rejected(education_inspector_client, regions
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("台账.csv", "机构名称\n甲\n".encode(), "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
-    ("台账.et", b"\xd0\xcf\x11\xe0", "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）"),
+    ("台账.txt", "机构名称\n甲\n".encode(), "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件"),
+    ("台账.et", b"\xd0\xcf\x11\xe0", "只能导入 Excel 或 WPS 工作簿（.xlsx、.xls、.ods）或 CSV 文件"),
     ("台账.xlsx", b"", "空"),
 ])
 def test_wrong_kind_of_upload_is_refused_before_storing(name, content, message, education_inspector_client,

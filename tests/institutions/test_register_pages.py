@@ -138,9 +138,9 @@ def test_file_page_of_other_region_is_403(education_inspector_client, register):
 
 
 def test_file_page_query_count(education_head_client, register, django_assert_num_queries):
-    # user, institution+region, licences, sites, teachers, campaign enrolments, changes, annual inspections, history,
-    # nav counts (the session from the cache)
-    with django_assert_num_queries(10):
+    # user, institution+region, licences, licence renewals, sites, teachers, former teachers, campaign enrolments,
+    # changes, annual inspections, history, pending reviews (待核对), nav counts (the session from the cache)
+    with django_assert_num_queries(13):
         education_head_client.get(register["mine"].get_absolute_url())
 
 

@@ -16,9 +16,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from openapi_spec_validator import validate
 
-from publicity import services
+from institutions.models import AnnualResult
+from publicity import bulk, services
 from publicity.models import EntryStatus, ListEntry, ListKind
 from tests.factories import CampaignFactory, InstitutionFactory, ListEntryFactory, SpotCheckDrawFactory
+
+from .open_data import annual_batch, decision
 
 pytestmark = pytest.mark.django_db
 API = "/public/api/v1"
@@ -38,6 +41,9 @@ def world(institution, users, departments, regions):
     campaign = CampaignFactory(kind="spot_check", lead_department=departments["education"],
                                departments=[departments["market"]], region=regions["township"])
     SpotCheckDrawFactory(campaign=campaign, sample_size=2, published=True)
+    decision(institution, users["education_head"])  # 行政处罚法 Art 48
+    annual_batch(users["education_head"], users["education_inspector"], [(AnnualResult.FAIL, "消防通道堵塞")])
+    bulk.write_bulk_files()
     return {"white": white, "black": ListEntry.objects.get(pk=black.pk), "checked": checked}
 
 
@@ -118,7 +124,8 @@ def test_the_openapi_document_is_3_1_and_valid():
     document = response.json()
     assert document["openapi"] == "3.1.0"
     validate(document)
-    assert {f"{API}/entries", f"{API}/institutions", f"{API}/spot-checks"} <= set(document["paths"])
+    assert {f"{API}/entries", f"{API}/institutions", f"{API}/spot-checks", f"{API}/decisions",
+            f"{API}/annual-results", f"{API}/bulk"} <= set(document["paths"])
 
 
 def test_schemathesis_finds_no_server_error(world):
@@ -142,7 +149,7 @@ def test_schemathesis_finds_no_server_error(world):
                 failures.append((case.path, case.query, response.status_code))
 
         run()
-    assert seen >= 3 and failures == []
+    assert seen >= 6 and failures == []
 
 
 @pytest.mark.parametrize("rows", [10, 200])
@@ -150,7 +157,7 @@ def test_two_queries_a_page_however_many_rows(world, regions, users, rows, djang
     entries = [ListEntryFactory(institution=InstitutionFactory(name=f"批量{n:03d}", region=regions["township"]),
                                 status=EntryStatus.APPROVED) for n in range(rows)]
     services.batch_publish(entry_ids=[entry.pk for entry in entries], actor=users["joint_office"])
-    for path in ("/entries", "/institutions", "/spot-checks"):
+    for path in ("/entries", "/institutions", "/spot-checks", "/decisions", "/annual-results"):
         with django_assert_num_queries(2):  # the total, the page
             response = get(path, page_size=100)
         assert response.status_code == 200

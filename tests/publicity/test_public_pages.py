@@ -293,8 +293,9 @@ def test_public_list_query_count_is_fixed(world, regions, users, django_assert_n
     # the institution, its licences, current entries, removed entries, published spot checks, last inspection,
     # its filed classes and whether it has a supervised account (institutions.funds; + the classes' teachers
     # when it has filed classes)
-    # the register's 暂停招生及收费 mark and its teachers (institutions.selectors.public_register_facts)
-    with django_assert_num_queries(10):
+    # the register's 暂停招生及收费 mark, its teachers and its published annual-inspection results
+    # (institutions.selectors.public_register_facts)
+    with django_assert_num_queries(11):
         assert (
             Client()
             .get(reverse("publicity:institution_page", args=[world["white"].institution_id]))

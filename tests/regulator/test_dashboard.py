@@ -248,8 +248,9 @@ def test_dashboard_queries_do_not_grow_with_rows(seeded, regions, departments, u
     more_activity(rows, regions=regions, departments=departments, users=users)
     assert count() == before
     # no summary yet (regulator.oversight.summary): every figure counted live; 3 of them the funds section's ledgers,
-    # 2 the register's annual inspections and campaigns
-    with django_assert_num_queries(20):
+    # 3 the register's annual inspections, campaigns and in-service teachers, 1 the institutions by risk level; the
+    # trends need the summary (none yet: no query)
+    with django_assert_num_queries(22):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert response.status_code == 200
 
@@ -296,3 +297,115 @@ def test_licence_chart_colours_carry_their_meaning(seeded, prefecture_head_clien
     assert legend["有照无证"] == legend["有证无照"] == TONES["warn"]
     plain = bar_chart([("甲", [(1, ""), (2, "")])], series=["一", "二"], title="t")
     assert not any(colour in plain for colour in TONES.values())
+
+
+# ---- institutions by risk level (institutions.funds) ---------------------------------------------------------
+
+
+@pytest.fixture
+def risk(seeded, regions):
+    """Current levels: 历下 one 高 and one 重点, 市中 one 低, 青岛 one 中; a closed institution's old 高 is left
+    out, and a former assessment is not current."""
+    from institutions.funds.models import RiskAssessment, RiskLevel
+
+    def assess(institution, level, *, current=True):
+        return RiskAssessment.objects.create(institution=institution, assessed_at=at(IN_PERIOD), score=10,
+                                             level=level, is_current=current)
+
+    assess(seeded["lixia"], RiskLevel.LOW, current=False)
+    assess(seeded["lixia"], RiskLevel.HIGH)
+    assess(seeded["lixia_2"], RiskLevel.KEY)
+    assess(seeded["shizhong"], RiskLevel.LOW)
+    assess(seeded["qingdao"], RiskLevel.MEDIUM)
+    assess(InstitutionFactory(name="历下已关停培训", region=regions["township"], operating_state="closed"),
+           RiskLevel.HIGH)
+    return seeded
+
+
+def test_institutions_by_risk_level_per_region(risk, users):
+    prefecture = dashboard_figures(user=users["prefecture_head"], region_code="3701", start=START, end=END)
+    levels = table(prefecture, "risk_levels")
+    assert levels["历下区"] == {"低": 0, "中": 0, "高": 1, "重点": 1}
+    assert levels["市中区"] == {"低": 1, "中": 0, "高": 0, "重点": 0}
+    assert levels["合计"] == {"低": 1, "中": 0, "高": 1, "重点": 1}  # 青岛 is another prefecture; closed ones left out
+    assert headline(prefecture)["risk-high"] == 2
+    county = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
+    assert table(county, "risk_levels")["解放路街道"] == {"低": 0, "中": 0, "高": 1, "重点": 1}
+    assert headline(county)["risk-high"] == 2
+    everything = dashboard_figures(user=users["admin"], region_code="", start=START, end=END)
+    assert table(everything, "risk_levels")["合计"] == {"低": 1, "中": 1, "高": 1, "重点": 1}
+
+
+def test_risk_levels_link_to_their_institutions_and_keep_their_colours(risk, users, prefecture_head_client):
+    from regulator.oversight.charts import TONES
+
+    page = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).content.decode()
+    link = re.search(r'id="figure-risk-high" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    rows = prefecture_head_client.get(link).content.decode()
+    assert "历下甲培训" in rows and "历下乙培训" in rows and "市中丙培训" not in rows and "已关停" not in rows
+    key_link = re.search(r'href="(/ledger/risk_levels/\?region=370102[^"]*risk_level=key[^"]*)"', page).group(1)
+    key_rows = prefecture_head_client.get(key_link.replace("&amp;", "&")).content.decode()
+    assert "历下乙培训" in key_rows and "历下甲培训" not in key_rows
+    chart = re.search(r'<svg class="chart"[^>]*aria-label="各地机构风险等级".*?</svg>', page, re.S).group(0)
+    legend = dict((label, colour) for colour, label in
+                  re.findall(r'<rect x="\d+" y="\d+" width="10" height="10" fill="([^"]+)"/><text[^>]*>([^<]+)</text>',
+                             chart))
+    assert legend == {"低": TONES["ok"], "中": TONES["warn"], "高": TONES["danger"], "重点": TONES["severe"]}
+    # Another county's staff see none of 历下's levels, as they see none of its institutions.
+    from django.test import Client
+
+    other = Client()
+    other.force_login(users["other_county_inspector"])
+    assert other.get(key_link.replace("&amp;", "&")).status_code == 400
+    theirs = other.get("/ledger/risk_levels/").content.decode()
+    assert "市中丙培训" in theirs and "历下" not in theirs
+    # The ledger has no department: asking for one gets a message, not an error page.
+    refused = prefecture_head_client.get("/ledger/risk_levels/", {"department": 1})
+    assert refused.status_code == 400 and "不按部门统计" in refused.content.decode()
+
+
+def test_the_weekly_report_counts_institutions_by_risk_level(risk, regions):
+    from regulator.oversight.weekly import weekly_figures
+
+    report = weekly_figures(region_code="370102", week_start=week_of(IN_PERIOD)[0])
+    assert ["高风险及重点机构", 2] in report["headline"]
+    section = next(s for s in report["sections"] if s["key"] == "risk_levels")
+    assert section["tables"][0]["columns"] == ["低", "中", "高", "重点"]
+    assert ["解放路街道", 0, 0, 1, 1] in section["tables"][0]["rows"]
+
+
+@pytest.mark.parametrize(("start", "end", "previous"), [
+    # this month so far: the same days of last month (本月 / 上月同期), clamped to its length
+    ("2025-05-01", "2025-05-14", ("2025-04-01", "2025-04-14")),
+    ("2025-03-01", "2025-03-31", ("2025-02-01", "2025-02-28")),
+    ("2025-01-01", "2025-01-31", ("2024-12-01", "2024-12-31")),
+    # this year so far: the same dates of last year (本年 / 上年同期)
+    ("2025-01-01", "2025-12-31", ("2024-01-01", "2024-12-31")),
+    ("2024-01-01", "2024-02-29", ("2023-01-01", "2023-02-28")),
+    # any other period: as many days just before it
+    ("2025-05-10", "2025-05-16", ("2025-05-03", "2025-05-09")),
+    ("2024-11-15", "2025-02-14", ("2024-08-15", "2024-11-14")),
+])
+def test_the_previous_period(start, end, previous):
+    from regulator.oversight.dashboard import previous_period
+
+    day = datetime.date.fromisoformat
+    assert previous_period(day(start), day(end)) == (day(previous[0]), day(previous[1]))
+
+
+def test_before_the_first_summary_the_trends_say_so(seeded, joint_office_client):
+    page = joint_office_client.get("/dashboard/", PERIOD).content.decode()
+    assert "变化趋势" in page and "首次汇总后显示" in page
+
+
+@pytest.mark.parametrize(("day", "status"), [("0001-01-01", 400), ("0001-12-31", 400), ("0002-01-01", 200),
+                                             ("9998-12-31", 200), ("9999-12-31", 400)])
+def test_the_calendars_edges_get_a_message_or_a_page(seeded, joint_office_client, day, status):
+    from regulator.oversight import summary
+
+    summary.refresh(today=datetime.date(2026, 1, 5))  # the trends and the previous period are drawn
+    for path in ("/dashboard/", "/ledger/visits/"):
+        response = joint_office_client.get(path, {"start": day, "end": day})
+        assert response.status_code == status, path
+        if status == 400:
+            assert "日期超出可统计的范围" in response.content.decode()

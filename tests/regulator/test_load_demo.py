@@ -1,6 +1,7 @@
 """load_demo: every account with its role and department, every state and standing, the casework of 历下区
 (visits, orders, notices, a case, published lists, reports), idempotent."""
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -54,7 +55,7 @@ from regulator.models import (
     WeeklyReportStatus,
 )
 from regulator.oversight import queue
-from tests.factories import ensure_checklist, ensure_provisions
+from tests.factories import ensure_annual_checklist, ensure_annual_materials, ensure_checklist, ensure_provisions
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,8 @@ def demo(django_db_setup, django_db_blocker):
         output = StringIO()
         ensure_checklist()  # a transactional test earlier in the session may have flushed the data migration's
         ensure_provisions()  # likewise the library of provisions
+        ensure_annual_materials()  # and the annual inspection's materials and checklist
+        ensure_annual_checklist()
         atomic = transaction.atomic()
         atomic.__enter__()
         call_command("load_demo", stdout=output)
@@ -165,8 +168,13 @@ def test_campaign_and_double_random_draw(demo):
     assert all(v.assignments.count() == 2 for v in Visit.objects.filter(draw=draw))
 
 
+def recent(queryset, path="planned_on"):
+    """The casework of the last two months, less the past months the demo adds for the dashboard's trends."""
+    return queryset.filter(**{f"{path}__gte": timezone.localdate() - datetime.timedelta(days=60)})
+
+
 def test_visits_in_every_state_for_the_main_county(demo):
-    visits = Visit.objects.filter(draw__isnull=True)
+    visits = recent(Visit.objects.filter(draw__isnull=True))
     assert 10 <= visits.count() <= 14
     assert not visits.exclude(institution__region__code__startswith="370102").exists()
     assert {VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.SUBMITTED} == set(
@@ -186,7 +194,7 @@ def test_orders_notice_and_case(demo):
         assert order.approved_by.username == "edu_head"
     served = RectificationOrder.objects.get(status=OrderStatus.SERVED)
     assert served.items.filter(status="closed").count() == 1 and served.items.filter(status="open").exists()
-    assert ProblemItem.objects.filter(status="closed").count() == 1
+    assert recent(ProblemItem.objects.filter(status="closed"), "visit__planned_on").count() == 1
     notice = SuspensionNotice.objects.get()
     assert notice.status == "served" and notice.refunds.count() == 2
     assert notice.institution.operating_state == "suspended"
@@ -210,22 +218,41 @@ def test_published_lists_and_reports(demo):
 
 def test_decision_publications_in_every_state(demo):
     """Art 48: a decision with social impact awaiting publication, one published, one changed on review
-    (due for withdrawal); rectification results published."""
+    (due for withdrawal), one annulled by a court and withdrawn; rectification results published."""
     decisions = DecisionPublication.objects.filter(source_type=PublicationSource.PENALTY_DECISION)
     assert set(decisions.values_list("status", flat=True)) == {
-        PublicationStatus.PENDING, PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE}
+        PublicationStatus.PENDING, PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWAL_DUE,
+        PublicationStatus.WITHDRAWN}
+    assert decisions.get(status=PublicationStatus.WITHDRAWN).withdrawal_reason == "annulled_by_court"
     changed = decisions.get(status=PublicationStatus.WITHDRAWAL_DUE)
     decision = Decision.objects.get(case_id=int(changed.source_id))
     assert decision.revision == "changed" and decision.revision_body == "济南市历下区人民政府"
     assert changed.withdrawal_reason == "changed" and changed.withdraw_due >= decision.revision_on
-    assert Decision.objects.filter(social_impact=True).count() == 3
-    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 1
+    assert Decision.objects.filter(social_impact=True).count() == 4
+    # One revision of this decision; three more: the annulled decision taken down, and the 限制从业 decisions
+    # changed and annulled (regulator/demo/cases.py)
+    assert AuditEvent.objects.filter(kind="case.decision_revised", object_id=str(decision.case_id)).count() == 1
+    assert AuditEvent.objects.filter(kind="case.decision_revised").count() == 4
     published = decisions.get(status=PublicationStatus.PUBLISHED)
     assert published.published_by.username == "edu_head"
     from publicity.cache import bump_version
 
     bump_version()
     assert published.document_number in Client().get(reverse("publicity:public_decisions")).content.decode()
+
+
+def test_open_data_in_the_demo(demo):
+    """Every dataset has rows (decisions published and withdrawn, a published annual batch), and the bulk files
+    of the demo's counties are written and listed."""
+    from publicity.models import BulkFile
+
+    client = Client()
+    for path, total in (("entries", 30), ("decisions", 3), ("annual-results", 4)):
+        assert client.get(f"/public/api/v1/{path}").json()["total"] >= total, path
+    statuses = {row["status"] for row in client.get("/public/api/v1/decisions").json()["results"]}
+    assert statuses == {"published", "withdrawn"}
+    assert BulkFile.objects.filter(region_id="370102", format="csv").count() == 5
+    assert "370102/annual-results.csv" in client.get(reverse("publicity:open_data_bulk")).content.decode()
 
 
 def test_weekly_reports_at_each_step_of_their_sign_off(demo):
@@ -298,6 +325,8 @@ def test_filed_courses_accounts_and_every_kind_of_fund_alert(demo):
 def test_the_register_through_time_is_in_the_demo(demo):
     from institutions.models import (
         AnnualInspection,
+        AnnualInspectionPlan,
+        AnnualPlanStatus,
         AnnualResult,
         CampaignEnrolment,
         OperatingState,
@@ -311,8 +340,83 @@ def test_the_register_through_time_is_in_the_demo(demo):
     cancelled = Institution.objects.filter(operating_state=OperatingState.CANCELLED, region__code__startswith="370102")
     assert cancelled.exists()
     assert TeacherBan.objects.exists()
+    # 年检结论通知书 numbered for every recorded result; a published batch on the public site, one plan still open.
+    decided = AnnualInspection.objects.filter(status="decided")
+    assert decided.exists() and not decided.filter(notice_number="").exists()
+    published = AnnualInspectionPlan.objects.get(status=AnnualPlanStatus.PUBLISHED)
+    assert published.sha256 and AnnualInspectionPlan.objects.filter(status=AnnualPlanStatus.OPEN).exists()
+    public = Client().get(reverse("publicity:annual_batch_detail", args=[published.pk])).content.decode()
+    assert published.batch_number in public and "不合格" in public
+    # Bans from penalty decisions: one in force, one changed to a shorter period, one lifted with its annulment.
+    from_decisions = TeacherBan.objects.filter(penalty_id__isnull=False)
+    assert from_decisions.count() == 3 and from_decisions.filter(lifted_at__isnull=False).count() == 1
+    assert len({(ban.ends_on - ban.starts_on).days // 30 for ban in from_decisions}) == 2  # 24 and 12 months
     page = _client("edu_head").get(reverse("dashboard")).content.decode()
-    assert "年检结论" in page and "重新审核登记与回头看" in page
+    assert "年检结论" in page and "重新审核登记与回头看" in page and "在职教师违规兼职" in page
+
+
+def test_changes_renewals_employment_and_the_roster_are_in_the_demo(demo):
+    from institutions.models import (
+        ChangeField,
+        ChangeStatus,
+        InServiceRoster,
+        LicenceRenewal,
+        LicenceState,
+        RegisterChange,
+        Teacher,
+    )
+
+    statuses = set(RegisterChange.objects.filter(field__in=[ChangeField.PRINCIPAL, ChangeField.SCOPE])
+                   .values_list("status", flat=True))
+    assert statuses == set(ChangeStatus.values)
+    assert set(LicenceRenewal.objects.values_list("old_state", flat=True)) == {LicenceState.VALID,
+                                                                              LicenceState.EXPIRED}
+    moved = Teacher.objects.get(name="邵文静", ended_on__isnull=True)
+    assert Teacher.objects.filter(identity=moved.identity).count() == 2
+    assert Teacher.objects.filter(name="霍建军", ended_on__isnull=False).exists()
+    assert list(InServiceRoster.objects.order_by("version").values_list("is_current", flat=True)) == [False, True]
+    assert Teacher.objects.get(name="葛晓东").in_service_flagged_at is not None
+    assert Teacher.objects.get(name="尹春梅").in_service_flagged_at is None  # cleared by the second version
+    head = _client("edu_head")
+    assert "第2版" in head.get(reverse("institutions:in_service_roster")).content.decode()
+    page = head.get(reverse("institutions:teacher", args=[moved.institution_id, moved.pk])).content.decode()
+    assert "任职履历" in page
+
+
+def test_the_dashboard_shows_risk_levels_and_trends(demo):
+    from institutions.funds.models import RiskAssessment, RiskLevel
+
+    assert set(RiskAssessment.objects.filter(is_current=True).values_list("level", flat=True)) == set(RiskLevel.values)
+    # Fifteen months of past site checks and orders: closed on time, and closed late after being overdue.
+    past = Visit.objects.filter(planned_on__lt=timezone.localdate() - datetime.timedelta(days=60))
+    assert past.count() >= 20 and set(past.values_list("status", flat=True)) == {VisitStatus.SUBMITTED}
+    orders = RectificationOrder.objects.filter(visit__in=past)
+    assert orders.exists() and set(orders.values_list("status", flat=True)) == {OrderStatus.CLOSED}
+    assert orders.filter(overdue_at__isnull=False).exists() and orders.filter(overdue_at__isnull=True).exists()
+    response = _client("joint_office").get(reverse("dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "机构风险分级（当前）" in page and 'id="figure-risk-high"' in page
+    assert "本期与上期比较" in page and "近12个月趋势" in page and "首次汇总后显示" not in page
+
+
+def test_the_ledger_import_in_each_state(demo):
+    from institutions.models import ImportJob, ImportJobState
+
+    jobs = {job.state: job for job in ImportJob.objects.all()}
+    assert set(jobs) == {ImportJobState.DONE, ImportJobState.VALIDATED}
+    for job in jobs.values():
+        levels = {entry["level"] for entry in job.report}
+        assert levels == {"error", "warning"}
+    from institutions.models import RegisterReview, RegisterReviewStatus
+
+    reviews = {review.status: review for review in RegisterReview.objects.all()}
+    assert set(reviews) == set(RegisterReviewStatus.values)
+    assert "名称疑含地址" in reviews[RegisterReviewStatus.PENDING].reason
+    client = _client("edu_inspector")
+    response = client.get(reverse("institutions:import_report_workbook", args=[jobs[ImportJobState.DONE].pk]))
+    assert response.status_code == 200
+    assert "台账导入待核对" in _client("edu_head").get(reverse("queue")).content.decode()
 
 
 def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):

@@ -17,11 +17,13 @@ from inspections.models import Visit, VisitStatus
 from regulator import hooks
 from regulator.oversight import queue as work_queue
 from regulator.oversight import summary
+from regulator.oversight.charts import TONES
 from regulator.oversight.dashboard import dashboard_figures, week_of
 from regulator.oversight.weekly import weekly_figures
 from regulator.registry import (
     BreakdownSection,
     Column,
+    CountSection,
     Figure,
     Headline,
     ItemSection,
@@ -30,6 +32,7 @@ from regulator.registry import (
     MeasureSection,
     QueueKind,
     Registry,
+    Trend,
     registry,
 )
 from tests.factories import VisitFactory
@@ -57,6 +60,7 @@ def scratch(monkeypatch):
     monkeypatch.setattr(registry, "ledgers", dict(registry.ledgers))
     monkeypatch.setattr(registry, "figures", dict(registry.figures))
     monkeypatch.setattr(registry, "_sections", dict(registry._sections))
+    monkeypatch.setattr(registry, "_trends", dict(registry._trends))
     return registry
 
 
@@ -65,20 +69,24 @@ def scratch(monkeypatch):
 
 def test_every_app_registered_its_contributions_in_order():
     assert list(registry.queue_kinds) == [
-        "annual_overdue", "annual_result", "fund_alert", "course_review", "visit_unassigned", "visit_outcome",
+        "annual_overdue", "annual_result", "register_review", "fund_alert", "course_review", "visit_unassigned",
+        "visit_outcome",
         "order_approval", "order_due_soon", "order_overdue", "order_escalated", "refund_outstanding", "case_step",
         "case_decision", "report_assignment", "report_reply", "entry_review", "publication_due", "entry_approval",
     ]
-    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "course_filings", "fund_alerts",
-                                      "fund_accounts", "visits", "problems", "orders", "suspensions", "cases",
-                                      "penalties", "reports", "entries"]
+    assert list(registry.ledgers) == ["annual_inspections", "register_campaigns", "in_service_teachers",
+                                      "course_filings", "fund_alerts", "fund_accounts", "risk_levels", "visits",
+                                      "problems", "orders", "suspensions", "cases", "penalties", "reports", "entries"]
     assert [section.code for section in registry.sections()] == [
-        "institutions", "annual_inspections", "register_campaigns", "visits", "problems", "orders", "penalties",
-        "reports", "funds", "entries"]
+        "institutions", "risk_levels", "annual_inspections", "register_campaigns", "in_service_teachers", "visits",
+        "problems", "orders", "penalties", "reports", "funds", "entries"]
     assert list(registry.figures) == [
         "course_filings.received", "fund_alerts.raised", "fund_alerts.closed", "fund_alerts.closed_on_time",
         "visits.done", "problems.found", "orders.issued", "orders.closed", "orders.closed_on_time", "orders.overdue",
         "suspensions.issued", "penalties.decided", "entries.published"]
+    assert [trend.code for trend in registry.trends()] == [
+        "visits-done", "problems", "orders-issued", "orders-closed_on_time", "orders-overdue", "suspensions",
+        "penalties", "filings-received", "alerts-raised", "alerts-closed_on_time", "entries"]
 
 
 def test_every_queue_kinds_awaited_statuses_are_statuses_of_its_model():
@@ -115,8 +123,25 @@ def test_sections_measures_and_summary_figures_agree():
             if figure is not None:  # the summary keeps the same breakdown the section draws
                 assert figure.dimension == section.dimension
                 assert figure.amount == getattr(section, "amount", "")
+        elif isinstance(section, CountSection):
+            ledger = registry.ledgers[section.ledger]
+            assert section.measure in ledger.measures
+            assert (section.headline_measure or section.measure) in ledger.measures
+            assert ledger.filters[section.link_filter].choices() == list(section.choices)
+            assert set(section.headline_values) <= {value for value, _label in section.choices}
+            assert set(section.chart_tones.values()) <= set(TONES)
     for figure in registry.figures.values():
         assert registry.ledgers[figure.ledger].measures[figure.measure].day_field
+    headline_keys = {key for section in registry.sections() for key in _headline_keys(section)}
+    for trend in registry.trends():
+        assert trend.key in registry.figures  # read from the summary's month rows
+        assert not trend.headline or trend.headline in headline_keys, trend.code
+        assert not trend.tone or trend.tone in TONES
+
+
+def _headline_keys(section) -> list[str]:
+    headline = section.headline
+    return [item.key for item in headline] if isinstance(headline, tuple) else [headline.key]
 
 
 def test_the_oversight_floor_is_connected_to_the_ground_floor_hook():
@@ -154,6 +179,8 @@ def test_the_registry_refuses_what_the_floor_could_not_draw():
                           measures={"done": Measure("完成", lambda lo, hi: models.Q())}, columns=[]))
     with pytest.raises(ImproperlyConfigured, match="day_field"):
         fresh.register(Figure("things", "done"))  # a measure whose past days move cannot be summarised
+    with pytest.raises(ImproperlyConfigured, match="register its summary figure"):
+        fresh.register(Trend("things-done", "完成", "things", "done", order=1))  # trends are read from month rows
     with pytest.raises(ImproperlyConfigured, match="cannot register"):
         fresh.register(object())
     with pytest.raises(ImproperlyConfigured, match="only one StateSection"):

@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import re
 import zlib
 
 import psycopg2
@@ -37,7 +38,10 @@ VIEWERS = [("joint_office", "370102"), ("prefecture_head", "3701"), ("education_
 
 
 def figures_of(users, role, code, *, start=START, end=END):
-    return dashboard_figures(user=users[role], region_code=code, start=start, end=end).as_json()
+    """The dashboard's figures, less its trends: those are read from the summary only (none before it)."""
+    figures = dashboard_figures(user=users[role], region_code=code, start=start, end=end).as_json()
+    figures["sections"] = [section for section in figures["sections"] if section["key"] != "trends"]
+    return figures
 
 
 PERIODS = [(START, END), (datetime.date(2025, 5, 10), datetime.date(2025, 5, 16)),  # a reporting week
@@ -210,16 +214,17 @@ def test_summarised_dashboard_queries_are_pinned(seeded, regions, departments, u
     # twelve month rows of 2025), checklist item names, reports, region options, nav counts (the session comes
     # from the cache: cached_db), class filings decided (counted live: a returned class is reviewed again) and
     # supervised accounts (institutions.funds)
-    # and the register's annual inspections and campaigns (counted live)
-    with django_assert_num_queries(14):
+    # and the register's annual inspections and campaigns (counted live), the institutions by risk level
+    # (institutions.funds); the trends: the previous period (2024: its twelve month rows) and the last twelve months
+    with django_assert_num_queries(17):
         assert prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).status_code == 200
     summary.refresh(today=MID_PERIOD)
     # …the summary in two ranges (month rows of January-April, day rows of 1-14 May), plus the live count of the
     # days after it: visits, problems, orders, suspensions, penalties, entries; the nav counts (read live: the
     # test's own transaction holds uncommitted work); the funds section's filings received and alerts raised,
     # closed and closed on time live for those days (institutions.funds); the register's annual inspections and
-    # campaigns (live)
-    with django_assert_num_queries(23):
+    # campaigns (live); the institutions by risk level; the trends' previous period (2024, month rows) and months
+    with django_assert_num_queries(26):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert response.status_code == 200 and "每日夜间汇总" in response.content.decode()
 
@@ -286,3 +291,71 @@ def test_outside_a_transaction_the_jobs_vacuum_their_tables():
         cursor.execute("SELECT pg_stat_clear_snapshot()")
     after = vacuumed("regulator_dailyfigure"), vacuumed("regulator_institutionfigure")
     assert after[0] > before[0] and after[1] > before[1]
+
+
+# ---- trends (registry.Trend): month by month, and beside the previous period ----------------------------------
+
+
+def trends(figures) -> dict:
+    section = next(s for s in figures.sections if s.key == "trends")
+    return [table(figures, "trends", index) for index in range(len(section.tables))]
+
+
+def test_trends_compare_the_period_with_the_previous_one_and_show_twelve_months(seeded, users):
+    summary.refresh(today=AFTER_PERIOD)
+    figures = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
+    assert figures.previous == (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))  # 本年: 上年同期
+    comparison, months = trends(figures)
+    # 2025: 3 visits done, 2024: 1 (20 December); orders issued 3 and 1
+    assert comparison["完成检查"] == {"本期": 3, "上期": 1, "增减": 2, "增减率（%）": 200}
+    assert comparison["下达整改通知"] == {"本期": 3, "上期": 1, "增减": 2, "增减率（%）": 200}
+    assert comparison["整改逾期"] == {"本期": 1, "上期": 0, "增减": 1, "增减率（%）": None}  # no rate against zero
+    assert comparison["公示名单条目"]["本期"] == headline(figures)["entries"] == 2
+    assert list(months["完成检查"]) == ["2025年1月", *[f"{m}月" for m in range(2, 13)]]
+    assert months["完成检查"]["5月"] == 3 and sum(months["完成检查"].values()) == 3
+    assert months["整改按期销号"]["6月"] == 1
+    # The headline figure shows its previous period beside it.
+    cell = next(cell for key, _label, cell in figures.headline if key == "visits-done")
+    assert (cell.value, cell.previous, cell.change) == (3, 1, "+2")
+    # A head's trends are their department kind's work, as the sections are.
+    market = trends(dashboard_figures(user=users["market_head"], region_code="370102", start=START, end=END))
+    assert market[0]["完成检查"]["本期"] == 1 and market[1]["完成检查"]["5月"] == 1
+
+
+def test_months_after_the_summary_have_no_figure_yet(seeded, users, departments):
+    summary.refresh(today=MID_PERIOD)  # the summary holds up to 14 May 2025
+    VisitFactory(institution=seeded["lixia"], lead_department=departments["education"],
+                 inspectors=[users["education_inspector"]], submitted=True, now=at(datetime.date(2025, 7, 1)))
+    figures = dashboard_figures(user=users["joint_office"], region_code="370102", start=START, end=END)
+    comparison, months = trends(figures)
+    assert months["完成检查"]["5月"] == 3  # the month row holds the days summarised so far
+    assert months["完成检查"]["7月"] is None and months["完成检查"]["12月"] is None
+    assert comparison["完成检查"]["本期"] == headline(figures)["visits-done"] == 4  # the period itself counts live
+    # A week compares with the week before it (the weekly report's previous period).
+    week = dashboard_figures(user=users["joint_office"], region_code="370102", start=datetime.date(2025, 5, 10),
+                             end=datetime.date(2025, 5, 16))
+    assert week.previous == (datetime.date(2025, 5, 3), datetime.date(2025, 5, 9))
+    assert trends(week)[0]["完成检查"] == {"本期": 3, "上期": 0, "增减": 3, "增减率（%）": None}
+
+
+def test_the_trends_on_the_page_and_in_the_weekly_report(seeded, users, joint_office_client):
+    from regulator.oversight.charts import TONES
+    from regulator.oversight.weekly import weekly_figures
+
+    summary.refresh(today=AFTER_PERIOD)
+    page = joint_office_client.get("/dashboard/", PERIOD).content.decode()
+    assert "本期与上期比较（上期：2024年1月1日至2024年12月31日）" in page
+    assert "上期 1，+2" in page  # beside the headline's visits done
+    chart = re.search(r'<svg class="chart"[^>]*aria-label="近12个月趋势".*?</svg>', page, re.S).group(0)
+    legend = dict((label, colour) for colour, label in
+                  re.findall(r'<rect x="\d+" y="\d+" width="10" height="10" fill="([^"]+)"/><text[^>]*>([^<]+)</text>',
+                             chart))
+    assert legend["整改逾期"] == TONES["danger"]  # overdue keeps the colour of danger
+    assert legend["完成检查"] not in TONES.values()
+    may = re.search(r'href="(/ledger/visits/\?region=370102&amp;start=2025-05-01&amp;end=2025-05-31[^"]*)"', page)
+    rows = joint_office_client.get(may.group(1).replace("&amp;", "&")).content.decode()
+    assert rows.count("<tr>") - 1 == 3
+    report = weekly_figures(region_code="370102", week_start=datetime.date(2025, 5, 10))
+    section = next(s for s in report["sections"] if s["key"] == "trends")
+    assert section["tables"][0]["caption"] == "本期与上期比较（上期：2025年5月3日至2025年5月9日）"
+    assert ["完成检查", 3, 0, 3, None] in section["tables"][0]["rows"]

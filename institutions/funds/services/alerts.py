@@ -11,8 +11,10 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from institutions.models import Institution
 from penalties.models import CaseSource
 from penalties.services import case_open
+from publicity.selectors import reported_off_account_charges
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.locks import advisory_lock
@@ -27,7 +29,8 @@ logger = logging.getLogger(__name__)
 LOCK_NAME = "funds.alerts_compute"
 
 
-def alert_raise(*, actor, institution, kind: str, key: str, detail: str, amount=None, now=None) -> FundAlert | None:
+def alert_raise(*, actor, institution, kind: str, key: str, detail: str, amount=None, now=None,
+                source_report_id: int | None = None) -> FundAlert | None:
     """Create the alert of `key` unless it exists; None when it did (a second run, a concurrent run)."""
     from regulator.models import DepartmentKind
 
@@ -39,7 +42,8 @@ def alert_raise(*, actor, institution, kind: str, key: str, detail: str, amount=
     try:
         with transaction.atomic():
             alert = FundAlert.objects.create(institution=institution, department=department, kind=kind, key=key,
-                                             detail=detail, amount=amount, raised_at=now)
+                                             detail=detail, amount=amount, raised_at=now,
+                                             source_report_id=source_report_id)
             record_event(actor=actor, kind=FundsAuditKind.ALERT_RAISED, obj=alert, institution_id=institution.pk,
                          after={"kind": kind, "key": key, "detail": detail, "amount": amount},
                          summary=_("资金风险预警：%(kind)s") % {"kind": alert.get_kind_display()}, now=now)
@@ -94,6 +98,7 @@ def _candidates(today: datetime.date):
         "institution")
     for charge in charges.iterator(chunk_size=2000):
         yield from charge_alerts(charge)
+    yield from _parent_report_candidates(today)
     stop_days = conf.get("FUNDS_CONSUMPTION_STOP_DAYS")
     custody = (FundAccount.objects.filter(mode=SupervisionMode.CUSTODY, balance__gt=0)
                .annotate(last_release=Max("transactions__booked_on", filter=Q(transactions__is_release=True)))
@@ -103,6 +108,36 @@ def _candidates(today: datetime.date):
                "key": f"consumption_stop:{account.pk}:{account.last_release.isoformat()}", "amount": account.balance,
                "detail": _("自 %(day)s 起 %(n)s 天无课消划拨，账户仍有预收余额 %(bal)s 元。")
                % {"day": account.last_release, "n": (today - account.last_release).days, "bal": account.balance}}
+
+
+def _parent_report_candidates(today: datetime.date):
+    """Parents' public reports of a charge outside the supervised account (publicity's ReportTopic.OFF_ACCOUNT) of
+    the last FUNDS_PARENT_REPORT_DAYS: one alert each. What the report gives is the charge and whether a screenshot
+    came with it — never the reporter, nor the tracking number (publicity.selectors.reported_off_account_charges)."""
+    since = timezone.make_aware(datetime.datetime.combine(
+        today - datetime.timedelta(days=conf.get("FUNDS_PARENT_REPORT_DAYS")), datetime.time.min))
+    reports = list(reported_off_account_charges(since=since))
+    if not reports:
+        return
+    ids = {report["institution_id"] for report in reports}
+    institutions = Institution.objects.in_bulk(ids)
+    accounts = {account.institution_id: account for account in
+                FundAccount.objects.filter(institution_id__in=ids).select_related("bank_format")}
+    for report in reports:
+        account = accounts.get(report["institution_id"])
+        if account is None:
+            where = _("该机构尚未开设资金监管账户。")
+        else:
+            where = _("该机构的资金监管账户为%(bank)s %(number)s。") % {"bank": account.bank_format.bank,
+                                                                  "number": account.masked_number}
+        yield {"institution": institutions[report["institution_id"]], "kind": AlertKind.PARENT_REPORT,
+               "key": f"parent_report:report:{report['pk']}", "amount": report["charge_amount"],
+               "source_report_id": report["pk"],
+               "detail": _("家长反映 %(day)s 向“%(payee)s”缴费 %(amount)s 元，未进入资金监管账户（%(proof)s，"
+                           "举报登记于 %(received)s）。%(where)s")
+               % {"day": report["charge_paid_on"], "payee": report["charge_payee"], "amount": report["charge_amount"],
+                  "proof": _("附转账截图") if report["has_proof"] else _("未附转账截图"),
+                  "received": timezone.localtime(report["received_at"]).strftime("%Y-%m-%d"), "where": where}}
 
 
 def alerts_compute(*, today: datetime.date | None = None, now=None) -> int | None:

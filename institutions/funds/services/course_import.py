@@ -106,7 +106,8 @@ def course_import(*, actor, institution_id: int, uploaded_file, now=None) -> lis
         raise ActionForbidden(_("只有机构所在地的教育部门可以报送班次备案。"))
     now = now_or(now)
     rows = read_rows(uploaded_file)
-    teachers_by_name = dict(Teacher.objects.filter(institution=institution).values_list("name", "pk"))
+    teachers_by_name = dict(Teacher.objects.filter(institution=institution, ended_on__isnull=True)
+                            .values_list("name", "pk"))
     refused, cleaned = [], []
     for number, values in rows:
         try:

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from institutions.models import Category, Institution, StudentStage, Teacher
+from institutions import campaigns
+from institutions.models import SCHOOL_LICENCE_KINDS, Category, Institution, Licence, StudentStage, Teacher
 from publicity.cache import bump_version
 from regulator import uploads
 from regulator.audit import record_event
@@ -31,12 +32,16 @@ REQUIRED = {"name": _lazy("班次名称"), "subject": _lazy("科目"), "category
             "class_hours": _lazy("总课时"), "class_size": _lazy("班额"), "fee_per_hour": _lazy("每课时收费")}
 
 
-def guided_price(*, region_code: str, stage: str, delivery: str, on: datetime.date) -> Decimal | None:
-    """The guided price of the most specific region above the institution in force on `on`."""
+def guided_price(*, region_code: str, stage: str, delivery: str, on: datetime.date,
+                 subject: str = "") -> GuidedPrice | None:
+    """The guided price in force on `on` for a class of `subject`: the most specific row wins — the deepest region
+    above the institution first (a county's table replaces its province's), then a row of the class's own subject
+    over one for every subject, then the latest in force."""
     prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12) if len(region_code) >= n]
-    row = (GuidedPrice.objects.filter(region__code__in=prefixes, stage=stage, delivery=delivery, valid_from__lte=on)
-           .order_by("-region__code", "-valid_from").values_list("max_fee_per_hour", flat=True).first())
-    return row
+    subject = (subject or "").strip()
+    return (GuidedPrice.objects.filter(Q(subject="") | Q(subject=subject), region__code__in=prefixes, stage=stage,
+                                       delivery=delivery, valid_from__lte=on)
+            .order_by("-region__code", "-subject", "-valid_from").first())
 
 
 def _clean(data: dict, institution: Institution) -> dict:
@@ -122,12 +127,14 @@ def _clean(data: dict, institution: Institution) -> dict:
         teacher_ids = [int(t) for t in (data.get("teachers") or [])]
     except (TypeError, ValueError):
         teacher_ids = [0]
-    teachers = list(Teacher.objects.filter(institution=institution, pk__in=teacher_ids))
+    # Current employment records only (a teacher who left is history, docs/register-through-time.md).
+    teachers = list(Teacher.objects.filter(institution=institution, pk__in=teacher_ids, ended_on__isnull=True))
     if len(teachers) != len(set(teacher_ids)):
         fail("teachers", _("授课教师须是本机构登记的培训人员。"))
     if clean["category"] == Category.ACADEMIC and any(not t.qualification_number for t in teachers):
         fail("teachers", _("学科类培训的授课教师须具有教师资格证。"))
-    if any(t.is_in_service_teacher for t in teachers):
+    # Declared, or named by an education bureau's in-service roster (institutions/roster.py).
+    if any(t.is_in_service_teacher or t.in_service_flagged_at for t in teachers):
         fail("teachers", _("在职中小学教师不得在校外培训机构任教。"))
     clean["teachers"] = teachers
     if errors:
@@ -137,14 +144,25 @@ def _clean(data: dict, institution: Institution) -> dict:
 
 
 def _violations(clean: dict, institution: Institution, on: datetime.date) -> list[str]:
-    price = guided_price(region_code=institution.region_id, stage=clean["stage"], delivery=clean["delivery"], on=on)
-    return rules.course_violations(
+    price = guided_price(region_code=institution.region_id, stage=clean["stage"], delivery=clean["delivery"], on=on,
+                         subject=clean["subject"])
+    return licence_problems(institution, on) + rules.course_violations(
         category=clean["category"], stage=clean["stage"], delivery=clean["delivery"], schedule=clean["schedule"],
         starts_on=clean["starts_on"], ends_on=clean["ends_on"], skipped_dates=clean["skipped_dates"],
         lesson_minutes=clean["lesson_minutes"], fee_per_hour=clean["fee_per_hour"],
-        region_code=institution.region_id, guided_price=price, foreign_curriculum=clean["foreign_curriculum"],
-        syllabus=clean["syllabus"],
+        region_code=institution.region_id, guided_price=price.max_fee_per_hour if price else None,
+        guided_price_subject=price.subject if price else "", subject=clean["subject"],
+        foreign_curriculum=clean["foreign_curriculum"], syllabus=clean["syllabus"],
     )
+
+
+def licence_problems(institution: Institution, on: datetime.date) -> list[str]:
+    """Why the institution may not file a class at all: its school-running licence (办学许可证) is missing or not in
+    force, it no longer runs, or it carries the 暂停招生及收费 mark of a re-registration campaign (rules.py)."""
+    licences = list(Licence.objects.filter(institution=institution, kind__in=SCHOOL_LICENCE_KINDS)
+                    .order_by("-issued_on", "-id").values("number", "state", "valid_until"))
+    return rules.standing_problems(licences=licences, operating_state=institution.operating_state,
+                                   suspends_enrolment=campaigns.enrolment_suspends(institution.pk), on=on)
 
 
 def refuse_violations(violations: list[str]) -> None:

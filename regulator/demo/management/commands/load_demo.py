@@ -22,10 +22,12 @@ from institutions.fake import (
     InstitutionFaker,
 )
 from institutions.models import Institution, Licence, Site, Teacher
+from publicity.bulk import write_bulk_files
 from regulator import hooks
 from regulator.audit import record_event, snapshot
 from regulator.demo.cases import load_cases
 from regulator.demo.funds import load_funds
+from regulator.demo.ledger_import import load_ledger_import
 from regulator.demo.regions import COUNTIES, MAIN_COUNTY, PREFECTURE, PROVINCE, SECOND_COUNTY, county_stem
 from regulator.demo.register_time import CIVIL_ACCOUNT, load_register_time
 from regulator.models import Department, DepartmentKind, Region, RegionLevel, Role, User
@@ -90,6 +92,7 @@ class Command(BaseCommand):
         else:
             started = timezone.now()
             counts = self._load(seed=seed)
+            write_bulk_files()  # the open-data bulk files, as the nightly job would have left them
             seconds = (timezone.now() - started).total_seconds()
             self.stdout.write(self.style.SUCCESS(
                 f"演示数据已创建 / demo loaded in {seconds:.1f}s: {counts['institutions']} institutions, "
@@ -109,6 +112,7 @@ class Command(BaseCommand):
         counts.update(load_cases(seed=seed))
         counts.update(load_funds())
         counts.update(load_register_time(password=DEMO_PASSWORD))
+        counts.update(load_ledger_import())
         refresh_daily_figures(full=True)  # the dashboard's nightly summary, as the beat jobs would have left it
         refresh_institutions()
         return counts
