@@ -1,18 +1,24 @@
 """A class is filed by an education inspector, refused once for a holiday lesson, reviewed by the head, and shown
 on the public institution page, in Chromium."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from institutions.models import LicenceKind
 from tests.browser.conftest import login
-from tests.factories import InstitutionFactory, ListEntryFactory, TeacherFactory
+from tests.factories import InstitutionFactory, LicenceFactory, ListEntryFactory, TeacherFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_course_filed_reviewed_and_public(live_server, page, users, regions):
     institution = InstitutionFactory(name="启航学科培训学校", region=regions["township"], category="academic")
+    # a class is filed only for an institution whose school-running licence is in force
+    LicenceFactory(institution=institution, kind=LicenceKind.SCHOOL_RUNNING, number="教民137010270000011号",
+                   issued_on=datetime.date(2022, 1, 1))
     TeacherFactory(institution=institution, name="王老师")
     ListEntryFactory(institution=institution, black=True, published=True)
     login(page, live_server, "edu_inspector")

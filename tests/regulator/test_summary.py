@@ -213,18 +213,19 @@ def test_summarised_dashboard_queries_are_pinned(seeded, regions, departments, u
     # user, region check, summary state, region names, institutions, the summary (every summarised figure: the
     # twelve month rows of 2025), checklist item names, reports, region options, nav counts (the session comes
     # from the cache: cached_db), class filings decided (counted live: a returned class is reviewed again) and
-    # supervised accounts (institutions.funds)
-    # and the register's annual inspections and campaigns (counted live), the institutions by risk level
-    # (institutions.funds); the trends: the previous period (2024: its twelve month rows) and the last twelve months
-    with django_assert_num_queries(17):
+    # supervised accounts (institutions.funds), the register's annual inspections, campaigns and in-service teachers
+    # (counted live), the institutions by risk level (institutions.funds); the trends: the previous period (2024:
+    # its twelve month rows) and the last twelve months
+    with django_assert_num_queries(18):
         assert prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD}).status_code == 200
     summary.refresh(today=MID_PERIOD)
     # …the summary in two ranges (month rows of January-April, day rows of 1-14 May), plus the live count of the
     # days after it: visits, problems, orders, suspensions, penalties, entries; the nav counts (read live: the
     # test's own transaction holds uncommitted work); the funds section's filings received and alerts raised,
-    # closed and closed on time live for those days (institutions.funds); the register's annual inspections and
-    # campaigns (live); the institutions by risk level; the trends' previous period (2024, month rows) and months
-    with django_assert_num_queries(26):
+    # closed and closed on time live for those days (institutions.funds); the register's annual inspections,
+    # campaigns and in-service teachers (live); the institutions by risk level; the trends' previous period (2024,
+    # month rows) and months
+    with django_assert_num_queries(27):
         response = prefecture_head_client.get("/dashboard/", {"region": "3701", **PERIOD})
     assert response.status_code == 200 and "每日夜间汇总" in response.content.decode()
 
