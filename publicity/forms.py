@@ -161,6 +161,9 @@ def _head(upload) -> bytes:
 
 
 class ReportForm(forms.Form):
+    # Asked only for 收费未进入监管账户: the public stylesheet hides them while another topic is chosen.
+    charge_fields = ("charge_amount", "charge_paid_on", "charge_payee", "payment_proof")
+
     institution = forms.IntegerField(widget=forms.HiddenInput, required=False)
     topic = forms.ChoiceField(label=_("举报事项"), choices=ReportTopic.choices, initial=ReportTopic.GENERAL,
                               required=False, widget=forms.RadioSelect)
