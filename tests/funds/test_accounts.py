@@ -249,3 +249,44 @@ def test_account_pages(education_head_client, police_inspector_client, instituti
         "covers_from": "2025-09-01", "covers_until": "2025-11-30", "into_supervised_account": "on"})
     assert charge.status_code == 302
     assert FundAlert.objects.filter(kind=AlertKind.PREPAYMENT).count() == 1
+
+
+@pytest.mark.parametrize(("cell", "cents"), [
+    (1234.56, 123456), (0.1 + 0.2, 30), (2980.0, 298000), (7, 700), (None, 0), ("", 0), (" - ", 0),
+    ("1,234.5", 123450), ("-0.05", -5), (1.005, 100), ("2.675", 268),  # half to even at the cent, as Decimal rounds
+])
+def test_amount_cells_become_whole_cents(cell, cents):
+    from institutions.funds.services.statements import _cents, money
+
+    assert _cents(cell) == cents
+    assert money(cents) == f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+@pytest.mark.parametrize("cell", ["abc", "1e999999999", float("nan"), float("inf"), "NaN"])
+def test_amount_cells_that_are_no_number_are_refused(cell):
+    from institutions.funds.services.statements import _cents
+
+    with pytest.raises((ValueError, OverflowError, ArithmeticError)):
+        _cents(cell)
+
+
+def test_a_transaction_belongs_to_its_statements_account(users, account, regions):
+    """The one foreign key of a transaction, (statement, account) -> the statement's (id, account), refuses a row
+    whose account is not its statement's, and a statement or account that does not exist."""
+    from django.db import IntegrityError, connection, transaction
+
+    from tests.factories import InstitutionFactory
+
+    services.statement_import(actor=users["education_head"], account_id=account.pk,
+                              uploaded_file=statement_csv(statement_rows(2)))
+    other = services.account_bind(actor=users["education_head"], institution_id=InstitutionFactory(
+        region=regions["township"]).pk, bank_format_id=account.bank_format_id, account_number="6228480099998888",
+        opened_on=datetime.date(2025, 3, 1))
+    statement = StatementImport.objects.get(account=account)
+    for account_id, statement_id in ((other.pk, statement.pk), (account.pk, statement.pk + 1000)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            FundTransaction.objects.create(account_id=account_id, statement_id=statement_id, reference="X1",
+                                           booked_on=datetime.date(2025, 9, 1), amount=1, balance_after=1, sequence=9)
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert FundTransaction.objects.count() == 2
