@@ -170,6 +170,7 @@ def _export_queries(client, fmt) -> int:
 def test_export_query_count_does_not_grow_with_rows(education_inspector_client, regions, fmt):
     for _ in range(3):
         LicenceFactory(institution=InstitutionFactory(region=regions["county"]))
+    _export_queries(education_inspector_client, fmt)  # the first request caches the filter's region choices
     few = _export_queries(education_inspector_client, fmt)
     for _ in range(40):
         LicenceFactory(institution=InstitutionFactory(region=regions["county"]))
