@@ -6,7 +6,6 @@ all or nothing: every row is checked first (institution found in the plan's regi
 duplicates), and only a file without errors is written, in one transaction.
 """
 
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from regulator.spreadsheets import xlsx_bytes
 
 from .. import changes
 from ..audit_kinds import InstitutionsAuditKind as Kind
-from ..ledger.reader import check_upload
+from ..ledger.reader import check_upload, first_sheet_rows
 from ..models import (
     AnnualInspection,
     AnnualInspectionPlan,
@@ -85,19 +84,12 @@ def _text(value) -> str:
 
 
 def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
-    from openpyxl import load_workbook
-
+    # The ledger import's door and reader (python-calamine): .xlsx, .xls and .ods, damaged files refused in Chinese.
     check_upload(uploaded_file)
     uploaded_file.seek(0)
-    try:
-        workbook = load_workbook(io.BytesIO(uploaded_file.read()), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise ServiceError(_("无法读取该工作簿：文件已损坏或不是 .xlsx 文件。")) from error
-    sheet = workbook.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 20))
-    workbook.close()
+    rows = first_sheet_rows(uploaded_file.read(), limit=MAX_ROWS + 20)  # (Excel row number, values)
     # The header is the first row naming the institution column (lists often carry a title row above it).
-    for position, values in enumerate(rows[:10]):
+    for position, (_number, values) in enumerate(rows[:10]):
         texts = [_text(value) for value in values]
         index = {}
         for column, aliases in HEADER_ALIASES.items():
@@ -105,8 +97,7 @@ def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
                 if text in aliases and column not in index:
                     index[column] = i
         if NAME in index and RESULT in index:
-            data = [(position + 2 + n, values) for n, values in enumerate(rows[position + 1:])
-                    if any(_text(value) for value in values)]
+            data = [(number, values) for number, values in rows[position + 1:] if any(_text(value) for value in values)]
             return index, data
     raise ServiceError(_("没有找到表头：前10行中须有“机构名称”和“年检结果”两列。"))
 
