@@ -36,4 +36,7 @@ FIELD_LABELS = {
     "roster_size": _("检查人员数"),
     "seed": _("随机种子"),
     "size": _("抽取数量"),
+    "failed_items": _("不合格项"),
+    "offline_items": _("离线填报项"),
+    "problem_items": _("问题项"),
 }

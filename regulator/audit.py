@@ -502,13 +502,25 @@ def _model_for(object_type: str):
         return None
 
 
+def _nested(value) -> str:
+    """A value inside a stored dict or list: dicts show only their labelled keys (ids and internal codes stay in
+    the stored row and the export), lists are joined, booleans read 是/否."""
+    if isinstance(value, dict):
+        return "；".join(f"{_FIELD_LABELS[k]}：{_nested(v)}" for k, v in value.items()
+                        if k in _FIELD_LABELS and v not in (None, "", [], {}))
+    if isinstance(value, list):
+        separator = " ｜ " if any(isinstance(item, dict) for item in value) else "、"
+        return separator.join(text for text in (_nested(item) for item in value) if text)
+    if isinstance(value, bool):
+        return str(_YES_NO[value])
+    return str(value)
+
+
 def _display(field, value):
     if value is None or value == "":
         return None
-    if isinstance(value, list):
-        return "、".join(str(item) for item in value)
-    if isinstance(value, dict):
-        return "；".join(f"{_FIELD_LABELS.get(k, k)}：{v}" for k, v in value.items())
+    if isinstance(value, list | dict):
+        return _nested(value) or None
     if field is not None and field.flatchoices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField) or isinstance(value, bool):

@@ -30,4 +30,5 @@ FIELD_LABELS = {
     "factors": _("风险因素"),
     "case": _("案件"),
     "note": _("办理情况"),
+    "balance": _("余额"),
 }
