@@ -27,6 +27,7 @@ class InspectionsAuditKind(models.TextChoices):
 
 # Keys of before/after that are not fields of the object's model.
 FIELD_LABELS = {
+    "signatures": _("签名"),
     "departments": _("参与部门"),
     "inspectors": _("检查人员"),
     "items": _("检查项"),

@@ -502,25 +502,47 @@ def _model_for(object_type: str):
         return None
 
 
-def _nested(value) -> str:
+_CHOICES_BY_NAME: dict[str, dict[str, object]] | None = None
+
+
+def _choice_label(key: str, value):
+    """The label of a stored code under a key that is not a field of the event's model (a nested record, a
+    campaign item): the choices of any installed model's field of that name. None when no field knows it."""
+    global _CHOICES_BY_NAME
+    if _CHOICES_BY_NAME is None:
+        found: dict[str, dict[str, object]] = {}
+        for model in apps.get_models():
+            for field in model._meta.concrete_fields:
+                if field.choices:
+                    found.setdefault(field.name, {}).update({str(code): label for code, label in field.flatchoices})
+        _CHOICES_BY_NAME = found
+    if isinstance(value, bool | dict | list) or value is None:
+        return None
+    label = _CHOICES_BY_NAME.get(key, {}).get(str(value))
+    return None if label is None else str(label)
+
+
+def _nested(value, key: str = "") -> str:
     """A value inside a stored dict or list: dicts show only their labelled keys (ids and internal codes stay in
-    the stored row and the export), lists are joined, booleans read 是/否."""
+    the stored row and the export), codes their choice's label, lists are joined, booleans read 是/否."""
     if isinstance(value, dict):
-        return "；".join(f"{_FIELD_LABELS[k]}：{_nested(v)}" for k, v in value.items()
+        return "；".join(f"{_FIELD_LABELS[k]}：{_nested(v, k)}" for k, v in value.items()
                         if k in _FIELD_LABELS and v not in (None, "", [], {}))
     if isinstance(value, list):
         separator = " ｜ " if any(isinstance(item, dict) for item in value) else "、"
-        return separator.join(text for text in (_nested(item) for item in value) if text)
+        return separator.join(text for text in (_nested(item, key) for item in value) if text)
     if isinstance(value, bool):
         return str(_YES_NO[value])
-    return str(value)
+    return _choice_label(key, value) or str(value)
 
 
-def _display(field, value):
+def _display(field, value, key: str = ""):
     if value is None or value == "":
         return None
     if isinstance(value, list | dict):
-        return _nested(value) or None
+        return _nested(value, key) or None
+    if field is None and (label := _choice_label(key, value)) is not None:
+        return label
     if field is not None and field.flatchoices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField) or isinstance(value, bool):
@@ -541,7 +563,7 @@ def _labelled_changes(event: AuditEvent) -> list[tuple[str, object, object]]:
         label = field.verbose_name if field is not None and hasattr(field, "verbose_name") else None
         label = label or _FIELD_LABELS.get(key, key)
         concrete = field if field is not None and getattr(field, "concrete", False) else None
-        rows.append((str(label), _display(concrete, old), _display(concrete, new)))
+        rows.append((str(label), _display(concrete, old, key), _display(concrete, new, key)))
     return rows
 
 

@@ -95,7 +95,8 @@ class Department(models.Model):
     is_joint_office_seat = models.BooleanField(
         _("专项治理办公室所在单位"), default=False, help_text=_("牵头单位，通常为教育局")
     )
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department", editable=False)
+    group = models.OneToOneField(Group, verbose_name=_("权限组"), on_delete=models.PROTECT, related_name="department",
+                                 editable=False)
 
     class Meta:
         verbose_name = _("部门")
