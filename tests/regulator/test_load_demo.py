@@ -437,3 +437,24 @@ def test_make_demo_loads_on_the_embedded_sqlite(tmp_path):
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "edu_inspector" in run.stdout and "WARNINGS" not in run.stderr
+
+
+def test_the_change_history_of_every_demo_event_reads_in_chinese(demo):
+    """Every key the services write into before/after has a Chinese label, stored codes read as their choice's
+    label and nested records show labelled parts, never a Python repr (regulator.audit.describe_events)."""
+    import re
+
+    from regulator.audit import describe_events
+
+    allowed = {"PDF", "SHA", "ID", "IP"}
+    unlabelled, reprs, codes = set(), set(), set()
+    for view in describe_events(AuditEvent.objects.order_by("id")):
+        for label, old, new in view.changes:
+            if set(re.findall(r"[A-Za-z]{2,}", str(label))) - allowed:
+                unlabelled.add((view.event.kind, str(label)))
+            for value in (old, new):
+                if value is not None and re.search(r"\{'|\[\{|': ", str(value)):
+                    reprs.add((view.event.kind, str(label)))
+                if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+", value) and label != "用户名":
+                    codes.add((view.event.kind, str(label), value))
+    assert not unlabelled and not reprs and not codes, (sorted(unlabelled), sorted(reprs), sorted(codes))
