@@ -239,3 +239,22 @@ def test_materials_must_be_a_pdf_or_an_image(users, institution, settings, tmp_p
     course = services.course_submit(actor=users["education_inspector"], institution_id=institution.pk,
                                     data=course_data(), materials=SimpleUploadedFile("a.pdf", out.getvalue()), now=NOW)
     assert course.materials.name.endswith(".pdf")
+
+
+@pytest.mark.parametrize("how", ["declared", "named_by_the_roster"])
+def test_an_in_service_teacher_is_refused_as_a_class_teacher(users, institution, teacher, regions, how):
+    """Declared by the institution, or flagged by an education bureau's in-service roster (institutions/roster.py):
+    either way the class is refused and nothing is written."""
+    from django.utils import timezone
+
+    guided_price(regions["county"])
+    if how == "declared":
+        teacher.is_in_service_teacher = True
+        teacher.save(update_fields=["is_in_service_teacher"])
+    else:
+        teacher.in_service_flagged_at = timezone.now()
+        teacher.save(update_fields=["in_service_flagged_at"])
+    with pytest.raises(ServiceError) as error:
+        submitted_course(actor=users["education_inspector"], institution=institution, teachers=[teacher.pk])
+    assert "在职中小学教师不得在校外培训机构任教" in error.value.message
+    assert not Course.objects.exists() and not AuditEvent.objects.filter(kind="course.submitted").exists()
