@@ -14,7 +14,6 @@ cleared. The flag shows on the staff file and in the ledger `in_service_teachers
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -29,7 +28,7 @@ from regulator.errors import ActionForbidden, ServiceError
 
 from . import permissions
 from .audit_kinds import InstitutionsAuditKind as Kind
-from .ledger.reader import WorkbookError, check_upload, first_sheet_rows
+from .ledger.reader import WorkbookError, cell_text, check_upload, find_list_header, first_sheet_rows
 from .models import InServiceRoster, InServiceRosterEntry, Teacher
 from .validators import normalize_id_number, validate_id_number
 
@@ -65,13 +64,6 @@ class RosterOutcome:
         return [(row.number, error) for row in self.rows for error in row.errors]
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return re.sub(r"\s+", "", str(value))
-
 
 def _csv_rows(content: bytes) -> list[tuple[int, tuple]]:
     for encoding in ("utf-8-sig", "gb18030"):  # Excel's "CSV UTF-8", or the GBK a Chinese Excel writes
@@ -103,15 +95,9 @@ def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
         uploaded_file.seek(0)
         rows = first_sheet_rows(uploaded_file.read(), limit=MAX_ROWS + 20)
     # The header is the first row naming both columns (a title row may sit above it).
-    for position, (_number, values) in enumerate(rows[:10]):
-        texts = [_text(value) for value in values]
-        index = {}
-        for column, aliases in HEADER_ALIASES.items():
-            for i, text in enumerate(texts):
-                if text in aliases and column not in index:
-                    index[column] = i
-        if NAME in index and ID_NUMBER in index:
-            return index, [(n, v) for n, v in rows[position + 1:] if any(_text(value) for value in v)]
+    found = find_list_header(rows, HEADER_ALIASES, (NAME, ID_NUMBER))
+    if found is not None:
+        return found
     raise ServiceError(_("没有找到表头：前10行中须有“姓名”和“身份证号”两列。"))
 
 
@@ -126,7 +112,7 @@ def check_file(uploaded_file) -> list[RosterRow]:
     for number, values in data:
         def cell(column, values=values):
             position = index.get(column)
-            return _text(values[position]) if position is not None and position < len(values) else ""
+            return cell_text(values[position]) if position is not None and position < len(values) else ""
 
         row = RosterRow(number=number, name=cell(NAME)[:40], id_number=normalize_id_number(cell(ID_NUMBER)),
                         school=cell(SCHOOL)[:120])

@@ -6,7 +6,6 @@ all or nothing: every row is checked first (institution found in the plan's regi
 duplicates), and only a file without errors is written, in one transaction.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -19,7 +18,7 @@ from regulator.spreadsheets import xlsx_bytes
 
 from .. import changes
 from ..audit_kinds import InstitutionsAuditKind as Kind
-from ..ledger.reader import check_upload, first_sheet_rows
+from ..ledger.reader import cell_text, check_upload, find_list_header, first_sheet_rows
 from ..models import (
     AnnualInspection,
     AnnualInspectionPlan,
@@ -75,13 +74,6 @@ class ImportOutcome:
         return [(row.number, error) for row in self.rows for error in row.errors]
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return re.sub(r"\s+", "", str(value))
-
 
 def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
     # The ledger import's door and reader (python-calamine): .xlsx, .xls and .ods, damaged files refused in Chinese.
@@ -89,23 +81,16 @@ def _read(uploaded_file) -> tuple[dict, list[tuple[int, tuple]]]:
     uploaded_file.seek(0)
     rows = first_sheet_rows(uploaded_file.read(), limit=MAX_ROWS + 20)  # (Excel row number, values)
     # The header is the first row naming the institution column (lists often carry a title row above it).
-    for position, (_number, values) in enumerate(rows[:10]):
-        texts = [_text(value) for value in values]
-        index = {}
-        for column, aliases in HEADER_ALIASES.items():
-            for i, text in enumerate(texts):
-                if text in aliases and column not in index:
-                    index[column] = i
-        if NAME in index and RESULT in index:
-            data = [(number, values) for number, values in rows[position + 1:] if any(_text(value) for value in values)]
-            return index, data
+    found = find_list_header(rows, HEADER_ALIASES, (NAME, RESULT))
+    if found is not None:
+        return found
     raise ServiceError(_("没有找到表头：前10行中须有“机构名称”和“年检结果”两列。"))
 
 
 def _find(row: ResultRow, values, index, plan: AnnualInspectionPlan) -> None:
     def cell(column):
         position = index.get(column)
-        return _text(values[position]) if position is not None and position < len(values) else ""
+        return cell_text(values[position]) if position is not None and position < len(values) else ""
 
     region = plan.department.region_id
     in_region = Institution.objects.filter(region__code__startswith=region)
@@ -139,7 +124,7 @@ def check_file(*, plan: AnnualInspectionPlan, uploaded_file) -> list[ResultRow]:
     for number, values in data:
         def cell(column, values=values):
             position = index.get(column)
-            return _text(values[position]) if position is not None and position < len(values) else ""
+            return cell_text(values[position]) if position is not None and position < len(values) else ""
 
         row = ResultRow(number=number, name=cell(NAME), reasons=str(
             values[index[REASONS]] or "").strip() if REASONS in index and index[REASONS] < len(values) else "")

@@ -9,6 +9,7 @@ A .csv (the register's own CSV export, or a list saved as CSV) is read by `csv` 
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -307,6 +308,31 @@ def estimated_rows(ledger: LedgerSheet) -> int:
     """Data rows below the header according to the sheet's used range; for progress."""
     end = ledger.sheet.end
     return max(end[0], 0) if end else 0
+
+
+def cell_text(value) -> str:
+    """A cell as text with every whitespace removed; a whole float (calamine's numbers) without its ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", "", str(value))
+
+
+def find_list_header(rows: list[tuple[int, tuple]], aliases: dict[str, set | tuple | list], required: tuple[str, ...]):
+    """For imports of other lists than the register's: the first of the first 10 rows naming every `required`
+    column (a title row may sit above it). Returns ({column: position}, the non-empty data rows below it) or
+    None."""
+    for position, (_number, values) in enumerate(rows[:10]):
+        texts = [cell_text(value) for value in values]
+        index = {}
+        for column, names in aliases.items():
+            for i, text in enumerate(texts):
+                if text in names and column not in index:
+                    index[column] = i
+        if all(column in index for column in required):
+            return index, [(n, v) for n, v in rows[position + 1:] if any(cell_text(value) for value in v)]
+    return None
 
 
 def first_sheet_rows(content: bytes, *, limit: int) -> list[tuple[int, tuple]]:
