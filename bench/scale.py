@@ -170,23 +170,35 @@ def measure_search(bench: Bench, rounds: int) -> dict:
 
 
 def measure_register(bench: Bench, rounds: int) -> dict:
-    """The county head's register page (50 rows) against its own SQL run bare, and the admin changelist."""
+    """The county head's register page (50 rows) against its own SQL run bare, and, for reference, the admin
+    changelist of the same rows and a signed-in hello world (bench/urls.py: the session, the user's query and the
+    middleware stack of every staff page, and nothing else), interleaved in each round."""
+    from django.test.utils import override_settings
+
     from regulator.models import User
 
     client = client_for(_head())
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    pages, admins = [], []
-    for _ in range(rounds):
-        pages.append(bench.page("register", "county head", client, "/register/"))
-        if admin is not None:
-            admins.append(bench.page("admin changelist", "superuser", client_for(admin),
-                                     "/admin/institutions/institution/"))
+    pages, admins, hellos = [], [], []
+    with override_settings(ROOT_URLCONF="bench.urls"):  # the project's URLs and the hello views
+        for _ in range(rounds):
+            pages.append(bench.page("register", "county head", client, "/register/"))
+            hellos.append(bench.page("hello world, signed in", "county head", client, "/bench/hello-user/"))
+            if admin is not None:
+                admins.append(bench.page("admin changelist", "superuser", client_for(admin),
+                                         "/admin/institutions/institution/"))
     server = _median([row["median_ms"] for row in pages])
     floor = _median([row["floor_ms"] for row in pages])
+    hello = _median([row["median_ms"] for row in hellos])
+    hello_floor = _median([row["floor_ms"] for row in hellos])
     result = {"server_ms": server, "floor_ms": floor, "ratio": round(server / floor, 2),
               "queries": pages[-1]["queries"],
+              "hello_user_ms": hello, "hello_user_floor_ms": hello_floor,
+              "hello_user_ratio": round(hello / hello_floor, 2) if hello_floor else None,
+              "over_hello_user": round(server / hello, 2) if hello else None,
               "admin_changelist_ms": _median([row["median_ms"] for row in admins]) if admins else None}
-    print(f"register page: {server} ms on a {floor} ms SQL floor: {result['ratio']}×", flush=True)
+    print(f"register page: {server} ms on a {floor} ms SQL floor: {result['ratio']}×; a signed-in hello world "
+          f"{hello} ms on {hello_floor} ms ({result['hello_user_ratio']}×)", flush=True)
     return result
 
 
@@ -216,6 +228,10 @@ def markdown(result: dict) -> str:
     lines.append(f"| county head's register page, server time vs its SQL run bare | {register['server_ms']} ms "
                  f"({register['queries']} queries) | SQL floor {register['floor_ms']} ms | {register['ratio']}× | "
                  f"≤ 2× |")
+    if register.get("hello_user_ms"):
+        lines.append(f"| (reference) a signed-in hello world: session, user, middleware | {register['hello_user_ms']} "
+                     f"ms (1 query) | SQL floor {register['hello_user_floor_ms']} ms | {register['hello_user_ratio']}× "
+                     f"| the register is {register['over_hello_user']}× it |")
     search = result["search"]
     lines.append(f"| register search, 2-character terms ({'、'.join(TWO_CHARACTER)}) | {search['two_character_ms']} ms "
                  f"(SQL {search['two_character_floor_ms']} ms) | 4-character terms: {search['four_character_ms']} ms "

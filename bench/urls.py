@@ -8,7 +8,12 @@ def hello(request):
     return HttpResponse("hello, world", content_type="text/plain")
 
 
-urlpatterns = [path("bench/hello/", hello), path("", include("regulator.urls"))]
+def hello_user(request):
+    """The same for a signed-in user: the session read and the user's query, which every staff page makes."""
+    return HttpResponse(f"hello, {request.user.pk}", content_type="text/plain")
+
+
+urlpatterns = [path("bench/hello/", hello), path("bench/hello-user/", hello_user), path("", include("regulator.urls"))]
 
 handler403 = "regulator.views.forbidden"
 handler404 = "regulator.views.not_found"

@@ -42,6 +42,9 @@ def approved_order(institution, departments, users):
     return RectificationOrderFactory(
         institution=institution, department=departments["education"], drafted_by=users["education_inspector"],
         status=OrderStatus.APPROVED, now=timezone.now() - datetime.timedelta(hours=3),
+        # Not the default (30 days after drafting): drafted three hours ago just after local midnight, the default
+        # falls due before a 30-day public notice ends, and the chaser marks the order overdue first.
+        deadline=timezone.localdate() + datetime.timedelta(days=60),
     )
 
 
