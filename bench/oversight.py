@@ -50,6 +50,35 @@ def _county_departments_sql() -> str:
             "AND length(region_id) = 6")
 
 
+YEARS_OF_VISITS = 4
+
+
+def _year_chunks(n: int) -> list[tuple[int, tuple[int, int], int | None]]:
+    """The visits to seed as (count, days_back, first id) chunks. On a plain table: one chunk over four years, ids
+    from the sequence. With the visits partitioned by their ids (regulator.partitions.partition_by_id_year), a
+    deployment four years on: each year's visits take their ids from a year's range of its own (this year's and
+    the next three, made here), so the pages read four partitions of data as they would then."""
+    from inspections.models import Visit
+    from regulator import partitions
+
+    if (Visit._meta.db_table, "id", "bigint") not in partitions.partitioned_tables():
+        return [(n, (1, 365 * YEARS_OF_VISITS), None)]
+    this_year = datetime.date.today().year
+    partitions.ensure_partitions(years=[this_year + YEARS_OF_VISITS - 1])
+    return [(n // YEARS_OF_VISITS + (1 if k < n % YEARS_OF_VISITS else 0),
+             (1 + (YEARS_OF_VISITS - 1 - k) * 365, 365),  # oldest first
+             (this_year + k) * partitions.ID_YEAR_STRIDE)
+            for k in range(YEARS_OF_VISITS)]
+
+
+def _move_visit_ids_to(first_id: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('inspections_visit', 'id'), "
+                       "greatest(%s, (SELECT coalesce(max(id), 0) FROM inspections_visit)))", [first_id])
+
+
 def seed_visits(n: int) -> int:
     """Top the database up to n submitted visits (inspections.bench hook), then spread and attribute them."""
     from django.db import connection
@@ -67,8 +96,11 @@ def seed_visits(n: int) -> int:
     ids = list(Institution.objects.order_by("id").values_list("id", flat=True))
     before = Visit.objects.order_by("-id").values_list("id", flat=True).first() or 0
     print(f"seeding {n - existing:,} visits", flush=True)
-    seed_past_visits(n=n - existing, institution_ids=ids[::-1] if existing else ids, department=inspector.department,
-                     inspector=inspector, answers_every=1000)
+    for size, days_back, first_id in _year_chunks(n - existing):
+        if first_id is not None:
+            _move_visit_ids_to(first_id)
+        seed_past_visits(n=size, institution_ids=ids[::-1] if existing else ids, department=inspector.department,
+                         inspector=inspector, answers_every=1000, days_back=days_back)
     template = ChecklistTemplate.objects.get(code="campaign", is_current=True)
     with connection.cursor() as cursor:
         # The hook stamps every visit submitted now: submit each on its planned day, led by its county's

@@ -30,7 +30,9 @@ def seed_past_visits(
     batch_size: int = 5000,
     answers_every: int = 100,
     template: ChecklistTemplate | None = None,
+    days_back: tuple[int, int] = (1, 1500),
 ) -> int:
+    """`days_back` (first, span): visit i is planned `first + i % span` days before today."""
     template = template or ChecklistTemplate.objects.get(code="campaign", is_current=True)
     items = list(template.items.values_list("pk", flat=True))
     now = timezone.now()
@@ -44,7 +46,7 @@ def seed_past_visits(
                     kind=InspectionKind.SWEEP,
                     lead_department=department,
                     checklist_template=template,
-                    planned_on=(now - timedelta(days=1 + (written + i) % 1500)).date(),
+                    planned_on=(now - timedelta(days=days_back[0] + (written + i) % days_back[1])).date(),
                     status=VisitStatus.SUBMITTED,
                     started_at=now,
                     submitted_at=now,
