@@ -1,8 +1,10 @@
 """Filters of the register list; choices come from the user's own region subtree."""
 
+import copy
 import time
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
@@ -109,16 +111,52 @@ def search_q(term: str, *, region: str = "") -> Q:
     return text
 
 
+# Every request builds a FilterSet, which deep-copies its filters, and a form, which deep-copies its fields: ~500
+# deepcopy calls a page, most of them walking choice lists of (value, lazy label) pairs that nothing ever changes in
+# place (the region choices are replaced, not edited). The two classes below copy what each copy may change and
+# share the rest; the filters' behaviour is django-filter's own (tests/institutions/test_filters.py).
+class SharedChoiceField(django_filters.fields.ChoiceField):
+    """django-filter's ChoiceField whose copy shares its choice list instead of deep-copying it."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)  # its own widget, error messages and validators
+        choices = copy.copy(self._choices)  # the ChoiceIterator, bound to the copy, over the same list
+        choices.field = result
+        result._choices = choices
+        return result
+
+
+class _SharedCopy:
+    """A filter whose copy is shallow but for `extra` (what __init__ below changes), the field it builds and its
+    FilterMethod (bound to the filter it belongs to, through which it finds the FilterSet's method)."""
+
+    def __deepcopy__(self, memo):
+        result = copy.copy(self)
+        result.extra = dict(self.extra)
+        result.__dict__.pop("_field", None)
+        result.__dict__.pop("filter", None)  # the instance's FilterMethod, if any: the setter below binds a new one
+        result.method = self.method
+        return result
+
+
+class CharFilter(_SharedCopy, django_filters.CharFilter):
+    pass
+
+
+class ChoiceFilter(_SharedCopy, django_filters.ChoiceFilter):
+    field_class = SharedChoiceField
+
+
 class InstitutionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("搜索"), method="filter_q", max_length=60)
-    region = django_filters.ChoiceFilter(label=_("区划"), method="filter_region", widget=Select)
-    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices, widget=Select)
-    students = django_filters.ChoiceFilter(label=_("培训对象"), choices=StudentStage.choices, method="filter_students",
-                                           widget=Select)
-    licence_standing = django_filters.ChoiceFilter(label=_("证照情况"), choices=LicenceStanding.choices, widget=Select)
-    operating_state = django_filters.ChoiceFilter(label=_("经营状态"), choices=OperatingState.choices, widget=Select)
-    premises_type = django_filters.ChoiceFilter(label=_("场所类型"), choices=PremisesType.choices, widget=Select)
-    delivery = django_filters.ChoiceFilter(label=_("培训方式"), choices=Delivery.choices, widget=Select)
+    q = CharFilter(label=_("搜索"), method="filter_q", max_length=60)
+    region = ChoiceFilter(label=_("区划"), method="filter_region", widget=Select)
+    category = ChoiceFilter(label=_("类别"), choices=Category.choices, widget=Select)
+    students = ChoiceFilter(label=_("培训对象"), choices=StudentStage.choices, method="filter_students",
+                            widget=Select)
+    licence_standing = ChoiceFilter(label=_("证照情况"), choices=LicenceStanding.choices, widget=Select)
+    operating_state = ChoiceFilter(label=_("经营状态"), choices=OperatingState.choices, widget=Select)
+    premises_type = ChoiceFilter(label=_("场所类型"), choices=PremisesType.choices, widget=Select)
+    delivery = ChoiceFilter(label=_("培训方式"), choices=Delivery.choices, widget=Select)
 
     class Meta:
         model = Institution

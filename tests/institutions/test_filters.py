@@ -1,0 +1,41 @@
+"""The register's FilterSet copies its filters and their fields cheaply (institutions/filters.py): each request's
+copies are its own — choices, methods and fields — while the base filters stay as declared."""
+
+import copy
+
+from django.http import QueryDict
+from django.test import RequestFactory
+
+from institutions.filters import InstitutionFilter
+
+
+def _filter(user, query=""):
+    request = RequestFactory().get("/register/", QueryDict(query))
+    request.user = user
+    return InstitutionFilter(QueryDict(query), request=request)
+
+
+def test_each_filterset_has_its_own_filters_bound_to_it(users, regions):
+    first, second = _filter(users["education_inspector"]), _filter(users["education_inspector"])
+    for name in ("region", "category", "q"):
+        assert first.filters[name] is not second.filters[name]
+        assert first.filters[name].parent is first and second.filters[name].parent is second
+    # the methods resolve on their own FilterSet, not on a shared or absent parent
+    assert first.filters["region"].filter.method.__self__ is first
+    assert second.filters["region"].filter.method.__self__ is second
+    # the region choices set on one request's copy leave the class's filter and the other copy alone
+    first.filters["region"].extra["choices"] = [("x", "x")]
+    assert second.filters["region"].extra["choices"] != [("x", "x")]
+    assert "choices" not in InstitutionFilter.base_filters["region"].extra
+
+
+def test_the_form_fields_are_copies_whose_choices_validate_on_their_own(users, regions):
+    county = regions["county"].code
+    bound = _filter(users["education_inspector"], f"region={county}&category=academic")
+    assert bound.form.is_valid(), bound.form.errors
+    field = bound.form.fields["region"]
+    clone = copy.deepcopy(field)
+    assert clone is not field and clone.widget is not field.widget
+    assert clone.choices.field is clone  # the iterator of the copy reads the copy's empty label
+    assert list(clone.choices) == list(field.choices)
+    assert not _filter(users["education_inspector"], "region=999999").form.is_valid()  # outside the choices: refused
