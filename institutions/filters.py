@@ -147,6 +147,10 @@ class ChoiceFilter(_SharedCopy, django_filters.ChoiceFilter):
     field_class = SharedChoiceField
 
 
+_FORM_CLASSES: dict[tuple, type] = {}
+_FORM_CLASSES_KEPT = 256
+
+
 class InstitutionFilter(django_filters.FilterSet):
     q = CharFilter(label=_("搜索"), method="filter_q", max_length=60)
     region = ChoiceFilter(label=_("区划"), method="filter_region", widget=Select)
@@ -171,6 +175,18 @@ class InstitutionFilter(django_filters.FilterSet):
         # of institutions/templatetags/register.py keeps the HTML under it).
         data = self.data.urlencode() if hasattr(self.data, "urlencode") else repr(sorted(dict(self.data).items()))
         self.form_key = (type(self).__name__, _choices_key(request.user), version, data)
+        self._form_class_key = (type(self), _choices_key(request.user), version)
+
+    def get_form_class(self):
+        """The form class, built once per region subtree and regions version in this process (django-filter builds
+        a new class, eight new fields and their choices, on every request); each form still gets its own copies of
+        the fields (Form.__init__), which SharedChoiceField makes cheap."""
+        form_class = _FORM_CLASSES.get(self._form_class_key)
+        if form_class is None:
+            if len(_FORM_CLASSES) >= _FORM_CLASSES_KEPT:
+                _FORM_CLASSES.clear()
+            form_class = _FORM_CLASSES[self._form_class_key] = super().get_form_class()
+        return form_class
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

@@ -39,3 +39,12 @@ def test_the_form_fields_are_copies_whose_choices_validate_on_their_own(users, r
     assert clone.choices.field is clone  # the iterator of the copy reads the copy's empty label
     assert list(clone.choices) == list(field.choices)
     assert not _filter(users["education_inspector"], "region=999999").form.is_valid()  # outside the choices: refused
+
+
+def test_the_form_class_is_kept_per_region_subtree_and_version(users, regions):
+    from institutions import filters
+
+    same = _filter(users["education_inspector"]).form, _filter(users["education_inspector"], "category=academic").form
+    assert type(same[0]) is type(same[1]) and same[0].fields["region"] is not same[1].fields["region"]
+    filters.bump_regions_version()  # a region added or renamed: a new class with the new choices
+    assert type(_filter(users["education_inspector"]).form) is not type(same[0])
