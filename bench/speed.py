@@ -12,8 +12,10 @@
    against `/bench/hello/` (bench/urls.py: a view returning "hello, world" through the project's own
    middleware stack), in-process (django.test.Client, DEBUG off, medians over --runs, interleaved) and, with
    --gunicorn and wrk installed, through `gunicorn --workers 2` (settings bench.settings) and
-   `wrk -t2 -c8 -d<--wrk-seconds>s` on 127.0.0.1, hello and page alternately, two rounds: requests/second and
-   the page's share of hello's; Redis commands per cached page request are counted in-process;
+   `wrk -t2 -c8 -d<--wrk-seconds>s` on 127.0.0.1, hello and the pages alternately, two rounds: requests/second and
+   the page's share of hello's; the same public list uncached (a wrk script makes every request a new page); and
+   the county head's register against Django admin's changelist of the institutions (signed-in sessions made by the
+   bench); Redis commands per cached page request are counted in-process;
 3. **navigation counts**: the context processor's figures for the county head, cached (one MGET) against
    computed live (the queue's capped counts, one query), interleaved medians.
 The public entries are seeded as by the publicity suite (bench/publicity.py seed_entries: once, idempotent).
@@ -207,16 +209,21 @@ def through_gunicorn(args) -> dict:
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    pages = _served_pages()
     runs = []
     try:
         _wait_until_up(base + HELLO_PATH, process)
         for path in (HELLO_PATH, PUBLIC_PATH) * 3:  # both workers warm, the page in Redis
             urllib.request.urlopen(base + path, timeout=30).read()
         for _round in range(2):
-            for label, path in (("hello world", HELLO_PATH), ("public white list, cached", PUBLIC_PATH)):
-                output = subprocess.run([WRK, "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s",
-                                         base + path], capture_output=True, text=True, timeout=seconds + 30,
-                                        check=True).stdout
+            for label, path, cookie, script in pages:
+                command_line = [WRK, "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+                if cookie:
+                    command_line += ["-H", f"Cookie: {cookie}"]
+                if script:
+                    command_line += ["-s", script]
+                output = subprocess.run([*command_line, base + path], capture_output=True, text=True,
+                                        timeout=seconds + 30, check=True).stdout
                 run = {"page": label, "path": path, **parse_wrk(output)}
                 runs.append(run)
                 print(f"wrk {label:<28} {run['requests_per_second']:>8.1f} req/s, p50 {run.get('p50_ms')} ms, "
@@ -224,16 +231,66 @@ def through_gunicorn(args) -> dict:
     finally:
         _stop(process)
         log.close()
+        for _label, _path, _cookie, script in pages:
+            if script:
+                os.unlink(script)
     tail = Path(log.name).read_text()[-2000:]
     os.unlink(log.name)
-    hello = _median([run["requests_per_second"] for run in runs if run["path"] == HELLO_PATH])
-    page = _median([run["requests_per_second"] for run in runs if run["path"] == PUBLIC_PATH])
+
+    def rps(label):
+        values = [run["requests_per_second"] for run in runs if run["page"] == label]
+        return round(_median(values), 1) if values else None
+
+    hello, page, uncached = rps("hello world"), rps("public white list, cached"), rps("public white list, uncached")
+    register, admin = rps("register, county head"), rps("admin changelist")
     result = {"command": " ".join(command[1:]), "seconds": seconds, "runs": runs,
-              "hello_rps": round(hello, 1), "cached_page_rps": round(page, 1),
-              "page_share_of_hello": round(page / hello, 3), "gunicorn_log_tail": tail}
+              "hello_rps": hello, "cached_page_rps": page, "page_share_of_hello": round(page / hello, 3),
+              "uncached_page_rps": uncached,
+              "uncached_share_of_hello": round(uncached / hello, 3) if uncached else None,
+              "register_rps": register, "admin_changelist_rps": admin,
+              "register_over_admin": round(register / admin, 2) if register and admin else None,
+              "gunicorn_log_tail": tail}
     print(f"through gunicorn: hello {hello:.0f} req/s, cached public page {page:.0f} req/s: "
-          f"{result['page_share_of_hello']:.0%} of hello", flush=True)
+          f"{result['page_share_of_hello']:.0%} of hello; uncached {uncached} req/s "
+          f"({result['uncached_share_of_hello']}); register {register} req/s, admin changelist {admin} req/s "
+          f"({result['register_over_admin']}×)", flush=True)
     return result
+
+
+# Every request of this wrk script asks for a page no one asked for before: the same list, a query parameter the
+# form ignores but the page cache's key holds (the full path), so each request renders and stores a new page.
+UNCACHED_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", "%s&bench=" .. counter .. "-" .. math.random(1000000000))
+end
+"""
+
+
+def _served_pages() -> list[tuple[str, str, str, str]]:
+    """(label, path, Cookie header, wrk script) of each page measured through gunicorn: hello world, the public white
+    list cached and uncached, and, with the seeded accounts, the county head's register against Django admin's
+    changelist of the institutions for the superuser (sessions made here, in the database and Redis gunicorn uses)."""
+    from django.conf import settings
+
+    from bench.run import client_for
+    from institutions.management.commands.seed_scale import BENCH_COUNTY, username_for
+    from regulator.models import User
+
+    script = tempfile.NamedTemporaryFile("w", prefix="bench-uncached-", suffix=".lua", delete=False)
+    script.write(UNCACHED_SCRIPT % PUBLIC_PATH)
+    script.close()
+    pages = [("hello world", HELLO_PATH, "", ""), ("public white list, cached", PUBLIC_PATH, "", ""),
+             ("public white list, uncached", PUBLIC_PATH, "", script.name)]
+    head = User.objects.filter(username=username_for(BENCH_COUNTY, "edu_head")).first()
+    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+    if head is not None and admin is not None:
+        name = settings.SESSION_COOKIE_NAME
+        for label, path, user in (("register, county head", "/register/", head),
+                                  ("admin changelist", "/admin/institutions/institution/", admin)):
+            pages.append((label, path, f"{name}={client_for(user).cookies[name].value}", ""))
+    return pages
 
 
 # ---- 3. the navigation counts ----------------------------------------------------------------------------
@@ -300,4 +357,12 @@ def markdown(result: dict) -> str:
         lines.append(f"| cached public white list, gunicorn 2 workers + wrk -t2 -c8 -d{served['seconds']}s | "
                      f"{served['cached_page_rps']:.0f} req/s | hello world {served['hello_rps']:.0f} req/s | "
                      f"{served['page_share_of_hello']:.0%} |")
+        if served.get("uncached_page_rps"):
+            lines.append(f"| public white list, uncached (every request a new page), the same gunicorn | "
+                         f"{served['uncached_page_rps']:.0f} req/s | hello world {served['hello_rps']:.0f} req/s | "
+                         f"{served['uncached_share_of_hello']:.1%} (goal ≥ 10 %) |")
+        if served.get("register_rps"):
+            lines.append(f"| county head's register page, the same gunicorn | {served['register_rps']:.0f} req/s | "
+                         f"Django admin changelist of the institutions: {served['admin_changelist_rps']:.0f} req/s | "
+                         f"{served['register_over_admin']}× (goal ≥ 4×) |")
     return "\n".join(lines)

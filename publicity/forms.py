@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Category, StudentStage
+from institutions.widgets import FastSelect
 from regulator import uploads
 from regulator.models import Department
 
@@ -23,11 +24,12 @@ def _blank(choices):
 class PublicListForm(forms.Form):
     q = forms.CharField(label=_("机构名称/地址"), required=False, max_length=60)
     credit_code = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=18, min_length=18)
-    region = forms.ChoiceField(label=_("区划"), required=False)
-    category = forms.ChoiceField(label=_("类别"), required=False, choices=_blank(Category.choices))
-    students = forms.ChoiceField(label=_("培训对象"), required=False, choices=_blank(StudentStage.choices))
+    region = forms.ChoiceField(widget=FastSelect, label=_("区划"), required=False)
+    category = forms.ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
+    students = forms.ChoiceField(widget=FastSelect, label=_("培训对象"), required=False,
+                                 choices=_blank(StudentStage.choices))
     black_category = forms.ChoiceField(
-        label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices)
+        widget=FastSelect, label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices)
     )
     page = forms.IntegerField(
         label=_("页码"),
@@ -54,9 +56,9 @@ class PublicSearchForm(forms.Form):
     LIST_CHOICES = [("", _("全部")), ("white", _("在白名单中")), ("black", _("在黑名单中")),
                     ("none", _("不在白名单或黑名单中"))]
     q = forms.CharField(label=_("机构名称、地址或统一社会信用代码"), required=False, max_length=60)
-    region = forms.ChoiceField(label=_("区划"), required=False)
-    category = forms.ChoiceField(label=_("类别"), required=False, choices=_blank(Category.choices))
-    list_status = forms.ChoiceField(label=_("名单"), required=False, choices=LIST_CHOICES)
+    region = forms.ChoiceField(widget=FastSelect, label=_("区划"), required=False)
+    category = forms.ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
+    list_status = forms.ChoiceField(widget=FastSelect, label=_("名单"), required=False, choices=LIST_CHOICES)
     page = forms.IntegerField(
         label=_("页码"), required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
         error_messages={
@@ -72,7 +74,8 @@ class PublicSearchForm(forms.Form):
 
 
 class OpenDataForm(forms.Form):
-    list_kind = forms.ChoiceField(label=_("名单"), required=False, choices=_blank(ListKind.choices))
+    list_kind = forms.ChoiceField(widget=FastSelect, label=_("名单"), required=False,
+                                  choices=_blank(ListKind.choices))
     page = forms.IntegerField(
         label=_("页码"),
         required=False,
