@@ -5,6 +5,7 @@ from html import escape  # django.utils.html.escape without its lazy-string wrap
 
 from django import forms
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 
 def _attrs(attrs: dict) -> str:
@@ -16,8 +17,33 @@ def _attrs(attrs: dict) -> str:
     )
 
 
+def _choice_key(choices) -> tuple:
+    """The choices as plain strings (labels may be lazy), optgroups included: what the HTML depends on."""
+    return tuple(
+        (str(value), tuple((str(v), str(lbl)) for v, lbl in label) if isinstance(label, list | tuple) else str(label))
+        for value, label in choices
+    )
+
+
+# (language, name, value, attributes, choices) -> the <select>: a region select's ~150 options are the same on most
+# requests (the public search forms and the register's filters), and building them (Django's optgroups and
+# create_option) was most of the widget's time.
+_RENDERED: dict[tuple, str] = {}
+_RENDERED_KEPT = 1024
+
+
 class FastSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
+        key = (get_language(), name, repr(value), repr(sorted({**self.attrs, **(attrs or {})}.items())),
+               _choice_key(self.choices))
+        html = _RENDERED.get(key)
+        if html is None:
+            if len(_RENDERED) >= _RENDERED_KEPT:
+                _RENDERED.clear()
+            html = _RENDERED[key] = self._render_html(name, value, attrs)
+        return html
+
+    def _render_html(self, name, value, attrs):
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
         for group_name, group_choices, _index in widget["optgroups"]:

@@ -48,3 +48,23 @@ def test_the_form_class_is_kept_per_region_subtree_and_version(users, regions):
     assert type(same[0]) is type(same[1]) and same[0].fields["region"] is not same[1].fields["region"]
     filters.bump_regions_version()  # a region added or renamed: a new class with the new choices
     assert type(_filter(users["education_inspector"]).form) is not type(same[0])
+
+
+def test_a_kept_select_follows_its_value_choices_and_language():
+    from django import forms
+    from django.utils import translation
+
+    from institutions.widgets import FastSelect
+
+    widget = FastSelect(choices=[("", "全部"), ("a", "甲"), ("b", "乙")])
+    first = widget.render("kind", "a", {"id": "id_kind"})
+    assert first == forms.Select(choices=widget.choices).render("kind", "a", {"id": "id_kind"})
+    assert widget.render("kind", "a", {"id": "id_kind"}) == first  # kept
+    assert 'value="b" selected' in widget.render("kind", "b", {"id": "id_kind"})
+    widget.choices = [("", "全部"), ("a", "甲"), ("c", "丙")]
+    assert "丙" in widget.render("kind", "a", {"id": "id_kind"})
+    lazy = FastSelect(choices=[("x", forms.CharField().error_messages["required"])])  # a lazy label
+    with translation.override("en"):
+        english = lazy.render("kind", "", {})
+    with translation.override("zh-hans"):
+        assert lazy.render("kind", "", {}) != english
