@@ -33,6 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -206,7 +207,9 @@ def _captured(client, url) -> list[str]:
 # ---- gunicorn + wrk -----------------------------------------------------------------------------------
 
 UNCACHED_LUA = """
--- A new query parameter on every request: every cache key is new, so every request builds the page.
+-- A new query parameter on every request: every cache key is new, so every request builds the page. The key holds
+-- the run's token (args[2], new for every wrk run: a later run must not find an earlier run's pages in Redis), the
+-- thread (each thread's Lua counts from 1) and the request's number.
 local counter = 0
 local tid = 0
 local threads = 0
@@ -216,12 +219,18 @@ function setup(thread)
 end
 function init(args)
   base = args[1]
+  run = args[2]
 end
 function request()
   counter = counter + 1
-  return wrk.format("GET", base .. "&nc=" .. tid .. "-" .. counter)
+  return wrk.format("GET", base .. "&nc=" .. run .. "-" .. tid .. "-" .. counter)
 end
 """
+
+
+def uncached_arguments(path: str) -> list[str]:
+    """wrk's arguments after the URL for UNCACHED_LUA: the path and a token new for this run."""
+    return ["--", path, uuid.uuid4().hex[:12]]
 
 
 def _to_ms(text: str) -> float:
@@ -305,7 +314,7 @@ def through_gunicorn(args) -> dict:
                 for _ in range(2):  # both workers have the page in Redis (cached) and are warm
                     urllib.request.urlopen(base + path, timeout=30).read()
                 command = [WRK, "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-                command += [base + path] if cached else ["-s", script.name, base + path, "--", path]
+                command += [base + path] if cached else ["-s", script.name, base + path, *uncached_arguments(path)]
                 output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
                                         check=True).stdout
                 run = {"page": label, "path": path, "cache": "cached" if cached else "uncached",

@@ -193,7 +193,7 @@ def in_process(runs: int) -> dict:
 
 
 def through_gunicorn(args) -> dict:
-    from bench.publicity import _stop, _wait_until_up, parse_wrk
+    from bench.publicity import _stop, _wait_until_up, parse_wrk, uncached_arguments
 
     if not Path(WRK).exists():
         print("wrk is not installed (apt-get install -y wrk): requests/second not measured", flush=True)
@@ -220,9 +220,11 @@ def through_gunicorn(args) -> dict:
                 command_line = [WRK, "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "10s"]
                 if cookie:
                     command_line += ["-H", f"Cookie: {cookie}"]
-                if script:
+                arguments = []
+                if script:  # every request a page never asked for before, in this run or an earlier one
                     command_line += ["-s", script]
-                output = subprocess.run([*command_line, base + path], capture_output=True, text=True,
+                    arguments = uncached_arguments(path)
+                output = subprocess.run([*command_line, base + path, *arguments], capture_output=True, text=True,
                                         timeout=seconds + 30, check=True).stdout
                 run = {"page": label, "path": path, **parse_wrk(output)}
                 runs.append(run)
@@ -257,29 +259,19 @@ def through_gunicorn(args) -> dict:
     return result
 
 
-# Every request of this wrk script asks for a page no one asked for before: the same list, a query parameter the
-# form ignores but the page cache's key holds (the full path), so each request renders and stores a new page.
-UNCACHED_SCRIPT = """
-counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format("GET", "%s&bench=" .. counter .. "-" .. math.random(1000000000))
-end
-"""
-
-
 def _served_pages() -> list[tuple[str, str, str, str]]:
     """(label, path, Cookie header, wrk script) of each page measured through gunicorn: hello world, the public white
     list cached and uncached, and, with the seeded accounts, the county head's register against Django admin's
     changelist of the institutions for the superuser (sessions made here, in the database and Redis gunicorn uses)."""
     from django.conf import settings
 
+    from bench.publicity import UNCACHED_LUA
     from bench.run import client_for
     from institutions.management.commands.seed_scale import BENCH_COUNTY, username_for
     from regulator.models import User
 
     script = tempfile.NamedTemporaryFile("w", prefix="bench-uncached-", suffix=".lua", delete=False)
-    script.write(UNCACHED_SCRIPT % PUBLIC_PATH)
+    script.write(UNCACHED_LUA)
     script.close()
     pages = [("hello world", HELLO_PATH, "", ""), ("public white list, cached", PUBLIC_PATH, "", ""),
              ("public white list, uncached", PUBLIC_PATH, "", script.name)]

@@ -171,8 +171,8 @@ class InstitutionFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         version, choices = region_choices(request.user)
         self.filters["region"].extra["choices"] = choices
-        # What the rendered form depends on besides the language: its choices and its data (the filter_fields tag
-        # of institutions/templatetags/register.py keeps the HTML under it).
+        # What the rendered form depends on besides the language: its choices and its data (the form_fields tag
+        # of regulator/templatetags/fragments.py keeps the HTML under it).
         data = self.data.urlencode() if hasattr(self.data, "urlencode") else repr(sorted(dict(self.data).items()))
         self.form_key = (type(self).__name__, _choices_key(request.user), version, data)
         self._form_class_key = (type(self), _choices_key(request.user), version)

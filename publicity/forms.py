@@ -21,6 +21,18 @@ def _blank(choices):
     return [("", _("全部")), *choices]
 
 
+def _form_key(form, *, choices_version, **what) -> tuple | None:
+    """What a public search form's HTML depends on besides the language (the form_fields tag of
+    regulator/templatetags/fragments.py keeps the HTML under it): its class and options, its region choices'
+    version and the values of its own fields (not the rest of the query string). None without a version."""
+    if choices_version is None:
+        return None
+    data = form.data
+    values = tuple((name, tuple(data.getlist(name)) if hasattr(data, "getlist") else data.get(name))
+                   for name in form.fields) if form.is_bound else ()
+    return (type(form).__name__, choices_version, tuple(sorted(what.items())), values)
+
+
 class PublicListForm(forms.Form):
     q = forms.CharField(label=_("机构名称/地址"), required=False, max_length=60)
     credit_code = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=18, min_length=18)
@@ -43,11 +55,12 @@ class PublicListForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, regions=(), show_black_category=True, **kwargs):
+    def __init__(self, *args, regions=(), show_black_category=True, choices_version=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = _blank(list(regions))
         if not show_black_category:
             del self.fields["black_category"]
+        self.form_key = _form_key(self, choices_version=choices_version, black=show_black_category)
 
 
 class PublicSearchForm(forms.Form):
@@ -68,9 +81,10 @@ class PublicSearchForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, regions=(), **kwargs):
+    def __init__(self, *args, regions=(), choices_version=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = _blank(list(regions))
+        self.form_key = _form_key(self, choices_version=choices_version)
 
 
 class OpenDataForm(forms.Form):

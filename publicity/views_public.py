@@ -104,14 +104,18 @@ def public_cached(name: str, caching: dict | None = None):
     return decorator
 
 
-def _regions():
-    """The regions of the public filters, cached under their own version (not the public one)."""
+def _regions_versioned() -> tuple:
+    """(version, regions) of the public filters, cached under their own version (not the public one)."""
     key = public_cache.page_key("regions")
     version, regions = public_cache.read(key, public_cache.REGIONS_VERSION_KEY)
     if regions is None:
         regions = selectors.public_regions()
         public_cache.store(key, version, regions, version_key=public_cache.REGIONS_VERSION_KEY)
-    return regions
+    return version, regions
+
+
+def _regions():
+    return _regions_versioned()[1]
 
 
 def _page_links(request, page: int, has_next: bool) -> dict:
@@ -133,8 +137,9 @@ def public_home(request):
 
 
 def _list_view(request, list_kind: str | None, template_title, *, typical_only=False):
+    version, regions = _regions_versioned()
     form = PublicListForm(
-        request.GET or None, regions=_regions(), show_black_category=list_kind != ListKind.WHITE
+        request.GET or None, regions=regions, show_black_category=list_kind != ListKind.WHITE, choices_version=version
     )
     if request.GET and not form.is_valid():
         return render(
@@ -181,7 +186,8 @@ def _list_view(request, list_kind: str | None, template_title, *, typical_only=F
 def public_search(request):
     """Every institution with a public page — white-listed, black-listed or neither — by name (Simplified or
     Traditional), address or credit code, with its standing, list status and last inspection."""
-    form = PublicSearchForm(request.GET or None, regions=_regions())
+    version, regions = _regions_versioned()
+    form = PublicSearchForm(request.GET or None, regions=regions, choices_version=version)
     if request.GET and not form.is_valid():
         return render(request, "publicity/public_search.html", {"form": form, "rows": [], "invalid": True},
                       status=400)

@@ -70,45 +70,6 @@ def register_rows(rows, detail_prefix) -> str:
     return mark_safe("".join(_row(inst, prefix, labels, choice) for inst in rows))  # noqa: S308 - every value escaped
 
 
-# (form class name, field, its id, language) -> the <label> HTML, static per language. By name: django-filter
-# builds a new form class for every FilterSet, so the class itself would make a new key on every request.
-_LABEL_TAGS: dict[tuple, str] = {}
-# (the filter's form_key: its class, region subtree, regions version and data; language) -> the whole form's HTML.
-_FORMS: dict[tuple, str] = {}
-_FORMS_KEPT = 512
-
-
-@register.simple_tag
-def filter_fields(form, key=None) -> str:
-    """The filter form's fields as the template loop wrote them (label, widget, errors), the labels rendered once
-    per language: BoundField.label_tag renders a template through the form renderer, 8 of them a page. With `key`
-    (what the form's HTML depends on besides the language: InstitutionFilter.form_key), the whole form is
-    rendered once per key and language in this process: ~150 options and 8 widgets, the same on most pages."""
-    language = get_language()
-    if key is not None:
-        html = _FORMS.get((key, language))
-        if html is not None:
-            return html
-    parts = []
-    for field in form:
-        label_key = (type(form).__name__, field.name, field.auto_id, language)
-        label = _LABEL_TAGS.get(label_key)
-        if label is None:
-            label = _LABEL_TAGS[label_key] = str(field.label_tag())
-        errors = field.errors
-        parts.append(
-            f'\n  <div class="field{" has-error" if errors else ""}">{label} {field}\n    '
-            + "".join(f'<p class="error" role="alert">{escape(str(error))}</p>' for error in errors)
-            + "</div>\n  "
-        )
-    html = mark_safe("".join(parts))  # noqa: S308 - labels and widgets are Django's own safe HTML, errors escaped
-    if key is not None:
-        if len(_FORMS) >= _FORMS_KEPT:
-            _FORMS.clear()
-        _FORMS[(key, language)] = html
-    return html
-
-
 @register.inclusion_tag("institutions/_public_register_facts.html")
 def public_register_facts(institution):
     """The public institution page's register facts: the 暂停招生及收费 mark and the teachers' qualifications."""

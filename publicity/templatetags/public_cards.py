@@ -5,9 +5,8 @@ wrote (tests/publicity/test_public_cards.py holds that loop and compares)."""
 from html import escape  # django.utils.html.escape without its lazy-string wrapper: the same output
 
 from django import template
-from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -21,12 +20,18 @@ def _prefix_suffix(name: str) -> tuple[str, str]:
     return escape(prefix), escape(suffix)
 
 
-def _day(value) -> str:
+def _day(value, zone) -> str:
+    """The `date:"Y-m-d"` filter's output in the current time zone, without a DateFormat object per value."""
     if value is None:
         return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return dateformat.format(value, "Y-m-d")
+    if value.utcoffset() is not None:
+        value = value.astimezone(zone)
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def _lines(value) -> str:
+    """The linebreaksbr filter's output (newlines normalised, the text escaped, each newline a <br>)."""
+    return escape(str(value)).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def _text(value) -> str:
@@ -40,10 +45,11 @@ def public_cards(rows) -> str:
     labels = {key: escape(_(text)) for key, text in (
         ("code", "统一社会信用代码"), ("address", "办学地点"), ("category", "类别"), ("black", "列入原因"),
         ("white", "公示说明"), ("result", "处理结果"), ("published", "公示时间"))}
+    zone = timezone.get_current_timezone()
     parts = []
     for row in rows:
         black = row["list_kind"] == "black"
-        published = _day(row["published_at"])
+        published = _day(row["published_at"], zone)
         correction = (f'<span class="badge correction">{escape(_("更正于%(date)s") % {"date": published})}</span>'
                       if row["version"] > 1 else "")
         black_category = (f'<span class="badge warn">{_text(row["black_category_label"])}</span>'
@@ -62,7 +68,7 @@ def public_cards(rows) -> str:
             f'      <dt>{labels["address"]}</dt><dd>{_text(row["region_name"])} {_text(row["address"])}</dd>\n'
             f'      <dt>{labels["category"]}</dt><dd>{_text(row["category_label"])}</dd>\n'
             f'      <dt>{labels["black" if black else "white"]}</dt><dd class="reason">'
-            f'{linebreaksbr(row["reason"], autoescape=True)}</dd>\n'
+            f'{_lines(row["reason"])}</dd>\n'
             f"      {result}\n"
             f'      <dt>{labels["published"]}</dt><dd>{published} · '
             f'<a href="{batch_prefix}{int(row["batch_id"])}{batch_suffix}">{_text(row["batch_number"])}</a></dd>\n'

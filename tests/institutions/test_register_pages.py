@@ -280,7 +280,7 @@ def test_the_list_alone_has_a_constant_query_count(education_inspector_client, r
     assert response.status_code == 200
 
 
-# The loops the register's templates had before register_rows and filter_fields built the same HTML in Python.
+# The loops the register's templates had before register_rows and form_fields built the same HTML in Python.
 ROWS_LOOP = """{% load i18n register %}{% translate "机构名称" as l_name %}{% translate "信用代码" as l_code %}\
 {% translate "区划" as l_region %}{% translate "类别" as l_category %}{% translate "证照" as l_standing %}\
 {% translate "状态" as l_state %}{% translate "场所" as l_premises %}{% for inst in rows %}
@@ -309,7 +309,8 @@ def test_rows_and_filter_form_are_the_html_of_the_template_loops(users, regions,
 
     from institutions import selectors
     from institutions.models import PremisesType
-    from institutions.templatetags.register import filter_fields, register_rows
+    from institutions.templatetags.register import register_rows
+    from regulator.templatetags.fragments import form_fields
 
     InstitutionFactory(name='星光 & "艺术" <培训>', address="解放路 1 号 <b>", region=regions["township"],
                        credit_code="", premises_type=PremisesType.RESIDENTIAL, category="academic")
@@ -324,9 +325,9 @@ def test_rows_and_filter_form_are_the_html_of_the_template_loops(users, regions,
         assert ("&amp; &quot;艺术&quot; &lt;培训&gt;" in loop) == bool(rows)
         assert register_rows(rows, "/register/") == loop
         form_loop = engine.from_string(FORM_LOOP).render({"form": register.form})
-        assert filter_fields(register.form) == form_loop
-        assert filter_fields(register.form, register.form_key) == form_loop  # rendered and kept
-        assert filter_fields(register.form, register.form_key) == form_loop  # the copy kept
+        assert form_fields(register.form) == form_loop
+        assert form_fields(register.form, register.form_key) == form_loop  # rendered and kept
+        assert form_fields(register.form, register.form_key) == form_loop  # the copy kept
 
 
 def test_a_process_keeps_the_region_choices_it_read(education_inspector_client, regions, settings, monkeypatch):

@@ -1,0 +1,56 @@
+"""{% once %} (regulator/templatetags/fragments.py): chrome rendered once per language and per the values named."""
+
+import pytest
+from django.template import TemplateSyntaxError, engines
+from django.urls import reverse
+from django.utils import translation
+
+
+class Counting:
+    """A value that counts how often the template engine printed it."""
+
+    def __init__(self):
+        self.printed = 0
+
+    def __str__(self):
+        self.printed += 1
+        return f"printed {self.printed}"
+
+
+def test_the_body_is_rendered_once_per_language():
+    template = engines["django"].from_string(
+        '{% load i18n fragments %}{% once %}{{ v }} {% translate "退出" %}{% endonce %}')
+    value = Counting()
+    with translation.override("zh-hans"):
+        first = template.render({"v": value})
+        again = template.render({"v": value})
+    with translation.override("en"):
+        english = template.render({"v": value})
+    assert first == again == "printed 1 退出"
+    assert english == "printed 2 Log out"
+    assert value.printed == 2
+
+
+def test_the_values_named_make_their_own_copies():
+    template = engines["django"].from_string("{% load fragments %}{% once site %}{{ site.name }}{% endonce %}")
+    with translation.override("zh-hans"):
+        assert template.render({"site": {"name": "甲市教育局"}}) == "甲市教育局"
+        assert template.render({"site": {"name": "乙市教育局"}}) == "乙市教育局"  # a dict: kept by its repr
+        assert template.render({"site": {"name": "甲市教育局"}}) == "甲市教育局"
+
+
+@pytest.mark.parametrize("body", ["{% block title %}{% endblock %}", "{% csrf_token %}"])
+def test_what_differs_per_request_or_page_is_refused_when_compiled(body):
+    with pytest.raises(TemplateSyntaxError, match="once"):
+        engines["django"].from_string("{% load fragments %}{% once %}" + body + "{% endonce %}")
+
+
+@pytest.mark.django_db
+def test_each_staff_page_keeps_its_own_csrf_token_and_path_outside_the_chrome(education_inspector_client):
+    first = education_inspector_client.get(reverse("institutions:list") + "?q=%E7%94%B2").content.decode()
+    second = education_inspector_client.get(reverse("inspections:home")).content.decode()
+    assert 'name="next" type="hidden" value="/register/?q=%E7%94%B2"' in first
+    assert 'value="/register/' not in second
+    for page in (first, second):
+        assert page.count('name="csrfmiddlewaretoken"') == 2
+        assert 'class="brand"' in page and 'action="/accounts/logout/"' in page
