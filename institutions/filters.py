@@ -4,7 +4,6 @@ import copy
 import time
 
 import django_filters
-from django import forms
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains
@@ -19,6 +18,7 @@ from .models import Category, Delivery, Institution, LicenceStanding, OperatingS
 from .permissions import search_region
 from .validators import normalize_credit_code
 from .widgets import FastSelect as Select
+from .widgets import SharedChoices
 
 _STAGE_FIELD = {
     StudentStage.PRESCHOOL: "serves_preschool",
@@ -115,15 +115,8 @@ def search_q(term: str, *, region: str = "") -> Q:
 # deepcopy calls a page, most of them walking choice lists of (value, lazy label) pairs that nothing ever changes in
 # place (the region choices are replaced, not edited). The two classes below copy what each copy may change and
 # share the rest; the filters' behaviour is django-filter's own (tests/institutions/test_filters.py).
-class SharedChoiceField(django_filters.fields.ChoiceField):
+class SharedChoiceField(SharedChoices, django_filters.fields.ChoiceField):
     """django-filter's ChoiceField whose copy shares its choice list instead of deep-copying it."""
-
-    def __deepcopy__(self, memo):
-        result = forms.Field.__deepcopy__(self, memo)  # its own widget, error messages and validators
-        choices = copy.copy(self._choices)  # the ChoiceIterator, bound to the copy, over the same list
-        choices.field = result
-        result._choices = choices
-        return result
 
 
 class _SharedCopy:

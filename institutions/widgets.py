@@ -1,6 +1,9 @@
 """A <select> rendered in Python: Django's Select includes a template per <option>, which cost ~25 ms for ~330
-options on the register's filter form (docs/pitfalls.md). The HTML is Django's own select.html, byte for byte."""
+options on the register's filter form (docs/pitfalls.md). The HTML is Django's own select.html, byte for byte.
 
+And SharedChoices: a choice field whose copy (every form instance deep-copies its fields) shares the choice list."""
+
+import copy
 from html import escape  # django.utils.html.escape without its lazy-string wrapper: the same output
 
 from django import forms
@@ -56,3 +59,17 @@ class FastSelect(forms.Select):
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every value escaped
+
+
+class SharedChoices:
+    """Mixed into a ChoiceField: its copy shares the choice list instead of deep-copying it (a list of (value, lazy
+    label) pairs nothing changes in place: choices are replaced, never edited), and keeps its own widget, error
+    messages and validators. The region choices' ~150 pairs were most of a public search form's construction."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        choices = copy.copy(self._choices)  # a list, or django-filter's ChoiceIterator over the same list
+        if hasattr(choices, "field"):
+            choices.field = result
+        result._choices = choices
+        return result

@@ -7,7 +7,8 @@ MGET and uses the page only if its version is the current one (regulator/cache.p
 costs one Redis read. The regions offered in the public filters are cached the same way under their own
 version, bumped when a region changes (regulator/hooks.py), so a publication does not throw them away.
 
-Each process also keeps the pages it served last (`_Local`), with the public version it last read from Redis:
+Each process also keeps the pages it served last (`_Local`), with the public version it last read from Redis (and
+likewise the regions list with the regions version):
 for settings.PUBLIC_PAGE_LOCAL_SECONDS (1 by default) after that read, a page it holds is served with no Redis
 round trip at all — the round trip was most of a cached page's cost (under load, the wait for Redis to be
 scheduled). A bump in this process empties its copy at once; a bump in another process (another gunicorn
@@ -74,7 +75,9 @@ class _Local:
             self.version, self.pages, self.read_at = None, {}, 0.0
 
 
-_local = _Local()
+# One copy per version: the public pages', and the regions list's (read by every uncached search page).
+_locals = {VERSION_KEY: _Local(), REGIONS_VERSION_KEY: _Local()}
+_local = _locals[VERSION_KEY]
 
 
 def _window() -> float:
@@ -93,6 +96,7 @@ def bump_version(version_key: str = VERSION_KEY) -> None:
 
 def bump_regions_version() -> None:
     versioned.bump_version(REGIONS_VERSION_KEY)
+    _locals[REGIONS_VERSION_KEY].forget()
 
 
 def page_key(name: str, *parts) -> str:
@@ -102,19 +106,20 @@ def page_key(name: str, *parts) -> str:
 
 def read(key: str, version_key: str = VERSION_KEY) -> tuple[int, object | None]:
     """(current version, the value stored under key if it was stored under that version, else None): from this
-    process's copy within the window (public pages), else one MGET."""
-    local = version_key == VERSION_KEY and _window() > 0
-    if local:
-        found = _local.get(key, _window())
+    process's copy within the window (public pages, the regions list), else one MGET."""
+    local = _locals.get(version_key) if _window() > 0 else None
+    if local is not None:
+        found = local.get(key, _window())
         if found is not None:
             return found
     version, value = versioned.read_versioned(key, version_key)
-    if local:
-        _local.seen(version, key, value)
+    if local is not None:
+        local.seen(version, key, value)
     return version, value
 
 
 def store(key: str, version: int, value, timeout: int = PAGE_TTL, version_key: str = VERSION_KEY) -> None:
     versioned.store_versioned(key, version, value, timeout)
-    if version_key == VERSION_KEY and _window() > 0:
-        _local.stored(version, key, value)
+    local = _locals.get(version_key) if _window() > 0 else None
+    if local is not None:
+        local.stored(version, key, value)

@@ -1,5 +1,6 @@
 """Forms of the public site and the staff pages; they parse and validate, and never change state."""
 
+import copy
 from decimal import Decimal
 
 from django import forms
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Category, StudentStage
-from institutions.widgets import FastSelect
+from institutions.widgets import FastSelect, SharedChoices
 from regulator import uploads
 from regulator.models import Department
 
@@ -33,14 +34,44 @@ def _form_key(form, *, choices_version, **what) -> tuple | None:
     return (type(form).__name__, choices_version, tuple(sorted(what.items())), values)
 
 
-class PublicListForm(forms.Form):
+class ChoiceField(SharedChoices, forms.ChoiceField):
+    """A ChoiceField whose copy in every form instance shares the choice list."""
+
+
+# Fields with their region choices, per form class and regions version: setting ~150 choices normalises them twice
+# (field and widget), which was most of a public search form's construction.
+_FIELDS_BY_VERSION: dict[tuple, dict] = {}
+_FIELDS_KEPT = 16
+
+
+class _RegionChoicesForm(forms.Form):
+    """A public search form with a `region` choice among the regions passed in: with their version (the cached
+    regions list's), the fields with those choices are built once per version and copied cheaply per request."""
+
+    def __init__(self, *args, regions=(), choices_version=None, **kwargs):
+        if choices_version is not None:
+            key = (type(self), choices_version)
+            fields = _FIELDS_BY_VERSION.get(key)
+            if fields is None:
+                fields = {name: copy.deepcopy(field) for name, field in type(self).base_fields.items()}
+                fields["region"].choices = _blank(list(regions))
+                if len(_FIELDS_BY_VERSION) >= _FIELDS_KEPT:
+                    _FIELDS_BY_VERSION.clear()
+                _FIELDS_BY_VERSION[key] = fields
+            self.base_fields = fields  # Form.__init__ deep-copies these: cheap, the choice lists are shared
+        super().__init__(*args, **kwargs)
+        if choices_version is None:
+            self.fields["region"].choices = _blank(list(regions))
+
+
+class PublicListForm(_RegionChoicesForm):
     q = forms.CharField(label=_("机构名称/地址"), required=False, max_length=60)
     credit_code = forms.CharField(label=_("统一社会信用代码"), required=False, max_length=18, min_length=18)
-    region = forms.ChoiceField(widget=FastSelect, label=_("区划"), required=False)
-    category = forms.ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
-    students = forms.ChoiceField(widget=FastSelect, label=_("培训对象"), required=False,
+    region = ChoiceField(widget=FastSelect, label=_("区划"), required=False)
+    category = ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
+    students = ChoiceField(widget=FastSelect, label=_("培训对象"), required=False,
                                  choices=_blank(StudentStage.choices))
-    black_category = forms.ChoiceField(
+    black_category = ChoiceField(
         widget=FastSelect, label=_("黑名单类别"), required=False, choices=_blank(BlackCategory.choices)
     )
     page = forms.IntegerField(
@@ -56,22 +87,21 @@ class PublicListForm(forms.Form):
     )
 
     def __init__(self, *args, regions=(), show_black_category=True, choices_version=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank(list(regions))
+        super().__init__(*args, regions=regions, choices_version=choices_version, **kwargs)
         if not show_black_category:
             del self.fields["black_category"]
         self.form_key = _form_key(self, choices_version=choices_version, black=show_black_category)
 
 
-class PublicSearchForm(forms.Form):
+class PublicSearchForm(_RegionChoicesForm):
     """One search over every institution with a public page: white-listed, black-listed or neither."""
 
     LIST_CHOICES = [("", _("全部")), ("white", _("在白名单中")), ("black", _("在黑名单中")),
                     ("none", _("不在白名单或黑名单中"))]
     q = forms.CharField(label=_("机构名称、地址或统一社会信用代码"), required=False, max_length=60)
-    region = forms.ChoiceField(widget=FastSelect, label=_("区划"), required=False)
-    category = forms.ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
-    list_status = forms.ChoiceField(widget=FastSelect, label=_("名单"), required=False, choices=LIST_CHOICES)
+    region = ChoiceField(widget=FastSelect, label=_("区划"), required=False)
+    category = ChoiceField(widget=FastSelect, label=_("类别"), required=False, choices=_blank(Category.choices))
+    list_status = ChoiceField(widget=FastSelect, label=_("名单"), required=False, choices=LIST_CHOICES)
     page = forms.IntegerField(
         label=_("页码"), required=False, min_value=1, max_value=PUBLIC_MAX_PAGE,
         error_messages={
@@ -82,8 +112,7 @@ class PublicSearchForm(forms.Form):
     )
 
     def __init__(self, *args, regions=(), choices_version=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank(list(regions))
+        super().__init__(*args, regions=regions, choices_version=choices_version, **kwargs)
         self.form_key = _form_key(self, choices_version=choices_version)
 
 

@@ -156,7 +156,8 @@ def _list_view(request, list_kind: str | None, template_title, *, typical_only=F
         )
     data = form.cleaned_data if request.GET else {}
     page = data.get("page") or 1
-    queryset = selectors.public_entries_filtered(
+    rows, has_next = selectors.public_list_page(
+        page=page,
         list_kind=list_kind,
         q=data.get("q", ""),
         credit_code=data.get("credit_code", ""),
@@ -166,7 +167,6 @@ def _list_view(request, list_kind: str | None, template_title, *, typical_only=F
         black_category=data.get("black_category", ""),
         typical_only=typical_only,
     )
-    rows, has_next = selectors.public_entry_page(queryset, page=page)
     return render(
         request,
         "publicity/public_list.html",

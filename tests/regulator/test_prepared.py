@@ -77,12 +77,18 @@ def test_shared_grants_widen_the_scope(users, regions):
     assert Institution.objects.filter(institution_scope_q(users["police_inspector"]), pk=elsewhere.pk).count() == 0
 
 
-def test_a_marker_the_sql_does_not_carry_verbatim_is_refused(users):
-    """A LIKE pattern is built from the value (%value%): the marker is not among the parameters as itself."""
-    prepared = Prepared(User, lambda name: User.objects.filter(username__contains=name).values_list("pk"),
-                        {"name": "marker-7f3a"})
+def test_like_patterns_take_the_value_escaped_and_a_marker_the_sql_ignores_is_refused(users):
+    contains = Prepared(User, lambda name: User.objects.filter(username__contains=name).values_list("username"),
+                        {"name": "qzxmarker"})
+    assert set(contains.rows(name="_head")) == {("edu_head",), ("market_head",), ("pref_head",)}
+    assert contains.rows(name="%") == []  # a wildcard typed is a character searched for, as the ORM escapes it
+    starts = Prepared(User, lambda name: User.objects.filter(username__startswith=name).values_list("username"),
+                      {"name": "qzxmarker"})
+    assert set(starts.rows(name="market")) == {("market_head",), ("market_inspector",)}
+    ignored = Prepared(User, lambda name: User.objects.filter(username="edu_head").values_list("pk"),
+                       {"name": "qzxmarker"})
     with pytest.raises(ValueError, match="name"):
-        prepared.rows(name="edu")
-    exact = Prepared(User, lambda name: User.objects.filter(username=name).values_list("pk"), {"name": "marker-7f3a"})
+        ignored.rows(name="edu")
+    exact = Prepared(User, lambda name: User.objects.filter(username=name).values_list("pk"), {"name": "qzxmarker"})
     assert exact.rows(name="edu_head") == [(users["education_head"].pk,)]
     assert exact.rows(name="nobody") == []
