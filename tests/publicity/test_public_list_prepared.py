@@ -21,7 +21,8 @@ def entries(regions):
                                          category=category, serves_compulsory=number % 2 == 0)
         black = kind == ListKind.BLACK
         made.append(ListEntryFactory(institution=institution, status=EntryStatus.PUBLISHED, list_kind=kind,
-                                     black_category="unlicensed" if black else "", is_typical_case=black and number % 4 == 1,
+                                     black_category="unlicensed" if black else "",
+                                     is_typical_case=black and number % 4 == 1,
                                      reason="无证办学" if black else "证照齐全"))
     ListEntryFactory(institution=made[0].institution, status=EntryStatus.APPROVED)  # not public
     return made
