@@ -62,6 +62,7 @@ def seed_entries() -> dict:
 
     from institutions.management.commands.seed_scale import ADMIN_USERNAME
     from institutions.models import Institution, LicenceStanding, OperatingState
+    from institutions.services import mark_public_pages
     from publicity.cache import bump_version
     from publicity.models import Batch, BlackCategory, EntrySource, EntryStatus, ListEntry, ListKind
     from regulator.models import Department, DepartmentKind, User
@@ -114,8 +115,10 @@ def seed_entries() -> dict:
                     chunk = []
             ListEntry.objects.bulk_create(chunk)
             written += len(chunk)
+        mark_public_pages(ListEntry.objects.filter(batch=batch).values("institution_id"))  # as batch_publish does
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE publicity_listentry")
+        cursor.execute("VACUUM ANALYZE institutions_institution")
     bump_version()
     seconds = time.perf_counter() - started
     print(f"seeded {written:,} published list entries in {seconds:.1f} s", flush=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from institutions.funds.selectors import RISK_LEVEL_ORDER, risk_level_label, risk_levels
 from institutions.models import ENDED_STATES, Institution, StudentStage
+from institutions.services import mark_public_pages
 from publicity.cache import bump_version
 from regulator.audit import record_event
 from regulator.errors import ActionForbidden, ServiceError
@@ -306,6 +307,7 @@ def draw_publish(*, actor, draw_id: int, now=None) -> SpotCheckDraw:
     draw.published_at = now or timezone.now()
     draw.updated_by = actor
     draw.save(update_fields=["published_at", "updated_by", "updated_at"])
+    mark_public_pages(visits.values_list("institution_id", flat=True))
     record_event(actor=actor, kind=InspectionsAuditKind.SPOT_CHECK_PUBLISHED, obj=draw,
                  after={"published_at": draw.published_at}, summary=_("公示双随机抽查结果"))
     transaction.on_commit(_refresh_public_pages)

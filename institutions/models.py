@@ -104,6 +104,10 @@ class Institution(TimeStampedModel):
     # 注销: set only by institutions.changes.institution_cancel, with its reason.
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(_("注销原因"), max_length=200, blank=True, editable=False)
+    # Whether the institution has a public page: set, and never unset, by what makes one (a list entry published,
+    # a spot-check result published, an annual-inspection batch published: services.mark_public_pages). The public
+    # search reads this column, not three EXISTS subqueries (docs/bench-scale.md, "The public search").
+    has_public_page = models.BooleanField(_("有公示页面"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("校外培训机构")
@@ -122,6 +126,8 @@ class Institution(TimeStampedModel):
             models.Index(fields=["category", "id"], name="inst_category_id"),
             # Exact-name duplicate checks of the ledger import (the trigram index would be chosen otherwise).
             models.Index(fields=["name", "region"], name="inst_name_region"),
+            # The public search: institutions with a public page, by name.
+            models.Index(fields=["name", "id"], name="inst_public_name", condition=models.Q(has_public_page=True)),
             # Dashboard: institutions of a region by standing, category and state, from the index alone.
             models.Index(fields=["region", "licence_standing", "category", "operating_state"],
                          name="inst_region_figures",

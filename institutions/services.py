@@ -78,6 +78,13 @@ def compute_standing(licences, today: date) -> str:
     return LicenceStanding.NONE
 
 
+def mark_public_pages(institution_ids) -> int:
+    """The institutions now have a public page (a list entry, a spot-check result or an annual-inspection result was
+    published about them, inside the caller's transaction): Institution.has_public_page, never unset, since what
+    was once published stays on the page (a removed entry shows as removed). Returns how many changed."""
+    return Institution.objects.filter(pk__in=institution_ids, has_public_page=False).update(has_public_page=True)
+
+
 def refresh_standing(*, institution: Institution, actor=None, today: date | None = None) -> bool:
     """Derive 证照情况 from the valid licences; record it when it changes. Inside the caller's transaction."""
     today = today or today_local()

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from regulator.documents import register_document
+from regulator.locks import advisory_lock
 from regulator.models import DepartmentKind, RegionLevel
 from regulator.pdf import font_stack, write_pdf
 
@@ -262,7 +263,14 @@ def render_document(kind: str, obj, *, verify_url: str) -> bytes:
 
 
 def render_and_store(*, kind: str, object_id: int) -> str:
-    """Render, overwrite penalties/pdf/<kind>-<id>.pdf, store its SHA-256 on row and record."""
+    """Render, overwrite penalties/pdf/<kind>-<id>.pdf, store its SHA-256 on row and record. Two renders of one
+    document (a retry beside the first, two workers) run one after the other: at once, the second one's save found
+    the first one's file and stored a copy under another name (storages never overwrite on save)."""
+    with advisory_lock(f"penalties.render_pdf.{kind}.{object_id}", wait=True):
+        return _render_and_store(kind=kind, object_id=object_id)
+
+
+def _render_and_store(*, kind: str, object_id: int) -> str:
     spec = KINDS[kind]
     obj = spec.model.objects.select_related(*spec.related).get(pk=object_id)
     if not obj.number:

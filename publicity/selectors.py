@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inspections import selectors as inspection_selectors
-from institutions import selectors as register_selectors
 from institutions.models import Category, Institution, Licence, StudentStage
 from institutions.validators import normalize_credit_code
 from regulator.models import Region, RegionLevel
@@ -210,16 +209,10 @@ def public_regions() -> list[tuple[str, str]]:
 
 
 def public_institution(*, institution_id: int) -> Institution | None:
-    """An institution has a public page once it has had a published entry (current, corrected or removed) or a
-    result in a published annual-inspection batch."""
-    has_public = ListEntry.objects.filter(
-        institution_id=institution_id,
-        status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED),
-    )
+    """An institution has a public page once it has had a published entry (current, corrected or removed), a
+    published spot-check result or a result in a published annual-inspection batch (public_institution_ids)."""
     return (
-        Institution.objects.filter(Q(pk__in=has_public.values("institution_id"))
-                                   | Q(pk__in=register_selectors.annually_published_institutions()),
-                                   pk=institution_id)
+        Institution.objects.filter(public_institution_ids(), pk=institution_id)
         .select_related("region")
         .only(
             "id",
@@ -324,29 +317,18 @@ class ListStatus:
     NONE = "none"
 
 
-def public_institution_ids():
+def public_institution_ids() -> Q:
     """Institutions with a public page: a list entry once published (current, corrected or removed), or a
-    published spot-check result, or a result in a published annual-inspection batch. Nothing else of the register
-    is public."""
-    entries = ListEntry.objects.filter(status__in=(*PUBLIC_STATUSES, EntryStatus.REMOVED)).values("institution_id")
-    return (Q(pk__in=entries) | Q(pk__in=inspection_selectors.publicly_inspected_institutions())
-            | Q(pk__in=register_selectors.annually_published_institutions()))
+    published spot-check result, or a result in a published annual-inspection batch (Institution.has_public_page,
+    set by the services that publish them). Nothing else of the register is public."""
+    return Q(has_public_page=True)
 
 
 def public_search(*, q: str = "", region: str = "", category: str = "", list_status: str = "") -> QuerySet:
-    """Every institution with a public page matching the filters, with its list status and last inspection."""
-    from django.db.models import Exists, OuterRef
-
+    """Every institution with a public page matching the filters (public_search_page reads one page of it, with
+    each row's list status and last inspection)."""
     current = published_entries().filter(institution_id=OuterRef("pk"))
-    queryset = (
-        Institution.objects.filter(public_institution_ids())
-        .select_related("region")
-        .only("id", "name", "credit_code", "address", "region__name", "category", "licence_standing",
-              "operating_state")
-        .annotate(on_white=Exists(current.filter(list_kind=ListKind.WHITE)),
-                  on_black=Exists(current.filter(list_kind=ListKind.BLACK)),
-                  **inspection_selectors.last_inspection_annotations())
-    )
+    queryset = Institution.objects.filter(public_institution_ids())
     term = q.strip()
     if term:
         code = normalize_credit_code(term)
@@ -361,25 +343,43 @@ def public_search(*, q: str = "", region: str = "", category: str = "", list_sta
         queryset = queryset.filter(region__code__startswith=region)
     if category:
         queryset = queryset.filter(category=category)
+    white, black = Exists(current.filter(list_kind=ListKind.WHITE)), Exists(current.filter(list_kind=ListKind.BLACK))
     if list_status == ListStatus.WHITE:
-        queryset = queryset.filter(on_white=True)
+        queryset = queryset.filter(white)
     elif list_status == ListStatus.BLACK:
-        queryset = queryset.filter(on_black=True)
+        queryset = queryset.filter(black)
     elif list_status == ListStatus.NONE:
-        queryset = queryset.filter(on_white=False, on_black=False)
+        queryset = queryset.filter(~white, ~black)
     return queryset
 
 
 def public_search_page(queryset: QuerySet, *, page: int, size: int = SEARCH_PAGE_SIZE) -> tuple[list, bool]:
-    """One page of search results by name (one query), each labelled for the page."""
+    """One page of search results by name, each labelled for the page: the page's ids, then those rows with their
+    list status and last inspection (two queries). In one query PostgreSQL computed the list status of every match
+    before the LIMIT, hashing all the published entries (~50 ms a search at 100,000 institutions)."""
     offset = (page - 1) * size
-    rows = list(queryset.order_by("name", "id")[offset: offset + size + 1])
-    for row in rows[:size]:
+    ids = list(queryset.order_by("name", "id").values_list("pk", flat=True)[offset: offset + size + 1])
+    has_next = len(ids) > size
+    ids = ids[:size]
+    if not ids:
+        return [], has_next
+    current = published_entries().filter(institution_id=OuterRef("pk"))
+    found = {row.pk: row for row in (
+        Institution.objects.filter(pk__in=ids)
+        .select_related("region")
+        .only("id", "name", "credit_code", "address", "region__name", "category", "licence_standing",
+              "operating_state")
+        .annotate(on_white=Exists(current.filter(list_kind=ListKind.WHITE)),
+                  on_black=Exists(current.filter(list_kind=ListKind.BLACK)),
+                  **inspection_selectors.last_inspection_annotations())
+    )}
+    rows = [found[pk] for pk in ids if pk in found]
+    for row in rows:
         row.list_status = ListStatus.BLACK if row.on_black else ListStatus.WHITE if row.on_white else ListStatus.NONE
         row.last_inspected_on = timezone.localdate(row.last_inspected_at) if row.last_inspected_at else None
         row.last_check_on = timezone.localdate(row.last_check_at) if row.last_check_at else None
         row.last_check_result = inspection_selectors.public_outcome(row.last_check_outcome)
-    return rows[:size], len(rows) > size
+    return rows, has_next
 
 
 def reported_off_account_charges(*, since) -> QuerySet:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from inspections.services import visit_open_for_report
 from institutions.models import Institution
+from institutions.services import mark_public_pages
 from regulator import uploads
 from regulator.audit import record_event, snapshot
 from regulator.calendar import add_working_days
@@ -396,6 +397,7 @@ def batch_publish(*, entry_ids, actor, title: str = "", as_of: date | None = Non
             summary=number,
             now=now,
         )
+    mark_public_pages({entry.institution_id for entry in entries})
     if superseded_ids:
         # The corrected versions leave the public list; their content stays as it was published.
         ListEntry.objects.filter(pk__in=superseded_ids, superseded_at__isnull=True).update(superseded_at=now)

@@ -20,16 +20,21 @@ except ImportError:  # Windows: msvcrt's byte-range lock instead
 
 
 @contextmanager
-def advisory_lock(name: str):
-    """Yield True if this process holds the lock named `name`; False if another one does."""
+def advisory_lock(name: str, *, wait: bool = False):
+    """Yield True if this process holds the lock named `name`; False if another one does. With wait=True, wait for
+    the other one to let go instead (and yield True): for work that must run after the other's, not be skipped."""
     if connection.vendor != "postgresql":
-        with file_lock(name) as acquired:
+        with file_lock(name, wait=wait) as acquired:
             yield acquired
         return
     key = zlib.crc32(name.encode())
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+            acquired = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            acquired = cursor.fetchone()[0]
     try:
         yield acquired
     finally:
@@ -52,16 +57,17 @@ def lock_path(name: str) -> Path:
 
 
 @contextmanager
-def file_lock(name: str):
-    """Yield True while this process holds an exclusive, non-blocking lock on the file of `name`, else False."""
+def file_lock(name: str, *, wait: bool = False):
+    """Yield True while this process holds an exclusive lock on the file of `name`, else False (non-blocking; with
+    wait=True it waits for the lock)."""
     handle = open(lock_path(name), "a+b")  # noqa: SIM115 - closed in finally
     acquired = False
     try:
         try:
             if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             else:
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
             acquired = True
         except OSError:
             acquired = False

@@ -21,6 +21,7 @@ from penalties import conf as document_conf
 from penalties.models import DocumentLetterhead, RectificationOrder
 from penalties.pdf import document_fonts, qr_data_uri, review_body
 from regulator.documents import register_document
+from regulator.locks import advisory_lock
 from regulator.pdf import write_pdf
 
 from ..models import AnnualInspection, AnnualInspectionStatus, AnnualResult, Licence, LicenceKind, LicenceState
@@ -88,7 +89,13 @@ def _record(inspection: AnnualInspection, sha256: str = ""):
 
 
 def render_and_store(*, inspection_id: int) -> str:
-    """Render, overwrite institutions/annual/notice-<id>.pdf, keep its SHA-256 on the row and the record."""
+    """Render, overwrite institutions/annual/notice-<id>.pdf, keep its SHA-256 on the row and the record. Two
+    renders of one notice run one after the other (penalties.pdf.render_and_store says why)."""
+    with advisory_lock(f"institutions.annual_notice.{inspection_id}", wait=True):
+        return _render_and_store(inspection_id=inspection_id)
+
+
+def _render_and_store(*, inspection_id: int) -> str:
     inspection = AnnualInspection.objects.select_related(
         "plan__department__region", "institution__region", "decided_by").get(pk=inspection_id)
     if not inspection.notice_number or inspection.status != AnnualInspectionStatus.DECIDED:

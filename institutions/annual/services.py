@@ -42,6 +42,7 @@ from ..models import (
     LicenceKind,
     LicenceState,
 )
+from ..services import mark_public_pages
 from .notice import fails_for_revocation
 from .tasks import render_annual_notice
 
@@ -325,6 +326,7 @@ def plan_publish(*, actor, plan_id: int) -> AnnualInspectionPlan:
     plan.sha256 = hashlib.sha256(plan.canonical_json.encode()).hexdigest()
     plan.save(update_fields=["status", "published_at", "batch_number", "canonical_json", "sha256", "updated_by",
                              "updated_at"])
+    mark_public_pages(plan.inspections.values_list("institution_id", flat=True))
     register_document(obj=plan, kind=BATCH_DOCUMENT_KIND, number=plan.batch_number, title=batch_title(plan),
                       issuer_name=plan.department.name, sha256=plan.sha256, issued_at=plan.published_at)
     record_event(actor=actor, kind=Kind.ANNUAL_PLAN_PUBLISHED, obj=plan,

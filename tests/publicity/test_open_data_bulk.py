@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
-from institutions.models import AnnualResult
+from institutions.models import AnnualResult, Institution
 from publicity import bulk, services
 from publicity.api import DATASETS, bulk_file_url
 from publicity.models import BulkFile, EntryStatus, ListEntry
@@ -119,7 +119,9 @@ def test_a_county_without_public_data_any_more_loses_its_files_and_strays_are_sw
     bulk.write_bulk_files()
     stray = default_storage.save(f"{bulk.FOLDER}/{regions['county'].code}/entries-killed-run.csv",
                                  ContentFile(b"half"))
+    # Nothing the services do takes a public page away; deleting the rows stands for a county left with none.
     ListEntry.objects.filter(institution__region_id=regions["other_township"].code).delete()
+    Institution.objects.filter(region_id=regions["other_township"].code).update(has_public_page=False)
     outcome = bulk.write_bulk_files()
     assert outcome.deleted == len(DATASETS) * 2 + 1 and not default_storage.exists(stray)
     assert not BulkFile.objects.filter(region_id=regions["other_county"].code).exists()
