@@ -198,10 +198,12 @@ def copy_payload(rows: dict, now: datetime) -> dict:
     """COPY text (tab-separated, PostgreSQL escapes) of one batch: {model label: (row count, text)}."""
     defaults = {"created_at": now, "updated_at": now, "created_by_id": None, "updated_by_id": None,
                 # Columns the faker does not fill: never cancelled (注销), teachers without an ID number (so no
-                # identity), current employment records of unknown start, not flagged by a roster.
+                # identity), current employment records of unknown start, not flagged by a roster,
                 "cancelled_on": None, "cancellation_reason": "", "id_number": "", "identity_id": None,
                 "started_on": None, "ended_on": None, "end_reason": "", "in_service_flagged_at": None,
-                "in_service_roster_id": None}
+                "in_service_roster_id": None,
+                # No public page until something about the institution is published (bench/publicity.py's seed).
+                "has_public_page": False}
     payload = {}
     for model, model_rows in rows.items():
         attnames = [f.attname for f in _fields(model)]
