@@ -60,3 +60,54 @@ def test_a_public_list_page_shows_the_cards(client, db):
     response = client.get("/public/white/")
     assert response.status_code == 200
     assert b'id="public-list"' in response.content
+
+
+SEARCH_LOOP = """{% load i18n %}{% for row in rows %}
+  <li class="card entry {{ row.list_status }}">
+    <h2><a href="{% url 'publicity:institution_page' row.pk %}">{{ row.name }}</a></h2>
+    {% if row.list_status == "black" %}<span class="badge danger list-status">{% translate "黑名单" %}</span>
+    {% elif row.list_status == "white" %}<span class="badge standing-both list-status">{% translate "白名单" %}</span>
+    {% else %}<span class="badge list-status">{% translate "未列入白名单或黑名单" %}</span>{% endif %}
+    <span class="badge standing-{{ row.licence_standing }}">{{ row.get_licence_standing_display }}</span>
+    <dl class="facts">
+      <dt>{% translate "统一社会信用代码" %}</dt><dd class="break-all">{{ row.credit_code|default:"—" }}</dd>
+      <dt>{% translate "办学地点" %}</dt><dd>{{ row.region.name }} {{ row.address }}</dd>
+      <dt>{% translate "类别" %}</dt><dd>{{ row.get_category_display }}</dd>
+      <dt>{% translate "最近一次检查" %}</dt><dd>{{ row.last_inspected_on|date:"Y-m-d"|default:_("暂无检查记录") }}</dd>
+      <dt>{% translate "最近抽查结果" %}</dt><dd>{% if row.last_check_on %}{{ row.last_check_on|date:"Y-m-d" }} {{ row.last_check_result }}{% else %}{% translate "暂无已公示的抽查结果" %}{% endif %}</dd>
+    </dl>
+  </li>
+{% endfor %}"""  # noqa: E501
+
+
+def _search_rows():
+    from datetime import date
+
+    from institutions.models import Category, Institution, LicenceStanding
+    from regulator.models import Region
+
+    rows = []
+    for pk, (status, name, code, inspected, checked) in enumerate([
+        ("white", "历下数学思维", "91370102MA3C1234X5", date(2026, 3, 1), date(2026, 2, 1)),
+        ("black", '星光 & "艺术" <培训>', "", None, None),
+        ("none", "<b>只被抽查</b>", "52370102MJ0000001X", date(2025, 12, 31), date(2025, 12, 31)),
+    ], start=7):
+        row = Institution(pk=pk, name=name, credit_code=code, address="解放路 <1> 号",
+                          category=Category.choices[pk % 2][0],
+                          licence_standing=LicenceStanding.choices[pk % 3][0],
+                          region=Region(code="370102", name="历下区"))
+        row.list_status, row.last_inspected_on, row.last_check_on = status, inspected, checked
+        row.last_check_result = "未发现问题" if checked else None
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_search_cards_are_the_html_of_the_template_loop(language):
+    from publicity.templatetags.public_cards import public_search_cards
+
+    rows = _search_rows()
+    with translation.override(language):
+        loop = engines["django"].from_string(SEARCH_LOOP).render({"rows": rows})
+        assert all(part in loop for part in ("&lt;b&gt;只被抽查", "entry none", "entry black", "entry white"))
+        assert public_search_cards(rows) == loop
