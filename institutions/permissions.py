@@ -34,23 +34,17 @@ LICENCE_REMIT: dict[str, frozenset[str]] = {
 _EDITING_ROLES = frozenset({Role.INSPECTOR, Role.HEAD, Role.JOINT_OFFICE})
 
 
-def shared_institution_ids(user) -> QuerySet:
-    """Ids of institutions shared with the user's department by a guardian grant (one subquery)."""
+def _shared_institution_ids(group_id):
+    """Ids of institutions shared with a department's group by a guardian grant, at most _SHARED_KEPT of them."""
     return InstitutionGroupObjectPermission.objects.filter(
-        group_id=user.department.group_id, permission__codename=VIEW_INSTITUTION
-    ).values("content_object_id")
+        group_id=group_id, permission__codename=VIEW_INSTITUTION
+    ).values_list("content_object_id")[:_SHARED_KEPT]
 
 
 # At most this many shared institutions are written into a scope as a literal list of ids.
 _SHARED_KEPT = 1000
-# The same read as a list of ids, its SQL compiled once: institution_scope_q runs on every register page.
-_SHARED_IDS = Prepared(
-    InstitutionGroupObjectPermission,
-    lambda group_id: InstitutionGroupObjectPermission.objects.filter(
-        group_id=group_id, permission__codename=VIEW_INSTITUTION
-    ).values_list("content_object_id")[:_SHARED_KEPT],
-    {"group_id": -2**62 + 11},
-)
+# Its SQL compiled once (regulator/prepared.py): institution_scope_q runs on every register page.
+_SHARED_IDS = Prepared(InstitutionGroupObjectPermission, _shared_institution_ids, {"group_id": -2**62 + 11})
 
 
 def institution_scope_q(user) -> Q:
