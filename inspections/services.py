@@ -10,13 +10,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from institutions.models import Institution
 from regulator import uploads
-from regulator.audit import record_event, snapshot
+from regulator.audit import PendingEvent, record_event, record_events, snapshot
 from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.models import Department, Role
 
@@ -326,6 +327,76 @@ def reinspection_create(
         carry_forward=failed,
         now=now,
     )
+
+
+def reinspections_plan_many(*, plans, planned_on: date, now: datetime | None = None) -> list:
+    """reinspection_create for many previous visits at once (the chaser's re-inspections for a batch of overdue
+    orders), in the caller's transaction. `plans` holds (actor, previous_visit_id); each re-inspection has the
+    previous visit's inspectors, departments, campaign and template and carries forward its failed answers.
+
+    The previous visits with what is carried over are read in four queries, the new visits, their departments,
+    assignments and answers written in one INSERT each, their audit events in one bulk append per actor.
+    Returns, in order, the visit planned or the ServiceError that refused the plan."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("reinspections_plan_many must run inside the caller's transaction")
+    now = now or timezone.now()
+    previous = (
+        Visit.objects.select_related("lead_department", "checklist_template")
+        .prefetch_related(
+            "departments",
+            Prefetch("assignments", queryset=VisitInspector.objects.select_related("inspector")),
+            Prefetch("answers", queryset=ChecklistAnswer.objects.filter(result=AnswerResult.FAIL)
+                     .select_related("item").order_by("item__position"), to_attr="failed_answers"),
+        )
+        .in_bulk({visit_id for _actor, visit_id in plans})
+    )
+    results, planned = [], []
+    for actor, visit_id in plans:
+        old = previous.get(visit_id)
+        try:
+            if old is None or not permissions.can_plan_reinspection(actor, old):
+                raise ActionForbidden()
+            if not old.failed_answers:
+                raise ServiceError(_("原检查没有不符合项，无需复查。"))
+            departments = [d for d in old.departments.all() if d.pk != old.lead_department_id]
+            inspectors = _check_inspectors([a.inspector for a in old.assignments.all()],
+                                           {old.lead_department_id, *(d.pk for d in departments)})
+        except ServiceError as error:
+            results.append(error)
+            continue
+        visit = Visit(campaign_id=old.campaign_id, institution_id=old.institution_id, kind=InspectionKind.REINSPECTION,
+                      lead_department_id=old.lead_department_id,
+                      checklist_template=old.checklist_template or current_template(), previous_visit=old,
+                      planned_on=planned_on, created_by=actor, updated_by=actor)
+        results.append(visit)
+        planned.append((actor, visit, old, departments, inspectors))
+    if not planned:
+        return results
+    Visit.objects.bulk_create([visit for _actor, visit, *_rest in planned])
+    Visit.departments.through.objects.bulk_create([
+        Visit.departments.through(visit_id=visit.pk, department_id=department.pk)
+        for _actor, visit, _old, departments, _inspectors in planned for department in departments
+    ])
+    VisitInspector.objects.bulk_create([
+        VisitInspector(visit=visit, inspector=user, is_lead=(index == 0))
+        for _actor, visit, _old, _departments, inspectors in planned for index, user in enumerate(inspectors)
+    ])
+    ChecklistAnswer.objects.bulk_create([
+        ChecklistAnswer(visit=visit, item_id=answer.item_id, carried_from=answer)
+        for _actor, visit, old, _departments, _inspectors in planned for answer in old.failed_answers
+    ])
+    by_actor: dict[int, list] = {}
+    object_type = Visit._meta.label_lower
+    summary = _("计划检查：%(date)s") % {"date": planned_on.isoformat()}
+    for actor, visit, _old, departments, inspectors in planned:
+        by_actor.setdefault(actor.pk, [actor, []])[1].append(PendingEvent(
+            kind=InspectionsAuditKind.VISIT_PLANNED, institution_id=visit.institution_id, object_type=object_type,
+            object_id=visit.pk, summary=summary,
+            after={**snapshot(visit), "inspectors": [u.pk for u in inspectors],
+                   "departments": [d.pk for d in departments]}))
+    for actor, events in by_actor.values():
+        record_events(actor=actor, events=events, now=now)
+    return results
 
 
 # ---- visits: on site -----------------------------------------------------------------------------

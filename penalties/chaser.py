@@ -5,8 +5,12 @@ Safe to run twice, twice at once, or again after a worker died mid-run:
 - state changes in small transactions over rows taken with select_for_update(skip_locked=True), each
   change moving the row out of the filter that found it;
 - every notification has a unique key (regulator.notifications.notify never writes a key twice);
-- overdue orders are changed set-based: per batch one UPDATE … RETURNING, one bulk audit append and one
-  INSERT of every notice (penalties/services/overdue.py), a few queries a batch whatever its size;
+- every step is set-based, a few queries a batch whatever its size: overdue orders and escalations change
+  state in one UPDATE … RETURNING a batch with their audit events in one bulk append (penalties/services/
+  overdue.py, escalation.py; the escalations' cases in one INSERT, their black-list proposals through
+  publicity.services.list_entries_propose_many); reminders and time limits read a batch in one SELECT; every
+  notice of a batch goes in one INSERT (regulator.notifications.notify_many), its recipients loaded in at
+  most two queries;
 - rows are read in batches by id (keyset), so 100,000 orders cost the same memory as 500.
 """
 
@@ -14,6 +18,7 @@ import datetime
 import logging
 from collections import Counter
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
@@ -23,17 +28,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspections import services as inspection_services
+from institutions.models import Institution
 from publicity import services as publicity_services
 from regulator.errors import ServiceError
 from regulator.locks import advisory_lock
 from regulator.models import Role, User
-from regulator.notifications import notify, notify_many
+from regulator.notifications import notify_many
 
 from . import conf, services
 from .models import (
     ORDER_RUNNING,
     CaseStatus,
-    OrderStatus,
     Payment,
     Penalty,
     PenaltyCase,
@@ -98,10 +103,33 @@ class _Recipients:
         return list(people.values())
 
 
-def _send(recipients, key: str, subject: str, body: str, link: str, now, stats: Counter, stat: str) -> None:
-    for user in recipients:
-        if notify(recipient=user, key=f"{key}:u{user.pk}", subject=subject, body=body, link=link, now=now):
-            stats[stat] += 1
+class _Notice(NamedTuple):
+    """A notice for one row of a batch: to the people named (and the department's heads if `heads`), each under
+    `key` + ":u<id>"."""
+
+    department_id: int
+    user_ids: tuple
+    heads: bool
+    key: str
+    subject: str
+    body: str
+    link: str
+
+
+def _notify_batch(notices: list[_Notice], *, people, now, stats: Counter, stat: str) -> None:
+    """Every notice of a batch in one INSERT, the recipients loaded first in at most two queries."""
+    people.prefetch({notice.department_id for notice in notices if notice.heads},
+                    {pk for notice in notices for pk in notice.user_ids})
+    rows = []
+    for notice in notices:
+        for user in people.collect(notice.department_id, *notice.user_ids, heads=notice.heads):
+            rows.append((user, f"{notice.key}:u{user.pk}", notice.subject, notice.body, notice.link))
+    stats[stat] += len(notify_many(rows, now=now))
+
+
+def _link(name: str) -> str:
+    """The URL of `name` for any object id, as a format string (reverse once a run, not once a row)."""
+    return reverse(name, args=[987654321]).replace("987654321", "{}")
 
 
 def _batches(queryset, fields, size):
@@ -128,58 +156,47 @@ def _windows(today: datetime.date):
 
 def _remind_orders(*, now, today, people, stats, size):
     fields = ("deadline", "department_id", "drafted_by_id", "number", "institution__name")
+    subject = _("整改期限提醒：%(name)s %(number)s 将于%(deadline)s到期")
+    body = _("距整改期限还有%(days)d天，请督促机构整改并及时核实销号。")
+    link = _link("penalties:order_detail")
     for threshold, first, last in _windows(today):
         queryset = RectificationOrder.objects.filter(
             status__in=ORDER_RUNNING, deadline__gte=first, deadline__lte=last
         )
         for rows in _batches(queryset, fields, size):
-            with transaction.atomic():
-                for row in rows:
-                    subject = _("整改期限提醒：%(name)s %(number)s 将于%(deadline)s到期") % {
-                        "name": row["institution__name"],
-                        "number": row["number"],
-                        "deadline": row["deadline"],
-                    }
-                    body = _("距整改期限还有%(days)d天，请督促机构整改并及时核实销号。") % {
-                        "days": (row["deadline"] - today).days
-                    }
-                    _send(
-                        people.collect(row["department_id"], row["drafted_by_id"], heads=False),
+            notices = [
+                _Notice(row["department_id"], (row["drafted_by_id"],), False,
                         f"order:{row['pk']}:remind{threshold}:{row['deadline']:%Y%m%d}",
-                        subject,
-                        body,
-                        reverse("penalties:order_detail", args=[row["pk"]]),
-                        now,
-                        stats,
-                        "order_reminders",
-                    )
+                        subject % {"name": row["institution__name"], "number": row["number"],
+                                   "deadline": row["deadline"]},
+                        body % {"days": (row["deadline"] - today).days}, link.format(row["pk"]))
+                for row in rows
+            ]
+            with transaction.atomic():
+                _notify_batch(notices, people=people, now=now, stats=stats, stat="order_reminders")
 
 
-def _plan_reinspection(order: RectificationOrder, *, now, people, stats) -> None:
-    """Plan a re-inspection visit (inspections.services.reinspection_create, a week ahead, by the order's
-    drafter) when the order came from a visit; the inspector is told either way (_mark_overdue's notices)."""
-    create = inspection_services.reinspection_create
-    planner = people.user(order.drafted_by_id)
-    if create is None or not order.visit_id or planner is None:
+def _plan_reinspections(orders, *, now, people, stats) -> None:
+    """Plan a re-inspection visit a week ahead, by the order's drafter, for each order of the batch that came from
+    a visit, in one call (inspections.services.reinspections_plan_many); the inspector is told either way
+    (_mark_overdue's notices)."""
+    plan = getattr(inspection_services, "reinspections_plan_many", None)
+    plans = [(people.user(order.drafted_by_id), order.visit_id) for order in orders
+             if order.visit_id and people.user(order.drafted_by_id) is not None]
+    if plan is None or not plans:
         return
-    try:
-        with transaction.atomic():
-            create(
-                actor=planner,
-                previous_visit_id=order.visit_id,
-                planned_on=timezone.localdate(now) + datetime.timedelta(days=7),
-                now=now,
-            )
-    except ServiceError as error:
-        logger.warning("re-inspection for order %s not planned: %s", order.pk, error)
-    else:
-        stats["reinspections_scheduled"] += 1
+    planned_on = timezone.localdate(now) + datetime.timedelta(days=7)
+    for (_planner, visit_id), result in zip(plans, plan(plans=plans, planned_on=planned_on, now=now), strict=True):
+        if isinstance(result, ServiceError):
+            logger.warning("re-inspection of visit %s not planned: %s", visit_id, result)
+        else:
+            stats["reinspections_scheduled"] += 1
 
 
 def _mark_overdue(*, now, today, people, stats, size):
     """Set-based, per batch (penalties.services.orders_mark_overdue_batch): one UPDATE … RETURNING, the audit
     events in one bulk append, every notice of the batch in one INSERT (regulator.notifications.notify_many).
-    Re-inspections are planned one by one, for the orders that came from a visit."""
+    The re-inspections of the orders that came from a visit are planned in one call too."""
     grace = conf.escalation_grace_days()
     # Translated and resolved once a run, not once an order.
     overdue_subject, overdue_body = _("逾期未整改：%(name)s %(number)s"), _(
@@ -187,7 +204,7 @@ def _mark_overdue(*, now, today, people, stats, size):
     )
     reinspect_subject = _("请安排复查：%(name)s %(number)s 逾期未整改")
     reinspect_body = _("整改期限%(deadline)s已过，仍有事项未销号，请安排复查核实。")
-    link = reverse("penalties:order_detail", args=[987654321]).replace("987654321", "{}")
+    link = _link("penalties:order_detail")
     while True:
         with transaction.atomic():
             marked = services.orders_mark_overdue_batch(today=today, now=now, size=size)
@@ -216,80 +233,71 @@ def _mark_overdue(*, now, today, people, stats, size):
                     kinds[key] = "reinspection_notices"
             for key in notify_many(notices, now=now):
                 stats[kinds[key]] += 1
-            for row in overdue:
-                _plan_reinspection(row.order, now=now, people=people, stats=stats)
+            _plan_reinspections([row.order for row in overdue], now=now, people=people, stats=stats)
 
 
-def propose_black_list(*, order: RectificationOrder, case: PenaltyCase, now, people, stats) -> None:
-    """Draft a black-list proposal (逾期未整改) for the publicity app to review.
+def _propose_black_list(escalated, *, now, people, stats) -> None:
+    """Draft the black-list proposals (逾期未整改) of a batch of escalated orders for the publicity app to review,
+    in one call (publicity.services.list_entries_propose_many).
 
-    publicity.services.list_entry_propose needs an acting member of staff: the order's drafter proposes,
-    else the department's first head. If publicity refuses the heads are told instead,
-    so the proposal is never silently lost."""
-    propose = publicity_services.list_entry_propose
-    proposer = people.user(order.drafted_by_id) or next(iter(people.heads(order.department_id)), None)
-    if propose is not None and proposer is not None:
-        try:
-            with transaction.atomic():
-                propose(
-                    institution=order.institution,
-                    list_kind="black",
-                    actor=proposer,
-                    reason=_("%(number)s 逾期未整改，已升级为处罚案件线索") % {"number": order.number},
-                    source_type="overdue_order",
-                    source_id=order.pk,
-                    source_object_type=order._meta.label_lower,
-                    handling_result=_("责令限期整改逾期未改，立案调查"),
-                    now=now,
-                )
-        except ServiceError as error:
-            logger.warning("black-list proposal for order %s refused: %s", order.pk, error)
+    A proposal needs an acting member of staff: the order's drafter proposes, else the department's first head.
+    Where publicity refuses one, or nobody can propose it, the heads are told instead, so a proposal is never
+    silently lost."""
+    propose = getattr(publicity_services, "list_entries_propose_many", None)
+    proposals, proposed = [], []
+    for row in escalated:
+        order = row.order
+        proposer = people.user(order.drafted_by_id) or next(iter(people.heads(order.department_id)), None)
+        if propose is None or proposer is None:
+            continue
+        proposals.append({
+            "institution": Institution(pk=order.institution_id, region_id=row.region_id, name=row.institution_name),
+            "list_kind": "black", "actor": proposer,
+            "reason": _("%(number)s 逾期未整改，已升级为处罚案件线索") % {"number": order.number},
+            "source_type": "overdue_order", "source_id": order.pk, "source_object_type": order._meta.label_lower,
+            "handling_result": _("责令限期整改逾期未改，立案调查"),
+        })
+        proposed.append(row)
+    results = propose(proposals=proposals, now=now) if proposals else []
+    made = set()
+    for row, result in zip(proposed, results, strict=True):
+        if isinstance(result, ServiceError):
+            logger.warning("black-list proposal for order %s refused: %s", row.order.pk, result)
         else:
+            made.add(row.order.pk)
             stats["black_list_proposals"] += 1
-            return
-    _send(
-        people.heads(order.department_id),
-        f"order:{order.pk}:blacklist",
-        _("建议列入黑名单：%(name)s") % {"name": order.institution.name},
-        _("%(number)s 逾期未整改，已升级为处罚案件线索，请审核是否提请列入黑名单。")
-        % {"number": order.number},
-        case.get_absolute_url(),
-        now,
-        stats,
-        "black_list_notices",
-    )
+    subject = _("建议列入黑名单：%(name)s")
+    body = _("%(number)s 逾期未整改，已升级为处罚案件线索，请审核是否提请列入黑名单。")
+    link = _link("penalties:case_detail")
+    _notify_batch([
+        _Notice(row.order.department_id, (), True, f"order:{row.order.pk}:blacklist",
+                subject % {"name": row.institution_name}, body % {"number": row.order.number},
+                link.format(row.case.pk))
+        for row in escalated if row.order.pk not in made
+    ], people=people, now=now, stats=stats, stat="black_list_notices")
 
 
 def _escalate(*, now, today, people, stats, size):
-    limit = today - datetime.timedelta(days=conf.escalation_grace_days())
+    """Set-based, per batch (penalties.services.orders_escalate_batch): the orders escalated and their cases
+    opened in a few statements, every notice in one INSERT, the black-list proposals in one call."""
+    grace = conf.escalation_grace_days()
+    limit = today - datetime.timedelta(days=grace)
+    subject = _("已升级处理：%(name)s %(number)s")
+    body = _("逾期超过%(grace)d天仍未整改，已登记为处罚案件线索。") % {"grace": grace}
+    link = _link("penalties:case_detail")
     while True:
         with transaction.atomic():
-            batch = list(
-                RectificationOrder.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("institution")
-                .filter(status=OrderStatus.OVERDUE, deadline__lt=limit)
-                .order_by("id")[:size]
-            )
-            if not batch:
+            escalated = services.orders_escalate_batch(limit=limit, now=now, size=size)
+            if not escalated:
                 return
-            for order in batch:
-                case = services.order_escalate(order=order, now=now)
-                if case is None:
-                    continue
-                stats["orders_escalated"] += 1
-                _send(
-                    people.collect(order.department_id, order.drafted_by_id),
-                    f"order:{order.pk}:escalated",
-                    _("已升级处理：%(name)s %(number)s")
-                    % {"name": order.institution.name, "number": order.number},
-                    _("逾期超过%(grace)d天仍未整改，已登记为处罚案件线索。")
-                    % {"grace": conf.escalation_grace_days()},
-                    case.get_absolute_url(),
-                    now,
-                    stats,
-                    "escalation_notices",
-                )
-                propose_black_list(order=order, case=case, now=now, people=people, stats=stats)
+            stats["orders_escalated"] += len(escalated)
+            _notify_batch([
+                _Notice(row.order.department_id, (row.order.drafted_by_id,), True, f"order:{row.order.pk}:escalated",
+                        subject % {"name": row.institution_name, "number": row.order.number}, body,
+                        link.format(row.case.pk))
+                for row in escalated
+            ], people=people, now=now, stats=stats, stat="escalation_notices")
+            _propose_black_list(escalated, now=now, people=people, stats=stats)
 
 
 # ---- penalty cases -----------------------------------------------------------------------------------
@@ -322,27 +330,25 @@ def _chase_cases(*, now, today, people, stats, size):
         "service_due",
         "payment_due",
     )
-    link = lambda row: reverse("penalties:case_detail", args=[row["pk"]])  # noqa: E731
+    link = _link("penalties:case_detail")
     pending = (CaseStatus.FILED, CaseStatus.INVESTIGATION, CaseStatus.INVESTIGATED, CaseStatus.PROPOSED,
                CaseStatus.NOTICE_OF_RIGHTS)
+    subject = _("办案期限提醒：%(name)s 案应于%(due)s前作出决定")
+    body = _("自立案之日起九十日内应作出处罚决定（行政处罚法第六十条）。")
     for threshold, first, last in _windows(today):
         queryset = PenaltyCase.objects.filter(
             status__in=pending, decision_due__gte=first, decision_due__lte=last
         )
         for rows in _batches(queryset, fields, size):
-            with transaction.atomic():
-                for row in rows:
-                    _send(
-                        people.collect(row["department_id"], row["investigation_by_id"]),
+            notices = [
+                _Notice(row["department_id"], (row["investigation_by_id"],), True,
                         f"case:{row['pk']}:decision_remind{threshold}",
-                        _("办案期限提醒：%(name)s 案应于%(due)s前作出决定")
-                        % {"name": row["institution__name"], "due": row["decision_due"]},
-                        _("自立案之日起九十日内应作出处罚决定（行政处罚法第六十条）。"),
-                        link(row),
-                        now,
-                        stats,
-                        "case_reminders",
-                    )
+                        subject % {"name": row["institution__name"], "due": row["decision_due"]}, body,
+                        link.format(row["pk"]))
+                for row in rows
+            ]
+            with transaction.atomic():
+                _notify_batch(notices, people=people, now=now, stats=stats, stat="case_reminders")
     checks = [
         (
             PenaltyCase.objects.filter(status__in=pending, decision_due__lt=today),
@@ -375,20 +381,15 @@ def _chase_cases(*, now, today, people, stats, size):
     ]
     for queryset, kind, subject, due_field in checks:
         for rows in _batches(queryset, fields, size):
-            with transaction.atomic():
-                for row in rows:
-                    _send(
-                        people.collect(
-                            row["department_id"], row["investigation_by_id"] or row["opened_by_id"]
-                        ),
+            notices = [
+                _Notice(row["department_id"], (row["investigation_by_id"] or row["opened_by_id"],), True,
                         f"case:{row['pk']}:{kind}:{row[due_field]:%Y%m%d}",
-                        subject % {"name": row["institution__name"], "due": row[due_field]},
-                        "",
-                        link(row),
-                        now,
-                        stats,
-                        "case_notices",
-                    )
+                        subject % {"name": row["institution__name"], "due": row[due_field]}, "",
+                        link.format(row["pk"]))
+                for row in rows
+            ]
+            with transaction.atomic():
+                _notify_batch(notices, people=people, now=now, stats=stats, stat="case_notices")
 
 
 # ---- refunds -------------------------------------------------------------------------------------------
@@ -397,48 +398,33 @@ def _chase_cases(*, now, today, people, stats, size):
 def _chase_refunds(*, now, today, people, stats, size):
     fields = ("department_id", "drafted_by_id", "institution__name", "number", "refund_deadline")
     running = (SuspensionStatus.APPROVED, SuspensionStatus.SERVED)
-    link = lambda row: reverse("penalties:suspension_detail", args=[row["pk"]])  # noqa: E731
+    link = _link("penalties:suspension_detail")
+
+    def names(row):
+        return {"name": row["institution__name"], "number": row["number"], "due": row["refund_deadline"]}
+
+    subject = _("退费期限提醒：%(name)s %(number)s 应于%(due)s前退费完毕")
     for threshold, first, last in _windows(today):
         queryset = SuspensionNotice.objects.filter(
             status__in=running, refund_deadline__gte=first, refund_deadline__lte=last
         )
         for rows in _batches(queryset, fields, size):
+            notices = [_Notice(row["department_id"], (row["drafted_by_id"],), False,
+                               f"suspension:{row['pk']}:refund_remind{threshold}", subject % names(row), "",
+                               link.format(row["pk"]))
+                       for row in rows]
             with transaction.atomic():
-                for row in rows:
-                    _send(
-                        people.collect(row["department_id"], row["drafted_by_id"], heads=False),
-                        f"suspension:{row['pk']}:refund_remind{threshold}",
-                        _("退费期限提醒：%(name)s %(number)s 应于%(due)s前退费完毕")
-                        % {
-                            "name": row["institution__name"],
-                            "number": row["number"],
-                            "due": row["refund_deadline"],
-                        },
-                        "",
-                        link(row),
-                        now,
-                        stats,
-                        "refund_reminders",
-                    )
+                _notify_batch(notices, people=people, now=now, stats=stats, stat="refund_reminders")
+    subject = _("退费逾期：%(name)s %(number)s 未在%(due)s前退费完毕")
+    body = _("请核实退费情况，必要时立案查处。")
     queryset = SuspensionNotice.objects.filter(status__in=running, refund_deadline__lt=today)
     for rows in _batches(queryset, fields, size):
+        notices = [_Notice(row["department_id"], (row["drafted_by_id"],), True,
+                           f"suspension:{row['pk']}:refund_overdue", subject % names(row), body,
+                           link.format(row["pk"]))
+                   for row in rows]
         with transaction.atomic():
-            for row in rows:
-                _send(
-                    people.collect(row["department_id"], row["drafted_by_id"]),
-                    f"suspension:{row['pk']}:refund_overdue",
-                    _("退费逾期：%(name)s %(number)s 未在%(due)s前退费完毕")
-                    % {
-                        "name": row["institution__name"],
-                        "number": row["number"],
-                        "due": row["refund_deadline"],
-                    },
-                    _("请核实退费情况，必要时立案查处。"),
-                    link(row),
-                    now,
-                    stats,
-                    "refund_notices",
-                )
+            _notify_batch(notices, people=people, now=now, stats=stats, stat="refund_notices")
 
 
 def _complete_public_notices(*, now, stats) -> None:

@@ -32,11 +32,26 @@ def overdue_order_ripe(source_id) -> str | None:
     return None
 
 
+def overdue_orders_ripe(source_ids) -> dict[str, str]:
+    """overdue_order_ripe for many orders in one query: {str(id): why not} for those refused."""
+    pks = {str(source_id): _pk(source_id) for source_id in source_ids}
+    found = {order.pk: order for order in RectificationOrder.objects.filter(
+        pk__in=[pk for pk in pks.values() if pk is not None]).only("id", "status", "escalated_at")}
+    refused = {}
+    for key, pk in pks.items():
+        order = found.get(pk)
+        if order is None:
+            refused[key] = _("来源整改通知书不存在。")
+        elif order.status != OrderStatus.ESCALATED and order.escalated_at is None:
+            refused[key] = _("整改通知书尚未逾期升级处理，不能提请列入黑名单。")
+    return refused
+
+
 def register_all() -> None:
     from publicity import sources
 
     sources.register("penalty_decision", penalty_decision_ripe)
-    sources.register("overdue_order", overdue_order_ripe)
+    sources.register("overdue_order", overdue_order_ripe, many=overdue_orders_ripe)
     sources.register_decision_provider(decision_for_publication)
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from inspections.services import visit_open_for_report
 from institutions.models import Institution
 from institutions.services import mark_public_pages
 from regulator import uploads
-from regulator.audit import record_event, snapshot
+from regulator.audit import PendingEvent, record_event, record_events, snapshot
 from regulator.calendar import add_working_days
 from regulator.documents import next_document_number, register_document
 from regulator.errors import ActionForbidden, ServiceError, TransitionNotAllowed, require_status
@@ -74,6 +74,51 @@ def _lock_entry(entry_id: int) -> ListEntry:
     )
 
 
+def _proposed_entry(*, institution, list_kind, reason, source_type, source_id, actor, black_category="",
+                    handling_result="", source_object_type="", internal_remark="", is_typical_case=False,
+                    now) -> ListEntry:
+    """The unsaved entry of a proposal, or ServiceError saying why not (the source's ripeness apart)."""
+    if not permissions.can_propose_entry(actor, institution):
+        raise ActionForbidden(_("您无权为该机构提出名单条目。"))
+    if list_kind not in ListKind.values:
+        raise ServiceError(_("名单类型无效。"))
+    if source_type not in EntrySource.values:
+        raise ServiceError(_("来源类型无效。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请填写列入原因。"))
+    if list_kind == ListKind.BLACK:
+        black_category = black_category or BlackCategory.OTHER
+        if black_category not in BlackCategory.values:
+            raise ServiceError(_("黑名单类别无效。"))
+    else:
+        black_category = ""
+    if actor.department_id is None:
+        raise ActionForbidden(_("您的账号未分配部门，无法提出名单条目。"))
+    return ListEntry(
+        institution=institution,
+        list_kind=list_kind,
+        black_category=black_category,
+        reason=reason[:4000],
+        handling_result=handling_result[:300],
+        source_type=source_type,
+        source_object_type=source_object_type or (source_type if source_id is not None else ""),
+        source_object_id="" if source_id is None else str(source_id),
+        status=EntryStatus.PROPOSED,
+        is_typical_case=is_typical_case and list_kind == ListKind.BLACK,
+        proposing_department_id=actor.department_id,
+        proposed_by=actor,
+        proposed_at=now,
+        internal_remark=internal_remark,
+        created_by=actor,
+        updated_by=actor,
+    )
+
+
+def _proposed_summary(entry: ListEntry) -> str:
+    return _("提出%(kind)s条目") % {"kind": entry.get_list_kind_display()}
+
+
 @transaction.atomic
 def list_entry_propose(
     *,
@@ -93,52 +138,64 @@ def list_entry_propose(
     """Propose a white- or black-list entry. Called by hand and by the penalties issue (penalty decisions,
     escalated overdue orders); `source_id` is the id of the decision/order/visit it comes from."""
     now = now or timezone.now()
-    if not permissions.can_propose_entry(actor, institution):
-        raise ActionForbidden(_("您无权为该机构提出名单条目。"))
-    if list_kind not in ListKind.values:
-        raise ServiceError(_("名单类型无效。"))
-    if source_type not in EntrySource.values:
-        raise ServiceError(_("来源类型无效。"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ServiceError(_("请填写列入原因。"))
-    if list_kind == ListKind.BLACK:
-        black_category = black_category or BlackCategory.OTHER
-        if black_category not in BlackCategory.values:
-            raise ServiceError(_("黑名单类别无效。"))
-    else:
-        black_category = ""
-    if actor.department_id is None:
-        raise ActionForbidden(_("您的账号未分配部门，无法提出名单条目。"))
+    entry = _proposed_entry(institution=institution, list_kind=list_kind, reason=reason, source_type=source_type,
+                            source_id=source_id, actor=actor, black_category=black_category,
+                            handling_result=handling_result, source_object_type=source_object_type,
+                            internal_remark=internal_remark, is_typical_case=is_typical_case, now=now)
     sources.require_ripe(source_type, source_id)
-    entry = ListEntry.objects.create(
-        institution=institution,
-        list_kind=list_kind,
-        black_category=black_category,
-        reason=reason[:4000],
-        handling_result=handling_result[:300],
-        source_type=source_type,
-        source_object_type=source_object_type or (source_type if source_id is not None else ""),
-        source_object_id="" if source_id is None else str(source_id),
-        status=EntryStatus.PROPOSED,
-        is_typical_case=is_typical_case and list_kind == ListKind.BLACK,
-        proposing_department_id=actor.department_id,
-        proposed_by=actor,
-        proposed_at=now,
-        internal_remark=internal_remark,
-        created_by=actor,
-        updated_by=actor,
-    )
+    entry.save(force_insert=True)
     record_event(
         actor=actor,
         kind=PublicityAuditKind.LIST_ENTRY_PROPOSED,
         obj=entry,
         institution_id=institution.pk,
         after=snapshot(entry),
-        summary=_("提出%(kind)s条目") % {"kind": entry.get_list_kind_display()},
+        summary=_proposed_summary(entry),
         now=now,
     )
     return entry
+
+
+def list_entries_propose_many(*, proposals: list[dict], now=None) -> list[ListEntry | ServiceError]:
+    """list_entry_propose for many proposals at once (the chaser's black-list proposals for a batch of escalated
+    orders), in the caller's transaction: the same checks for each, the sources' ripeness of each source type in
+    one query (publicity.sources.refusals), the entries in one INSERT and their audit events in one bulk append
+    (one per actor). Each proposal holds list_entry_propose's keyword arguments; `institution` needs only its
+    pk and region_id. Returns, in order, the entry made or the error that refused the proposal."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("list_entries_propose_many must run inside the caller's transaction")
+    now = now or timezone.now()
+    results: list[ListEntry | ServiceError] = []
+    for proposal in proposals:
+        try:
+            results.append(_proposed_entry(**{"source_type": EntrySource.MANUAL, "source_id": None, **proposal},
+                                           now=now))
+        except ServiceError as error:
+            results.append(error)
+    by_type: dict[str, list] = {}
+    for result in results:
+        if isinstance(result, ListEntry):
+            by_type.setdefault(result.source_type, []).append(result.source_object_id or None)
+    refused = {(source_type, str(source_id)): message for source_type, ids in by_type.items()
+               for source_id, message in sources.refusals(source_type, ids).items()}
+    for index, result in enumerate(results):
+        if isinstance(result, ListEntry):
+            message = refused.get((result.source_type, result.source_object_id))
+            if message:
+                results[index] = ServiceError(message)
+    entries = ListEntry.objects.bulk_create([result for result in results if isinstance(result, ListEntry)])
+    by_actor: dict[int, list] = {}
+    for entry in entries:
+        by_actor.setdefault(entry.proposed_by_id, []).append(entry)
+    object_type = ListEntry._meta.label_lower
+    for made in by_actor.values():
+        record_events(actor=made[0].proposed_by, now=now, events=[
+            PendingEvent(kind=PublicityAuditKind.LIST_ENTRY_PROPOSED, institution_id=entry.institution_id,
+                         object_type=object_type, object_id=entry.pk, after=snapshot(entry),
+                         summary=_proposed_summary(entry))
+            for entry in made
+        ])
+    return results
 
 
 @transaction.atomic

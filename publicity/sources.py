@@ -18,10 +18,17 @@ CHECKED = (EntrySource.PENALTY_DECISION, EntrySource.OVERDUE_ORDER)
 
 # source_type -> callable(source_id) -> a Chinese message saying why not, or None when the source is ripe
 _checks: dict[str, Callable] = {}
+# source_type -> callable(source_ids) -> {str(source_id): message} for those not ripe (the others left out)
+_bulk_checks: dict[str, Callable] = {}
 
 
-def register(source_type: str, check: Callable) -> None:
+def register(source_type: str, check: Callable, many: Callable | None = None) -> None:
+    """`check` answers for one source; `many`, if given, for a list of them in one query."""
     _checks[source_type] = check
+    if many is not None:
+        _bulk_checks[source_type] = many
+    else:
+        _bulk_checks.pop(source_type, None)
 
 
 def require_ripe(source_type: str, source_id) -> None:
@@ -36,6 +43,29 @@ def require_ripe(source_type: str, source_id) -> None:
     refusal = check(source_id)
     if refusal:
         raise ServiceError(refusal)
+
+
+def refusals(source_type: str, source_ids) -> dict[str, str]:
+    """require_ripe for many sources of one type: {str(source_id): why not} for those refused, one query where
+    the owning app registered a bulk check. A missing id is keyed "None"."""
+    if source_type not in CHECKED:
+        return {}
+    ids = list(source_ids)
+    refused = {str(source_id): _("请指明名单条目来源的处罚案件或整改通知书。") for source_id in ids
+               if source_id in (None, "")}
+    ids = [source_id for source_id in ids if source_id not in (None, "")]
+    if not ids:
+        return refused
+    if source_type not in _checks:
+        return {**refused, **{str(source_id): _("无法核实名单条目的来源，不能提出。") for source_id in ids}}
+    many = _bulk_checks.get(source_type)
+    if many is not None:
+        return {**refused, **many(ids)}
+    for source_id in ids:
+        refusal = _checks[source_type](source_id)
+        if refusal:
+            refused[str(source_id)] = refusal
+    return refused
 
 
 # case id -> {institution, department_id, number, decided_at, title, text, facts, legal_basis, penalty_kinds,

@@ -39,6 +39,7 @@ from .cases import (
     decision_record_credit_sanction,
 )
 from .common import validate_deadline
+from .escalation import orders_escalate_batch
 from .execution import case_apply_enforcement, case_remind, case_serve_reminder, payment_record
 from .hearings import (
     hearing_absent,
@@ -131,6 +132,7 @@ __all__ = [
     "order_serve",
     "payment_record",
     "provision_check_penalty",
+    "orders_escalate_batch",
     "orders_mark_overdue_batch",
     "refund_record",
     "servable_documents",

@@ -38,8 +38,7 @@ def _batch_postgresql(*, today, now, size) -> list[tuple[RectificationOrder, dic
     items = connection.ops.quote_name(OrderItem._meta.db_table)
     institutions = connection.ops.quote_name(RectificationOrder._meta.get_field("institution").related_model
                                              ._meta.db_table)
-    fields = _fields()
-    returning = ", ".join(f"t.{connection.ops.quote_name(field.column)}" for field in fields)
+    returning = returning_columns()
     running = list(ORDER_RUNNING)
     sql = (
         f"WITH picked AS ("  # noqa: S608 - table and column names from the models, values as parameters
@@ -61,12 +60,8 @@ def _batch_postgresql(*, today, now, size) -> list[tuple[RectificationOrder, dic
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    attnames = [field.attname for field in fields]
-    width = len(fields)
     changed = []
-    for row in sorted(rows, key=lambda row: row[0]):
-        order = RectificationOrder.from_db(connection.alias, attnames, row[:width])
-        old_status, old_overdue_at, old_closed_at, name = row[width:]
+    for order, (old_status, old_overdue_at, old_closed_at, name) in rows_to_orders(rows, 4):
         changed.append((order, {"status": old_status, "overdue_at": old_overdue_at, "closed_at": old_closed_at},
                         name))
     return changed
@@ -101,17 +96,30 @@ def _batch_other(*, today, now, size) -> list[tuple[RectificationOrder, dict, st
 _NOT_SNAPSHOT = {"created_at", "updated_at", "created_by", "updated_by"}  # as regulator.audit.snapshot
 
 
-def _snapshot(order: RectificationOrder) -> dict:
-    """penalties.services.common._snap of the row, before its JSON round trip (record_events makes that once for
+def raw_snapshot(instance) -> dict:
+    """penalties.services.common._snap of a row, before its JSON round trip (record_events makes that once for
     the whole batch): every concrete field by name, foreign keys by id, files by their stored name."""
     data = {}
-    for field in RectificationOrder._meta.concrete_fields:
+    for field in instance._meta.concrete_fields:
         if field.name in _NOT_SNAPSHOT:
             continue
-        value = order.__dict__.get(field.attname)
+        value = instance.__dict__.get(field.attname)
         data[field.name] = str(getattr(value, "name", value) or "") if field.get_internal_type() == "FileField" \
             else value
     return data
+
+
+def rows_to_orders(rows, extra: int) -> list[tuple[RectificationOrder, tuple]]:
+    """The rows of an `UPDATE … RETURNING t.<every column>, <extra more>` as (order, the extra values), by id."""
+    fields = _fields()
+    attnames = [field.attname for field in fields]
+    width = len(fields)
+    return [(RectificationOrder.from_db(connection.alias, attnames, row[:width]), tuple(row[width:]))
+            for row in sorted(rows, key=lambda row: row[0])]
+
+
+def returning_columns(alias: str = "t") -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in _fields())
 
 
 def orders_mark_overdue_batch(*, today, now, size: int) -> list[MarkedOrder]:
@@ -128,7 +136,7 @@ def orders_mark_overdue_batch(*, today, now, size: int) -> list[MarkedOrder]:
     object_type = RectificationOrder._meta.label_lower
     for order, old, name in batch:
         overdue = order.status == OrderStatus.OVERDUE
-        after = _snapshot(order)
+        after = raw_snapshot(order)
         before = {**after, **old}  # only these three fields changed
         if overdue:
             kind, summary = PenaltiesAuditKind.ORDER_OVERDUE, overdue_summary % {"d": order.deadline}

@@ -146,3 +146,71 @@ def test_alert_pages_and_queue(education_head_client, police_inspector_client, u
     assert alert.status == AlertStatus.CLOSED
     queue = education_head_client.get(reverse("queue"))
     assert queue.status_code == 200 and "资金风险预警待处置" in queue.content.decode()
+
+
+def test_the_job_costs_the_same_statements_per_chunk(users, regions, monkeypatch):
+    """alerts_compute is set-based: each further chunk of alerts is the same few statements, whatever it holds, and
+    the alerts and audit rows are those alert_raise writes."""
+    from django.test.utils import CaptureQueriesContext
+
+    from institutions.funds.models import FundAccount
+    from institutions.funds.services import alerts
+    from regulator.audit import verify_chains
+    from tests.factories import InstitutionFactory
+    from tests.factories.funds import bank_format
+
+    monkeypatch.setattr(alerts, "_CHUNK", 2)
+    made = []
+
+    def low(n):
+        for _ in range(n):
+            institution = InstitutionFactory(region=regions["township"])
+            made.append(institution)
+            account = services.account_bind(actor=users["education_head"], institution_id=institution.pk,
+                                            bank_format_id=bank_format().pk, account_number=f"62284800{len(made):08d}",
+                                            opened_on=datetime.date(2025, 3, 1), mode=SupervisionMode.RISK_DEPOSIT,
+                                            minimum_balance="100")
+            FundAccount.objects.filter(pk=account.pk).update(balance=Decimal("5.00"), balance_on=TODAY)
+
+    def run():
+        with CaptureQueriesContext(connection) as queries:
+            raised = services.alerts_compute(today=TODAY, now=NOW)
+        return raised, len(queries.captured_queries)
+
+    low(2)
+    one, one_chunk = run()
+    low(4)
+    three, three_chunks = run()
+    assert (one, three) == (2, 4)
+    # the first run's two are read again (their keys exist: no INSERT), the second run's four are two chunks
+    # more: per chunk the keys' SELECT, the accounts' departments, SAVEPOINT, the INSERT, record_events' three,
+    # RELEASE SAVEPOINT; the first chunk (the old two) stops after its keys' SELECT
+    assert three_chunks - one_chunk == 1 + 2 * 8 - 8
+    alert = FundAlert.objects.filter(kind=AlertKind.LOW_BALANCE).order_by("pk").first()
+    event = AuditEvent.objects.get(kind="fund_alert.raised", object_id=str(alert.pk))
+    assert event.after == {"kind": "low_balance", "key": alert.key, "detail": alert.detail, "amount": "5.00"}
+    assert event.summary == f"资金风险预警：{AlertKind.LOW_BALANCE.label}"
+    assert alert.department_id == FundAccount.objects.get(institution_id=alert.institution_id).department_id
+    assert list(verify_chains()) == []
+
+
+def test_a_key_raised_meanwhile_falls_back_to_one_by_one(users, institution, account, monkeypatch):
+    """A charge recorded between the job's read of the keys and its INSERT raises one of the same keys (here: the
+    read made blind to it): the INSERT fails, the chunk is raised again one by one, every alert exists once."""
+    services.alerts_compute(today=TODAY, now=NOW)
+    first = FundAlert.objects.order_by("pk").first()
+    FundAlert.objects.exclude(pk=first.pk).delete()
+    real = FundAlert.objects.filter
+    blind = []
+
+    def filter_blind(*args, **kwargs):
+        if "key__in" in kwargs:
+            blind.append(kwargs["key__in"])
+            return FundAlert.objects.none()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(FundAlert.objects, "filter", filter_blind)
+    raised = services.alerts_compute(today=TODAY, now=NOW)
+    assert blind and first.key in blind[0]
+    assert raised == 2
+    assert FundAlert.objects.count() == 3 and FundAlert.objects.filter(key=first.key).count() == 1

@@ -46,6 +46,38 @@ def test_a_changed_level_keeps_history(settings, regions):
     assert AuditEvent.objects.filter(kind="risk.assessed", institution_id=institution.pk).count() == 2
 
 
+def test_a_batch_of_changed_levels_costs_the_same_statements(settings, regions):
+    """risk_assess writes set-based: a further batch of changed levels is the same statements whatever it holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from regulator.audit import verify_chains
+
+    few = [InstitutionFactory(region=regions["township"]).pk for _ in range(2)]
+    many = [InstitutionFactory(region=regions["township"]).pk for _ in range(6)]
+
+    def run(ids, now):
+        with CaptureQueriesContext(connection) as queries:
+            changed = risk.risk_assess(institution_ids=ids, now=now, batch_size=2)
+        return changed, len(queries.captured_queries)
+
+    assert run(few, NOW)[0] == 2
+    assert run(many, NOW)[0] == 6
+    settings.FUNDS_RISK_WEIGHTS = {"standing_none": 60, "no_inspection_365d": 10}
+    (one, one_batch), (three, three_batches) = run(few, NOW), run(many, NOW)
+    assert (one, three) == (2, 6)
+    assert (three_batches - one_batch) % 2 == 0
+    per_batch = (three_batches - one_batch) // 2
+    # the factors' reads and the current rows' are a batch's reads; its writes: SAVEPOINT, the UPDATE retiring
+    # the old rows, the INSERT, record_events' three, RELEASE SAVEPOINT — seven whatever the batch holds
+    with CaptureQueriesContext(connection) as queries:
+        risk._assess_batch(many[:2], NOW)  # unchanged now: reads only
+    assert per_batch == len(queries.captured_queries) + 7
+    assert RiskAssessment.objects.filter(is_current=True, institution_id__in=many, level=RiskLevel.KEY).count() == 6
+    assert RiskAssessment.objects.filter(is_current=False, institution_id__in=many).count() == 6
+    assert list(verify_chains()) == []
+
+
 def test_fund_alerts_and_reports_count(regions, users):
     from django.db import transaction
 

@@ -333,6 +333,62 @@ def test_reinspection_of_clean_or_unsubmitted_visit_is_refused(visit, users):
     assert Visit.objects.count() == before
 
 
+def test_reinspections_in_bulk_are_what_one_at_a_time_makes(users, departments, institution, visit):
+    """reinspections_plan_many (the chaser's): the same visit, answers, assignments and audit event as
+    reinspection_create; a plan it refuses is returned as its error and writes nothing."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from regulator.audit import verify_chains
+    from tests.factories import VisitFactory
+
+    _submitted(visit, users, fail_positions=(3, 9))
+    one = services.reinspection_create(actor=users["education_head"], previous_visit_id=visit.pk,
+                                       planned_on=date(2025, 6, 20))
+    others = []
+    for _ in range(3):
+        other = VisitFactory(planner=users["education_head"], institution=institution,
+                             lead_department=departments["education"], planned_on=TODAY,
+                             inspectors=[users["education_inspector"], users["market_inspector"]],
+                             departments=[departments["market"]])
+        others.append(other)
+    for other in others[:2]:
+        _submitted(other, users, fail_positions=(3, 9))
+    clean = VisitFactory(planner=users["education_head"], institution=institution,
+                         lead_department=departments["education"], planned_on=TODAY,
+                         inspectors=[users["education_inspector"]])
+    _submitted(clean, users, fail_positions=())
+    head = users["education_head"]
+    plans = [(head, others[0].pk), (head, clean.pk), (head, others[2].pk), (users["market_head"], others[1].pk),
+             (head, others[1].pk)]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        made, no_failures, unsubmitted, not_lead, second = services.reinspections_plan_many(
+            plans=plans, planned_on=date(2025, 6, 20))
+    # the previous visits, their departments, assignments and failed answers; the visits, departments,
+    # assignments and answers INSERTed; record_events' three statements (one actor)
+    assert len(queries.captured_queries) == 4 + 4 + 3
+    assert isinstance(no_failures, ServiceError) and "无需复查" in str(no_failures.message)
+    assert isinstance(unsubmitted, ActionForbidden) and isinstance(not_lead, ActionForbidden)
+
+    def shape(re):
+        return (re.kind, re.lead_department_id, re.planned_on, re.checklist_template_id, re.campaign_id,
+                [(a.item.code, a.carried_from.remark) for a in re.answers.select_related("item", "carried_from")],
+                list(re.assignments.values_list("inspector_id", "is_lead")),
+                list(re.departments.values_list("pk", flat=True)))
+
+    for bulk, previous in ((made, others[0]), (second, others[1])):
+        bulk.refresh_from_db()
+        assert bulk.previous_visit_id == previous.pk
+        assert shape(bulk) == shape(one)
+        event = AuditEvent.objects.get(kind="visit.planned", object_id=str(bulk.pk))
+        expected = AuditEvent.objects.get(kind="visit.planned", object_id=str(one.pk)).after
+        differs = {"id", "previous_visit"}
+        assert {k: v for k, v in event.after.items() if k not in differs} == {
+            k: v for k, v in expected.items() if k not in differs}
+    assert Visit.objects.filter(previous_visit__in=[clean, others[2]]).count() == 0
+    assert list(verify_chains()) == []
+
+
 def test_campaign_create_permissions(users, departments, regions, checklist):
     kwargs = dict(
         name="2025年春季专项治理",

@@ -3,6 +3,7 @@ or when a charge is recorded; assigned, handled and closed by the heads; able to
 source is the alert (CaseSource.FUND_ALERT)."""
 
 import datetime
+import itertools
 import logging
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from institutions.models import Institution
 from penalties.models import CaseSource
 from penalties.services import case_open
 from publicity.selectors import reported_off_account_charges
-from regulator.audit import record_event
+from regulator.audit import PendingEvent, record_event, record_events
 from regulator.errors import ActionForbidden, ServiceError, require_status
 from regulator.locks import advisory_lock
 from regulator.models import User
@@ -140,24 +141,77 @@ def _parent_report_candidates(today: datetime.date):
                   "received": timezone.localtime(report["received_at"]).strftime("%Y-%m-%d"), "where": where}}
 
 
+_CHUNK = 500
+
+
+def _raise_many(candidates: list[dict], *, now) -> int:
+    """alert_raise for a chunk of the daily job's candidates, set-based: the keys already raised read in one query,
+    each institution's handling department in one (its fund account's; an institution without one: the nearest
+    education department, one query per region), the alerts in one INSERT and their audit events in one bulk
+    append. A key raised meanwhile by a charge being recorded (the only other writer) fails the INSERT: the chunk
+    is then raised one by one, each unless its key exists. Returns how many were raised."""
+    from regulator.models import DepartmentKind
+
+    existing = set(FundAlert.objects.filter(key__in=[c["key"] for c in candidates]).values_list("key", flat=True))
+    fresh = list({c["key"]: c for c in candidates if c["key"] not in existing}.values())
+    if not fresh:
+        return 0
+    departments = dict(FundAccount.objects.filter(institution_id__in={c["institution"].pk for c in fresh})
+                       .values_list("institution_id", "department_id"))
+    by_region: dict[str, int | None] = {}
+    alerts = []
+    for candidate in fresh:
+        institution = candidate["institution"]
+        department_id = departments.get(institution.pk)
+        if department_id is None:
+            if institution.region_id not in by_region:
+                try:
+                    by_region[institution.region_id] = acting_department(None, institution,
+                                                                         DepartmentKind.EDUCATION).pk
+                except ServiceError:
+                    by_region[institution.region_id] = None
+            department_id = by_region[institution.region_id]
+        if department_id is None:  # logged, the other alerts still raised
+            logger.warning("fund alert %s: no department to handle it", candidate["key"])
+            continue
+        alerts.append(FundAlert(institution_id=institution.pk, department_id=department_id, kind=candidate["kind"],
+                                key=candidate["key"], detail=candidate["detail"], amount=candidate.get("amount"),
+                                raised_at=now, source_report_id=candidate.get("source_report_id")))
+    if not alerts:
+        return 0
+    object_type = FundAlert._meta.label_lower
+    try:
+        with transaction.atomic():
+            FundAlert.objects.bulk_create(alerts)
+            record_events(actor=None, now=now, events=[
+                PendingEvent(kind=FundsAuditKind.ALERT_RAISED, institution_id=alert.institution_id,
+                             object_type=object_type, object_id=alert.pk,
+                             after={"kind": alert.kind, "key": alert.key, "detail": alert.detail,
+                                    "amount": alert.amount},
+                             summary=_("资金风险预警：%(kind)s") % {"kind": alert.get_kind_display()})
+                for alert in alerts
+            ])
+    except IntegrityError:  # a key raised by a charge between the read and the INSERT
+        raised = 0
+        for candidate in fresh:
+            try:
+                raised += alert_raise(actor=None, now=now, **candidate) is not None
+            except ServiceError:
+                logger.warning("fund alert %s: no department to handle it", candidate["key"])
+        return raised
+    return len(alerts)
+
+
 def alerts_compute(*, today: datetime.date | None = None, now=None) -> int | None:
-    """The daily job: raise every alert the data calls for. None if another run holds the lock."""
+    """The daily job: raise every alert the data calls for, _CHUNK candidates at a time (_raise_many: a few
+    queries a chunk whatever it holds). None if another run holds the lock."""
     now = now_or(now)
     today = today or timezone.localdate(now)
     with advisory_lock(LOCK_NAME) as acquired:
         if not acquired:
             logger.info("fund alert job already running; skipped")
             return None
-        raised = 0
-        for candidate in _candidates(today):
-            try:
-                alert = alert_raise(actor=None, now=now, **candidate)
-            except ServiceError:  # no department to handle it: logged, the other alerts still raised
-                logger.warning("fund alert %s: no department to handle it", candidate["key"])
-                continue
-            if alert is not None:
-                raised += 1
-        return raised
+        return sum(_raise_many(list(chunk), now=now) for chunk in itertools.batched(_candidates(today), _CHUNK))
 
 
 def _locked_alert(alert_id: int) -> FundAlert:
