@@ -41,10 +41,12 @@ def _department_and_people():
 
 
 def remove_bench_orders(department) -> int:
-    """Delete the bench's orders of `department` (number BENCH…), with what the chaser wrote about them."""
+    """Delete the bench's orders of `department` (number BENCH…), with what the chaser wrote about them: notices,
+    audit events, and the escalations' cases and black-list proposals."""
     from django.db import connection, transaction
 
-    from penalties.models import RectificationOrder
+    from penalties.models import PenaltyCase, RectificationOrder
+    from publicity.models import ListEntry
     from regulator.audit import maintenance
     from regulator.models import AuditEvent, Notification
 
@@ -56,10 +58,17 @@ def remove_bench_orders(department) -> int:
     with transaction.atomic(), maintenance(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Notification._meta.db_table} WHERE key LIKE 'order:%%' "
                        f"AND split_part(key, ':', 2) = ANY(%s)", [[str(pk) for pk in ids]])
-        # The orders' events are the tails of their institutions' chains (nothing else writes about this
-        # county's institutions), so removing them leaves every chain whole.
-        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE object_type = %s "
-                       f"AND object_id = ANY(%s)", [RectificationOrder._meta.label_lower, [str(pk) for pk in ids]])
+        cases = list(PenaltyCase.objects.filter(source_order_id__in=ids).values_list("pk", flat=True))
+        keys = [str(pk) for pk in ids]
+        entries = list(ListEntry.objects.filter(source_type="overdue_order", source_object_id__in=keys)
+                       .values_list("pk", flat=True))
+        # The events of the orders, their cases and proposals are the tails of their institutions' chains (nothing
+        # else writes about this county's institutions), so removing them leaves every chain whole.
+        for model, pks in ((RectificationOrder, ids), (PenaltyCase, cases), (ListEntry, entries)):
+            cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE object_type = %s "
+                           f"AND object_id = ANY(%s)", [model._meta.label_lower, [str(pk) for pk in pks]])
+        cursor.execute(f"DELETE FROM {ListEntry._meta.db_table} WHERE id = ANY(%s)", [entries])
+        cursor.execute(f"DELETE FROM {PenaltyCase._meta.db_table} WHERE id = ANY(%s)", [cases])
         cursor.execute("DELETE FROM penalties_orderitem WHERE order_id = ANY(%s)", [ids])
         cursor.execute(f"DELETE FROM {RectificationOrder._meta.db_table} WHERE id = ANY(%s)", [ids])
     return len(ids)

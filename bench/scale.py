@@ -18,6 +18,7 @@ a ratio to its baseline measured in the same run.
    and the same through the Django admin changelist for reference.
 """
 
+import datetime
 import os
 import statistics
 import time
@@ -136,6 +137,80 @@ def measure_chaser(orders: int, rounds: int) -> dict:
             "peak_python_mb": {f"{n}": mb for n, mb in peaks.items()}}
 
 
+def _make_long_overdue(department, today) -> None:
+    """The bench orders made overdue 60 days ago (past the grace period): what the escalation step takes."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE penalties_rectificationorder SET status = 'overdue', overdue_at = now(), "
+                       "deadline = %s WHERE department_id = %s AND number LIKE 'BENCH%%'",
+                       [today - datetime.timedelta(days=60), department.pk])
+
+
+def _bare_escalate(department, today) -> tuple[float, int]:
+    """One bare UPDATE of the rows' status, timed; the rows put back afterwards, untimed."""
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE penalties_rectificationorder SET status = 'escalated', escalated_at = now(), "
+                       "updated_at = now() WHERE status = 'overdue' AND deadline < %s AND department_id = %s",
+                       [today - datetime.timedelta(days=30), department.pk])
+        rows = cursor.rowcount
+    seconds = time.perf_counter() - started
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE penalties_rectificationorder SET status = 'overdue', escalated_at = NULL "
+                       "WHERE department_id = %s AND number LIKE 'BENCH%%'", [department.pk])
+    return seconds, rows
+
+
+def measure_escalation(orders: int, rounds: int) -> dict:
+    """The escalation step over `orders` orders overdue past the grace period: each gets its case, its black-list
+    proposal and its notices (the chaser's whole work for it), against one bare UPDATE of the same rows' status."""
+    from django.utils import timezone
+
+    from bench.penalties import CHASER_COUNTY, _department_and_people, remove_bench_orders
+    from institutions.models import Institution
+    from penalties.bench import seed_due_orders
+    from penalties.chaser import chase_deadlines
+
+    department, _head, inspector = _department_and_people()
+    remove_bench_orders(department)
+    institution_ids = list(Institution.objects.filter(region__code__startswith=CHASER_COUNTY)
+                           .order_by("pk").values_list("pk", flat=True))
+    runs = []
+    try:
+        for index in range(rounds):
+            seed_due_orders(n=orders, institution_ids=institution_ids, department=department, inspector=inspector)
+            now = timezone.now()
+            _make_long_overdue(department, timezone.localdate(now))
+            _vacuum()
+            run = {}
+            run["bare_seconds"], rows = _bare_escalate(department, timezone.localdate(now))
+            if rows != orders:
+                raise SystemExit(f"the bare UPDATE changed {rows} of {orders} rows")
+            _vacuum()
+            started = time.perf_counter()
+            stats = chase_deadlines(now=now)
+            run["chaser_seconds"] = time.perf_counter() - started
+            if stats.get("orders_escalated") != orders or stats.get("black_list_proposals") != orders:
+                raise SystemExit(f"the chaser escalated {stats} of {orders} orders")
+            run["bare_rows_per_second"] = round(orders / run["bare_seconds"])
+            run["escalations_per_second"] = round(orders / run["chaser_seconds"])
+            run["ratio"] = round(run["escalations_per_second"] / run["bare_rows_per_second"], 4)
+            print(f"escalation round {index + 1}: {run['escalations_per_second']:,} orders/s (case, proposal, "
+                  f"notices), bare UPDATE {run['bare_rows_per_second']:,} rows/s: 1/{1 / run['ratio']:.1f}",
+                  flush=True)
+            runs.append(run)
+            remove_bench_orders(department)
+    finally:
+        remove_bench_orders(department)
+    return {"orders": orders, "rounds": runs,
+            "escalations_per_second": _median([run["escalations_per_second"] for run in runs]),
+            "bare_rows_per_second": _median([run["bare_rows_per_second"] for run in runs]),
+            "ratio": round(_median([run["ratio"] for run in runs]), 4)}
+
+
 # ---- 2. two-character search, 3. register rows ---------------------------------------------------------------
 
 def _head():
@@ -211,7 +286,8 @@ def run_suite(args) -> dict:
     register = measure_register(bench, 3)
     search = measure_search(bench, 2)
     chaser = measure_chaser(args.orders, args.chaser_rounds) if args.orders else None
-    return {"runs": args.runs, "chaser": chaser, "search": search, "register": register,
+    escalation = measure_escalation(args.orders, args.chaser_rounds) if args.orders else None
+    return {"runs": args.runs, "chaser": chaser, "escalation": escalation, "search": search, "register": register,
             "load_average_at_start": load_at_start,
             "load_average_at_end": [round(value, 2) for value in os.getloadavg()]}
 
@@ -243,4 +319,10 @@ def markdown(result: dict) -> str:
                      f"{chaser['chaser_orders_per_second']:,} orders/s (peak Python allocations {peaks}) | bare "
                      f"UPDATE of the same rows: {chaser['bare_rows_per_second']:,} rows/s | "
                      f"1/{1 / chaser['ratio']:.1f} | ≥ 1/15 |")
+    escalation = result.get("escalation")
+    if escalation:
+        lines.append(f"| (reference) escalation, {escalation['orders']:,} orders past the grace period: case, "
+                     f"black-list proposal, notices | {escalation['escalations_per_second']:,} orders/s | bare "
+                     f"UPDATE of their status: {escalation['bare_rows_per_second']:,} rows/s | "
+                     f"1/{1 / escalation['ratio']:.1f} | — |")
     return "\n".join(lines)
