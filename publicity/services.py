@@ -175,7 +175,7 @@ def list_entries_propose_many(*, proposals: list[dict], now=None) -> list[ListEn
     by_type: dict[str, list] = {}
     for result in results:
         if isinstance(result, ListEntry):
-            by_type.setdefault(result.source_type, []).append(result.source_object_id or None)
+            by_type.setdefault(result.source_type, []).append(result.source_object_id)
     refused = {(source_type, str(source_id)): message for source_type, ids in by_type.items()
                for source_id, message in sources.refusals(source_type, ids).items()}
     for index, result in enumerate(results):

@@ -47,12 +47,13 @@ def require_ripe(source_type: str, source_id) -> None:
 
 def refusals(source_type: str, source_ids) -> dict[str, str]:
     """require_ripe for many sources of one type: {str(source_id): why not} for those refused, one query where
-    the owning app registered a bulk check. A missing id is keyed "None"."""
+    the owning app registered a bulk check. A missing id (None or "") is keyed ""."""
     if source_type not in CHECKED:
         return {}
     ids = list(source_ids)
-    refused = {str(source_id): _("请指明名单条目来源的处罚案件或整改通知书。") for source_id in ids
-               if source_id in (None, "")}
+    refused = {}
+    if any(source_id in (None, "") for source_id in ids):
+        refused[""] = _("请指明名单条目来源的处罚案件或整改通知书。")
     ids = [source_id for source_id in ids if source_id not in (None, "")]
     if not ids:
         return refused

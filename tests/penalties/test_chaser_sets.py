@@ -108,11 +108,13 @@ def test_proposals_in_bulk_refuse_an_order_not_escalated(users, institution, dep
                   "reason": "逾期未整改", "source_type": "overdue_order", "source_id": order.pk}
                  for order in (escalated, running)]
     proposals.append({**proposals[0], "reason": " "})
+    proposals.append({**proposals[0], "source_id": None})
     with transaction.atomic():
-        made, refused, blank = publicity_services.list_entries_propose_many(proposals=proposals)
+        made, refused, blank, sourceless = publicity_services.list_entries_propose_many(proposals=proposals)
     assert isinstance(made, ListEntry) and made.pk and made.source_object_id == str(escalated.pk)
     assert isinstance(refused, ServiceError) and "尚未逾期升级处理" in str(refused.message)
     assert isinstance(blank, ServiceError) and "请填写列入原因" in str(blank.message)
+    assert isinstance(sourceless, ServiceError) and "请指明名单条目来源" in str(sourceless.message)
     assert list(ListEntry.objects.values_list("pk", flat=True)) == [made.pk]
     assert AuditEvent.objects.filter(kind="list_entry.proposed").count() == 1
     assert list(verify_chains()) == []
