@@ -9,11 +9,15 @@ a ratio to its baseline measured in the same run.
    put back (untimed), then `chase_deadlines` over the same rows, timed (every second round the other way
    round); medians over --chaser-rounds, the ratio of the rates (goal ≥ 1/15). Memory: peak Python
    allocations (tracemalloc) of the chaser at --orders / 4 and --orders: equal peaks mean memory flat in n.
-   The bench orders are deleted afterwards with their audit events and notifications.
+   Then, for reference, the escalation of as many orders past the grace period (each its case, black-list
+   proposal and notices) against one bare UPDATE of their status, per round.
+   The bench orders are deleted afterwards with their audit events, notifications, cases and proposals.
 2. **two-character search**: the staff register of the bench county's head (/register/?q=…) for the
    two-character terms 英语, 数学, 舞蹈 against four-character terms (培训学校, 艺术培训, 教育咨询),
    interleaved, server time (django.test.Client) and the SQL floor (bench.run.Bench); the ratio of the
-   2-character median to the 4-character median (goal ≤ 1.5×).
+   2-character median to the 4-character median (goal ≤ 1.5×); the same for the public search (/public/search/,
+   anonymous, uncached: the public cache version bumped before each request), after seeding the published list
+   entries as the speed suite does.
 3. **register rows vs their SQL floor**: the county head's register page, server time / bare SQL (goal ≤ 2×),
    and the same through the Django admin changelist for reference.
 """
@@ -244,6 +248,40 @@ def measure_search(bench: Bench, rounds: int) -> dict:
     return result
 
 
+def measure_public_search(runs: int, rounds: int) -> dict:
+    """The public search (/public/search/?q=…, anonymous) with the same 2- and 4-character terms, uncached (the
+    public cache version bumped before every request, as a publication does: bench.publicity.measure),
+    interleaved over `rounds`; needs the published list entries (bench.publicity.seed_entries, idempotent)."""
+    from urllib.parse import quote
+
+    from django.test import Client
+
+    from bench.publicity import measure, seed_entries
+    from bench.run import Floor
+
+    seed_entries()
+    client, floor, rows = Client(), Floor(), []
+    found = {term: [] for term in TWO_CHARACTER + FOUR_CHARACTER}
+    for _ in range(rounds):
+        for two, four in zip(TWO_CHARACTER, FOUR_CHARACTER, strict=True):
+            for term in (two, four):
+                found[term].append(measure(rows, floor, f"public search {term}", client,
+                                           f"/public/search/?q={quote(term)}", max(5, runs // 3), cached=False))
+
+    def median_of(terms, key):
+        return round(_median([row[key] for term in terms for row in found[term]]), 1)
+
+    two, four = median_of(TWO_CHARACTER, "median_ms"), median_of(FOUR_CHARACTER, "median_ms")
+    result = {"two_character_ms": two, "four_character_ms": four, "ratio": round(two / four, 2),
+              "two_character_floor_ms": median_of(TWO_CHARACTER, "floor_ms"),
+              "four_character_floor_ms": median_of(FOUR_CHARACTER, "floor_ms"),
+              "terms": {term: [{k: row[k] for k in ("median_ms", "p95_ms", "floor_ms", "queries")} for row in got]
+                        for term, got in found.items()}}
+    print(f"public search: 2 characters {two} ms (SQL {result['two_character_floor_ms']}), 4 characters {four} ms "
+          f"(SQL {result['four_character_floor_ms']}): {result['ratio']}×", flush=True)
+    return result
+
+
 def measure_register(bench: Bench, rounds: int) -> dict:
     """The county head's register page (50 rows) against its own SQL run bare, and, for reference, the admin
     changelist of the same rows and a signed-in hello world (bench/urls.py: the session, the user's query and the
@@ -285,9 +323,11 @@ def run_suite(args) -> dict:
     bench = Bench(args)
     register = measure_register(bench, 3)
     search = measure_search(bench, 2)
+    public_search = measure_public_search(args.runs, 2)
     chaser = measure_chaser(args.orders, args.chaser_rounds) if args.orders else None
     escalation = measure_escalation(args.orders, args.chaser_rounds) if args.orders else None
-    return {"runs": args.runs, "chaser": chaser, "escalation": escalation, "search": search, "register": register,
+    return {"runs": args.runs, "chaser": chaser, "escalation": escalation, "search": search,
+            "public_search": public_search, "register": register,
             "load_average_at_start": load_at_start,
             "load_average_at_end": [round(value, 2) for value in os.getloadavg()]}
 
@@ -312,6 +352,11 @@ def markdown(result: dict) -> str:
     lines.append(f"| register search, 2-character terms ({'、'.join(TWO_CHARACTER)}) | {search['two_character_ms']} ms "
                  f"(SQL {search['two_character_floor_ms']} ms) | 4-character terms: {search['four_character_ms']} ms "
                  f"(SQL {search['four_character_floor_ms']} ms) | {search['ratio']}× | ≤ 1.5× |")
+    public = result.get("public_search")
+    if public:
+        lines.append(f"| public search (uncached), 2-character terms | {public['two_character_ms']} ms (SQL "
+                     f"{public['two_character_floor_ms']} ms) | 4-character terms: {public['four_character_ms']} ms "
+                     f"(SQL {public['four_character_floor_ms']} ms) | {public['ratio']}× | ≤ 1.5× |")
     chaser = result.get("chaser")
     if chaser:
         peaks = ", ".join(f"{int(n):,} orders: {mb} MB" for n, mb in chaser["peak_python_mb"].items())

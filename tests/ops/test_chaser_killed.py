@@ -32,14 +32,21 @@ def _progress() -> tuple[int, int]:
     return overdue, escalated
 
 
-def _wait_for_the_dead_session() -> None:
-    """PostgreSQL ends the killed process's session (finishing or rolling back what it was doing) soon after."""
+APP_NAME = "killed-chaser"  # the subprocess's sessions, named through libpq's PGAPPNAME
+
+
+def _app_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APP_NAME])
+        return cursor.fetchone()[0]
+
+
+def _wait_for_the_dead_sessions() -> None:
+    """PostgreSQL ends the killed process's sessions (finishing or rolling back what they were doing) soon after.
+    Only its own are waited for: autovacuum workers, say, also show in pg_stat_activity."""
     for _ in range(400):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid()")
-            if cursor.fetchone()[0] == 0:
-                return
+        if _app_sessions() == 0:
+            return
         time.sleep(0.05)
     raise AssertionError("the killed chaser's session did not end")
 
@@ -65,7 +72,7 @@ def test_a_chaser_killed_midway_leaves_nothing_half_done(regions, departments, u
                                                              overdue_at=timezone.now())
     db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.ops.worker_settings",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}", "PGAPPNAME": APP_NAME}
     log = tmp_path / "chaser.log"
     process = subprocess.Popen([sys.executable, "manage.py", "chase_deadlines", "--batch-size", "5"], cwd=ROOT,
                                env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -73,6 +80,7 @@ def test_a_chaser_killed_midway_leaves_nothing_half_done(regions, departments, u
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if _midway(stage):
+                assert _app_sessions() >= 1  # its session is seen by its name, so the wait below waits for it
                 break
             assert process.poll() is None, log.read_text()[-3000:]
             time.sleep(0.005)
@@ -81,7 +89,7 @@ def test_a_chaser_killed_midway_leaves_nothing_half_done(regions, departments, u
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-    _wait_for_the_dead_session()
+    _wait_for_the_dead_sessions()
     killed_at = _progress()
     assert killed_at[0] < DUE if stage == "overdue" else killed_at[1] < LONG_OVERDUE, "killed too late"
     # what the dead run committed is whole batches: each state change with its audit event and its case
