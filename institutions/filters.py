@@ -140,6 +140,20 @@ class ChoiceFilter(_SharedCopy, django_filters.ChoiceFilter):
     field_class = SharedChoiceField
 
 
+def form_key(user, data, version: int) -> tuple:
+    """What the register's rendered filter form depends on besides the language: the user's region choices (their
+    subtree and its version) and the data (the form_fields tag of regulator/templatetags/fragments.py keeps the HTML
+    under it), less the keyset's `after`. Known before the FilterSet is built: a page whose form HTML is kept needs
+    no form at all."""
+    if hasattr(data, "urlencode"):
+        data = data.copy()
+        data.pop("after", None)  # the page, not a filter: every page of a list shows the same form
+        data = data.urlencode()
+    else:
+        data = repr(sorted((name, value) for name, value in dict(data).items() if name != "after"))
+    return (InstitutionFilter.__name__, _choices_key(user), version, data)
+
+
 _FORM_CLASSES: dict[tuple, type] = {}
 _FORM_CLASSES_KEPT = 256
 
@@ -164,10 +178,7 @@ class InstitutionFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         version, choices = region_choices(request.user)
         self.filters["region"].extra["choices"] = choices
-        # What the rendered form depends on besides the language: its choices and its data (the form_fields tag
-        # of regulator/templatetags/fragments.py keeps the HTML under it).
-        data = self.data.urlencode() if hasattr(self.data, "urlencode") else repr(sorted(dict(self.data).items()))
-        self.form_key = (type(self).__name__, _choices_key(request.user), version, data)
+        self.form_key = form_key(request.user, self.data, version)
         self._form_class_key = (type(self), _choices_key(request.user), version)
 
     def get_form_class(self):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -31,13 +32,16 @@ def _visible_institution_or_404(request, pk: int) -> Institution:
 
 @staff_required(message=_NO_DEPARTMENT)
 def register_list(request):
-    register = selectors.register_filter(user=request.user, params=request.GET, request=request)
     after_id = after_param(request.GET)
-    if register.form.is_valid():
-        # Only the columns the rows show (institutions/templatetags/register.py), as tuples, not model instances.
-        rows, next_after = selectors.register_page(register.qs, after=after_id, size=settings.REGISTER_PAGE_SIZE)
-    else:
-        rows, next_after = [], None
+    # Only the columns the rows show (institutions/templatetags/register.py), as tuples, not model instances; the
+    # filters' SQL compiled once per scope and filters in this process.
+    page = selectors.register_list_page(user=request.user, params=request.GET, request=request,
+                                        size=settings.REGISTER_PAGE_SIZE, after=after_id)
+    rows, next_after = page.rows, page.next_after
+    if page.filter is not None:
+        form = page.filter.form
+    else:  # built only if the form's HTML is not kept (regulator/templatetags/fragments.py)
+        form = SimpleLazyObject(lambda: selectors.register_form(params=request.GET, request=request))
     params = request.GET.copy()
     params.pop("after", None)
     query = params.urlencode()
@@ -46,7 +50,9 @@ def register_list(request):
     template = "institutions/_register_results.html" if partial else "institutions/register_list.html"
     response = render(request, template, {
         "partial": partial,
-        "filter": register,
+        "form": form,
+        "form_key": page.form_key,
+        "filters_invalid": not page.valid,
         "rows": rows,
         "next_url": f"?{query}&{urlencode({'after': next_after})}" if next_after else "",
         "first_url": f"?{query}" if after_id else "",

@@ -1,5 +1,7 @@
 """Register list, file page, create and edit, for every role."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -69,7 +71,8 @@ def test_unknown_filter_value_is_explained_not_500(education_inspector_client, r
 def test_region_outside_scope_is_not_a_choice(education_inspector_client, register, regions):
     response = education_inspector_client.get(reverse("institutions:list"), {"region": regions["other_county"].code})
     assert response.context["rows"] == []
-    assert response.context["filter"].form.errors
+    assert response.context["filters_invalid"] and response.context["form"].errors["region"]
+    assert "筛选条件有误" in response.content.decode()
 
 
 def test_keyset_pages_never_repeat_or_skip(education_inspector_client, regions, settings):
@@ -354,3 +357,80 @@ def test_a_process_keeps_the_region_choices_it_read(education_inspector_client, 
         assert "新设街道" in education_inspector_client.get(url).content.decode()
     finally:
         filters._local_choices.clear()
+
+
+# ---- the register page's SQL compiled once per scope and filters (institutions/selectors.py) --------------------
+
+def _count_filtersets(monkeypatch):
+    from institutions import selectors
+
+    built = []
+    real = selectors.InstitutionFilter
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "InstitutionFilter", counting)
+    return built
+
+
+@pytest.mark.parametrize("query", ["", "category=academic", "q=历下", "q=星光艺术&region=370102001"])
+def test_a_page_shown_again_is_the_same_page_without_a_filterset(education_inspector_client, register, regions,
+                                                                   settings, monkeypatch, query):
+    from institutions import selectors
+
+    selectors._PAGE_QUERIES.clear()
+    settings.REGISTER_PAGE_SIZE = 1
+    InstitutionFactory(name="历下星光艺术二部", region=regions["township"], category="academic")
+    built = _count_filtersets(monkeypatch)
+    url = reverse("institutions:list") + "?" + query
+    first = education_inspector_client.get(url)
+    assert built == [1]
+    again = education_inspector_client.get(url)
+    assert built == [1]  # the compiled SQL and the kept form HTML: no FilterSet
+    assert [row.pk for row in again.context["rows"]] == [row.pk for row in first.context["rows"]] != []
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", first.content.decode())
+    assert re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", again.content.decode()) == html
+    # Every next page: the same SQL with another `after`, compiled once for every page after the first.
+    seen, next_url = [row.pk for row in first.context["rows"]], first.context["next_url"]
+    while next_url:
+        page = education_inspector_client.get(reverse("institutions:list") + next_url)
+        seen += [row.pk for row in page.context["rows"]]
+        next_url = page.context["next_url"]
+    expected = selectors.register_filter(user=first.wsgi_request.user, params=first.wsgi_request.GET,
+                                         request=first.wsgi_request).qs.order_by("-pk")
+    assert seen == [inst.pk for inst in expected]
+    assert len(built) == 3  # the first page, the first of the later pages, and register_filter just above
+
+
+def test_the_compiled_page_is_each_scopes_own(client, users, register, regions):
+    from institutions import selectors, services
+
+    selectors._PAGE_QUERIES.clear()
+    url = reverse("institutions:list") + "?q=学校"  # 市中舞蹈学校 (other county) and 青岛编程学校 (far county)
+    client.force_login(users["education_inspector"])
+    assert _names(client.get(url)) == set()
+    client.force_login(users["other_county_inspector"])
+    assert _names(client.get(url)) == {"市中舞蹈学校"}
+    client.force_login(users["prefecture_head"])
+    assert _names(client.get(url)) == {"市中舞蹈学校"}
+    client.force_login(users["admin"])
+    assert _names(client.get(url)) == {"市中舞蹈学校", "青岛编程学校"}
+    # A file shared with the department after its page was compiled shows on its next page.
+    client.force_login(users["education_inspector"])
+    services.institution_share(actor=users["admin"], institution=register["far"],
+                               department=users["education_inspector"].department)
+    assert _names(client.get(url)) == {"青岛编程学校"}
+
+
+def test_an_invalid_filter_is_never_kept(education_inspector_client, register, regions, monkeypatch):
+    from institutions import selectors
+
+    selectors._PAGE_QUERIES.clear()
+    built = _count_filtersets(monkeypatch)
+    url = reverse("institutions:list") + "?region=" + regions["other_county"].code
+    for _ in range(2):
+        response = education_inspector_client.get(url)
+        assert response.context["rows"] == [] and "筛选条件有误" in response.content.decode()
+    assert built == [1, 1] and selectors._PAGE_QUERIES == {}

@@ -156,7 +156,7 @@ def test_an_uncaught_error_is_answered_with_the_chinese_500_page(education_inspe
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views.selectors, "register_filter", broken)
+    monkeypatch.setattr(views.selectors, "register_list_page", broken)
     education_inspector_client.raise_request_exception = False
     response = education_inspector_client.get(reverse("institutions:list"))
     assert response.status_code == 500 and "服务器暂时无法处理请求" in response.content.decode()
