@@ -292,11 +292,12 @@ def measure_register(bench: Bench, rounds: int) -> dict:
 
     client = client_for(_head())
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    pages, admins, hellos = [], [], []
+    pages, admins, hellos, bare = [], [], [], []
     with override_settings(ROOT_URLCONF="bench.urls"):  # the project's URLs and the hello views
         for _ in range(rounds):
             pages.append(bench.page("register", "county head", client, "/register/"))
             hellos.append(bench.page("hello world, signed in", "county head", client, "/bench/hello-user/"))
+            bare.append(bench.page("register rows alone", "county head", client, "/bench/register-rows/"))
             if admin is not None:
                 admins.append(bench.page("admin changelist", "superuser", client_for(admin),
                                          "/admin/institutions/institution/"))
@@ -310,6 +311,9 @@ def measure_register(bench: Bench, rounds: int) -> dict:
               "hello_user_ratio": round(hello / hello_floor, 2) if hello_floor else None,
               "over_hello_user": round(server / hello, 2) if hello else None,
               "admin_changelist_ms": _median([row["median_ms"] for row in admins]) if admins else None}
+    rows_alone, rows_floor = _median([row["median_ms"] for row in bare]), _median([row["floor_ms"] for row in bare])
+    result.update({"rows_alone_ms": rows_alone, "rows_alone_floor_ms": rows_floor,
+                   "rows_alone_ratio": round(rows_alone / rows_floor, 2) if rows_floor else None})
     print(f"register page: {server} ms on a {floor} ms SQL floor: {result['ratio']}×; a signed-in hello world "
           f"{hello} ms on {hello_floor} ms ({result['hello_user_ratio']}×)", flush=True)
     return result
@@ -348,6 +352,11 @@ def markdown(result: dict) -> str:
         lines.append(f"| (reference) a signed-in hello world: session, user, middleware | {register['hello_user_ms']} "
                      f"ms (1 query) | SQL floor {register['hello_user_floor_ms']} ms | {register['hello_user_ratio']}× "
                      f"| the register is {register['over_hello_user']}× it |")
+    if register.get("rows_alone_ms"):
+        lines.append(f"| (reference) the register's rows alone: its queries and its rows' HTML, no page template, no "
+                     f"form, no navigation (bench/urls.py) | {register['rows_alone_ms']} ms | SQL floor "
+                     f"{register['rows_alone_floor_ms']} ms | {register['rows_alone_ratio']}× | the framework's "
+                     f"ceiling for this page |")
     search = result["search"]
     lines.append(f"| register search, 2-character terms ({'、'.join(TWO_CHARACTER)}) | {search['two_character_ms']} ms "
                  f"(SQL {search['two_character_floor_ms']} ms) | 4-character terms: {search['four_character_ms']} ms "
