@@ -11,7 +11,8 @@ them live.
 The navigation (templates/_nav.html: ~20 links and translations, the counts, who is signed in) is the same on
 every page of a user until the counts change, so it is rendered once per language and stored in the same cache
 entry as the counts it shows: the MGET that reads the counts brings the HTML with it. It holds no CSRF token (the
-sign-out form stays in base.html) and is keyed by what it shows of the user (name, department, role, admin).
+sign-out form stays in base.html) and is keyed by what it shows of the user (name, department, role — whose label
+follows from the role and the language —, admin).
 """
 
 from django.conf import settings
@@ -73,7 +74,7 @@ class _Navigation:
         user = self.user
         entry = self.entry()
         department = str(user.department) if user.department_id else ""
-        who = (get_language(), str(user), department, user.get_role_display(), user.is_admin_role, user.is_staff)
+        who = (get_language(), str(user), department, user.role, user.is_admin_role, user.is_staff)
         html = entry["html"].get(who)
         if html is None:
             html = render_to_string(NAV_TEMPLATE, {"user": user, "nav_counts": entry["counts"]})
