@@ -13,7 +13,8 @@ prefecture head and an administrator:
 - server time: wall time of `client.get` (median and p95 over --runs, after two warm-up requests);
 - queries: how many the page runs (CaptureQueriesContext);
 - floor: the same page's SQL, captured and re-run bare through a raw psycopg2 connection (the sum of
-  their times, median over --runs): what the database alone needs, without Django;
+  their times, median over --runs, one bare run after each timed request): what the database alone needs,
+  without Django;
 - baseline: Django admin's changelist of the same rows (same filters and search) for a superuser;
 - ledger import: a 5,000-row workbook through the real ImportJob flow (upload + validate, confirm + import).
 
@@ -200,6 +201,16 @@ class Floor:
                 totals.append(total * 1000)
         return statistics.median(totals[1:])  # the first round warms the cache
 
+    def once(self, statements: list[str]) -> float:
+        """One bare run of the statements (ms)."""
+        with self.connection.cursor() as cursor:
+            started = time.perf_counter()
+            for statement in statements:
+                cursor.execute(statement)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            return (time.perf_counter() - started) * 1000
+
     def explain(self, statement: str) -> str:
         with self.connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
@@ -239,12 +250,6 @@ class Bench:
             response = client.get(url)
             if response.status_code != 200:
                 raise SystemExit(f"{label} ({who}) {url}: HTTP {response.status_code}")
-        runs = runs or self.args.runs
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
         # Every database's queries (with a replica configured the public pages, dashboards and ledgers read from
         # it); the floor re-runs them all on the primary, which holds the same rows.
         with ExitStack() as stack:
@@ -252,10 +257,21 @@ class Bench:
             response = client.get(url)
         statements = [query["sql"] for captured in captures for query in captured.captured_queries]
         reads = [statement for statement in statements if _read_only(statement)]
+        runs = runs or self.args.runs
+        # Interleaved: each request is followed by one bare run of its SQL, so that the page and its floor see the
+        # same minute of a shared machine (timed one block after the other, the floor of one page moved by 1.5×
+        # between rounds of the same run).
+        times, floors = [], []
+        self.floor.run(reads, 1)  # its first round warms the floor's connection
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            floors.append(self.floor.once(reads))
         row = {
             "page": label, "user": who, "url": url,
             "median_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
-            "queries": len(statements), "floor_ms": round(self.floor.run(reads, runs), 1),
+            "queries": len(statements), "floor_ms": round(statistics.median(floors), 1),
             "bytes": len(response.content), "runs": runs,
         }
         self.rows.append(row)
