@@ -1,7 +1,6 @@
 """Reads of the register: every list is a queryset filtered by what the user may see."""
 
 import json
-from operator import itemgetter
 
 from regulator.audit import describe_events
 from regulator.models import AuditEvent
@@ -67,13 +66,6 @@ class _RowRegion:
         self.code, self.name = code, name
 
 
-def register_page(queryset, *, after: int | None, size: int) -> tuple[list[RegisterRow], int | None]:
-    """One keyset page of the register list (newest first) as RegisterRows."""
-    rows, next_after = keyset_page(queryset.values_list(*RegisterRow.COLUMNS), after=after, size=size,
-                                   key=itemgetter(0))
-    return [RegisterRow(values) for values in rows], next_after
-
-
 class RegisterPage:
     """One page of the register list: its rows, the id of the next page's `after`, whether the filters were valid,
     the filter form's key (regulator/templatetags/fragments.py) and the FilterSet when this request built one."""
@@ -96,9 +88,9 @@ _AFTER_MARKER = -(2**62) + 29  # no id is negative
 
 
 def register_list_page(*, user, params, request, size: int, after: int | None) -> RegisterPage:
-    """The register list's page `after` for these filter params (request.GET), as register_filter + register_page
-    would give it, without building the FilterSet when this process has compiled the same filters for the same
-    scope before."""
+    """The register list's page `after` for these filter params (request.GET), newest first: the rows of
+    register_filter's queryset as `regulator.paging.keyset_page` would page them, without building the FilterSet
+    when this process has compiled the same filters for the same scope before."""
     scope = institution_scope_q(user)  # the department's shared institutions, read on every page
     version, _choices = region_choices(user)
     data = params.copy()
