@@ -140,18 +140,22 @@ class ChoiceFilter(_SharedCopy, django_filters.ChoiceFilter):
     field_class = SharedChoiceField
 
 
-def form_key(user, data, version: int) -> tuple:
-    """What the register's rendered filter form depends on besides the language: the user's region choices (their
-    subtree and its version) and the data (the form_fields tag of regulator/templatetags/fragments.py keeps the HTML
-    under it), less the keyset's `after`. Known before the FilterSet is built: a page whose form HTML is kept needs
-    no form at all."""
+def filter_data_key(data) -> str:
+    """The filter data of a register request as one string, less the keyset's `after` (the page, not a filter:
+    every page of a list shows the same form and runs the same SQL but for it)."""
     if hasattr(data, "urlencode"):
         data = data.copy()
-        data.pop("after", None)  # the page, not a filter: every page of a list shows the same form
-        data = data.urlencode()
-    else:
-        data = repr(sorted((name, value) for name, value in dict(data).items() if name != "after"))
-    return (InstitutionFilter.__name__, _choices_key(user), version, data)
+        data.pop("after", None)
+        return data.urlencode()
+    return repr(sorted((name, value) for name, value in dict(data).items() if name != "after"))
+
+
+def form_key(user, data_key: str, version: int) -> tuple:
+    """What the register's rendered filter form depends on besides the language: the user's region choices (their
+    subtree and its version) and the data (`filter_data_key`; the form_fields tag of
+    regulator/templatetags/fragments.py keeps the HTML under it). Known before the FilterSet is built: a page whose
+    form HTML is kept needs no form at all."""
+    return (InstitutionFilter.__name__, _choices_key(user), version, data_key)
 
 
 _FORM_CLASSES: dict[tuple, type] = {}
@@ -178,7 +182,7 @@ class InstitutionFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, **kwargs)
         version, choices = region_choices(request.user)
         self.filters["region"].extra["choices"] = choices
-        self.form_key = form_key(request.user, self.data, version)
+        self.form_key = form_key(request.user, filter_data_key(self.data), version)
         self._form_class_key = (type(self), _choices_key(request.user), version)
 
     def get_form_class(self):

@@ -9,7 +9,7 @@ from regulator.prepared import Prepared
 from regulator.scope import is_staff_member
 
 from .campaigns import enrolment_suspends, institution_enrolments
-from .filters import InstitutionFilter, form_key, region_choices
+from .filters import InstitutionFilter, filter_data_key, form_key, region_choices
 from .models import (
     FORBIDDEN_PREMISES,
     AnnualInspection,
@@ -93,10 +93,9 @@ def register_list_page(*, user, params, request, size: int, after: int | None) -
     when this process has compiled the same filters for the same scope before."""
     scope = institution_scope_q(user)  # the department's shared institutions, read on every page
     version, _choices = region_choices(user)
-    data = params.copy()
-    data.pop("after", None)
+    data_key = filter_data_key(params)
     key = (user.pk, is_staff_member(user), user.is_admin_role, user.department_id, user.region_code,
-           tuple(getattr(user, "_shared_institution_ids", None) or ()), version, data.urlencode(), bool(after), size)
+           tuple(getattr(user, "_shared_institution_ids", None) or ()), version, data_key, bool(after), size)
     prepared = _PAGE_QUERIES.get(key)
     register = None
     if prepared is None:
@@ -116,7 +115,7 @@ def register_list_page(*, user, params, request, size: int, after: int | None) -
     found = prepared.rows(after=after) if after else prepared.rows()
     next_after = found[size - 1][0] if len(found) > size else None
     return RegisterPage([RegisterRow(values) for values in found[:size]], next_after, True,
-                        register.form_key if register is not None else form_key(user, params, version), register)
+                        form_key(user, data_key, version), register)
 
 
 def institution_file(*, institution: Institution) -> dict:
