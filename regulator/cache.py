@@ -67,6 +67,7 @@ def current_version(version_key: str) -> int:
 
 
 def bump_version(version_key: str) -> None:
+    _local_bumps[version_key] = _local_bumps.get(version_key, 0) + 1
     try:
         cache.incr(version_key)
     except ValueError:
@@ -87,3 +88,40 @@ def read_versioned(key: str, version_key: str) -> tuple[int, object | None]:
 
 def store_versioned(key: str, version: int, value, timeout: int) -> None:
     cache.set(key, (version, value), timeout)
+
+
+# ---- versions read with the session -----------------------------------------------------------------------
+# A version every staff page reads after the session (the navigation's) is read in the session's own MGET
+# (regulator/sessions.py): one Redis round trip a page instead of two. The value read is the version as it was
+# when the session loaded, a few milliseconds before the page uses it; a bump by this process since then (a
+# service the request itself ran) makes it untrusted, and the reader asks Redis again.
+READ_WITH_SESSION: list[str] = []
+_local_bumps: dict[str, int] = {}  # version key -> bumps made by this process
+
+
+def read_with_session(version_key: str) -> None:
+    """Have the session store read `version_key` along with every session it loads."""
+    if version_key not in READ_WITH_SESSION:
+        READ_WITH_SESSION.append(version_key)
+
+
+def read_along(found: dict) -> dict:
+    """What a session load read of READ_WITH_SESSION (the MGET's result `found`), for `version_read_along`."""
+    return {key: (found.get(key), _local_bumps.get(key, 0)) for key in READ_WITH_SESSION}
+
+
+def version_read_along(read: dict | None, version_key: str) -> int | None:
+    """The version of `version_key` a session load read (`read_along`), or None: not read, missing from Redis (the
+    reader starts it), or bumped by this process since."""
+    if not read:
+        return None
+    version, bumps = read.get(version_key, (None, None))
+    if version is None or bumps != _local_bumps.get(version_key, 0):
+        return None
+    return version
+
+
+def stored_under(key: str, version: int) -> object | None:
+    """The value stored under `key` (store_versioned) if it was stored under `version`, else None: one GET."""
+    stored = cache.get(key)
+    return stored[1] if stored is not None and stored[0] == version else None

@@ -29,6 +29,10 @@ def staff_required(view=None, *, message=None):
             user = request.user
             if not (user.is_active and is_staff_member(user)):
                 raise PermissionDenied(_("您的账号未分配部门。") if message is None else str(message))
+            # The user itself in place of AuthenticationMiddleware's lazy wrapper, now that it is loaded: the view,
+            # its permission checks and the templates read ~100 attributes of it a page, each through the wrapper's
+            # __getattribute__ and a caught AttributeError.
+            request.user = getattr(user, "_wrapped", user)
             return view(request, *args, **kwargs)
 
         return login_required(guarded)

@@ -36,10 +36,15 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache (Redis keeps keys across tests otherwise)."""
+    """Every test starts with an empty cache (Redis keeps keys across tests otherwise), and without the navigation
+    entries a process keeps by version (a version restarted from the clock could meet an earlier test's)."""
+    from regulator.oversight.context_processors import clear_local
+
     cache.clear()
+    clear_local()
     yield
     cache.clear()
+    clear_local()
 
 
 @pytest.fixture(autouse=True)

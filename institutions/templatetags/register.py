@@ -59,15 +59,37 @@ def _row(inst, prefix: str, labels: tuple, choice: dict) -> str:
     )
 
 
+# (language, detail prefix, the row's values) -> the row's HTML. A row's HTML follows from what it shows (the values
+# its query read: a RegisterRow is that tuple) and the language of its labels, so it is kept by exactly those, in this
+# process, up to _ROWS_KEPT rows (about 0.7 KB each): the pages people page through again and again, and the rows
+# two pages share, are escaped and formatted once. An edited row reads other values, so it misses.
+_ROW_HTML: dict[tuple, str] = {}
+_ROWS_KEPT = 10_000
+
+
 @register.simple_tag
 def register_rows(rows, detail_prefix) -> str:
     """The register's table rows, built in Python: the 50-row loop of template lookups (~1,600 of them) was most
     of the page's time. The HTML is the one the template loop wrote (tests/institutions/test_register_pages.py)."""
-    labels = tuple(escape(label) for label in (_("机构名称"), _("信用代码"), _("区划"), _("类别"), _("证照"),
-                                                 _("状态"), _("场所")))
-    prefix = escape(detail_prefix)
-    choice = _escaped_labels(get_language())
-    return mark_safe("".join(_row(inst, prefix, labels, choice) for inst in rows))  # noqa: S308 - every value escaped
+    language = get_language()
+    kept, parts, missing = _ROW_HTML, [], None
+    for inst in rows:
+        values = inst if isinstance(inst, tuple) else None  # a RegisterRow; a model instance (tests) is not kept
+        key = (language, detail_prefix, values)
+        html = kept.get(key) if values is not None else None
+        if html is None:
+            if missing is None:
+                missing = (escape(detail_prefix),
+                           tuple(escape(label) for label in (_("机构名称"), _("信用代码"), _("区划"), _("类别"),
+                                                                _("证照"), _("状态"), _("场所"))),
+                           _escaped_labels(language))
+            html = _row(inst, *missing)
+            if values is not None:
+                if len(kept) >= _ROWS_KEPT:
+                    kept.clear()
+                kept[key] = html
+        parts.append(html)
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped
 
 
 @register.inclusion_tag("institutions/_public_register_facts.html")

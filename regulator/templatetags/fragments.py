@@ -15,6 +15,7 @@ choices' version and its data) the whole form is rendered once per key and langu
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BlockNode
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -26,6 +27,10 @@ ONCE_KEPT = 64
 
 
 class OnceNode(template.Node):
+    # Its body is not searched for nodes: it holds no {% block %} (refused below), and `{% extends %}` walks the
+    # whole parent template for its blocks on every render (~40 kept bodies of base.html a page).
+    child_nodelists = ()
+
     def __init__(self, nodelist, vary):
         self.nodelist = nodelist
         self.vary = vary
@@ -100,3 +105,13 @@ def form_fields(form, key=None, skip="") -> str:
             _FORMS.clear()
         _FORMS[(key, skip, language)] = html
     return html
+
+
+@register.simple_tag(takes_context=True)
+def printed_by(context) -> str:
+    """Who prints and when, for the print line of every staff page (base.html): `name（department） · Y-m-d H:i`,
+    the HTML that `{{ user }}{% if user.department %}（{{ user.department }}）{% endif %} · {% now "Y-m-d H:i" %}`
+    wrote, built in one call (as template lookups and a date format, ~0.1 ms a page)."""
+    user = context["user"]
+    department = f"（{escape(user.department)}）" if user.department_id else ""
+    return mark_safe(f"{escape(user)}{department} · {timezone.localtime():%Y-%m-%d %H:%M}")  # noqa: S308 - escaped

@@ -327,6 +327,13 @@ def test_rows_and_filter_form_are_the_html_of_the_template_loops(users, regions,
         loop = engine.from_string(ROWS_LOOP).render({"rows": rows, "detail_prefix": "/register/"})
         assert ("&amp; &quot;艺术&quot; &lt;培训&gt;" in loop) == bool(rows)
         assert register_rows(rows, "/register/") == loop
+        # the page's own rows (values read as tuples), built and then kept by what they show: the same HTML
+        page = selectors.register_list_page(user=request.user, params=request.GET, request=request, size=50,
+                                            after=None)
+        if page.valid:  # an invalid filter shows no rows at all (test_an_invalid_filter_is_never_kept)
+            assert [row.pk for row in page.rows] == [row.pk for row in rows]
+            assert register_rows(page.rows, "/register/") == loop
+            assert register_rows(page.rows, "/register/") == loop
         form_loop = engine.from_string(FORM_LOOP).render({"form": register.form})
         assert form_fields(register.form) == form_loop
         assert form_fields(register.form, register.form_key) == form_loop  # rendered and kept
@@ -351,7 +358,9 @@ def test_a_process_keeps_the_region_choices_it_read(education_inspector_client, 
                                                                                                     **options))
     try:
         education_inspector_client.get(url)
-        assert "MGET" not in sent  # the choices from this process's copy (the nav counts are live in this test)
+        # the session's read alone (with the navigation's version, regulator/sessions.py): the choices, and the
+        # navigation, from this process's copies
+        assert sent == ["MGET"]
         Region.objects.create(code="370102099", name="新设街道", level=RegionLevel.TOWNSHIP, parent=regions["county"])
         hooks.regions_changed()  # a change made in this process: its copy goes at once
         assert "新设街道" in education_inspector_client.get(url).content.decode()
@@ -434,3 +443,18 @@ def test_an_invalid_filter_is_never_kept(education_inspector_client, register, r
         response = education_inspector_client.get(url)
         assert response.context["rows"] == [] and "筛选条件有误" in response.content.decode()
     assert built == [1, 1] and selectors._PAGE_QUERIES == {}
+
+
+def test_a_row_shows_what_its_institution_holds_now(education_inspector_client, register):
+    """A row's HTML is kept by the values it shows (institutions/templatetags/register.py): an edit shows on the next
+    page, whichever way it was written, and the row before the edit is not shown again."""
+    from institutions.models import Institution
+
+    url = reverse("institutions:list")
+    first = education_inspector_client.get(url).content.decode()
+    institution = register["mine"]
+    assert institution.name in first
+    Institution.objects.filter(pk=institution.pk).update(name="改名后的 <学校>", operating_state="suspended")
+    again = education_inspector_client.get(url).content.decode()
+    assert "改名后的 &lt;学校&gt;" in again and f">{institution.name}<" not in again
+    assert again.count('class="badge state-suspended"') == first.count('class="badge state-suspended"') + 1

@@ -69,7 +69,11 @@ def action(request, outcome):
 
 @staff_required(message="您的账号未分配部门，无法查看检查。")
 def staff_page(request):
+    SEEN_USERS.append(request.user)
     return HttpResponse("staff")
+
+
+SEEN_USERS = []  # what staff_page found as request.user
 
 
 urlpatterns = [
@@ -237,6 +241,20 @@ def test_staff_required_lets_staff_in(client, users, who):
     client.force_login(users[who])
     response = client.get("/test-errors/staff/")
     assert response.status_code == 200 and response.content == b"staff"
+
+
+def test_staff_required_hands_the_view_the_user_itself_not_the_lazy_wrapper(users):
+    from django.utils.functional import SimpleLazyObject
+
+    user = users["education_inspector"]
+    request = RequestFactory().get("/test-errors/staff/")
+    request.user = SimpleLazyObject(lambda: user)  # as AuthenticationMiddleware sets it
+    SEEN_USERS.clear()
+    assert staff_page(request).status_code == 200
+    assert type(SEEN_USERS[0]) is User and SEEN_USERS[0] is user and request.user is user
+    request.user = user  # a user object as it is (RequestFactory tests) stays as it is
+    staff_page(request)
+    assert SEEN_USERS[1] is user
 
 
 def test_staff_required_refuses_an_inactive_account(users):

@@ -54,3 +54,26 @@ def test_each_staff_page_keeps_its_own_csrf_token_and_path_outside_the_chrome(ed
     for page in (first, second):
         assert page.count('name="csrfmiddlewaretoken"') == 2
         assert 'class="brand"' in page and 'action="/accounts/logout/"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("with_department", [True, False])
+def test_the_print_line_is_what_the_template_wrote(users, with_department):
+    from django.utils import timezone
+
+    user = users["education_head"]
+    if not with_department:
+        user.department = None
+    user.full_name = '王 <主任> & "副"'
+    engine = engines["django"]
+    context = {"user": user}
+    loop = engine.from_string('{{ user }}{% if user.department %}（{{ user.department }}）{% endif %} · '
+                              '{% now "Y-m-d H:i" %}')
+    tag = engine.from_string("{% load fragments %}{% printed_by %}")
+    before = timezone.localtime()
+    expected, got = loop.render(context), tag.render(context)
+    if timezone.localtime().minute != before.minute:  # the minute turned between the two
+        expected, got = loop.render(context), tag.render(context)
+    assert got == expected
+    assert "王 &lt;主任&gt; &amp; &quot;副&quot;" in got
+    assert ("（" in got) == with_department

@@ -142,7 +142,40 @@ def test_the_navigation_comes_with_the_counts_in_one_read(users, django_assert_n
         redis.Redis.execute_command = execute
     assert 'id="nav-queue"' in html
     assert sent.count("SET") == 0  # nothing rendered or stored again
-    assert sent.count("MGET") == 2  # the region choices; the counts with the navigation (the session: GET)
+    # the session with the navigation's version (regulator/sessions.py), and the region choices; the navigation
+    # itself from this process's copy of that version
+    assert sent.count("MGET") == 2 and sent.count("GET") == 0
+
+
+def test_a_change_announced_by_another_process_shows_on_the_next_page(users, institution):
+    from regulator import cache as versioned
+
+    client = Client()
+    client.force_login(users["education_head"])
+    url = reverse("institutions:list")
+    assert "整改通知书待批准" not in client.get(url).content.decode()  # this process keeps the navigation
+    bumps = dict(versioned._local_bumps)
+    _draft(users, institution)
+    versioned._local_bumps.clear()
+    versioned._local_bumps.update(bumps)  # as if the version had been bumped in Redis by another process
+    assert "整改通知书待批准 <span class=\"badge\">1</span>" in client.get(url).content.decode()
+
+
+def test_a_version_read_with_the_session_is_not_trusted_after_this_process_bumps_it(users):
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from regulator import cache as versioned
+    from regulator.sessions import SessionStore
+
+    client = Client()
+    client.force_login(users["education_head"])
+    session = SessionStore(client.session.session_key)
+    assert isinstance(session, SessionBase) and session.get("_auth_user_id") == str(users["education_head"].pk)
+    version = versioned.version_read_along(session.read_along, context_processors.VERSION_KEY)
+    assert version == versioned.current_version(context_processors.VERSION_KEY)
+    context_processors.bump_version()  # e.g. a service this very request ran after its session loaded
+    assert versioned.version_read_along(session.read_along, context_processors.VERSION_KEY) is None
+    assert versioned.current_version(context_processors.VERSION_KEY) == version + 1
 
 
 def test_a_renamed_user_sees_the_new_name_at_once(users):
