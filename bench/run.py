@@ -62,7 +62,7 @@ def parse_args(argv=None):
     parser.add_argument("--photo-kb", type=int, default=200, help="size of each of the 3 photos")
     # penalties
     parser.add_argument("--orders", type=int, default=10_000, help="overdue orders for the chaser")
-    parser.add_argument("--pdf-runs", type=int, default=5)
+    parser.add_argument("--pdf-runs", type=int, default=11)
     parser.add_argument("--chaser-rounds", type=int, default=3, help="scale: chaser vs bare UPDATE rounds")
     # publicity
     parser.add_argument("--gunicorn", action=argparse.BooleanOptionalAction, default=True,
