@@ -240,7 +240,9 @@ class Bench:
         self.explains: list[dict] = []
         self.checks: dict = {}  # correctness checks run alongside (e.g. summary == live)
 
-    def page(self, label: str, who: str, client, url: str, runs: int | None = None) -> dict:
+    def page(self, label: str, who: str, client, url: str, runs: int | None = None, capture_with=None) -> dict:
+        """Time `client.get(url)` over --runs, each followed by one bare run of the page's SQL (captured through
+        `capture_with.get`, by default the same client)."""
         from contextlib import ExitStack
 
         from django.db import connections
@@ -254,7 +256,7 @@ class Bench:
         # it); the floor re-runs them all on the primary, which holds the same rows.
         with ExitStack() as stack:
             captures = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
-            response = client.get(url)
+            response = (capture_with or client).get(url)
         statements = [query["sql"] for captured in captures for query in captured.captured_queries]
         reads = [statement for statement in statements if _read_only(statement)]
         runs = runs or self.args.runs
@@ -281,6 +283,32 @@ class Bench:
             self.explains.append({"page": label, "user": who, "query_ms": round(ms, 1), "sql": statement,
                                   "plan": self.floor.explain(statement)})
         return row
+
+
+class WsgiCall:
+    """A GET through the WSGI application itself, as gunicorn calls it, with a test client's cookies: the server's
+    time without django.test.Client's own bookkeeping (its per-request signal connections, the request it builds
+    and the response it decorates, its cookie jar)."""
+
+    def __init__(self, client):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.client = client
+        self.application = WSGIHandler()
+
+    def get(self, url: str):
+        from types import SimpleNamespace
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        environ = self.client._base_environ(PATH_INFO=parts.path, QUERY_STRING=parts.query)
+        started = []
+        body = self.application(environ, lambda status, headers, exc_info=None: started.append(status))
+        try:
+            content = b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+        return SimpleNamespace(status_code=int(started[0].split()[0]), content=content)
 
 
 def _format_row(row: dict) -> str:
