@@ -80,10 +80,12 @@ def read_versioned(key: str, version_key: str) -> tuple[int, object | None]:
     version = found.get(version_key)
     if version is None:
         return _start_version(version_key), None
-    stored = found.get(key)
-    if stored is not None and stored[0] == version:
-        return version, stored[1]
-    return version, None
+    return version, _value_under(found.get(key), version)
+
+
+def _value_under(stored, version: int) -> object | None:
+    """The value of a (version, value) pair from store_versioned if it was stored under `version`, else None."""
+    return stored[1] if stored is not None and stored[0] == version else None
 
 
 def store_versioned(key: str, version: int, value, timeout: int) -> None:
@@ -123,5 +125,4 @@ def version_read_along(read: dict | None, version_key: str) -> int | None:
 
 def stored_under(key: str, version: int) -> object | None:
     """The value stored under `key` (store_versioned) if it was stored under `version`, else None: one GET."""
-    stored = cache.get(key)
-    return stored[1] if stored is not None and stored[0] == version else None
+    return _value_under(cache.get(key), version)
