@@ -86,6 +86,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% extends %} and {% include %} that keep the template they load (regulator/templatetags/kept.py)
+            "builtins": ["regulator.templatetags.kept"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",

@@ -106,3 +106,13 @@ def test_two_character_search_finds_institutions_shared_from_another_region(user
     services.institution_share(actor=users["education_head"], institution=shared,
                                department=departments["other_education"])
     assert _page_names(other_county_client, q="英语") == {"历下共享英语学校", "市中英语学校"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_name_and_address_keep_finer_planner_statistics():
+    """A two-character public search is estimated from the sampled names: with the default 100 values, 舞蹈 in 0.8% of
+    100,000 names was expected in 30 rows and the whole table read (institutions/migrations/0015)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'institutions_institution'"
+                       "::regclass AND attname IN ('name', 'address') ORDER BY attname")
+        assert cursor.fetchall() == [("address", 1000), ("name", 1000)]
