@@ -7,8 +7,9 @@ answer is the same compiled template every time, so these nodes keep it, and the
 — which lives as long as the compiled template that holds it: an edited template (development's autoreload) or a
 new engine (a test's TEMPLATES) parses afresh and starts without them.
 
-Only a literal name is kept (`{% extends "base.html" %}`, not `{% extends layout %}`), and never a template that
-extends one of its own name (the engine's `skip` history picks a different file then): those render as Django's.
+Only a literal name is kept (`{% extends "base.html" %}`, not `{% extends layout %}`), and never where the engine's
+`skip` history would pick another file of that name (a template extending its own name, or an override chain that
+comes back to the parent's name): those render as Django's.
 Rendering is otherwise Django's own: the same BlockContext, the same history entry, the same render state.
 """
 
@@ -30,14 +31,19 @@ def _literal(expression) -> str | None:
 class KeptExtendsNode(ExtendsNode):
     def __init__(self, nodelist, parent_name, template_dirs=None):
         super().__init__(nodelist, parent_name, template_dirs)
+        self.name = _literal(parent_name)
         self.kept = None  # (the parent Template, its blocks if it is the root template, else None)
 
     def render(self, context):
+        name = self.name
+        if name is None or name == self.origin.template_name:
+            return super().render(context)
+        history = context.render_context.get(self.context_key)
+        if history and any(origin.template_name == name for origin in history):
+            # An override chain that comes back to the parent's name: the engine skips what it has seen.
+            return super().render(context)
         kept = self.kept
         if kept is None:
-            name = _literal(self.parent_name)
-            if name is None or name == self.origin.template_name:
-                return super().render(context)
             parent = self.get_parent(context)
             kept = self.kept = (parent, self._root_blocks(parent))
         else:

@@ -108,3 +108,23 @@ def test_the_project_templates_use_them():
     assert isinstance(extends, KeptExtendsNode)
     includes = [node for node in template.nodelist.get_nodes_by_type(IncludeNode)]
     assert includes and all(isinstance(node, KeptIncludeNode) for node in includes)
+
+
+def _outcome(template, context):
+    try:
+        return template.render(Context(context))
+    except TemplateDoesNotExist as error:
+        return f"TemplateDoesNotExist: {error}"
+
+
+def test_a_chain_that_comes_back_to_the_parents_name_is_left_to_django(tmp_path):
+    """first/P.html extends X.html, which extends "P.html": seen from first/P the engine skips it and finds second/P;
+    X.html rendered on its own finds first/P. Whatever order they render in, the kept tags answer as Django's."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    _write(first, {"P.html": '{% extends "X.html" %}{% block body %}first P · {{ block.super }}{% endblock %}',
+                   "X.html": '{% extends "P.html" %}{% block body %}X · {{ block.super }}{% endblock %}'})
+    _write(second, {"P.html": "<p>{% block body %}second P{% endblock %}</p>"})
+    kept, plain = _engine(first, second), _engine(first, second, kept=False)
+    assert _outcome(plain.get_template("P.html"), {}) == "<p>first P · X · second P</p>"
+    for name in ("P.html", "X.html", "P.html", "X.html"):
+        assert _outcome(kept.get_template(name), {}) == _outcome(plain.get_template(name), {})
