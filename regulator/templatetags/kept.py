@@ -73,14 +73,14 @@ class KeptExtendsNode(ExtendsNode):
 class KeptIncludeNode(IncludeNode):
     def __init__(self, template, *args, **kwargs):
         super().__init__(template, *args, **kwargs)
+        self.name = _literal(template)
         self.kept = None
 
     def render(self, context):
+        if self.name is None:
+            return super().render(context)
         if self.kept is None:
-            name = _literal(self.template)
-            if name is None:
-                return super().render(context)
-            self.kept = context.template.engine.get_template(name)
+            self.kept = context.template.engine.get_template(self.name)
         values = {name: var.resolve(context) for name, var in self.extra_context.items()}
         if self.isolated_context:
             return self.kept.render(context.new(values))
